@@ -1,0 +1,52 @@
+// Redis key names. Every per-stock key carries the stock in a hash tag,
+// "<prefix>:{<stock>}:...", so that all keys of one stock share a Redis
+// Cluster slot: a batch read is one MGET and a versioned write can update a
+// record, its events and its subscriptions in one atomic script.
+//
+//   KeySchema keys("av");
+//   keys.Record(1, "24-MB01")   // "av:{1}:r:24-MB01"
+//
+// Immutable after construction; safe from any thread.
+#ifndef AVAILABILITY_CACHE_KEY_SCHEMA_H_
+#define AVAILABILITY_CACHE_KEY_SCHEMA_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace availability::cache {
+
+class KeySchema {
+ public:
+  explicit KeySchema(std::string prefix = "av");
+
+  const std::string& prefix() const { return prefix_; }
+
+  // Encoded core::Record of (stock, sku): string.
+  std::string Record(int32_t stock_id, absl::string_view sku) const;
+  // Prefix of every record key of a stock (for SCAN and tracking).
+  std::string RecordPrefix(int32_t stock_id) const;
+  // Encoded core::StoreConfig of a stock: string.
+  std::string StoreConfig(int32_t stock_id) const;
+  // Sales channel (website code) -> stock id: hash. Not per stock.
+  std::string SalesChannels() const;
+  // Popularity ranking of a category: list of SKUs, most popular first.
+  std::string CategoryRanking(int32_t stock_id, int64_t category_id) const;
+  // Transition events of a stock: stream.
+  std::string Events(int32_t stock_id) const;
+  // Back-in-stock notification jobs of a stock: stream.
+  std::string NotificationJobs(int32_t stock_id) const;
+  // Open back-in-stock subscriptions of (stock, sku): hash subscriber -> time.
+  std::string Subscriptions(int32_t stock_id, absl::string_view sku) const;
+  // SKUs upserted under a snapshot id: set.
+  std::string Snapshot(int32_t stock_id, absl::string_view snapshot_id) const;
+
+ private:
+  std::string StockTag(int32_t stock_id) const;
+  std::string prefix_;
+};
+
+}  // namespace availability::cache
+
+#endif  // AVAILABILITY_CACHE_KEY_SCHEMA_H_

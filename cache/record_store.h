@@ -1,0 +1,75 @@
+// Typed, asynchronous reads of the availability cache in Redis: records,
+// store configuration, sales channels and alternatives' candidates.
+//
+// Each read is one round trip (one pipeline). Callbacks run on the Redis
+// client's loop thread and must not block. Safe from any thread; holds a
+// reference to the client, which must outlive it.
+#ifndef AVAILABILITY_CACHE_RECORD_STORE_H_
+#define AVAILABILITY_CACHE_RECORD_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "cache/key_schema.h"
+#include "cache/redis_client.h"
+#include "core/record.h"
+
+namespace availability::cache {
+
+// What one product page or listing needs: the store configuration and the
+// records asked for (nullopt where the SKU is not on the stock).
+struct StockSnapshot {
+  core::StoreConfig config;
+  std::vector<std::optional<core::Record>> records;
+};
+
+class RecordStore {
+ public:
+  RecordStore(RedisClient& client, KeySchema keys);
+
+  // Store config (Magento defaults when never set; stock_id filled in) and
+  // the records of `skus`, in one round trip (GET + MGET pipelined).
+  // Errors: Unavailable, DeadlineExceeded, DataLoss for undecodable values.
+  void ReadStock(int32_t stock_id, std::vector<std::string> skus,
+                 absl::Time deadline,
+                 std::function<void(absl::StatusOr<StockSnapshot>)> done);
+
+  // The stock of a sales channel; nullopt when the code is not mapped.
+  void ResolveSalesChannel(
+      std::string code, absl::Time deadline,
+      std::function<void(absl::StatusOr<std::optional<int32_t>>)> done);
+
+  // Candidates for alternatives, in one round trip: the records of
+  // `skus` (in order, nullopt where absent), then for each of
+  // `category_ids` the first `per_category` SKUs of its ranking with their
+  // records (absent ones skipped).
+  struct CategoryCandidate {
+    std::string sku;
+    core::Record record;
+  };
+  struct Candidates {
+    std::vector<std::optional<core::Record>> records;
+    std::vector<CategoryCandidate> by_category;  // category order, then rank
+  };
+  void ReadCandidates(int32_t stock_id, std::vector<std::string> skus,
+                      std::vector<int64_t> category_ids, int per_category,
+                      absl::Time deadline,
+                      std::function<void(absl::StatusOr<Candidates>)> done);
+
+  const KeySchema& keys() const { return keys_; }
+  RedisClient& client() { return client_; }
+
+ private:
+  RedisClient& client_;
+  KeySchema keys_;
+};
+
+}  // namespace availability::cache
+
+#endif  // AVAILABILITY_CACHE_RECORD_STORE_H_

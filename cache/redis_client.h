@@ -1,0 +1,91 @@
+// An asynchronous Redis client: hiredis 0.14's async API on a dedicated
+// libevent loop thread, with per-command deadlines, reconnect with backoff,
+// AUTH (password or ACL user + password), SELECT, TCP or Unix socket.
+//
+//   auto client = RedisClient::Start(options);
+//   client->Execute({"GET", "k"}, absl::Now() + absl::Milliseconds(50),
+//                   [](absl::StatusOr<RedisReply> r) { ... });
+//
+// Thread safety: every method may be called from any thread. Commands from
+// concurrent callers are queued to the loop thread and pipelined on one
+// connection. Callbacks run on the loop thread and must not block; each is
+// called exactly once: with the reply, with DeadlineExceeded at the deadline
+// (the reply, if it comes later, is dropped), with Unavailable when the
+// connection is down or lost, or with Cancelled when the client stops.
+#ifndef AVAILABILITY_CACHE_REDIS_CLIENT_H_
+#define AVAILABILITY_CACHE_REDIS_CLIENT_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace availability::cache {
+
+struct RedisOptions {
+  // TCP host and port; ignored when unix_socket is set.
+  std::string host = "127.0.0.1";
+  int port = 6379;
+  std::string unix_socket;
+  // ACL user (empty: the default user) and password (empty: no AUTH).
+  // Never logged.
+  std::string user;
+  std::string password;
+  int database = 0;
+  absl::Duration connect_timeout = absl::Seconds(1);
+  absl::Duration reconnect_min_backoff = absl::Milliseconds(50);
+  absl::Duration reconnect_max_backoff = absl::Seconds(2);
+};
+
+// An owned copy of a hiredis reply.
+struct RedisReply {
+  enum class Type { kNil, kString, kStatus, kError, kInteger, kArray };
+  Type type = Type::kNil;
+  // kString, kStatus, kError.
+  std::string str;
+  // kInteger.
+  int64_t integer = 0;
+  // kArray.
+  std::vector<RedisReply> elements;
+
+  bool is_nil() const { return type == Type::kNil; }
+  bool is_error() const { return type == Type::kError; }
+};
+
+class RedisClient {
+ public:
+  using Callback = std::function<void(absl::StatusOr<RedisReply>)>;
+  using PipelineCallback =
+      std::function<void(absl::StatusOr<std::vector<RedisReply>>)>;
+
+  // Starts the loop thread and begins connecting (does not wait for the
+  // connection). Errors: InvalidArgument for unusable options.
+  static absl::StatusOr<std::unique_ptr<RedisClient>> Start(
+      RedisOptions options);
+
+  // Stops the loop; pending callbacks get Cancelled. Blocks until the loop
+  // thread has exited: never call from a callback.
+  virtual ~RedisClient() = default;
+
+  // Sends one command. A Redis error reply is delivered as a RedisReply of
+  // type kError (not as a failed status).
+  virtual void Execute(std::vector<std::string> argv, absl::Time deadline,
+                       Callback done) = 0;
+
+  // Sends several commands back to back (one round trip); `done` gets all
+  // replies in order, or one error status for the whole pipeline.
+  virtual void ExecutePipeline(std::vector<std::vector<std::string>> commands,
+                               absl::Time deadline, PipelineCallback done) = 0;
+
+  // True while a connection is established and authenticated.
+  virtual bool IsConnected() const = 0;
+};
+
+}  // namespace availability::cache
+
+#endif  // AVAILABILITY_CACHE_REDIS_CLIENT_H_

@@ -1,0 +1,168 @@
+// The availability decision (DOMAIN.md §2-§7): a pure function of
+// (record, store configuration, today, requested quantity).
+//
+//   core::StoreConfig config;  // Magento defaults
+//   absl::CivilDay today = core::StoreToday(config, absl::Now());
+//   core::Decision d = core::Decide(record, config, today, std::nullopt);
+//   if (d.status == core::Status::kInStock && d.only_x_left) ...
+//
+// Everything here is a pure function of its arguments; safe from any thread.
+#ifndef AVAILABILITY_CORE_DECISION_H_
+#define AVAILABILITY_CORE_DECISION_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "core/quantity.h"
+#include "core/record.h"
+
+namespace availability::core {
+
+enum class Status {
+  kUnknown = 0,
+  kInStock,
+  kBackorderable,
+  kPreorder,
+  kOutOfStock,
+  kDiscontinued,
+};
+
+enum class CartRule {
+  kNone = 0,
+  kMinSaleQty,
+  kMaxSaleQty,
+  kQtyIncrements,
+  kIsQtyDecimal,
+};
+
+// Magento's code for a cart rule ("min_sale_qty", ...); "" for kNone.
+absl::string_view CartRuleCode(CartRule rule);
+
+// A record's settings after use_config_* resolution against the store.
+struct ResolvedSettings {
+  bool manage_stock = true;
+  Backorders backorders = Backorders::kNo;
+  Qty min_qty = 0;
+  Qty min_sale_qty = 0;
+  Qty max_sale_qty = 0;
+  // 0 when increments are not enabled.
+  Qty qty_increments = 0;
+  Qty notify_stock_qty = 0;
+};
+ResolvedSettings ResolveSettings(const Record& record,
+                                 const StoreConfig& config);
+
+// DOMAIN.md §2.
+struct DerivedQuantities {
+  Qty net = 0;
+  Qty threshold = 0;
+  Qty ships_now = 0;
+  // kUnlimitedQty when unlimited.
+  Qty backorder_cap = 0;
+  Qty salable_qty = 0;
+};
+DerivedQuantities Derive(const Record& record, const ResolvedSettings& s);
+
+struct Shipment {
+  Qty qty = 0;
+  absl::CivilDay ship_date;
+  bool operator==(const Shipment& o) const {
+    return qty == o.qty && ship_date == o.ship_date;
+  }
+};
+
+// The feed mappings of DOMAIN.md §7.
+struct FeedValues {
+  // Full URL, e.g. "https://schema.org/InStock".
+  absl::string_view schema_org;
+  // "in_stock", "out_of_stock", "preorder", "backorder".
+  absl::string_view merchant;
+  std::optional<absl::CivilDay> merchant_date;
+};
+
+struct Decision {
+  Status status = Status::kUnknown;
+  // False when manage_stock is off: no quantity may be shown.
+  bool quantity_exposed = true;
+  std::optional<Qty> only_x_left;
+
+  // The quantity answered for: the request's, or max(min_sale_qty, 1 unit).
+  Qty requested = 0;
+  Qty in_stock_qty = 0;
+  Qty backorder_qty = 0;
+  Qty unavailable_qty = 0;
+  // Date order; sums to in_stock_qty + backorder_qty.
+  std::vector<Shipment> shipments;
+  // False when part of backorder_qty has no date.
+  bool eta_known = true;
+  // First ship date of the part that does not ship today.
+  std::optional<absl::CivilDay> first_ship_date;
+  std::optional<absl::CivilDay> restock_date;
+  bool backorder_notice = false;
+  CartRule broken_rule = CartRule::kNone;
+  // The bound of broken_rule (1 unit for kIsQtyDecimal).
+  Qty broken_rule_limit = 0;
+  // No rule broken and unavailable_qty == 0.
+  bool orderable = false;
+
+  Lifecycle lifecycle = Lifecycle::kActive;
+  std::optional<absl::CivilDay> release_date;
+  std::string successor_sku;
+
+  FeedValues feed;
+  DerivedQuantities derived;
+};
+
+// The store's local date at `now` in its time zone.
+absl::CivilDay StoreToday(const StoreConfig& config, absl::Time now);
+
+// `days` days after `from`: business days when the calendar is not empty
+// (the result is a business day), calendar days otherwise. days <= 0: from.
+absl::CivilDay AddShippingDays(const BusinessCalendar& calendar,
+                               absl::CivilDay from, int days);
+
+// The full decision. `requested` empty: the display quantity. A requested
+// quantity must be > 0 (validated by the caller).
+Decision Decide(const Record& record, const StoreConfig& config,
+                absl::CivilDay today, std::optional<Qty> requested);
+
+// The answer for a SKU that is not on the stock (status kUnknown).
+Decision DecideUnknown(std::optional<Qty> requested);
+
+FeedValues FeedFor(const Decision& decision);
+
+// True when DOMAIN.md §5 asks for alternatives for this answer.
+bool WantsAlternatives(const Decision& decision, const StoreConfig& config,
+                       absl::CivilDay today);
+
+// A candidate alternative, in gathering order (successor, the record's
+// alternatives, same-category by popularity), with its own display decision.
+struct Candidate {
+  std::string sku;
+  Relation relation = Relation::kRelated;
+  Decision decision;
+};
+
+struct PickedAlternative {
+  std::string sku;
+  Relation relation = Relation::kRelated;
+  // Index into the candidates given to PickAlternatives.
+  size_t candidate_index = 0;
+};
+
+// DOMAIN.md §5: keeps candidates that are IN_STOCK or BACKORDERABLE with a
+// known first ETA earlier than the subject's (never, for OUT_OF_STOCK and
+// DISCONTINUED subjects: any known ETA qualifies); in-stock first, each group
+// in gathering order; no duplicates, never `subject_sku`; at most `max`.
+std::vector<PickedAlternative> PickAlternatives(
+    absl::string_view subject_sku, const Decision& subject,
+    absl::Span<const Candidate> candidates, size_t max);
+
+}  // namespace availability::core
+
+#endif  // AVAILABILITY_CORE_DECISION_H_
