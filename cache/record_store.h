@@ -50,6 +50,7 @@ class RecordStore {
   // `category_ids` the first `per_category` SKUs of its ranking with their
   // records (absent ones skipped).
   struct CategoryCandidate {
+    int64_t category_id = 0;  // which of `category_ids` ranked it
     std::string sku;
     core::Record record;
   };
