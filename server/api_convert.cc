@@ -22,7 +22,7 @@ absl::StatusOr<core::Qty> QtyFromApi(double value, absl::string_view field) {
   return q;
 }
 
-absl::StatusOr<absl::CivilDay> DateFromApi(const ::availability::v1::Date& date,
+absl::StatusOr<absl::CivilDay> DateFromApi(const v1::Date& date,
                                            absl::string_view field) {
   if (date.year() < 1 || date.year() > 9999 || date.month() < 1 ||
       date.month() > 12 || date.day() < 1 || date.day() > 31) {
@@ -37,7 +37,7 @@ absl::StatusOr<absl::CivilDay> DateFromApi(const ::availability::v1::Date& date,
   return day;
 }
 
-void DateToApi(absl::CivilDay day, ::availability::v1::Date* out) {
+void DateToApi(absl::CivilDay day, v1::Date* out) {
   out->set_year(static_cast<int32_t>(day.year()));
   out->set_month(day.month());
   out->set_day(day.day());

@@ -25,9 +25,9 @@ inline double QtyToApi(core::Qty q) { return core::QtyToDouble(q); }
 
 // A civil date. Errors: "<field>: not a valid date" (e.g. Feb 30, month 13,
 // year outside 1..9999).
-absl::StatusOr<absl::CivilDay> DateFromApi(const ::availability::v1::Date& date,
+absl::StatusOr<absl::CivilDay> DateFromApi(const v1::Date& date,
                                            absl::string_view field);
-void DateToApi(absl::CivilDay day, ::availability::v1::Date* out);
+void DateToApi(absl::CivilDay day, v1::Date* out);
 
 // A SKU: "<field>: empty", "<field>: longer than 64 bytes",
 // "<field>: not valid UTF-8".
