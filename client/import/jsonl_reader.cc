@@ -1,0 +1,89 @@
+#include "client/import/jsonl_reader.h"
+
+#include <string>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace av::client {
+
+using availability::v1::InventoryRecord;
+
+absl::Status ParseRecordJson(absl::string_view json, InventoryRecord* record) {
+  record->Clear();
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  const auto status = google::protobuf::util::JsonStringToMessage(
+      google::protobuf::StringPiece(json.data(), json.size()), record,
+      options);
+  if (!status.ok()) {
+    std::string reason(status.message().data(), status.message().size());
+    // The parser may quote the input over several lines; keep one line.
+    for (char& c : reason) {
+      if (c == '\n' || c == '\r') c = ' ';
+    }
+    constexpr size_t kMaxReason = 200;
+    if (reason.size() > kMaxReason) reason = reason.substr(0, kMaxReason) + "...";
+    if (reason.empty()) reason = "not a valid InventoryRecord";
+    return absl::InvalidArgumentError(reason);
+  }
+  return absl::OkStatus();
+}
+
+JsonlReader::JsonlReader(std::istream& in, JsonlReaderOptions options)
+    : in_(in.rdbuf()), options_(std::move(options)) {}
+
+bool JsonlReader::ReadLine(bool* too_long) {
+  line_text_.clear();
+  *too_long = false;
+  if (in_ == nullptr) return false;
+  constexpr int kEof = std::char_traits<char>::eof();
+  int c = in_->sbumpc();
+  if (c == kEof) return false;
+  ++line_;
+  for (; c != kEof && c != '\n'; c = in_->sbumpc()) {
+    ++bytes_read_;
+    if (line_text_.size() < options_.max_line_bytes) {
+      line_text_.push_back(static_cast<char>(c));
+    } else {
+      *too_long = true;
+    }
+  }
+  if (c == '\n') ++bytes_read_;
+  if (!line_text_.empty() && line_text_.back() == '\r') line_text_.pop_back();
+  return true;
+}
+
+absl::StatusOr<bool> JsonlReader::Next(std::vector<InventoryRecord>* records) {
+  records->clear();
+  bool too_long = false;
+  for (;;) {
+    if (!ReadLine(&too_long)) return false;
+    if (too_long) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("line ", line_, ": longer than ",
+                       options_.max_line_bytes, " bytes"));
+    }
+    if (!absl::StripAsciiWhitespace(line_text_).empty()) break;
+  }
+  InventoryRecord record;
+  if (absl::Status status = ParseRecordJson(line_text_, &record);
+      !status.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("line ", line_, ": ", status.message()));
+  }
+  if (record.sku().empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("line ", line_, ": sku: missing"));
+  }
+  if (record.stock_id() == 0 && options_.default_stock_id > 0) {
+    record.set_stock_id(options_.default_stock_id);
+  }
+  records->push_back(std::move(record));
+  return true;
+}
+
+}  // namespace av::client

@@ -1,0 +1,69 @@
+// JsonlReader: reads inventory records from JSON Lines, one
+// availability.v1.InventoryRecord per line in the proto3 JSON mapping.
+// Field names may be the proto names or their lowerCamelCase JSON names:
+//
+//   {"sku":"24-MB01","stock_id":1,"version":3,"source_quantity":5,
+//    "inbound":[{"date":{"year":2026,"month":3,"day":4},"quantity":5}]}
+//
+// Blank lines (only whitespace) are skipped; a line that is not a valid
+// record (bad JSON, an unknown field, a wrong type, no sku) is reported as
+// "line N: <reason>" and skipped. A record without stock_id gets
+// `default_stock_id`. Reads one line at a time; a line longer than
+// `max_line_bytes` is a bad line. Not thread-safe.
+#ifndef CLIENT_IMPORT_JSONL_READER_H_
+#define CLIENT_IMPORT_JSONL_READER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <istream>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "availability/v1/inventory_sync.pb.h"
+#include "client/import/record_reader.h"
+
+namespace av::client {
+
+struct JsonlReaderOptions {
+  // Stock of records that name none (stock_id 0); 0 leaves them as they are
+  // (the server then rejects them).
+  int32_t default_stock_id = 0;
+  size_t max_line_bytes = 1 << 20;
+};
+
+class JsonlReader : public RecordReader {
+ public:
+  // Reads from `in`, which must outlive the reader.
+  explicit JsonlReader(std::istream& in,
+                       JsonlReaderOptions options = JsonlReaderOptions());
+
+  // One record per non-blank line; see RecordReader::Next.
+  absl::StatusOr<bool> Next(
+      std::vector<availability::v1::InventoryRecord>* records) override;
+
+  int64_t bytes_read() const override { return bytes_read_; }
+  // Number of the line read last (1-based).
+  int64_t line() const { return line_; }
+
+ private:
+  // Reads the next line into line_text_ (without its line break). false at
+  // the end of input. Sets *too_long when the line exceeded max_line_bytes
+  // (the rest of it was skipped).
+  bool ReadLine(bool* too_long);
+
+  std::streambuf* const in_;
+  const JsonlReaderOptions options_;
+  std::string line_text_;
+  int64_t line_ = 0;
+  int64_t bytes_read_ = 0;
+};
+
+// Parses one JSON object into `*record` (proto3 JSON mapping, unknown fields
+// rejected). InvalidArgument with the parser's reason.
+absl::Status ParseRecordJson(absl::string_view json,
+                             availability::v1::InventoryRecord* record);
+
+}  // namespace av::client
+
+#endif  // CLIENT_IMPORT_JSONL_READER_H_
