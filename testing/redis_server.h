@@ -1,5 +1,8 @@
 // A real redis-server for tests: started on a free loopback port in a fresh
 // temporary directory, stopped (and the directory removed) on destruction.
+// It also listens on the Unix socket unix_socket() (mode 700), persists
+// nothing, and logs to dir()/redis.log. The child dies with the thread that
+// started it (PR_SET_PDEATHSIG), so a crashed test leaves no server behind.
 //
 //   auto redis = testing::RedisServer::Start();
 //   ASSERT_TRUE(redis.ok()) << redis.status();
@@ -15,14 +18,18 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 
 namespace availability::testing {
 
 class RedisServer {
  public:
-  // Starts redis-server with `extra_args` (e.g. {"--requirepass", "x"}) and
-  // waits until it answers PING. Errors: Unavailable when it does not start.
+  // Starts /usr/bin/redis-server (or $REDIS_SERVER) with `extra_args` (e.g.
+  // {"--requirepass", "x"}) and waits up to 10 s until it answers PING.
+  // Errors: Unavailable when it does not start (the log's tail is in the
+  // message), Internal when no temporary directory can be made.
   static absl::StatusOr<std::unique_ptr<RedisServer>> Start(
       std::vector<std::string> extra_args = {});
   ~RedisServer();
@@ -30,20 +37,26 @@ class RedisServer {
   int port() const { return port_; }
   pid_t pid() const { return pid_; }
   const std::string& dir() const { return dir_; }
+  std::string unix_socket() const { return dir_ + "/redis.sock"; }
 
-  // Runs a command through redis-cli and returns its raw output (for test
-  // set-up and assertions only).
+  // Runs a command through redis-cli (-h 127.0.0.1 -p port; with the
+  // --requirepass of extra_args, if any, as the password) and returns its
+  // raw stdout, e.g. "OK\n". For test set-up and assertions only. Errors:
+  // Internal when redis-cli cannot run or exits non-zero.
   absl::StatusOr<std::string> Cli(const std::vector<std::string>& args) const;
 
   // SIGSTOP / SIGCONT the server (to test deadlines).
   void Pause();
   void Resume();
-  // Stops it and starts it again on the same port and directory.
+  // Kills the server (SIGKILL) and reaps it; the port and directory stay.
+  void Kill();
+  // Kills it if running and starts it again on the same port and directory.
   absl::Status Restart();
 
  private:
   RedisServer() = default;
   absl::Status Launch();
+  absl::Status WaitUntilReady(absl::Duration timeout);
 
   int port_ = 0;
   pid_t pid_ = -1;
