@@ -6,6 +6,12 @@
 //   KeySchema keys("av");
 //   keys.Record(1, "24-MB01")   // "av:{1}:r:24-MB01"
 //
+// Layout: "<prefix>:{<stock>}:" then "r:<sku>", "config", "cat:<id>",
+// "events", "jobs", "sub:<sku>", "snap:<id>"; "<prefix>:channels" is global.
+// SKUs are used verbatim (any bytes, ':' and '{' included): they follow the
+// hash tag, so they never change the slot. An empty prefix drops the leading
+// "<prefix>:"; braces in the prefix are removed.
+//
 // Immutable after construction; safe from any thread.
 #ifndef AVAILABILITY_CACHE_KEY_SCHEMA_H_
 #define AVAILABILITY_CACHE_KEY_SCHEMA_H_
@@ -41,6 +47,9 @@ class KeySchema {
   std::string Subscriptions(int32_t stock_id, absl::string_view sku) const;
   // SKUs upserted under a snapshot id: set.
   std::string Snapshot(int32_t stock_id, absl::string_view snapshot_id) const;
+  // Last announced summary (and tombstone) per SKU, kept by the write
+  // script (cache/record_writer.h): hash sku -> summary.
+  std::string Summaries(int32_t stock_id) const;
 
  private:
   std::string StockTag(int32_t stock_id) const;

@@ -1,12 +1,21 @@
 // Typed, asynchronous reads of the availability cache in Redis: records,
 // store configuration, sales channels and alternatives' candidates.
 //
-// Each read is one round trip (one pipeline). Callbacks run on the Redis
-// client's loop thread and must not block. Safe from any thread; holds a
-// reference to the client, which must outlive it.
+// Each read is one round trip (one pipeline, or one read-only Lua script for
+// candidates: EVALSHA_RO, falling back to EVAL_RO once after NOSCRIPT, and to
+// EVALSHA/EVAL on Redis before 7). Callbacks run on the Redis client's loop
+// thread and must not block; each is called exactly once. Safe from any
+// thread; holds a reference to the client, which must outlive it, and must
+// itself outlive its pending ReadCandidates calls (the NOSCRIPT retry).
+//
+// Errors of every read: Unavailable (not connected, connection lost, or a
+// transient Redis state such as LOADING), DeadlineExceeded, Cancelled (client
+// stopped), DataLoss (a stored value that does not decode), Internal (any
+// other Redis error reply, e.g. WRONGTYPE).
 #ifndef AVAILABILITY_CACHE_RECORD_STORE_H_
 #define AVAILABILITY_CACHE_RECORD_STORE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -15,6 +24,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "cache/key_schema.h"
 #include "cache/redis_client.h"
@@ -32,6 +42,8 @@ struct StockSnapshot {
 class RecordStore {
  public:
   RecordStore(RedisClient& client, KeySchema keys);
+  RecordStore(const RecordStore&) = delete;
+  RecordStore& operator=(const RecordStore&) = delete;
 
   // Store config (Magento defaults when never set; stock_id filled in) and
   // the records of `skus`, in one round trip (GET + MGET pipelined).
@@ -66,9 +78,20 @@ class RecordStore {
   const KeySchema& keys() const { return keys_; }
   RedisClient& client() { return client_; }
 
+  // The Lua source of the candidates script (tests compare its SHA-1 with
+  // Redis' SCRIPT LOAD).
+  static absl::string_view CandidatesScriptForTest();
+
  private:
+  // EVALSHA[_RO] sha `args`, retried with the body on NOSCRIPT.
+  void RunCandidatesScript(std::vector<std::string> args, absl::Time deadline,
+                           RedisClient::Callback done);
+
   RedisClient& client_;
   KeySchema keys_;
+  const std::string candidates_sha_;
+  // False once the server said it has no EVALSHA_RO (Redis < 7).
+  std::atomic<bool> read_only_scripts_{true};
 };
 
 }  // namespace availability::cache

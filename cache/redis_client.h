@@ -12,6 +12,14 @@
 // called exactly once: with the reply, with DeadlineExceeded at the deadline
 // (the reply, if it comes later, is dropped), with Unavailable when the
 // connection is down or lost, or with Cancelled when the client stops.
+//
+// Connection: commands are sent only on an established, authenticated
+// connection (AUTH, SELECT and a PING done); before that and between
+// reconnect attempts they fail at once with Unavailable, so a dead Redis
+// costs callers no waiting. A lost connection fails its in-flight commands
+// with Unavailable and is retried with exponential backoff
+// (reconnect_min_backoff doubling up to reconnect_max_backoff); connect and
+// handshake together are bounded by connect_timeout.
 #ifndef AVAILABILITY_CACHE_REDIS_CLIENT_H_
 #define AVAILABILITY_CACHE_REDIS_CLIENT_H_
 
@@ -21,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -84,6 +93,11 @@ class RedisClient {
 
   // True while a connection is established and authenticated.
   virtual bool IsConnected() const = 0;
+
+  // Blocks until connected or `timeout` passes: for start-up and tests only,
+  // never on a gRPC reaction or a callback. Returns OK when connected, else
+  // Unavailable with the last connection error (no password in it).
+  virtual absl::Status WaitUntilConnected(absl::Duration timeout) = 0;
 };
 
 }  // namespace availability::cache

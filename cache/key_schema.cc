@@ -1,0 +1,69 @@
+#include "cache/key_schema.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace availability::cache {
+
+KeySchema::KeySchema(std::string prefix) : prefix_(std::move(prefix)) {
+  // A brace in the prefix would move the Redis Cluster hash tag away from
+  // the stock; drop them rather than silently spread a stock over slots.
+  std::string clean;
+  clean.reserve(prefix_.size());
+  for (char c : prefix_) {
+    if (c != '{' && c != '}') clean.push_back(c);
+  }
+  prefix_ = std::move(clean);
+}
+
+std::string KeySchema::StockTag(int32_t stock_id) const {
+  if (prefix_.empty()) return absl::StrCat("{", stock_id, "}");
+  return absl::StrCat(prefix_, ":{", stock_id, "}");
+}
+
+std::string KeySchema::Record(int32_t stock_id, absl::string_view sku) const {
+  return absl::StrCat(StockTag(stock_id), ":r:", sku);
+}
+
+std::string KeySchema::RecordPrefix(int32_t stock_id) const {
+  return absl::StrCat(StockTag(stock_id), ":r:");
+}
+
+std::string KeySchema::StoreConfig(int32_t stock_id) const {
+  return absl::StrCat(StockTag(stock_id), ":config");
+}
+
+std::string KeySchema::SalesChannels() const {
+  if (prefix_.empty()) return "channels";
+  return absl::StrCat(prefix_, ":channels");
+}
+
+std::string KeySchema::CategoryRanking(int32_t stock_id,
+                                       int64_t category_id) const {
+  return absl::StrCat(StockTag(stock_id), ":cat:", category_id);
+}
+
+std::string KeySchema::Events(int32_t stock_id) const {
+  return absl::StrCat(StockTag(stock_id), ":events");
+}
+
+std::string KeySchema::NotificationJobs(int32_t stock_id) const {
+  return absl::StrCat(StockTag(stock_id), ":jobs");
+}
+
+std::string KeySchema::Subscriptions(int32_t stock_id,
+                                     absl::string_view sku) const {
+  return absl::StrCat(StockTag(stock_id), ":sub:", sku);
+}
+
+std::string KeySchema::Snapshot(int32_t stock_id,
+                                absl::string_view snapshot_id) const {
+  return absl::StrCat(StockTag(stock_id), ":snap:", snapshot_id);
+}
+
+std::string KeySchema::Summaries(int32_t stock_id) const {
+  return absl::StrCat(StockTag(stock_id), ":sum");
+}
+
+}  // namespace availability::cache

@@ -1,0 +1,280 @@
+#include "cache/record_store.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "cache/record_codec.h"
+#include "cache/script_sha1.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "testing/redis_server.h"
+#include "testing/status_matchers.h"
+
+namespace availability::cache {
+namespace {
+
+using ::availability::testing::IsOk;
+using ::availability::testing::RedisServer;
+using ::availability::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+constexpr absl::Duration kWait = absl::Seconds(10);
+
+// Waits for one asynchronous result of type T.
+template <typename T>
+struct Waiter {
+  struct State {
+    absl::Notification done;
+    absl::StatusOr<T> value = absl::UnknownError("not called");
+  };
+  std::shared_ptr<State> state = std::make_shared<State>();
+
+  std::function<void(absl::StatusOr<T>)> Callback() {
+    return [s = state](absl::StatusOr<T> v) {
+      s->value = std::move(v);
+      s->done.Notify();
+    };
+  }
+  absl::StatusOr<T> Get() {
+    if (!state->done.WaitForNotificationWithTimeout(kWait)) {
+      return absl::InternalError("test: no callback within 10 s");
+    }
+    return state->value;
+  }
+};
+
+core::Record MakeRecord(int32_t stock, std::string sku, int64_t units) {
+  core::Record r;
+  r.sku = std::move(sku);
+  r.stock_id = stock;
+  r.version = 7;
+  r.source_qty = core::QtyFromUnits(units);
+  r.category_ids = {10};
+  return r;
+}
+
+class RecordStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto server = RedisServer::Start();
+    ASSERT_THAT(server, IsOk());
+    server_ = std::move(*server);
+    RedisOptions options;
+    options.port = server_->port();
+    auto client = RedisClient::Start(options);
+    ASSERT_THAT(client, IsOk());
+    client_ = std::move(*client);
+    ASSERT_THAT(client_->WaitUntilConnected(kWait), IsOk());
+    store_ = std::make_unique<RecordStore>(*client_, KeySchema("t"));
+  }
+
+  absl::StatusOr<RedisReply> Run(std::vector<std::string> argv) {
+    Waiter<RedisReply> w;
+    client_->Execute(std::move(argv), Deadline(), w.Callback());
+    return w.Get();
+  }
+  void Put(const core::Record& r) {
+    ASSERT_THAT(
+        Run({"SET", store_->keys().Record(r.stock_id, r.sku), EncodeRecord(r)}),
+        IsOk());
+  }
+  void Rank(int32_t stock, int64_t category, std::vector<std::string> skus) {
+    std::vector<std::string> argv = {
+        "RPUSH", store_->keys().CategoryRanking(stock, category)};
+    argv.insert(argv.end(), skus.begin(), skus.end());
+    ASSERT_THAT(Run(std::move(argv)), IsOk());
+  }
+  int64_t CommandCalls(absl::string_view command) {
+    auto info = Run({"INFO", "commandstats"});
+    if (!info.ok()) return -1;
+    const std::string needle = absl::StrCat("cmdstat_", command, ":calls=");
+    const size_t at = info->str.find(needle);
+    if (at == std::string::npos) return 0;
+    return std::stoll(info->str.substr(at + needle.size()));
+  }
+  static absl::Time Deadline() { return absl::Now() + absl::Seconds(2); }
+
+  std::unique_ptr<RedisServer> server_;
+  std::unique_ptr<RedisClient> client_;
+  std::unique_ptr<RecordStore> store_;
+};
+
+TEST_F(RecordStoreTest, ReadStockReturnsPresentAndMissingInOneRoundTrip) {
+  Put(MakeRecord(1, "A", 5));
+  Put(MakeRecord(1, "B:{x}", 6));
+  Put(MakeRecord(2, "C", 7));  // other stock
+  core::StoreConfig config;
+  config.stock_id = 1;
+  config.handling_days = 2;
+  config.time_zone_name = "Europe/Berlin";
+  ASSERT_TRUE(absl::LoadTimeZone("Europe/Berlin", &config.time_zone));
+  ASSERT_THAT(Run({"SET", store_->keys().StoreConfig(1),
+                   EncodeStoreConfig(config)}),
+              IsOk());
+  ASSERT_THAT(Run({"CONFIG", "RESETSTAT"}), IsOk());
+
+  Waiter<StockSnapshot> w;
+  store_->ReadStock(1, {"A", "missing", "B:{x}", "C"}, Deadline(),
+                    w.Callback());
+  auto snapshot = w.Get();
+  ASSERT_THAT(snapshot, IsOk());
+  EXPECT_TRUE(snapshot->config == config);
+  ASSERT_EQ(snapshot->records.size(), 4u);
+  ASSERT_TRUE(snapshot->records[0].has_value());
+  EXPECT_TRUE(*snapshot->records[0] == MakeRecord(1, "A", 5));
+  EXPECT_FALSE(snapshot->records[1].has_value());
+  ASSERT_TRUE(snapshot->records[2].has_value());
+  EXPECT_EQ(snapshot->records[2]->sku, "B:{x}");
+  EXPECT_FALSE(snapshot->records[3].has_value());
+  // One GET and one MGET, not one command per SKU.
+  EXPECT_EQ(CommandCalls("get"), 1);
+  EXPECT_EQ(CommandCalls("mget"), 1);
+}
+
+TEST_F(RecordStoreTest, ReadStockDefaultsTheConfigWhenAbsent) {
+  Waiter<StockSnapshot> w;
+  store_->ReadStock(4, {}, Deadline(), w.Callback());
+  auto snapshot = w.Get();
+  ASSERT_THAT(snapshot, IsOk());
+  core::StoreConfig defaults;
+  defaults.stock_id = 4;
+  EXPECT_TRUE(snapshot->config == defaults);
+  EXPECT_EQ(snapshot->config.stock_id, 4);
+  EXPECT_EQ(snapshot->config.min_sale_qty, core::QtyFromUnits(1));
+  EXPECT_TRUE(snapshot->records.empty());
+}
+
+TEST_F(RecordStoreTest, ReadStockReportsUndecodableValuesAsDataLoss) {
+  ASSERT_THAT(Run({"SET", store_->keys().Record(1, "bad"), "garbage"}),
+              IsOk());
+  Waiter<StockSnapshot> w;
+  store_->ReadStock(1, {"bad"}, Deadline(), w.Callback());
+  EXPECT_THAT(w.Get(), StatusIs(absl::StatusCode::kDataLoss,
+                                HasSubstr("sku \"bad\"")));
+}
+
+TEST_F(RecordStoreTest, ReadStockReportsWrongTypeAsInternal) {
+  ASSERT_THAT(Run({"HSET", store_->keys().StoreConfig(1), "a", "b"}), IsOk());
+  Waiter<StockSnapshot> w;
+  store_->ReadStock(1, {"A"}, Deadline(), w.Callback());
+  EXPECT_THAT(w.Get(),
+              StatusIs(absl::StatusCode::kInternal, HasSubstr("WRONGTYPE")));
+}
+
+TEST_F(RecordStoreTest, ReadStockFailsFastWhenRedisIsDown) {
+  server_->Kill();
+  Waiter<StockSnapshot> w;
+  store_->ReadStock(1, {"A"}, absl::Now() + absl::Seconds(5), w.Callback());
+  EXPECT_THAT(w.Get(), StatusIs(absl::StatusCode::kUnavailable));
+}
+
+TEST_F(RecordStoreTest, ResolveSalesChannel) {
+  ASSERT_THAT(Run({"HSET", store_->keys().SalesChannels(), "base", "1",
+                   "de", "2", "broken", "two"}),
+              IsOk());
+  struct Case {
+    const char* code;
+    std::optional<int32_t> stock;
+  };
+  for (const Case& c : {Case{"base", 1}, Case{"de", 2},
+                        Case{"unknown", std::nullopt}}) {
+    SCOPED_TRACE(c.code);
+    Waiter<std::optional<int32_t>> w;
+    store_->ResolveSalesChannel(c.code, Deadline(), w.Callback());
+    auto stock = w.Get();
+    ASSERT_THAT(stock, IsOk());
+    EXPECT_EQ(*stock, c.stock);
+  }
+  Waiter<std::optional<int32_t>> w;
+  store_->ResolveSalesChannel("broken", Deadline(), w.Callback());
+  EXPECT_THAT(w.Get(), StatusIs(absl::StatusCode::kDataLoss,
+                                HasSubstr("\"broken\"")));
+}
+
+TEST_F(RecordStoreTest, ReadCandidatesWithSkusAndCategoryRankings) {
+  Put(MakeRecord(1, "succ", 1));
+  Put(MakeRecord(1, "alt", 2));
+  for (const char* sku : {"p1", "p2", "p4", "q1", "q3"}) {
+    Put(MakeRecord(1, sku, 3));
+  }
+  Put(MakeRecord(2, "p3", 9));  // other stock: not a candidate on stock 1
+  Rank(1, 10, {"p1", "p2", "p3", "p4", "p5"});
+  Rank(1, 20, {"q1", "q2", "q3"});
+  ASSERT_THAT(Run({"SCRIPT", "FLUSH"}), IsOk());
+  ASSERT_THAT(Run({"CONFIG", "RESETSTAT"}), IsOk());
+
+  for (int round = 0; round < 2; ++round) {  // NOSCRIPT, then cached
+    SCOPED_TRACE(round);
+    Waiter<RecordStore::Candidates> w;
+    store_->ReadCandidates(1, {"succ", "gone", "alt"}, {10, 20, 30}, 3,
+                           Deadline(), w.Callback());
+    auto candidates = w.Get();
+    ASSERT_THAT(candidates, IsOk());
+    ASSERT_EQ(candidates->records.size(), 3u);
+    ASSERT_TRUE(candidates->records[0].has_value());
+    EXPECT_TRUE(*candidates->records[0] == MakeRecord(1, "succ", 1));
+    EXPECT_FALSE(candidates->records[1].has_value());
+    ASSERT_TRUE(candidates->records[2].has_value());
+    EXPECT_EQ(candidates->records[2]->sku, "alt");
+    // Category 10: top 3 are p1, p2, p3; p3 has no record on stock 1.
+    // Category 20: q1, q2 (absent), q3. Category 30: no ranking.
+    std::vector<std::string> skus;
+    std::vector<int64_t> categories;
+    for (const auto& c : candidates->by_category) {
+      skus.push_back(c.sku);
+      categories.push_back(c.category_id);
+      EXPECT_EQ(c.record.sku, c.sku);
+      EXPECT_EQ(c.record.stock_id, 1);
+    }
+    EXPECT_THAT(skus, ElementsAre("p1", "p2", "q1", "q3"));
+    EXPECT_THAT(categories, ElementsAre(10, 10, 20, 20));
+  }
+  // One script call per read (the first one retried once with the body).
+  EXPECT_EQ(CommandCalls("evalsha_ro"), 2);
+  EXPECT_EQ(CommandCalls("eval_ro"), 1);
+}
+
+TEST_F(RecordStoreTest, ReadCandidatesEdgeCases) {
+  Put(MakeRecord(1, "a", 1));
+  Rank(1, 10, {"a"});
+  {
+    Waiter<RecordStore::Candidates> w;
+    store_->ReadCandidates(1, {}, {}, 5, Deadline(), w.Callback());
+    auto c = w.Get();
+    ASSERT_THAT(c, IsOk());
+    EXPECT_TRUE(c->records.empty());
+    EXPECT_TRUE(c->by_category.empty());
+  }
+  {
+    Waiter<RecordStore::Candidates> w;
+    store_->ReadCandidates(1, {}, {10}, 5, Deadline(), w.Callback());
+    auto c = w.Get();
+    ASSERT_THAT(c, IsOk());
+    ASSERT_EQ(c->by_category.size(), 1u);
+    EXPECT_EQ(c->by_category[0].sku, "a");
+  }
+  {
+    Waiter<RecordStore::Candidates> w;
+    store_->ReadCandidates(1, {"a"}, {10}, 0, Deadline(), w.Callback());
+    auto c = w.Get();
+    ASSERT_THAT(c, IsOk());
+    EXPECT_EQ(c->records.size(), 1u);
+    EXPECT_TRUE(c->by_category.empty());
+  }
+}
+
+TEST_F(RecordStoreTest, ScriptShaMatchesRedis) {
+  auto sha = Run({"SCRIPT", "LOAD",
+                  std::string(RecordStore::CandidatesScriptForTest())});
+  ASSERT_THAT(sha, IsOk());
+  EXPECT_EQ(sha->str, ScriptSha1(RecordStore::CandidatesScriptForTest()));
+}
+
+}  // namespace
+}  // namespace availability::cache

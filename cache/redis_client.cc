@@ -1,0 +1,609 @@
+#include "cache/redis_client.h"
+
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <functional>
+#include <queue>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/synchronization/mutex.h"
+#include "event2/event.h"
+#include "hiredis/adapters/libevent.h"
+#include "hiredis/async.h"
+#include "hiredis/hiredis.h"
+
+namespace availability::cache {
+namespace {
+
+RedisReply ConvertReply(const redisReply& r) {
+  RedisReply out;
+  switch (r.type) {
+    case REDIS_REPLY_STRING:
+      out.type = RedisReply::Type::kString;
+      out.str.assign(r.str, r.len);
+      break;
+    case REDIS_REPLY_STATUS:
+      out.type = RedisReply::Type::kStatus;
+      out.str.assign(r.str, r.len);
+      break;
+    case REDIS_REPLY_ERROR:
+      out.type = RedisReply::Type::kError;
+      out.str.assign(r.str, r.len);
+      break;
+    case REDIS_REPLY_INTEGER:
+      out.type = RedisReply::Type::kInteger;
+      out.integer = r.integer;
+      break;
+    case REDIS_REPLY_ARRAY:
+      out.type = RedisReply::Type::kArray;
+      out.elements.reserve(r.elements);
+      for (size_t i = 0; i < r.elements; ++i) {
+        out.elements.push_back(ConvertReply(*r.element[i]));
+      }
+      break;
+    case REDIS_REPLY_NIL:
+    default:
+      out.type = RedisReply::Type::kNil;
+      break;
+  }
+  return out;
+}
+
+// The client behind RedisClient::Start. All hiredis and libevent state is
+// owned by the loop thread; other threads only touch the submission queue
+// (under mu_) and the wake-up eventfd.
+class HiredisClient final : public RedisClient {
+ public:
+  explicit HiredisClient(RedisOptions options)
+      : options_(std::move(options)),
+        backoff_(options_.reconnect_min_backoff) {}
+
+  ~HiredisClient() override {
+    if (thread_.joinable()) {
+      bool wake;
+      {
+        absl::MutexLock lock(&mu_);
+        stopping_ = true;
+        wake = !wake_pending_;
+        wake_pending_ = true;
+      }
+      if (wake) Wake();
+      thread_.join();
+    }
+    for (event* e : {wake_event_, deadline_timer_, reconnect_timer_,
+                     connect_timer_}) {
+      if (e != nullptr) event_free(e);
+    }
+    if (base_ != nullptr) event_base_free(base_);
+    if (wake_fd_ >= 0) close(wake_fd_);
+  }
+
+  absl::Status Init() {
+    wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (wake_fd_ < 0) {
+      return absl::InternalError(absl::StrCat("eventfd: errno ", errno));
+    }
+    base_ = event_base_new();
+    if (base_ == nullptr) return absl::InternalError("event_base_new failed");
+    wake_event_ = event_new(base_, wake_fd_, EV_READ | EV_PERSIST,
+                            &HiredisClient::OnWake, this);
+    deadline_timer_ = evtimer_new(base_, &HiredisClient::OnDeadlineTimer, this);
+    reconnect_timer_ =
+        evtimer_new(base_, &HiredisClient::OnReconnectTimer, this);
+    connect_timer_ = evtimer_new(base_, &HiredisClient::OnConnectTimeout, this);
+    if (wake_event_ == nullptr || deadline_timer_ == nullptr ||
+        reconnect_timer_ == nullptr || connect_timer_ == nullptr ||
+        event_add(wake_event_, nullptr) != 0) {
+      return absl::InternalError("libevent: cannot create events");
+    }
+    thread_ = std::thread([this] { Run(); });
+    return absl::OkStatus();
+  }
+
+  void Execute(std::vector<std::string> argv, absl::Time deadline,
+               Callback done) override {
+    Submission s;
+    s.commands.push_back(std::move(argv));
+    s.deadline = deadline;
+    s.single = std::move(done);
+    Submit(std::move(s));
+  }
+
+  void ExecutePipeline(std::vector<std::vector<std::string>> commands,
+                       absl::Time deadline, PipelineCallback done) override {
+    Submission s;
+    s.commands = std::move(commands);
+    s.deadline = deadline;
+    s.pipeline = std::move(done);
+    Submit(std::move(s));
+  }
+
+  bool IsConnected() const override {
+    absl::MutexLock lock(&mu_);
+    return connected_;
+  }
+
+  absl::Status WaitUntilConnected(absl::Duration timeout) override {
+    absl::MutexLock lock(&mu_);
+    if (mu_.AwaitWithTimeout(absl::Condition(&connected_), timeout)) {
+      return absl::OkStatus();
+    }
+    return absl::UnavailableError(absl::StrCat(
+        "not connected to redis at ", Endpoint(), " after ",
+        absl::FormatDuration(timeout),
+        last_error_.empty() ? "" : absl::StrCat(": ", last_error_)));
+  }
+
+ private:
+  // A caller's request, queued for the loop thread.
+  struct Submission {
+    std::vector<std::vector<std::string>> commands;
+    absl::Time deadline;
+    Callback single;            // Execute
+    PipelineCallback pipeline;  // ExecutePipeline
+  };
+  // A request sent to Redis and not yet answered.
+  struct Op {
+    Callback single;
+    PipelineCallback pipeline;
+    size_t expected = 0;
+    std::vector<RedisReply> replies;
+  };
+  enum class State { kDisconnected, kConnecting, kReady };
+  using DeadlineEntry = std::pair<absl::Time, uint64_t>;
+
+  static void Fail(Callback& single, PipelineCallback& pipeline,
+                   absl::Status status) {
+    if (single) {
+      single(std::move(status));
+    } else if (pipeline) {
+      pipeline(std::move(status));
+    }
+  }
+
+  void Submit(Submission s) {
+    bool wake = false;
+    bool stopped = false;
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) {
+        stopped = true;
+      } else {
+        queue_.push_back(std::move(s));
+        wake = !wake_pending_;
+        wake_pending_ = true;
+      }
+    }
+    if (wake) Wake();
+    // The client is being destroyed: the loop may be gone already.
+    if (stopped) {
+      Fail(s.single, s.pipeline, absl::CancelledError("redis client stopped"));
+    }
+  }
+
+  void Wake() {
+    const uint64_t one = 1;
+    // EAGAIN means the counter is already non-zero: the loop will wake.
+    [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof(one));
+  }
+
+  std::string Endpoint() const {
+    return options_.unix_socket.empty()
+               ? absl::StrCat(options_.host, ":", options_.port)
+               : options_.unix_socket;
+  }
+
+  // Removes the password from anything that might be shown or logged.
+  std::string Redact(absl::string_view text) const {
+    if (options_.password.empty()) return std::string(text);
+    return absl::StrReplaceAll(text, {{options_.password, "<redacted>"}});
+  }
+
+  void Log(absl::string_view message) const {
+    std::fprintf(stderr, "redis %s: %.*s\n", Endpoint().c_str(),
+                 static_cast<int>(message.size()), message.data());
+  }
+
+  // ---- Loop thread from here on. ----
+
+  void Run() {
+    // hiredis writes with write(2): a peer that went away must give EPIPE,
+    // not kill the process. A synchronous SIGPIPE goes to this thread only.
+    sigset_t pipe_set;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, nullptr);
+
+    Connect();
+    event_base_loop(base_, EVLOOP_NO_EXIT_ON_EMPTY);
+
+    shutting_down_ = true;
+    evtimer_del(connect_timer_);
+    evtimer_del(reconnect_timer_);
+    evtimer_del(deadline_timer_);
+    if (ac_ != nullptr) {
+      redisAsyncContext* ac = ac_;
+      ac_ = nullptr;
+      redisAsyncFree(ac);  // pending replies come back NULL: Cancelled
+    }
+    auto ops = std::move(ops_);
+    ops_.clear();
+    for (auto& [id, op] : ops) {
+      Fail(op.single, op.pipeline,
+           absl::CancelledError("redis client stopped"));
+    }
+    std::vector<Submission> queue;
+    {
+      absl::MutexLock lock(&mu_);
+      queue.swap(queue_);
+      connected_ = false;
+    }
+    for (Submission& s : queue) {
+      Fail(s.single, s.pipeline, absl::CancelledError("redis client stopped"));
+    }
+  }
+
+  static void OnWake(evutil_socket_t fd, short, void* arg) {
+    auto* self = static_cast<HiredisClient*>(arg);
+    uint64_t count;
+    [[maybe_unused]] ssize_t n = read(fd, &count, sizeof(count));
+    std::vector<Submission> queue;
+    bool stop;
+    {
+      absl::MutexLock lock(&self->mu_);
+      queue.swap(self->queue_);
+      self->wake_pending_ = false;
+      stop = self->stopping_;
+    }
+    for (Submission& s : queue) {
+      if (stop) {
+        Fail(s.single, s.pipeline,
+             absl::CancelledError("redis client stopped"));
+      } else {
+        self->Dispatch(std::move(s));
+      }
+    }
+    if (stop) event_base_loopbreak(self->base_);
+  }
+
+  void Dispatch(Submission s) {
+    if (s.commands.empty() ||
+        std::any_of(s.commands.begin(), s.commands.end(),
+                    [](const auto& argv) { return argv.empty(); })) {
+      Fail(s.single, s.pipeline,
+           absl::InvalidArgumentError("empty redis command"));
+      return;
+    }
+    if (s.deadline <= absl::Now()) {
+      Fail(s.single, s.pipeline,
+           absl::DeadlineExceededError("redis command deadline exceeded"));
+      return;
+    }
+    if (state_ != State::kReady) {
+      Fail(s.single, s.pipeline, NotConnectedError());
+      return;
+    }
+    const uint64_t id = next_op_id_++;
+    void* tag = reinterpret_cast<void*>(static_cast<uintptr_t>(id));
+    for (const std::vector<std::string>& argv : s.commands) {
+      argv_.clear();
+      lens_.clear();
+      for (const std::string& arg : argv) {
+        argv_.push_back(arg.data());
+        lens_.push_back(arg.size());
+      }
+      if (redisAsyncCommandArgv(ac_, &HiredisClient::OnReply, tag,
+                                static_cast<int>(argv_.size()), argv_.data(),
+                                lens_.data()) != REDIS_OK) {
+        // Replies of commands already queued find no op and are dropped.
+        Fail(s.single, s.pipeline,
+             absl::UnavailableError(absl::StrCat(
+                 "redis at ", Endpoint(), ": cannot send command")));
+        return;
+      }
+    }
+    Op& op = ops_[id];
+    op.expected = s.commands.size();
+    op.single = std::move(s.single);
+    op.pipeline = std::move(s.pipeline);
+    if (s.deadline != absl::InfiniteFuture()) {
+      deadlines_.push({s.deadline, id});
+      if (s.deadline < armed_deadline_) ArmDeadlineTimer(s.deadline);
+    }
+  }
+
+  absl::Status NotConnectedError() const {
+    return absl::UnavailableError(absl::StrCat(
+        "not connected to redis at ", Endpoint(),
+        loop_last_error_.empty() ? "" : absl::StrCat(": ", loop_last_error_)));
+  }
+
+  static void OnReply(redisAsyncContext* ac, void* reply, void* privdata) {
+    auto* self = static_cast<HiredisClient*>(ac->data);
+    const uint64_t id =
+        static_cast<uint64_t>(reinterpret_cast<uintptr_t>(privdata));
+    auto it = self->ops_.find(id);
+    if (it == self->ops_.end()) return;  // expired: the late reply is dropped
+    if (reply == nullptr) {
+      // The connection is going away (error, or freed by us).
+      Op op = std::move(it->second);
+      self->ops_.erase(it);
+      absl::Status status =
+          self->shutting_down_
+              ? absl::CancelledError("redis client stopped")
+              : absl::UnavailableError(absl::StrCat(
+                    "connection to redis at ", self->Endpoint(), " lost",
+                    ac->err != 0 && ac->errstr != nullptr
+                        ? absl::StrCat(": ", self->Redact(ac->errstr))
+                        : ""));
+      Fail(op.single, op.pipeline, std::move(status));
+      return;
+    }
+    Op& pending = it->second;
+    pending.replies.push_back(ConvertReply(*static_cast<redisReply*>(reply)));
+    if (pending.replies.size() < pending.expected) return;
+    Op op = std::move(pending);
+    self->ops_.erase(it);
+    if (op.single) {
+      op.single(std::move(op.replies.front()));
+    } else if (op.pipeline) {
+      op.pipeline(std::move(op.replies));
+    }
+  }
+
+  void ArmDeadlineTimer(absl::Time deadline) {
+    armed_deadline_ = deadline;
+    const timeval tv =
+        absl::ToTimeval(std::max(deadline - absl::Now(), absl::ZeroDuration()));
+    evtimer_add(deadline_timer_, &tv);
+  }
+
+  static void OnDeadlineTimer(evutil_socket_t, short, void* arg) {
+    auto* self = static_cast<HiredisClient*>(arg);
+    self->armed_deadline_ = absl::InfiniteFuture();
+    const absl::Time now = absl::Now();
+    while (!self->deadlines_.empty() && self->deadlines_.top().first <= now) {
+      const uint64_t id = self->deadlines_.top().second;
+      self->deadlines_.pop();
+      auto it = self->ops_.find(id);
+      if (it == self->ops_.end()) continue;  // answered in time
+      Op op = std::move(it->second);
+      self->ops_.erase(it);
+      Fail(op.single, op.pipeline,
+           absl::DeadlineExceededError(absl::StrCat(
+               "redis at ", self->Endpoint(), ": command deadline exceeded")));
+    }
+    if (!self->deadlines_.empty()) {
+      self->ArmDeadlineTimer(self->deadlines_.top().first);
+    }
+  }
+
+  // Starts one connection attempt: connect, then AUTH / SELECT / PING
+  // pipelined; the connection is ready when the PING is answered.
+  void Connect() {
+    state_ = State::kConnecting;
+    redisAsyncContext* ac =
+        options_.unix_socket.empty()
+            ? redisAsyncConnect(options_.host.c_str(), options_.port)
+            : redisAsyncConnectUnix(options_.unix_socket.c_str());
+    if (ac == nullptr) {
+      ConnectionLost("cannot allocate a connection");
+      return;
+    }
+    if (ac->err != 0) {
+      std::string error = ac->errstr != nullptr ? ac->errstr : "connect failed";
+      redisAsyncFree(ac);
+      ConnectionLost(error);
+      return;
+    }
+    ac->data = this;
+    if (redisLibeventAttach(ac, base_) != REDIS_OK) {
+      redisAsyncFree(ac);
+      ConnectionLost("cannot attach to the event loop");
+      return;
+    }
+    redisAsyncSetConnectCallback(ac, &HiredisClient::OnConnect);
+    redisAsyncSetDisconnectCallback(ac, &HiredisClient::OnDisconnect);
+    ac_ = ac;
+
+    std::vector<std::vector<std::string>> handshake;
+    if (!options_.password.empty()) {
+      if (options_.user.empty()) {
+        handshake.push_back({"AUTH", options_.password});
+      } else {
+        handshake.push_back({"AUTH", options_.user, options_.password});
+      }
+    }
+    if (options_.database != 0) {
+      handshake.push_back({"SELECT", absl::StrCat(options_.database)});
+    }
+    // PING last: it also catches a server that wants a password we lack.
+    handshake.push_back({"PING"});
+    handshake_pending_ = handshake.size();
+    for (const std::vector<std::string>& argv : handshake) {
+      argv_.clear();
+      lens_.clear();
+      for (const std::string& arg : argv) {
+        argv_.push_back(arg.data());
+        lens_.push_back(arg.size());
+      }
+      redisAsyncCommandArgv(ac, &HiredisClient::OnHandshakeReply, nullptr,
+                            static_cast<int>(argv_.size()), argv_.data(),
+                            lens_.data());
+    }
+    const timeval tv = absl::ToTimeval(options_.connect_timeout);
+    evtimer_add(connect_timer_, &tv);
+  }
+
+  static void OnConnect(const redisAsyncContext* ac, int status) {
+    auto* self = static_cast<HiredisClient*>(ac->data);
+    if (ac != self->ac_ || status == REDIS_OK) return;
+    // hiredis frees the context after this callback.
+    self->ac_ = nullptr;
+    self->ConnectionLost(ac->errstr != nullptr ? ac->errstr : "connect failed");
+  }
+
+  static void OnDisconnect(const redisAsyncContext* ac, int status) {
+    auto* self = static_cast<HiredisClient*>(ac->data);
+    if (ac != self->ac_) return;  // one we dropped ourselves
+    self->ac_ = nullptr;
+    self->ConnectionLost(status == REDIS_OK || ac->errstr == nullptr
+                             ? "connection closed"
+                             : ac->errstr);
+  }
+
+  static void OnHandshakeReply(redisAsyncContext* ac, void* reply, void*) {
+    auto* self = static_cast<HiredisClient*>(ac->data);
+    // NULL: the connection is going away; OnConnect/OnDisconnect tell why.
+    if (ac != self->ac_ || reply == nullptr ||
+        self->state_ != State::kConnecting) {
+      return;
+    }
+    const auto* r = static_cast<const redisReply*>(reply);
+    if (r->type == REDIS_REPLY_ERROR) {
+      // Replies come in order: AUTH, SELECT, PING, whichever were sent.
+      self->DropConnection(absl::StrCat("connection set-up failed: ",
+                                        absl::string_view(r->str, r->len)));
+      return;
+    }
+    if (--self->handshake_pending_ > 0) return;
+    evtimer_del(self->connect_timer_);
+    self->state_ = State::kReady;
+    self->backoff_ = self->options_.reconnect_min_backoff;
+    self->loop_last_error_.clear();
+    self->last_logged_error_.clear();
+    self->Log("connected");
+    absl::MutexLock lock(&self->mu_);
+    self->connected_ = true;
+  }
+
+  static void OnConnectTimeout(evutil_socket_t, short, void* arg) {
+    auto* self = static_cast<HiredisClient*>(arg);
+    if (self->state_ != State::kConnecting) return;
+    self->DropConnection(absl::StrCat(
+        "connect timeout (", absl::FormatDuration(self->options_.connect_timeout),
+        ")"));
+  }
+
+  static void OnReconnectTimer(evutil_socket_t, short, void* arg) {
+    auto* self = static_cast<HiredisClient*>(arg);
+    if (self->state_ == State::kDisconnected && !self->shutting_down_) {
+      self->Connect();
+    }
+  }
+
+  // Closes the current connection on our own initiative.
+  void DropConnection(absl::string_view reason) {
+    redisAsyncContext* ac = ac_;
+    ac_ = nullptr;  // its OnDisconnect, if any, is now ignored
+    // Inside a hiredis callback the free is deferred until it returns.
+    if (ac != nullptr) redisAsyncFree(ac);
+    ConnectionLost(reason);
+  }
+
+  // The connection (or attempt) is gone; ac_ is already cleared. Schedules
+  // the next attempt.
+  void ConnectionLost(absl::string_view reason) {
+    const bool was_ready = state_ == State::kReady;
+    state_ = State::kDisconnected;
+    evtimer_del(connect_timer_);
+    loop_last_error_ = Redact(reason);
+    {
+      absl::MutexLock lock(&mu_);
+      connected_ = false;
+      last_error_ = loop_last_error_;
+    }
+    if (shutting_down_) return;
+    if (was_ready) {
+      Log(absl::StrCat("connection lost: ", loop_last_error_));
+    } else if (loop_last_error_ != last_logged_error_) {
+      Log(absl::StrCat("connect failed: ", loop_last_error_,
+                       " (retrying with backoff)"));
+    }
+    last_logged_error_ = loop_last_error_;
+    const timeval tv = absl::ToTimeval(backoff_);
+    evtimer_add(reconnect_timer_, &tv);
+    backoff_ = std::min(backoff_ * 2, options_.reconnect_max_backoff);
+  }
+
+  const RedisOptions options_;
+  int wake_fd_ = -1;
+  event_base* base_ = nullptr;
+  event* wake_event_ = nullptr;
+  event* deadline_timer_ = nullptr;
+  event* reconnect_timer_ = nullptr;
+  event* connect_timer_ = nullptr;
+  std::thread thread_;
+
+  mutable absl::Mutex mu_;
+  std::vector<Submission> queue_ ABSL_GUARDED_BY(mu_);
+  // An eventfd write is outstanding; the loop has not swapped queue_ yet.
+  bool wake_pending_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool connected_ ABSL_GUARDED_BY(mu_) = false;
+  std::string last_error_ ABSL_GUARDED_BY(mu_);  // redacted
+
+  // Loop thread only (and the destructor after the join).
+  redisAsyncContext* ac_ = nullptr;
+  State state_ = State::kDisconnected;
+  size_t handshake_pending_ = 0;
+  bool shutting_down_ = false;
+  absl::Duration backoff_;
+  std::string loop_last_error_;  // redacted
+  std::string last_logged_error_;
+  uint64_t next_op_id_ = 1;
+  absl::flat_hash_map<uint64_t, Op> ops_;
+  // Min-heap of (deadline, op id); entries of answered ops are skipped when
+  // they come up. One evtimer is armed at the earliest deadline.
+  std::priority_queue<DeadlineEntry, std::vector<DeadlineEntry>,
+                      std::greater<DeadlineEntry>>
+      deadlines_;
+  absl::Time armed_deadline_ = absl::InfiniteFuture();
+  std::vector<const char*> argv_;
+  std::vector<size_t> lens_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<RedisClient>> RedisClient::Start(
+    RedisOptions options) {
+  if (options.unix_socket.empty()) {
+    if (options.host.empty()) {
+      return absl::InvalidArgumentError("redis: host is empty");
+    }
+    if (options.port <= 0 || options.port > 65535) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("redis: port ", options.port, " out of range"));
+    }
+  }
+  if (!options.user.empty() && options.password.empty()) {
+    return absl::InvalidArgumentError(
+        "redis: an ACL user needs a password");
+  }
+  if (options.database < 0) {
+    return absl::InvalidArgumentError("redis: database must be >= 0");
+  }
+  if (options.connect_timeout <= absl::ZeroDuration() ||
+      options.reconnect_min_backoff <= absl::ZeroDuration() ||
+      options.reconnect_max_backoff < options.reconnect_min_backoff) {
+    return absl::InvalidArgumentError(
+        "redis: connect timeout and backoffs must be positive, min <= max");
+  }
+  auto client = std::make_unique<HiredisClient>(std::move(options));
+  if (absl::Status s = client->Init(); !s.ok()) return s;
+  return client;
+}
+
+}  // namespace availability::cache
