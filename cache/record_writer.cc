@@ -1,0 +1,806 @@
+#include "cache/record_writer.h"
+
+#include <algorithm>
+#include <optional>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "cache/record_codec.h"
+#include "cache/script_sha1.h"
+#include "core/decision.h"
+
+namespace availability::cache {
+namespace {
+
+// KEYS[1] events stream, KEYS[2] jobs stream, KEYS[3] summaries hash,
+// KEYS[4] snapshot set (the summaries hash again when there is none), then
+// per item i (0-based): KEYS[5+2i] record key, KEYS[6+2i] subscriptions key.
+// ARGV[1] events MAXLEN (0 = untrimmed), ARGV[2] jobs MAXLEN, ARGV[3]
+// snapshot TTL in seconds ("" = no snapshot to join), ARGV[4] stock id; then
+// 8 per item: op (U upsert, D delete, X delete unless in the snapshot set),
+// sku, version (8 bytes big-endian), value, status, eta, net, low (0/1).
+// Returns per item {code, stored version (8 bytes or "")}: 1 applied,
+// 2 stale, 3 kept (X: in the snapshot), 4 absent (X: already gone).
+constexpr char kWriteScript[] = R"lua(
+local NFIX = 4
+local NPER = 8
+local events_max = tonumber(ARGV[1])
+local jobs_max = tonumber(ARGV[2])
+local snap_ttl = ARGV[3]
+local stock = ARGV[4]
+local sums = KEYS[3]
+local ZERO = string.rep('\0', 8)
+
+local function ver(b)
+  return struct.unpack('>i4I4', b)
+end
+
+local function newer(a, b)
+  local ah, al = ver(a)
+  local bh, bl = ver(b)
+  return ah > bh or (ah == bh and al > bl)
+end
+
+-- Exact decimal of an 8-byte big-endian non-negative integer.
+local function dec(b)
+  local bytes = {string.byte(b, 1, 8)}
+  if bytes[1] >= 128 then return '-1' end
+  local digits = {}
+  while true do
+    local r, nz = 0, false
+    for k = 1, 8 do
+      local c = r * 256 + bytes[k]
+      bytes[k] = math.floor(c / 10)
+      r = c % 10
+      if bytes[k] ~= 0 then nz = true end
+    end
+    table.insert(digits, 1, tostring(r))
+    if not nz then break end
+  end
+  return table.concat(digits)
+end
+
+local function xadd(key, maxlen, fields)
+  if maxlen > 0 then
+    redis.call('XADD', key, 'MAXLEN', '~', maxlen, '*', unpack(fields))
+  else
+    redis.call('XADD', key, '*', unpack(fields))
+  end
+end
+
+local function emit(t, sku, vb, os, ns, eta, net)
+  xadd(KEYS[1], events_max, {'type', t, 'sku', sku, 'stock', stock,
+       'version', dec(vb), 'old_status', tostring(os),
+       'new_status', tostring(ns), 'eta', tostring(eta), 'net', net})
+end
+
+local results = {}
+local n = (#ARGV - NFIX) / NPER
+for i = 0, n - 1 do
+  local a = NFIX + i * NPER
+  local op, sku, vb, value = ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
+  local nstatus, neta = tonumber(ARGV[a + 5]), tonumber(ARGV[a + 6])
+  local nnet, nlow = ARGV[a + 7], ARGV[a + 8]
+  local rkey, skey = KEYS[NFIX + 2 * i + 1], KEYS[NFIX + 2 * i + 2]
+
+  local cur = redis.call('GET', rkey)
+  local sum = redis.call('HGET', sums, sku)
+  local stored = nil
+  if cur and #cur >= 9 and string.byte(cur, 1) == 1 then
+    stored = string.sub(cur, 2, 9)
+  elseif sum and #sum >= 8 then
+    stored = string.sub(sum, 1, 8)
+  end
+  local ostatus, oeta, olow, known = 1, -1, '0', false
+  if sum and #sum > 8 then
+    local s, e, _, l = string.match(string.sub(sum, 9),
+                                    '^(%-?%d+),(%-?%d+),(%-?%d+),([01])$')
+    if s then
+      ostatus, oeta, olow = tonumber(s), tonumber(e), l
+      known = ostatus ~= 1
+    end
+  end
+
+  if op == 'U' and snap_ttl ~= '' then
+    redis.call('SADD', KEYS[4], sku)
+  end
+
+  local apply = true
+  if op == 'X' then
+    if not cur then
+      results[i + 1] = {4, stored or ''}
+      apply = false
+    elseif redis.call('SISMEMBER', KEYS[4], sku) == 1 then
+      results[i + 1] = {3, stored or ''}
+      apply = false
+    else
+      vb = stored or ZERO
+    end
+  elseif stored and not newer(vb, stored) then
+    results[i + 1] = {2, stored}
+    apply = false
+  end
+
+  if apply then
+    if op == 'U' then
+      redis.call('SET', rkey, value)
+    else
+      redis.call('DEL', rkey)
+      nstatus, neta, nnet, nlow = 1, -1, '0', '0'
+    end
+    redis.call('HSET', sums, sku,
+               vb .. nstatus .. ',' .. neta .. ',' .. nnet .. ',' .. nlow)
+    if nstatus ~= ostatus then
+      local t = 'OUT_OF_STOCK'
+      if nstatus == 2 then t = 'BACK_IN_STOCK'
+      elseif nstatus == 3 then t = 'BACKORDER_STARTED'
+      elseif nstatus == 4 then t = 'ETA_CHANGED'
+      elseif nstatus == 6 then t = 'DISCONTINUED' end
+      emit(t, sku, vb, ostatus, nstatus, neta, nnet)
+      if nstatus == 2 then
+        local subs = redis.call('HGETALL', skey)
+        if #subs > 0 then
+          local vd = dec(vb)
+          for j = 1, #subs, 2 do
+            xadd(KEYS[2], jobs_max, {'sku', sku, 'stock', stock,
+                 'subscriber', subs[j], 'subscribed_at', subs[j + 1],
+                 'version', vd})
+          end
+          redis.call('DEL', skey)
+        end
+      end
+    elseif neta ~= oeta then
+      emit('ETA_CHANGED', sku, vb, ostatus, nstatus, neta, nnet)
+    end
+    if known and nlow == '1' and olow == '0' then
+      emit('LOW_STOCK', sku, vb, ostatus, nstatus, neta, nnet)
+    end
+    results[i + 1] = {1, vb}
+  end
+end
+if snap_ttl ~= '' then
+  redis.call('EXPIRE', KEYS[4], snap_ttl)
+end
+return results
+)lua";
+
+// KEYS[1] the sales channels hash; ARGV code, stock, code, stock, ...
+constexpr char kReplaceHashScript[] = R"lua(
+redis.call('DEL', KEYS[1])
+for i = 1, #ARGV, 2 do
+  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+end
+return 1
+)lua";
+
+// KEYS[1] the ranking list; ARGV the SKUs in order.
+constexpr char kReplaceListScript[] = R"lua(
+redis.call('DEL', KEYS[1])
+local i = 1
+while i <= #ARGV do
+  local j = math.min(i + 499, #ARGV)
+  redis.call('RPUSH', KEYS[1], unpack(ARGV, i, j))
+  i = j + 1
+end
+return 1
+)lua";
+
+constexpr int kCodeApplied = 1;
+
+std::string VersionBytes(int64_t version) {
+  std::string out(8, '\0');
+  const uint64_t v = static_cast<uint64_t>(version);
+  for (int i = 0; i < 8; ++i) {
+    out[i] = static_cast<char>((v >> (56 - 8 * i)) & 0xff);
+  }
+  return out;
+}
+
+int64_t VersionFromBytes(absl::string_view b) {
+  if (b.size() != 8) return 0;
+  uint64_t v = 0;
+  for (unsigned char c : b) v = (v << 8) | c;
+  return static_cast<int64_t>(v);
+}
+
+int ToApiStatus(core::Status status) {
+  switch (status) {
+    case core::Status::kUnknown:
+      return kApiStatusUnknown;
+    case core::Status::kInStock:
+      return kApiStatusInStock;
+    case core::Status::kBackorderable:
+      return kApiStatusBackorderable;
+    case core::Status::kPreorder:
+      return kApiStatusPreorder;
+    case core::Status::kOutOfStock:
+      return kApiStatusOutOfStock;
+    case core::Status::kDiscontinued:
+      return kApiStatusDiscontinued;
+  }
+  return kApiStatusUnknown;
+}
+
+// Escapes the glob characters of Redis' MATCH.
+std::string GlobEscape(absl::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') {
+      out.push_back('\\');
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+absl::Status ReplyError(const RedisReply& reply, absl::string_view what) {
+  return absl::InternalError(absl::StrCat(what, ": Redis error: ", reply.str));
+}
+
+// Decodes the script's reply into outcomes at `indices` of `out`.
+absl::Status CollectOutcomes(const RedisReply& reply,
+                             const std::vector<size_t>& indices,
+                             std::vector<WriteOutcome>& out) {
+  if (reply.is_error()) return ReplyError(reply, "write script");
+  if (reply.type != RedisReply::Type::kArray ||
+      reply.elements.size() != indices.size()) {
+    return absl::InternalError("write script: unexpected reply shape");
+  }
+  for (size_t i = 0; i < indices.size(); ++i) {
+    const RedisReply& item = reply.elements[i];
+    if (item.type != RedisReply::Type::kArray || item.elements.size() != 2 ||
+        item.elements[0].type != RedisReply::Type::kInteger) {
+      return absl::InternalError("write script: unexpected item shape");
+    }
+    WriteOutcome& o = out[indices[i]];
+    o.result = item.elements[0].integer == kCodeApplied ? WriteResult::kApplied
+                                                        : WriteResult::kStale;
+    o.stored_version = VersionFromBytes(item.elements[1].str);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+struct RecordWriter::ScriptItem {
+  char op = 'U';
+  std::string sku;
+  int64_t version = 0;
+  std::string value;
+  RecordSummary summary;
+};
+
+struct RecordWriter::SnapshotState {
+  int32_t stock_id = 0;
+  std::string snapshot_key;
+  std::string match;
+  size_t prefix_size = 0;
+  std::string cursor = "0";
+  SnapshotResult result;
+  absl::Time deadline;
+  RecordWriter::Callback<SnapshotResult> done;
+};
+
+RecordSummary SummarizeRecord(const core::Record& record,
+                              const core::StoreConfig& config,
+                              absl::CivilDay today) {
+  const core::Decision d = core::Decide(record, config, today, std::nullopt);
+  RecordSummary s;
+  s.status = ToApiStatus(d.status);
+  std::optional<absl::CivilDay> eta;
+  switch (d.status) {
+    case core::Status::kBackorderable:
+    case core::Status::kPreorder:
+      eta = d.first_ship_date;
+      break;
+    case core::Status::kOutOfStock:
+      eta = d.restock_date;
+      break;
+    default:
+      break;
+  }
+  s.eta_days = eta ? static_cast<int64_t>(*eta - absl::CivilDay(1970, 1, 1))
+                   : -1;
+  s.net = record.source_qty + record.reserved_qty;
+  const core::ResolvedSettings settings = core::ResolveSettings(record, config);
+  s.low = settings.manage_stock && s.net < settings.notify_stock_qty;
+  return s;
+}
+
+absl::StatusOr<TransitionEvent> ParseTransitionEvent(const RedisReply& entry) {
+  if (entry.type != RedisReply::Type::kArray || entry.elements.size() != 2 ||
+      entry.elements[0].type != RedisReply::Type::kString ||
+      entry.elements[1].type != RedisReply::Type::kArray ||
+      entry.elements[1].elements.size() % 2 != 0) {
+    return absl::DataLossError("event: not a stream entry");
+  }
+  TransitionEvent e;
+  e.id = entry.elements[0].str;
+  const auto& f = entry.elements[1].elements;
+  for (size_t i = 0; i + 1 < f.size(); i += 2) {
+    const std::string& name = f[i].str;
+    const std::string& value = f[i + 1].str;
+    bool ok = true;
+    if (name == "type") {
+      e.type = value;
+    } else if (name == "sku") {
+      e.sku = value;
+    } else if (name == "stock") {
+      ok = absl::SimpleAtoi(value, &e.stock_id);
+    } else if (name == "version") {
+      ok = absl::SimpleAtoi(value, &e.version);
+    } else if (name == "old_status") {
+      ok = absl::SimpleAtoi(value, &e.old_status);
+    } else if (name == "new_status") {
+      ok = absl::SimpleAtoi(value, &e.new_status);
+    } else if (name == "eta") {
+      ok = absl::SimpleAtoi(value, &e.eta_days);
+    } else if (name == "net") {
+      ok = absl::SimpleAtoi(value, &e.net);
+    }
+    if (!ok) {
+      return absl::DataLossError(
+          absl::StrCat("event ", e.id, ": field ", name, " is not a number"));
+    }
+  }
+  if (e.type.empty() || e.sku.empty()) {
+    return absl::DataLossError(
+        absl::StrCat("event ", e.id, ": missing type or sku"));
+  }
+  return e;
+}
+
+const char* RecordWriter::WriteScript() { return kWriteScript; }
+
+RecordWriter::RecordWriter(RedisClient& client, KeySchema keys)
+    : RecordWriter(client, std::move(keys), Options()) {}
+
+RecordWriter::RecordWriter(RedisClient& client, KeySchema keys,
+                           Options options)
+    : client_(client),
+      keys_(std::move(keys)),
+      options_(options),
+      script_sha_(ScriptSha1(kWriteScript)) {}
+
+void RecordWriter::RunScripts(std::vector<std::vector<std::string>> calls,
+                              absl::Time deadline,
+                              Callback<std::vector<RedisReply>> done) {
+  const std::string& sha = script_sha_;
+  std::vector<std::vector<std::string>> commands;
+  commands.reserve(calls.size());
+  for (const auto& call : calls) {
+    std::vector<std::string> cmd;
+    cmd.reserve(call.size() + 2);
+    if (sha.empty()) {
+      cmd.push_back("EVAL");
+      cmd.push_back(kWriteScript);
+    } else {
+      cmd.push_back("EVALSHA");
+      cmd.push_back(sha);
+    }
+    cmd.insert(cmd.end(), call.begin(), call.end());
+    commands.push_back(std::move(cmd));
+  }
+  const bool used_sha = !sha.empty();
+  client_.ExecutePipeline(
+      std::move(commands), deadline,
+      [this, calls = std::move(calls), deadline, used_sha,
+       done = std::move(done)](
+          absl::StatusOr<std::vector<RedisReply>> replies) mutable {
+        if (!replies.ok() || !used_sha) {
+          done(std::move(replies));
+          return;
+        }
+        // The script cache was flushed (restart, failover, SCRIPT FLUSH):
+        // send the affected calls again with the script's body.
+        std::vector<size_t> missing;
+        for (size_t i = 0; i < replies->size(); ++i) {
+          const RedisReply& r = (*replies)[i];
+          if (r.is_error() && absl::StartsWith(r.str, "NOSCRIPT")) {
+            missing.push_back(i);
+          }
+        }
+        if (missing.empty()) {
+          done(std::move(replies));
+          return;
+        }
+        std::vector<std::vector<std::string>> retry;
+        for (size_t i : missing) {
+          std::vector<std::string> cmd = {"EVAL", kWriteScript};
+          cmd.insert(cmd.end(), calls[i].begin(), calls[i].end());
+          retry.push_back(std::move(cmd));
+        }
+        client_.ExecutePipeline(
+            std::move(retry), deadline,
+            [replies = std::move(*replies), missing = std::move(missing),
+             done = std::move(done)](
+                absl::StatusOr<std::vector<RedisReply>> again) mutable {
+              if (!again.ok()) {
+                done(again.status());
+                return;
+              }
+              for (size_t k = 0; k < missing.size(); ++k) {
+                replies[missing[k]] = std::move((*again)[k]);
+              }
+              done(std::move(replies));
+            });
+      });
+}
+
+std::vector<std::string> RecordWriter::ScriptCall(
+    int32_t stock_id, const std::string& snapshot_key,
+    const std::string& snapshot_ttl_arg,
+    const std::vector<ScriptItem>& items) const {
+  std::vector<std::string> call;
+  call.reserve(1 + 4 + 2 * items.size() + 4 + 8 * items.size());
+  call.push_back(absl::StrCat(4 + 2 * items.size()));
+  call.push_back(keys_.Events(stock_id));
+  call.push_back(keys_.NotificationJobs(stock_id));
+  call.push_back(keys_.Summaries(stock_id));
+  call.push_back(snapshot_key.empty() ? keys_.Summaries(stock_id)
+                                      : snapshot_key);
+  for (const ScriptItem& item : items) {
+    call.push_back(keys_.Record(stock_id, item.sku));
+    call.push_back(keys_.Subscriptions(stock_id, item.sku));
+  }
+  call.push_back(absl::StrCat(std::max<int64_t>(options_.events_max_len, 0)));
+  call.push_back(absl::StrCat(std::max<int64_t>(options_.jobs_max_len, 0)));
+  call.push_back(snapshot_ttl_arg);
+  call.push_back(absl::StrCat(stock_id));
+  for (const ScriptItem& item : items) {
+    call.push_back(std::string(1, item.op));
+    call.push_back(item.sku);
+    call.push_back(VersionBytes(item.version));
+    call.push_back(item.value);
+    call.push_back(absl::StrCat(item.summary.status));
+    call.push_back(absl::StrCat(item.summary.eta_days));
+    call.push_back(absl::StrCat(item.summary.net));
+    call.push_back(item.summary.low ? "1" : "0");
+  }
+  return call;
+}
+
+void RecordWriter::Upsert(std::vector<core::Record> records,
+                          std::string snapshot_id, absl::Time now,
+                          absl::Time deadline,
+                          Callback<std::vector<WriteOutcome>> done) {
+  if (records.empty()) {
+    done(std::vector<WriteOutcome>());
+    return;
+  }
+  std::vector<int32_t> stocks;
+  for (const core::Record& r : records) stocks.push_back(r.stock_id);
+  std::sort(stocks.begin(), stocks.end());
+  stocks.erase(std::unique(stocks.begin(), stocks.end()), stocks.end());
+  std::vector<std::vector<std::string>> gets;
+  for (int32_t stock : stocks) gets.push_back({"GET", keys_.StoreConfig(stock)});
+  client_.ExecutePipeline(
+      std::move(gets), deadline,
+      [this, stocks = std::move(stocks), records = std::move(records),
+       snapshot_id = std::move(snapshot_id), now, deadline,
+       done = std::move(done)](
+          absl::StatusOr<std::vector<RedisReply>> replies) mutable {
+        if (!replies.ok()) {
+          done(replies.status());
+          return;
+        }
+        std::map<int32_t, core::StoreConfig> configs;
+        for (size_t i = 0; i < stocks.size(); ++i) {
+          const RedisReply& r = (*replies)[i];
+          if (r.is_error()) {
+            done(ReplyError(r, "store config"));
+            return;
+          }
+          if (r.is_nil()) {
+            core::StoreConfig defaults;
+            defaults.stock_id = stocks[i];
+            configs[stocks[i]] = std::move(defaults);
+            continue;
+          }
+          absl::StatusOr<core::StoreConfig> config =
+              DecodeStoreConfig(r.str, stocks[i]);
+          if (!config.ok()) {
+            done(config.status());
+            return;
+          }
+          configs[stocks[i]] = *std::move(config);
+        }
+        ApplyUpserts(std::move(records), std::move(snapshot_id), now,
+                     deadline, std::move(configs), std::move(done));
+      });
+}
+
+void RecordWriter::ApplyUpserts(std::vector<core::Record> records,
+                                std::string snapshot_id, absl::Time now,
+                                absl::Time deadline,
+                                std::map<int32_t, core::StoreConfig> configs,
+                                Callback<std::vector<WriteOutcome>> done) {
+  struct Group {
+    std::vector<ScriptItem> items;
+    std::vector<size_t> indices;
+  };
+  std::map<int32_t, Group> groups;
+  for (size_t i = 0; i < records.size(); ++i) {
+    core::Record& r = records[i];
+    const core::StoreConfig& config = configs[r.stock_id];
+    ScriptItem item;
+    item.op = 'U';
+    item.summary =
+        SummarizeRecord(r, config, core::StoreToday(config, now));
+    item.value = EncodeRecord(r);
+    item.version = r.version;
+    item.sku = std::move(r.sku);
+    Group& g = groups[r.stock_id];
+    g.items.push_back(std::move(item));
+    g.indices.push_back(i);
+  }
+  const std::string ttl =
+      snapshot_id.empty()
+          ? std::string()
+          : absl::StrCat(std::max<int64_t>(
+                1, absl::ToInt64Seconds(options_.snapshot_ttl)));
+  std::vector<std::vector<std::string>> calls;
+  std::vector<std::vector<size_t>> indices;
+  for (auto& [stock, group] : groups) {
+    calls.push_back(ScriptCall(
+        stock, snapshot_id.empty() ? "" : keys_.Snapshot(stock, snapshot_id),
+        ttl, group.items));
+    indices.push_back(std::move(group.indices));
+  }
+  const size_t n = records.size();
+  RunScripts(std::move(calls), deadline,
+             [n, indices = std::move(indices), done = std::move(done)](
+                 absl::StatusOr<std::vector<RedisReply>> replies) {
+               if (!replies.ok()) {
+                 done(replies.status());
+                 return;
+               }
+               std::vector<WriteOutcome> out(n);
+               for (size_t g = 0; g < indices.size(); ++g) {
+                 absl::Status s =
+                     CollectOutcomes((*replies)[g], indices[g], out);
+                 if (!s.ok()) {
+                   done(s);
+                   return;
+                 }
+               }
+               done(std::move(out));
+             });
+}
+
+void RecordWriter::Delete(std::vector<DeleteKey> keys, absl::Time deadline,
+                          Callback<std::vector<WriteOutcome>> done) {
+  if (keys.empty()) {
+    done(std::vector<WriteOutcome>());
+    return;
+  }
+  std::map<int32_t, std::pair<std::vector<ScriptItem>, std::vector<size_t>>>
+      groups;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    ScriptItem item;
+    item.op = 'D';
+    item.sku = std::move(keys[i].sku);
+    item.version = keys[i].version;
+    auto& g = groups[keys[i].stock_id];
+    g.first.push_back(std::move(item));
+    g.second.push_back(i);
+  }
+  std::vector<std::vector<std::string>> calls;
+  std::vector<std::vector<size_t>> indices;
+  for (auto& [stock, group] : groups) {
+    calls.push_back(ScriptCall(stock, "", "", group.first));
+    indices.push_back(std::move(group.second));
+  }
+  const size_t n = keys.size();
+  RunScripts(std::move(calls), deadline,
+             [n, indices = std::move(indices), done = std::move(done)](
+                 absl::StatusOr<std::vector<RedisReply>> replies) {
+               if (!replies.ok()) {
+                 done(replies.status());
+                 return;
+               }
+               std::vector<WriteOutcome> out(n);
+               for (size_t g = 0; g < indices.size(); ++g) {
+                 absl::Status s =
+                     CollectOutcomes((*replies)[g], indices[g], out);
+                 if (!s.ok()) {
+                   done(s);
+                   return;
+                 }
+               }
+               done(std::move(out));
+             });
+}
+
+void RecordWriter::FinishSnapshot(int32_t stock_id, std::string snapshot_id,
+                                  absl::Time deadline,
+                                  Callback<SnapshotResult> done) {
+  auto state = std::make_shared<SnapshotState>();
+  state->stock_id = stock_id;
+  state->snapshot_key = keys_.Snapshot(stock_id, snapshot_id);
+  const std::string prefix = keys_.RecordPrefix(stock_id);
+  state->match = absl::StrCat(GlobEscape(prefix), "*");
+  state->prefix_size = prefix.size();
+  state->deadline = deadline;
+  state->done = std::move(done);
+  client_.Execute(
+      {"SCARD", state->snapshot_key}, deadline,
+      [this, state, snapshot_id = std::move(snapshot_id)](
+          absl::StatusOr<RedisReply> reply) {
+        if (!reply.ok()) {
+          state->done(reply.status());
+          return;
+        }
+        if (reply->is_error()) {
+          state->done(ReplyError(*reply, "snapshot"));
+          return;
+        }
+        if (reply->integer <= 0) {
+          state->done(absl::FailedPreconditionError(absl::StrCat(
+              "snapshot \"", snapshot_id, "\" of stock ", state->stock_id,
+              " holds no records (unknown id, expired after ",
+              absl::FormatDuration(options_.snapshot_ttl),
+              ", or already finished); nothing deleted")));
+          return;
+        }
+        state->result.kept = reply->integer;
+        SnapshotStep(state);
+      });
+}
+
+void RecordWriter::SnapshotStep(std::shared_ptr<SnapshotState> state) {
+  client_.Execute(
+      {"SCAN", state->cursor, "MATCH", state->match, "COUNT",
+       absl::StrCat(std::max(options_.scan_count, 1))},
+      state->deadline, [this, state](absl::StatusOr<RedisReply> reply) {
+        if (!reply.ok()) {
+          state->done(reply.status());
+          return;
+        }
+        if (reply->is_error()) {
+          state->done(ReplyError(*reply, "snapshot scan"));
+          return;
+        }
+        if (reply->type != RedisReply::Type::kArray ||
+            reply->elements.size() != 2) {
+          state->done(absl::InternalError("snapshot scan: unexpected reply"));
+          return;
+        }
+        state->cursor = reply->elements[0].str;
+        std::vector<ScriptItem> items;
+        for (const RedisReply& key : reply->elements[1].elements) {
+          if (key.str.size() <= state->prefix_size) continue;
+          ScriptItem item;
+          item.op = 'X';
+          item.sku = key.str.substr(state->prefix_size);
+          items.push_back(std::move(item));
+        }
+        const bool last = state->cursor == "0";
+        auto next = [this, state, last]() {
+          if (!last) {
+            SnapshotStep(state);
+            return;
+          }
+          client_.Execute({"DEL", state->snapshot_key}, state->deadline,
+                          [state](absl::StatusOr<RedisReply> del) {
+                            if (!del.ok()) {
+                              state->done(del.status());
+                              return;
+                            }
+                            state->done(state->result);
+                          });
+        };
+        if (items.empty()) {
+          next();
+          return;
+        }
+        std::vector<std::vector<std::string>> calls;
+        calls.push_back(
+            ScriptCall(state->stock_id, state->snapshot_key, "", items));
+        RunScripts(std::move(calls), state->deadline,
+                   [state, next = std::move(next)](
+                       absl::StatusOr<std::vector<RedisReply>> replies) {
+                     if (!replies.ok()) {
+                       state->done(replies.status());
+                       return;
+                     }
+                     const RedisReply& r = (*replies)[0];
+                     if (r.is_error()) {
+                       state->done(ReplyError(r, "snapshot delete script"));
+                       return;
+                     }
+                     for (const RedisReply& item : r.elements) {
+                       if (!item.elements.empty() &&
+                           item.elements[0].integer == kCodeApplied) {
+                         ++state->result.deleted;
+                       }
+                     }
+                     next();
+                   });
+      });
+}
+
+void RecordWriter::ReadStoreConfig(int32_t stock_id, absl::Time deadline,
+                                   Callback<core::StoreConfig> done) {
+  client_.Execute(
+      {"GET", keys_.StoreConfig(stock_id)}, deadline,
+      [stock_id, done = std::move(done)](absl::StatusOr<RedisReply> reply) {
+        if (!reply.ok()) {
+          done(reply.status());
+          return;
+        }
+        if (reply->is_error()) {
+          done(ReplyError(*reply, "store config"));
+          return;
+        }
+        if (reply->is_nil()) {
+          core::StoreConfig defaults;
+          defaults.stock_id = stock_id;
+          done(std::move(defaults));
+          return;
+        }
+        done(DecodeStoreConfig(reply->str, stock_id));
+      });
+}
+
+namespace {
+
+// Adapts a plain command's reply to a status callback.
+RedisClient::Callback StatusOnly(std::string what,
+                                 RecordWriter::StatusCallback done) {
+  return [what = std::move(what),
+          done = std::move(done)](absl::StatusOr<RedisReply> reply) {
+    if (!reply.ok()) {
+      done(reply.status());
+    } else if (reply->is_error()) {
+      done(ReplyError(*reply, what));
+    } else {
+      done(absl::OkStatus());
+    }
+  };
+}
+
+}  // namespace
+
+void RecordWriter::PutStoreConfig(const core::StoreConfig& config,
+                                  absl::Time deadline, StatusCallback done) {
+  client_.Execute(
+      {"SET", keys_.StoreConfig(config.stock_id), EncodeStoreConfig(config)},
+      deadline, StatusOnly("store config", std::move(done)));
+}
+
+void RecordWriter::PutSalesChannels(std::map<std::string, int32_t> channels,
+                                    bool replace, absl::Time deadline,
+                                    StatusCallback done) {
+  std::vector<std::string> cmd;
+  if (replace) {
+    cmd = {"EVAL", kReplaceHashScript, "1", keys_.SalesChannels()};
+  } else {
+    if (channels.empty()) {
+      done(absl::OkStatus());
+      return;
+    }
+    cmd = {"HSET", keys_.SalesChannels()};
+  }
+  for (const auto& [code, stock] : channels) {
+    cmd.push_back(code);
+    cmd.push_back(absl::StrCat(stock));
+  }
+  client_.Execute(std::move(cmd), deadline,
+                  StatusOnly("sales channels", std::move(done)));
+}
+
+void RecordWriter::PutCategoryRanking(int32_t stock_id, int64_t category_id,
+                                      std::vector<std::string> skus,
+                                      absl::Time deadline,
+                                      StatusCallback done) {
+  std::vector<std::string> cmd = {"EVAL", kReplaceListScript, "1",
+                                  keys_.CategoryRanking(stock_id, category_id)};
+  for (std::string& sku : skus) cmd.push_back(std::move(sku));
+  client_.Execute(std::move(cmd), deadline,
+                  StatusOnly("category ranking", std::move(done)));
+}
+
+}  // namespace availability::cache

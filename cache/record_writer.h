@@ -1,0 +1,260 @@
+// Versioned writes to the availability cache (ARCHITECTURE.md "Writes"):
+// records, deletions, snapshot reconciliation, store configuration, sales
+// channels and category rankings.
+//
+//   RecordWriter writer(client, KeySchema("av"));
+//   writer.Upsert(std::move(records), /*snapshot_id=*/"", clock.Now(),
+//                 absl::Now() + absl::Seconds(2),
+//                 [](absl::StatusOr<std::vector<WriteOutcome>> r) { ... });
+//
+// One Lua script call per stock of a batch (EVALSHA, EVAL on NOSCRIPT) stores
+// a record only when its version is greater than the stored one and, in the
+// same atomic step, appends the transition events of DOMAIN.md §8 to the
+// stock's events stream and turns open back-in-stock subscriptions into
+// notification jobs. So concurrent, repeated or out-of-order writers never
+// move a record backwards, and never lose or invent an event.
+//
+// What the script keeps besides the record (all under the stock's hash tag):
+// - Summaries(stock), a hash sku -> summary: the stored version (8 bytes,
+//   big-endian) followed by "<status>,<eta_days>,<net>,<low>" — the display
+//   status (availability.v1.Status number), first ship date (days since
+//   1970-01-01, -1 = none), net quantity (ten-thousandths) and whether net was
+//   below notify_stock_qty, as last announced. Events compare the new record's
+//   summary with this one.
+// - Tombstones: a delete removes the record key and leaves its summary with
+//   status UNKNOWN and the delete's version. It is kept (no TTL) until a newer
+//   upsert replaces it, so an older upsert arriving later stays stale however
+//   late it comes; the cost is one small hash field per deleted SKU.
+//
+// Event stream entries (Events(stock), XADD MAXLEN ~ events_max_len) have the
+// fields: type (BACK_IN_STOCK, OUT_OF_STOCK, BACKORDER_STARTED, ETA_CHANGED,
+// DISCONTINUED, LOW_STOCK), sku, stock, version, old_status, new_status,
+// eta (days since epoch, -1 = none), net (ten-thousandths). Rules:
+// - The status changed: the type names the new status: IN_STOCK ->
+//   BACK_IN_STOCK, OUT_OF_STOCK -> OUT_OF_STOCK, BACKORDERABLE ->
+//   BACKORDER_STARTED, DISCONTINUED -> DISCONTINUED. PREORDER has no type of
+//   its own and is announced as ETA_CHANGED (new_status PREORDER). A delete
+//   is announced as OUT_OF_STOCK with new_status UNKNOWN.
+// - A SKU that was unknown (never stored, or deleted) starts from UNKNOWN, so
+//   its first upsert is announced too; appearing IN_STOCK counts as
+//   BACK_IN_STOCK (subscriptions taken before the product existed fire).
+// - Same status, different first ship date: ETA_CHANGED.
+// - LOW_STOCK, additionally: net fell below notify_stock_qty (manage_stock
+//   on) for a SKU that was known and not below it before.
+// For each SKU the status events form a chain: each one's old_status is the
+// previous one's new_status.
+//
+// Notification jobs (NotificationJobs(stock)): on BACK_IN_STOCK each open
+// subscription of (stock, sku) becomes one entry {sku, stock, subscriber,
+// subscribed_at (unix ms), version} and is removed from the open set.
+//
+// Thread safety: safe from any thread. Callbacks run on the Redis client's
+// loop thread and must not block. Holds a reference to the client, which
+// must outlive it; the writer must outlive every call in flight.
+#ifndef AVAILABILITY_CACHE_RECORD_WRITER_H_
+#define AVAILABILITY_CACHE_RECORD_WRITER_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "cache/key_schema.h"
+#include "cache/redis_client.h"
+#include "core/quantity.h"
+#include "core/record.h"
+
+namespace availability::cache {
+
+// availability.v1.Status numbers, as stored in summaries and events (the
+// cache does not depend on the API; the numbers are the API's).
+inline constexpr int kApiStatusUnknown = 1;
+inline constexpr int kApiStatusInStock = 2;
+inline constexpr int kApiStatusBackorderable = 3;
+inline constexpr int kApiStatusPreorder = 4;
+inline constexpr int kApiStatusOutOfStock = 5;
+inline constexpr int kApiStatusDiscontinued = 6;
+
+// What events are computed from: a record's display answer, reduced.
+struct RecordSummary {
+  int status = kApiStatusUnknown;
+  // First ship date (BACKORDERABLE, PREORDER) or restock date
+  // (OUT_OF_STOCK), as days since 1970-01-01; -1 when none.
+  int64_t eta_days = -1;
+  core::Qty net = 0;
+  // manage_stock on and net < notify_stock_qty.
+  bool low = false;
+  bool operator==(const RecordSummary& o) const {
+    return status == o.status && eta_days == o.eta_days && net == o.net &&
+           low == o.low;
+  }
+};
+
+// The summary of `record` under `config` on the store's day `today`
+// (core::Decide for the display quantity).
+RecordSummary SummarizeRecord(const core::Record& record,
+                              const core::StoreConfig& config,
+                              absl::CivilDay today);
+
+enum class WriteResult {
+  // Stored (or deleted).
+  kApplied,
+  // Not stored: the stored version (or tombstone) is the same or newer.
+  kStale,
+};
+
+struct WriteOutcome {
+  WriteResult result = WriteResult::kApplied;
+  // kApplied: the version written; kStale: the version that stays stored
+  // (0 when nothing was stored).
+  int64_t stored_version = 0;
+};
+
+struct DeleteKey {
+  int32_t stock_id = 0;
+  std::string sku;
+  int64_t version = 0;
+};
+
+struct SnapshotResult {
+  // Records of the stock deleted because the snapshot did not hold them.
+  int64_t deleted = 0;
+  // SKUs the snapshot held.
+  int64_t kept = 0;
+};
+
+// One entry of a stock's events stream (see the format above).
+struct TransitionEvent {
+  // Stream id "<ms>-<seq>".
+  std::string id;
+  std::string type;
+  std::string sku;
+  int32_t stock_id = 0;
+  int64_t version = 0;
+  int old_status = kApiStatusUnknown;
+  int new_status = kApiStatusUnknown;
+  int64_t eta_days = -1;
+  core::Qty net = 0;
+};
+
+// Parses one XREAD/XRANGE entry ([id, [field, value, ...]]).
+// Errors: DataLoss naming what is malformed.
+absl::StatusOr<TransitionEvent> ParseTransitionEvent(const RedisReply& entry);
+
+class RecordWriter {
+ public:
+  struct Options {
+    // Approximate bound of each stock's events stream (XADD MAXLEN ~);
+    // 0 = unbounded.
+    int64_t events_max_len = 100000;
+    // Bound of each stock's notification jobs stream; 0 = unbounded (jobs
+    // are removed by the mailer that consumes them; trimming would drop
+    // unsent ones).
+    int64_t jobs_max_len = 0;
+    // Lifetime of a snapshot's SKU set, refreshed by every batch of the
+    // snapshot: an import abandoned without FinishSnapshot leaves nothing
+    // behind for longer.
+    absl::Duration snapshot_ttl = absl::Hours(24);
+    // Keys per SCAN step (and per script call) in FinishSnapshot.
+    int scan_count = 500;
+  };
+
+  template <typename T>
+  using Callback = std::function<void(absl::StatusOr<T>)>;
+  using StatusCallback = std::function<void(absl::Status)>;
+
+  RecordWriter(RedisClient& client, KeySchema keys);
+  RecordWriter(RedisClient& client, KeySchema keys, Options options);
+
+  RecordWriter(const RecordWriter&) = delete;
+  RecordWriter& operator=(const RecordWriter&) = delete;
+
+  // Versioned upsert of valid records (any stocks; validated by the caller:
+  // version >= 1, sku 1..64 bytes). Reads the stocks' store configurations
+  // (one round trip), computes each record's summary for the store's day at
+  // `now`, then runs one script per stock (one pipelined round trip).
+  // `snapshot_id` non-empty: every record, applied or stale, joins the
+  // stock's snapshot set. Success: one outcome per record, in order.
+  // Errors (for the whole batch; records of other stocks may have been
+  // applied, and retrying is safe): Unavailable, DeadlineExceeded, DataLoss
+  // (a stored configuration cannot be decoded), Internal (script error).
+  void Upsert(std::vector<core::Record> records, std::string snapshot_id,
+              absl::Time now, absl::Time deadline,
+              Callback<std::vector<WriteOutcome>> done);
+
+  // Versioned delete: removes a record when `version` is greater than the
+  // stored one and leaves a tombstone at `version` (also for SKUs never
+  // stored). Success and errors as for Upsert.
+  void Delete(std::vector<DeleteKey> keys, absl::Time deadline,
+              Callback<std::vector<WriteOutcome>> done);
+
+  // Deletes every record of the stock that is not in the snapshot's set,
+  // SCANning the stock's records in chunks; each chunk is one atomic script,
+  // so after a crash every record is either as before or as the snapshot
+  // says. Then deletes the set. Deleted records get a tombstone at their
+  // stored version and announce OUT_OF_STOCK (new_status UNKNOWN).
+  // Errors: FailedPrecondition when the snapshot set is empty or gone
+  // (unknown id, expired, or already finished: nothing is deleted, so a
+  // typo never empties a stock); Unavailable, DeadlineExceeded, Internal.
+  void FinishSnapshot(int32_t stock_id, std::string snapshot_id,
+                      absl::Time deadline, Callback<SnapshotResult> done);
+
+  // The store configuration of a stock, Magento's defaults (with stock_id)
+  // when never set. Errors: DataLoss, Unavailable, DeadlineExceeded.
+  void ReadStoreConfig(int32_t stock_id, absl::Time deadline,
+                       Callback<core::StoreConfig> done);
+  // Replaces the store configuration of config.stock_id.
+  void PutStoreConfig(const core::StoreConfig& config, absl::Time deadline,
+                      StatusCallback done);
+  // Sets website codes -> stock ids; `replace`: atomically removes the
+  // codes not listed.
+  void PutSalesChannels(std::map<std::string, int32_t> channels, bool replace,
+                        absl::Time deadline, StatusCallback done);
+  // Replaces a category's ranking atomically (empty `skus`: removes it).
+  void PutCategoryRanking(int32_t stock_id, int64_t category_id,
+                          std::vector<std::string> skus, absl::Time deadline,
+                          StatusCallback done);
+
+  const KeySchema& keys() const { return keys_; }
+
+  // The Lua script behind Upsert, Delete and FinishSnapshot (for tests and
+  // operators: SCRIPT LOAD).
+  static const char* WriteScript();
+
+ private:
+  struct ScriptItem;
+  struct SnapshotState;
+  // Runs the write script once per element of `calls` (each holding
+  // numkeys, KEYS and ARGV), pipelined: EVALSHA, and EVAL for the calls that
+  // get NOSCRIPT (script cache flushed by a restart or failover).
+  void RunScripts(std::vector<std::vector<std::string>> calls,
+                  absl::Time deadline,
+                  Callback<std::vector<RedisReply>> done);
+  std::vector<std::string> ScriptCall(int32_t stock_id,
+                                      const std::string& snapshot_key,
+                                      const std::string& snapshot_ttl_arg,
+                                      const std::vector<ScriptItem>& items)
+      const;
+  void ApplyUpserts(std::vector<core::Record> records,
+                    std::string snapshot_id, absl::Time now,
+                    absl::Time deadline,
+                    std::map<int32_t, core::StoreConfig> configs,
+                    Callback<std::vector<WriteOutcome>> done);
+  void SnapshotStep(std::shared_ptr<SnapshotState> state);
+
+  RedisClient& client_;
+  const KeySchema keys_;
+  const Options options_;
+  // SHA-1 of WriteScript(), for EVALSHA.
+  const std::string script_sha_;
+};
+
+}  // namespace availability::cache
+
+#endif  // AVAILABILITY_CACHE_RECORD_WRITER_H_

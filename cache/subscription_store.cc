@@ -1,0 +1,119 @@
+#include "cache/subscription_store.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "core/record.h"
+
+namespace availability::cache {
+namespace {
+
+// KEYS[1] subscriptions hash; ARGV[1] subscriber, ARGV[2] time, ARGV[3] max.
+// Returns 1 created, 0 already open, -1 full.
+constexpr char kSubscribeScript[] = R"lua(
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
+if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then return -1 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+)lua";
+
+absl::Status ValidateKey(int32_t stock_id, const std::string& sku,
+                         const std::string& subscriber) {
+  if (stock_id < 1) {
+    return absl::InvalidArgumentError("stock_id: must be >= 1");
+  }
+  if (sku.empty() || sku.size() > core::kMaxSkuBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("sku: must be 1..", core::kMaxSkuBytes, " bytes"));
+  }
+  if (subscriber.empty() ||
+      subscriber.size() > SubscriptionStore::kMaxSubscriberBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("subscriber: must be 1..",
+                     SubscriptionStore::kMaxSubscriberBytes, " bytes"));
+  }
+  return absl::OkStatus();
+}
+
+// The integer of a reply, or the error it carries.
+absl::StatusOr<int64_t> IntegerReply(absl::StatusOr<RedisReply> reply,
+                                     absl::string_view what) {
+  if (!reply.ok()) return reply.status();
+  if (reply->is_error()) {
+    return absl::InternalError(
+        absl::StrCat(what, ": Redis error: ", reply->str));
+  }
+  if (reply->type != RedisReply::Type::kInteger) {
+    return absl::InternalError(absl::StrCat(what, ": unexpected reply"));
+  }
+  return reply->integer;
+}
+
+}  // namespace
+
+SubscriptionStore::SubscriptionStore(RedisClient& client, KeySchema keys)
+    : SubscriptionStore(client, std::move(keys), Options()) {}
+
+SubscriptionStore::SubscriptionStore(RedisClient& client, KeySchema keys,
+                                     Options options)
+    : client_(client), keys_(std::move(keys)), options_(options) {}
+
+void SubscriptionStore::Subscribe(int32_t stock_id, std::string sku,
+                                  std::string subscriber, absl::Time now,
+                                  absl::Time deadline, Callback done) {
+  if (absl::Status s = ValidateKey(stock_id, sku, subscriber); !s.ok()) {
+    done(s);
+    return;
+  }
+  const int64_t max = options_.max_per_sku;
+  client_.Execute(
+      {"EVAL", kSubscribeScript, "1", keys_.Subscriptions(stock_id, sku),
+       std::move(subscriber), absl::StrCat(absl::ToUnixMillis(now)),
+       absl::StrCat(max)},
+      deadline,
+      [max, done = std::move(done)](absl::StatusOr<RedisReply> reply) {
+        absl::StatusOr<int64_t> n =
+            IntegerReply(std::move(reply), "subscribe");
+        if (!n.ok()) {
+          done(n.status());
+        } else if (*n < 0) {
+          done(absl::ResourceExhaustedError(absl::StrCat(
+              "subscriptions: this product already has ", max,
+              " open back-in-stock subscriptions")));
+        } else {
+          done(*n == 1);
+        }
+      });
+}
+
+void SubscriptionStore::Unsubscribe(int32_t stock_id, std::string sku,
+                                    std::string subscriber,
+                                    absl::Time deadline, Callback done) {
+  if (absl::Status s = ValidateKey(stock_id, sku, subscriber); !s.ok()) {
+    done(s);
+    return;
+  }
+  client_.Execute(
+      {"HDEL", keys_.Subscriptions(stock_id, sku), std::move(subscriber)},
+      deadline, [done = std::move(done)](absl::StatusOr<RedisReply> reply) {
+        absl::StatusOr<int64_t> n =
+            IntegerReply(std::move(reply), "unsubscribe");
+        if (!n.ok()) {
+          done(n.status());
+        } else {
+          done(*n > 0);
+        }
+      });
+}
+
+void SubscriptionStore::CountOpen(
+    int32_t stock_id, std::string sku, absl::Time deadline,
+    std::function<void(absl::StatusOr<int64_t>)> done) {
+  client_.Execute({"HLEN", keys_.Subscriptions(stock_id, sku)}, deadline,
+                  [done = std::move(done)](absl::StatusOr<RedisReply> reply) {
+                    done(IntegerReply(std::move(reply), "subscriptions"));
+                  });
+}
+
+}  // namespace availability::cache
