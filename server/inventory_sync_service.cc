@@ -1,0 +1,828 @@
+#include "server/inventory_sync_service.h"
+
+#include <chrono>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/civil_time.h"
+#include "grpcpp/alarm.h"
+#include "server/api_convert.h"
+#include "server/grpc_status.h"
+#include "server/sync_mapping.h"
+
+namespace availability::server {
+namespace {
+
+namespace v1 = ::availability::v1;
+
+grpc::Status Unauthenticated() {
+  return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                      "missing or invalid bearer token (send metadata "
+                      "\"authorization: Bearer <token>\")");
+}
+
+grpc::Status InvalidArgument(const std::string& message) {
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, message);
+}
+
+// A cache failure, with what was being done.
+grpc::Status CacheError(const absl::Status& status, absl::string_view doing) {
+  return ToGrpcStatus(absl::Status(
+      status.code(), absl::StrCat(doing, ": ", status.message())));
+}
+
+absl::Status CheckBatchSize(int n, absl::string_view field) {
+  if (n < 1 || n > InventorySyncService::kMaxRecordsPerRequest) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": 1..", InventorySyncService::kMaxRecordsPerRequest,
+                     " per request, got ", n,
+                     n > 0 ? " (split the batch)" : ""));
+  }
+  return absl::OkStatus();
+}
+
+void SetOutcome(const cache::WriteOutcome& w, v1::RecordOutcome* o) {
+  if (w.result == cache::WriteResult::kApplied) {
+    o->set_result(v1::RecordOutcome::RESULT_APPLIED);
+  } else {
+    o->set_result(v1::RecordOutcome::RESULT_STALE);
+    o->set_stored_version(w.stored_version);
+  }
+}
+
+v1::InventoryEvent::Type EventTypeToApi(absl::string_view type) {
+  if (type == "BACK_IN_STOCK") return v1::InventoryEvent::TYPE_BACK_IN_STOCK;
+  if (type == "OUT_OF_STOCK") return v1::InventoryEvent::TYPE_OUT_OF_STOCK;
+  if (type == "BACKORDER_STARTED") {
+    return v1::InventoryEvent::TYPE_BACKORDER_STARTED;
+  }
+  if (type == "ETA_CHANGED") return v1::InventoryEvent::TYPE_ETA_CHANGED;
+  if (type == "DISCONTINUED") return v1::InventoryEvent::TYPE_DISCONTINUED;
+  if (type == "LOW_STOCK") return v1::InventoryEvent::TYPE_LOW_STOCK;
+  return v1::InventoryEvent::TYPE_UNSPECIFIED;
+}
+
+void EventToApi(const cache::TransitionEvent& e, v1::InventoryEvent* out) {
+  out->set_id(e.id);
+  out->set_type(EventTypeToApi(e.type));
+  out->set_sku(e.sku);
+  out->set_stock_id(e.stock_id);
+  out->set_version(e.version);
+  out->set_old_status(e.old_status);
+  out->set_new_status(e.new_status);
+  if (e.eta_days >= 0) {
+    DateToApi(absl::CivilDay(1970, 1, 1) + e.eta_days,
+              out->mutable_first_ship_date());
+  }
+  out->set_net_quantity(QtyToApi(e.net));
+}
+
+// "" (only new), "0", "<ms>" or "<ms>-<seq>".
+bool IsStreamId(absl::string_view id) {
+  std::vector<absl::string_view> parts = absl::StrSplit(id, '-');
+  if (parts.empty() || parts.size() > 2) return false;
+  for (absl::string_view p : parts) {
+    uint64_t v;
+    if (p.empty() || !absl::SimpleAtoi(p, &v) ||
+        !absl::ascii_isdigit(static_cast<unsigned char>(p[0]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+bool ConstantTimeEquals(absl::string_view given, absl::string_view expected) {
+  // No early exit: the loop always runs over all of `expected`.
+  unsigned int diff = given.size() == expected.size() ? 0 : 1;
+  for (size_t i = 0; i < expected.size(); ++i) {
+    const unsigned char g =
+        i < given.size() ? static_cast<unsigned char>(given[i]) : 0;
+    diff |= g ^ static_cast<unsigned char>(expected[i]);
+  }
+  return diff == 0;
+}
+
+absl::Status InventorySyncService::ValidateOptions(const Options& options) {
+  if (options.token.size() < kMinTokenBytes) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "sync API token ",
+        options.token.empty() ? "is not set" : "is too short",
+        ": the sync listener needs a bearer token of at least ",
+        kMinTokenBytes, " bytes and will not start without one"));
+  }
+  for (char c : options.token) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f) {
+      return absl::FailedPreconditionError(
+          "sync API token holds whitespace or control characters; it must "
+          "be a single printable word to travel in an authorization header");
+    }
+  }
+  if (options.write_timeout <= absl::ZeroDuration() ||
+      options.snapshot_timeout <= absl::ZeroDuration() ||
+      options.tail_poll_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "sync service timeouts and poll interval must be > 0");
+  }
+  if (options.tail_batch < 1 || options.max_stream_outcomes < 0) {
+    return absl::InvalidArgumentError(
+        "sync service tail_batch must be >= 1 and max_stream_outcomes >= 0");
+  }
+  return absl::OkStatus();
+}
+
+InventorySyncService::InventorySyncService(Options options,
+                                           cache::RecordWriter& writer,
+                                           cache::RedisClient& client,
+                                           const core::Clock& clock)
+    : options_(std::move(options)),
+      writer_(writer),
+      client_(client),
+      clock_(clock) {}
+
+InventorySyncService::~InventorySyncService() = default;
+
+bool InventorySyncService::Authorized(
+    const grpc::CallbackServerContext& context) const {
+  if (options_.token.empty()) return false;
+  bool ok = false;
+  auto range = context.client_metadata().equal_range("authorization");
+  for (auto it = range.first; it != range.second; ++it) {
+    absl::string_view value(it->second.data(), it->second.size());
+    constexpr absl::string_view kScheme = "bearer ";
+    if (value.size() <= kScheme.size() ||
+        !absl::EqualsIgnoreCase(value.substr(0, kScheme.size()), kScheme)) {
+      continue;
+    }
+    value = absl::StripAsciiWhitespace(value.substr(kScheme.size()));
+    // Every header is compared, so timing does not tell which one matched.
+    ok |= ConstantTimeEquals(value, options_.token);
+  }
+  return ok;
+}
+
+absl::Time InventorySyncService::DeadlineFor(
+    const grpc::CallbackServerContext& context, absl::Duration budget) {
+  const auto now = std::chrono::system_clock::now();
+  const auto call_deadline = context.deadline();
+  const absl::Time by_budget = absl::Now() + budget;
+  if (call_deadline <= now) return absl::Now();
+  const auto remaining = call_deadline - now;
+  if (remaining >= absl::ToChronoNanoseconds(budget)) return by_budget;
+  return absl::Now() + absl::FromChrono(
+                           std::chrono::duration_cast<std::chrono::nanoseconds>(
+                               remaining));
+}
+
+grpc::ServerUnaryReactor* InventorySyncService::UpsertRecords(
+    grpc::CallbackServerContext* context,
+    const v1::UpsertRecordsRequest* request,
+    v1::UpsertRecordsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (!Authorized(*context)) {
+    reactor->Finish(Unauthenticated());
+    return reactor;
+  }
+  if (absl::Status s = CheckBatchSize(request->records_size(), "records");
+      !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
+  if (!request->snapshot_id().empty()) {
+    if (absl::Status s = ValidateSnapshotId(request->snapshot_id(),
+                                            "snapshot_id");
+        !s.ok()) {
+      reactor->Finish(ToGrpcStatus(s));
+      return reactor;
+    }
+  }
+  response->Clear();
+  std::vector<core::Record> valid;
+  std::vector<int> positions;
+  for (int i = 0; i < request->records_size(); ++i) {
+    const v1::InventoryRecord& in = request->records(i);
+    v1::RecordOutcome* o = response->add_outcomes();
+    o->set_index(i);
+    o->set_sku(in.sku());
+    o->set_stock_id(in.stock_id());
+    absl::StatusOr<core::Record> r =
+        RecordFromApi(in, absl::StrCat("records[", i, "]"));
+    if (!r.ok()) {
+      o->set_result(v1::RecordOutcome::RESULT_REJECTED);
+      o->set_error(std::string(r.status().message()));
+      response->set_rejected(response->rejected() + 1);
+      continue;
+    }
+    valid.push_back(*std::move(r));
+    positions.push_back(i);
+  }
+  if (valid.empty()) {
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+  writer_.Upsert(
+      std::move(valid), request->snapshot_id(), clock_.Now(),
+      DeadlineFor(*context, options_.write_timeout),
+      [reactor, response, positions = std::move(positions)](
+          absl::StatusOr<std::vector<cache::WriteOutcome>> result) {
+        if (!result.ok()) {
+          reactor->Finish(CacheError(result.status(), "writing records"));
+          return;
+        }
+        for (size_t k = 0; k < positions.size(); ++k) {
+          const cache::WriteOutcome& w = (*result)[k];
+          SetOutcome(w, response->mutable_outcomes(positions[k]));
+          if (w.result == cache::WriteResult::kApplied) {
+            response->set_applied(response->applied() + 1);
+          } else {
+            response->set_stale(response->stale() + 1);
+          }
+        }
+        reactor->Finish(grpc::Status::OK);
+      });
+  return reactor;
+}
+
+// Reads batches one at a time (the next read starts when the previous batch
+// is written: flow control for bulk loads). Reactions and write callbacks
+// are strictly sequential, so the members need no lock.
+class InventorySyncService::StreamUpsertReactor
+    : public grpc::ServerReadReactor<v1::UpsertRecordsRequest> {
+ public:
+  StreamUpsertReactor(InventorySyncService& service,
+                      grpc::CallbackServerContext& context,
+                      v1::UpsertRecordsResponse& response)
+      : service_(service), context_(context), response_(response) {
+    response_.Clear();
+    if (!service_.Authorized(context_)) {
+      Finish(Unauthenticated());
+      return;
+    }
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      // The caller half-closed (or the call is cancelled): done.
+      Finish(grpc::Status::OK);
+      return;
+    }
+    ++messages_;
+    const int n = request_.records_size();
+    absl::Status check = CheckBatchSize(n, "records");
+    if (check.ok() && !request_.snapshot_id().empty()) {
+      check = ValidateSnapshotId(request_.snapshot_id(), "snapshot_id");
+    }
+    if (!check.ok()) {
+      Finish(InvalidArgument(absl::StrCat("message ", messages_, ": ",
+                                          check.message(),
+                                          "; earlier messages were applied")));
+      return;
+    }
+    std::vector<core::Record> valid;
+    std::vector<int64_t> indices;
+    for (int i = 0; i < n; ++i) {
+      const v1::InventoryRecord& in = request_.records(i);
+      const int64_t index = next_index_ + i;
+      absl::StatusOr<core::Record> r =
+          RecordFromApi(in, absl::StrCat("records[", index, "]"));
+      if (!r.ok()) {
+        response_.set_rejected(response_.rejected() + 1);
+        if (v1::RecordOutcome* o = AddOutcome(index, in.sku(), in.stock_id())) {
+          o->set_result(v1::RecordOutcome::RESULT_REJECTED);
+          o->set_error(std::string(r.status().message()));
+        }
+        continue;
+      }
+      valid.push_back(*std::move(r));
+      indices.push_back(index);
+    }
+    next_index_ += n;
+    if (valid.empty()) {
+      StartRead(&request_);
+      return;
+    }
+    std::vector<std::pair<std::string, int32_t>> keys;
+    keys.reserve(valid.size());
+    for (const core::Record& r : valid) keys.emplace_back(r.sku, r.stock_id);
+    service_.writer_.Upsert(
+        std::move(valid), request_.snapshot_id(), service_.clock_.Now(),
+        DeadlineFor(context_, service_.options_.write_timeout),
+        [this, indices = std::move(indices), keys = std::move(keys)](
+            absl::StatusOr<std::vector<cache::WriteOutcome>> result) {
+          if (!result.ok()) {
+            Finish(CacheError(result.status(),
+                              absl::StrCat("writing message ", messages_,
+                                           " (earlier messages were applied)")));
+            return;
+          }
+          for (size_t k = 0; k < indices.size(); ++k) {
+            const cache::WriteOutcome& w = (*result)[k];
+            if (w.result == cache::WriteResult::kApplied) {
+              response_.set_applied(response_.applied() + 1);
+              continue;
+            }
+            response_.set_stale(response_.stale() + 1);
+            if (v1::RecordOutcome* o =
+                    AddOutcome(indices[k], keys[k].first, keys[k].second)) {
+              SetOutcome(w, o);
+            }
+          }
+          StartRead(&request_);
+        });
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  // A new outcome, or null once max_stream_outcomes are listed.
+  v1::RecordOutcome* AddOutcome(int64_t index, const std::string& sku,
+                                int32_t stock_id) {
+    if (response_.outcomes_size() >= service_.options_.max_stream_outcomes) {
+      return nullptr;
+    }
+    v1::RecordOutcome* o = response_.add_outcomes();
+    o->set_index(static_cast<int32_t>(index));
+    o->set_sku(sku);
+    o->set_stock_id(stock_id);
+    return o;
+  }
+
+  InventorySyncService& service_;
+  grpc::CallbackServerContext& context_;
+  v1::UpsertRecordsResponse& response_;
+  v1::UpsertRecordsRequest request_;
+  int64_t next_index_ = 0;
+  int64_t messages_ = 0;
+};
+
+grpc::ServerReadReactor<v1::UpsertRecordsRequest>*
+InventorySyncService::StreamUpsertRecords(grpc::CallbackServerContext* context,
+                                          v1::UpsertRecordsResponse* response) {
+  return new StreamUpsertReactor(*this, *context, *response);
+}
+
+grpc::ServerUnaryReactor* InventorySyncService::DeleteRecords(
+    grpc::CallbackServerContext* context,
+    const v1::DeleteRecordsRequest* request,
+    v1::DeleteRecordsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (!Authorized(*context)) {
+    reactor->Finish(Unauthenticated());
+    return reactor;
+  }
+  if (absl::Status s = CheckBatchSize(request->keys_size(), "keys"); !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
+  response->Clear();
+  std::vector<cache::DeleteKey> valid;
+  std::vector<int> positions;
+  for (int i = 0; i < request->keys_size(); ++i) {
+    const v1::RecordKey& key = request->keys(i);
+    v1::RecordOutcome* o = response->add_outcomes();
+    o->set_index(i);
+    o->set_sku(key.sku());
+    o->set_stock_id(key.stock_id());
+    const std::string field = absl::StrCat("keys[", i, "]");
+    absl::Status s = ValidateSku(key.sku(), absl::StrCat(field, ".sku"));
+    if (s.ok() && key.stock_id() < 1) {
+      s = absl::InvalidArgumentError(
+          absl::StrCat(field, ".stock_id: must be >= 1"));
+    }
+    if (s.ok() && key.version() < 1) {
+      s = absl::InvalidArgumentError(
+          absl::StrCat(field, ".version: must be >= 1"));
+    }
+    if (!s.ok()) {
+      o->set_result(v1::RecordOutcome::RESULT_REJECTED);
+      o->set_error(std::string(s.message()));
+      continue;
+    }
+    valid.push_back({key.stock_id(), key.sku(), key.version()});
+    positions.push_back(i);
+  }
+  if (valid.empty()) {
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+  writer_.Delete(
+      std::move(valid), DeadlineFor(*context, options_.write_timeout),
+      [reactor, response, positions = std::move(positions)](
+          absl::StatusOr<std::vector<cache::WriteOutcome>> result) {
+        if (!result.ok()) {
+          reactor->Finish(CacheError(result.status(), "deleting records"));
+          return;
+        }
+        for (size_t k = 0; k < positions.size(); ++k) {
+          SetOutcome((*result)[k], response->mutable_outcomes(positions[k]));
+        }
+        reactor->Finish(grpc::Status::OK);
+      });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* InventorySyncService::FinishSnapshot(
+    grpc::CallbackServerContext* context,
+    const v1::FinishSnapshotRequest* request,
+    v1::FinishSnapshotResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (!Authorized(*context)) {
+    reactor->Finish(Unauthenticated());
+    return reactor;
+  }
+  if (request->stock_id() < 1) {
+    reactor->Finish(InvalidArgument("stock_id: must be >= 1"));
+    return reactor;
+  }
+  if (absl::Status s = ValidateSnapshotId(request->snapshot_id(), "snapshot_id");
+      !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
+  writer_.FinishSnapshot(
+      request->stock_id(), request->snapshot_id(),
+      DeadlineFor(*context, options_.snapshot_timeout),
+      [reactor, response](absl::StatusOr<cache::SnapshotResult> result) {
+        if (!result.ok()) {
+          reactor->Finish(CacheError(result.status(), "finishing snapshot"));
+          return;
+        }
+        response->set_deleted(result->deleted);
+        response->set_kept(result->kept);
+        reactor->Finish(grpc::Status::OK);
+      });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* InventorySyncService::PutStoreConfig(
+    grpc::CallbackServerContext* context,
+    const v1::PutStoreConfigRequest* request,
+    v1::PutStoreConfigResponse* /*response*/) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (!Authorized(*context)) {
+    reactor->Finish(Unauthenticated());
+    return reactor;
+  }
+  if (!request->has_config()) {
+    reactor->Finish(InvalidArgument("config: missing"));
+    return reactor;
+  }
+  absl::StatusOr<core::StoreConfig> config =
+      StoreConfigFromApi(request->config(), "config");
+  if (!config.ok()) {
+    reactor->Finish(ToGrpcStatus(config.status()));
+    return reactor;
+  }
+  writer_.PutStoreConfig(*config, DeadlineFor(*context, options_.write_timeout),
+                         [reactor](absl::Status s) {
+                           reactor->Finish(
+                               s.ok() ? grpc::Status::OK
+                                      : CacheError(s, "storing config"));
+                         });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* InventorySyncService::GetStoreConfig(
+    grpc::CallbackServerContext* context,
+    const v1::GetStoreConfigRequest* request, v1::StoreConfig* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (!Authorized(*context)) {
+    reactor->Finish(Unauthenticated());
+    return reactor;
+  }
+  if (request->stock_id() < 1) {
+    reactor->Finish(InvalidArgument("stock_id: must be >= 1"));
+    return reactor;
+  }
+  writer_.ReadStoreConfig(
+      request->stock_id(), DeadlineFor(*context, options_.write_timeout),
+      [reactor, response](absl::StatusOr<core::StoreConfig> config) {
+        if (!config.ok()) {
+          reactor->Finish(CacheError(config.status(), "reading config"));
+          return;
+        }
+        StoreConfigToApi(*config, response);
+        reactor->Finish(grpc::Status::OK);
+      });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* InventorySyncService::PutSalesChannels(
+    grpc::CallbackServerContext* context,
+    const v1::PutSalesChannelsRequest* request,
+    v1::PutSalesChannelsResponse* /*response*/) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (!Authorized(*context)) {
+    reactor->Finish(Unauthenticated());
+    return reactor;
+  }
+  std::map<std::string, int32_t> channels;
+  for (const auto& [code, stock] : request->channels()) {
+    if (code.empty() || code.size() > 64) {
+      reactor->Finish(InvalidArgument(absl::StrCat(
+          "channels[\"", absl::CHexEscape(code), "\"]: code must be 1..64 bytes")));
+      return reactor;
+    }
+    if (stock < 1) {
+      reactor->Finish(InvalidArgument(
+          absl::StrCat("channels[\"", absl::CHexEscape(code),
+                       "\"]: stock id must be >= 1")));
+      return reactor;
+    }
+    channels[code] = stock;
+  }
+  writer_.PutSalesChannels(
+      std::move(channels), request->replace(),
+      DeadlineFor(*context, options_.write_timeout), [reactor](absl::Status s) {
+        reactor->Finish(s.ok() ? grpc::Status::OK
+                               : CacheError(s, "storing sales channels"));
+      });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* InventorySyncService::PutCategoryRanking(
+    grpc::CallbackServerContext* context,
+    const v1::PutCategoryRankingRequest* request,
+    v1::PutCategoryRankingResponse* /*response*/) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (!Authorized(*context)) {
+    reactor->Finish(Unauthenticated());
+    return reactor;
+  }
+  if (request->stock_id() < 1) {
+    reactor->Finish(InvalidArgument("stock_id: must be >= 1"));
+    return reactor;
+  }
+  if (request->category_id() < 1) {
+    reactor->Finish(InvalidArgument("category_id: must be >= 1"));
+    return reactor;
+  }
+  if (request->skus_size() > kMaxRankingSkus) {
+    reactor->Finish(InvalidArgument(
+        absl::StrCat("skus: more than ", kMaxRankingSkus)));
+    return reactor;
+  }
+  std::vector<std::string> skus;
+  for (int i = 0; i < request->skus_size(); ++i) {
+    if (absl::Status s =
+            ValidateSku(request->skus(i), absl::StrCat("skus[", i, "]"));
+        !s.ok()) {
+      reactor->Finish(ToGrpcStatus(s));
+      return reactor;
+    }
+    skus.push_back(request->skus(i));
+  }
+  writer_.PutCategoryRanking(
+      request->stock_id(), request->category_id(), std::move(skus),
+      DeadlineFor(*context, options_.write_timeout), [reactor](absl::Status s) {
+        reactor->Finish(s.ok() ? grpc::Status::OK
+                               : CacheError(s, "storing category ranking"));
+      });
+  return reactor;
+}
+
+// Polls the stream: XREAD (non-blocking) -> write each event -> XREAD again;
+// when a poll finds nothing, an alarm schedules the next one. At most one of
+// {Redis read, alarm, write} is in flight at a time; Finish is called once,
+// when the call is cancelled or failed and none is in flight, so no callback
+// can reach the reactor after OnDone.
+class InventorySyncService::TailReactor
+    : public grpc::ServerWriteReactor<v1::InventoryEvent> {
+ public:
+  TailReactor(InventorySyncService& service,
+              grpc::CallbackServerContext& context,
+              const v1::TailEventsRequest& request)
+      : service_(service),
+        key_(service.writer_.keys().Events(request.stock_id())) {
+    if (!service_.Authorized(context)) {
+      Finish(Unauthenticated());
+      return;
+    }
+    if (request.stock_id() < 1) {
+      Finish(InvalidArgument("stock_id: must be >= 1"));
+      return;
+    }
+    if (!request.after_id().empty() && !IsStreamId(request.after_id())) {
+      Finish(InvalidArgument(
+          "after_id: not a stream id (\"\", \"0\", \"<ms>\" or "
+          "\"<ms>-<seq>\")"));
+      return;
+    }
+    Locked lock(this);
+    busy_ = true;
+    if (request.after_id().empty()) {
+      ResolveLastId();
+    } else {
+      after_id_ = request.after_id();
+      Poll();
+    }
+  }
+
+  void OnWriteDone(bool ok) override {
+    Locked lock(this);
+    if (!ok) stopping_ = true;
+    if (stopping_) {
+      busy_ = false;
+      MaybeFinish();
+      return;
+    }
+    if (!queue_.empty()) {
+      WriteNext();
+    } else {
+      Poll();
+    }
+  }
+
+  void OnCancel() override {
+    Locked lock(this);
+    stopping_ = true;
+    if (alarm_ != nullptr && alarm_pending_) alarm_->Cancel();
+    MaybeFinish();
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  // Holds mu_; on release, runs the actions deferred with Run() (gRPC and
+  // Redis may call back inline, and OnDone may delete the reactor as soon as
+  // Finish runs: nothing touches `this` after the actions).
+  class ABSL_SCOPED_LOCKABLE Locked {
+   public:
+    explicit Locked(TailReactor* r) ABSL_EXCLUSIVE_LOCK_FUNCTION(r->mu_)
+        : r_(r) {
+      r_->mu_.Lock();
+    }
+    ~Locked() ABSL_UNLOCK_FUNCTION() {
+      std::vector<std::function<void()>> actions;
+      actions.swap(r_->deferred_);
+      r_->mu_.Unlock();
+      for (auto& action : actions) action();
+    }
+
+   private:
+    TailReactor* const r_;
+  };
+
+  absl::Time ReadDeadline() const {
+    return absl::Now() + service_.options_.write_timeout;
+  }
+
+  // Starts after the newest event now in the stream ("only new events").
+  void ResolveLastId() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    Run([this] {
+      service_.client_.Execute(
+          {"XREVRANGE", key_, "+", "-", "COUNT", "1"}, ReadDeadline(),
+          [this](absl::StatusOr<cache::RedisReply> reply) {
+            Locked lock(this);
+            if (!reply.ok() || reply->is_error()) {
+              Fail(reply.ok() ? absl::InternalError(reply->str)
+                              : reply.status());
+              return;
+            }
+            after_id_ = "0-0";
+            if (!reply->elements.empty() &&
+                !reply->elements[0].elements.empty()) {
+              after_id_ = reply->elements[0].elements[0].str;
+            }
+            if (stopping_) {
+              busy_ = false;
+              MaybeFinish();
+              return;
+            }
+            Poll();
+          });
+    });
+  }
+
+  void Poll() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    const std::string after = after_id_;
+    Run([this, after] {
+      service_.client_.Execute(
+          {"XREAD", "COUNT", absl::StrCat(service_.options_.tail_batch),
+           "STREAMS", key_, after},
+          ReadDeadline(), [this](absl::StatusOr<cache::RedisReply> reply) {
+            Locked lock(this);
+            OnPolled(std::move(reply));
+          });
+    });
+  }
+
+  void OnPolled(absl::StatusOr<cache::RedisReply> reply)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (!reply.ok() || reply->is_error()) {
+      Fail(reply.ok() ? absl::InternalError(reply->str) : reply.status());
+      return;
+    }
+    if (stopping_) {
+      busy_ = false;
+      MaybeFinish();
+      return;
+    }
+    // [[key, [entry, ...]]] or nil when nothing is new.
+    if (!reply->is_nil() && !reply->elements.empty() &&
+        reply->elements[0].elements.size() == 2) {
+      for (const cache::RedisReply& entry :
+           reply->elements[0].elements[1].elements) {
+        absl::StatusOr<cache::TransitionEvent> e =
+            cache::ParseTransitionEvent(entry);
+        if (!entry.elements.empty()) after_id_ = entry.elements[0].str;
+        if (!e.ok()) continue;  // Not ours to announce; skip it.
+        v1::InventoryEvent event;
+        EventToApi(*e, &event);
+        queue_.push_back(std::move(event));
+      }
+    }
+    if (!queue_.empty()) {
+      WriteNext();
+      return;
+    }
+    alarm_ = std::make_unique<grpc::Alarm>();
+    alarm_pending_ = true;
+    grpc::Alarm* alarm = alarm_.get();
+    const auto when =
+        std::chrono::system_clock::now() +
+        absl::ToChronoNanoseconds(service_.options_.tail_poll_interval);
+    Run([this, alarm, when] {
+      alarm->Set(when, [this](bool fired) {
+        Locked lock(this);
+        alarm_pending_ = false;
+        if (!fired || stopping_) {
+          busy_ = false;
+          MaybeFinish();
+          return;
+        }
+        Poll();
+      });
+    });
+  }
+
+  void WriteNext() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    current_ = std::move(queue_.front());
+    queue_.pop_front();
+    Run([this] { StartWrite(&current_); });
+  }
+
+  void Fail(const absl::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (!stopping_) {
+      final_status_ = CacheError(
+          status, absl::StrCat("reading events (resume with after_id = \"",
+                               after_id_, "\")"));
+    }
+    stopping_ = true;
+    busy_ = false;
+    MaybeFinish();
+  }
+
+  void MaybeFinish() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_ || busy_ || !stopping_) return;
+    finished_ = true;
+    grpc::Status status = final_status_;
+    Run([this, status] { Finish(status); });
+  }
+
+  // Runs `action` when the current Locked scope releases mu_.
+  void Run(std::function<void()> action) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    deferred_.push_back(std::move(action));
+  }
+
+  InventorySyncService& service_;
+  const std::string key_;
+
+  absl::Mutex mu_;
+  std::string after_id_ ABSL_GUARDED_BY(mu_);
+  std::deque<v1::InventoryEvent> queue_ ABSL_GUARDED_BY(mu_);
+  // The event being written (StartWrite keeps a pointer to it).
+  v1::InventoryEvent current_;
+  std::unique_ptr<grpc::Alarm> alarm_ ABSL_GUARDED_BY(mu_);
+  bool alarm_pending_ ABSL_GUARDED_BY(mu_) = false;
+  // A read, alarm or write is in flight.
+  bool busy_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::Status final_status_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::function<void()>> deferred_ ABSL_GUARDED_BY(mu_);
+};
+
+grpc::ServerWriteReactor<v1::InventoryEvent>* InventorySyncService::TailEvents(
+    grpc::CallbackServerContext* context,
+    const v1::TailEventsRequest* request) {
+  return new TailReactor(*this, *context, *request);
+}
+
+}  // namespace availability::server

@@ -1,0 +1,160 @@
+// The sync/admin write API (availability.v1.InventorySync) over the cache:
+// versioned upserts and deletes, snapshot reconciliation, store
+// configuration, sales channels, category rankings and a tail of the
+// transition events. Serve it on its own listener, never the storefront's.
+//
+// Wiring (server/main.cc):
+//
+//   cache::RecordWriter writer(*redis, cache::KeySchema(prefix));
+//   InventorySyncService::Options options;
+//   options.token = sync_token;               // required, >= 16 bytes
+//   AV_RETURN_IF_ERROR(InventorySyncService::ValidateOptions(options));
+//   auto sync = std::make_unique<InventorySyncService>(
+//       options, writer, *redis, core::SystemClock::Get());
+//   grpc::ServerBuilder b;
+//   b.AddListeningPort(sync_address, creds);
+//   b.RegisterService(sync.get());
+//   ...
+//   server->Shutdown();   // first: ends every call (TailEvents included)
+//   // then destroy sync, writer, redis (in that order)
+//
+// Authentication: every call must carry `authorization: Bearer <token>`
+// metadata; the token is compared in constant time over its full length.
+// Missing or wrong: UNAUTHENTICATED ("missing or invalid bearer token"),
+// and nothing is read or changed. ValidateOptions refuses an empty or short
+// token, so a sync listener never starts open; a service constructed with
+// an empty token anyway refuses every call. The token is never logged nor
+// put in an error.
+//
+// Limits and errors (grpc::Status): 1..1000 records (keys) per message,
+// else INVALID_ARGUMENT "records: 1..1000 per request, got N". A record that
+// breaks a rule is RESULT_REJECTED with "records[i].<field>: <rule>" (see
+// sync_mapping.h) while the rest of the batch applies; a version not newer
+// than the stored one (or a delete's tombstone) is RESULT_STALE with
+// stored_version. Cache failures: UNAVAILABLE / DEADLINE_EXCEEDED (retry the
+// same batch: versioned writes are idempotent).
+//
+// TailEvents polls the stock's events stream with non-blocking XREAD on the
+// given client (no XREAD BLOCK: the connection is shared with the writes)
+// every `tail_poll_interval` while there is nothing new, and writes events as
+// they come, until the caller cancels or its deadline passes. A cache
+// failure ends it with UNAVAILABLE; resume with after_id = the last id seen.
+//
+// Thread safety: reactions never block; every call hands its work to the
+// Redis client and finishes from the reply. Safe for gRPC's concurrent use.
+// The writer, client and clock must outlive the service, and the service
+// must outlive the grpc::Server that serves it.
+#ifndef AVAILABILITY_SERVER_INVENTORY_SYNC_SERVICE_H_
+#define AVAILABILITY_SERVER_INVENTORY_SYNC_SERVICE_H_
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "availability/v1/inventory_sync.grpc.pb.h"
+#include "cache/record_writer.h"
+#include "cache/redis_client.h"
+#include "core/clock.h"
+
+namespace availability::server {
+
+class InventorySyncService final
+    : public ::availability::v1::InventorySync::CallbackService {
+ public:
+  struct Options {
+    // The bearer token callers must present. Required (ValidateOptions).
+    std::string token;
+    // Budget of one write round trip set (a batch), capped by the call's
+    // own deadline.
+    absl::Duration write_timeout = absl::Seconds(5);
+    // Budget of FinishSnapshot (it scans the whole stock).
+    absl::Duration snapshot_timeout = absl::Minutes(10);
+    // TailEvents: pause between polls that found nothing new, and the most
+    // events read per poll.
+    absl::Duration tail_poll_interval = absl::Milliseconds(200);
+    int tail_batch = 100;
+    // StreamUpsertRecords lists at most this many stale/rejected outcomes
+    // (the counts stay exact), to keep the answer a sane size.
+    int max_stream_outcomes = 10000;
+  };
+
+  static constexpr int kMaxRecordsPerRequest = 1000;
+  static constexpr int kMaxRankingSkus = 1000;
+  static constexpr size_t kMinTokenBytes = 16;
+
+  // OK, or FailedPrecondition when the token is empty, shorter than
+  // kMinTokenBytes or holds whitespace/control characters; InvalidArgument
+  // for non-positive timeouts or sizes. The message never contains the
+  // token.
+  static absl::Status ValidateOptions(const Options& options);
+
+  // Does not validate: call ValidateOptions first (with an empty token,
+  // every call is UNAUTHENTICATED). `client` serves TailEvents; it may be
+  // the writer's own client. `clock` gives "now" for each store's today.
+  InventorySyncService(Options options, cache::RecordWriter& writer,
+                       cache::RedisClient& client, const core::Clock& clock);
+  ~InventorySyncService() override;
+
+  grpc::ServerUnaryReactor* UpsertRecords(
+      grpc::CallbackServerContext* context,
+      const ::availability::v1::UpsertRecordsRequest* request,
+      ::availability::v1::UpsertRecordsResponse* response) override;
+  grpc::ServerReadReactor<::availability::v1::UpsertRecordsRequest>*
+  StreamUpsertRecords(
+      grpc::CallbackServerContext* context,
+      ::availability::v1::UpsertRecordsResponse* response) override;
+  grpc::ServerUnaryReactor* DeleteRecords(
+      grpc::CallbackServerContext* context,
+      const ::availability::v1::DeleteRecordsRequest* request,
+      ::availability::v1::DeleteRecordsResponse* response) override;
+  grpc::ServerUnaryReactor* FinishSnapshot(
+      grpc::CallbackServerContext* context,
+      const ::availability::v1::FinishSnapshotRequest* request,
+      ::availability::v1::FinishSnapshotResponse* response) override;
+  grpc::ServerUnaryReactor* PutStoreConfig(
+      grpc::CallbackServerContext* context,
+      const ::availability::v1::PutStoreConfigRequest* request,
+      ::availability::v1::PutStoreConfigResponse* response) override;
+  grpc::ServerUnaryReactor* GetStoreConfig(
+      grpc::CallbackServerContext* context,
+      const ::availability::v1::GetStoreConfigRequest* request,
+      ::availability::v1::StoreConfig* response) override;
+  grpc::ServerUnaryReactor* PutSalesChannels(
+      grpc::CallbackServerContext* context,
+      const ::availability::v1::PutSalesChannelsRequest* request,
+      ::availability::v1::PutSalesChannelsResponse* response) override;
+  grpc::ServerUnaryReactor* PutCategoryRanking(
+      grpc::CallbackServerContext* context,
+      const ::availability::v1::PutCategoryRankingRequest* request,
+      ::availability::v1::PutCategoryRankingResponse* response) override;
+  grpc::ServerWriteReactor<::availability::v1::InventoryEvent>* TailEvents(
+      grpc::CallbackServerContext* context,
+      const ::availability::v1::TailEventsRequest* request) override;
+
+ private:
+  class StreamUpsertReactor;
+  class TailReactor;
+
+  // True when the call carries the configured bearer token.
+  bool Authorized(const grpc::CallbackServerContext& context) const;
+  // The earlier of the call's deadline and now + budget.
+  static absl::Time DeadlineFor(const grpc::CallbackServerContext& context,
+                                absl::Duration budget);
+
+  const Options options_;
+  cache::RecordWriter& writer_;
+  cache::RedisClient& client_;
+  const core::Clock& clock_;
+};
+
+// True when `given` equals `expected`, in time that depends only on
+// expected.size() (not on where they differ).
+bool ConstantTimeEquals(absl::string_view given, absl::string_view expected);
+
+}  // namespace availability::server
+
+#endif  // AVAILABILITY_SERVER_INVENTORY_SYNC_SERVICE_H_

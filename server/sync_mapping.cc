@@ -1,0 +1,405 @@
+#include "server/sync_mapping.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "core/quantity.h"
+#include "core/status_macros.h"
+#include "core/time_zone.h"
+#include "server/api_convert.h"
+
+namespace availability::server {
+namespace {
+
+namespace v1 = ::availability::v1;
+
+// Google's Timestamp range: 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59Z.
+constexpr int64_t kMinTimestampSeconds = -62135596800;
+constexpr int64_t kMaxTimestampSeconds = 253402300799;
+
+// "prefix.name", or "name" without a prefix.
+std::string Field(absl::string_view prefix, absl::string_view name) {
+  if (prefix.empty()) return std::string(name);
+  return absl::StrCat(prefix, ".", name);
+}
+
+absl::Status Invalid(absl::string_view field, absl::string_view rule) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", rule));
+}
+
+absl::StatusOr<std::optional<core::Backorders>> BackordersFromApi(
+    v1::Backorders b, absl::string_view field) {
+  switch (b) {
+    case v1::BACKORDERS_UNSPECIFIED:
+      return std::optional<core::Backorders>();
+    case v1::BACKORDERS_NO:
+      return core::Backorders::kNo;
+    case v1::BACKORDERS_YES:
+      return core::Backorders::kYes;
+    case v1::BACKORDERS_YES_NOTIFY:
+      return core::Backorders::kYesNotify;
+    default:
+      return Invalid(field, absl::StrCat("unknown value ", static_cast<int>(b)));
+  }
+}
+
+v1::Backorders BackordersToApi(core::Backorders b) {
+  switch (b) {
+    case core::Backorders::kNo:
+      return v1::BACKORDERS_NO;
+    case core::Backorders::kYes:
+      return v1::BACKORDERS_YES;
+    case core::Backorders::kYesNotify:
+      return v1::BACKORDERS_YES_NOTIFY;
+  }
+  return v1::BACKORDERS_NO;
+}
+
+// An optional quantity > 0.
+absl::StatusOr<core::Qty> PositiveQty(double value, absl::string_view field) {
+  AV_ASSIGN_OR_RETURN(core::Qty q, QtyFromApi(value, field));
+  if (q <= 0) return Invalid(field, "must be > 0");
+  return q;
+}
+
+absl::Status WholeUnlessDecimal(core::Qty q, bool is_qty_decimal,
+                                absl::string_view field) {
+  if (!is_qty_decimal && !core::IsWholeQty(q)) {
+    return Invalid(field, "fractional while is_qty_decimal is false");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MapQuantities(const v1::InventoryRecord& in,
+                           absl::string_view p, core::Record& out) {
+  AV_ASSIGN_OR_RETURN(out.source_qty,
+                      QtyFromApi(in.source_quantity(), Field(p, "source_quantity")));
+  AV_ASSIGN_OR_RETURN(
+      out.reserved_qty,
+      QtyFromApi(in.reserved_quantity(), Field(p, "reserved_quantity")));
+  AV_ASSIGN_OR_RETURN(out.backorders,
+                      BackordersFromApi(in.backorders(), Field(p, "backorders")));
+  if (in.has_min_qty()) {
+    AV_ASSIGN_OR_RETURN(core::Qty min_qty,
+                        QtyFromApi(in.min_qty(), Field(p, "min_qty")));
+    if (min_qty < 0 && out.backorders == core::Backorders::kNo) {
+      return Invalid(Field(p, "min_qty"), "negative requires backorders");
+    }
+    out.min_qty = min_qty;
+  }
+  out.is_qty_decimal = in.is_qty_decimal();
+  if (in.has_min_sale_qty()) {
+    const std::string f = Field(p, "min_sale_qty");
+    AV_ASSIGN_OR_RETURN(core::Qty q, PositiveQty(in.min_sale_qty(), f));
+    AV_RETURN_IF_ERROR(WholeUnlessDecimal(q, out.is_qty_decimal, f));
+    out.min_sale_qty = q;
+  }
+  if (in.has_max_sale_qty()) {
+    const std::string f = Field(p, "max_sale_qty");
+    AV_ASSIGN_OR_RETURN(core::Qty q, PositiveQty(in.max_sale_qty(), f));
+    if (out.min_sale_qty && q < *out.min_sale_qty) {
+      return Invalid(f, "less than min_sale_qty");
+    }
+    out.max_sale_qty = q;
+  }
+  if (in.has_enable_qty_increments()) {
+    out.enable_qty_increments = in.enable_qty_increments();
+  }
+  if (in.has_qty_increments()) {
+    const std::string f = Field(p, "qty_increments");
+    AV_ASSIGN_OR_RETURN(core::Qty q, PositiveQty(in.qty_increments(), f));
+    AV_RETURN_IF_ERROR(WholeUnlessDecimal(q, out.is_qty_decimal, f));
+    out.qty_increments = q;
+  }
+  if (in.has_notify_stock_qty()) {
+    AV_ASSIGN_OR_RETURN(
+        out.notify_stock_qty,
+        QtyFromApi(in.notify_stock_qty(), Field(p, "notify_stock_qty")));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MapLifecycle(const v1::InventoryRecord& in, absl::string_view p,
+                          core::Record& out) {
+  switch (in.lifecycle()) {
+    case v1::LIFECYCLE_UNSPECIFIED:
+    case v1::LIFECYCLE_ACTIVE:
+      out.lifecycle = core::Lifecycle::kActive;
+      break;
+    case v1::LIFECYCLE_PREORDER:
+      out.lifecycle = core::Lifecycle::kPreorder;
+      break;
+    case v1::LIFECYCLE_DISCONTINUED:
+      out.lifecycle = core::Lifecycle::kDiscontinued;
+      break;
+    default:
+      return Invalid(Field(p, "lifecycle"),
+                     absl::StrCat("unknown value ",
+                                  static_cast<int>(in.lifecycle())));
+  }
+  if (in.has_release_date()) {
+    AV_ASSIGN_OR_RETURN(out.release_date,
+                        DateFromApi(in.release_date(), Field(p, "release_date")));
+  } else if (out.lifecycle == core::Lifecycle::kPreorder) {
+    return Invalid(Field(p, "lifecycle"), "PREORDER requires release_date");
+  }
+  if (!in.successor_sku().empty()) {
+    const std::string f = Field(p, "successor_sku");
+    AV_RETURN_IF_ERROR(ValidateSku(in.successor_sku(), f));
+    if (in.successor_sku() == in.sku()) {
+      return Invalid(f, "same as the record's sku");
+    }
+    out.successor_sku = in.successor_sku();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MapInbound(const v1::InventoryRecord& in, absl::string_view p,
+                        core::Record& out) {
+  if (in.inbound_size() > kMaxInbound) {
+    return Invalid(Field(p, "inbound"),
+                   absl::StrCat("more than ", kMaxInbound, " receipts"));
+  }
+  out.inbound.reserve(in.inbound_size());
+  for (int i = 0; i < in.inbound_size(); ++i) {
+    const v1::Receipt& r = in.inbound(i);
+    const std::string f = Field(p, absl::StrCat("inbound[", i, "]"));
+    if (!r.has_date()) return Invalid(absl::StrCat(f, ".date"), "missing");
+    core::Receipt receipt;
+    AV_ASSIGN_OR_RETURN(receipt.date,
+                        DateFromApi(r.date(), absl::StrCat(f, ".date")));
+    AV_ASSIGN_OR_RETURN(receipt.qty,
+                        PositiveQty(r.quantity(), absl::StrCat(f, ".quantity")));
+    out.inbound.push_back(receipt);
+  }
+  if (in.lead_time_days() < 0 || in.lead_time_days() > kMaxLeadTimeDays) {
+    return Invalid(Field(p, "lead_time_days"),
+                   absl::StrCat("must be 0..", kMaxLeadTimeDays));
+  }
+  out.lead_time_days = in.lead_time_days();
+  return absl::OkStatus();
+}
+
+absl::Status MapLinks(const v1::InventoryRecord& in, absl::string_view p,
+                      core::Record& out) {
+  if (in.alternatives_size() > kMaxAlternatives) {
+    return Invalid(Field(p, "alternatives"),
+                   absl::StrCat("more than ", kMaxAlternatives));
+  }
+  out.alternatives.reserve(in.alternatives_size());
+  for (int i = 0; i < in.alternatives_size(); ++i) {
+    const v1::AlternativeLink& link = in.alternatives(i);
+    const std::string f = Field(p, absl::StrCat("alternatives[", i, "]"));
+    AV_RETURN_IF_ERROR(ValidateSku(link.sku(), absl::StrCat(f, ".sku")));
+    if (link.sku() == in.sku()) {
+      return Invalid(absl::StrCat(f, ".sku"), "same as the record's sku");
+    }
+    core::AlternativeLink a;
+    a.sku = link.sku();
+    switch (link.relation()) {
+      case v1::RELATION_SUCCESSOR:
+        a.relation = core::Relation::kSuccessor;
+        break;
+      case v1::RELATION_SUBSTITUTE:
+        a.relation = core::Relation::kSubstitute;
+        break;
+      case v1::RELATION_RELATED:
+        a.relation = core::Relation::kRelated;
+        break;
+      case v1::RELATION_UPSELL:
+        a.relation = core::Relation::kUpsell;
+        break;
+      case v1::RELATION_CROSSSELL:
+        a.relation = core::Relation::kCrosssell;
+        break;
+      default:
+        return Invalid(
+            absl::StrCat(f, ".relation"),
+            "must be SUCCESSOR, SUBSTITUTE, RELATED, UPSELL or CROSSSELL");
+    }
+    out.alternatives.push_back(std::move(a));
+  }
+  if (in.category_ids_size() > kMaxCategoryIds) {
+    return Invalid(Field(p, "category_ids"),
+                   absl::StrCat("more than ", kMaxCategoryIds));
+  }
+  for (int i = 0; i < in.category_ids_size(); ++i) {
+    if (in.category_ids(i) < 1) {
+      return Invalid(Field(p, absl::StrCat("category_ids[", i, "]")),
+                     "must be >= 1");
+    }
+  }
+  out.category_ids.assign(in.category_ids().begin(), in.category_ids().end());
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<core::Record> RecordFromApi(const v1::InventoryRecord& in,
+                                           absl::string_view p) {
+  core::Record out;
+  AV_RETURN_IF_ERROR(ValidateSku(in.sku(), Field(p, "sku")));
+  out.sku = in.sku();
+  if (in.stock_id() < 1) return Invalid(Field(p, "stock_id"), "must be >= 1");
+  out.stock_id = in.stock_id();
+  if (in.version() < 1) return Invalid(Field(p, "version"), "must be >= 1");
+  out.version = in.version();
+  if (in.has_source_time()) {
+    const auto& t = in.source_time();
+    if (t.seconds() < kMinTimestampSeconds ||
+        t.seconds() > kMaxTimestampSeconds || t.nanos() < 0 ||
+        t.nanos() > 999999999) {
+      return Invalid(Field(p, "source_time"), "not a valid timestamp");
+    }
+    out.source_time =
+        absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+  }
+  if (in.has_manage_stock()) out.manage_stock = in.manage_stock();
+  out.is_in_stock = !in.has_is_in_stock() || in.is_in_stock();
+  AV_RETURN_IF_ERROR(MapQuantities(in, p, out));
+  AV_RETURN_IF_ERROR(MapLifecycle(in, p, out));
+  AV_RETURN_IF_ERROR(MapInbound(in, p, out));
+  AV_RETURN_IF_ERROR(MapLinks(in, p, out));
+  return out;
+}
+
+absl::StatusOr<core::StoreConfig> StoreConfigFromApi(const v1::StoreConfig& in,
+                                                     absl::string_view p) {
+  core::StoreConfig out;
+  if (in.stock_id() < 1) return Invalid(Field(p, "stock_id"), "must be >= 1");
+  out.stock_id = in.stock_id();
+  if (in.has_manage_stock()) out.manage_stock = in.manage_stock();
+  AV_ASSIGN_OR_RETURN(std::optional<core::Backorders> backorders,
+                      BackordersFromApi(in.backorders(), Field(p, "backorders")));
+  out.backorders = backorders.value_or(core::Backorders::kNo);
+  if (in.has_min_qty()) {
+    AV_ASSIGN_OR_RETURN(out.min_qty, QtyFromApi(in.min_qty(), Field(p, "min_qty")));
+    if (out.min_qty < 0 && out.backorders == core::Backorders::kNo) {
+      return Invalid(Field(p, "min_qty"), "negative requires backorders");
+    }
+  }
+  if (in.has_min_sale_qty()) {
+    AV_ASSIGN_OR_RETURN(out.min_sale_qty,
+                        PositiveQty(in.min_sale_qty(), Field(p, "min_sale_qty")));
+  }
+  if (in.has_max_sale_qty()) {
+    AV_ASSIGN_OR_RETURN(out.max_sale_qty,
+                        PositiveQty(in.max_sale_qty(), Field(p, "max_sale_qty")));
+  }
+  if (out.max_sale_qty < out.min_sale_qty) {
+    return Invalid(Field(p, "max_sale_qty"), "less than min_sale_qty");
+  }
+  if (in.has_notify_stock_qty()) {
+    AV_ASSIGN_OR_RETURN(
+        out.notify_stock_qty,
+        QtyFromApi(in.notify_stock_qty(), Field(p, "notify_stock_qty")));
+  }
+  if (in.has_enable_qty_increments()) {
+    out.enable_qty_increments = in.enable_qty_increments();
+  }
+  if (in.has_qty_increments()) {
+    AV_ASSIGN_OR_RETURN(
+        out.qty_increments,
+        PositiveQty(in.qty_increments(), Field(p, "qty_increments")));
+  }
+  AV_ASSIGN_OR_RETURN(out.only_x_left_threshold,
+                      QtyFromApi(in.only_x_left_threshold(),
+                                 Field(p, "only_x_left_threshold")));
+  if (out.only_x_left_threshold < 0) {
+    return Invalid(Field(p, "only_x_left_threshold"), "must be >= 0");
+  }
+  if (in.handling_days() < 0 || in.handling_days() > kMaxHandlingDays) {
+    return Invalid(Field(p, "handling_days"),
+                   absl::StrCat("must be 0..", kMaxHandlingDays));
+  }
+  out.handling_days = in.handling_days();
+  if (in.safety_days() < 0 || in.safety_days() > kMaxHandlingDays) {
+    return Invalid(Field(p, "safety_days"),
+                   absl::StrCat("must be 0..", kMaxHandlingDays));
+  }
+  out.safety_days = in.safety_days();
+  if (in.alternatives_backorder_days() < 0 ||
+      in.alternatives_backorder_days() > kMaxLeadTimeDays) {
+    return Invalid(Field(p, "alternatives_backorder_days"),
+                   absl::StrCat("must be 0..", kMaxLeadTimeDays));
+  }
+  out.alternatives_backorder_days = in.alternatives_backorder_days();
+
+  absl::StatusOr<absl::TimeZone> tz = core::LoadStoreTimeZone(in.time_zone());
+  if (!tz.ok()) return Invalid(Field(p, "time_zone"), tz.status().message());
+  out.time_zone_name = in.time_zone();
+  out.time_zone = *tz;
+
+  const std::string cal = Field(p, "calendar");
+  for (int i = 0; i < in.calendar().weekend_days_size(); ++i) {
+    const int d = in.calendar().weekend_days(i);
+    if (d < 1 || d > 7) {
+      return Invalid(absl::StrCat(cal, ".weekend_days[", i, "]"),
+                     "must be 1 (Monday)..7 (Sunday)");
+    }
+    out.calendar.weekend[d - 1] = true;
+  }
+  if (std::all_of(out.calendar.weekend.begin(), out.calendar.weekend.end(),
+                  [](bool w) { return w; })) {
+    return Invalid(absl::StrCat(cal, ".weekend_days"),
+                   "every day of the week is a weekend day");
+  }
+  if (in.calendar().holidays_size() > kMaxHolidays) {
+    return Invalid(absl::StrCat(cal, ".holidays"),
+                   absl::StrCat("more than ", kMaxHolidays));
+  }
+  for (int i = 0; i < in.calendar().holidays_size(); ++i) {
+    AV_ASSIGN_OR_RETURN(
+        absl::CivilDay day,
+        DateFromApi(in.calendar().holidays(i),
+                    absl::StrCat(cal, ".holidays[", i, "]")));
+    out.calendar.holidays.push_back(day);
+  }
+  auto& h = out.calendar.holidays;
+  std::sort(h.begin(), h.end());
+  h.erase(std::unique(h.begin(), h.end()), h.end());
+  return out;
+}
+
+void StoreConfigToApi(const core::StoreConfig& c, v1::StoreConfig* out) {
+  out->Clear();
+  out->set_stock_id(c.stock_id);
+  out->set_manage_stock(c.manage_stock);
+  out->set_backorders(BackordersToApi(c.backorders));
+  out->set_min_qty(QtyToApi(c.min_qty));
+  out->set_min_sale_qty(QtyToApi(c.min_sale_qty));
+  out->set_max_sale_qty(QtyToApi(c.max_sale_qty));
+  out->set_notify_stock_qty(QtyToApi(c.notify_stock_qty));
+  out->set_enable_qty_increments(c.enable_qty_increments);
+  out->set_qty_increments(QtyToApi(c.qty_increments));
+  out->set_only_x_left_threshold(QtyToApi(c.only_x_left_threshold));
+  out->set_handling_days(c.handling_days);
+  out->set_safety_days(c.safety_days);
+  out->set_time_zone(c.time_zone_name);
+  for (int d = 0; d < 7; ++d) {
+    if (c.calendar.weekend[d]) out->mutable_calendar()->add_weekend_days(d + 1);
+  }
+  for (absl::CivilDay day : c.calendar.holidays) {
+    DateToApi(day, out->mutable_calendar()->add_holidays());
+  }
+  out->set_alternatives_backorder_days(c.alternatives_backorder_days);
+}
+
+absl::Status ValidateSnapshotId(absl::string_view id, absl::string_view field) {
+  if (id.empty() || id.size() > kMaxSnapshotIdBytes) {
+    return Invalid(field, absl::StrCat("must be 1..", kMaxSnapshotIdBytes,
+                                       " bytes of [A-Za-z0-9_-]"));
+  }
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                    (c >= '0' && c <= '9') || c == '_' || c == '-';
+    if (!ok) return Invalid(field, "only [A-Za-z0-9_-] allowed");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace availability::server
