@@ -65,6 +65,11 @@ struct DerivedQuantities {
   // kUnlimitedQty when unlimited.
   Qty backorder_cap = 0;
   Qty salable_qty = 0;
+  bool operator==(const DerivedQuantities& o) const {
+    return net == o.net && threshold == o.threshold &&
+           ships_now == o.ships_now && backorder_cap == o.backorder_cap &&
+           salable_qty == o.salable_qty;
+  }
 };
 DerivedQuantities Derive(const Record& record, const ResolvedSettings& s);
 
@@ -83,6 +88,10 @@ struct FeedValues {
   // "in_stock", "out_of_stock", "preorder", "backorder".
   absl::string_view merchant;
   std::optional<absl::CivilDay> merchant_date;
+  bool operator==(const FeedValues& o) const {
+    return schema_org == o.schema_org && merchant == o.merchant &&
+           merchant_date == o.merchant_date;
+  }
 };
 
 struct Decision {
@@ -96,11 +105,15 @@ struct Decision {
   Qty in_stock_qty = 0;
   Qty backorder_qty = 0;
   Qty unavailable_qty = 0;
-  // Date order; sums to in_stock_qty + backorder_qty.
+  // Strictly increasing dates (one tranche per date); together with
+  // undated_qty sums to in_stock_qty + backorder_qty.
   std::vector<Shipment> shipments;
-  // False when part of backorder_qty has no date.
+  // The part of backorder_qty that no receipt covers and no lead time dates.
+  Qty undated_qty = 0;
+  // False when part of backorder_qty has no date (undated_qty > 0).
   bool eta_known = true;
-  // First ship date of the part that does not ship today.
+  // First ship date of the backorder (or preorder) part: the "first ETA".
+  // Empty for IN_STOCK and when no part of the backorder is dated.
   std::optional<absl::CivilDay> first_ship_date;
   std::optional<absl::CivilDay> restock_date;
   bool backorder_notice = false;
@@ -116,6 +129,9 @@ struct Decision {
 
   FeedValues feed;
   DerivedQuantities derived;
+
+  bool operator==(const Decision& o) const;
+  bool operator!=(const Decision& o) const { return !(*this == o); }
 };
 
 // The store's local date at `now` in its time zone.
@@ -127,7 +143,11 @@ absl::CivilDay AddShippingDays(const BusinessCalendar& calendar,
                                absl::CivilDay from, int days);
 
 // The full decision. `requested` empty: the display quantity. A requested
-// quantity must be > 0 (validated by the caller).
+// quantity must be > 0 (validated by the caller; a non-positive one gets the
+// display status with an empty split and orderable = false).
+// Status is decided for the quantity answered for (DOMAIN.md §3 with q =
+// the request), except when a cart rule is broken: then status, feed and
+// dates are the display decision's and the whole request is unavailable.
 Decision Decide(const Record& record, const StoreConfig& config,
                 absl::CivilDay today, std::optional<Qty> requested);
 

@@ -85,7 +85,8 @@ struct Record {
 };
 
 // Days that are not business days. Empty (no weekend days, no holidays):
-// every day counts.
+// every day counts. A calendar whose seven weekdays are all weekend is
+// treated as empty by AddShippingDays (it would never reach a business day).
 struct BusinessCalendar {
   // Indexed by absl::Weekday (monday = 0 .. sunday = 6); true = not a
   // business day.
