@@ -1,0 +1,522 @@
+#include "cache/record_writer.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/clock.h"
+#include "cache/record_codec.h"
+#include "cache/subscription_store.h"
+#include "core/decision.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "testing/redis_server.h"
+#include "testing/status_matchers.h"
+
+namespace availability::cache {
+namespace {
+
+using ::availability::testing::IsOk;
+using ::availability::testing::RedisServer;
+using ::availability::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+constexpr absl::Duration kWait = absl::Seconds(20);
+constexpr int32_t kStock = 1;
+
+// Waits (bounded) for one asynchronous result.
+template <typename T>
+class Waiter {
+ public:
+  std::function<void(T)> Callback() {
+    return [s = state_](T v) {
+      s->value.emplace(std::move(v));
+      s->done.Notify();
+    };
+  }
+  T Get() {
+    if (!state_->done.WaitForNotificationWithTimeout(kWait)) {
+      ADD_FAILURE() << "no callback within " << kWait;
+      return T(absl::DeadlineExceededError("test wait"));
+    }
+    return std::move(*state_->value);
+  }
+
+ private:
+  struct State {
+    absl::Notification done;
+    std::optional<T> value;
+  };
+  std::shared_ptr<State> state_ = std::make_shared<State>();
+};
+
+// March 1st 2026, noon UTC: the stores' "today".
+absl::Time Now() {
+  return absl::FromCivil(absl::CivilSecond(2026, 3, 1, 12, 0, 0),
+                         absl::UTCTimeZone());
+}
+int64_t Days(absl::CivilDay d) { return d - absl::CivilDay(1970, 1, 1); }
+
+core::Record InStock(std::string sku, int64_t version, int64_t units) {
+  core::Record r;
+  r.sku = std::move(sku);
+  r.stock_id = kStock;
+  r.version = version;
+  r.source_qty = core::QtyFromUnits(units);
+  return r;
+}
+
+core::Record Backorderable(std::string sku, int64_t version,
+                           absl::CivilDay receipt) {
+  core::Record r = InStock(std::move(sku), version, 0);
+  r.backorders = core::Backorders::kYes;
+  r.inbound = {{receipt, core::QtyFromUnits(20)}};
+  return r;
+}
+
+class RecordWriterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto server = RedisServer::Start();
+    ASSERT_THAT(server, IsOk());
+    server_ = *std::move(server);
+    RedisOptions options;
+    options.port = server_->port();
+    auto client = RedisClient::Start(options);
+    ASSERT_THAT(client, IsOk());
+    client_ = *std::move(client);
+    ASSERT_THAT(client_->WaitUntilConnected(kWait), IsOk());
+    RecordWriter::Options wo;
+    wo.events_max_len = 0;  // keep every event for the assertions
+    writer_ = std::make_unique<RecordWriter>(*client_, keys_, wo);
+  }
+
+  absl::Time Deadline() const { return absl::Now() + kWait; }
+
+  std::vector<WriteOutcome> Upsert(std::vector<core::Record> records,
+                                   std::string snapshot = "") {
+    Waiter<absl::StatusOr<std::vector<WriteOutcome>>> w;
+    writer_->Upsert(std::move(records), std::move(snapshot), Now(),
+                    Deadline(), w.Callback());
+    auto r = w.Get();
+    EXPECT_THAT(r, IsOk());
+    return r.ok() ? *r : std::vector<WriteOutcome>();
+  }
+
+  std::vector<WriteOutcome> Delete(std::vector<DeleteKey> keys) {
+    Waiter<absl::StatusOr<std::vector<WriteOutcome>>> w;
+    writer_->Delete(std::move(keys), Deadline(), w.Callback());
+    auto r = w.Get();
+    EXPECT_THAT(r, IsOk());
+    return r.ok() ? *r : std::vector<WriteOutcome>();
+  }
+
+  RedisReply Command(std::vector<std::string> argv) {
+    Waiter<absl::StatusOr<RedisReply>> w;
+    client_->Execute(std::move(argv), Deadline(), w.Callback());
+    auto r = w.Get();
+    EXPECT_THAT(r, IsOk());
+    return r.ok() ? *r : RedisReply();
+  }
+
+  std::optional<core::Record> Stored(const std::string& sku) {
+    RedisReply r = Command({"GET", keys_.Record(kStock, sku)});
+    if (r.is_nil()) return std::nullopt;
+    auto rec = DecodeRecord(r.str, kStock, sku);
+    EXPECT_THAT(rec, IsOk());
+    return rec.ok() ? std::optional<core::Record>(*rec) : std::nullopt;
+  }
+
+  std::vector<TransitionEvent> Events(int32_t stock = kStock) {
+    RedisReply r = Command({"XRANGE", keys_.Events(stock), "-", "+"});
+    std::vector<TransitionEvent> out;
+    for (const RedisReply& entry : r.elements) {
+      auto e = ParseTransitionEvent(entry);
+      EXPECT_THAT(e, IsOk());
+      if (e.ok()) out.push_back(*e);
+    }
+    return out;
+  }
+
+  std::unique_ptr<RedisServer> server_;
+  std::unique_ptr<RedisClient> client_;
+  KeySchema keys_{"av"};
+  std::unique_ptr<RecordWriter> writer_;
+};
+
+// "TYPE old->new" for compact assertions.
+std::string Describe(const TransitionEvent& e) {
+  return absl::StrCat(e.type, " ", e.old_status, "->", e.new_status, " v",
+                      e.version);
+}
+std::vector<std::string> Describe(const std::vector<TransitionEvent>& es) {
+  std::vector<std::string> out;
+  for (const auto& e : es) out.push_back(Describe(e));
+  return out;
+}
+
+TEST_F(RecordWriterTest, NewerVersionAppliesOlderAndEqualAreStale) {
+  auto out = Upsert({InStock("A", 5, 10)});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].result, WriteResult::kApplied);
+  EXPECT_EQ(out[0].stored_version, 5);
+
+  out = Upsert({InStock("A", 4, 0), InStock("A", 5, 0)});
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].result, WriteResult::kStale);
+  EXPECT_EQ(out[0].stored_version, 5);
+  EXPECT_EQ(out[1].result, WriteResult::kStale);
+  EXPECT_EQ(out[1].stored_version, 5);
+
+  auto stored = Stored("A");
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->source_qty, core::QtyFromUnits(10));
+  // Only the first write announced anything.
+  EXPECT_THAT(Describe(Events()), ElementsAre("BACK_IN_STOCK 1->2 v5"));
+}
+
+TEST_F(RecordWriterTest, VersionsBeyondDoublePrecisionCompareExactly) {
+  const int64_t big = (int64_t{1} << 62) + 1;
+  ASSERT_EQ(Upsert({InStock("A", big, 1)})[0].result, WriteResult::kApplied);
+  // Differs only in the lowest bit: a double could not tell them apart.
+  auto out = Upsert({InStock("A", big - 1, 0)});
+  EXPECT_EQ(out[0].result, WriteResult::kStale);
+  EXPECT_EQ(out[0].stored_version, big);
+  EXPECT_EQ(Upsert({InStock("A", big + 1, 0)})[0].result,
+            WriteResult::kApplied);
+  auto events = Events();
+  ASSERT_EQ(events.size(), 3u);  // in stock, out of stock, low stock
+  EXPECT_EQ(events[0].version, big);
+  EXPECT_EQ(events[1].version, big + 1);
+}
+
+TEST_F(RecordWriterTest, AnnouncesEachTransitionExactlyOnce) {
+  const absl::CivilDay mar10(2026, 3, 10), mar12(2026, 3, 12);
+  Upsert({InStock("A", 1, 10)});                     // appears in stock
+  Upsert({InStock("A", 2, 8)});                      // same summary but net
+  Upsert({InStock("A", 3, 0)});                      // out of stock, low
+  Upsert({Backorderable("A", 4, mar10)});            // backorderable
+  Upsert({Backorderable("A", 5, mar12)});            // later ETA
+  Upsert({Backorderable("A", 6, mar12)});            // nothing changed
+  core::Record preorder = InStock("A", 7, 0);
+  preorder.lifecycle = core::Lifecycle::kPreorder;
+  preorder.release_date = absl::CivilDay(2026, 4, 1);
+  Upsert({preorder});                                // preorder
+  Upsert({InStock("A", 8, 3)});                      // back in stock
+  core::Record discontinued = InStock("A", 9, 0);
+  discontinued.lifecycle = core::Lifecycle::kDiscontinued;
+  Upsert({discontinued});                            // discontinued, low
+  Delete({{kStock, "A", 10}});                       // gone
+
+  auto events = Events();
+  EXPECT_THAT(Describe(events),
+              ElementsAre("BACK_IN_STOCK 1->2 v1", "OUT_OF_STOCK 2->5 v3",
+                          "LOW_STOCK 2->5 v3", "BACKORDER_STARTED 5->3 v4",
+                          "ETA_CHANGED 3->3 v5", "ETA_CHANGED 3->4 v7",
+                          "BACK_IN_STOCK 4->2 v8", "DISCONTINUED 2->6 v9",
+                          "LOW_STOCK 2->6 v9", "OUT_OF_STOCK 6->1 v10"));
+  ASSERT_EQ(events.size(), 10u);
+  EXPECT_EQ(events[0].sku, "A");
+  EXPECT_EQ(events[0].stock_id, kStock);
+  EXPECT_EQ(events[0].net, core::QtyFromUnits(10));
+  EXPECT_EQ(events[0].eta_days, -1);
+  EXPECT_EQ(events[3].eta_days, Days(mar10));
+  EXPECT_EQ(events[4].eta_days, Days(mar12));
+  EXPECT_EQ(events[5].eta_days, Days(absl::CivilDay(2026, 4, 1)));
+}
+
+TEST_F(RecordWriterTest, DeleteLeavesTombstoneThatBlocksOlderUpserts) {
+  Upsert({InStock("A", 5, 10)});
+  auto del = Delete({{kStock, "A", 4}});
+  EXPECT_EQ(del[0].result, WriteResult::kStale);
+  EXPECT_EQ(del[0].stored_version, 5);
+  EXPECT_TRUE(Stored("A").has_value());
+
+  del = Delete({{kStock, "A", 6}});
+  EXPECT_EQ(del[0].result, WriteResult::kApplied);
+  EXPECT_FALSE(Stored("A").has_value());
+
+  // A late upsert older than (or as old as) the delete does not resurrect it.
+  auto out = Upsert({InStock("A", 5, 10), InStock("A", 6, 10)});
+  EXPECT_EQ(out[0].result, WriteResult::kStale);
+  EXPECT_EQ(out[0].stored_version, 6);
+  EXPECT_EQ(out[1].result, WriteResult::kStale);
+  EXPECT_FALSE(Stored("A").has_value());
+  // Repeating the delete changes nothing.
+  EXPECT_EQ(Delete({{kStock, "A", 6}})[0].result, WriteResult::kStale);
+
+  // A delete that overtakes the upsert it supersedes (never stored) also
+  // leaves a tombstone.
+  EXPECT_EQ(Delete({{kStock, "B", 3}})[0].result, WriteResult::kApplied);
+  EXPECT_EQ(Upsert({InStock("B", 2, 1)})[0].result, WriteResult::kStale);
+  EXPECT_FALSE(Stored("B").has_value());
+
+  // A newer upsert brings A back, announced from UNKNOWN.
+  EXPECT_EQ(Upsert({InStock("A", 7, 1)})[0].result, WriteResult::kApplied);
+  EXPECT_THAT(Describe(Events()),
+              ElementsAre("BACK_IN_STOCK 1->2 v5", "OUT_OF_STOCK 2->1 v6",
+                          "BACK_IN_STOCK 1->2 v7"));
+}
+
+TEST_F(RecordWriterTest, BatchSpanningStocksWritesEach) {
+  core::Record other = InStock("A", 1, 1);
+  other.stock_id = 2;
+  auto out = Upsert({InStock("A", 1, 1), other, InStock("B", 1, 0)});
+  ASSERT_EQ(out.size(), 3u);
+  for (const auto& o : out) EXPECT_EQ(o.result, WriteResult::kApplied);
+  EXPECT_EQ(Events(kStock).size(), 2u);
+  EXPECT_EQ(Events(2).size(), 1u);
+}
+
+TEST_F(RecordWriterTest, FallsBackToEvalWhenScriptCacheIsFlushed) {
+  Upsert({InStock("A", 1, 1)});
+  EXPECT_EQ(Command({"SCRIPT", "FLUSH"}).str, "OK");
+  EXPECT_EQ(Upsert({InStock("A", 2, 0)})[0].result, WriteResult::kApplied);
+  EXPECT_EQ(Stored("A")->version, 2);
+}
+
+TEST_F(RecordWriterTest, SummaryUsesTheStoredStoreConfig) {
+  core::StoreConfig config;
+  config.stock_id = kStock;
+  config.notify_stock_qty = core::QtyFromUnits(5);
+  config.backorders = core::Backorders::kYes;
+  Waiter<absl::Status> put;
+  writer_->PutStoreConfig(config, Deadline(), put.Callback());
+  ASSERT_THAT(put.Get(), IsOk());
+
+  Waiter<absl::StatusOr<core::StoreConfig>> read;
+  writer_->ReadStoreConfig(kStock, Deadline(), read.Callback());
+  auto got = read.Get();
+  ASSERT_THAT(got, IsOk());
+  EXPECT_EQ(got->notify_stock_qty, core::QtyFromUnits(5));
+
+  Upsert({InStock("A", 1, 10)});
+  Upsert({InStock("A", 2, 4)});  // below 5: low stock, still in stock
+  Upsert({InStock("A", 3, 0)});  // backorders from config: backorderable
+  EXPECT_THAT(Describe(Events()),
+              ElementsAre("BACK_IN_STOCK 1->2 v1", "LOW_STOCK 2->2 v2",
+                          "BACKORDER_STARTED 2->3 v3"));
+}
+
+TEST_F(RecordWriterTest, ReadStoreConfigDefaultsWhenNeverSet) {
+  Waiter<absl::StatusOr<core::StoreConfig>> read;
+  writer_->ReadStoreConfig(9, Deadline(), read.Callback());
+  auto got = read.Get();
+  ASSERT_THAT(got, IsOk());
+  core::StoreConfig defaults;
+  defaults.stock_id = 9;
+  EXPECT_EQ(*got, defaults);
+}
+
+TEST_F(RecordWriterTest, FinishSnapshotDeletesRecordsTheSnapshotLacks) {
+  Upsert({InStock("A", 1, 1), InStock("B", 1, 1), InStock("C", 1, 1)});
+  // The snapshot holds A (newer) and B (as stored: stale, still held).
+  auto out = Upsert({InStock("A", 2, 3), InStock("B", 1, 1)}, "snap-1");
+  EXPECT_EQ(out[0].result, WriteResult::kApplied);
+  EXPECT_EQ(out[1].result, WriteResult::kStale);
+
+  Waiter<absl::StatusOr<SnapshotResult>> w;
+  writer_->FinishSnapshot(kStock, "snap-1", Deadline(), w.Callback());
+  auto result = w.Get();
+  ASSERT_THAT(result, IsOk());
+  EXPECT_EQ(result->deleted, 1);
+  EXPECT_EQ(result->kept, 2);
+  EXPECT_TRUE(Stored("A").has_value());
+  EXPECT_TRUE(Stored("B").has_value());
+  EXPECT_FALSE(Stored("C").has_value());
+  // The deleted record is tombstoned at its version and announced.
+  EXPECT_EQ(Upsert({InStock("C", 1, 1)})[0].result, WriteResult::kStale);
+  auto events = Events();
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(Describe(events.back()), "OUT_OF_STOCK 2->1 v1");
+  EXPECT_EQ(events.back().sku, "C");
+  // The set is gone: finishing again (or a typo) deletes nothing.
+  EXPECT_EQ(Command({"EXISTS", keys_.Snapshot(kStock, "snap-1")}).integer, 0);
+  Waiter<absl::StatusOr<SnapshotResult>> again;
+  writer_->FinishSnapshot(kStock, "snap-1", Deadline(), again.Callback());
+  EXPECT_THAT(again.Get(), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                    HasSubstr("nothing deleted")));
+  EXPECT_TRUE(Stored("A").has_value());
+}
+
+TEST_F(RecordWriterTest, FinishSnapshotScansInChunks) {
+  RecordWriter::Options wo;
+  wo.scan_count = 7;
+  RecordWriter writer(*client_, keys_, wo);
+  std::vector<core::Record> all, half;
+  for (int i = 0; i < 100; ++i) {
+    all.push_back(InStock(absl::StrCat("sku-", i), 1, 1));
+    if (i % 2 == 0) half.push_back(InStock(absl::StrCat("sku-", i), 2, 1));
+  }
+  Upsert(all);
+  Upsert(half, "s");
+  Waiter<absl::StatusOr<SnapshotResult>> w;
+  writer.FinishSnapshot(kStock, "s", Deadline(), w.Callback());
+  auto result = w.Get();
+  ASSERT_THAT(result, IsOk());
+  EXPECT_EQ(result->deleted, 50);
+  EXPECT_EQ(result->kept, 50);
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_EQ(Stored(absl::StrCat("sku-", i)).has_value(), i % 2 == 0) << i;
+  }
+}
+
+TEST_F(RecordWriterTest, SnapshotSetExpires) {
+  Upsert({InStock("A", 1, 1)}, "s");
+  const int64_t ttl =
+      Command({"TTL", keys_.Snapshot(kStock, "s")}).integer;
+  EXPECT_GT(ttl, 0);
+  EXPECT_LE(ttl, 24 * 3600);
+}
+
+TEST_F(RecordWriterTest, SalesChannelsMergeOrReplace) {
+  Waiter<absl::Status> a;
+  writer_->PutSalesChannels({{"base", 1}, {"de", 2}}, false, Deadline(),
+                            a.Callback());
+  ASSERT_THAT(a.Get(), IsOk());
+  Waiter<absl::Status> b;
+  writer_->PutSalesChannels({{"fr", 3}}, false, Deadline(), b.Callback());
+  ASSERT_THAT(b.Get(), IsOk());
+  EXPECT_EQ(Command({"HLEN", keys_.SalesChannels()}).integer, 3);
+  Waiter<absl::Status> c;
+  writer_->PutSalesChannels({{"us", 4}}, true, Deadline(), c.Callback());
+  ASSERT_THAT(c.Get(), IsOk());
+  RedisReply all = Command({"HGETALL", keys_.SalesChannels()});
+  ASSERT_EQ(all.elements.size(), 2u);
+  EXPECT_EQ(all.elements[0].str, "us");
+  EXPECT_EQ(all.elements[1].str, "4");
+}
+
+TEST_F(RecordWriterTest, CategoryRankingIsReplacedWhole) {
+  Waiter<absl::Status> a;
+  writer_->PutCategoryRanking(kStock, 10, {"A", "B", "C"}, Deadline(),
+                              a.Callback());
+  ASSERT_THAT(a.Get(), IsOk());
+  Waiter<absl::Status> b;
+  writer_->PutCategoryRanking(kStock, 10, {"C", "A"}, Deadline(),
+                              b.Callback());
+  ASSERT_THAT(b.Get(), IsOk());
+  RedisReply list =
+      Command({"LRANGE", keys_.CategoryRanking(kStock, 10), "0", "-1"});
+  ASSERT_EQ(list.elements.size(), 2u);
+  EXPECT_EQ(list.elements[0].str, "C");
+  EXPECT_EQ(list.elements[1].str, "A");
+}
+
+TEST_F(RecordWriterTest, CacheDownIsUnavailable) {
+  server_->Kill();
+  Waiter<absl::StatusOr<std::vector<WriteOutcome>>> w;
+  writer_->Upsert({InStock("A", 1, 1)}, "", Now(), Deadline(), w.Callback());
+  auto r = w.Get();
+  EXPECT_FALSE(r.ok());
+  EXPECT_TRUE(absl::IsUnavailable(r.status()) ||
+              absl::IsDeadlineExceeded(r.status()))
+      << r.status();
+}
+
+// The content of update (sku, version): deterministic, so duplicates are
+// identical and the expected final state is known.
+core::Record Update(int sku, int64_t version) {
+  std::mt19937 rng(static_cast<uint32_t>(sku * 1000 + version));
+  const std::string name = absl::StrCat("sku-", sku);
+  switch (rng() % 4) {
+    case 0:
+      return InStock(name, version, 1 + rng() % 5);
+    case 1:
+      return InStock(name, version, 0);
+    case 2:
+      return Backorderable(name, version,
+                           absl::CivilDay(2026, 3, 2 + rng() % 3));
+    default: {
+      core::Record r = InStock(name, version, rng() % 2);
+      r.lifecycle = core::Lifecycle::kDiscontinued;
+      return r;
+    }
+  }
+}
+
+// 10,000 updates over 500 SKUs, shuffled and duplicated, from 4 concurrent
+// writers: the final state is the highest version of each SKU, and each
+// SKU's events form a chain of real changes that ends at its final summary.
+TEST_F(RecordWriterTest, ConcurrentShuffledWritersConvergeWithEventChains) {
+  constexpr int kSkus = 500;
+  constexpr int kVersionsPerSku = 16;  // 8,000 distinct updates
+  constexpr int kTotal = 10000;        // plus 2,000 duplicates
+  std::vector<std::pair<int, int64_t>> updates;
+  for (int s = 0; s < kSkus; ++s) {
+    for (int v = 1; v <= kVersionsPerSku; ++v) updates.emplace_back(s, v);
+  }
+  std::mt19937 rng(42);
+  while (static_cast<int>(updates.size()) < kTotal) {
+    updates.push_back(updates[rng() % (kSkus * kVersionsPerSku)]);
+  }
+  std::shuffle(updates.begin(), updates.end(), rng);
+
+  constexpr int kWriters = 4;
+  constexpr size_t kBatch = 50;
+  std::vector<std::thread> writers;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kWriters; ++t) {
+    writers.emplace_back([&, t] {
+      std::vector<core::Record> batch;
+      auto flush = [&] {
+        Waiter<absl::StatusOr<std::vector<WriteOutcome>>> w;
+        writer_->Upsert(std::move(batch), "", Now(), Deadline(),
+                        w.Callback());
+        if (!w.Get().ok()) ++failures;
+        batch.clear();
+      };
+      for (size_t i = t; i < updates.size(); i += kWriters) {
+        batch.push_back(Update(updates[i].first, updates[i].second));
+        if (batch.size() == kBatch) flush();
+      }
+      if (!batch.empty()) flush();
+    });
+  }
+  for (auto& w : writers) w.join();
+  ASSERT_EQ(failures.load(), 0);
+
+  core::StoreConfig config;
+  config.stock_id = kStock;
+  const absl::CivilDay today = core::StoreToday(config, Now());
+  std::map<std::string, std::vector<TransitionEvent>> by_sku;
+  for (TransitionEvent& e : Events()) {
+    if (e.type != "LOW_STOCK") by_sku[e.sku].push_back(std::move(e));
+  }
+  for (int s = 0; s < kSkus; ++s) {
+    const core::Record expected = Update(s, kVersionsPerSku);
+    auto stored = Stored(expected.sku);
+    ASSERT_TRUE(stored.has_value()) << expected.sku;
+    EXPECT_EQ(*stored, expected) << expected.sku;
+
+    const RecordSummary final_summary =
+        SummarizeRecord(expected, config, today);
+    int status = kApiStatusUnknown;
+    int64_t eta = -1;
+    int64_t last_version = 0;
+    for (const TransitionEvent& e : by_sku[expected.sku]) {
+      EXPECT_EQ(e.old_status, status) << expected.sku << " " << Describe(e);
+      EXPECT_TRUE(e.new_status != status || e.eta_days != eta)
+          << expected.sku << ": event without a change " << Describe(e);
+      EXPECT_GT(e.version, last_version) << expected.sku;
+      status = e.new_status;
+      eta = e.eta_days;
+      last_version = e.version;
+    }
+    EXPECT_EQ(status, final_summary.status) << expected.sku;
+    EXPECT_EQ(eta, final_summary.eta_days) << expected.sku;
+  }
+}
+
+}  // namespace
+}  // namespace availability::cache
