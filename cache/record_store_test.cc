@@ -74,24 +74,24 @@ class RecordStoreTest : public ::testing::Test {
     store_ = std::make_unique<RecordStore>(*client_, KeySchema("t"));
   }
 
-  absl::StatusOr<RedisReply> Run(std::vector<std::string> argv) {
+  absl::StatusOr<RedisReply> RunCommand(std::vector<std::string> argv) {
     Waiter<RedisReply> w;
     client_->Execute(std::move(argv), Deadline(), w.Callback());
     return w.Get();
   }
   void Put(const core::Record& r) {
     ASSERT_THAT(
-        Run({"SET", store_->keys().Record(r.stock_id, r.sku), EncodeRecord(r)}),
+        RunCommand({"SET", store_->keys().Record(r.stock_id, r.sku), EncodeRecord(r)}),
         IsOk());
   }
   void Rank(int32_t stock, int64_t category, std::vector<std::string> skus) {
     std::vector<std::string> argv = {
         "RPUSH", store_->keys().CategoryRanking(stock, category)};
     argv.insert(argv.end(), skus.begin(), skus.end());
-    ASSERT_THAT(Run(std::move(argv)), IsOk());
+    ASSERT_THAT(RunCommand(std::move(argv)), IsOk());
   }
   int64_t CommandCalls(absl::string_view command) {
-    auto info = Run({"INFO", "commandstats"});
+    auto info = RunCommand({"INFO", "commandstats"});
     if (!info.ok()) return -1;
     const std::string needle = absl::StrCat("cmdstat_", command, ":calls=");
     const size_t at = info->str.find(needle);
@@ -114,10 +114,10 @@ TEST_F(RecordStoreTest, ReadStockReturnsPresentAndMissingInOneRoundTrip) {
   config.handling_days = 2;
   config.time_zone_name = "Europe/Berlin";
   ASSERT_TRUE(absl::LoadTimeZone("Europe/Berlin", &config.time_zone));
-  ASSERT_THAT(Run({"SET", store_->keys().StoreConfig(1),
+  ASSERT_THAT(RunCommand({"SET", store_->keys().StoreConfig(1),
                    EncodeStoreConfig(config)}),
               IsOk());
-  ASSERT_THAT(Run({"CONFIG", "RESETSTAT"}), IsOk());
+  ASSERT_THAT(RunCommand({"CONFIG", "RESETSTAT"}), IsOk());
 
   Waiter<StockSnapshot> w;
   store_->ReadStock(1, {"A", "missing", "B:{x}", "C"}, Deadline(),
@@ -151,7 +151,7 @@ TEST_F(RecordStoreTest, ReadStockDefaultsTheConfigWhenAbsent) {
 }
 
 TEST_F(RecordStoreTest, ReadStockReportsUndecodableValuesAsDataLoss) {
-  ASSERT_THAT(Run({"SET", store_->keys().Record(1, "bad"), "garbage"}),
+  ASSERT_THAT(RunCommand({"SET", store_->keys().Record(1, "bad"), "garbage"}),
               IsOk());
   Waiter<StockSnapshot> w;
   store_->ReadStock(1, {"bad"}, Deadline(), w.Callback());
@@ -160,7 +160,7 @@ TEST_F(RecordStoreTest, ReadStockReportsUndecodableValuesAsDataLoss) {
 }
 
 TEST_F(RecordStoreTest, ReadStockReportsWrongTypeAsInternal) {
-  ASSERT_THAT(Run({"HSET", store_->keys().StoreConfig(1), "a", "b"}), IsOk());
+  ASSERT_THAT(RunCommand({"HSET", store_->keys().StoreConfig(1), "a", "b"}), IsOk());
   Waiter<StockSnapshot> w;
   store_->ReadStock(1, {"A"}, Deadline(), w.Callback());
   EXPECT_THAT(w.Get(),
@@ -175,7 +175,7 @@ TEST_F(RecordStoreTest, ReadStockFailsFastWhenRedisIsDown) {
 }
 
 TEST_F(RecordStoreTest, ResolveSalesChannel) {
-  ASSERT_THAT(Run({"HSET", store_->keys().SalesChannels(), "base", "1",
+  ASSERT_THAT(RunCommand({"HSET", store_->keys().SalesChannels(), "base", "1",
                    "de", "2", "broken", "two"}),
               IsOk());
   struct Case {
@@ -206,8 +206,8 @@ TEST_F(RecordStoreTest, ReadCandidatesWithSkusAndCategoryRankings) {
   Put(MakeRecord(2, "p3", 9));  // other stock: not a candidate on stock 1
   Rank(1, 10, {"p1", "p2", "p3", "p4", "p5"});
   Rank(1, 20, {"q1", "q2", "q3"});
-  ASSERT_THAT(Run({"SCRIPT", "FLUSH"}), IsOk());
-  ASSERT_THAT(Run({"CONFIG", "RESETSTAT"}), IsOk());
+  ASSERT_THAT(RunCommand({"SCRIPT", "FLUSH"}), IsOk());
+  ASSERT_THAT(RunCommand({"CONFIG", "RESETSTAT"}), IsOk());
 
   for (int round = 0; round < 2; ++round) {  // NOSCRIPT, then cached
     SCOPED_TRACE(round);
@@ -270,7 +270,7 @@ TEST_F(RecordStoreTest, ReadCandidatesEdgeCases) {
 }
 
 TEST_F(RecordStoreTest, ScriptShaMatchesRedis) {
-  auto sha = Run({"SCRIPT", "LOAD",
+  auto sha = RunCommand({"SCRIPT", "LOAD",
                   std::string(RecordStore::CandidatesScriptForTest())});
   ASSERT_THAT(sha, IsOk());
   EXPECT_EQ(sha->str, ScriptSha1(RecordStore::CandidatesScriptForTest()));

@@ -19,6 +19,7 @@ namespace availability::cache {
 namespace {
 
 using ::availability::testing::IsOk;
+using ::availability::testing::IsOkAndHolds;
 using ::availability::testing::RedisServer;
 using ::availability::testing::StatusIs;
 using ::testing::AllOf;
@@ -51,7 +52,7 @@ std::shared_ptr<Outcome> Send(RedisClient& client,
   return outcome;
 }
 
-absl::StatusOr<RedisReply> Run(RedisClient& client,
+absl::StatusOr<RedisReply> RunCommand(RedisClient& client,
                                std::vector<std::string> argv,
                                absl::Duration deadline = absl::Seconds(2)) {
   auto outcome = Send(client, std::move(argv), deadline);
@@ -92,38 +93,38 @@ TEST(RedisClientTest, RepliesOfEveryType) {
   EXPECT_TRUE(client->IsConnected());
 
   const std::string binary("a\0b\r\n\xff", 6);
-  auto set = Run(*client, {"SET", "k", binary});
+  auto set = RunCommand(*client, {"SET", "k", binary});
   ASSERT_THAT(set, IsOk());
   EXPECT_EQ(set->type, RedisReply::Type::kStatus);
   EXPECT_EQ(set->str, "OK");
 
-  auto get = Run(*client, {"GET", "k"});
+  auto get = RunCommand(*client, {"GET", "k"});
   ASSERT_THAT(get, IsOk());
   EXPECT_EQ(get->type, RedisReply::Type::kString);
   EXPECT_EQ(get->str, binary);
 
-  auto missing = Run(*client, {"GET", "missing"});
+  auto missing = RunCommand(*client, {"GET", "missing"});
   ASSERT_THAT(missing, IsOk());
   EXPECT_TRUE(missing->is_nil());
 
-  auto incr = Run(*client, {"INCRBY", "n", "-5"});
+  auto incr = RunCommand(*client, {"INCRBY", "n", "-5"});
   ASSERT_THAT(incr, IsOk());
   EXPECT_EQ(incr->type, RedisReply::Type::kInteger);
   EXPECT_EQ(incr->integer, -5);
 
-  auto mget = Run(*client, {"MGET", "k", "missing"});
+  auto mget = RunCommand(*client, {"MGET", "k", "missing"});
   ASSERT_THAT(mget, IsOk());
   ASSERT_EQ(mget->type, RedisReply::Type::kArray);
   ASSERT_EQ(mget->elements.size(), 2u);
   EXPECT_EQ(mget->elements[0].str, binary);
   EXPECT_TRUE(mget->elements[1].is_nil());
 
-  auto error = Run(*client, {"INCR", "k"});
+  auto error = RunCommand(*client, {"INCR", "k"});
   ASSERT_THAT(error, IsOk());  // a Redis error is a reply, not a status
   EXPECT_TRUE(error->is_error());
   EXPECT_THAT(error->str, HasSubstr("not an integer"));
 
-  EXPECT_THAT(Run(*client, {}), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(RunCommand(*client, {}), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(RedisClientTest, PipelineAnswersInOrder) {
@@ -216,7 +217,7 @@ TEST(RedisClientTest, DeadlineFiresWhileServerIsStoppedThenRecovers) {
 
   server->Resume();
   // The late replies arrive first on the connection and are dropped.
-  auto after = Run(*client, {"GET", "late"});
+  auto after = RunCommand(*client, {"GET", "late"});
   ASSERT_THAT(after, IsOk());
   EXPECT_EQ(after->str, "1");  // the SET did run, late
   EXPECT_EQ(slow->calls.load(), 1);
@@ -228,7 +229,7 @@ TEST(RedisClientTest, PastDeadlineFailsAtOnce) {
   ASSERT_NE(server, nullptr);
   auto client = Connect(OptionsFor(*server));
   ASSERT_NE(client, nullptr);
-  EXPECT_THAT(Run(*client, {"PING"}, -absl::Milliseconds(1)),
+  EXPECT_THAT(RunCommand(*client, {"PING"}, -absl::Milliseconds(1)),
               StatusIs(absl::StatusCode::kDeadlineExceeded));
 }
 
@@ -237,13 +238,13 @@ TEST(RedisClientTest, SurvivesServerRestartFailingFastDuringTheOutage) {
   ASSERT_NE(server, nullptr);
   auto client = Connect(OptionsFor(*server));
   ASSERT_NE(client, nullptr);
-  ASSERT_THAT(Run(*client, {"SET", "k", "v"}), IsOk());
+  ASSERT_THAT(RunCommand(*client, {"SET", "k", "v"}), IsOk());
 
   server->Kill();
   for (int i = 0; i < 5; ++i) {
     const absl::Time start = absl::Now();
     // Deadline far away: the failure must not wait for it.
-    EXPECT_THAT(Run(*client, {"GET", "k"}, absl::Seconds(5)),
+    EXPECT_THAT(RunCommand(*client, {"GET", "k"}, absl::Seconds(5)),
                 StatusIs(absl::StatusCode::kUnavailable));
     EXPECT_LT(absl::Now() - start, absl::Milliseconds(200));
   }
@@ -251,7 +252,7 @@ TEST(RedisClientTest, SurvivesServerRestartFailingFastDuringTheOutage) {
 
   ASSERT_THAT(server->Restart(), IsOk());
   ASSERT_THAT(client->WaitUntilConnected(kWait), IsOk());
-  auto set = Run(*client, {"SET", "k", "again"});
+  auto set = RunCommand(*client, {"SET", "k", "again"});
   ASSERT_THAT(set, IsOk());
   EXPECT_EQ(set->str, "OK");
 }
@@ -262,12 +263,12 @@ TEST(RedisClientTest, StartsBeforeTheServerAndConnectsWhenItComes) {
   server->Kill();
   auto client = RedisClient::Start(OptionsFor(*server));
   ASSERT_THAT(client, IsOk());
-  EXPECT_THAT(Run(**client, {"PING"}),
+  EXPECT_THAT(RunCommand(**client, {"PING"}),
               StatusIs(absl::StatusCode::kUnavailable,
                        HasSubstr("not connected to redis at 127.0.0.1:")));
   ASSERT_THAT(server->Restart(), IsOk());
   EXPECT_THAT((*client)->WaitUntilConnected(kWait), IsOk());
-  EXPECT_THAT(Run(**client, {"PING"}), IsOk());
+  EXPECT_THAT(RunCommand(**client, {"PING"}), IsOk());
 }
 
 TEST(RedisClientTest, AuthWithRequirepass) {
@@ -278,7 +279,7 @@ TEST(RedisClientTest, AuthWithRequirepass) {
   auto client = Connect(options);
   ASSERT_NE(client, nullptr);
   EXPECT_TRUE(client->IsConnected());
-  auto who = Run(*client, {"ACL", "WHOAMI"});
+  auto who = RunCommand(*client, {"ACL", "WHOAMI"});
   ASSERT_THAT(who, IsOk());
   EXPECT_EQ(who->str, "default");
 }
@@ -294,7 +295,7 @@ TEST(RedisClientTest, AuthWithAclUser) {
   options.password = "app-pass";
   auto client = Connect(options);
   ASSERT_NE(client, nullptr);
-  auto who = Run(*client, {"ACL", "WHOAMI"});
+  auto who = RunCommand(*client, {"ACL", "WHOAMI"});
   ASSERT_THAT(who, IsOk());
   EXPECT_EQ(who->str, "app");
 }
@@ -313,7 +314,7 @@ TEST(RedisClientTest, WrongPasswordNeverConnectsAndIsNeverShown) {
                        AllOf(HasSubstr("WRONGPASS"),
                              Not(HasSubstr("wrong-horse-battery")))));
   EXPECT_FALSE((*client)->IsConnected());
-  EXPECT_THAT(Run(**client, {"PING"}),
+  EXPECT_THAT(RunCommand(**client, {"PING"}),
               StatusIs(absl::StatusCode::kUnavailable,
                        AllOf(HasSubstr("WRONGPASS"),
                              Not(HasSubstr("wrong-horse-battery")))));
@@ -344,11 +345,11 @@ TEST(RedisClientTest, SelectsTheDatabase) {
   options.database = 3;
   auto client = Connect(options);
   ASSERT_NE(client, nullptr);
-  ASSERT_THAT(Run(*client, {"SET", "where", "db3"}), IsOk());
+  ASSERT_THAT(RunCommand(*client, {"SET", "where", "db3"}), IsOk());
   EXPECT_THAT(server->Cli({"-n", "3", "GET", "where"}),
-              ::testing::Optional(std::string("db3\n")));
+              IsOkAndHolds(std::string("db3\n")));
   EXPECT_THAT(server->Cli({"-n", "0", "GET", "where"}),
-              ::testing::Optional(std::string("\n")));
+              IsOkAndHolds(std::string("\n")));
 }
 
 TEST(RedisClientTest, ConnectsOverUnixSocket) {
@@ -359,10 +360,10 @@ TEST(RedisClientTest, ConnectsOverUnixSocket) {
   options.host = "";  // ignored
   auto client = Connect(options);
   ASSERT_NE(client, nullptr);
-  auto pong = Run(*client, {"PING"});
+  auto pong = RunCommand(*client, {"PING"});
   ASSERT_THAT(pong, IsOk());
   EXPECT_EQ(pong->str, "PONG");
-  auto info = Run(*client, {"CLIENT", "INFO"});
+  auto info = RunCommand(*client, {"CLIENT", "INFO"});
   ASSERT_THAT(info, IsOk());
   EXPECT_THAT(info->str, HasSubstr("redis.sock"));
 }

@@ -5,6 +5,7 @@
 //   EXPECT_THAT(Parse("x"), StatusIs(absl::StatusCode::kDataLoss));
 //   EXPECT_THAT(r, StatusIs(absl::StatusCode::kUnavailable,
 //                           HasSubstr("not connected")));
+//   EXPECT_THAT(Parse("1"), IsOkAndHolds(1));
 //   AV_ASSERT_OK_AND_ASSIGN(auto value, Parse("1"));
 //
 // Header only; for tests.
@@ -13,6 +14,7 @@
 
 #include <ostream>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -88,7 +90,44 @@ class StatusIsMatcher {
   ::testing::Matcher<const std::string&> message_;
 };
 
+template <typename InnerMatcher>
+class IsOkAndHoldsMatcher {
+ public:
+  using is_gtest_matcher = void;
+
+  explicit IsOkAndHoldsMatcher(InnerMatcher inner) : inner_(std::move(inner)) {}
+
+  template <typename T>
+  bool MatchAndExplain(const absl::StatusOr<T>& value,
+                       ::testing::MatchResultListener* listener) const {
+    if (!value.ok()) {
+      *listener << "which is " << value.status();
+      return false;
+    }
+    return ::testing::MatcherCast<const T&>(inner_).MatchAndExplain(*value,
+                                                                    listener);
+  }
+  void DescribeTo(std::ostream* os) const {
+    *os << "is OK and holds a matching value";
+  }
+  void DescribeNegationTo(std::ostream* os) const {
+    *os << "is not OK or holds a value that does not match";
+  }
+
+ private:
+  InnerMatcher inner_;
+};
+
 }  // namespace internal
+
+// Matches an OK absl::StatusOr<T> whose value matches `inner` (a value or a
+// matcher).
+template <typename InnerMatcher>
+internal::IsOkAndHoldsMatcher<std::decay_t<InnerMatcher>> IsOkAndHolds(
+    InnerMatcher&& inner) {
+  return internal::IsOkAndHoldsMatcher<std::decay_t<InnerMatcher>>(
+      std::forward<InnerMatcher>(inner));
+}
 
 // Matches an OK absl::Status or absl::StatusOr<T>.
 inline internal::IsOkMatcher IsOk() { return {}; }
