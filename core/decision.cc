@@ -1,6 +1,7 @@
 #include "core/decision.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <vector>
 
 namespace availability::core {
@@ -207,6 +208,11 @@ Decision DecideQuantity(const Record& record, const ResolvedSettings& s,
     // in only_x_left (derived quantities stay exact, as Magento's).
     const Qty ships_now = FloorTo(dq.ships_now, granularity);
     d.in_stock_qty = std::min(q, ships_now);
+    if (d.in_stock_qty < q && record.lifecycle != Lifecycle::kDiscontinued) {
+      // Today's tranche, one per receipt, the lead-time tranche: a single
+      // allocation.
+      d.shipments.reserve(record.inbound.size() + 2);
+    }
     if (d.in_stock_qty > 0) {
       d.shipments.push_back(Shipment{d.in_stock_qty, today});
     }
@@ -346,12 +352,29 @@ absl::CivilDay AddShippingDays(const BusinessCalendar& calendar,
       std::all_of(calendar.weekend.begin(), calendar.weekend.end(),
                   [](bool w) { return w; });
   if (every_day_weekend || calendar.empty()) return from + days;
-  absl::CivilDay day = from;
+  // Walks day offsets from `from`, tracking the weekday and the next holiday
+  // as plain integers: civil-day arithmetic happens a few times per call, not
+  // once per day walked (this is on the hot path, once per tranche).
+  int weekday = static_cast<int>(absl::GetWeekday(from));
+  auto next_holiday = std::upper_bound(calendar.holidays.begin(),
+                                       calendar.holidays.end(), from);
+  int64_t holiday_offset = next_holiday == calendar.holidays.end()
+                               ? -1
+                               : *next_holiday - from;
+  int64_t offset = 0;
   for (int counted = 0; counted < days;) {
-    ++day;
-    if (calendar.IsBusinessDay(day)) ++counted;
+    ++offset;
+    weekday = weekday == 6 ? 0 : weekday + 1;
+    const bool holiday = offset == holiday_offset;
+    if (holiday) {
+      ++next_holiday;
+      holiday_offset = next_holiday == calendar.holidays.end()
+                           ? -1
+                           : *next_holiday - from;
+    }
+    if (!holiday && !calendar.weekend[weekday]) ++counted;
   }
-  return day;
+  return from + offset;
 }
 
 Decision Decide(const Record& record, const StoreConfig& config,

@@ -116,8 +116,12 @@ void CheckInvariants(const Record& r, const Decision& d) {
     EXPECT_EQ(d.in_stock_qty % kQtyScale, 0);
     EXPECT_EQ(d.backorder_qty % kQtyScale, 0);
   }
-  if (d.status == Status::kInStock) EXPECT_EQ(d.in_stock_qty, d.requested);
-  if (d.status == Status::kBackorderable) EXPECT_TRUE(d.orderable);
+  if (d.status == Status::kInStock) {
+    EXPECT_EQ(d.in_stock_qty, d.requested);
+  }
+  if (d.status == Status::kBackorderable) {
+    EXPECT_TRUE(d.orderable);
+  }
   if (d.status == Status::kDiscontinued || d.status == Status::kOutOfStock) {
     EXPECT_FALSE(d.orderable);
   }

@@ -1,4 +1,6 @@
 // BusinessCalendar and AddShippingDays (DOMAIN.md §4.5).
+#include <algorithm>
+#include <random>
 #include <string>
 
 #include "absl/time/civil_time.h"
@@ -86,6 +88,42 @@ TEST(BusinessCalendarTest, HolidayOnlyCalendarSkipsHolidays) {
   c.holidays = {CivilDay(2024, 12, 25), CivilDay(2024, 12, 26)};
   EXPECT_EQ(AddShippingDays(c, CivilDay(2024, 12, 24), 1),
             CivilDay(2024, 12, 27));
+}
+
+// The definition, day by day, against which the optimized walk is checked.
+CivilDay AddShippingDaysByDefinition(const BusinessCalendar& calendar,
+                                     CivilDay from, int days) {
+  CivilDay day = from;
+  for (int counted = 0; counted < days;) {
+    ++day;
+    if (calendar.IsBusinessDay(day)) ++counted;
+  }
+  return day;
+}
+
+TEST(AddShippingDaysPropertyTest, MatchesTheDayByDayDefinition) {
+  std::mt19937 rng(42);
+  auto random_int = [&rng](int lo, int hi) {
+    return std::uniform_int_distribution<int>(lo, hi)(rng);
+  };
+  const CivilDay base(2024, 1, 1);
+  for (int i = 0; i < 5000; ++i) {
+    BusinessCalendar calendar;
+    for (int w = 0; w < 7; ++w) calendar.weekend[w] = random_int(0, 3) == 0;
+    calendar.weekend[random_int(0, 6)] = false;  // at least one business day
+    for (int h = random_int(0, 12); h > 0; --h) {
+      calendar.holidays.push_back(base + random_int(0, 120));
+    }
+    std::sort(calendar.holidays.begin(), calendar.holidays.end());
+    calendar.holidays.erase(
+        std::unique(calendar.holidays.begin(), calendar.holidays.end()),
+        calendar.holidays.end());
+    const CivilDay from = base + random_int(0, 100);
+    const int days = random_int(1, 30);
+    ASSERT_EQ(AddShippingDays(calendar, from, days),
+              AddShippingDaysByDefinition(calendar, from, days))
+        << "from " << from << " days " << days;
+  }
 }
 
 TEST(RecordTest, EqualityCoversFields) {
