@@ -15,6 +15,7 @@
 #include "client/availability_client.h"
 #include "client/cli/args.h"
 #include "client/cli/command.h"
+#include "client/cli/import_commands.h"
 
 namespace av::cli {
 namespace {
@@ -30,6 +31,10 @@ constexpr CommandEntry kCommands[] = {
     {"get", "availability of one SKU", RunGet},
     {"batch", "availability of many SKUs (table)", RunBatch},
     {"health", "grpc.health.v1 check; exit 0 when SERVING", RunHealth},
+    {"import", "load a JSONL or Magento CSV snapshot (sync API)", RunImport},
+    {"demo-catalog", "write the demo catalog files", RunDemoCatalog},
+    {"setup-demo-store", "load demo config and rankings", RunSetupDemoStore},
+    {"events", "events tail: a stock's transition events", RunEvents},
 };
 
 constexpr char kDefaultServer[] = "127.0.0.1:50051";

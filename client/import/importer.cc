@@ -155,6 +155,13 @@ std::string FormatImportSummary(const ImportSummary& summary,
                                 absl::Duration elapsed, bool dry_run) {
   const double seconds = std::max(absl::ToDoubleSeconds(elapsed), 1e-3);
   const auto rate = static_cast<int64_t>(summary.records / seconds);
+  if (!summary.status.ok() && !dry_run) {
+    // The server's summary never came: per-record outcomes are unknown.
+    return absl::StrFormat(
+        "import stopped after reading %d records in %.1f s (%d/s): bad rows "
+        "%d, deleted %d",
+        summary.records, seconds, rate, summary.bad_rows, summary.deleted);
+  }
   if (dry_run) {
     return absl::StrFormat(
         "checked %d records in %.1f s (%d/s): bad rows %d (dry run, nothing "

@@ -93,7 +93,8 @@ ImportSummary ImportRecords(RecordReader& reader, RecordSink* sink,
 
 // "imported 1200 records in 0.8 s (1500/s): applied 1198, stale 0,
 // rejected 2, bad rows 1, deleted 0"; "checked ... (dry run, nothing sent):
-// bad rows 1" when `dry_run`.
+// bad rows 1" when `dry_run`; "import stopped after reading ..." when the
+// import failed (summary.status), as its outcomes are then unknown.
 std::string FormatImportSummary(const ImportSummary& summary,
                                 absl::Duration elapsed, bool dry_run);
 
