@@ -1,0 +1,112 @@
+// The SQL the connector runs against a Magento 2.4 MSI database, one function
+// per question, each returning plain rows (record_builder.h). Only SELECTs:
+// the database user needs nothing but SELECT on the tables of schema.sql.
+//
+//   AV_RETURN_IF_ERROR(BeginSnapshot(db));
+//   CatalogChunk chunk;
+//   AV_ASSIGN_OR_RETURN(int64_t last, ReadProductChunk(db, after, 5000, &chunk));
+//   AV_RETURN_IF_ERROR(EndSnapshot(db));
+//
+// Memory: every function streams its result; a chunk holds its products
+// only (chunk_size products with their source items, reservations, links and
+// categories).
+//
+// Errors: those of DbConnection (Unavailable when the connection is lost).
+// Thread safety: as the connection passed in (one thread at a time).
+#ifndef AVAILABILITY_SYNC_MAGENTO_MAGENTO_READER_H_
+#define AVAILABILITY_SYNC_MAGENTO_MAGENTO_READER_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "sync/magento/db_connection.h"
+#include "sync/magento/record_builder.h"
+
+namespace availability::sync::magento {
+
+// START TRANSACTION WITH CONSISTENT SNAPSHOT / COMMIT: the queries between
+// them see one point in time (InnoDB, REPEATABLE READ).
+absl::Status BeginSnapshot(DbConnection& db);
+absl::Status EndSnapshot(DbConnection& db);
+
+// inventory_stock ids, ascending.
+absl::StatusOr<std::vector<int32_t>> ReadStockIds(DbConnection& db);
+
+// inventory_stock_sales_channel rows of type "website": code -> stock id.
+absl::StatusOr<std::map<std::string, int32_t>> ReadSalesChannels(
+    DbConnection& db);
+
+// Default-scope core_config_data values of InventoryConfigPaths().
+absl::StatusOr<std::map<std::string, std::string>> ReadInventoryConfig(
+    DbConnection& db);
+
+// Up to `limit` products with entity_id > `after_entity_id`, ascending, with
+// everything BuildRecords needs, appended to `chunk`. Returns the last
+// entity_id read, or 0 when there was none (the catalog is done).
+absl::StatusOr<int64_t> ReadProductChunk(DbConnection& db,
+                                         int64_t after_entity_id, int limit,
+                                         const std::vector<int32_t>& stocks,
+                                         CatalogChunk* chunk);
+
+// The same for the products with these SKUs (Magento's case-insensitive
+// collation matches them); SKUs not in the catalog are absent from `chunk`.
+absl::Status ReadProductsBySku(DbConnection& db,
+                               const std::vector<std::string>& skus,
+                               const std::vector<int32_t>& stocks,
+                               CatalogChunk* chunk);
+
+// Streams the SKUs of each category, in ranking order (position ascending,
+// then product id), limited to products with a source item in a source
+// linked to `stock_id`; `category` is called once per category with at most
+// `limit` SKUs.
+absl::Status ReadCategoryRankings(
+    DbConnection& db, int32_t stock_id, int limit,
+    const std::function<void(int64_t category_id,
+                             std::vector<std::string> skus)>& category);
+
+// MAX(reservation_id), 0 when there are none.
+absl::StatusOr<int64_t> ReadMaxReservationId(DbConnection& db);
+
+struct ReservationRow {
+  int64_t reservation_id = 0;
+  int32_t stock_id = 0;
+  std::string sku;
+};
+// Reservations with id > `after_id` (up to `limit`, ascending) and those
+// whose ids are in `also_ids`.
+absl::StatusOr<std::vector<ReservationRow>> ReadReservationsAfter(
+    DbConnection& db, int64_t after_id, int limit,
+    const std::vector<int64_t>& also_ids);
+
+// A checksum of the source items whose ids fall in one bucket
+// [bucket * bucket_size, (bucket + 1) * bucket_size).
+struct BucketChecksum {
+  int64_t bucket = 0;
+  int64_t rows = 0;
+  uint64_t checksum = 0;
+  bool operator==(const BucketChecksum& o) const {
+    return bucket == o.bucket && rows == o.rows && checksum == o.checksum;
+  }
+};
+// The checksums of the non-empty buckets in [first_bucket, end_bucket)
+// (end_bucket <= 0: to the end of the table), ascending.
+absl::StatusOr<std::vector<BucketChecksum>> ReadSourceItemChecksums(
+    DbConnection& db, int64_t bucket_size, int64_t first_bucket,
+    int64_t end_bucket);
+// The distinct SKUs of the source items of one bucket.
+absl::StatusOr<std::vector<std::string>> ReadSourceItemSkus(
+    DbConnection& db, int64_t bucket_size, int64_t bucket);
+
+// A fingerprint of what changes every stock at once: sources (and whether
+// enabled), source-stock links, sales channels, stocks and the inventory
+// configuration. Cheap (small tables); equal fingerprints mean unchanged.
+absl::StatusOr<std::string> ReadInventoryFingerprint(DbConnection& db);
+
+}  // namespace availability::sync::magento
+
+#endif  // AVAILABILITY_SYNC_MAGENTO_MAGENTO_READER_H_

@@ -1,0 +1,476 @@
+#include "sync/magento/magento_sync.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "core/status_macros.h"
+#include "sync/magento/record_builder.h"
+
+namespace availability::sync::magento {
+namespace {
+
+// Reservation ids read per poll; more wait for the next poll.
+constexpr int kReservationsPerPoll = 10000;
+// Bounds of the skipped-reservation-id bookkeeping.
+constexpr int64_t kMaxGapPerJump = 1000;
+constexpr size_t kMaxGaps = 10000;
+
+std::string Micros(absl::Duration d) {
+  return absl::StrCat(absl::ToInt64Microseconds(d));
+}
+
+}  // namespace
+
+MagentoSync::MagentoSync(Options options, DbOptions db_options,
+                         cache::RecordWriter& writer, const core::Clock& clock,
+                         SyncLogger logger)
+    : options_(std::move(options)),
+      db_options_(std::move(db_options)),
+      writer_(writer),
+      clock_(clock),
+      logger_(std::move(logger)) {}
+
+void MagentoSync::Stop() {
+  if (!stop_.HasBeenNotified()) stop_.Notify();
+}
+
+MagentoSync::Stats MagentoSync::stats() const {
+  Stats s;
+  s.reconciles_completed = reconciles_completed_.load();
+  s.records_written = records_written_.load();
+  s.incremental_updates = incremental_updates_.load();
+  s.db_reconnects = db_reconnects_.load();
+  return s;
+}
+
+void MagentoSync::Log(SyncLogLevel level, absl::string_view message,
+                      SyncLogFields fields) {
+  if (logger_) logger_(level, message, fields);
+}
+
+absl::Status MagentoSync::Run() {
+  absl::Duration backoff = options_.db_min_backoff;
+  absl::StatusCode last_code = absl::StatusCode::kOk;
+  while (!stop_.HasBeenNotified()) {
+    absl::Status status = Step();
+    if (status.ok()) {
+      if (last_code != absl::StatusCode::kOk) Log(SyncLogLevel::kInfo, "recovered");
+      last_code = absl::StatusCode::kOk;
+      backoff = options_.db_min_backoff;
+      continue;
+    }
+    if (db_ != nullptr && !db_->healthy()) db_.reset();
+    Log(status.code() == last_code ? SyncLogLevel::kDebug
+                                   : SyncLogLevel::kWarning,
+        "sync step failed; retrying",
+        {{"error", status.ToString()},
+         {"retry_in_us", Micros(backoff)}});
+    last_code = status.code();
+    stop_.WaitForNotificationWithTimeout(backoff);
+    backoff = std::min(backoff * 2, options_.db_max_backoff);
+  }
+  db_.reset();
+  return absl::OkStatus();
+}
+
+absl::Status MagentoSync::EnsureConnected() {
+  if (db_ != nullptr) return absl::OkStatus();
+  AV_ASSIGN_OR_RETURN(db_, DbConnection::Connect(db_options_));
+  if (baseline_done_) {
+    db_reconnects_.fetch_add(1);
+    // A database restored from a backup may have fewer reservations than
+    // the tail has seen: start the tail again and reconcile everything.
+    AV_ASSIGN_OR_RETURN(int64_t max_id, ReadMaxReservationId(*db_));
+    if (max_id < last_reservation_id_) {
+      Log(SyncLogLevel::kWarning,
+          "reservation ids went backwards; reconciling",
+          {{"last_seen", absl::StrCat(last_reservation_id_)},
+           {"max", absl::StrCat(max_id)}});
+      last_reservation_id_ = max_id;
+      reservation_gaps_.clear();
+      reconcile_requested_ = true;
+    }
+  }
+  Log(SyncLogLevel::kInfo, "database connected",
+      {{"database", db_options_.database}});
+  return absl::OkStatus();
+}
+
+absl::Status MagentoSync::Baseline() {
+  AV_ASSIGN_OR_RETURN(last_reservation_id_, ReadMaxReservationId(*db_));
+  AV_ASSIGN_OR_RETURN(
+      std::vector<BucketChecksum> sums,
+      ReadSourceItemChecksums(*db_, options_.bucket_size, 0, 0));
+  buckets_.clear();
+  for (const BucketChecksum& s : sums) {
+    buckets_[s.bucket] = {s.rows, s.checksum};
+  }
+  scan_next_bucket_ = 0;
+  baseline_done_ = true;
+  Log(SyncLogLevel::kInfo, "change tracking started",
+      {{"reservation_id", absl::StrCat(last_reservation_id_)},
+       {"source_item_buckets", absl::StrCat(buckets_.size())}});
+  return absl::OkStatus();
+}
+
+absl::Status MagentoSync::Step() {
+  AV_RETURN_IF_ERROR(EnsureConnected());
+  if (!baseline_done_) AV_RETURN_IF_ERROR(Baseline());
+  AV_RETURN_IF_ERROR(MaybeCheckFingerprint());
+  const absl::Time now = clock_.Now();
+  if (!reconcile_.has_value() &&
+      (reconcile_requested_ || now >= next_reconcile_)) {
+    AV_RETURN_IF_ERROR(StartReconcile());
+  }
+  if (now >= next_poll_) {
+    next_poll_ = now + options_.poll_interval;
+    AV_RETURN_IF_ERROR(Poll());
+  }
+  if (reconcile_.has_value()) return ReconcileChunk();
+  const absl::Duration idle = next_poll_ - clock_.Now();
+  if (idle > absl::ZeroDuration()) stop_.WaitForNotificationWithTimeout(idle);
+  return absl::OkStatus();
+}
+
+int64_t MagentoSync::NextVersion() {
+  last_version_ =
+      std::max(last_version_ + 1, absl::ToUnixMicros(clock_.Now()));
+  return last_version_;
+}
+
+absl::Status MagentoSync::Await(
+    const std::function<void(std::function<void(absl::Status)>)>& call) {
+  struct Outcome {
+    absl::Notification done;
+    absl::Status status;
+  };
+  auto outcome = std::make_shared<Outcome>();
+  call([outcome](absl::Status s) {
+    outcome->status = std::move(s);
+    outcome->done.Notify();
+  });
+  // The writer answers by its deadline; the margin only guards against a
+  // lost callback.
+  if (!outcome->done.WaitForNotificationWithTimeout(options_.redis_timeout +
+                                                     absl::Seconds(5))) {
+    return absl::DeadlineExceededError("cache write did not answer");
+  }
+  return outcome->status;
+}
+
+absl::Status MagentoSync::WriteRecords(std::vector<core::Record> records,
+                                       const std::string& snapshot_id) {
+  if (records.empty()) return absl::OkStatus();
+  const int64_t count = static_cast<int64_t>(records.size());
+  AV_RETURN_IF_ERROR(Await([&](std::function<void(absl::Status)> done) {
+    writer_.Upsert(
+        std::move(records), snapshot_id, clock_.Now(),
+        absl::Now() + options_.redis_timeout,
+        [done = std::move(done)](
+            absl::StatusOr<std::vector<cache::WriteOutcome>> r) {
+          done(r.status());
+        });
+  }));
+  records_written_.fetch_add(count);
+  return absl::OkStatus();
+}
+
+absl::Status MagentoSync::MaybeCheckFingerprint() {
+  const absl::Time now = clock_.Now();
+  if (now < next_fingerprint_) return absl::OkStatus();
+  next_fingerprint_ = now + options_.fingerprint_interval;
+  AV_ASSIGN_OR_RETURN(std::string fingerprint, ReadInventoryFingerprint(*db_));
+  if (!fingerprint_.empty() && fingerprint != fingerprint_) {
+    Log(SyncLogLevel::kInfo,
+        "sources, stocks, channels or configuration changed; reconciling");
+    reconcile_requested_ = true;
+  }
+  fingerprint_ = std::move(fingerprint);
+  return absl::OkStatus();
+}
+
+absl::Status MagentoSync::StartReconcile() {
+  // The fingerprint first: a change after it triggers another reconcile.
+  AV_ASSIGN_OR_RETURN(std::string fingerprint, ReadInventoryFingerprint(*db_));
+  AV_ASSIGN_OR_RETURN(std::vector<int32_t> stocks, ReadStockIds(*db_));
+  AV_ASSIGN_OR_RETURN(auto channels, ReadSalesChannels(*db_));
+  AV_ASSIGN_OR_RETURN(auto config_values, ReadInventoryConfig(*db_));
+
+  // Store configuration before records: the writer reads it to announce
+  // transitions. Read-modify-write keeps the fields Magento has not (time
+  // zone, handling days, calendar) as an operator set them.
+  for (int32_t stock : stocks) {
+    auto config = std::make_shared<core::StoreConfig>();
+    AV_RETURN_IF_ERROR(Await([&](std::function<void(absl::Status)> done) {
+      writer_.ReadStoreConfig(
+          stock, absl::Now() + options_.redis_timeout,
+          [config, done](absl::StatusOr<core::StoreConfig> r) {
+            if (r.ok()) *config = *std::move(r);
+            done(r.status());
+          });
+    }));
+    config->stock_id = stock;
+    ApplyInventoryConfig(config_values, config.get());
+    AV_RETURN_IF_ERROR(Await([&](std::function<void(absl::Status)> done) {
+      writer_.PutStoreConfig(*config, absl::Now() + options_.redis_timeout,
+                             std::move(done));
+    }));
+  }
+  AV_RETURN_IF_ERROR(Await([&](std::function<void(absl::Status)> done) {
+    writer_.PutSalesChannels(channels, /*replace=*/true,
+                             absl::Now() + options_.redis_timeout,
+                             std::move(done));
+  }));
+
+  fingerprint_ = std::move(fingerprint);
+  stocks_ = stocks;
+  ReconcileState state;
+  state.snapshot_id = absl::StrCat("magento-", NextVersion());
+  state.stocks = std::move(stocks);
+  state.started = clock_.Now();
+  reconcile_ = std::move(state);
+  reconcile_requested_ = false;
+  Log(SyncLogLevel::kInfo, "reconcile started",
+      {{"snapshot", reconcile_->snapshot_id},
+       {"stocks", absl::StrCat(reconcile_->stocks.size())},
+       {"channels", absl::StrCat(channels.size())}});
+  return absl::OkStatus();
+}
+
+absl::Status MagentoSync::ReconcileChunk() {
+  const int64_t version = NextVersion();
+  const absl::Time read_at = clock_.Now();
+  CatalogChunk chunk;
+  AV_RETURN_IF_ERROR(BeginSnapshot(*db_));
+  AV_ASSIGN_OR_RETURN(
+      int64_t last,
+      ReadProductChunk(*db_, reconcile_->after_entity_id, options_.chunk_size,
+                       reconcile_->stocks, &chunk));
+  AV_RETURN_IF_ERROR(EndSnapshot(*db_));
+  if (last == 0) return FinishReconcile();
+  std::vector<core::Record> records = BuildRecords(chunk, version, read_at);
+  chunk = CatalogChunk();
+  AV_RETURN_IF_ERROR(WriteRecords(std::move(records), reconcile_->snapshot_id));
+  reconcile_->after_entity_id = last;
+  return absl::OkStatus();
+}
+
+absl::Status MagentoSync::FinishReconcile() {
+  int64_t deleted = 0;
+  for (int32_t stock : reconcile_->stocks) {
+    auto result = std::make_shared<cache::SnapshotResult>();
+    absl::Status finished = Await([&](std::function<void(absl::Status)> done) {
+      writer_.FinishSnapshot(
+          stock, reconcile_->snapshot_id, absl::Now() + options_.redis_timeout,
+          [result, done](absl::StatusOr<cache::SnapshotResult> r) {
+            if (r.ok()) *result = *r;
+            done(r.status());
+          });
+    });
+    if (absl::IsFailedPrecondition(finished)) {
+      // No product on this stock (or finished by an earlier attempt):
+      // nothing to delete.
+      Log(SyncLogLevel::kDebug, "snapshot had nothing to finish",
+          {{"stock", absl::StrCat(stock)}});
+      continue;
+    }
+    AV_RETURN_IF_ERROR(finished);
+    deleted += result->deleted;
+  }
+
+  // Category rankings, written concurrently and waited for together.
+  struct Pending {
+    absl::Mutex mu;
+    int64_t outstanding ABSL_GUARDED_BY(mu) = 0;
+    absl::Status first_error ABSL_GUARDED_BY(mu);
+  };
+  auto pending = std::make_shared<Pending>();
+  auto put = [&](int32_t stock, int64_t category,
+                 std::vector<std::string> skus) {
+    {
+      absl::MutexLock lock(&pending->mu);
+      // Bound what is in flight while the result streams.
+      pending->mu.Await(absl::Condition(
+          +[](int64_t* n) { return *n < 256; }, &pending->outstanding));
+      ++pending->outstanding;
+    }
+    writer_.PutCategoryRanking(
+        stock, category, std::move(skus), absl::Now() + options_.redis_timeout,
+        [pending](absl::Status s) {
+          absl::MutexLock lock(&pending->mu);
+          if (!s.ok() && pending->first_error.ok()) pending->first_error = s;
+          --pending->outstanding;
+        });
+  };
+  int64_t categories = 0;
+  for (int32_t stock : reconcile_->stocks) {
+    std::set<int64_t> ranked;
+    AV_RETURN_IF_ERROR(ReadCategoryRankings(
+        *db_, stock, options_.category_ranking_limit,
+        [&](int64_t category, std::vector<std::string> skus) {
+          ranked.insert(category);
+          put(stock, category, std::move(skus));
+        }));
+    for (int64_t gone : ranked_categories_[stock]) {
+      if (ranked.count(gone) == 0) put(stock, gone, {});
+    }
+    categories += static_cast<int64_t>(ranked.size());
+    ranked_categories_[stock] = std::move(ranked);
+  }
+  {
+    absl::MutexLock lock(&pending->mu);
+    if (!pending->mu.AwaitWithTimeout(
+            absl::Condition(+[](int64_t* n) { return *n == 0; },
+                            &pending->outstanding),
+            options_.redis_timeout + absl::Seconds(5))) {
+      return absl::DeadlineExceededError("category rankings not written");
+    }
+    AV_RETURN_IF_ERROR(pending->first_error);
+  }
+
+  const absl::Duration took = clock_.Now() - reconcile_->started;
+  next_reconcile_ = reconcile_->started + options_.reconcile_interval;
+  Log(SyncLogLevel::kInfo, "reconcile finished",
+      {{"snapshot", reconcile_->snapshot_id},
+       {"deleted", absl::StrCat(deleted)},
+       {"categories", absl::StrCat(categories)},
+       {"records_written", absl::StrCat(records_written_.load())},
+       {"took_ms", absl::StrCat(absl::ToInt64Milliseconds(took))}});
+  reconcile_.reset();
+  reconciles_completed_.fetch_add(1);
+  return absl::OkStatus();
+}
+
+absl::Status MagentoSync::Poll() {
+  const absl::Time now = clock_.Now();
+
+  // Reservations: new ids, and ids skipped earlier by open transactions.
+  for (auto it = reservation_gaps_.begin(); it != reservation_gaps_.end();) {
+    it = now - it->second > options_.gap_retention
+             ? reservation_gaps_.erase(it)
+             : std::next(it);
+  }
+  std::vector<int64_t> gap_ids;
+  for (const auto& [id, since] : reservation_gaps_) gap_ids.push_back(id);
+  AV_ASSIGN_OR_RETURN(std::vector<ReservationRow> rows,
+                      ReadReservationsAfter(*db_, last_reservation_id_,
+                                            kReservationsPerPoll, gap_ids));
+  std::set<std::string> skus;
+  std::vector<int64_t> new_ids;
+  std::vector<int64_t> filled;
+  for (const ReservationRow& row : rows) {
+    skus.insert(row.sku);
+    if (row.reservation_id > last_reservation_id_) {
+      new_ids.push_back(row.reservation_id);
+    } else {
+      filled.push_back(row.reservation_id);
+    }
+  }
+  std::sort(new_ids.begin(), new_ids.end());
+
+  // Source items: the next window of buckets (to the end of the table when
+  // it reaches the last bucket known, then from the start again).
+  const int64_t window =
+      std::max<int64_t>(1, options_.source_scan_rows / options_.bucket_size);
+  const int64_t last_known = buckets_.empty() ? 0 : buckets_.rbegin()->first;
+  const int64_t first = scan_next_bucket_;
+  const bool to_end = first + window > last_known;
+  AV_ASSIGN_OR_RETURN(
+      std::vector<BucketChecksum> sums,
+      ReadSourceItemChecksums(*db_, options_.bucket_size, first,
+                              to_end ? 0 : first + window));
+  std::vector<BucketChecksum> changed;
+  std::vector<int64_t> emptied;
+  {
+    auto known = buckets_.lower_bound(first);
+    const auto known_end =
+        to_end ? buckets_.end() : buckets_.lower_bound(first + window);
+    size_t i = 0;
+    while (known != known_end || i < sums.size()) {
+      if (i == sums.size() ||
+          (known != known_end && known->first < sums[i].bucket)) {
+        emptied.push_back(known->first);
+        ++known;
+      } else if (known == known_end || sums[i].bucket < known->first) {
+        changed.push_back(sums[i++]);
+      } else {
+        if (known->second != std::make_pair(sums[i].rows, sums[i].checksum)) {
+          changed.push_back(sums[i]);
+        }
+        ++known;
+        ++i;
+      }
+    }
+  }
+  for (const BucketChecksum& c : changed) {
+    AV_ASSIGN_OR_RETURN(std::vector<std::string> bucket_skus,
+                        ReadSourceItemSkus(*db_, options_.bucket_size, c.bucket));
+    skus.insert(bucket_skus.begin(), bucket_skus.end());
+  }
+
+  if (!skus.empty()) {
+    AV_RETURN_IF_ERROR(RecomputeSkus(skus));
+    Log(SyncLogLevel::kDebug, "incremental update",
+        {{"skus", absl::StrCat(skus.size())},
+         {"reservations", absl::StrCat(rows.size())},
+         {"changed_buckets", absl::StrCat(changed.size())}});
+  }
+
+  // Only now that the SKUs are written does the tracking move on, so a
+  // failure re-reads the same changes.
+  for (int64_t id : filled) reservation_gaps_.erase(id);
+  int64_t expected = last_reservation_id_ + 1;
+  for (int64_t id : new_ids) {
+    if (id - expected <= kMaxGapPerJump) {
+      for (int64_t g = expected; g < id && reservation_gaps_.size() < kMaxGaps;
+           ++g) {
+        reservation_gaps_.emplace(g, now);
+      }
+    }
+    expected = id + 1;
+  }
+  if (!new_ids.empty()) last_reservation_id_ = new_ids.back();
+  for (const BucketChecksum& c : changed) {
+    buckets_[c.bucket] = {c.rows, c.checksum};
+  }
+  if (!emptied.empty()) {
+    // Every source item of these buckets is gone; their SKUs are unknown
+    // here and are corrected by the next reconcile.
+    Log(SyncLogLevel::kInfo, "source items deleted; next reconcile applies it",
+        {{"buckets", absl::StrCat(emptied.size())}});
+    for (int64_t b : emptied) buckets_.erase(b);
+  }
+  scan_next_bucket_ = to_end ? 0 : first + window;
+  return absl::OkStatus();
+}
+
+absl::Status MagentoSync::RecomputeSkus(const std::set<std::string>& skus) {
+  const int64_t version = NextVersion();
+  const absl::Time read_at = clock_.Now();
+  CatalogChunk chunk;
+  AV_RETURN_IF_ERROR(BeginSnapshot(*db_));
+  std::vector<std::string> batch;
+  for (auto it = skus.begin(); it != skus.end();) {
+    batch.push_back(*it);
+    ++it;
+    if (static_cast<int>(batch.size()) >= options_.max_skus_per_read ||
+        it == skus.end()) {
+      AV_RETURN_IF_ERROR(ReadProductsBySku(*db_, batch, stocks_, &chunk));
+      batch.clear();
+    }
+  }
+  AV_RETURN_IF_ERROR(EndSnapshot(*db_));
+  std::vector<core::Record> records = BuildRecords(chunk, version, read_at);
+  const int64_t count = static_cast<int64_t>(records.size());
+  // While a reconcile runs, its snapshot must hold these records too, or
+  // FinishSnapshot would delete a product that appeared after its chunk.
+  AV_RETURN_IF_ERROR(WriteRecords(
+      std::move(records),
+      reconcile_.has_value() ? reconcile_->snapshot_id : std::string()));
+  incremental_updates_.fetch_add(count);
+  return absl::OkStatus();
+}
+
+}  // namespace availability::sync::magento

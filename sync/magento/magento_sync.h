@@ -1,0 +1,194 @@
+// The Magento MSI connector: keeps the availability cache equal to what a
+// Magento 2.4 store's database says, reading it with a SELECT-only user.
+//
+//   MagentoSync sync(options, db_options, writer, core::SystemClock::Get(),
+//                    logger);
+//   std::thread t([&] { sync.Run(); });
+//   ...
+//   sync.Stop();  // Run returns soon after
+//   t.join();
+//
+// What it does (one worker thread, one database connection, so every read
+// happens after the previous one and versions follow the reads' order):
+// - Full reconcile at start and every `reconcile_interval` (and at once when
+//   sources, links, channels, stocks or the inventory configuration change):
+//   store configuration of each stock (from core_config_data) and sales
+//   channels first, then the catalog in chunks of `chunk_size` products by
+//   entity_id, each chunk read in one consistent snapshot and upserted under
+//   one snapshot id; then FinishSnapshot per stock (records absent from the
+//   catalog are deleted) and the category rankings.
+// - Between reconciles, every `poll_interval`: new inventory_reservation
+//   rows (tailed by reservation_id, with the ids skipped by transactions
+//   still open re-asked for `gap_retention`), and changed source items
+//   (Magento keeps no updated_at on them: a rolling scan checksums
+//   `source_scan_rows` ids per poll in buckets of `bucket_size` ids and
+//   compares with the last pass). The SKUs concerned are re-read whole and
+//   upserted; records of a stock are only deleted by a reconcile.
+//
+// Versions (record-level compare-and-set in the cache keeps the greater):
+// every database read (a reconcile chunk or an incremental re-read) takes a
+// version before it opens its snapshot: the wall clock in microseconds since
+// the epoch, forced strictly above the previous version of this process.
+// Reads are serialized on one connection, so a later read has a later
+// snapshot and a greater version: a reconcile chunk read at T and written
+// after an incremental update read at T+δ loses the compare (its data is
+// older), and an incremental read before the chunk loses to the chunk. One
+// version covers a whole read (at most a few per second), so the counter
+// never runs ahead of the clock and a restarted process (the clock has moved
+// on) continues above every version it wrote before. The clock must not be
+// stepped back by more than the restart takes.
+//
+// Failures never end Run: a lost database is reconnected with exponential
+// backoff (db_min_backoff doubling to db_max_backoff), the reservation tail
+// and the checksums survive it, and an interrupted reconcile resumes at its
+// chunk; a failed cache write is retried with the same backoff.
+//
+// Thread safety: Run on one thread; Stop and stats from any thread.
+#ifndef AVAILABILITY_SYNC_MAGENTO_MAGENTO_SYNC_H_
+#define AVAILABILITY_SYNC_MAGENTO_MAGENTO_SYNC_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/btree_map.h"
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "cache/record_writer.h"
+#include "core/clock.h"
+#include "core/record.h"
+#include "sync/magento/db_connection.h"
+#include "sync/magento/magento_reader.h"
+
+namespace availability::sync::magento {
+
+enum class SyncLogLevel { kDebug = 0, kInfo = 1, kWarning = 2, kError = 3 };
+using SyncLogFields = std::vector<std::pair<std::string, std::string>>;
+// Receives the connector's log lines (never a password). Called on the
+// worker thread.
+using SyncLogger = std::function<void(SyncLogLevel, absl::string_view message,
+                                      const SyncLogFields& fields)>;
+
+class MagentoSync {
+ public:
+  struct Options {
+    absl::Duration reconcile_interval = absl::Minutes(15);
+    absl::Duration poll_interval = absl::Milliseconds(200);
+    // Products per reconcile chunk (memory and transaction size).
+    int chunk_size = 5000;
+    // Source item ids checksummed per poll, and ids per checksum bucket.
+    int64_t source_scan_rows = 50000;
+    int64_t bucket_size = 1024;
+    // How often the sources/links/channels/config fingerprint is read.
+    absl::Duration fingerprint_interval = absl::Seconds(5);
+    // SKUs per incremental re-read query.
+    int max_skus_per_read = 1000;
+    // Reservation ids skipped by the tail are re-asked for this long.
+    absl::Duration gap_retention = absl::Seconds(30);
+    // SKUs kept per category ranking.
+    int category_ranking_limit = 200;
+    absl::Duration db_min_backoff = absl::Milliseconds(100);
+    absl::Duration db_max_backoff = absl::Seconds(10);
+    // Deadline of each cache write.
+    absl::Duration redis_timeout = absl::Seconds(10);
+  };
+
+  // Counters for tests and logs.
+  struct Stats {
+    int64_t reconciles_completed = 0;
+    int64_t records_written = 0;
+    int64_t incremental_updates = 0;
+    int64_t db_reconnects = 0;
+  };
+
+  MagentoSync(Options options, DbOptions db_options,
+              cache::RecordWriter& writer, const core::Clock& clock,
+              SyncLogger logger);
+  MagentoSync(const MagentoSync&) = delete;
+  MagentoSync& operator=(const MagentoSync&) = delete;
+
+  // Works until Stop; returns OK then. Never returns early on a database or
+  // cache failure (it retries).
+  absl::Status Run();
+  // Asks Run to return; safe from any thread and a signal-handling thread.
+  void Stop();
+
+  Stats stats() const;
+
+ private:
+  struct ReconcileState {
+    std::string snapshot_id;
+    std::vector<int32_t> stocks;
+    int64_t after_entity_id = 0;
+    absl::Time started;
+  };
+
+  // One pass of the loop; errors mean "back off and reconnect if needed".
+  absl::Status Step();
+  absl::Status EnsureConnected();
+  absl::Status Baseline();
+  absl::Status StartReconcile();
+  absl::Status ReconcileChunk();
+  absl::Status FinishReconcile();
+  absl::Status Poll();
+  absl::Status PollReservations(std::set<std::string>* skus);
+  absl::Status PollSourceItems(std::set<std::string>* skus);
+  absl::Status MaybeCheckFingerprint();
+  absl::Status RecomputeSkus(const std::set<std::string>& skus);
+
+  int64_t NextVersion();
+  absl::Status WriteRecords(std::vector<core::Record> records,
+                            const std::string& snapshot_id);
+  // Runs one asynchronous writer call and waits for its outcome (bounded by
+  // redis_timeout plus a margin).
+  absl::Status Await(
+      const std::function<void(std::function<void(absl::Status)>)>& call);
+  void Log(SyncLogLevel level, absl::string_view message,
+           SyncLogFields fields = {});
+
+  const Options options_;
+  const DbOptions db_options_;
+  cache::RecordWriter& writer_;
+  const core::Clock& clock_;
+  SyncLogger logger_;
+  absl::Notification stop_;
+
+  // Worker-thread state (only Run's thread touches it).
+  std::unique_ptr<DbConnection> db_;
+  bool baseline_done_ = false;
+  int64_t last_version_ = 0;
+  std::vector<int32_t> stocks_;
+  std::optional<ReconcileState> reconcile_;
+  absl::Time next_reconcile_ = absl::InfinitePast();
+  absl::Time next_poll_ = absl::InfinitePast();
+  absl::Time next_fingerprint_ = absl::InfinitePast();
+  std::string fingerprint_;
+  bool reconcile_requested_ = false;
+  int64_t last_reservation_id_ = 0;
+  // Reservation ids below the tail not seen yet -> when first missed.
+  std::map<int64_t, absl::Time> reservation_gaps_;
+  // Source item bucket -> (rows, checksum) as last seen.
+  absl::btree_map<int64_t, std::pair<int64_t, uint64_t>> buckets_;
+  int64_t scan_next_bucket_ = 0;
+  // Categories ranked per stock by the last reconcile (to clear vanished
+  // ones).
+  std::map<int32_t, std::set<int64_t>> ranked_categories_;
+
+  std::atomic<int64_t> reconciles_completed_{0};
+  std::atomic<int64_t> records_written_{0};
+  std::atomic<int64_t> incremental_updates_{0};
+  std::atomic<int64_t> db_reconnects_{0};
+};
+
+}  // namespace availability::sync::magento
+
+#endif  // AVAILABILITY_SYNC_MAGENTO_MAGENTO_SYNC_H_

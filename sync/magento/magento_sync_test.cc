@@ -1,0 +1,516 @@
+// The Magento connector against a real MariaDB (schema.sql + fixtures.sql,
+// read by a SELECT-only user) and a real Redis: what a Magento 2.4 MSI store
+// would show for every fixture product, and that changes, deletions and a
+// database restart reach the cache.
+#include "sync/magento/magento_sync.h"
+
+#include <signal.h>
+
+#include <atomic>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "cache/key_schema.h"
+#include "cache/record_codec.h"
+#include "cache/record_writer.h"
+#include "cache/redis_client.h"
+#include "core/clock.h"
+#include "core/decision.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "testing/mariadb_server.h"
+#include "testing/redis_server.h"
+#include "testing/status_matchers.h"
+#include "testing/subprocess.h"
+
+namespace availability::sync::magento {
+namespace {
+
+using ::availability::testing::IsOk;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kPassword[] = "s3cret-reader-pw";
+constexpr core::Qty U(int64_t units) { return core::QtyFromUnits(units); }
+
+// The tables of schema.sql, as the README grants them.
+const char* const kTables[] = {
+    "inventory_source",           "inventory_source_item",
+    "inventory_source_stock_link", "inventory_stock",
+    "inventory_stock_sales_channel", "inventory_reservation",
+    "cataloginventory_stock_item", "core_config_data",
+    "catalog_product_entity",     "catalog_product_link",
+    "catalog_product_link_attribute", "catalog_product_link_attribute_int",
+    "catalog_category_product"};
+
+class MagentoSyncTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto db = testing::MariadbServer::Start();
+    ASSERT_TRUE(db.ok()) << db.status();
+    db_server_ = db->release();
+  }
+  static void TearDownTestSuite() {
+    delete db_server_;
+    db_server_ = nullptr;
+  }
+
+  void SetUp() override {
+    ASSERT_NE(db_server_, nullptr);
+    static int counter = 0;
+    database_ = absl::StrCat("magento_", ++counter);
+    ASSERT_THAT(db_server_->Execute(absl::StrCat("CREATE DATABASE ", database_)),
+                IsOk());
+    ASSERT_THAT(db_server_->ExecuteFile(
+                    std::string(AV_MAGENTO_SQL_DIR) + "/schema.sql", database_),
+                IsOk());
+    ASSERT_THAT(db_server_->ExecuteFile(
+                    std::string(AV_MAGENTO_SQL_DIR) + "/fixtures.sql",
+                    database_),
+                IsOk());
+    std::string grants = absl::StrCat(
+        "CREATE USER IF NOT EXISTS 'av_reader'@'127.0.0.1' IDENTIFIED BY '",
+        kPassword, "';");
+    for (const char* table : kTables) {
+      absl::StrAppend(&grants, "GRANT SELECT ON ", database_, ".", table,
+                      " TO 'av_reader'@'127.0.0.1';");
+    }
+    ASSERT_THAT(db_server_->Execute(grants), IsOk());
+
+    auto redis = testing::RedisServer::Start();
+    ASSERT_TRUE(redis.ok()) << redis.status();
+    redis_ = std::move(*redis);
+    cache::RedisOptions redis_options;
+    redis_options.port = redis_->port();
+    auto client = cache::RedisClient::Start(redis_options);
+    ASSERT_TRUE(client.ok()) << client.status();
+    client_ = std::move(*client);
+    ASSERT_THAT(client_->WaitUntilConnected(absl::Seconds(5)), IsOk());
+    writer_ = std::make_unique<cache::RecordWriter>(*client_, keys_);
+  }
+
+  void TearDown() override {
+    StopSync();
+    writer_.reset();
+    client_.reset();
+    redis_.reset();
+  }
+
+  DbOptions Db() const {
+    DbOptions db;
+    db.host = "127.0.0.1";
+    db.port = db_server_->port();
+    db.user = "av_reader";
+    db.password = kPassword;
+    db.database = database_;
+    db.connect_timeout = absl::Seconds(1);
+    db.io_timeout = absl::Seconds(5);
+    return db;
+  }
+
+  MagentoSync::Options FastOptions() const {
+    MagentoSync::Options options;
+    options.poll_interval = absl::Milliseconds(50);
+    options.chunk_size = 3;  // several chunks even for the fixtures
+    options.source_scan_rows = 4;
+    options.bucket_size = 4;
+    options.db_min_backoff = absl::Milliseconds(50);
+    options.db_max_backoff = absl::Milliseconds(500);
+    options.redis_timeout = absl::Seconds(2);
+    return options;
+  }
+
+  void StartSync(MagentoSync::Options options) {
+    sync_ = std::make_unique<MagentoSync>(
+        options, Db(), *writer_, core::SystemClock::Get(),
+        [this](SyncLogLevel level, absl::string_view message,
+               const SyncLogFields& fields) {
+          std::string line(message);
+          for (const auto& [k, v] : fields) absl::StrAppend(&line, " ", k, "=", v);
+          if (level >= SyncLogLevel::kWarning) {
+            std::fprintf(stderr, "sync: %s\n", line.c_str());
+          }
+          EXPECT_THAT(line, Not(HasSubstr(kPassword)));
+        });
+    thread_ = std::thread([this] { EXPECT_THAT(sync_->Run(), IsOk()); });
+  }
+
+  void StopSync() {
+    if (sync_ == nullptr) return;
+    sync_->Stop();
+    thread_.join();
+    sync_.reset();
+  }
+
+  // Bounded poll until `n` reconciles are done.
+  bool WaitForReconciles(int64_t n, absl::Duration timeout) {
+    const absl::Time give_up = absl::Now() + timeout;
+    while (absl::Now() < give_up) {
+      if (sync_->stats().reconciles_completed >= n) return true;
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    return false;
+  }
+
+  absl::StatusOr<cache::RedisReply> Redis(std::vector<std::string> argv) {
+    absl::Notification done;
+    absl::StatusOr<cache::RedisReply> reply;
+    client_->Execute(std::move(argv), absl::Now() + absl::Seconds(2),
+                     [&](absl::StatusOr<cache::RedisReply> r) {
+                       reply = std::move(r);
+                       done.Notify();
+                     });
+    done.WaitForNotification();
+    return reply;
+  }
+
+  // The stored record, nullopt when there is none.
+  std::optional<core::Record> ReadRecord(int32_t stock, const std::string& sku) {
+    absl::StatusOr<cache::RedisReply> reply =
+        Redis({"GET", keys_.Record(stock, sku)});
+    EXPECT_TRUE(reply.ok()) << reply.status();
+    if (!reply.ok() || reply->is_nil()) return std::nullopt;
+    absl::StatusOr<core::Record> record =
+        cache::DecodeRecord(reply->str, stock, sku);
+    EXPECT_TRUE(record.ok()) << record.status();
+    if (!record.ok()) return std::nullopt;
+    return *record;
+  }
+
+  core::StoreConfig ReadConfig(int32_t stock) {
+    absl::Notification done;
+    core::StoreConfig config;
+    writer_->ReadStoreConfig(stock, absl::Now() + absl::Seconds(2),
+                             [&](absl::StatusOr<core::StoreConfig> r) {
+                               EXPECT_TRUE(r.ok()) << r.status();
+                               if (r.ok()) config = *r;
+                               done.Notify();
+                             });
+    done.WaitForNotification();
+    return config;
+  }
+
+  std::vector<std::string> Ranking(int32_t stock, int64_t category) {
+    std::vector<std::string> skus;
+    absl::StatusOr<cache::RedisReply> reply =
+        Redis({"LRANGE", keys_.CategoryRanking(stock, category), "0", "-1"});
+    if (reply.ok()) {
+      for (const auto& e : reply->elements) skus.push_back(e.str);
+    }
+    return skus;
+  }
+
+  // Bounded poll of a record until `pred` holds; returns how long it took.
+  template <typename Pred>
+  std::optional<absl::Duration> WaitForRecord(int32_t stock,
+                                              const std::string& sku,
+                                              absl::Duration timeout,
+                                              Pred pred) {
+    const absl::Time start = absl::Now();
+    while (absl::Now() - start < timeout) {
+      if (pred(ReadRecord(stock, sku))) return absl::Now() - start;
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    return std::nullopt;
+  }
+
+  absl::Status Sql(absl::string_view sql) {
+    return db_server_->Execute(sql, database_);
+  }
+
+  static testing::MariadbServer* db_server_;
+  std::string database_;
+  std::unique_ptr<testing::RedisServer> redis_;
+  std::unique_ptr<cache::RedisClient> client_;
+  cache::KeySchema keys_{"av"};
+  std::unique_ptr<cache::RecordWriter> writer_;
+  std::unique_ptr<MagentoSync> sync_;
+  std::thread thread_;
+};
+
+testing::MariadbServer* MagentoSyncTest::db_server_ = nullptr;
+
+struct Expected {
+  const char* name;
+  int32_t stock;
+  const char* sku;
+  core::Qty source_qty;
+  core::Qty reserved_qty;
+  bool is_in_stock;
+  core::Status status;
+  // Magento's salable quantity: Σ qty + Σ reservations - min_qty.
+  core::Qty salable;
+};
+
+TEST_F(MagentoSyncTest, ReconcileWritesWhatMagentoComputes) {
+  StartSync(FastOptions());
+  ASSERT_TRUE(WaitForReconciles(1, absl::Seconds(20)));
+
+  const core::StoreConfig config1 = ReadConfig(1);
+  EXPECT_TRUE(config1.manage_stock);
+  EXPECT_EQ(config1.min_qty, U(2));
+  EXPECT_EQ(config1.min_sale_qty, U(1));
+  EXPECT_EQ(config1.max_sale_qty, U(100));
+  EXPECT_EQ(config1.notify_stock_qty, U(3));
+  EXPECT_EQ(config1.only_x_left_threshold, U(5));
+  EXPECT_EQ(ReadConfig(3).min_qty, U(2));
+
+  const Expected cases[] = {
+      // 100 + (-3 - 2 + 1) - 2 (config min_qty)
+      {"mb01_default", 1, "MB-01", U(100), -U(4), true, core::Status::kInStock,
+       U(94)},
+      // eu 20 counts, closed_store (disabled) 50 does not; 20 - 5 - 2
+      {"mb01_eu", 2, "MB-01", U(20), -U(5), true, core::Status::kInStock,
+       U(13)},
+      // only source item has status 0
+      {"mb02_default", 1, "MB-02", 0, 0, false, core::Status::kOutOfStock,
+       -U(2)},
+      {"mb02_eu", 2, "MB-02", U(5), 0, true, core::Status::kInStock, U(3)},
+      // backorders with min_qty -10: 2 - 5 + 10
+      {"bo01_backorders", 1, "BO-01", U(2), -U(5), true,
+       core::Status::kBackorderable, U(7)},
+      {"ovr01_overrides", 1, "OVR-01", U(30), 0, true, core::Status::kInStock,
+       U(30)},
+      {"nms01_unmanaged", 1, "NMS-01", 0, 0, false, core::Status::kInStock,
+       -U(2)},
+      // 2.5 - 0.75 - 2, backorders YES_NOTIFY with min_qty 2
+      {"dec01_decimal", 1, "DEC-01", 25000, -7500, true,
+       core::Status::kBackorderable, -2500},
+      {"us01_us", 3, "US-01", U(7), 0, true, core::Status::kInStock, U(5)},
+      {"gone01", 1, "GONE-01", U(4), 0, true, core::Status::kInStock, U(2)},
+      // only in a disabled source: on the stock, out of stock
+      {"closed01_eu", 2, "CLOSED-01", 0, 0, false, core::Status::kOutOfStock,
+       -U(2)},
+  };
+  const absl::CivilDay today = core::StoreToday(config1, absl::Now());
+  for (const Expected& c : cases) {
+    SCOPED_TRACE(c.name);
+    std::optional<core::Record> r = ReadRecord(c.stock, c.sku);
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->source_qty, c.source_qty);
+    EXPECT_EQ(r->reserved_qty, c.reserved_qty);
+    EXPECT_EQ(r->is_in_stock, c.is_in_stock);
+    EXPECT_GT(r->version, 0);
+    const core::StoreConfig config = ReadConfig(c.stock);
+    EXPECT_EQ(core::Decide(*r, config, today, std::nullopt).status, c.status);
+    const core::DerivedQuantities q =
+        core::Derive(*r, core::ResolveSettings(*r, config));
+    EXPECT_EQ(q.salable_qty, c.salable);
+  }
+
+  // Not on these stocks, or no inventory at all.
+  EXPECT_FALSE(ReadRecord(3, "MB-01").has_value());
+  EXPECT_FALSE(ReadRecord(1, "US-01").has_value());
+  EXPECT_FALSE(ReadRecord(1, "CFG-01").has_value());
+  EXPECT_FALSE(ReadRecord(1, "ORPHAN-01").has_value());
+
+  // use_config_* = 1 stays unset; overrides are kept.
+  std::optional<core::Record> mb01 = ReadRecord(1, "MB-01");
+  ASSERT_TRUE(mb01.has_value());
+  EXPECT_FALSE(mb01->min_qty.has_value());
+  EXPECT_FALSE(mb01->backorders.has_value());
+  EXPECT_FALSE(mb01->manage_stock.has_value());
+  EXPECT_FALSE(mb01->min_sale_qty.has_value());
+  EXPECT_THAT(
+      mb01->alternatives,
+      ElementsAre(core::AlternativeLink{"BO-01", core::Relation::kRelated},
+                  core::AlternativeLink{"MB-02", core::Relation::kRelated},
+                  core::AlternativeLink{"OVR-01", core::Relation::kUpsell},
+                  core::AlternativeLink{"DEC-01", core::Relation::kCrosssell}));
+  EXPECT_THAT(mb01->category_ids, ElementsAre(10));
+
+  std::optional<core::Record> ovr = ReadRecord(1, "OVR-01");
+  ASSERT_TRUE(ovr.has_value());
+  EXPECT_EQ(ovr->min_qty, 0);
+  EXPECT_EQ(ovr->backorders, core::Backorders::kNo);
+  EXPECT_EQ(ovr->manage_stock, true);
+  EXPECT_EQ(ovr->min_sale_qty, U(3));
+  EXPECT_EQ(ovr->max_sale_qty, U(12));
+  EXPECT_EQ(ovr->enable_qty_increments, true);
+  EXPECT_EQ(ovr->qty_increments, U(3));
+  EXPECT_EQ(ovr->notify_stock_qty, U(5));
+  std::optional<core::Record> nms = ReadRecord(1, "NMS-01");
+  ASSERT_TRUE(nms.has_value());
+  EXPECT_EQ(nms->manage_stock, false);
+  std::optional<core::Record> dec = ReadRecord(1, "DEC-01");
+  ASSERT_TRUE(dec.has_value());
+  EXPECT_TRUE(dec->is_qty_decimal);
+  EXPECT_EQ(dec->backorders, core::Backorders::kYesNotify);
+
+  // Rankings by position, per stock; channels.
+  EXPECT_THAT(Ranking(1, 10), ElementsAre("MB-02", "BO-01", "MB-01"));
+  EXPECT_THAT(Ranking(2, 10), ElementsAre("MB-02", "MB-01"));
+  EXPECT_THAT(Ranking(1, 11), ElementsAre("OVR-01"));
+  EXPECT_THAT(Ranking(3, 11), ElementsAre("US-01"));
+  absl::StatusOr<cache::RedisReply> channels =
+      Redis({"HGETALL", keys_.SalesChannels()});
+  ASSERT_TRUE(channels.ok());
+  std::vector<std::string> flat;
+  for (const auto& e : channels->elements) flat.push_back(e.str);
+  EXPECT_THAT(flat, ::testing::UnorderedElementsAre("base", "1", "eu", "2",
+                                                    "us", "3"));
+}
+
+TEST_F(MagentoSyncTest, ReservationWhileRunningReachesCacheWithinOneSecond) {
+  MagentoSync::Options options = FastOptions();
+  options.poll_interval = absl::Milliseconds(200);  // the production default
+  options.chunk_size = 5000;
+  StartSync(options);
+  ASSERT_TRUE(WaitForReconciles(1, absl::Seconds(20)));
+  for (int i = 1; i <= 3; ++i) {
+    ASSERT_THAT(Sql("INSERT INTO inventory_reservation (stock_id, sku, "
+                    "quantity, metadata) VALUES (1, 'MB-01', -10, "
+                    "'{\"event_type\":\"order_placed\"}')"),
+                IsOk());
+    const core::Qty want = -U(4) - U(10) * i;
+    std::optional<absl::Duration> took =
+        WaitForRecord(1, "MB-01", absl::Seconds(1),
+                      [want](const std::optional<core::Record>& r) {
+                        return r.has_value() && r->reserved_qty == want;
+                      });
+    ASSERT_TRUE(took.has_value()) << "reservation " << i << " not within 1s";
+    std::fprintf(stderr, "reservation -> cache: %s\n",
+                 absl::FormatDuration(*took).c_str());
+  }
+}
+
+TEST_F(MagentoSyncTest, SourceItemChangesAndNewProductsReachCache) {
+  MagentoSync::Options options = FastOptions();
+  options.poll_interval = absl::Milliseconds(200);
+  options.source_scan_rows = 20000;
+  options.bucket_size = 1024;
+  StartSync(options);
+  ASSERT_TRUE(WaitForReconciles(1, absl::Seconds(20)));
+
+  ASSERT_THAT(Sql("UPDATE inventory_source_item SET quantity = 55 "
+                  "WHERE source_code = 'default' AND sku = 'MB-01'"),
+              IsOk());
+  std::optional<absl::Duration> took = WaitForRecord(
+      1, "MB-01", absl::Seconds(2), [](const std::optional<core::Record>& r) {
+        return r.has_value() && r->source_qty == U(55);
+      });
+  ASSERT_TRUE(took.has_value());
+  std::fprintf(stderr, "source item update -> cache: %s\n",
+               absl::FormatDuration(*took).c_str());
+
+  // Status 0 on the only in-stock source item: out of stock.
+  ASSERT_THAT(Sql("UPDATE inventory_source_item SET status = 0 "
+                  "WHERE source_code = 'us_warehouse' AND sku = 'US-01'"),
+              IsOk());
+  EXPECT_TRUE(WaitForRecord(3, "US-01", absl::Seconds(2),
+                            [](const std::optional<core::Record>& r) {
+                              return r.has_value() && !r->is_in_stock &&
+                                     r->source_qty == 0;
+                            })
+                  .has_value());
+
+  // A product created while running appears, and stays after a reconcile.
+  ASSERT_THAT(Sql("INSERT INTO catalog_product_entity (entity_id, sku) "
+                  "VALUES (11, 'NEW-01');"
+                  "INSERT INTO inventory_source_item (source_code, sku, "
+                  "quantity, status) VALUES ('eu_warehouse', 'NEW-01', 8, 1)"),
+              IsOk());
+  EXPECT_TRUE(WaitForRecord(2, "NEW-01", absl::Seconds(2),
+                            [](const std::optional<core::Record>& r) {
+                              return r.has_value() && r->source_qty == U(8);
+                            })
+                  .has_value());
+}
+
+TEST_F(MagentoSyncTest, DeletedProductDisappearsAtNextReconcile) {
+  MagentoSync::Options options = FastOptions();
+  options.reconcile_interval = absl::Seconds(1);
+  StartSync(options);
+  ASSERT_TRUE(WaitForReconciles(1, absl::Seconds(20)));
+  ASSERT_TRUE(ReadRecord(1, "GONE-01").has_value());
+  const int64_t done = sync_->stats().reconciles_completed;
+  // As Magento deletes a product: the entity (cascading to its stock item,
+  // links and categories) and its source items.
+  ASSERT_THAT(Sql("DELETE FROM catalog_product_entity WHERE sku = 'GONE-01';"
+                  "DELETE FROM inventory_source_item WHERE sku = 'GONE-01'"),
+              IsOk());
+  ASSERT_TRUE(WaitForReconciles(done + 2, absl::Seconds(20)));
+  EXPECT_FALSE(ReadRecord(1, "GONE-01").has_value());
+  EXPECT_TRUE(ReadRecord(1, "MB-01").has_value());
+}
+
+TEST_F(MagentoSyncTest, SurvivesDatabaseRestart) {
+  StartSync(FastOptions());
+  ASSERT_TRUE(WaitForReconciles(1, absl::Seconds(20)));
+  db_server_->Kill();
+  absl::SleepFor(absl::Milliseconds(500));  // let polls fail against it
+  ASSERT_THAT(db_server_->Restart(), IsOk());
+  ASSERT_THAT(Sql("INSERT INTO inventory_reservation (stock_id, sku, "
+                  "quantity) VALUES (2, 'MB-02', -1)"),
+              IsOk());
+  EXPECT_TRUE(WaitForRecord(2, "MB-02", absl::Seconds(10),
+                            [](const std::optional<core::Record>& r) {
+                              return r.has_value() && r->reserved_qty == -U(1);
+                            })
+                  .has_value());
+  EXPECT_GE(sync_->stats().db_reconnects, 1);
+}
+
+TEST_F(MagentoSyncTest, BinaryRunsAndStopsOnSigterm) {
+  auto binary = testing::Subprocess::Start(
+      {AV_SYNC_BINARY, "magento", "--db_host=127.0.0.1",
+       absl::StrCat("--db_port=", db_server_->port()),
+       absl::StrCat("--db_name=", database_), "--db_user=av_reader",
+       absl::StrCat("--redis_port=", redis_->port()), "--log_level=debug"},
+      {absl::StrCat("AVAILABILITY_DB_PASSWORD=", kPassword),
+       "AVAILABILITY_POLL_INTERVAL=100ms"});
+  ASSERT_TRUE(binary.ok()) << binary.status();
+  EXPECT_TRUE(WaitForRecord(1, "MB-01", absl::Seconds(20),
+                            [](const std::optional<core::Record>& r) {
+                              return r.has_value();
+                            })
+                  .has_value())
+      << (*binary)->Stderr();
+  (*binary)->Signal(SIGTERM);
+  EXPECT_EQ((*binary)->Wait(absl::Seconds(10)), 0);
+  const std::string log = (*binary)->Stderr();
+  EXPECT_THAT(log, HasSubstr("\"msg\":\"reconcile finished\""));
+  EXPECT_THAT(log, Not(HasSubstr(kPassword)));
+  // Our lines are JSON objects (the Redis client may print its own).
+  int json_lines = 0;
+  for (absl::string_view line : absl::StrSplit(log, '\n', absl::SkipEmpty())) {
+    if (!absl::StartsWith(line, "{")) continue;
+    EXPECT_TRUE(absl::EndsWith(line, "}")) << line;
+    ++json_lines;
+  }
+  EXPECT_GE(json_lines, 3);
+}
+
+TEST_F(MagentoSyncTest, WrongPasswordIsRetriedNeverLogged) {
+  auto binary = testing::Subprocess::Start(
+      {AV_SYNC_BINARY, "magento", "--db_host=127.0.0.1",
+       absl::StrCat("--db_port=", db_server_->port()),
+       absl::StrCat("--db_name=", database_), "--db_user=av_reader",
+       absl::StrCat("--redis_port=", redis_->port())},
+      {"AVAILABILITY_DB_PASSWORD=wrong-pw-xyz"});
+  ASSERT_TRUE(binary.ok()) << binary.status();
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < give_up &&
+         !absl::StrContains((*binary)->Stderr(), "Access denied")) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_TRUE((*binary)->Running());
+  (*binary)->Signal(SIGTERM);
+  EXPECT_EQ((*binary)->Wait(absl::Seconds(10)), 0);
+  const std::string log = (*binary)->Stderr();
+  EXPECT_THAT(log, HasSubstr("PERMISSION_DENIED"));
+  EXPECT_THAT(log, Not(HasSubstr("wrong-pw-xyz")));
+}
+
+}  // namespace
+}  // namespace availability::sync::magento

@@ -1,0 +1,231 @@
+-- The Magento 2.4 (MSI) tables the availability connector reads, with the
+-- column names, types, keys and defaults of Magento's db_schema.xml
+-- (Magento_Inventory, Magento_InventorySales, Magento_InventoryReservations,
+-- Magento_CatalogInventory, Magento_Catalog, Magento_Config). Columns the
+-- connector does not read are kept when they are part of the real table, so
+-- fixtures look like a real store; foreign keys to tables outside this file
+-- (catalog_category_entity, store_website, directory_country_region) are
+-- left out; names longer than MySQL's 64 characters are abbreviated the
+-- way Magento abbreviates them. Used by the tests and the benchmark to stand
+-- in for a store.
+
+SET NAMES utf8mb4;
+
+CREATE TABLE `inventory_source` (
+  `source_code` varchar(255) NOT NULL,
+  `name` varchar(255) NOT NULL,
+  `enabled` smallint(5) unsigned NOT NULL DEFAULT 1,
+  `description` text DEFAULT NULL,
+  `latitude` decimal(8,6) DEFAULT NULL,
+  `longitude` decimal(9,6) DEFAULT NULL,
+  `country_id` varchar(2) NOT NULL,
+  `region_id` int(10) unsigned DEFAULT NULL,
+  `region` varchar(255) DEFAULT NULL,
+  `city` varchar(255) DEFAULT NULL,
+  `street` varchar(255) DEFAULT NULL,
+  `postcode` varchar(255) NOT NULL,
+  `contact_name` varchar(255) DEFAULT NULL,
+  `email` varchar(255) DEFAULT NULL,
+  `phone` varchar(255) DEFAULT NULL,
+  `fax` varchar(255) DEFAULT NULL,
+  `use_default_carrier_config` smallint(5) unsigned NOT NULL DEFAULT 1,
+  PRIMARY KEY (`source_code`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COMMENT='Inventory Source';
+
+CREATE TABLE `inventory_source_item` (
+  `source_item_id` int(10) unsigned NOT NULL AUTO_INCREMENT,
+  `source_code` varchar(255) NOT NULL,
+  `sku` varchar(64) NOT NULL,
+  `quantity` decimal(12,4) NOT NULL DEFAULT 0.0000,
+  `status` smallint(5) unsigned NOT NULL DEFAULT 0,
+  PRIMARY KEY (`source_item_id`),
+  UNIQUE KEY `INVENTORY_SOURCE_ITEM_SOURCE_CODE_SKU` (`source_code`,`sku`),
+  KEY `INVENTORY_SOURCE_ITEM_SKU_SOURCE_CODE_QUANTITY` (`sku`,`source_code`,`quantity`),
+  CONSTRAINT `INVENTORY_SOURCE_ITEM_SOURCE_CODE_INVENTORY_SOURCE_SOURCE_CODE`
+    FOREIGN KEY (`source_code`) REFERENCES `inventory_source` (`source_code`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COMMENT='Inventory Source item';
+
+CREATE TABLE `inventory_stock` (
+  `stock_id` int(10) unsigned NOT NULL AUTO_INCREMENT,
+  `name` varchar(255) NOT NULL,
+  PRIMARY KEY (`stock_id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COMMENT='Inventory Stock';
+
+CREATE TABLE `inventory_source_stock_link` (
+  `link_id` int(10) unsigned NOT NULL AUTO_INCREMENT,
+  `stock_id` int(10) unsigned NOT NULL,
+  `source_code` varchar(255) NOT NULL,
+  `priority` smallint(5) unsigned NOT NULL,
+  PRIMARY KEY (`link_id`),
+  UNIQUE KEY `INVENTORY_SOURCE_STOCK_LINK_STOCK_ID_SOURCE_CODE` (`stock_id`,`source_code`),
+  KEY `INVENTORY_SOURCE_STOCK_LINK_STOCK_ID_SOURCE_CODE_PRIORITY` (`stock_id`,`source_code`,`priority`),
+  KEY `INV_SOURCE_STOCK_LNK_SOURCE_CODE_INV_SOURCE_SOURCE_CODE` (`source_code`),
+  CONSTRAINT `INV_SOURCE_STOCK_LNK_SOURCE_CODE_INV_SOURCE_SOURCE_CODE`
+    FOREIGN KEY (`source_code`) REFERENCES `inventory_source` (`source_code`) ON DELETE CASCADE,
+  CONSTRAINT `INVENTORY_SOURCE_STOCK_LINK_STOCK_ID_INVENTORY_STOCK_STOCK_ID`
+    FOREIGN KEY (`stock_id`) REFERENCES `inventory_stock` (`stock_id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COMMENT='Inventory Source Stock Link';
+
+CREATE TABLE `inventory_stock_sales_channel` (
+  `type` varchar(64) NOT NULL,
+  `code` varchar(64) NOT NULL,
+  `stock_id` int(10) unsigned NOT NULL,
+  PRIMARY KEY (`type`,`code`),
+  KEY `INVENTORY_STOCK_SALES_CHANNEL_STOCK_ID` (`stock_id`),
+  CONSTRAINT `INVENTORY_STOCK_SALES_CHANNEL_STOCK_ID_INVENTORY_STOCK_STOCK_ID`
+    FOREIGN KEY (`stock_id`) REFERENCES `inventory_stock` (`stock_id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COMMENT='Inventory Stock Sales Channel';
+
+CREATE TABLE `inventory_reservation` (
+  `reservation_id` int(10) unsigned NOT NULL AUTO_INCREMENT,
+  `stock_id` int(10) unsigned NOT NULL,
+  `sku` varchar(64) NOT NULL,
+  `quantity` decimal(10,4) NOT NULL DEFAULT 0.0000,
+  `metadata` varchar(255) DEFAULT NULL,
+  PRIMARY KEY (`reservation_id`),
+  KEY `INVENTORY_RESERVATION_STOCK_ID_SKU_QUANTITY` (`stock_id`,`sku`,`quantity`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COMMENT='Inventory Reservation';
+
+CREATE TABLE `core_config_data` (
+  `config_id` int(10) unsigned NOT NULL AUTO_INCREMENT COMMENT 'Config ID',
+  `scope` varchar(8) NOT NULL DEFAULT 'default' COMMENT 'Config Scope',
+  `scope_id` int(11) NOT NULL DEFAULT 0 COMMENT 'Config Scope ID',
+  `path` varchar(255) NOT NULL DEFAULT 'general' COMMENT 'Config Path',
+  `value` text DEFAULT NULL COMMENT 'Config Value',
+  `updated_at` timestamp NOT NULL DEFAULT current_timestamp() ON UPDATE current_timestamp() COMMENT 'Updated At',
+  PRIMARY KEY (`config_id`),
+  UNIQUE KEY `CORE_CONFIG_DATA_SCOPE_SCOPE_ID_PATH` (`scope`,`scope_id`,`path`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COMMENT='Config Data';
+
+CREATE TABLE `catalog_product_entity` (
+  `entity_id` int(10) unsigned NOT NULL AUTO_INCREMENT COMMENT 'Entity ID',
+  `attribute_set_id` smallint(5) unsigned NOT NULL DEFAULT 0 COMMENT 'Attribute Set ID',
+  `type_id` varchar(32) NOT NULL DEFAULT 'simple' COMMENT 'Type ID',
+  `sku` varchar(64) NOT NULL COMMENT 'SKU',
+  `has_options` smallint(6) NOT NULL DEFAULT 0 COMMENT 'Has Options',
+  `required_options` smallint(5) unsigned NOT NULL DEFAULT 0 COMMENT 'Required Options',
+  `created_at` timestamp NOT NULL DEFAULT current_timestamp() COMMENT 'Creation Time',
+  `updated_at` timestamp NOT NULL DEFAULT current_timestamp() ON UPDATE current_timestamp() COMMENT 'Update Time',
+  PRIMARY KEY (`entity_id`),
+  KEY `CATALOG_PRODUCT_ENTITY_ATTRIBUTE_SET_ID` (`attribute_set_id`),
+  KEY `CATALOG_PRODUCT_ENTITY_SKU` (`sku`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COMMENT='Catalog Product Table';
+
+-- Legacy (pre-MSI) stock, still referenced by cataloginventory_stock_item.
+CREATE TABLE `cataloginventory_stock` (
+  `stock_id` smallint(5) unsigned NOT NULL AUTO_INCREMENT COMMENT 'Stock ID',
+  `website_id` smallint(5) unsigned NOT NULL COMMENT 'Website ID',
+  `stock_name` varchar(255) DEFAULT NULL COMMENT 'Stock Name',
+  PRIMARY KEY (`stock_id`),
+  KEY `CATALOGINVENTORY_STOCK_WEBSITE_ID` (`website_id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COMMENT='Cataloginventory Stock';
+
+CREATE TABLE `cataloginventory_stock_item` (
+  `item_id` int(10) unsigned NOT NULL AUTO_INCREMENT COMMENT 'Item ID',
+  `product_id` int(10) unsigned NOT NULL DEFAULT 0 COMMENT 'Product ID',
+  `stock_id` smallint(5) unsigned NOT NULL DEFAULT 0 COMMENT 'Stock ID',
+  `qty` decimal(12,4) DEFAULT NULL COMMENT 'Qty',
+  `min_qty` decimal(12,4) NOT NULL DEFAULT 0.0000 COMMENT 'Min Qty',
+  `use_config_min_qty` smallint(5) unsigned NOT NULL DEFAULT 1 COMMENT 'Use Config Min Qty',
+  `is_qty_decimal` smallint(5) unsigned NOT NULL DEFAULT 0 COMMENT 'Is Qty Decimal',
+  `backorders` smallint(5) unsigned NOT NULL DEFAULT 0 COMMENT 'Backorders',
+  `use_config_backorders` smallint(5) unsigned NOT NULL DEFAULT 1 COMMENT 'Use Config Backorders',
+  `min_sale_qty` decimal(12,4) NOT NULL DEFAULT 1.0000 COMMENT 'Min Sale Qty',
+  `use_config_min_sale_qty` smallint(5) unsigned NOT NULL DEFAULT 1 COMMENT 'Use Config Min Sale Qty',
+  `max_sale_qty` decimal(12,4) NOT NULL DEFAULT 0.0000 COMMENT 'Max Sale Qty',
+  `use_config_max_sale_qty` smallint(5) unsigned NOT NULL DEFAULT 1 COMMENT 'Use Config Max Sale Qty',
+  `is_in_stock` smallint(5) unsigned NOT NULL DEFAULT 0 COMMENT 'Is In Stock',
+  `low_stock_date` timestamp NULL DEFAULT NULL COMMENT 'Low Stock Date',
+  `notify_stock_qty` decimal(12,4) DEFAULT NULL COMMENT 'Notify Stock Qty',
+  `use_config_notify_stock_qty` smallint(5) unsigned NOT NULL DEFAULT 1 COMMENT 'Use Config Notify Stock Qty',
+  `manage_stock` smallint(5) unsigned NOT NULL DEFAULT 0 COMMENT 'Manage Stock',
+  `use_config_manage_stock` smallint(5) unsigned NOT NULL DEFAULT 1 COMMENT 'Use Config Manage Stock',
+  `stock_status_changed_auto` smallint(5) unsigned NOT NULL DEFAULT 0 COMMENT 'Stock Status Changed Automatically',
+  `use_config_qty_increments` smallint(5) unsigned NOT NULL DEFAULT 1 COMMENT 'Use Config Qty Increments',
+  `qty_increments` decimal(12,4) NOT NULL DEFAULT 0.0000 COMMENT 'Qty Increments',
+  `use_config_enable_qty_inc` smallint(5) unsigned NOT NULL DEFAULT 1 COMMENT 'Use Config Enable Qty Increments',
+  `enable_qty_increments` smallint(5) unsigned NOT NULL DEFAULT 0 COMMENT 'Enable Qty Increments',
+  `is_decimal_divided` smallint(5) unsigned NOT NULL DEFAULT 0 COMMENT 'Is Divided into Multiple Boxes for Shipping',
+  `website_id` smallint(5) unsigned NOT NULL DEFAULT 0 COMMENT 'Website ID',
+  `deferred_stock_update` smallint(5) unsigned NOT NULL DEFAULT 0 COMMENT 'Deferred Stock Update',
+  `use_config_deferred_stock_update` smallint(5) unsigned NOT NULL DEFAULT 1 COMMENT 'Use Config Deferred Stock Update',
+  PRIMARY KEY (`item_id`),
+  UNIQUE KEY `CATALOGINVENTORY_STOCK_ITEM_PRODUCT_ID_STOCK_ID` (`product_id`,`stock_id`),
+  KEY `CATALOGINVENTORY_STOCK_ITEM_WEBSITE_ID` (`website_id`),
+  KEY `CATALOGINVENTORY_STOCK_ITEM_WEBSITE_ID_PRODUCT_ID` (`website_id`,`product_id`),
+  KEY `CATALOGINVENTORY_STOCK_ITEM_STOCK_ID` (`stock_id`),
+  CONSTRAINT `CATINV_STOCK_ITEM_PRD_ID_CAT_PRD_ENTT_ENTT_ID`
+    FOREIGN KEY (`product_id`) REFERENCES `catalog_product_entity` (`entity_id`) ON DELETE CASCADE,
+  CONSTRAINT `CATINV_STOCK_ITEM_STOCK_ID_CATINV_STOCK_STOCK_ID`
+    FOREIGN KEY (`stock_id`) REFERENCES `cataloginventory_stock` (`stock_id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COMMENT='Cataloginventory Stock Item';
+
+CREATE TABLE `catalog_product_link_type` (
+  `link_type_id` smallint(5) unsigned NOT NULL AUTO_INCREMENT COMMENT 'Link Type ID',
+  `code` varchar(32) DEFAULT NULL COMMENT 'Code',
+  PRIMARY KEY (`link_type_id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COMMENT='Catalog Product Link Type Table';
+
+CREATE TABLE `catalog_product_link` (
+  `link_id` int(10) unsigned NOT NULL AUTO_INCREMENT COMMENT 'Link ID',
+  `product_id` int(10) unsigned NOT NULL DEFAULT 0 COMMENT 'Product ID',
+  `linked_product_id` int(10) unsigned NOT NULL DEFAULT 0 COMMENT 'Linked Product ID',
+  `link_type_id` smallint(5) unsigned NOT NULL DEFAULT 0 COMMENT 'Link Type ID',
+  PRIMARY KEY (`link_id`),
+  UNIQUE KEY `CATALOG_PRODUCT_LINK_LINK_TYPE_ID_PRODUCT_ID_LINKED_PRODUCT_ID` (`link_type_id`,`product_id`,`linked_product_id`),
+  KEY `CATALOG_PRODUCT_LINK_PRODUCT_ID` (`product_id`),
+  KEY `CATALOG_PRODUCT_LINK_LINKED_PRODUCT_ID` (`linked_product_id`),
+  CONSTRAINT `CAT_PRD_LNK_LNKED_PRD_ID_CAT_PRD_ENTT_ENTT_ID`
+    FOREIGN KEY (`linked_product_id`) REFERENCES `catalog_product_entity` (`entity_id`) ON DELETE CASCADE,
+  CONSTRAINT `CATALOG_PRODUCT_LINK_PRODUCT_ID_CATALOG_PRODUCT_ENTITY_ENTITY_ID`
+    FOREIGN KEY (`product_id`) REFERENCES `catalog_product_entity` (`entity_id`) ON DELETE CASCADE,
+  CONSTRAINT `CAT_PRD_LNK_LNK_TYPE_ID_CAT_PRD_LNK_TYPE_LNK_TYPE_ID`
+    FOREIGN KEY (`link_type_id`) REFERENCES `catalog_product_link_type` (`link_type_id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COMMENT='Catalog Product To Product Linkage Table';
+
+CREATE TABLE `catalog_product_link_attribute` (
+  `product_link_attribute_id` smallint(5) unsigned NOT NULL AUTO_INCREMENT COMMENT 'Product Link Attribute ID',
+  `link_type_id` smallint(5) unsigned NOT NULL DEFAULT 0 COMMENT 'Link Type ID',
+  `product_link_attribute_code` varchar(32) DEFAULT NULL COMMENT 'Product Link Attribute Code',
+  `data_type` varchar(32) DEFAULT NULL COMMENT 'Data Type',
+  PRIMARY KEY (`product_link_attribute_id`),
+  KEY `CATALOG_PRODUCT_LINK_ATTRIBUTE_LINK_TYPE_ID` (`link_type_id`),
+  CONSTRAINT `CAT_PRD_LNK_ATTR_LNK_TYPE_ID_CAT_PRD_LNK_TYPE_LNK_TYPE_ID`
+    FOREIGN KEY (`link_type_id`) REFERENCES `catalog_product_link_type` (`link_type_id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COMMENT='Catalog Product Link Attribute Table';
+
+CREATE TABLE `catalog_product_link_attribute_int` (
+  `value_id` int(10) unsigned NOT NULL AUTO_INCREMENT COMMENT 'Value ID',
+  `product_link_attribute_id` smallint(5) unsigned DEFAULT NULL COMMENT 'Product Link Attribute ID',
+  `link_id` int(10) unsigned NOT NULL COMMENT 'Link ID',
+  `value` int(11) NOT NULL DEFAULT 0 COMMENT 'Value',
+  PRIMARY KEY (`value_id`),
+  UNIQUE KEY `CAT_PRD_LNK_ATTR_INT_PRD_LNK_ATTR_ID_LNK_ID` (`product_link_attribute_id`,`link_id`),
+  KEY `CATALOG_PRODUCT_LINK_ATTRIBUTE_INT_LINK_ID` (`link_id`),
+  CONSTRAINT `CAT_PRD_LNK_ATTR_INT_LNK_ID_CAT_PRD_LNK_LNK_ID`
+    FOREIGN KEY (`link_id`) REFERENCES `catalog_product_link` (`link_id`) ON DELETE CASCADE,
+  CONSTRAINT `CAT_PRD_LNK_ATTR_INT_PRD_LNK_ATTR_ID_CAT_PRD_LNK_ATTR_ID`
+    FOREIGN KEY (`product_link_attribute_id`) REFERENCES `catalog_product_link_attribute` (`product_link_attribute_id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COMMENT='Catalog Product Link Integer Attribute Table';
+
+CREATE TABLE `catalog_category_product` (
+  `entity_id` int(11) NOT NULL AUTO_INCREMENT COMMENT 'Entity ID',
+  `category_id` int(10) unsigned NOT NULL DEFAULT 0 COMMENT 'Category ID',
+  `product_id` int(10) unsigned NOT NULL DEFAULT 0 COMMENT 'Product ID',
+  `position` int(11) NOT NULL DEFAULT 0 COMMENT 'Position',
+  PRIMARY KEY (`entity_id`,`category_id`,`product_id`),
+  UNIQUE KEY `CATALOG_CATEGORY_PRODUCT_CATEGORY_ID_PRODUCT_ID` (`category_id`,`product_id`),
+  KEY `CATALOG_CATEGORY_PRODUCT_PRODUCT_ID` (`product_id`),
+  CONSTRAINT `CAT_CTGR_PRD_PRD_ID_CAT_PRD_ENTT_ENTT_ID`
+    FOREIGN KEY (`product_id`) REFERENCES `catalog_product_entity` (`entity_id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb3 COMMENT='Catalog Product To Category Linkage Table';
+
+-- Rows every Magento 2.4 installation has.
+INSERT INTO `cataloginventory_stock` (`stock_id`, `website_id`, `stock_name`)
+  VALUES (1, 0, 'Default');
+INSERT INTO `catalog_product_link_type` (`link_type_id`, `code`)
+  VALUES (1, 'relation'), (3, 'super'), (4, 'up_sell'), (5, 'cross_sell');
+INSERT INTO `catalog_product_link_attribute`
+  (`product_link_attribute_id`, `link_type_id`, `product_link_attribute_code`, `data_type`)
+  VALUES (1, 1, 'position', 'int'), (2, 3, 'position', 'int'), (3, 3, 'qty', 'decimal'),
+         (4, 4, 'position', 'int'), (5, 5, 'position', 'int');
