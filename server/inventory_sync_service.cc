@@ -630,8 +630,19 @@ class InventorySyncService::TailReactor
       ResolveLastId();
     } else {
       after_id_ = request.after_id();
-      Poll();
+      Started();
     }
+  }
+
+  void OnSendInitialMetadataDone(bool ok) override {
+    Locked lock(this);
+    if (!ok) stopping_ = true;
+    if (stopping_) {
+      busy_ = false;
+      MaybeFinish();
+      return;
+    }
+    Poll();
   }
 
   void OnWriteDone(bool ok) override {
@@ -705,9 +716,15 @@ class InventorySyncService::TailReactor
               MaybeFinish();
               return;
             }
-            Poll();
+            Started();
           });
     });
+  }
+
+  // The start position is fixed: tell the caller (initial metadata), then
+  // poll.
+  void Started() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    Run([this] { StartSendInitialMetadata(); });
   }
 
   void Poll() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {

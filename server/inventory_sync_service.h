@@ -37,8 +37,11 @@
 // TailEvents polls the stock's events stream with non-blocking XREAD on the
 // given client (no XREAD BLOCK: the connection is shared with the writes)
 // every `tail_poll_interval` while there is nothing new, and writes events as
-// they come, until the caller cancels or its deadline passes. A cache
-// failure ends it with UNAVAILABLE; resume with after_id = the last id seen.
+// they come, until the caller cancels or its deadline passes. The initial
+// metadata is sent once the start position is fixed, so a caller that waits
+// for it (WaitForInitialMetadata) gets every event appended afterwards, also
+// with after_id "". A cache failure ends it with UNAVAILABLE; resume with
+// after_id = the last id seen.
 //
 // Thread safety: reactions never block; every call hands its work to the
 // Redis client and finishes from the reply. Safe for gRPC's concurrent use.

@@ -1,0 +1,222 @@
+#include "cache/subscription_store.h"
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "cache/record_writer.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "testing/redis_server.h"
+#include "testing/status_matchers.h"
+
+namespace availability::cache {
+namespace {
+
+using ::availability::testing::IsOk;
+using ::availability::testing::RedisServer;
+using ::availability::testing::StatusIs;
+using ::testing::HasSubstr;
+using ::testing::UnorderedElementsAre;
+
+constexpr absl::Duration kWait = absl::Seconds(10);
+
+MATCHER_P(IsOkAndHolds, value, "is OK and holds " + ::testing::PrintToString(value)) {
+  if (!arg.ok()) {
+    *result_listener << "which is " << arg.status();
+    return false;
+  }
+  return *arg == value;
+}
+constexpr int32_t kStock = 1;
+
+template <typename T>
+class Waiter {
+ public:
+  std::function<void(T)> Callback() {
+    return [s = state_](T v) {
+      s->value.emplace(std::move(v));
+      s->done.Notify();
+    };
+  }
+  T Get() {
+    if (!state_->done.WaitForNotificationWithTimeout(kWait)) {
+      ADD_FAILURE() << "no callback within " << kWait;
+      return T(absl::DeadlineExceededError("test wait"));
+    }
+    return std::move(*state_->value);
+  }
+
+ private:
+  struct State {
+    absl::Notification done;
+    std::optional<T> value;
+  };
+  std::shared_ptr<State> state_ = std::make_shared<State>();
+};
+
+const absl::Time kNow = absl::FromUnixSeconds(1772366400);  // 2026-03-01
+
+core::Record Record(int64_t version, int64_t units) {
+  core::Record r;
+  r.sku = "24-MB01";
+  r.stock_id = kStock;
+  r.version = version;
+  r.source_qty = core::QtyFromUnits(units);
+  return r;
+}
+
+class SubscriptionStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto server = RedisServer::Start();
+    ASSERT_THAT(server, IsOk());
+    server_ = *std::move(server);
+    RedisOptions options;
+    options.port = server_->port();
+    auto client = RedisClient::Start(options);
+    ASSERT_THAT(client, IsOk());
+    client_ = *std::move(client);
+    ASSERT_THAT(client_->WaitUntilConnected(kWait), IsOk());
+    SubscriptionStore::Options so;
+    so.max_per_sku = 3;
+    subs_ = std::make_unique<SubscriptionStore>(*client_, keys_, so);
+    writer_ = std::make_unique<RecordWriter>(*client_, keys_);
+  }
+
+  absl::Time Deadline() const { return absl::Now() + kWait; }
+
+  absl::StatusOr<bool> Subscribe(std::string subscriber,
+                                 std::string sku = "24-MB01") {
+    Waiter<absl::StatusOr<bool>> w;
+    subs_->Subscribe(kStock, std::move(sku), std::move(subscriber), kNow,
+                     Deadline(), w.Callback());
+    return w.Get();
+  }
+  absl::StatusOr<bool> Unsubscribe(std::string subscriber) {
+    Waiter<absl::StatusOr<bool>> w;
+    subs_->Unsubscribe(kStock, "24-MB01", std::move(subscriber), Deadline(),
+                       w.Callback());
+    return w.Get();
+  }
+  int64_t Open() {
+    Waiter<absl::StatusOr<int64_t>> w;
+    subs_->CountOpen(kStock, "24-MB01", Deadline(), w.Callback());
+    auto n = w.Get();
+    EXPECT_THAT(n, IsOk());
+    return n.ok() ? *n : -1;
+  }
+  void Write(core::Record r) {
+    Waiter<absl::StatusOr<std::vector<WriteOutcome>>> w;
+    writer_->Upsert({std::move(r)}, "", kNow, Deadline(), w.Callback());
+    auto out = w.Get();
+    ASSERT_THAT(out, IsOk());
+    ASSERT_EQ((*out)[0].result, WriteResult::kApplied);
+  }
+  // Jobs as "subscriber@subscribed_at v<version>".
+  std::vector<std::string> Jobs() {
+    Waiter<absl::StatusOr<RedisReply>> w;
+    client_->Execute({"XRANGE", keys_.NotificationJobs(kStock), "-", "+"},
+                     Deadline(), w.Callback());
+    auto r = w.Get();
+    EXPECT_THAT(r, IsOk());
+    std::vector<std::string> out;
+    if (!r.ok()) return out;
+    for (const RedisReply& entry : r->elements) {
+      std::map<std::string, std::string> f;
+      const auto& kv = entry.elements[1].elements;
+      for (size_t i = 0; i + 1 < kv.size(); i += 2) f[kv[i].str] = kv[i + 1].str;
+      EXPECT_EQ(f["sku"], "24-MB01");
+      EXPECT_EQ(f["stock"], "1");
+      out.push_back(f["subscriber"] + "@" + f["subscribed_at"] + " v" +
+                    f["version"]);
+    }
+    return out;
+  }
+
+  std::unique_ptr<RedisServer> server_;
+  std::unique_ptr<RedisClient> client_;
+  KeySchema keys_{"av"};
+  std::unique_ptr<SubscriptionStore> subs_;
+  std::unique_ptr<RecordWriter> writer_;
+};
+
+TEST_F(SubscriptionStoreTest, SubscribeIsIdempotent) {
+  EXPECT_THAT(Subscribe("alice"), IsOkAndHolds(true));
+  EXPECT_THAT(Subscribe("alice"), IsOkAndHolds(false));
+  EXPECT_EQ(Open(), 1);
+}
+
+TEST_F(SubscriptionStoreTest, UnsubscribeRemovesOnce) {
+  ASSERT_THAT(Subscribe("alice"), IsOk());
+  EXPECT_THAT(Unsubscribe("alice"), IsOkAndHolds(true));
+  EXPECT_THAT(Unsubscribe("alice"), IsOkAndHolds(false));
+  EXPECT_EQ(Open(), 0);
+}
+
+TEST_F(SubscriptionStoreTest, BoundedPerSku) {
+  ASSERT_THAT(Subscribe("a"), IsOk());
+  ASSERT_THAT(Subscribe("b"), IsOk());
+  ASSERT_THAT(Subscribe("c"), IsOk());
+  EXPECT_THAT(Subscribe("d"),
+              StatusIs(absl::StatusCode::kResourceExhausted,
+                       HasSubstr("3 open back-in-stock subscriptions")));
+  // Re-subscribing an open one is still fine; other SKUs are unaffected.
+  EXPECT_THAT(Subscribe("a"), IsOkAndHolds(false));
+  EXPECT_THAT(Subscribe("d", "other"), IsOkAndHolds(true));
+}
+
+TEST_F(SubscriptionStoreTest, RejectsBadKeys) {
+  EXPECT_THAT(Subscribe(""), StatusIs(absl::StatusCode::kInvalidArgument,
+                                      HasSubstr("subscriber")));
+  EXPECT_THAT(Subscribe(std::string(257, 'x')),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(Subscribe("a", ""), StatusIs(absl::StatusCode::kInvalidArgument,
+                                           HasSubstr("sku")));
+}
+
+TEST_F(SubscriptionStoreTest, BackInStockTurnsEachSubscriptionIntoOneJob) {
+  Write(Record(1, 0));  // out of stock
+  ASSERT_THAT(Subscribe("alice"), IsOk());
+  ASSERT_THAT(Subscribe("bob"), IsOk());
+  ASSERT_THAT(Subscribe("alice"), IsOk());  // still one for alice
+  EXPECT_TRUE(Jobs().empty());
+
+  Write(Record(2, 0));  // still out of stock: no job
+  EXPECT_TRUE(Jobs().empty());
+
+  Write(Record(3, 5));  // back in stock
+  const std::string at = std::to_string(absl::ToUnixMillis(kNow));
+  EXPECT_THAT(Jobs(), UnorderedElementsAre("alice@" + at + " v3",
+                                           "bob@" + at + " v3"));
+  EXPECT_EQ(Open(), 0);
+
+  // A second BACK_IN_STOCK does not notify them again.
+  Write(Record(4, 0));
+  Write(Record(5, 5));
+  EXPECT_EQ(Jobs().size(), 2u);
+
+  // A new subscription is notified on the next one only.
+  ASSERT_THAT(Subscribe("carol"), IsOk());
+  Write(Record(6, 7));  // stays in stock: no transition
+  EXPECT_EQ(Jobs().size(), 2u);
+  Write(Record(7, 0));
+  Write(Record(8, 1));
+  EXPECT_EQ(Jobs().size(), 3u);
+  EXPECT_EQ(Jobs().back(), "carol@" + at + " v8");
+}
+
+TEST_F(SubscriptionStoreTest, UnsubscribedGetsNoJob) {
+  Write(Record(1, 0));
+  ASSERT_THAT(Subscribe("alice"), IsOk());
+  ASSERT_THAT(Unsubscribe("alice"), IsOk());
+  Write(Record(2, 3));
+  EXPECT_TRUE(Jobs().empty());
+}
+
+}  // namespace
+}  // namespace availability::cache
