@@ -156,7 +156,9 @@ Decision DecideUnknown(std::optional<Qty> requested);
 
 FeedValues FeedFor(const Decision& decision);
 
-// True when DOMAIN.md §5 asks for alternatives for this answer.
+// True when DOMAIN.md §5 asks for alternatives for this answer: OUT_OF_STOCK,
+// DISCONTINUED, and BACKORDERABLE when alternatives_backorder_days > 0 and the
+// first ETA is more than that many days after `today` (or unknown).
 bool WantsAlternatives(const Decision& decision, const StoreConfig& config,
                        absl::CivilDay today);
 
@@ -177,8 +179,11 @@ struct PickedAlternative {
 
 // DOMAIN.md §5: keeps candidates that are IN_STOCK or BACKORDERABLE with a
 // known first ETA earlier than the subject's (never, for OUT_OF_STOCK and
-// DISCONTINUED subjects: any known ETA qualifies); in-stock first, each group
-// in gathering order; no duplicates, never `subject_sku`; at most `max`.
+// DISCONTINUED subjects and undated backorders: any known ETA qualifies; an
+// IN_STOCK subject admits no backorderable candidate); in-stock first, each
+// group in gathering order; no duplicates (a SKU is judged by its first
+// appearance, whose relation it keeps), never `subject_sku` or an empty SKU;
+// at most `max`. The caller passes only candidates on the subject's stock.
 std::vector<PickedAlternative> PickAlternatives(
     absl::string_view subject_sku, const Decision& subject,
     absl::Span<const Candidate> candidates, size_t max);

@@ -28,9 +28,11 @@ inline constexpr Qty kUnlimitedQty = std::numeric_limits<Qty>::max() / 4;
 constexpr Qty QtyFromUnits(int64_t units) { return units * kQtyScale; }
 inline double QtyToDouble(Qty q) { return static_cast<double>(q) / kQtyScale; }
 
-// Converts a double to a Qty. Errors (InvalidArgument, message without field
-// name, e.g. "more than 4 decimals"): NaN, infinite, |x| beyond decimal(12,4),
-// more than 4 decimal places.
+// Converts a double to a Qty, exactly for values with up to 4 decimals
+// (0.1 -> 1000; binary noise such as 0.1 + 0.2 is rounded away). Errors are
+// InvalidArgument with a message naming no field, for the caller to prefix:
+// "not a number", "infinite", "out of range: the magnitude must be below
+// 100000000" (decimal(12,4)), "more than 4 decimals".
 absl::StatusOr<Qty> QtyFromDouble(double value);
 
 // True when q has no fractional part.
