@@ -114,7 +114,7 @@ int Main(int argc, char** argv) {
                 " WHERE seq % 2 = 0;"
                 "INSERT INTO inventory_reservation (stock_id, sku, quantity) "
                 "SELECT 1 + seq % 3, CONCAT('SKU-', LPAD(1 + (seq * 7919) % ",
-                n, ", 7, '0')), -1 - seq % 3 FROM seq_1_to_", skus / 2,
+                n, ", 7, '0')), -1 - CAST(seq % 3 AS SIGNED) FROM seq_1_to_", skus / 2,
                 ";"
                 "INSERT INTO catalog_product_link (product_id, "
                 "linked_product_id, link_type_id) SELECT seq, 1 + seq % ", n,
