@@ -1,0 +1,224 @@
+#include "server/availability_lookup.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "core/decision.h"
+#include "server/availability_mapping.h"
+#include "server/log.h"
+
+namespace availability::server {
+
+struct AvailabilityLookup::Call {
+  ValidatedQuery query;
+  absl::Time deadline;
+  Callback done;
+  int32_t stock_id = 0;
+  absl::CivilDay today;
+  cache::StockSnapshot snapshot;
+  std::vector<core::Decision> decisions;
+  // Items (indexes) that want alternatives.
+  std::vector<size_t> wanting;
+};
+
+AvailabilityLookup::AvailabilityLookup(cache::RecordStore& store,
+                                       ChannelResolver& channels,
+                                       const core::Clock& clock)
+    : store_(store), channels_(channels), clock_(clock) {}
+
+void AvailabilityLookup::ResolveStock(
+    const ValidatedScope& scope, absl::Time deadline,
+    std::function<void(absl::StatusOr<int32_t>)> done) {
+  if (scope.stock_id > 0) {
+    done(scope.stock_id);
+    return;
+  }
+  channels_.Resolve(
+      scope.sales_channel, deadline,
+      [code = scope.sales_channel,
+       done = std::move(done)](absl::StatusOr<std::optional<int32_t>> r) {
+        if (!r.ok()) {
+          done(r.status());
+        } else if (!r->has_value()) {
+          done(absl::InvalidArgumentError(
+              absl::StrCat("scope.sales_channel: unknown channel ",
+                           JsonQuote(code))));
+        } else {
+          done(**r);
+        }
+      });
+}
+
+void AvailabilityLookup::Run(ValidatedQuery query, absl::Time deadline,
+                             Callback done) {
+  auto call = std::make_shared<Call>();
+  call->query = std::move(query);
+  call->deadline = deadline;
+  call->done = std::move(done);
+  const ValidatedScope scope = call->query.scope;
+  ResolveStock(scope, deadline,
+               [this, call](absl::StatusOr<int32_t> stock) {
+                 if (!stock.ok()) {
+                   call->done(stock.status());
+                   return;
+                 }
+                 call->stock_id = *stock;
+                 ReadAndDecide(call);
+               });
+}
+
+void AvailabilityLookup::ReadAndDecide(std::shared_ptr<Call> call) {
+  std::vector<std::string> skus;
+  skus.reserve(call->query.items.size());
+  for (const ValidatedItem& item : call->query.items) skus.push_back(item.sku);
+  store_.ReadStock(
+      call->stock_id, std::move(skus), call->deadline,
+      [this, call](absl::StatusOr<cache::StockSnapshot> snapshot) {
+        if (!snapshot.ok()) {
+          call->done(snapshot.status());
+          return;
+        }
+        call->snapshot = *std::move(snapshot);
+        const core::StoreConfig& config = call->snapshot.config;
+        call->today = core::StoreToday(config, clock_.Now());
+        const size_t n = call->query.items.size();
+        call->decisions.reserve(n);
+        for (size_t i = 0; i < n; ++i) {
+          const std::optional<core::Record>& record =
+              call->snapshot.records[i];
+          const std::optional<core::Qty>& qty = call->query.items[i].quantity;
+          if (!record) {
+            call->decisions.push_back(core::DecideUnknown(qty));
+            continue;
+          }
+          call->decisions.push_back(
+              core::Decide(*record, config, call->today, qty));
+          if (call->query.max_alternatives > 0 &&
+              core::WantsAlternatives(call->decisions.back(), config,
+                                      call->today)) {
+            call->wanting.push_back(i);
+          }
+        }
+        ReadAlternatives(call);  // answers at once when none are wanted
+      });
+}
+
+namespace {
+
+// The candidates of one record in DOMAIN.md §5 order, before filtering.
+struct CandidateRef {
+  std::string sku;
+  core::Relation relation;
+};
+
+std::vector<CandidateRef> ExplicitCandidates(const core::Record& record) {
+  std::vector<CandidateRef> out;
+  if (!record.successor_sku.empty()) {
+    out.push_back({record.successor_sku, core::Relation::kSuccessor});
+  }
+  for (const core::AlternativeLink& link : record.alternatives) {
+    out.push_back({link.sku, link.relation});
+  }
+  return out;
+}
+
+}  // namespace
+
+void AvailabilityLookup::ReadAlternatives(std::shared_ptr<Call> call) {
+  auto answer = [call](const cache::RecordStore::Candidates* candidates) {
+    const core::StoreConfig& config = call->snapshot.config;
+    absl::flat_hash_map<absl::string_view, const core::Record*> by_sku;
+    if (candidates != nullptr) {
+      for (const auto& record : candidates->records) {
+        if (record) by_sku.emplace(record->sku, &*record);
+      }
+    }
+    Answers answers(call->query.items.size());
+    size_t next_wanting = 0;
+    for (size_t i = 0; i < answers.size(); ++i) {
+      const std::optional<core::Record>& record = call->snapshot.records[i];
+      const core::Decision& decision = call->decisions[i];
+      DecisionToApi(call->query.items[i].sku, call->stock_id,
+                    record ? &*record : nullptr, decision, /*stale=*/false,
+                    &answers[i]);
+      if (candidates == nullptr || next_wanting >= call->wanting.size() ||
+          call->wanting[next_wanting] != i) {
+        continue;
+      }
+      ++next_wanting;
+      std::vector<core::Candidate> list;
+      for (const CandidateRef& ref : ExplicitCandidates(*record)) {
+        auto it = by_sku.find(ref.sku);
+        if (it == by_sku.end()) continue;
+        list.push_back({ref.sku, ref.relation,
+                        core::Decide(*it->second, config, call->today,
+                                     std::nullopt)});
+      }
+      absl::flat_hash_set<int64_t> categories(record->category_ids.begin(),
+                                              record->category_ids.end());
+      for (const auto& ranked : candidates->by_category) {
+        if (!categories.contains(ranked.category_id)) continue;
+        list.push_back({ranked.sku, core::Relation::kSameCategory,
+                        core::Decide(ranked.record, config, call->today,
+                                     std::nullopt)});
+      }
+      const std::vector<core::PickedAlternative> picked =
+          core::PickAlternatives(record->sku, decision, list,
+                                 call->query.max_alternatives);
+      for (const core::PickedAlternative& p : picked) {
+        v1::Alternative* alt = answers[i].add_alternatives();
+        alt->set_sku(p.sku);
+        alt->set_relation(RelationToApi(p.relation));
+        CompactToApi(list[p.candidate_index].decision,
+                     alt->mutable_availability());
+      }
+    }
+    call->done(std::move(answers));
+  };
+
+  if (call->wanting.empty()) {
+    answer(nullptr);
+    return;
+  }
+  std::vector<std::string> skus;
+  std::vector<int64_t> categories;
+  absl::flat_hash_set<std::string> seen_skus;
+  absl::flat_hash_set<int64_t> seen_categories;
+  for (size_t i : call->wanting) {
+    const core::Record& record = *call->snapshot.records[i];
+    for (CandidateRef& ref : ExplicitCandidates(record)) {
+      if (seen_skus.insert(ref.sku).second) skus.push_back(std::move(ref.sku));
+    }
+    for (int64_t category : record.category_ids) {
+      if (seen_categories.insert(category).second) {
+        categories.push_back(category);
+      }
+    }
+  }
+  // Ranked candidates that will be filtered out (the product itself, others
+  // out of stock) must not starve the list: read a margin beyond the ask.
+  const int per_category =
+      static_cast<int>(2 * call->query.max_alternatives + 2);
+  store_.ReadCandidates(
+      call->stock_id, std::move(skus), std::move(categories), per_category,
+      call->deadline,
+      [call, answer](absl::StatusOr<cache::RecordStore::Candidates> result) {
+        if (!result.ok()) {
+          // Alternatives are a bonus: answer without them rather than fail.
+          if (LogEnabled(LogLevel::kDebug)) {
+            Log(LogLevel::kDebug, "alternatives not read",
+                {{"error", result.status().ToString()}});
+          }
+          answer(nullptr);
+          return;
+        }
+        answer(&*result);
+      });
+}
+
+}  // namespace availability::server

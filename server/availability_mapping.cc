@@ -1,0 +1,151 @@
+#include "server/availability_mapping.h"
+
+#include "absl/time/time.h"
+#include "server/api_convert.h"
+
+namespace availability::server {
+
+v1::Status StatusToApi(core::Status status) {
+  switch (status) {
+    case core::Status::kUnknown:
+      return v1::STATUS_UNKNOWN;
+    case core::Status::kInStock:
+      return v1::STATUS_IN_STOCK;
+    case core::Status::kBackorderable:
+      return v1::STATUS_BACKORDERABLE;
+    case core::Status::kPreorder:
+      return v1::STATUS_PREORDER;
+    case core::Status::kOutOfStock:
+      return v1::STATUS_OUT_OF_STOCK;
+    case core::Status::kDiscontinued:
+      return v1::STATUS_DISCONTINUED;
+  }
+  return v1::STATUS_UNSPECIFIED;
+}
+
+v1::Relation RelationToApi(core::Relation relation) {
+  switch (relation) {
+    case core::Relation::kSuccessor:
+      return v1::RELATION_SUCCESSOR;
+    case core::Relation::kSubstitute:
+      return v1::RELATION_SUBSTITUTE;
+    case core::Relation::kRelated:
+      return v1::RELATION_RELATED;
+    case core::Relation::kUpsell:
+      return v1::RELATION_UPSELL;
+    case core::Relation::kCrosssell:
+      return v1::RELATION_CROSSSELL;
+    case core::Relation::kSameCategory:
+      return v1::RELATION_SAME_CATEGORY;
+  }
+  return v1::RELATION_UNSPECIFIED;
+}
+
+v1::Lifecycle LifecycleToApi(core::Lifecycle lifecycle) {
+  switch (lifecycle) {
+    case core::Lifecycle::kActive:
+      return v1::LIFECYCLE_ACTIVE;
+    case core::Lifecycle::kPreorder:
+      return v1::LIFECYCLE_PREORDER;
+    case core::Lifecycle::kDiscontinued:
+      return v1::LIFECYCLE_DISCONTINUED;
+  }
+  return v1::LIFECYCLE_UNSPECIFIED;
+}
+
+v1::CartRule CartRuleToApi(core::CartRule rule) {
+  switch (rule) {
+    case core::CartRule::kNone:
+      return v1::CART_RULE_UNSPECIFIED;
+    case core::CartRule::kMinSaleQty:
+      return v1::CART_RULE_MIN_SALE_QTY;
+    case core::CartRule::kMaxSaleQty:
+      return v1::CART_RULE_MAX_SALE_QTY;
+    case core::CartRule::kQtyIncrements:
+      return v1::CART_RULE_QTY_INCREMENTS;
+    case core::CartRule::kIsQtyDecimal:
+      return v1::CART_RULE_IS_QTY_DECIMAL;
+  }
+  return v1::CART_RULE_UNSPECIFIED;
+}
+
+void CompactToApi(const core::Decision& decision,
+                  v1::CompactAvailability* out) {
+  out->set_status(StatusToApi(decision.status));
+  if (decision.only_x_left) {
+    out->set_only_x_left(QtyToApi(*decision.only_x_left));
+  }
+  if (decision.first_ship_date) {
+    DateToApi(*decision.first_ship_date, out->mutable_first_ship_date());
+  }
+}
+
+void DecisionToApi(absl::string_view sku, int32_t stock_id,
+                   const core::Record* record, const core::Decision& decision,
+                   bool stale, v1::ProductAvailability* out) {
+  out->set_sku(std::string(sku));
+  out->set_stock_id(stock_id);
+  out->set_status(StatusToApi(decision.status));
+  out->set_orderable(decision.orderable);
+  if (decision.only_x_left) {
+    out->set_only_x_left(QtyToApi(*decision.only_x_left));
+  }
+  if (decision.quantity_exposed) {
+    v1::QuantitySplit* split = out->mutable_split();
+    split->set_requested_quantity(QtyToApi(decision.requested));
+    split->set_in_stock_quantity(QtyToApi(decision.in_stock_qty));
+    split->set_backorder_quantity(QtyToApi(decision.backorder_qty));
+    split->set_unavailable_quantity(QtyToApi(decision.unavailable_qty));
+    if (record != nullptr) {
+      out->set_salable_quantity(QtyToApi(decision.derived.salable_qty));
+    }
+  }
+  for (const core::Shipment& s : decision.shipments) {
+    v1::Shipment* shipment = out->add_shipments();
+    shipment->set_quantity(QtyToApi(s.qty));
+    DateToApi(s.ship_date, shipment->mutable_ship_date());
+  }
+  out->set_eta_known(decision.eta_known);
+  if (decision.first_ship_date) {
+    DateToApi(*decision.first_ship_date, out->mutable_first_ship_date());
+  }
+  if (decision.restock_date) {
+    DateToApi(*decision.restock_date, out->mutable_restock_date());
+  }
+  out->set_backorder_notice(decision.backorder_notice);
+  if (decision.broken_rule != core::CartRule::kNone) {
+    v1::CartRuleViolation* violation = out->mutable_cart_rule_violation();
+    violation->set_rule(CartRuleToApi(decision.broken_rule));
+    violation->set_code(std::string(core::CartRuleCode(decision.broken_rule)));
+    violation->set_limit(QtyToApi(decision.broken_rule_limit));
+  }
+  if (record != nullptr) {
+    out->set_lifecycle(LifecycleToApi(decision.lifecycle));
+  }
+  if (decision.release_date) {
+    DateToApi(*decision.release_date, out->mutable_release_date());
+  }
+  out->set_successor_sku(decision.successor_sku);
+
+  v1::FeedValues* feed = out->mutable_feed();
+  feed->set_schema_org_availability(std::string(decision.feed.schema_org));
+  feed->set_merchant_availability(std::string(decision.feed.merchant));
+  if (decision.feed.merchant_date) {
+    DateToApi(*decision.feed.merchant_date,
+              feed->mutable_merchant_availability_date());
+  }
+
+  v1::Freshness* freshness = out->mutable_freshness();
+  freshness->set_stale(stale);
+  if (record != nullptr) {
+    freshness->set_version(record->version);
+    if (record->source_time != absl::InfinitePast()) {
+      const int64_t micros = absl::ToUnixMicros(record->source_time);
+      freshness->mutable_source_time()->set_seconds(micros / 1000000);
+      freshness->mutable_source_time()->set_nanos(
+          static_cast<int32_t>(micros % 1000000) * 1000);
+    }
+  }
+}
+
+}  // namespace availability::server

@@ -1,0 +1,32 @@
+// Maps core decisions to the storefront API's answer messages.
+//
+// Pure functions; safe from any thread.
+#ifndef AVAILABILITY_SERVER_AVAILABILITY_MAPPING_H_
+#define AVAILABILITY_SERVER_AVAILABILITY_MAPPING_H_
+
+#include <cstdint>
+
+#include "absl/strings/string_view.h"
+#include "availability/v1/availability.pb.h"
+#include "core/decision.h"
+#include "core/record.h"
+
+namespace availability::server {
+
+v1::Status StatusToApi(core::Status status);
+v1::Relation RelationToApi(core::Relation relation);
+v1::Lifecycle LifecycleToApi(core::Lifecycle lifecycle);
+v1::CartRule CartRuleToApi(core::CartRule rule);
+
+// Fills `out` from the decision for `record` (nullptr: the SKU is unknown on
+// the stock). Alternatives are not touched.
+void DecisionToApi(absl::string_view sku, int32_t stock_id,
+                   const core::Record* record, const core::Decision& decision,
+                   bool stale, v1::ProductAvailability* out);
+
+void CompactToApi(const core::Decision& decision,
+                  v1::CompactAvailability* out);
+
+}  // namespace availability::server
+
+#endif  // AVAILABILITY_SERVER_AVAILABILITY_MAPPING_H_

@@ -1,0 +1,77 @@
+// The storefront gRPC service (availability.v1.Availability) on the callback
+// API. Every handler validates, hands the work to AvailabilityLookup (which
+// talks to Redis on its own loop thread) and returns; the RPC is finished
+// from the lookup's callback. No reaction ever blocks.
+//
+// Deadlines: a call runs until the earlier of the client's deadline and
+// `max_call_time` after it arrived; the cache is given that deadline minus
+// `reply_margin`, so the server answers DEADLINE_EXCEEDED or UNAVAILABLE
+// before the client gives up.
+//
+// Thread-safe; the lookup and clock must outlive the service.
+#ifndef AVAILABILITY_SERVER_AVAILABILITY_SERVICE_H_
+#define AVAILABILITY_SERVER_AVAILABILITY_SERVICE_H_
+
+#include <functional>
+
+#include "absl/time/time.h"
+#include "availability/v1/availability.grpc.pb.h"
+#include "cache/subscription_store.h"
+#include "core/clock.h"
+#include "server/availability_lookup.h"
+
+namespace availability::server {
+
+class AvailabilityService final : public v1::Availability::CallbackService {
+ public:
+  struct Options {
+    absl::Duration max_call_time = absl::Seconds(1);
+    absl::Duration reply_margin = absl::Milliseconds(2);
+  };
+
+  // `subscriptions` may be null: Subscribe/Unsubscribe answer UNIMPLEMENTED.
+  AvailabilityService(Options options, AvailabilityLookup& lookup,
+                      cache::SubscriptionStore* subscriptions,
+                      const core::Clock& clock);
+
+  grpc::ServerUnaryReactor* GetAvailability(
+      grpc::CallbackServerContext* context,
+      const v1::GetAvailabilityRequest* request,
+      v1::ProductAvailability* response) override;
+
+  grpc::ServerUnaryReactor* BatchGetAvailability(
+      grpc::CallbackServerContext* context,
+      const v1::BatchGetAvailabilityRequest* request,
+      v1::BatchGetAvailabilityResponse* response) override;
+
+  grpc::ServerUnaryReactor* SubscribeBackInStock(
+      grpc::CallbackServerContext* context,
+      const v1::BackInStockSubscription* request,
+      v1::SubscribeBackInStockResponse* response) override;
+
+  grpc::ServerUnaryReactor* UnsubscribeBackInStock(
+      grpc::CallbackServerContext* context,
+      const v1::BackInStockSubscription* request,
+      v1::UnsubscribeBackInStockResponse* response) override;
+
+ private:
+  // The cache deadline for a call that arrived now, or nullopt when the
+  // call has no time left.
+  absl::Time CacheDeadline(const grpc::CallbackServerContext& context) const;
+
+  // Validates, resolves the stock, and opens or closes the subscription;
+  // `on_done` fills the response before the reactor finishes.
+  void ChangeSubscription(grpc::CallbackServerContext* context,
+                          const v1::BackInStockSubscription& request,
+                          bool subscribe, std::function<void(bool)> on_done,
+                          grpc::ServerUnaryReactor* reactor);
+
+  const Options options_;
+  AvailabilityLookup& lookup_;
+  cache::SubscriptionStore* const subscriptions_;
+  const core::Clock& clock_;
+};
+
+}  // namespace availability::server
+
+#endif  // AVAILABILITY_SERVER_AVAILABILITY_SERVICE_H_
