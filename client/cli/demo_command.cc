@@ -7,6 +7,8 @@
 #include <limits>
 #include <string>
 #include <system_error>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -149,10 +151,14 @@ int RunDemoCatalog(CommandContext& ctx, const CommandArgs& args) {
 }
 
 int RunSetupDemoStore(CommandContext& ctx, const CommandArgs& args) {
-  ArgParser parser("availability setup-demo-store --dir DIR [flags]");
+  ArgParser parser("availability setup-demo-store [--dir DIR] [flags]");
   parser.AddFlag("dir", "DIR",
-                 absl::StrCat("directory written by demo-catalog (reads ",
-                              kRankingsFile, ")"));
+                 absl::StrCat("directory written by demo-catalog: load its ",
+                              kRankingsFile,
+                              " (default: generate the rankings from --skus "
+                              "and --seed, as demo-catalog does)"));
+  parser.AddFlag("skus", "N", "without --dir: as demo-catalog (default 1200)");
+  parser.AddFlag("seed", "N", "without --dir: as demo-catalog (default 1)");
   parser.AddFlag("stock", "ID", "stock to configure (default 1)");
   parser.AddFlag("channel", "CODE",
                  "website code mapped to the stock (default base)");
@@ -168,9 +174,8 @@ int RunSetupDemoStore(CommandContext& ctx, const CommandArgs& args) {
                 "category rankings.\n";
     return kExitOk;
   }
-  std::optional<std::string> dir = parser.GetString("dir");
-  if (!dir.has_value() || dir->empty()) {
-    return UsageError(ctx, "setup-demo-store: --dir DIR is required");
+  if (!parser.positional().empty()) {
+    return UsageError(ctx, "setup-demo-store: no positional arguments");
   }
   absl::StatusOr<std::optional<int64_t>> stock_flag =
       parser.GetIntInRange("stock", 1, std::numeric_limits<int32_t>::max());
@@ -179,15 +184,43 @@ int RunSetupDemoStore(CommandContext& ctx, const CommandArgs& args) {
   const std::string channel = parser.GetString("channel").value_or("base");
   if (channel.empty()) return UsageError(ctx, "--channel: empty");
 
-  const std::filesystem::path rankings_path =
-      std::filesystem::path(*dir) / kRankingsFile;
-  std::ifstream rankings(rankings_path, std::ios::binary);
-  if (!rankings.is_open()) {
-    return ReportError(ctx, absl::NotFoundError(absl::StrCat(
-                                "cannot read ", rankings_path.string(),
-                                "; run availability demo-catalog --out ",
-                                *dir, " first")));
+  // The rankings: from the catalog's file, or generated like it.
+  std::vector<availability::v1::PutCategoryRankingRequest> rankings;
+  if (std::optional<std::string> dir = parser.GetString("dir")) {
+    const std::filesystem::path path = std::filesystem::path(*dir) / kRankingsFile;
+    std::ifstream in(path, std::ios::binary);
+    if (!in.is_open()) {
+      return ReportError(ctx, absl::NotFoundError(absl::StrCat(
+                                  "cannot read ", path.string(),
+                                  "; run availability demo-catalog --out ",
+                                  *dir, " first")));
+    }
+    int64_t line_number = 0;
+    std::string line;
+    while (std::getline(in, line)) {
+      ++line_number;
+      if (absl::StripAsciiWhitespace(line).empty()) continue;
+      availability::v1::PutCategoryRankingRequest request;
+      if (!google::protobuf::util::JsonStringToMessage(line, &request).ok()) {
+        return ReportError(ctx, absl::InvalidArgumentError(absl::StrCat(
+                                    path.string(), ": line ", line_number,
+                                    ": not a category ranking")));
+      }
+      rankings.push_back(std::move(request));
+    }
+  } else {
+    av::client::DemoCatalogOptions options;
+    absl::StatusOr<std::optional<int64_t>> skus =
+        parser.GetIntInRange("skus", 0, 100000);
+    if (!skus.ok()) return UsageError(ctx, skus.status().message());
+    options.sku_count = static_cast<int>(skus->value_or(1200));
+    absl::StatusOr<std::optional<int64_t>> seed =
+        parser.GetIntInRange("seed", 0, std::numeric_limits<int64_t>::max());
+    if (!seed.ok()) return UsageError(ctx, seed.status().message());
+    options.seed = static_cast<uint64_t>(seed->value_or(1));
+    rankings = av::client::GenerateDemoCatalog(options).rankings;
   }
+
   std::string target;
   absl::StatusOr<std::unique_ptr<av::client::SyncClient>> client =
       SyncClientFromFlags(parser, &target);
@@ -203,30 +236,16 @@ int RunSetupDemoStore(CommandContext& ctx, const CommandArgs& args) {
   if (absl::Status s = (*client)->PutSalesChannels(channels); !s.ok()) {
     return ReportSyncError(ctx, target, s);
   }
-  int64_t loaded = 0;
-  int64_t line_number = 0;
-  std::string line;
-  while (std::getline(rankings, line)) {
-    ++line_number;
-    if (absl::StripAsciiWhitespace(line).empty()) continue;
-    availability::v1::PutCategoryRankingRequest request;
-    google::protobuf::util::JsonParseOptions options;
-    if (!google::protobuf::util::JsonStringToMessage(line, &request, options)
-             .ok()) {
-      return ReportError(ctx, absl::InvalidArgumentError(absl::StrCat(
-                                  rankings_path.string(), ": line ",
-                                  line_number, ": not a category ranking")));
-    }
+  for (availability::v1::PutCategoryRankingRequest& request : rankings) {
     request.set_stock_id(stock);
     if (absl::Status s = (*client)->PutCategoryRanking(request); !s.ok()) {
       return ReportSyncError(ctx, target, s);
     }
-    ++loaded;
   }
   *ctx.out << absl::StrFormat(
       "stock %d: store config set (Europe/Berlin, Mon-Fri, handling 1 day, "
       "only-X-left 5), channel %s -> stock %d, %d category rankings loaded\n",
-      stock, channel, stock, loaded);
+      stock, channel, stock, rankings.size());
   return kExitOk;
 }
 

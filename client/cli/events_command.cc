@@ -41,7 +41,7 @@ std::string TypeName(InventoryEvent::Type type) {
 // One line per event: time, type, SKU, status change, first ship date, net.
 std::string FormatEventLine(const InventoryEvent& event) {
   std::string line = absl::StrFormat(
-      "%s  %-16s %-24s %s -> %s", StreamIdTime(event.id()),
+      "%s  %-17s %-24s %s -> %s", StreamIdTime(event.id()),
       TypeName(event.type()), event.sku(),
       StatusName(static_cast<availability::v1::Status>(event.old_status())),
       StatusName(static_cast<availability::v1::Status>(event.new_status())));

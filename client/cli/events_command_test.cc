@@ -22,7 +22,7 @@ TEST(FormatEventLineTest, BackInStockWithShipDate) {
   event.mutable_first_ship_date()->set_day(5);
   event.set_net_quantity(12.5);
   EXPECT_EQ(FormatEventLine(event),
-            "2026-03-04T09:55:02.123Z  BACK_IN_STOCK    24-MB01                  "
+            "2026-03-04T09:55:02.123Z  BACK_IN_STOCK     24-MB01                  "
             "OUT_OF_STOCK -> IN_STOCK  ships 2026-03-05  net 12.5  v7  id "
             "1772618102123-0");
 }
@@ -36,7 +36,7 @@ TEST(FormatEventLineTest, NoShipDateAndOddId) {
   event.set_new_status(availability::v1::STATUS_IN_STOCK);
   event.set_net_quantity(1);
   EXPECT_EQ(FormatEventLine(event),
-            "not-an-id  LOW_STOCK        A                        IN_STOCK -> "
+            "not-an-id  LOW_STOCK         A                        IN_STOCK -> "
             "IN_STOCK  net 1  v0  id not-an-id");
 }
 

@@ -309,6 +309,17 @@ TEST_F(ImportCommandTest, DemoCatalogRoundTripsAndSetsUpTheStore) {
   EXPECT_EQ(service_.channels()[0].channels().at("base"), 1);
   EXPECT_EQ(service_.rankings().size(), 12u);
 
+  // Without --dir the rankings are generated the same way.
+  const std::vector<v1::PutCategoryRankingRequest> from_file =
+      service_.rankings();
+  ASSERT_EQ(Run(RunSetupDemoStore, {"--skus", "50"}, token_file_), kExitOk)
+      << err_.str();
+  const std::vector<v1::PutCategoryRankingRequest> all = service_.rankings();
+  ASSERT_EQ(all.size(), 24u);
+  for (size_t i = 0; i < 12; ++i) {
+    EXPECT_EQ(all[12 + i].SerializeAsString(), from_file[i].SerializeAsString());
+  }
+
   ASSERT_EQ(Run(RunImport, {out_dir + "/records.jsonl", "--replace"},
                 token_file_),
             kExitOk)
