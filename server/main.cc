@@ -115,7 +115,14 @@ class HealthReporter {
       answered->WaitForNotificationWithTimeout(interval_ + absl::Seconds(1));
       const bool serving = ok->load();
       if (first || serving != last) {
-        server_.GetHealthCheckService()->SetServingStatus(serving);
+        // "" and the service name follow Redis (readiness); "liveness"
+        // stays SERVING while the process runs, so a Redis outage takes
+        // pods out of the Service without restarting them.
+        grpc::HealthCheckServiceInterface* health =
+            server_.GetHealthCheckService();
+        health->SetServingStatus("", serving);
+        health->SetServingStatus("availability.v1.Availability", serving);
+        health->SetServingStatus("liveness", true);
         Log(serving ? LogLevel::kInfo : LogLevel::kWarning,
             serving ? "serving" : "not serving: redis does not answer");
         last = serving;
