@@ -18,7 +18,9 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/civil_time.h"
+#include "grpc/grpc_security_constants.h"
 #include "grpcpp/alarm.h"
+#include "grpcpp/security/auth_context.h"
 #include "server/api_convert.h"
 #include "server/grpc_status.h"
 #include "server/sync_mapping.h"
@@ -118,7 +120,18 @@ bool ConstantTimeEquals(absl::string_view given, absl::string_view expected) {
 }
 
 absl::Status InventorySyncService::ValidateOptions(const Options& options) {
-  if (options.token.size() < kMinTokenBytes) {
+  for (const std::string& subject : options.allowed_client_subjects) {
+    const bool cn = absl::StartsWith(subject, "CN=") && subject.size() > 3;
+    const bool san = absl::StartsWith(subject, "SAN=") && subject.size() > 4;
+    if (!cn && !san) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "allowed client subject \"", subject,
+          "\": expected CN=<common name> or SAN=<subject alternative name>"));
+    }
+  }
+  const bool identities_only =
+      options.token.empty() && !options.allowed_client_subjects.empty();
+  if (!identities_only && options.token.size() < kMinTokenBytes) {
     return absl::FailedPreconditionError(absl::StrCat(
         "sync API token ",
         options.token.empty() ? "is not set" : "is too short",
@@ -159,6 +172,23 @@ InventorySyncService::~InventorySyncService() = default;
 
 bool InventorySyncService::Authorized(
     const grpc::CallbackServerContext& context) const {
+  if (!options_.allowed_client_subjects.empty()) {
+    std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+    if (auth != nullptr && auth->IsPeerAuthenticated()) {
+      for (const std::string& allowed : options_.allowed_client_subjects) {
+        const bool cn = absl::StartsWith(allowed, "CN=");
+        const absl::string_view want =
+            absl::string_view(allowed).substr(cn ? 3 : 4);
+        for (const grpc::string_ref& value : auth->FindPropertyValues(
+                 cn ? GRPC_X509_CN_PROPERTY_NAME
+                    : GRPC_X509_SAN_PROPERTY_NAME)) {
+          if (absl::string_view(value.data(), value.size()) == want) {
+            return true;
+          }
+        }
+      }
+    }
+  }
   if (options_.token.empty()) return false;
   bool ok = false;
   auto range = context.client_metadata().equal_range("authorization");

@@ -20,11 +20,13 @@
 //
 // Authentication: every call must carry `authorization: Bearer <token>`
 // metadata; the token is compared in constant time over its full length.
-// Missing or wrong: UNAUTHENTICATED ("missing or invalid bearer token"),
-// and nothing is read or changed. ValidateOptions refuses an empty or short
-// token, so a sync listener never starts open; a service constructed with
-// an empty token anyway refuses every call. The token is never logged nor
-// put in an error.
+// Alternatively, with allowed_client_subjects, a caller whose verified
+// client certificate (mTLS) has one of those identities needs no token.
+// Neither: UNAUTHENTICATED ("missing or invalid bearer token"), and nothing
+// is read or changed. ValidateOptions refuses an empty or short token
+// unless identities are configured, so a sync listener never starts open;
+// a service constructed with neither refuses every call. The token is
+// never logged nor put in an error.
 //
 // Limits and errors (grpc::Status): 1..1000 records (keys) per message,
 // else INVALID_ARGUMENT "records: 1..1000 per request, got N". A record that
@@ -53,6 +55,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -69,8 +72,15 @@ class InventorySyncService final
     : public ::availability::v1::InventorySync::CallbackService {
  public:
   struct Options {
-    // The bearer token callers must present. Required (ValidateOptions).
+    // The bearer token callers must present. Required (ValidateOptions)
+    // unless allowed_client_subjects is set.
     std::string token;
+    // Client certificate identities accepted instead of the token, each
+    // "CN=<common name>" or "SAN=<subject alternative name>" (e.g.
+    // "CN=sync-worker", "SAN=spiffe://shop/sync"). Only a peer whose
+    // certificate the listener verified (mTLS) can match; serve over
+    // ServerCredentialsFromFiles with a client CA.
+    std::vector<std::string> allowed_client_subjects;
     // Budget of one write round trip set (a batch), capped by the call's
     // own deadline.
     absl::Duration write_timeout = absl::Seconds(5);
@@ -89,10 +99,11 @@ class InventorySyncService final
   static constexpr int kMaxRankingSkus = 1000;
   static constexpr size_t kMinTokenBytes = 16;
 
-  // OK, or FailedPrecondition when the token is empty, shorter than
-  // kMinTokenBytes or holds whitespace/control characters; InvalidArgument
-  // for non-positive timeouts or sizes. The message never contains the
-  // token.
+  // OK, or FailedPrecondition when the token is empty (and no client
+  // subjects are allowed), shorter than kMinTokenBytes or holds
+  // whitespace/control characters; InvalidArgument for an allowed subject
+  // that is not CN=... or SAN=..., or for non-positive timeouts or sizes.
+  // The message never contains the token.
   static absl::Status ValidateOptions(const Options& options);
 
   // Does not validate: call ValidateOptions first (with an empty token,
@@ -142,7 +153,8 @@ class InventorySyncService final
   class StreamUpsertReactor;
   class TailReactor;
 
-  // True when the call carries the configured bearer token.
+  // True when the call carries the configured bearer token or comes from
+  // an allowed client certificate identity.
   bool Authorized(const grpc::CallbackServerContext& context) const;
   // The earlier of the call's deadline and now + budget.
   static absl::Time DeadlineFor(const grpc::CallbackServerContext& context,

@@ -1,0 +1,112 @@
+#include "server/call_limiter.h"
+
+#include <string>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "availability/v1/availability.pb.h"
+#include "grpcpp/support/interceptor.h"
+#include "grpcpp/support/status.h"
+
+namespace availability::server {
+namespace {
+
+namespace v1 = ::availability::v1;
+
+constexpr absl::string_view kStorefrontPrefix = "/availability.v1.Availability/";
+
+using ClearRequest = void (*)(void*);
+
+template <typename Request>
+void ClearAs(void* message) {
+  static_cast<Request*>(message)->Clear();
+}
+
+// How to empty the request of each storefront method (gRPC hands the
+// interceptor the handler's own deserialized request object), or null for
+// a method this table does not know.
+ClearRequest ClearerFor(absl::string_view method) {
+  const absl::string_view name = method.substr(kStorefrontPrefix.size());
+  if (name == "GetAvailability") return &ClearAs<v1::GetAvailabilityRequest>;
+  if (name == "BatchGetAvailability") {
+    return &ClearAs<v1::BatchGetAvailabilityRequest>;
+  }
+  if (name == "WatchAvailability") {
+    return &ClearAs<v1::WatchAvailabilityRequest>;
+  }
+  if (name == "SubscribeBackInStock" || name == "UnsubscribeBackInStock") {
+    return &ClearAs<v1::BackInStockSubscription>;
+  }
+  return nullptr;
+}
+
+class CallLimitInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  CallLimitInterceptor(CallLimiter& limiter, ClearRequest clear)
+      : slot_(limiter.TryAcquire()),
+        clear_(clear),
+        max_calls_(limiter.max_calls()) {}
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    using grpc::experimental::InterceptionHookPoints;
+    if (!slot_.has_value()) {
+      if (methods->QueryInterceptionHookPoint(
+              InterceptionHookPoints::POST_RECV_MESSAGE) &&
+          clear_ != nullptr && methods->GetRecvMessage() != nullptr) {
+        clear_(methods->GetRecvMessage());
+      }
+      if (methods->QueryInterceptionHookPoint(
+              InterceptionHookPoints::PRE_SEND_STATUS)) {
+        methods->ModifySendStatus(grpc::Status(
+            grpc::StatusCode::RESOURCE_EXHAUSTED,
+            absl::StrCat("server busy: ", max_calls_,
+                         " calls already in flight; retry with backoff")));
+      }
+    }
+    methods->Proceed();
+  }
+
+ private:
+  const std::optional<CallLimiter::Slot> slot_;
+  const ClearRequest clear_;
+  const int max_calls_;
+};
+
+class CallLimitInterceptorFactory final
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  explicit CallLimitInterceptorFactory(CallLimiter& limiter)
+      : limiter_(limiter) {}
+
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
+    const absl::string_view method =
+        info->method() == nullptr ? "" : info->method();
+    if (!absl::StartsWith(method, kStorefrontPrefix)) return nullptr;
+    return new CallLimitInterceptor(limiter_, ClearerFor(method));
+  }
+
+ private:
+  CallLimiter& limiter_;
+};
+
+}  // namespace
+
+std::optional<CallLimiter::Slot> CallLimiter::TryAcquire() {
+  const int64_t now = in_flight_.fetch_add(1) + 1;
+  if (max_calls_ > 0 && now > max_calls_) {
+    in_flight_.fetch_sub(1);
+    rejected_.fetch_add(1);
+    return std::nullopt;
+  }
+  return Slot(this);
+}
+
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
+MakeStorefrontCallLimitInterceptorFactory(CallLimiter& limiter) {
+  return std::make_unique<CallLimitInterceptorFactory>(limiter);
+}
+
+}  // namespace availability::server

@@ -1,0 +1,94 @@
+// The metrics the server exports, registered in one MetricsRegistry, and
+// the gRPC server interceptor that fills them without any handler knowing:
+//
+//   grpc_server_handled_total{grpc_service,grpc_method,grpc_code}
+//   grpc_server_handling_seconds{grpc_service,grpc_method}   (unary calls)
+//   availability_freshness_lag_seconds        now - source_time of answers
+//   availability_subscription_changes_total{action}   subscribe/unsubscribe OK
+//   availability_sync_records_total{operation,result} applied/stale/rejected
+//   availability_redis_command_seconds        (MeteredRedisClient)
+//   availability_redis_errors_total{error}
+//   availability_calls_in_flight, availability_calls_rejected_total
+//                                             (RegisterCallLimiterMetrics)
+//   availability_near_cache_{hits,misses}_total (RegisterNearCacheMetrics)
+//
+// The interceptor reads the responses the handlers send (freshness of
+// ProductAvailability answers, counts of UpsertRecords/DeleteRecords
+// answers) and the final status; install it after the call limiter so it
+// sees RESOURCE_EXHAUSTED refusals:
+//
+//   ServerMetrics metrics(registry, clock);
+//   creators.push_back(MakeStorefrontCallLimitInterceptorFactory(limiter));
+//   creators.push_back(metrics.MakeInterceptorFactory());
+//   builder.experimental().SetInterceptorCreators(std::move(creators));
+//
+// Thread-safe; the registry and clock must outlive it, and it must outlive
+// every server whose interceptors it made.
+#ifndef AVAILABILITY_SERVER_CALL_METRICS_H_
+#define AVAILABILITY_SERVER_CALL_METRICS_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "core/clock.h"
+#include "grpcpp/support/server_interceptor.h"
+#include "server/call_limiter.h"
+#include "server/metrics.h"
+
+namespace availability::server {
+
+class ServerMetrics {
+ public:
+  ServerMetrics(MetricsRegistry& registry, const core::Clock& clock);
+  ServerMetrics(const ServerMetrics&) = delete;
+  ServerMetrics& operator=(const ServerMetrics&) = delete;
+
+  // A factory for one server's interceptor creators (each server needs its
+  // own factory object; they share the counters).
+  std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
+  MakeInterceptorFactory();
+
+  // One Redis command or pipeline finished after `latency` with `code`
+  // (OK also when Redis answered with an error reply: `error_reply`).
+  void ObserveRedisCommand(absl::Duration latency, absl::StatusCode code,
+                           bool error_reply);
+
+  // Called by the interceptor (public for tests).
+  void ObserveCall(absl::string_view method, bool unary,
+                   absl::Duration latency, grpc::StatusCode code);
+  void ObserveResponse(absl::string_view method, const void* message);
+
+ private:
+  void ObserveFreshness(const void* product_availability);
+
+  const core::Clock& clock_;
+  CounterFamily& handled_;
+  HistogramFamily& handling_seconds_;
+  HistogramFamily& freshness_lag_;
+  CounterFamily& subscription_changes_;
+  CounterFamily& sync_records_;
+  HistogramFamily& redis_seconds_;
+  CounterFamily& redis_errors_;
+};
+
+// Exports the limiter's in-flight calls (gauge) and refusals (counter).
+void RegisterCallLimiterMetrics(MetricsRegistry& registry,
+                                const CallLimiter& limiter);
+
+// Exports the near cache's hit and miss counts, read at scrape time, as
+// availability_near_cache_hits_total / _misses_total (the hit ratio is
+// hits / (hits + misses)). `hits` and `misses` must be cheap, non-blocking
+// and callable from any thread for as long as the registry serves.
+void RegisterNearCacheMetrics(MetricsRegistry& registry,
+                              std::function<uint64_t()> hits,
+                              std::function<uint64_t()> misses);
+
+// The canonical name of a gRPC code, e.g. "RESOURCE_EXHAUSTED".
+const char* GrpcCodeName(grpc::StatusCode code);
+
+}  // namespace availability::server
+
+#endif  // AVAILABILITY_SERVER_CALL_METRICS_H_
