@@ -32,6 +32,23 @@ TEST(LoadStoreTimeZoneTest, UnknownNameIsInvalidArgument) {
   EXPECT_EQ(tz.status().message(), "unknown time zone: Mars/Olympus_Mons");
 }
 
+// Abseil's loader would open these as files (or a FIFO that blocks); a
+// store's zone is only ever an IANA name.
+TEST(LoadStoreTimeZoneTest, PathsAreNotZoneNames) {
+  for (const char* name :
+       {"/usr/share/zoneinfo/Europe/Berlin", "/dev/stdin", "file:/etc/passwd",
+        "../zoneinfo/Europe/Berlin", "Europe/../Europe/Berlin",
+        "Europe//Berlin", "Europe/Berlin/", "Europe/Berlin\n"}) {
+    absl::StatusOr<absl::TimeZone> tz = LoadStoreTimeZone(name);
+    ASSERT_FALSE(tz.ok()) << name;
+    EXPECT_EQ(tz.status().code(), absl::StatusCode::kInvalidArgument) << name;
+    EXPECT_EQ(tz.status().message(), std::string("unknown time zone: ") + name);
+  }
+  EXPECT_FALSE(LoadStoreTimeZone(std::string(65, 'A')).ok());
+  EXPECT_TRUE(LoadStoreTimeZone("Etc/GMT+5").ok());
+  EXPECT_TRUE(LoadStoreTimeZone("America/Port-au-Prince").ok());
+}
+
 struct TodayCase {
   std::string name;
   std::string zone;
