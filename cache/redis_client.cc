@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <functional>
+#include <memory>
 #include <queue>
 #include <thread>
 #include <utility>
@@ -133,6 +134,11 @@ class HiredisClient final : public RedisClient {
   bool IsConnected() const override {
     absl::MutexLock lock(&mu_);
     return connected_;
+  }
+
+  void SetConnectionObserver(ConnectionObserver observer) override {
+    absl::MutexLock lock(&mu_);
+    observer_ = std::make_shared<ConnectionObserver>(std::move(observer));
   }
 
   absl::Status WaitUntilConnected(absl::Duration timeout) override {
@@ -485,8 +491,21 @@ class HiredisClient final : public RedisClient {
     self->loop_last_error_.clear();
     self->last_logged_error_.clear();
     self->Log("connected");
-    absl::MutexLock lock(&self->mu_);
-    self->connected_ = true;
+    {
+      absl::MutexLock lock(&self->mu_);
+      self->connected_ = true;
+    }
+    self->NotifyObserver(true);
+  }
+
+  // Loop thread; outside mu_ so the observer may call Execute.
+  void NotifyObserver(bool connected) {
+    std::shared_ptr<ConnectionObserver> observer;
+    {
+      absl::MutexLock lock(&mu_);
+      observer = observer_;
+    }
+    if (observer != nullptr && *observer) (*observer)(connected);
   }
 
   static void OnConnectTimeout(evutil_socket_t, short, void* arg) {
@@ -526,6 +545,7 @@ class HiredisClient final : public RedisClient {
       last_error_ = loop_last_error_;
     }
     if (shutting_down_) return;
+    if (was_ready) NotifyObserver(false);
     if (was_ready) {
       Log(absl::StrCat("connection lost: ", loop_last_error_));
     } else if (loop_last_error_ != last_logged_error_) {
@@ -554,6 +574,7 @@ class HiredisClient final : public RedisClient {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool connected_ ABSL_GUARDED_BY(mu_) = false;
   std::string last_error_ ABSL_GUARDED_BY(mu_);  // redacted
+  std::shared_ptr<ConnectionObserver> observer_ ABSL_GUARDED_BY(mu_);
 
   // Loop thread only (and the destructor after the join).
   redisAsyncContext* ac_ = nullptr;

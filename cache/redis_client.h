@@ -94,6 +94,16 @@ class RedisClient {
   // True while a connection is established and authenticated.
   virtual bool IsConnected() const = 0;
 
+  // Called on the loop thread with true each time a connection becomes ready
+  // (handshake done) and with false each time a ready connection is lost.
+  // Per-connection state (e.g. CLIENT TRACKING for a near-cache) is set up
+  // from here: the observer may call Execute, which is queued behind the
+  // wake-up like any other command; it must not block. Replaces any earlier
+  // observer; null removes it. A connection already ready when the observer
+  // is set is not reported: check IsConnected() afterwards.
+  using ConnectionObserver = std::function<void(bool connected)>;
+  virtual void SetConnectionObserver(ConnectionObserver observer) = 0;
+
   // Blocks until connected or `timeout` passes: for start-up and tests only,
   // never on a gRPC reaction or a callback. Returns OK when connected, else
   // Unavailable with the last connection error (no password in it).
