@@ -19,8 +19,10 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -39,6 +41,13 @@
 #include "server/env_flags.h"
 #include "server/inventory_sync_service.h"
 #include "server/log.h"
+#include "server/call_limiter.h"
+#include "server/call_metrics.h"
+#include "server/http_endpoint.h"
+#include "server/listener_hardening.h"
+#include "server/metered_redis_client.h"
+#include "server/metrics.h"
+#include "server/tls.h"
 
 ABSL_FLAG(std::string, listen, "0.0.0.0:50051",
           "Storefront gRPC address (Availability, health, reflection).");
@@ -67,8 +76,63 @@ ABSL_FLAG(absl::Duration, health_interval, absl::Seconds(1),
           "How often Redis is pinged for the health status.");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error.");
 
+// --- Security and operations (TLS, limits, metrics) ---
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "PEM certificate chain of the storefront listener; with "
+          "--tls_key_file it serves TLS (empty: plaintext).");
+ABSL_FLAG(std::string, tls_key_file, "",
+          "PEM private key for --tls_cert_file.");
+ABSL_FLAG(std::string, tls_client_ca_file, "",
+          "PEM CA bundle: storefront clients must present a certificate it "
+          "signed (mTLS). Also the sync listener's client CA unless "
+          "--sync_tls_client_ca_file is set.");
+ABSL_FLAG(std::string, sync_tls_cert_file, "",
+          "PEM certificate chain of the sync listener (empty: the "
+          "storefront's --tls_cert_file).");
+ABSL_FLAG(std::string, sync_tls_key_file, "",
+          "PEM private key for --sync_tls_cert_file (empty: "
+          "--tls_key_file).");
+ABSL_FLAG(std::string, sync_tls_client_ca_file, "",
+          "PEM CA bundle verifying sync client certificates when presented "
+          "(empty: --tls_client_ca_file). Certificates are optional there: "
+          "a caller authenticates by token or by an allowed identity.");
+ABSL_FLAG(std::string, sync_allowed_client_subjects, "",
+          "Comma-separated client certificate identities admitted to the "
+          "sync API without a token: CN=<common name> or SAN=<alt name>, "
+          "e.g. CN=sync-worker. Needs a sync client CA.");
+ABSL_FLAG(int, max_message_bytes, 1 << 20,
+          "Largest storefront request accepted, in bytes; larger ones fail "
+          "RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int, sync_max_message_bytes, 16 << 20,
+          "Largest sync API request accepted, in bytes.");
+ABSL_FLAG(int, max_concurrent_calls, 2000,
+          "Storefront calls in flight (streams included) beyond which new "
+          "calls fail RESOURCE_EXHAUSTED at once; 0: no limit.");
+ABSL_FLAG(absl::Duration, keepalive_min_ping_interval, absl::Seconds(10),
+          "Client pings closer together than this are strikes; after "
+          "--keepalive_max_ping_strikes the connection is closed (GOAWAY).");
+ABSL_FLAG(int, keepalive_max_ping_strikes, 2,
+          "Ping strikes tolerated per connection.");
+ABSL_FLAG(std::string, metrics_listen, "0.0.0.0:9464",
+          "HTTP address of /metrics (Prometheus), /healthz and /readyz; "
+          "empty disables it. If it cannot be bound, the server logs an "
+          "error and serves without it.");
+
 namespace availability::server {
 namespace {
+
+// Flags of the security and operations block, also read from
+// AVAILABILITY_<NAME>.
+const std::vector<std::string>& OpsFlagNames() {
+  static const auto* names = new std::vector<std::string>{
+      "tls_cert_file", "tls_key_file", "tls_client_ca_file",
+      "sync_tls_cert_file", "sync_tls_key_file", "sync_tls_client_ca_file",
+      "sync_allowed_client_subjects", "max_message_bytes",
+      "sync_max_message_bytes", "max_concurrent_calls",
+      "keepalive_min_ping_interval", "keepalive_max_ping_strikes",
+      "metrics_listen"};
+  return *names;
+}
 
 // Flags that take their value from AVAILABILITY_<NAME> when set.
 const std::vector<std::string>& ServerFlagNames() {
@@ -138,6 +202,84 @@ class HealthReporter {
   std::thread thread_;
 };
 
+// What the security and operations flags ask for, checked.
+struct OpsSettings {
+  std::shared_ptr<grpc::ServerCredentials> storefront_credentials;
+  std::shared_ptr<grpc::ServerCredentials> sync_credentials;
+  ListenerHardening storefront_limits;
+  ListenerHardening sync_limits;
+  std::vector<std::string> sync_allowed_subjects;
+};
+
+// Exits with a log line naming the flag and what to fix when one is bad.
+OpsSettings OpsSettingsFromFlags() {
+  OpsSettings ops;
+  TlsFiles storefront{absl::GetFlag(FLAGS_tls_cert_file),
+                      absl::GetFlag(FLAGS_tls_key_file),
+                      absl::GetFlag(FLAGS_tls_client_ca_file),
+                      ClientCerts::kRequire};
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> creds =
+      ServerCredentialsFromFiles(storefront);
+  if (!creds.ok()) {
+    Die("bad TLS configuration",
+        {{"listener", "storefront"},
+         {"error", std::string(creds.status().message())},
+         {"check", "--tls_cert_file, --tls_key_file, --tls_client_ca_file"}});
+  }
+  ops.storefront_credentials = *creds;
+  TlsFiles sync = storefront;
+  if (!absl::GetFlag(FLAGS_sync_tls_cert_file).empty() ||
+      !absl::GetFlag(FLAGS_sync_tls_key_file).empty()) {
+    sync.cert_file = absl::GetFlag(FLAGS_sync_tls_cert_file);
+    sync.key_file = absl::GetFlag(FLAGS_sync_tls_key_file);
+  }
+  if (!absl::GetFlag(FLAGS_sync_tls_client_ca_file).empty()) {
+    sync.client_ca_file = absl::GetFlag(FLAGS_sync_tls_client_ca_file);
+  }
+  sync.client_certs = ClientCerts::kVerifyIfPresent;
+  creds = ServerCredentialsFromFiles(sync);
+  if (!creds.ok()) {
+    Die("bad TLS configuration",
+        {{"listener", "sync"},
+         {"error", std::string(creds.status().message())},
+         {"check", "--sync_tls_cert_file, --sync_tls_key_file, "
+                   "--sync_tls_client_ca_file"}});
+  }
+  ops.sync_credentials = *creds;
+  for (absl::string_view subject :
+       absl::StrSplit(absl::GetFlag(FLAGS_sync_allowed_client_subjects), ',',
+                      absl::SkipWhitespace())) {
+    ops.sync_allowed_subjects.emplace_back(absl::StripAsciiWhitespace(subject));
+  }
+  if (!ops.sync_allowed_subjects.empty() && sync.client_ca_file.empty()) {
+    Die("bad flag",
+        {{"error", "--sync_allowed_client_subjects needs verified client "
+                   "certificates on the sync listener"},
+         {"check", "set --sync_tls_client_ca_file (or --tls_client_ca_file) "
+                   "and TLS certificate and key files"}});
+  }
+  ops.storefront_limits.max_receive_message_bytes =
+      absl::GetFlag(FLAGS_max_message_bytes);
+  ops.sync_limits.max_receive_message_bytes =
+      absl::GetFlag(FLAGS_sync_max_message_bytes);
+  for (ListenerHardening* limits : {&ops.storefront_limits, &ops.sync_limits}) {
+    limits->min_ping_interval =
+        absl::GetFlag(FLAGS_keepalive_min_ping_interval);
+    limits->max_ping_strikes = absl::GetFlag(FLAGS_keepalive_max_ping_strikes);
+    if (absl::Status valid = ValidateHardening(*limits); !valid.ok()) {
+      Die("bad flag",
+          {{"error", std::string(valid.message())},
+           {"check", "--max_message_bytes, --sync_max_message_bytes, "
+                     "--keepalive_min_ping_interval, "
+                     "--keepalive_max_ping_strikes"}});
+    }
+  }
+  if (absl::GetFlag(FLAGS_max_concurrent_calls) < 0) {
+    Die("bad flag", {{"error", "--max_concurrent_calls: must be >= 0"}});
+  }
+  return ops;
+}
+
 int Run(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "availability-server: answers storefront availability queries from "
@@ -153,6 +295,9 @@ int Run(int argc, char** argv) {
       !env.ok()) {
     Die("bad environment", {{"error", std::string(env.message())}});
   }
+  if (absl::Status env = ApplyEnvironmentToFlags(OpsFlagNames()); !env.ok()) {
+    Die("bad environment", {{"error", std::string(env.message())}});
+  }
   absl::ParseCommandLine(argc, argv);
 
   LogLevel level;
@@ -161,6 +306,14 @@ int Run(int argc, char** argv) {
                                "warning, error"}});
   }
   SetLogLevel(level);
+
+  // Security and operations. The metrics outlive everything that reports
+  // to them (declared first, destroyed last).
+  MetricsRegistry metrics_registry;
+  ServerMetrics server_metrics(metrics_registry, core::SystemClock::Get());
+  CallLimiter call_limiter(absl::GetFlag(FLAGS_max_concurrent_calls));
+  RegisterCallLimiterMetrics(metrics_registry, call_limiter);
+  const OpsSettings ops = OpsSettingsFromFlags();
 
   // Signals are handled by sigwait below; every thread started from here on
   // inherits the block.
@@ -192,8 +345,9 @@ int Run(int argc, char** argv) {
 
   const core::Clock& clock = core::SystemClock::Get();
   const cache::KeySchema keys(absl::GetFlag(FLAGS_key_prefix));
-  cache::RecordStore store(**redis, keys);
-  cache::SubscriptionStore subscriptions(**redis, keys);
+  MeteredRedisClient metered_redis(**redis, server_metrics);
+  cache::RecordStore store(metered_redis, keys);
+  cache::SubscriptionStore subscriptions(metered_redis, keys);
   ChannelResolver channels(ChannelResolver::Options{}, store, clock);
   AvailabilityLookup lookup(store, channels, clock);
   AvailabilityService::Options service_options;
@@ -202,7 +356,7 @@ int Run(int argc, char** argv) {
                                  clock);
 
   // The sync/admin API on its own listener, only with a token.
-  cache::RecordWriter writer(**redis, keys);
+  cache::RecordWriter writer(metered_redis, keys);
   std::unique_ptr<InventorySyncService> sync;
   std::unique_ptr<grpc::Server> sync_server;
   const std::string sync_address = absl::GetFlag(FLAGS_sync_listen);
@@ -215,7 +369,8 @@ int Run(int argc, char** argv) {
     }
     InventorySyncService::Options sync_options;
     sync_options.token = *token;
-    if (token->empty()) {
+    sync_options.allowed_client_subjects = ops.sync_allowed_subjects;
+    if (token->empty() && ops.sync_allowed_subjects.empty()) {
       Log(LogLevel::kWarning,
           "sync listener disabled: no token (set --sync_token_file or "
           "AVAILABILITY_SYNC_TOKEN)");
@@ -228,9 +383,15 @@ int Run(int argc, char** argv) {
                                                     **redis, clock);
       grpc::ServerBuilder sync_builder;
       int sync_port = 0;
-      sync_builder.AddListeningPort(sync_address,
-                                    grpc::InsecureServerCredentials(),
+      sync_builder.AddListeningPort(sync_address, ops.sync_credentials,
                                     &sync_port);
+      ApplyHardening(ops.sync_limits, sync_builder);
+      std::vector<std::unique_ptr<
+          grpc::experimental::ServerInterceptorFactoryInterface>>
+          sync_interceptors;
+      sync_interceptors.push_back(server_metrics.MakeInterceptorFactory());
+      sync_builder.experimental().SetInterceptorCreators(
+          std::move(sync_interceptors));
       sync_builder.RegisterService(sync.get());
       sync_server = sync_builder.BuildAndStart();
       if (sync_server == nullptr || sync_port == 0) {
@@ -248,8 +409,18 @@ int Run(int argc, char** argv) {
   grpc::ServerBuilder builder;
   int storefront_port = 0;
   builder.AddListeningPort(absl::GetFlag(FLAGS_listen),
-                           grpc::InsecureServerCredentials(),
-                           &storefront_port);
+                           ops.storefront_credentials, &storefront_port);
+  ApplyHardening(ops.storefront_limits, builder);
+  {
+    // The limiter first: the metrics interceptor then sees its refusals.
+    std::vector<std::unique_ptr<
+        grpc::experimental::ServerInterceptorFactoryInterface>>
+        interceptors;
+    interceptors.push_back(
+        MakeStorefrontCallLimitInterceptorFactory(call_limiter));
+    interceptors.push_back(server_metrics.MakeInterceptorFactory());
+    builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  }
   builder.RegisterService(&storefront);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || storefront_port == 0) {
@@ -259,6 +430,35 @@ int Run(int argc, char** argv) {
       {{"service", "storefront"},
        {"address", absl::GetFlag(FLAGS_listen)},
        {"port", absl::StrCat(storefront_port)}});
+
+  // HTTP /metrics, /healthz, /readyz; /readyz asks the gRPC health service
+  // in-process, so it says exactly what gRPC probes see.
+  std::unique_ptr<HttpEndpoint> http;
+  if (const std::string address = absl::GetFlag(FLAGS_metrics_listen);
+      !address.empty()) {
+    HttpEndpoint::Handlers handlers;
+    handlers.metrics = [&metrics_registry] {
+      return metrics_registry.RenderText();
+    };
+    handlers.ready = GrpcHealthProbe(
+        server->InProcessChannel(grpc::ChannelArguments()), "",
+        absl::Seconds(1));
+    absl::StatusOr<std::unique_ptr<HttpEndpoint>> started =
+        HttpEndpoint::Start(address, std::move(handlers));
+    if (!started.ok()) {
+      // Availability answers matter more than their metrics: keep serving.
+      Log(LogLevel::kError, "metrics endpoint not started; serving without it",
+          {{"address", address},
+           {"error", std::string(started.status().message())},
+           {"check", "--metrics_listen (empty disables it)"}});
+    } else {
+      http = *std::move(started);
+      Log(LogLevel::kInfo, "listening",
+          {{"service", "metrics"},
+           {"address", address},
+           {"port", absl::StrCat(http->port())}});
+    }
+  }
 
   {
     HealthReporter health(**redis, *server, absl::GetFlag(FLAGS_health_interval));

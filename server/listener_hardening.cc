@@ -1,0 +1,76 @@
+#include "server/listener_hardening.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "grpc/grpc.h"
+#include "grpcpp/client_context.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/support/byte_buffer.h"
+
+namespace availability::server {
+
+absl::Status ValidateHardening(const ListenerHardening& limits) {
+  if (limits.max_receive_message_bytes < 1024) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("max message size ", limits.max_receive_message_bytes,
+                     " bytes: must be at least 1024"));
+  }
+  if (limits.min_ping_interval < absl::ZeroDuration() ||
+      limits.max_ping_strikes < 0) {
+    return absl::InvalidArgumentError(
+        "keepalive: the minimum ping interval and the ping strikes must not "
+        "be negative");
+  }
+  return absl::OkStatus();
+}
+
+void ApplyHardening(const ListenerHardening& limits,
+                    grpc::ServerBuilder& builder) {
+  builder.SetMaxReceiveMessageSize(limits.max_receive_message_bytes);
+  builder.AddChannelArgument(
+      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+      static_cast<int>(absl::ToInt64Milliseconds(limits.min_ping_interval)));
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES,
+                             limits.max_ping_strikes);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+}
+
+std::function<bool()> GrpcHealthProbe(std::shared_ptr<grpc::Channel> channel,
+                                      std::string service,
+                                      absl::Duration timeout) {
+  // grpc.health.v1.HealthCheckRequest{service}: field 1, length-delimited.
+  std::string request;
+  if (!service.empty() && service.size() < 128) {
+    request.push_back(0x0a);
+    request.push_back(static_cast<char>(service.size()));
+    request += service;
+  }
+  auto stub = std::make_shared<grpc::GenericStub>(std::move(channel));
+  return [stub, request, timeout]() {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+    grpc::Slice slice(request);
+    grpc::ByteBuffer in(&slice, 1);
+    grpc::ByteBuffer out;
+    absl::Notification done;
+    grpc::Status status;
+    stub->UnaryCall(&context, "/grpc.health.v1.Health/Check",
+                    grpc::StubOptions(), &in, &out,
+                    [&](grpc::Status s) {
+                      status = std::move(s);
+                      done.Notify();
+                    });
+    done.WaitForNotification();  // bounded by the deadline
+    if (!status.ok()) return false;
+    grpc::Slice reply;
+    if (!out.DumpToSingleSlice(&reply).ok()) return false;
+    // HealthCheckResponse{status = SERVING (1)}: field 1 varint 1.
+    return reply.size() == 2 && reply.begin()[0] == 0x08 &&
+           reply.begin()[1] == 0x01;
+  };
+}
+
+}  // namespace availability::server

@@ -1,0 +1,54 @@
+// Limits every gRPC listener of the server applies: the largest message a
+// client may send, and keepalive enforcement so a client pinging more often
+// than allowed is sent GOAWAY (ENHANCE_YOUR_CALM) instead of costing the
+// server a wake-up per ping.
+//
+//   ListenerHardening limits;
+//   limits.max_receive_message_bytes = 1 << 20;
+//   ApplyHardening(limits, builder);   // before BuildAndStart
+//
+// Thread-compatible.
+#ifndef AVAILABILITY_SERVER_LISTENER_HARDENING_H_
+#define AVAILABILITY_SERVER_LISTENER_HARDENING_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "grpcpp/channel.h"
+#include "grpcpp/server_builder.h"
+
+namespace availability::server {
+
+struct ListenerHardening {
+  // Larger requests fail RESOURCE_EXHAUSTED before any handler runs.
+  int max_receive_message_bytes = 4 << 20;
+  // Client pings closer together than this count as strikes (also while no
+  // call is open: idle keepalive is permitted at this rate).
+  absl::Duration min_ping_interval = absl::Seconds(10);
+  // Strikes tolerated before the connection is closed (GOAWAY).
+  int max_ping_strikes = 2;
+};
+
+// OK, or InvalidArgument naming the bad value (message size < 1 KiB, a
+// negative interval or strike count).
+absl::Status ValidateHardening(const ListenerHardening& limits);
+
+// Sets the limits on `builder`.
+void ApplyHardening(const ListenerHardening& limits,
+                    grpc::ServerBuilder& builder);
+
+// A readiness check for HTTP /readyz that asks the server's own gRPC
+// health service over `channel` (an in-process channel:
+// grpc::Server::InProcessChannel) for `service` ("" = the whole server):
+// true only for SERVING. Blocks up to `timeout`; call it from the HTTP
+// thread, never from a gRPC reaction.
+std::function<bool()> GrpcHealthProbe(std::shared_ptr<grpc::Channel> channel,
+                                      std::string service,
+                                      absl::Duration timeout);
+
+}  // namespace availability::server
+
+#endif  // AVAILABILITY_SERVER_LISTENER_HARDENING_H_

@@ -1,0 +1,233 @@
+// End-to-end tests of the operations endpoint and the call limit: the real
+// availability-server binary with a real redis-server, scraped over HTTP.
+
+#include <signal.h>
+
+#include <memory>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "availability/v1/availability.grpc.pb.h"
+#include "availability/v1/inventory_sync.grpc.pb.h"
+#include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "server/test_http_get.h"
+#include "testing/redis_server.h"
+#include "testing/subprocess.h"
+
+namespace availability {
+namespace {
+
+using ::availability::server::HttpAnswer;
+using ::availability::server::HttpGet;
+using ::testing::HasSubstr;
+namespace v1 = ::availability::v1;
+
+constexpr char kToken[] = "metrics-e2e-token-0123456789";
+
+class MetricsE2ETest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto redis = testing::RedisServer::Start();
+    ASSERT_TRUE(redis.ok()) << redis.status();
+    redis_ = *std::move(redis);
+  }
+
+  void StartServer(int redis_port, std::vector<std::string> extra = {}) {
+    port_ = testing::PickFreePort();
+    sync_port_ = testing::PickFreePort();
+    http_port_ = testing::PickFreePort();
+    std::vector<std::string> argv = {
+        AVAILABILITY_SERVER_BINARY,
+        absl::StrCat("--listen=127.0.0.1:", port_),
+        absl::StrCat("--sync_listen=127.0.0.1:", sync_port_),
+        absl::StrCat("--metrics_listen=127.0.0.1:", http_port_),
+        absl::StrCat("--redis_port=", redis_port),
+        "--health_interval=100ms"};
+    for (auto& e : extra) argv.push_back(e);
+    auto server = testing::Subprocess::Start(
+        argv, {absl::StrCat("AVAILABILITY_SYNC_TOKEN=", kToken)});
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port_),
+                                       grpc::InsecureChannelCredentials());
+    ASSERT_TRUE(channel->WaitForConnected(std::chrono::system_clock::now() +
+                                          std::chrono::seconds(10)))
+        << server_->Stderr();
+    stub_ = v1::Availability::NewStub(channel);
+    sync_ = v1::InventorySync::NewStub(
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", sync_port_),
+                            grpc::InsecureChannelCredentials()));
+  }
+
+  grpc::Status Get(const std::string& sku, absl::Duration timeout) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+    v1::GetAvailabilityRequest request;
+    request.set_sku(sku);
+    request.mutable_scope()->set_stock_id(1);
+    v1::ProductAvailability answer;
+    return stub_->GetAvailability(&context, request, &answer);
+  }
+
+  std::string Metrics() {
+    absl::StatusOr<HttpAnswer> a = HttpGet(http_port_, "/metrics");
+    EXPECT_TRUE(a.ok()) << a.status();
+    return a.ok() ? a->body : "";
+  }
+
+  // The value of the sample line starting with `series` ("name{labels}"),
+  // or -1 when absent.
+  double Sample(const std::string& series) {
+    const std::string text = Metrics();
+    size_t at = text.find("\n" + series + " ");
+    if (at == std::string::npos) return -1;
+    at += series.size() + 2;
+    double value = -1;
+    absl::SimpleAtod(text.substr(at, text.find('\n', at) - at), &value);
+    return value;
+  }
+
+  // Polls until `series` has at least `value` (bounded by 10 s).
+  bool WaitFor(const std::string& series, double value) {
+    const absl::Time give_up = absl::Now() + absl::Seconds(10);
+    while (absl::Now() < give_up) {
+      if (Sample(series) >= value) return true;
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    return false;
+  }
+
+  std::unique_ptr<testing::RedisServer> redis_;
+  std::unique_ptr<testing::Subprocess> server_;
+  std::unique_ptr<v1::Availability::Stub> stub_;
+  std::unique_ptr<v1::InventorySync::Stub> sync_;
+  int port_ = 0;
+  int sync_port_ = 0;
+  int http_port_ = 0;
+};
+
+TEST_F(MetricsE2ETest, CountsCallsLatencySyncWritesRedisAndFreshness) {
+  StartServer(redis_->port());
+  // One record through the sync API, with a source time 30 s ago.
+  v1::UpsertRecordsRequest upsert;
+  v1::InventoryRecord* record = upsert.add_records();
+  record->set_sku("SKU-1");
+  record->set_stock_id(1);
+  record->set_version(1);
+  record->set_source_quantity(5);
+  record->mutable_source_time()->set_seconds(absl::ToUnixSeconds(absl::Now()) -
+                                             30);
+  v1::InventoryRecord* bad = upsert.add_records();
+  bad->set_sku("");
+  bad->set_stock_id(1);
+  bad->set_version(1);
+  {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", absl::StrCat("Bearer ", kToken));
+    v1::UpsertRecordsResponse response;
+    ASSERT_TRUE(sync_->UpsertRecords(&context, upsert, &response).ok());
+    ASSERT_EQ(response.applied(), 1);
+  }
+  ASSERT_TRUE(Get("SKU-1", absl::Seconds(2)).ok());
+  EXPECT_EQ(Get("NOPE", absl::Seconds(2)).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+
+  const std::string get = "grpc_service=\"availability.v1.Availability\","
+                          "grpc_method=\"GetAvailability\"";
+  EXPECT_EQ(Sample("grpc_server_handled_total{" + get + ",grpc_code=\"OK\"}"),
+            1);
+  EXPECT_EQ(Sample("grpc_server_handled_total{" + get +
+                   ",grpc_code=\"NOT_FOUND\"}"),
+            1);
+  EXPECT_EQ(Sample("grpc_server_handling_seconds_count{" + get + "}"), 2);
+  EXPECT_EQ(Sample("grpc_server_handled_total{grpc_service=\"availability.v1."
+                   "InventorySync\",grpc_method=\"UpsertRecords\",grpc_code="
+                   "\"OK\"}"),
+            1);
+  EXPECT_EQ(Sample("availability_sync_records_total{operation=\"upsert\","
+                   "result=\"applied\"}"),
+            1);
+  EXPECT_EQ(Sample("availability_sync_records_total{operation=\"upsert\","
+                   "result=\"rejected\"}"),
+            1);
+  EXPECT_EQ(Sample("availability_freshness_lag_seconds_count"), 1);
+  EXPECT_EQ(Sample("availability_freshness_lag_seconds_bucket{le=\"10\"}"), 0);
+  EXPECT_EQ(Sample("availability_freshness_lag_seconds_bucket{le=\"60\"}"), 1);
+  EXPECT_GT(Sample("availability_redis_command_seconds_count"), 0);
+  const std::string text = Metrics();
+  EXPECT_THAT(text, HasSubstr("# TYPE grpc_server_handling_seconds histogram"));
+  EXPECT_THAT(text, HasSubstr("# TYPE availability_calls_in_flight gauge"));
+}
+
+TEST_F(MetricsE2ETest, HealthzAndReadyzFollowTheGrpcHealthStatus) {
+  StartServer(redis_->port());
+  EXPECT_EQ(HttpGet(http_port_, "/healthz")->code, 200);
+  // SERVING once the first health ping is answered.
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  int ready = 0;
+  while (absl::Now() < give_up && (ready = HttpGet(http_port_, "/readyz")->code) != 200) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_EQ(ready, 200) << server_->Stderr();
+}
+
+TEST_F(MetricsE2ETest, NotReadyWithoutRedisButAlive) {
+  StartServer(testing::PickFreePort());  // nothing listens there
+  absl::SleepFor(absl::Milliseconds(300));  // a few health intervals
+  EXPECT_EQ(HttpGet(http_port_, "/healthz")->code, 200);
+  EXPECT_EQ(HttpGet(http_port_, "/readyz")->code, 503);
+  EXPECT_THAT(HttpGet(http_port_, "/nope")->body, HasSubstr("/metrics"));
+}
+
+TEST_F(MetricsE2ETest, CallsBeyondTheLimitFailResourceExhaustedAtOnce) {
+  StartServer(redis_->port(), {"--max_concurrent_calls=2"});
+  redis_->Pause();  // calls wait for Redis until their deadline
+  std::vector<std::thread> held;
+  for (int i = 0; i < 2; ++i) {
+    held.emplace_back(
+        [this, i] { Get(absl::StrCat("HELD-", i), absl::Seconds(3)); });
+  }
+  ASSERT_TRUE(WaitFor("availability_calls_in_flight", 2));
+  const absl::Time start = absl::Now();
+  grpc::Status refused = Get("ONE-TOO-MANY", absl::Seconds(3));
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(500));
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(refused.error_message(), HasSubstr("server busy"));
+  redis_->Resume();
+  for (auto& t : held) t.join();
+  EXPECT_EQ(Sample("availability_calls_rejected_total"), 1);
+  EXPECT_EQ(Sample("grpc_server_handled_total{grpc_service=\"availability.v1."
+                   "Availability\",grpc_method=\"GetAvailability\",grpc_code="
+                   "\"RESOURCE_EXHAUSTED\"}"),
+            1);
+  // The slots are free again.
+  EXPECT_TRUE(WaitFor("availability_calls_in_flight", 0));
+  EXPECT_NE(Get("AFTER", absl::Seconds(2)).error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+}
+
+TEST_F(MetricsE2ETest, OversizedRequestsAreRefused) {
+  StartServer(redis_->port(), {"--max_message_bytes=4096"});
+  v1::BatchGetAvailabilityRequest request;
+  request.mutable_scope()->set_stock_id(1);
+  for (int i = 0; i < 200; ++i) {
+    request.add_items()->set_sku(absl::StrCat("SKU-PADDED-", i, "-xxxxxxxx"));
+  }
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
+  v1::BatchGetAvailabilityResponse response;
+  EXPECT_EQ(stub_->BatchGetAvailability(&context, request, &response)
+                .error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+}
+
+}  // namespace
+}  // namespace availability
