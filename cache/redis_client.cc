@@ -17,6 +17,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/synchronization/mutex.h"
@@ -206,6 +207,11 @@ class HiredisClient final : public RedisClient {
   }
 
   std::string Endpoint() const {
+    if (options_.resolve_endpoint) {
+      absl::MutexLock lock(&endpoint_mu_);
+      return resolved_endpoint_.empty() ? "(not resolved yet)"
+                                        : resolved_endpoint_;
+    }
     return options_.unix_socket.empty()
                ? absl::StrCat(options_.host, ":", options_.port)
                : options_.unix_socket;
@@ -362,10 +368,26 @@ class HiredisClient final : public RedisClient {
     if (pending.replies.size() < pending.expected) return;
     Op op = std::move(pending);
     self->ops_.erase(it);
+    // A demoted primary (READONLY) or a reloading node (LOADING): with a
+    // resolver, reconnect to wherever it points now.
+    std::string moved_reason;
+    if (self->options_.resolve_endpoint) {
+      for (const RedisReply& r : op.replies) {
+        if (r.is_error() && (absl::StartsWith(r.str, "READONLY") ||
+                             absl::StartsWith(r.str, "LOADING"))) {
+          moved_reason = r.str;
+          break;
+        }
+      }
+    }
+    const bool moved = !moved_reason.empty();
     if (op.single) {
       op.single(std::move(op.replies.front()));
     } else if (op.pipeline) {
       op.pipeline(std::move(op.replies));
+    }
+    if (moved && ac == self->ac_ && self->state_ == State::kReady) {
+      self->DropConnection(moved_reason);
     }
   }
 
@@ -400,9 +422,28 @@ class HiredisClient final : public RedisClient {
   // pipelined; the connection is ready when the PING is answered.
   void Connect() {
     state_ = State::kConnecting;
+    RedisEndpoint target{options_.host, options_.port};
+    if (options_.resolve_endpoint) {
+      // Blocks this loop briefly (the resolver bounds itself); commands
+      // queued meanwhile fail Unavailable right after, as when disconnected.
+      absl::StatusOr<RedisEndpoint> resolved = options_.resolve_endpoint();
+      if (!resolved.ok()) {
+        ConnectionLost(resolved.status().message());
+        return;
+      }
+      target = *std::move(resolved);
+      std::string name = absl::StrCat(target.host, ":", target.port);
+      bool changed;
+      {
+        absl::MutexLock lock(&endpoint_mu_);
+        changed = name != resolved_endpoint_;
+        resolved_endpoint_ = std::move(name);
+      }
+      if (changed) Log("resolved");
+    }
     redisAsyncContext* ac =
-        options_.unix_socket.empty()
-            ? redisAsyncConnect(options_.host.c_str(), options_.port)
+        options_.resolve_endpoint || options_.unix_socket.empty()
+            ? redisAsyncConnect(target.host.c_str(), target.port)
             : redisAsyncConnectUnix(options_.unix_socket.c_str());
     if (ac == nullptr) {
       ConnectionLost("cannot allocate a connection");
@@ -575,6 +616,9 @@ class HiredisClient final : public RedisClient {
   bool connected_ ABSL_GUARDED_BY(mu_) = false;
   std::string last_error_ ABSL_GUARDED_BY(mu_);  // redacted
   std::shared_ptr<ConnectionObserver> observer_ ABSL_GUARDED_BY(mu_);
+  // With options_.resolve_endpoint: "host:port" of the last resolution.
+  mutable absl::Mutex endpoint_mu_;
+  std::string resolved_endpoint_ ABSL_GUARDED_BY(endpoint_mu_);
 
   // Loop thread only (and the destructor after the join).
   redisAsyncContext* ac_ = nullptr;

@@ -36,6 +36,12 @@
 
 namespace availability::cache {
 
+// A TCP address of a Redis node, as found by a resolver (e.g. Sentinel).
+struct RedisEndpoint {
+  std::string host;
+  int port = 0;
+};
+
 struct RedisOptions {
   // TCP host and port; ignored when unix_socket is set.
   std::string host = "127.0.0.1";
@@ -49,6 +55,13 @@ struct RedisOptions {
   absl::Duration connect_timeout = absl::Seconds(1);
   absl::Duration reconnect_min_backoff = absl::Milliseconds(50);
   absl::Duration reconnect_max_backoff = absl::Seconds(2);
+  // Optional (e.g. cache/sentinel.h): called on the loop thread before every
+  // connect attempt; its endpoint replaces host/port for that attempt, and an
+  // error counts as a failed attempt (retried with backoff). It may block
+  // briefly (bounded by its own timeouts), never indefinitely. With it, a
+  // READONLY or LOADING error reply also drops the connection, so the next
+  // attempt re-resolves (the node was demoted or is reloading).
+  std::function<absl::StatusOr<RedisEndpoint>()> resolve_endpoint;
 };
 
 // An owned copy of a hiredis reply.
