@@ -8,6 +8,7 @@
 // --shutdown_grace, exit 0.
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <memory>
@@ -30,6 +31,7 @@
 #include "cache/record_store.h"
 #include "cache/record_writer.h"
 #include "cache/redis_client.h"
+#include "cache/sentinel.h"
 #include "cache/subscription_store.h"
 #include "core/clock.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -118,6 +120,22 @@ ABSL_FLAG(std::string, metrics_listen, "0.0.0.0:9464",
           "empty disables it. If it cannot be bound, the server logs an "
           "error and serves without it.");
 
+// --- High availability (Redis Sentinel, replica reads) ---
+ABSL_FLAG(std::string, redis_sentinel_addresses, "",
+          "Sentinels as host:port,host:port; when set, the Redis primary "
+          "(and replicas) are found through them before every (re)connect, "
+          "and --redis_host/--redis_port/--redis_socket are ignored.");
+ABSL_FLAG(std::string, redis_sentinel_master, "mymaster",
+          "Master name the sentinels monitor.");
+ABSL_FLAG(std::string, redis_sentinel_password_file, "",
+          "File holding the sentinels' own password (else the environment "
+          "variable AVAILABILITY_REDIS_SENTINEL_PASSWORD; neither: no AUTH).");
+ABSL_FLAG(std::string, read_from, "primary",
+          "primary or replica: where storefront reads go. Writes (sync API, "
+          "subscriptions) always go to the primary. replica needs "
+          "--redis_sentinel_addresses (a healthy replica is chosen; the "
+          "primary while there is none).");
+
 namespace availability::server {
 namespace {
 
@@ -131,6 +149,14 @@ const std::vector<std::string>& OpsFlagNames() {
       "sync_max_message_bytes", "max_concurrent_calls",
       "keepalive_min_ping_interval", "keepalive_max_ping_strikes",
       "metrics_listen"};
+  return *names;
+}
+
+// Flags of the high availability block, also read from AVAILABILITY_<NAME>.
+const std::vector<std::string>& HaFlagNames() {
+  static const auto* names = new std::vector<std::string>{
+      "redis_sentinel_addresses", "redis_sentinel_master",
+      "redis_sentinel_password_file", "read_from"};
   return *names;
 }
 
@@ -280,6 +306,59 @@ OpsSettings OpsSettingsFromFlags() {
   return ops;
 }
 
+// What the high availability flags ask for, checked.
+struct HaSettings {
+  std::unique_ptr<cache::SentinelResolver> sentinel;  // null: no Sentinel
+  bool read_replica = false;
+};
+
+// Exits with a log line naming the flag when one is bad.
+HaSettings HaSettingsFromFlags() {
+  HaSettings ha;
+  const std::string read_from = absl::GetFlag(FLAGS_read_from);
+  if (read_from != "primary" && read_from != "replica") {
+    Die("bad flag", {{"error", "--read_from: not one of primary, replica"}});
+  }
+  const std::string addresses = absl::GetFlag(FLAGS_redis_sentinel_addresses);
+  if (addresses.empty()) {
+    if (read_from == "replica") {
+      Die("bad flag", {{"error", "--read_from=replica needs "
+                                 "--redis_sentinel_addresses"}});
+    }
+    return ha;
+  }
+  cache::SentinelOptions sentinel;
+  absl::StatusOr<std::vector<cache::RedisEndpoint>> parsed =
+      cache::ParseRedisEndpoints(addresses);
+  if (!parsed.ok()) {
+    Die("bad flag", {{"error", absl::StrCat("--redis_sentinel_addresses: ",
+                                            parsed.status().message())}});
+  }
+  sentinel.sentinels = *std::move(parsed);
+  sentinel.master_name = absl::GetFlag(FLAGS_redis_sentinel_master);
+  absl::StatusOr<std::string> password =
+      ReadSecret(absl::GetFlag(FLAGS_redis_sentinel_password_file),
+                 "AVAILABILITY_REDIS_SENTINEL_PASSWORD");
+  if (!password.ok()) {
+    Die("sentinel password not readable",
+        {{"error", std::string(password.status().message())}});
+  }
+  sentinel.password = *password;
+  if (absl::Status valid = cache::SentinelResolver::Validate(sentinel);
+      !valid.ok()) {
+    Die("bad flag", {{"error", std::string(valid.message())},
+                     {"check", "--redis_sentinel_addresses, "
+                               "--redis_sentinel_master"}});
+  }
+  Log(LogLevel::kInfo, "redis through sentinel",
+      {{"sentinels", addresses},
+       {"master", sentinel.master_name},
+       {"read_from", read_from}});
+  ha.sentinel = std::make_unique<cache::SentinelResolver>(std::move(sentinel));
+  ha.read_replica = read_from == "replica";
+  return ha;
+}
+
 int Run(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "availability-server: answers storefront availability queries from "
@@ -296,6 +375,9 @@ int Run(int argc, char** argv) {
     Die("bad environment", {{"error", std::string(env.message())}});
   }
   if (absl::Status env = ApplyEnvironmentToFlags(OpsFlagNames()); !env.ok()) {
+    Die("bad environment", {{"error", std::string(env.message())}});
+  }
+  if (absl::Status env = ApplyEnvironmentToFlags(HaFlagNames()); !env.ok()) {
     Die("bad environment", {{"error", std::string(env.message())}});
   }
   absl::ParseCommandLine(argc, argv);
@@ -336,18 +418,43 @@ int Run(int argc, char** argv) {
         {{"error", std::string(password.status().message())}});
   }
   redis_options.password = *password;
+  // High availability: with sentinels, `redis` (reads, health, near-cache
+  // invalidations) follows --read_from and `write_redis` the primary.
+  const HaSettings ha = HaSettingsFromFlags();
+  cache::RedisOptions write_options = redis_options;
+  if (ha.sentinel != nullptr) {
+    redis_options.resolve_endpoint = ha.sentinel->Resolver(
+        ha.read_replica ? cache::SentinelResolver::Role::kReplica
+                        : cache::SentinelResolver::Role::kPrimary,
+        static_cast<size_t>(getpid()));
+    write_options.resolve_endpoint =
+        ha.sentinel->Resolver(cache::SentinelResolver::Role::kPrimary);
+  }
   absl::StatusOr<std::unique_ptr<cache::RedisClient>> redis =
       cache::RedisClient::Start(redis_options);
   if (!redis.ok()) {
     Die("redis client not started",
         {{"error", std::string(redis.status().message())}});
   }
+  std::unique_ptr<cache::RedisClient> primary_redis;  // --read_from=replica
+  if (ha.read_replica) {
+    absl::StatusOr<std::unique_ptr<cache::RedisClient>> started =
+        cache::RedisClient::Start(write_options);
+    if (!started.ok()) {
+      Die("redis client not started",
+          {{"error", std::string(started.status().message())}});
+    }
+    primary_redis = *std::move(started);
+  }
+  cache::RedisClient& write_redis =
+      primary_redis != nullptr ? *primary_redis : **redis;
 
   const core::Clock& clock = core::SystemClock::Get();
   const cache::KeySchema keys(absl::GetFlag(FLAGS_key_prefix));
   MeteredRedisClient metered_redis(**redis, server_metrics);
+  MeteredRedisClient metered_write_redis(write_redis, server_metrics);
   cache::RecordStore store(metered_redis, keys);
-  cache::SubscriptionStore subscriptions(metered_redis, keys);
+  cache::SubscriptionStore subscriptions(metered_write_redis, keys);
   ChannelResolver channels(ChannelResolver::Options{}, store, clock);
   AvailabilityLookup lookup(store, channels, clock);
   AvailabilityService::Options service_options;
@@ -356,7 +463,7 @@ int Run(int argc, char** argv) {
                                  clock);
 
   // The sync/admin API on its own listener, only with a token.
-  cache::RecordWriter writer(metered_redis, keys);
+  cache::RecordWriter writer(metered_write_redis, keys);
   std::unique_ptr<InventorySyncService> sync;
   std::unique_ptr<grpc::Server> sync_server;
   const std::string sync_address = absl::GetFlag(FLAGS_sync_listen);
@@ -380,7 +487,7 @@ int Run(int argc, char** argv) {
       Die("sync token rejected", {{"error", std::string(valid.message())}});
     } else {
       sync = std::make_unique<InventorySyncService>(sync_options, writer,
-                                                    **redis, clock);
+                                                    write_redis, clock);
       grpc::ServerBuilder sync_builder;
       int sync_port = 0;
       sync_builder.AddListeningPort(sync_address, ops.sync_credentials,
