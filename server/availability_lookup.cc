@@ -20,7 +20,13 @@ struct AvailabilityLookup::Call {
   Callback done;
   int32_t stock_id = 0;
   absl::CivilDay today;
-  cache::StockSnapshot snapshot;
+  // The near-cache ticket taken before anything was read.
+  uint64_t ticket = 0;
+  // Served from memory while Redis is unreachable.
+  bool stale = false;
+  cache::NearCache::ConfigPtr config;
+  // Per item; null: the SKU is not on the stock.
+  std::vector<cache::NearCache::RecordPtr> records;
   std::vector<core::Decision> decisions;
   // Items (indexes) that want alternatives.
   std::vector<size_t> wanting;
@@ -28,8 +34,12 @@ struct AvailabilityLookup::Call {
 
 AvailabilityLookup::AvailabilityLookup(cache::RecordStore& store,
                                        ChannelResolver& channels,
-                                       const core::Clock& clock)
-    : store_(store), channels_(channels), clock_(clock) {}
+                                       const core::Clock& clock,
+                                       cache::NearCache* near_cache)
+    : store_(store),
+      channels_(channels),
+      clock_(clock),
+      near_cache_(near_cache) {}
 
 void AvailabilityLookup::ResolveStock(
     const ValidatedScope& scope, absl::Time deadline,
@@ -54,6 +64,25 @@ void AvailabilityLookup::ResolveStock(
       });
 }
 
+void AvailabilityLookup::ReadTimeZone(
+    int32_t stock_id, absl::Time deadline,
+    std::function<void(absl::StatusOr<absl::TimeZone>)> done) {
+  cache::NearCache::ConfigPtr config;
+  if (near_cache_ != nullptr && near_cache_->GetConfig(stock_id, &config)) {
+    done(config->time_zone);
+    return;
+  }
+  store_.ReadStock(stock_id, {}, deadline,
+                   [done = std::move(done)](
+                       absl::StatusOr<cache::StockSnapshot> snapshot) {
+                     if (!snapshot.ok()) {
+                       done(snapshot.status());
+                     } else {
+                       done(snapshot->config.time_zone);
+                     }
+                   });
+}
+
 void AvailabilityLookup::Run(ValidatedQuery query, absl::Time deadline,
                              Callback done) {
   auto call = std::make_shared<Call>();
@@ -73,39 +102,116 @@ void AvailabilityLookup::Run(ValidatedQuery query, absl::Time deadline,
 }
 
 void AvailabilityLookup::ReadAndDecide(std::shared_ptr<Call> call) {
+  const size_t n = call->query.items.size();
+  call->records.resize(n);
+  std::vector<size_t> missing;
+  missing.reserve(n);
+  if (near_cache_ == nullptr) {
+    for (size_t i = 0; i < n; ++i) missing.push_back(i);
+    ReadMissing(std::move(call), std::move(missing));
+    return;
+  }
+  call->ticket = near_cache_->ReadTicket();
+  if (!store_.client().IsConnected() || !near_cache_->redis_responsive()) {
+    AnswerStale(std::move(call),
+                absl::UnavailableError("redis is unreachable"));
+    return;
+  }
+  const bool config_hit = near_cache_->GetConfig(call->stock_id, &call->config);
+  for (size_t i = 0; i < n; ++i) {
+    if (!near_cache_->GetRecord(call->stock_id, call->query.items[i].sku,
+                                &call->records[i])) {
+      missing.push_back(i);
+    }
+  }
+  if (config_hit && missing.empty()) {
+    Decide(std::move(call));
+    return;
+  }
+  ReadMissing(std::move(call), std::move(missing));
+}
+
+void AvailabilityLookup::ReadMissing(std::shared_ptr<Call> call,
+                                     std::vector<size_t> missing) {
   std::vector<std::string> skus;
-  skus.reserve(call->query.items.size());
-  for (const ValidatedItem& item : call->query.items) skus.push_back(item.sku);
+  skus.reserve(missing.size());
+  for (size_t i : missing) skus.push_back(call->query.items[i].sku);
+  // The config comes along in the same pipeline (GET + MGET), hit or not.
   store_.ReadStock(
       call->stock_id, std::move(skus), call->deadline,
-      [this, call](absl::StatusOr<cache::StockSnapshot> snapshot) {
+      [this, call, missing = std::move(missing)](
+          absl::StatusOr<cache::StockSnapshot> snapshot) mutable {
         if (!snapshot.ok()) {
-          call->done(snapshot.status());
+          if (near_cache_ != nullptr &&
+              snapshot.status().code() == absl::StatusCode::kUnavailable) {
+            AnswerStale(std::move(call), snapshot.status());
+          } else {
+            call->done(snapshot.status());
+          }
           return;
         }
-        call->snapshot = *std::move(snapshot);
-        const core::StoreConfig& config = call->snapshot.config;
-        call->today = core::StoreToday(config, clock_.Now());
-        const size_t n = call->query.items.size();
-        call->decisions.reserve(n);
-        for (size_t i = 0; i < n; ++i) {
-          const std::optional<core::Record>& record =
-              call->snapshot.records[i];
-          const std::optional<core::Qty>& qty = call->query.items[i].quantity;
-          if (!record) {
-            call->decisions.push_back(core::DecideUnknown(qty));
-            continue;
-          }
-          call->decisions.push_back(
-              core::Decide(*record, config, call->today, qty));
-          if (call->query.max_alternatives > 0 &&
-              core::WantsAlternatives(call->decisions.back(), config,
-                                      call->today)) {
-            call->wanting.push_back(i);
-          }
+        call->config = std::make_shared<const core::StoreConfig>(
+            std::move(snapshot->config));
+        if (near_cache_ != nullptr) {
+          near_cache_->PutConfig(call->stock_id, call->config, call->ticket);
         }
-        ReadAlternatives(call);  // answers at once when none are wanted
+        for (size_t k = 0; k < missing.size(); ++k) {
+          std::optional<core::Record>& record = snapshot->records[k];
+          cache::NearCache::RecordPtr ptr;
+          if (record) {
+            ptr = std::make_shared<const core::Record>(std::move(*record));
+          }
+          if (near_cache_ != nullptr) {
+            near_cache_->PutRecord(call->stock_id,
+                                   call->query.items[missing[k]].sku, ptr,
+                                   call->ticket);
+          }
+          call->records[missing[k]] = std::move(ptr);
+        }
+        Decide(std::move(call));
       });
+}
+
+void AvailabilityLookup::AnswerStale(std::shared_ptr<Call> call,
+                                     absl::Status why) {
+  if (!near_cache_->GetStaleConfig(call->stock_id, &call->config)) {
+    call->done(absl::UnavailableError(absl::StrCat(
+        why.message(), "; the store configuration of stock ",
+        call->stock_id, " is not held in memory")));
+    return;
+  }
+  for (size_t i = 0; i < call->query.items.size(); ++i) {
+    if (!near_cache_->GetStaleRecord(call->stock_id, call->query.items[i].sku,
+                                     &call->records[i])) {
+      call->done(absl::UnavailableError(absl::StrCat(
+          why.message(), "; sku ", JsonQuote(call->query.items[i].sku),
+          " is not held in memory")));
+      return;
+    }
+  }
+  call->stale = true;
+  Decide(std::move(call));
+}
+
+void AvailabilityLookup::Decide(std::shared_ptr<Call> call) {
+  const core::StoreConfig& config = *call->config;
+  call->today = core::StoreToday(config, clock_.Now());
+  const size_t n = call->query.items.size();
+  call->decisions.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    const core::Record* record = call->records[i].get();
+    const std::optional<core::Qty>& qty = call->query.items[i].quantity;
+    if (record == nullptr) {
+      call->decisions.push_back(core::DecideUnknown(qty));
+      continue;
+    }
+    call->decisions.push_back(core::Decide(*record, config, call->today, qty));
+    if (!call->stale && call->query.max_alternatives > 0 &&
+        core::WantsAlternatives(call->decisions.back(), config, call->today)) {
+      call->wanting.push_back(i);
+    }
+  }
+  ReadAlternatives(std::move(call));  // answers at once when none are wanted
 }
 
 namespace {
@@ -131,7 +237,7 @@ std::vector<CandidateRef> ExplicitCandidates(const core::Record& record) {
 
 void AvailabilityLookup::ReadAlternatives(std::shared_ptr<Call> call) {
   auto answer = [call](const cache::RecordStore::Candidates* candidates) {
-    const core::StoreConfig& config = call->snapshot.config;
+    const core::StoreConfig& config = *call->config;
     absl::flat_hash_map<absl::string_view, const core::Record*> by_sku;
     if (candidates != nullptr) {
       for (const auto& record : candidates->records) {
@@ -141,11 +247,10 @@ void AvailabilityLookup::ReadAlternatives(std::shared_ptr<Call> call) {
     Answers answers(call->query.items.size());
     size_t next_wanting = 0;
     for (size_t i = 0; i < answers.size(); ++i) {
-      const std::optional<core::Record>& record = call->snapshot.records[i];
+      const core::Record* record = call->records[i].get();
       const core::Decision& decision = call->decisions[i];
-      DecisionToApi(call->query.items[i].sku, call->stock_id,
-                    record ? &*record : nullptr, decision, /*stale=*/false,
-                    &answers[i]);
+      DecisionToApi(call->query.items[i].sku, call->stock_id, record,
+                    decision, call->stale, &answers[i]);
       if (candidates == nullptr || next_wanting >= call->wanting.size() ||
           call->wanting[next_wanting] != i) {
         continue;
@@ -190,7 +295,7 @@ void AvailabilityLookup::ReadAlternatives(std::shared_ptr<Call> call) {
   absl::flat_hash_set<std::string> seen_skus;
   absl::flat_hash_set<int64_t> seen_categories;
   for (size_t i : call->wanting) {
-    const core::Record& record = *call->snapshot.records[i];
+    const core::Record& record = *call->records[i];
     for (CandidateRef& ref : ExplicitCandidates(record)) {
       if (seen_skus.insert(ref.sku).second) skus.push_back(std::move(ref.sku));
     }

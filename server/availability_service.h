@@ -8,7 +8,17 @@
 // `reply_margin`, so the server answers DEADLINE_EXCEEDED or UNAVAILABLE
 // before the client gives up.
 //
-// Thread-safe; the lookup and clock must outlive the service.
+// WatchAvailability: first the current answer of every watched SKU, then a
+// new answer whenever one changes, driven by the invalidation feed through
+// `watches` (a record or config key of the scope's stock is invalidated:
+// re-read, re-decide, send only when the answer differs from the last one
+// sent or queued) and by the store's local midnight (a grpc::Alarm; "now"
+// comes from `clock`). A slow reader gets the latest answer per SKU: each
+// call keeps a map of pending latest answers and one write in flight, never
+// an unbounded queue. Reactions never block; the call finishes exactly once
+// (also on cancel) and its state lives until OnDone.
+//
+// Thread-safe; the lookup, clock and registry must outlive the service.
 #ifndef AVAILABILITY_SERVER_AVAILABILITY_SERVICE_H_
 #define AVAILABILITY_SERVER_AVAILABILITY_SERVICE_H_
 
@@ -19,6 +29,7 @@
 #include "cache/subscription_store.h"
 #include "core/clock.h"
 #include "server/availability_lookup.h"
+#include "server/watch_registry.h"
 
 namespace availability::server {
 
@@ -27,12 +38,18 @@ class AvailabilityService final : public v1::Availability::CallbackService {
   struct Options {
     absl::Duration max_call_time = absl::Seconds(1);
     absl::Duration reply_margin = absl::Milliseconds(2);
+    // WatchAvailability: the deadline of each re-read, and how long after
+    // a failed one it is tried again.
+    absl::Duration watch_read_timeout = absl::Seconds(2);
+    absl::Duration watch_retry = absl::Milliseconds(500);
   };
 
   // `subscriptions` may be null: Subscribe/Unsubscribe answer UNIMPLEMENTED.
+  // `watches` may be null: WatchAvailability answers UNIMPLEMENTED.
   AvailabilityService(Options options, AvailabilityLookup& lookup,
                       cache::SubscriptionStore* subscriptions,
-                      const core::Clock& clock);
+                      const core::Clock& clock,
+                      WatchRegistry* watches = nullptr);
 
   grpc::ServerUnaryReactor* GetAvailability(
       grpc::CallbackServerContext* context,
@@ -43,6 +60,10 @@ class AvailabilityService final : public v1::Availability::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::BatchGetAvailabilityRequest* request,
       v1::BatchGetAvailabilityResponse* response) override;
+
+  grpc::ServerWriteReactor<v1::ProductAvailability>* WatchAvailability(
+      grpc::CallbackServerContext* context,
+      const v1::WatchAvailabilityRequest* request) override;
 
   grpc::ServerUnaryReactor* SubscribeBackInStock(
       grpc::CallbackServerContext* context,
@@ -55,6 +76,8 @@ class AvailabilityService final : public v1::Availability::CallbackService {
       v1::UnsubscribeBackInStockResponse* response) override;
 
  private:
+  class WatchCall;
+
   // The cache deadline for a call that arrived now, or nullopt when the
   // call has no time left.
   absl::Time CacheDeadline(const grpc::CallbackServerContext& context) const;
@@ -70,6 +93,7 @@ class AvailabilityService final : public v1::Availability::CallbackService {
   AvailabilityLookup& lookup_;
   cache::SubscriptionStore* const subscriptions_;
   const core::Clock& clock_;
+  WatchRegistry* const watches_;
 };
 
 }  // namespace availability::server

@@ -27,7 +27,9 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "cache/invalidation_listener.h"
 #include "cache/key_schema.h"
+#include "cache/near_cache.h"
 #include "cache/record_store.h"
 #include "cache/record_writer.h"
 #include "cache/redis_client.h"
@@ -43,6 +45,7 @@
 #include "server/env_flags.h"
 #include "server/inventory_sync_service.h"
 #include "server/log.h"
+#include "server/watch_registry.h"
 #include "server/call_limiter.h"
 #include "server/call_metrics.h"
 #include "server/http_endpoint.h"
@@ -77,6 +80,28 @@ ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
 ABSL_FLAG(absl::Duration, health_interval, absl::Seconds(1),
           "How often Redis is pinged for the health status.");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error.");
+ABSL_FLAG(absl::Duration, unhealthy_after, absl::Seconds(5),
+          "How long Redis may fail health pings before the server reports "
+          "NOT_SERVING (meanwhile it answers from the near-cache, stale); "
+          "back to SERVING at the first answered ping.");
+ABSL_FLAG(bool, near_cache, true,
+          "Keep decoded records and store configs in process memory, kept "
+          "coherent by Redis client-side caching (invalidations).");
+ABSL_FLAG(int64_t, near_cache_entries, 200000,
+          "Most entries (records, unknown SKUs, configs) in the near-cache.");
+ABSL_FLAG(int64_t, near_cache_bytes, int64_t{128} << 20,
+          "Most bytes (estimated) held by the near-cache.");
+ABSL_FLAG(absl::Duration, near_cache_max_age, absl::Seconds(30),
+          "Longest a near-cache entry answers without a re-read from Redis, "
+          "even when no invalidation came.");
+ABSL_FLAG(absl::Duration, near_cache_max_stale, absl::Minutes(5),
+          "While Redis is unreachable, near-cache entries up to this old "
+          "answer with freshness.stale = true; others fail UNAVAILABLE.");
+ABSL_FLAG(absl::Duration, invalidation_ping_interval, absl::Milliseconds(200),
+          "How often the invalidation connection pings Redis.");
+ABSL_FLAG(absl::Duration, invalidation_ping_timeout, absl::Milliseconds(600),
+          "An unanswered invalidation ping this old flushes the near-cache "
+          "and marks Redis unreachable until it answers again.");
 
 // --- Security and operations (TLS, limits, metrics) ---
 ABSL_FLAG(std::string, tls_cert_file, "",
@@ -167,7 +192,10 @@ const std::vector<std::string>& ServerFlagNames() {
       "redis_host",    "redis_port",          "redis_socket",
       "redis_user",    "redis_password_file", "redis_db",
       "key_prefix",    "max_call_time",       "shutdown_grace",
-      "health_interval", "log_level"};
+      "health_interval", "log_level",         "unhealthy_after",
+      "near_cache",    "near_cache_entries",  "near_cache_bytes",
+      "near_cache_max_age", "near_cache_max_stale",
+      "invalidation_ping_interval", "invalidation_ping_timeout"};
   return *names;
 }
 
@@ -177,12 +205,18 @@ const std::vector<std::string>& ServerFlagNames() {
   std::exit(1);
 }
 
-// Pings Redis every `interval` and publishes SERVING only while it answers.
+// Pings Redis every `interval` and publishes SERVING while it answers.
+// Once serving, failures turn it NOT_SERVING only after they lasted
+// `unhealthy_after` (the near-cache answers meanwhile, stale); the first
+// answered ping turns it back to SERVING. Before the first answer: NOT_SERVING.
 class HealthReporter {
  public:
   HealthReporter(cache::RedisClient& redis, grpc::Server& server,
-                 absl::Duration interval)
-      : redis_(redis), server_(server), interval_(interval) {
+                 absl::Duration interval, absl::Duration unhealthy_after)
+      : redis_(redis),
+        server_(server),
+        interval_(interval),
+        unhealthy_after_(unhealthy_after) {
     thread_ = std::thread([this] { Loop(); });
   }
   ~HealthReporter() {
@@ -203,7 +237,18 @@ class HealthReporter {
                        answered->Notify();
                      });
       answered->WaitForNotificationWithTimeout(interval_ + absl::Seconds(1));
-      const bool serving = ok->load();
+      // Once serving, failures count only after --unhealthy_after (the
+      // near-cache answers meanwhile, marked stale).
+      const bool answered_now = ok->load();
+      const absl::Time now = absl::Now();
+      if (answered_now) {
+        failing_since_ = absl::InfiniteFuture();
+      } else if (failing_since_ == absl::InfiniteFuture()) {
+        failing_since_ = now;
+      }
+      const bool serving =
+          answered_now ||
+          (!first && last && now - failing_since_ < unhealthy_after_);
       if (first || serving != last) {
         // "" and the service name follow Redis (readiness); "liveness"
         // stays SERVING while the process runs, so a Redis outage takes
@@ -224,6 +269,8 @@ class HealthReporter {
   cache::RedisClient& redis_;
   grpc::Server& server_;
   const absl::Duration interval_;
+  const absl::Duration unhealthy_after_;
+  absl::Time failing_since_ = absl::InfiniteFuture();
   absl::Notification stop_;
   std::thread thread_;
 };
@@ -456,11 +503,53 @@ int Run(int argc, char** argv) {
   cache::RecordStore store(metered_redis, keys);
   cache::SubscriptionStore subscriptions(metered_write_redis, keys);
   ChannelResolver channels(ChannelResolver::Options{}, store, clock);
-  AvailabilityLookup lookup(store, channels, clock);
+
+  // Near-cache and the invalidation feed (which also drives
+  // WatchAvailability, so it runs with the near-cache off too). Declared
+  // after the Redis client and before the services: the listener stops
+  // first.
+  std::unique_ptr<cache::NearCache> near_cache;
+  if (absl::GetFlag(FLAGS_near_cache)) {
+    cache::NearCacheOptions cache_options;
+    const int64_t entries = absl::GetFlag(FLAGS_near_cache_entries);
+    const int64_t bytes = absl::GetFlag(FLAGS_near_cache_bytes);
+    if (entries <= 0 || bytes <= 0) {
+      Die("bad flag", {{"error", "--near_cache_entries and "
+                                 "--near_cache_bytes must be positive"}});
+    }
+    cache_options.max_entries = static_cast<size_t>(entries);
+    cache_options.max_bytes = static_cast<size_t>(bytes);
+    cache_options.max_age = absl::GetFlag(FLAGS_near_cache_max_age);
+    cache_options.max_stale = absl::GetFlag(FLAGS_near_cache_max_stale);
+    near_cache =
+        std::make_unique<cache::NearCache>(cache_options, keys, clock);
+  }
+  WatchRegistry watches(keys);
+  cache::InvalidationListener::Options listener_options;
+  listener_options.redis = redis_options;
+  listener_options.key_prefix = keys.prefix();
+  listener_options.ping_interval =
+      absl::GetFlag(FLAGS_invalidation_ping_interval);
+  listener_options.ping_timeout =
+      absl::GetFlag(FLAGS_invalidation_ping_timeout);
+  cache::InvalidationListener::Observer observer;
+  observer.on_keys = [&watches](const std::vector<std::string>& changed) {
+    watches.OnKeys(changed);
+  };
+  observer.on_all = [&watches] { watches.OnAll(); };
+  absl::StatusOr<std::unique_ptr<cache::InvalidationListener>> listener =
+      cache::InvalidationListener::Start(listener_options, **redis,
+                                         near_cache.get(), observer);
+  if (!listener.ok()) {
+    Die("invalidation listener not started",
+        {{"error", std::string(listener.status().message())}});
+  }
+
+  AvailabilityLookup lookup(store, channels, clock, near_cache.get());
   AvailabilityService::Options service_options;
   service_options.max_call_time = absl::GetFlag(FLAGS_max_call_time);
   AvailabilityService storefront(service_options, lookup, &subscriptions,
-                                 clock);
+                                 clock, &watches);
 
   // The sync/admin API on its own listener, only with a token.
   cache::RecordWriter writer(metered_write_redis, keys);
@@ -568,7 +657,9 @@ int Run(int argc, char** argv) {
   }
 
   {
-    HealthReporter health(**redis, *server, absl::GetFlag(FLAGS_health_interval));
+    HealthReporter health(**redis, *server,
+                          absl::GetFlag(FLAGS_health_interval),
+                          absl::GetFlag(FLAGS_unhealthy_after));
     int signal_number = 0;
     sigwait(&signals, &signal_number);
     Log(LogLevel::kInfo, "shutting down",

@@ -18,6 +18,10 @@
 #include "client/cli/import_commands.h"
 
 namespace av::cli {
+
+// watch_command.cc
+int RunWatch(CommandContext& ctx, const CommandArgs& args);
+
 namespace {
 
 struct CommandEntry {
@@ -35,6 +39,7 @@ constexpr CommandEntry kCommands[] = {
     {"demo-catalog", "write the demo catalog files", RunDemoCatalog},
     {"setup-demo-store", "load demo config and rankings", RunSetupDemoStore},
     {"events", "events tail: a stock's transition events", RunEvents},
+    {"watch", "stream answers of SKUs as they change", RunWatch},
 };
 
 constexpr char kDefaultServer[] = "127.0.0.1:50051";
