@@ -31,6 +31,7 @@
 #include "cache/key_schema.h"
 #include "cache/record_writer.h"
 #include "cache/redis_client.h"
+#include "cache/sentinel.h"
 #include "core/clock.h"
 #include "server/env_flags.h"
 #include "server/log.h"
@@ -77,6 +78,15 @@ ABSL_FLAG(std::string, key_prefix, "av", "Prefix of every Redis key.");
 ABSL_FLAG(absl::Duration, redis_timeout, absl::Seconds(10),
           "Deadline of each cache write.");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error.");
+ABSL_FLAG(std::string, redis_sentinel_addresses, "",
+          "Sentinels as host:port,host:port; when set, writes go to the "
+          "primary they report, found again before every reconnect "
+          "(--redis_host/--redis_port/--redis_socket are then ignored).");
+ABSL_FLAG(std::string, redis_sentinel_master, "mymaster",
+          "Master name the sentinels monitor.");
+ABSL_FLAG(std::string, redis_sentinel_password_file, "",
+          "File holding the sentinels' own password (else the environment "
+          "variable AVAILABILITY_REDIS_SENTINEL_PASSWORD; neither: no AUTH).");
 
 namespace availability::sync {
 namespace {
@@ -93,7 +103,8 @@ const std::vector<std::string>& SyncFlagNames() {
       "source_scan_rows", "category_ranking_limit", "redis_host",
       "redis_port",       "redis_socket",     "redis_user",
       "redis_password_file", "redis_db",      "key_prefix",
-      "redis_timeout",    "log_level"};
+      "redis_timeout",    "log_level",        "redis_sentinel_addresses",
+      "redis_sentinel_master", "redis_sentinel_password_file"};
   return *names;
 }
 
@@ -196,6 +207,34 @@ int RunMagento() {
         std::string(redis_password.status().message()));
   }
   redis_options.password = *redis_password;
+  if (const std::string sentinels =
+          absl::GetFlag(FLAGS_redis_sentinel_addresses);
+      !sentinels.empty()) {
+    cache::SentinelOptions sentinel;
+    absl::StatusOr<std::vector<cache::RedisEndpoint>> parsed =
+        cache::ParseRedisEndpoints(sentinels);
+    if (!parsed.ok()) {
+      Die("bad flag", absl::StrCat("--redis_sentinel_addresses: ",
+                                   parsed.status().message()));
+    }
+    sentinel.sentinels = *std::move(parsed);
+    sentinel.master_name = absl::GetFlag(FLAGS_redis_sentinel_master);
+    absl::StatusOr<std::string> sentinel_password =
+        server::ReadSecret(absl::GetFlag(FLAGS_redis_sentinel_password_file),
+                           "AVAILABILITY_REDIS_SENTINEL_PASSWORD");
+    if (!sentinel_password.ok()) {
+      Die("sentinel password not readable",
+          std::string(sentinel_password.status().message()));
+    }
+    sentinel.password = *sentinel_password;
+    if (absl::Status valid = cache::SentinelResolver::Validate(sentinel);
+        !valid.ok()) {
+      Die("bad flag", std::string(valid.message()));
+    }
+    redis_options.resolve_endpoint =
+        cache::SentinelResolver(std::move(sentinel))
+            .Resolver(cache::SentinelResolver::Role::kPrimary);
+  }
   absl::StatusOr<std::unique_ptr<cache::RedisClient>> redis =
       cache::RedisClient::Start(redis_options);
   if (!redis.ok()) {
@@ -225,7 +264,10 @@ int RunMagento() {
                         ? absl::StrCat(db.host, ":", db.port, "/", db.database)
                         : absl::StrCat(db.socket, "/", db.database)},
        {"db_user", db.user},
-       {"redis", redis_options.unix_socket.empty()
+       {"redis", redis_options.resolve_endpoint
+                     ? absl::StrCat("sentinel primary of ",
+                                    absl::GetFlag(FLAGS_redis_sentinel_master))
+                 : redis_options.unix_socket.empty()
                      ? absl::StrCat(redis_options.host, ":",
                                     redis_options.port)
                      : redis_options.unix_socket}});
