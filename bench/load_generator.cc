@@ -286,6 +286,7 @@ class LoadRun {
     v1::BatchGetAvailabilityRequest batch_request;
     v1::BatchGetAvailabilityResponse batch_response;
     absl::Time intended;
+    absl::Time deadline;
     int channel = 0;
     uint64_t rng_state = 0;
   };
@@ -307,8 +308,8 @@ class LoadRun {
     call->channel = channel;
     call->intended = intended;
     std::mt19937_64 rng(rng_state);
-    call->context.set_deadline(
-        absl::ToChronoTime(absl::Now() + options_.deadline));
+    call->deadline = absl::Now() + options_.deadline;
+    call->context.set_deadline(absl::ToChronoTime(call->deadline));
     {
       absl::MutexLock lock(&mu_);
       ++outstanding_;
@@ -342,6 +343,10 @@ class LoadRun {
       int code = static_cast<int>(status.error_code());
       if (code < 0 || code >= static_cast<int>(codes_.size())) code = 2;
       codes_[code].fetch_add(1, std::memory_order_relaxed);
+      if (now > call->deadline + options_.late_after) {
+        late_.fetch_add(1, std::memory_order_relaxed);
+      }
+      if (options_.on_call) options_.on_call(now, code);
     }
     if (options_.rate <= 0 && now < measure_end_) {
       Issue(call->channel, call->rng_state, now);  // closed loop: next call
@@ -386,6 +391,7 @@ class LoadRun {
     result.calls_per_second = result.calls / seconds;
     int items = options_.mode == LoadMode::kGet ? 1 : options_.batch_size;
     result.items_per_second = result.ok * items / seconds;
+    result.late = late_.load();
     result.p50_nanos = histogram_.ValueAtPercentile(50);
     result.p99_nanos = histogram_.ValueAtPercentile(99);
     result.p999_nanos = histogram_.ValueAtPercentile(99.9);
@@ -404,6 +410,7 @@ class LoadRun {
 
   LatencyHistogram histogram_;
   std::array<std::atomic<uint64_t>, 17> codes_;  // calls by gRPC code
+  std::atomic<uint64_t> late_{0};  // see LoadOptions::late_after
   absl::Mutex mu_;
   int64_t outstanding_ ABSL_GUARDED_BY(mu_) = 0;
 };

@@ -28,6 +28,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -99,6 +100,13 @@ struct LoadOptions {
   availability::v1::Scope scope;
   uint32_t max_alternatives = 0;
   uint64_t seed = 1;
+  // A call completing more than this after its deadline counts as late
+  // (LoadResult::late): the client library or the server missed it.
+  absl::Duration late_after = absl::Milliseconds(50);
+  // Optional: told of every call completing in the measured window (its
+  // completion time and gRPC status code), on a gRPC thread; must be quick
+  // and thread-safe. For tests that follow the success rate over time.
+  std::function<void(absl::Time completed, int grpc_code)> on_call;
 };
 
 struct LoadResult {
@@ -107,6 +115,8 @@ struct LoadResult {
   absl::Duration measured;
   uint64_t calls = 0;  // completed in the window, OK or not
   uint64_t ok = 0;
+  // Completed more than options.late_after past their deadline.
+  uint64_t late = 0;
   // gRPC code name ("DEADLINE_EXCEEDED") -> calls, for failed calls.
   std::map<std::string, uint64_t> errors_by_code;
   double calls_per_second = 0;
