@@ -288,28 +288,37 @@ grpc::ServerUnaryReactor* InventorySyncService::UpsertRecords(
   return reactor;
 }
 
-// Reads batches one at a time (the next read starts when the previous batch
-// is written: flow control for bulk loads). Reactions and write callbacks
-// are strictly sequential, so the members need no lock.
+// Reads the next batch while earlier ones are still being written, up to
+// kMaxWritesInFlight (flow control for bulk loads: the client is held back
+// once that many batches wait for Redis). Reactions run on gRPC threads and
+// write callbacks on the Redis loop thread, so the shared state is locked.
+// The call finishes once reading is over and no write is in flight (write
+// callbacks refer to the reactor, which lives until OnDone).
 class InventorySyncService::StreamUpsertReactor
     : public grpc::ServerReadReactor<v1::UpsertRecordsRequest> {
  public:
+  static constexpr int kMaxWritesInFlight = 4;
+
   StreamUpsertReactor(InventorySyncService& service,
                       grpc::CallbackServerContext& context,
                       v1::UpsertRecordsResponse& response)
       : service_(service), context_(context), response_(response) {
     response_.Clear();
     if (!service_.Authorized(context_)) {
+      finished_ = true;
       Finish(Unauthenticated());
       return;
     }
-    StartRead(&request_);
+    absl::MutexLock lock(&mutex_);
+    ReadNext();
   }
 
   void OnReadDone(bool ok) override {
-    if (!ok) {
-      // The caller half-closed (or the call is cancelled): done.
-      Finish(grpc::Status::OK);
+    absl::MutexLock lock(&mutex_);
+    read_pending_ = false;
+    if (!ok) reading_done_ = true;  // half-closed or cancelled
+    if (!ok || !error_.ok()) {
+      MaybeFinish();
       return;
     }
     ++messages_;
@@ -319,9 +328,9 @@ class InventorySyncService::StreamUpsertReactor
       check = ValidateSnapshotId(request_.snapshot_id(), "snapshot_id");
     }
     if (!check.ok()) {
-      Finish(InvalidArgument(absl::StrCat("message ", messages_, ": ",
-                                          check.message(),
-                                          "; earlier messages were applied")));
+      Fail(InvalidArgument(absl::StrCat("message ", messages_, ": ",
+                                        check.message(),
+                                        "; earlier messages were applied")));
       return;
     }
     std::vector<core::Record> valid;
@@ -343,22 +352,35 @@ class InventorySyncService::StreamUpsertReactor
       indices.push_back(index);
     }
     next_index_ += n;
-    if (valid.empty()) {
-      StartRead(&request_);
-      return;
+    if (!valid.empty()) Write(std::move(valid), std::move(indices));
+    if (writes_in_flight_ < kMaxWritesInFlight) {
+      ReadNext();
+    } else {
+      read_waits_for_write_ = true;
     }
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  void Write(std::vector<core::Record> valid, std::vector<int64_t> indices)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
     std::vector<std::pair<std::string, int32_t>> keys;
     keys.reserve(valid.size());
     for (const core::Record& r : valid) keys.emplace_back(r.sku, r.stock_id);
+    ++writes_in_flight_;
+    const int64_t message = messages_;
     service_.writer_.Upsert(
         std::move(valid), request_.snapshot_id(), service_.clock_.Now(),
         DeadlineFor(context_, service_.options_.write_timeout),
-        [this, indices = std::move(indices), keys = std::move(keys)](
+        [this, message, indices = std::move(indices), keys = std::move(keys)](
             absl::StatusOr<std::vector<cache::WriteOutcome>> result) {
+          absl::MutexLock lock(&mutex_);
+          --writes_in_flight_;
           if (!result.ok()) {
-            Finish(CacheError(result.status(),
-                              absl::StrCat("writing message ", messages_,
-                                           " (earlier messages were applied)")));
+            Fail(CacheError(result.status(),
+                            absl::StrCat("writing message ", message,
+                                         " (earlier messages were applied)")));
             return;
           }
           for (size_t k = 0; k < indices.size(); ++k) {
@@ -373,16 +395,40 @@ class InventorySyncService::StreamUpsertReactor
               SetOutcome(w, o);
             }
           }
-          StartRead(&request_);
+          if (read_waits_for_write_) {
+            read_waits_for_write_ = false;
+            ReadNext();
+          }
+          MaybeFinish();
         });
   }
 
-  void OnDone() override { delete this; }
+  void ReadNext() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+    read_pending_ = true;
+    StartRead(&request_);
+  }
 
- private:
+  // Remembers the first error and reads no further; the call ends with it
+  // once no read and no write is outstanding.
+  void Fail(grpc::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+    if (error_.ok()) error_ = std::move(status);
+    read_waits_for_write_ = false;
+    MaybeFinish();
+  }
+
+  // Finishes once nothing is outstanding and either the caller is done
+  // sending or an error stopped the stream.
+  void MaybeFinish() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+    if (finished_ || read_pending_ || writes_in_flight_ > 0) return;
+    if (!reading_done_ && error_.ok()) return;
+    finished_ = true;
+    Finish(error_);
+  }
+
   // A new outcome, or null once max_stream_outcomes are listed.
   v1::RecordOutcome* AddOutcome(int64_t index, const std::string& sku,
-                                int32_t stock_id) {
+                                int32_t stock_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
     if (response_.outcomes_size() >= service_.options_.max_stream_outcomes) {
       return nullptr;
     }
@@ -395,10 +441,18 @@ class InventorySyncService::StreamUpsertReactor
 
   InventorySyncService& service_;
   grpc::CallbackServerContext& context_;
-  v1::UpsertRecordsResponse& response_;
+  absl::Mutex mutex_;
+  v1::UpsertRecordsResponse& response_ ABSL_GUARDED_BY(mutex_);
+  // Filled by StartRead; read only in OnReadDone, before the next StartRead.
   v1::UpsertRecordsRequest request_;
-  int64_t next_index_ = 0;
-  int64_t messages_ = 0;
+  int64_t next_index_ ABSL_GUARDED_BY(mutex_) = 0;
+  int64_t messages_ ABSL_GUARDED_BY(mutex_) = 0;
+  int writes_in_flight_ ABSL_GUARDED_BY(mutex_) = 0;
+  bool read_pending_ ABSL_GUARDED_BY(mutex_) = false;
+  bool read_waits_for_write_ ABSL_GUARDED_BY(mutex_) = false;
+  bool reading_done_ ABSL_GUARDED_BY(mutex_) = false;
+  bool finished_ ABSL_GUARDED_BY(mutex_) = false;
+  grpc::Status error_ ABSL_GUARDED_BY(mutex_);
 };
 
 grpc::ServerReadReactor<v1::UpsertRecordsRequest>*
