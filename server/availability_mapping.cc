@@ -140,10 +140,18 @@ void DecisionToApi(absl::string_view sku, int32_t stock_id,
   if (record != nullptr) {
     freshness->set_version(record->version);
     if (record->source_time != absl::InfinitePast()) {
+      // Timestamp wants nanos in 0..999999999, also before 1970: floor the
+      // seconds (C++ division truncates towards zero).
       const int64_t micros = absl::ToUnixMicros(record->source_time);
-      freshness->mutable_source_time()->set_seconds(micros / 1000000);
+      int64_t seconds = micros / 1000000;
+      int64_t micros_part = micros % 1000000;
+      if (micros_part < 0) {
+        micros_part += 1000000;
+        --seconds;
+      }
+      freshness->mutable_source_time()->set_seconds(seconds);
       freshness->mutable_source_time()->set_nanos(
-          static_cast<int32_t>(micros % 1000000) * 1000);
+          static_cast<int32_t>(micros_part) * 1000);
     }
   }
 }
