@@ -1,5 +1,6 @@
 #include "cache/near_cache.h"
 
+#include <iterator>
 #include <utility>
 
 #include "absl/hash/hash.h"
@@ -80,7 +81,7 @@ bool NearCache::Get(const KeyView& key, bool stale, RecordPtr* record,
   const absl::Time now = clock_.Now();
   Shard& shard = shards_[HashOf(key) % kShards];
   {
-    absl::MutexLock lock(&shard.mu);
+    absl::ReaderMutexLock lock(&shard.mu);
     auto it = shard.map.find(key);
     if (it != shard.map.end()) {
       const Entry& entry = *it->second;
@@ -89,7 +90,9 @@ bool NearCache::Get(const KeyView& key, bool stale, RecordPtr* record,
           stale ? age <= options_.max_stale
                 : entry.epoch == epoch && age <= options_.max_age;
       if (usable) {
-        shard.lru.splice(shard.lru.begin(), shard.lru, it->second);
+        if (!entry.referenced.load(std::memory_order_relaxed)) {
+          entry.referenced.store(true, std::memory_order_relaxed);
+        }
         if (record != nullptr) *record = entry.record;
         if (config != nullptr) *config = entry.config;
         (stale ? stale_hits_ : hits_).fetch_add(1, std::memory_order_relaxed);
@@ -135,13 +138,12 @@ void NearCache::Put(const KeyView& key, RecordPtr record, ConfigPtr config,
     shard.lru.erase(it->second);
     shard.map.erase(it);
   }
-  Entry entry{key.stock_id, key.is_config, std::string(key.sku),
-              std::move(record), std::move(config), now, epoch, 0};
-  entry.bytes =
-      EntryBytes(entry.sku, entry.record.get(), entry.config.get());
-  shard.bytes += entry.bytes;
-  shard.lru.push_front(std::move(entry));
-  const Entry& stored = shard.lru.front();
+  Entry& stored = shard.lru.emplace_front(
+      key.stock_id, key.is_config, std::string(key.sku), std::move(record),
+      std::move(config), now, epoch);
+  stored.bytes =
+      EntryBytes(stored.sku, stored.record.get(), stored.config.get());
+  shard.bytes += stored.bytes;
   shard.map.emplace(KeyView{stored.stock_id, stored.is_config, stored.sku},
                     shard.lru.begin());
   EvictOver(shard);
@@ -150,7 +152,14 @@ void NearCache::Put(const KeyView& key, RecordPtr record, ConfigPtr config,
 void NearCache::EvictOver(Shard& shard) {
   while (!shard.lru.empty() && (shard.map.size() > shard_max_entries_ ||
                                 shard.bytes > shard_max_bytes_)) {
-    const Entry& victim = shard.lru.back();
+    Entry& victim = shard.lru.back();
+    if (victim.referenced.load(std::memory_order_relaxed)) {
+      // Used since it was last looked at: a second chance at the front.
+      // Each entry is passed over at most once per scan, so this ends.
+      victim.referenced.store(false, std::memory_order_relaxed);
+      shard.lru.splice(shard.lru.begin(), shard.lru, std::prev(shard.lru.end()));
+      continue;
+    }
     shard.map.erase(KeyView{victim.stock_id, victim.is_config, victim.sku});
     shard.bytes -= victim.bytes;
     shard.lru.pop_back();

@@ -27,8 +27,9 @@
 // kept, at the cost of now and then not caching a reply whose stripe
 // neighbour changed meanwhile (the reply is still answered, just not kept).
 //
-// Sharded (16 shards, one absl::Mutex each, LRU per shard); every method is
-// thread-safe and non-blocking beyond a shard lock held for a map operation.
+// Sharded (16 shards, one absl::Mutex each: hits take it shared; eviction
+// is CLOCK / second chance per shard); every method is thread-safe and
+// non-blocking beyond a shard lock held for a map operation.
 #ifndef AVAILABILITY_CACHE_NEAR_CACHE_H_
 #define AVAILABILITY_CACHE_NEAR_CACHE_H_
 
@@ -148,14 +149,26 @@ class NearCache {
   static constexpr size_t kStripes = 1024;  // a multiple of kShards
 
   struct Entry {
-    int32_t stock_id;
-    bool is_config;
-    std::string sku;  // empty for a config
-    RecordPtr record;
-    ConfigPtr config;
-    absl::Time stored;
-    uint64_t epoch;
-    size_t bytes;
+    Entry(int32_t stock, bool config_key, std::string key_sku, RecordPtr r,
+          ConfigPtr c, absl::Time when, uint64_t at_epoch)
+        : stock_id(stock),
+          is_config(config_key),
+          sku(std::move(key_sku)),
+          record(std::move(r)),
+          config(std::move(c)),
+          stored(when),
+          epoch(at_epoch) {}
+    const int32_t stock_id;
+    const bool is_config;
+    const std::string sku;  // empty for a config
+    const RecordPtr record;
+    const ConfigPtr config;
+    const absl::Time stored;
+    const uint64_t epoch;
+    size_t bytes = 0;
+    // Set by hits (under the shared lock), cleared by the eviction scan:
+    // a second chance instead of moving the node on every hit.
+    mutable std::atomic<bool> referenced{false};
   };
   using Lru = std::list<Entry>;
   struct KeyView {
@@ -175,7 +188,9 @@ class NearCache {
     mutable absl::Mutex mu;
     // Keys view into the entries' own sku strings (list nodes never move).
     absl::flat_hash_map<KeyView, Lru::iterator> map ABSL_GUARDED_BY(mu);
-    Lru lru ABSL_GUARDED_BY(mu);  // front: most recently used
+    // front: newest or given a second chance; eviction scans from the back
+    // (CLOCK: a hit only sets `referenced`, so hits share the lock).
+    Lru lru ABSL_GUARDED_BY(mu);
     size_t bytes ABSL_GUARDED_BY(mu) = 0;
     // Sequence number of the last invalidation per stripe of this shard.
     std::array<uint64_t, kStripes / kShards> stripe_seq ABSL_GUARDED_BY(mu){};

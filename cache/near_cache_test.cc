@@ -165,6 +165,16 @@ TEST_F(NearCacheTest, EvictsLeastRecentlyUsedOverTheBound) {
   EXPECT_EQ(stats.evictions, 1000u - stats.entries);
 }
 
+TEST_F(NearCacheTest, AnEntryInUseSurvivesEviction) {
+  NearCache::RecordPtr out;
+  cache_.PutRecord(1, "HOT", MakeRecord("HOT", 1), cache_.ReadTicket());
+  for (int i = 0; i < 1000; ++i) {
+    const std::string sku = "S" + std::to_string(i);
+    cache_.PutRecord(1, sku, MakeRecord(sku, 1), cache_.ReadTicket());
+    ASSERT_TRUE(cache_.GetRecord(1, "HOT", &out)) << "evicted after " << i;
+  }
+}
+
 // ---- With a real Redis. ----
 
 class InvalidationTest : public ::testing::Test {

@@ -244,13 +244,16 @@ void AvailabilityLookup::ReadAlternatives(std::shared_ptr<Call> call) {
         if (record) by_sku.emplace(record->sku, &*record);
       }
     }
-    Answers answers(call->query.items.size());
+    Answers answers;
+    answers.Reserve(static_cast<int>(call->query.items.size()));
+    for (size_t i = 0; i < call->query.items.size(); ++i) answers.Add();
     size_t next_wanting = 0;
-    for (size_t i = 0; i < answers.size(); ++i) {
+    for (size_t i = 0; i < call->query.items.size(); ++i) {
       const core::Record* record = call->records[i].get();
       const core::Decision& decision = call->decisions[i];
       DecisionToApi(call->query.items[i].sku, call->stock_id, record,
-                    decision, call->stale, &answers[i]);
+                    decision, call->stale,
+                    answers.Mutable(static_cast<int>(i)));
       if (candidates == nullptr || next_wanting >= call->wanting.size() ||
           call->wanting[next_wanting] != i) {
         continue;
@@ -276,7 +279,8 @@ void AvailabilityLookup::ReadAlternatives(std::shared_ptr<Call> call) {
           core::PickAlternatives(record->sku, decision, list,
                                  call->query.max_alternatives);
       for (const core::PickedAlternative& p : picked) {
-        v1::Alternative* alt = answers[i].add_alternatives();
+        v1::Alternative* alt =
+            answers.Mutable(static_cast<int>(i))->add_alternatives();
         alt->set_sku(p.sku);
         alt->set_relation(RelationToApi(p.relation));
         CompactToApi(list[p.candidate_index].decision,

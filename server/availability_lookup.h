@@ -38,7 +38,8 @@ namespace availability::server {
 class AvailabilityLookup {
  public:
   // One answer per query item, in order (STATUS_UNKNOWN for unknown SKUs).
-  using Answers = std::vector<v1::ProductAvailability>;
+  // A RepeatedPtrField, so a batch response takes them with one Swap.
+  using Answers = google::protobuf::RepeatedPtrField<v1::ProductAvailability>;
   using Callback = std::function<void(absl::StatusOr<Answers>)>;
 
   // `near_cache` may be null (every read goes to Redis); it must outlive

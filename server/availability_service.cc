@@ -75,7 +75,7 @@ grpc::ServerUnaryReactor* AvailabilityService::GetAvailability(
                   reactor->Finish(ToGrpcStatus(answers.status()));
                   return;
                 }
-                v1::ProductAvailability& answer = answers->front();
+                v1::ProductAvailability& answer = *answers->Mutable(0);
                 if (answer.status() == v1::STATUS_UNKNOWN) {
                   reactor->Finish(grpc::Status(
                       grpc::StatusCode::NOT_FOUND,
@@ -189,8 +189,11 @@ class AvailabilityService::WatchCall::State final
           }
           // Registered before the first read: no change can fall between.
           self->service_.watches_->Add(*stock, self->skus_, self);
+          // The first answers' day is the one of this instant: the next
+          // midnight is counted from it, even if the zone is known later.
+          const absl::Time first_read = self->service_.clock_.Now();
           self->OnAllChanged();
-          self->ScheduleMidnight();
+          self->ScheduleMidnight(first_read);
         });
   }
 
@@ -363,6 +366,7 @@ class AvailabilityService::WatchCall::State final
     if (retry_armed_) return;
     retry_armed_ = true;
     std::weak_ptr<State> weak = weak_from_this();
+    retired_retry_ = std::move(retry_);
     retry_ = std::make_unique<grpc::Alarm>();
     retry_->Set(absl::ToChronoTime(absl::Now() +
                                    service_.options_.watch_retry),
@@ -382,20 +386,24 @@ class AvailabilityService::WatchCall::State final
 
   // Re-reads everything at the store's next local midnight ("now" from the
   // service's clock, so tests move it), then again every midnight.
-  void ScheduleMidnight() {
+  void ScheduleMidnight(absl::Time first_read) {
     auto self = shared_from_this();
+    int32_t stock_id;
+    {
+      absl::MutexLock lock(&mu_);
+      stock_id = stock_id_;
+    }
     service_.lookup_.ReadTimeZone(
-        stock_id_, absl::Now() + service_.options_.watch_read_timeout,
-        [self](absl::StatusOr<absl::TimeZone> zone) {
+        stock_id, absl::Now() + service_.options_.watch_read_timeout,
+        [self, first_read](absl::StatusOr<absl::TimeZone> zone) {
           absl::MutexLock lock(&self->mu_);
           if (self->finishing_) return;
           // Unknown zone for now: UTC; a config change re-reads anyway.
           self->zone_ = zone.ok() ? *zone : absl::UTCTimeZone();
-          const absl::Time now = self->service_.clock_.Now();
           self->next_midnight_ =
-              absl::FromCivil(absl::ToCivilDay(now, self->zone_) + 1,
+              absl::FromCivil(absl::ToCivilDay(first_read, self->zone_) + 1,
                               self->zone_);
-          self->ArmMidnight(now);
+          self->ArmMidnight(self->service_.clock_.Now());
         });
   }
 
@@ -403,6 +411,9 @@ class AvailabilityService::WatchCall::State final
     const absl::Duration wait =
         std::max(next_midnight_ - now, absl::Milliseconds(1));
     std::weak_ptr<State> weak = weak_from_this();
+    // Re-armed from the alarm's own callback: the old alarm is kept until
+    // the next re-arm rather than destroyed while it runs.
+    retired_midnight_ = std::move(midnight_);
     midnight_ = std::make_unique<grpc::Alarm>();
     midnight_->Set(absl::ToChronoTime(absl::Now() + wait), [weak](bool ok) {
       auto self = weak.lock();
@@ -464,7 +475,9 @@ class AvailabilityService::WatchCall::State final
   v1::ProductAvailability in_flight_;
   std::vector<std::function<void()>> deferred_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<grpc::Alarm> midnight_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<grpc::Alarm> retired_midnight_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<grpc::Alarm> retry_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<grpc::Alarm> retired_retry_ ABSL_GUARDED_BY(mu_);
   bool retry_armed_ ABSL_GUARDED_BY(mu_) = false;
   absl::TimeZone zone_ ABSL_GUARDED_BY(mu_);
   absl::Time next_midnight_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
@@ -530,11 +543,7 @@ grpc::ServerUnaryReactor* AvailabilityService::BatchGetAvailability(
                   reactor->Finish(ToGrpcStatus(answers.status()));
                   return;
                 }
-                auto* items = response->mutable_items();
-                items->Reserve(static_cast<int>(answers->size()));
-                for (v1::ProductAvailability& answer : *answers) {
-                  items->Add()->Swap(&answer);
-                }
+                response->mutable_items()->Swap(&*answers);
                 reactor->Finish(grpc::Status::OK);
               });
   return reactor;
