@@ -46,7 +46,6 @@
 #include "server/env_flags.h"
 #include "server/inventory_sync_service.h"
 #include "server/log.h"
-#include "server/watch_registry.h"
 #include "server/call_limiter.h"
 #include "server/call_metrics.h"
 #include "server/http_endpoint.h"
@@ -54,6 +53,7 @@
 #include "server/metered_redis_client.h"
 #include "server/metrics.h"
 #include "server/tls.h"
+#include "server/watch_registry.h"
 
 ABSL_FLAG(std::string, listen, "0.0.0.0:50051",
           "Storefront gRPC address (Availability, health, reflection).");
@@ -528,6 +528,11 @@ int Run(int argc, char** argv) {
     cache_options.max_stale = absl::GetFlag(FLAGS_near_cache_max_stale);
     near_cache =
         std::make_unique<cache::NearCache>(cache_options, keys, clock);
+    const cache::NearCache* cache_for_metrics = near_cache.get();
+    RegisterNearCacheMetrics(
+        metrics_registry,
+        [cache_for_metrics] { return cache_for_metrics->stats().hits; },
+        [cache_for_metrics] { return cache_for_metrics->stats().misses; });
   }
   WatchRegistry watches(keys);
   cache::InvalidationListener::Options listener_options;
