@@ -271,9 +271,9 @@ TEST_F(NearCacheE2ETest, FreshnessAcrossTwoServers) {
               kWrites, p50, p99, millis.back());
   RecordProperty("freshness_p50_ms", std::to_string(p50));
   RecordProperty("freshness_p99_ms", std::to_string(p99));
-  // The 50 ms goal is reported above; on a shared 2-core machine only a
-  // looser bound is stable enough to assert.
-  EXPECT_LE(p99, 500.0);
+  // The goal. Five runs on the shared 2-core machine at load average 15-18
+  // gave p99 3.6-6.4 ms (max 17 ms), so 50 ms holds with a wide margin.
+  EXPECT_LE(p99, 50.0);
 }
 
 }  // namespace
