@@ -51,6 +51,9 @@ struct Shared {
   // Loop requests (the loop reads them after a wake-up).
   bool stop ABSL_GUARDED_BY(mu) = false;
   bool enable_tracking ABSL_GUARDED_BY(mu) = false;
+  // The data connection refused REDIRECT to our id: the two connections
+  // reached different servers (a resolver's choice); reconnect to re-resolve.
+  bool reconnect ABSL_GUARDED_BY(mu) = false;
 };
 
 class Listener final : public InvalidationListener {
@@ -195,12 +198,20 @@ class Listener final : public InvalidationListener {
     uint64_t count;
     [[maybe_unused]] ssize_t n = read(fd, &count, sizeof(count));
     bool stop;
+    bool reconnect;
     {
       absl::MutexLock lock(&self->shared_->mu);
       stop = self->shared_->stop;
+      reconnect = self->shared_->reconnect;
+      self->shared_->reconnect = false;
     }
     if (stop) {
       event_base_loopbreak(self->base_);
+      return;
+    }
+    if (reconnect && self->state_ == State::kSubscribed) {
+      self->DropConnection(
+          "the data connection is on another server; re-resolving", false);
       return;
     }
     self->MaybeEnableTracking();
@@ -244,6 +255,12 @@ class Listener final : public InvalidationListener {
           if (!ok) {
             // Retried on the next ping tick of the loop.
             shared->enable_tracking = true;
+            if (replies.ok() && replies->size() == 2 &&
+                absl::StrContains((*replies)[1].str, "does not exist")) {
+              // REDIRECT id unknown there: not the same server.
+              shared->reconnect = true;
+              Wake();
+            }
             Log(absl::StrCat("CLIENT TRACKING failed: ",
                              !replies.ok() ? replies.status().ToString()
                              : replies->size() == 2 ? (*replies)[1].str
@@ -259,9 +276,21 @@ class Listener final : public InvalidationListener {
   void Connect() {
     state_ = State::kConnecting;
     const RedisOptions& o = options_.redis;
-    redisAsyncContext* ac = o.unix_socket.empty()
-                                ? redisAsyncConnect(o.host.c_str(), o.port)
-                                : redisAsyncConnectUnix(o.unix_socket.c_str());
+    // The same server as the data client: through its resolver (Sentinel)
+    // when it has one. A mismatch shows when tracking is enabled.
+    RedisEndpoint target{o.host, o.port};
+    if (o.resolve_endpoint) {
+      absl::StatusOr<RedisEndpoint> resolved = o.resolve_endpoint();
+      if (!resolved.ok()) {
+        ConnectionLost(resolved.status().message(), false);
+        return;
+      }
+      target = *std::move(resolved);
+    }
+    redisAsyncContext* ac =
+        o.resolve_endpoint || o.unix_socket.empty()
+            ? redisAsyncConnect(target.host.c_str(), target.port)
+            : redisAsyncConnectUnix(o.unix_socket.c_str());
     if (ac == nullptr || ac->err != 0) {
       if (ac != nullptr) redisAsyncFree(ac);
       ConnectionLost("connect failed", /*unresponsive=*/false);
@@ -495,7 +524,8 @@ absl::StatusOr<std::unique_ptr<InvalidationListener>>
 InvalidationListener::Start(Options options, RedisClient& data,
                             NearCache* cache, Observer observer) {
   const RedisOptions& r = options.redis;
-  if (r.unix_socket.empty() && (r.host.empty() || r.port <= 0)) {
+  if (!r.resolve_endpoint && r.unix_socket.empty() &&
+      (r.host.empty() || r.port <= 0)) {
     return absl::InvalidArgumentError("invalidations: no redis address");
   }
   if (options.ping_interval <= absl::ZeroDuration() ||

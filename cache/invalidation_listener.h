@@ -43,7 +43,9 @@ class InvalidationListener {
  public:
   struct Options {
     // Where to subscribe: the same Redis as the data client (user and
-    // password too); `database` is irrelevant to invalidations.
+    // password too; its resolve_endpoint, if any, is consulted before every
+    // connect, and a REDIRECT the data connection's server refuses makes
+    // the listener reconnect and re-resolve); `database` is irrelevant.
     RedisOptions redis;
     // The key prefix tracked ("<prefix>:"; empty: every key).
     std::string key_prefix = "av";

@@ -368,6 +368,22 @@ TEST_F(InvalidationTest, RedisRestartFlushes) {
                          absl::Seconds(10)));
 }
 
+TEST_F(InvalidationTest, FollowsTheDataClientsResolver) {
+  // As with Sentinel: host and port are not used, the resolver is.
+  InvalidationListener::Options o;
+  o.redis.host = "unused.invalid";
+  o.redis.port = 1;
+  const int port = redis_->port();
+  o.redis.resolve_endpoint = [port]() -> absl::StatusOr<RedisEndpoint> {
+    return RedisEndpoint{"127.0.0.1", port};
+  };
+  listener_.reset();
+  auto listener = InvalidationListener::Start(o, *client_, cache_.get(), {});
+  ASSERT_TRUE(listener.ok()) << listener.status();
+  listener_ = *std::move(listener);
+  ASSERT_TRUE(listener_->WaitUntilTracking(absl::Seconds(5)).ok());
+}
+
 TEST_F(InvalidationTest, PausedRedisIsUnresponsiveThenRecovers) {
   redis_->Pause();
   EXPECT_TRUE(Eventually([&] { return !cache_->redis_responsive(); }));
