@@ -230,13 +230,20 @@ class InvalidationTest : public ::testing::Test {
       writer_ = *RedisClient::Start(options_);
       ASSERT_TRUE(writer_->WaitUntilConnected(absl::Seconds(5)).ok());
     }
-    absl::Notification done;
-    writer_->Execute({"SET", key, value}, absl::Now() + absl::Seconds(5),
-                     [&](absl::StatusOr<RedisReply> r) {
-                       EXPECT_TRUE(r.ok() && !r->is_error());
-                       done.Notify();
-                     });
-    done.WaitForNotification();
+    // A test may have just killed every normal connection, the writer's
+    // too: retry until it has reconnected.
+    EXPECT_TRUE(Eventually([&] {
+      absl::Notification done;
+      bool ok = false;
+      writer_->Execute({"SET", key, value}, absl::Now() + absl::Seconds(1),
+                       [&](absl::StatusOr<RedisReply> r) {
+                         ok = r.ok() && !r->is_error();
+                         done.Notify();
+                       });
+      done.WaitForNotification();
+      if (!ok) absl::SleepFor(absl::Milliseconds(10));
+      return ok;
+    }));
   }
   // Fills the cache the way a reader does: ticket, GET, put.
   void ReadThrough(const std::string& sku) {
@@ -300,7 +307,12 @@ TEST_F(InvalidationTest, AVersionedWriteThroughTheWriterRemovesTheEntry) {
                   });
     done.WaitForNotification();
   };
+  const uint64_t before = cache_->stats().invalidations;
   upsert(1);
+  // The first write's own invalidation must land before the read, or the
+  // race guard (rightly) refuses to cache the read.
+  ASSERT_TRUE(Eventually(
+      [&] { return cache_->stats().invalidations > before; }));
   ReadThrough("W");
   ASSERT_TRUE(Cached("W"));
   upsert(2);
