@@ -80,8 +80,6 @@ app.kubernetes.io/component: {{ .component }}
 
 {{/*
 Flags the chart sets from its own values; refused in .Values.config.
-FUTURE marks flags the server does not have yet (tests/helm/future-flags.txt
-lists them for scripts/helm-check).
 */}}
 {{- define "availability.chartOwnedFlags" -}}
 {{- list "listen" "sync_listen" "sync_token_file" "redis_host" "redis_port" "redis_user" "redis_db" "redis_password_file" "shutdown_grace" "metrics_listen" "tls_cert_file" "tls_key_file" "tls_client_ca_file" "redis_sentinel_addresses" "redis_sentinel_master" | toJson -}}
