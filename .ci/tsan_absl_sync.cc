@@ -57,11 +57,32 @@ const void* NotifiedFlag(const absl::Notification* n) {
   return reinterpret_cast<const char*>(n) + sizeof(absl::Mutex);
 }
 
+// A condition is evaluated by Abseil with the mutex held (by the waiter, or
+// by the thread unlocking on its behalf), inside the Await/LockWhen call; a
+// false one leaves the waiter blocked and the mutex free. So each
+// evaluation is a critical section of its own: acquire, read, release.
+struct HeldCondition {
+  const absl::Condition* condition;
+  const absl::Mutex* mu;
+};
+bool EvalHolding(HeldCondition* held) {
+  Acquire(held->mu);
+  const bool met = held->condition->Eval();
+  Release(held->mu);
+  return met;
+}
+
 }  // namespace
 
 #define AV_REAL(type, mangled)                  \
   static const auto real = Real<type>(mangled); \
   (void)0
+
+// `wrapped`: the caller's condition, acquiring `this` mutex before it is
+// evaluated (valid while the caller waits in the real call).
+#define AV_WRAP(cond)                     \
+  HeldCondition held{&(cond), this};      \
+  const Condition wrapped(&EvalHolding, &held)
 
 namespace absl {
 ABSL_NAMESPACE_BEGIN
@@ -101,20 +122,23 @@ void Mutex::ReaderUnlock() {
 void Mutex::LockWhen(const Condition& cond) {
   AV_REAL(void (*)(Mutex*, const Condition&),
           "_ZN4absl7debian35Mutex8LockWhenERKNS0_9ConditionE");
-  real(this, cond);
+  AV_WRAP(cond);
+  real(this, wrapped);
   Acquire(this);
 }
 void Mutex::ReaderLockWhen(const Condition& cond) {
   AV_REAL(void (*)(Mutex*, const Condition&),
           "_ZN4absl7debian35Mutex14ReaderLockWhenERKNS0_9ConditionE");
-  real(this, cond);
+  AV_WRAP(cond);
+  real(this, wrapped);
   Acquire(this);
 }
 bool Mutex::LockWhenWithTimeout(const Condition& cond, Duration timeout) {
   AV_REAL(bool (*)(Mutex*, const Condition&, Duration),
           "_ZN4absl7debian35Mutex19LockWhenWithTimeoutERKNS0_9ConditionENS0_"
           "8DurationE");
-  const bool met = real(this, cond, timeout);
+  AV_WRAP(cond);
+  const bool met = real(this, wrapped, timeout);
   Acquire(this);  // held either way
   return met;
 }
@@ -122,7 +146,8 @@ bool Mutex::LockWhenWithDeadline(const Condition& cond, Time deadline) {
   AV_REAL(bool (*)(Mutex*, const Condition&, Time),
           "_ZN4absl7debian35Mutex20LockWhenWithDeadlineERKNS0_9ConditionENS0_"
           "4TimeE");
-  const bool met = real(this, cond, deadline);
+  AV_WRAP(cond);
+  const bool met = real(this, wrapped, deadline);
   Acquire(this);
   return met;
 }
@@ -130,7 +155,8 @@ bool Mutex::ReaderLockWhenWithTimeout(const Condition& cond, Duration timeout) {
   AV_REAL(bool (*)(Mutex*, const Condition&, Duration),
           "_ZN4absl7debian35Mutex25ReaderLockWhenWithTimeoutERKNS0_"
           "9ConditionENS0_8DurationE");
-  const bool met = real(this, cond, timeout);
+  AV_WRAP(cond);
+  const bool met = real(this, wrapped, timeout);
   Acquire(this);
   return met;
 }
@@ -138,7 +164,8 @@ bool Mutex::ReaderLockWhenWithDeadline(const Condition& cond, Time deadline) {
   AV_REAL(bool (*)(Mutex*, const Condition&, Time),
           "_ZN4absl7debian35Mutex26ReaderLockWhenWithDeadlineERKNS0_"
           "9ConditionENS0_4TimeE");
-  const bool met = real(this, cond, deadline);
+  AV_WRAP(cond);
+  const bool met = real(this, wrapped, deadline);
   Acquire(this);
   return met;
 }
@@ -147,7 +174,8 @@ void Mutex::Await(const Condition& cond) {
   AV_REAL(void (*)(Mutex*, const Condition&),
           "_ZN4absl7debian35Mutex5AwaitERKNS0_9ConditionE");
   Release(this);
-  real(this, cond);
+  AV_WRAP(cond);
+  real(this, wrapped);
   Acquire(this);
 }
 bool Mutex::AwaitWithTimeout(const Condition& cond, Duration timeout) {
@@ -155,7 +183,8 @@ bool Mutex::AwaitWithTimeout(const Condition& cond, Duration timeout) {
           "_ZN4absl7debian35Mutex16AwaitWithTimeoutERKNS0_9ConditionENS0_"
           "8DurationE");
   Release(this);
-  const bool met = real(this, cond, timeout);
+  AV_WRAP(cond);
+  const bool met = real(this, wrapped, timeout);
   Acquire(this);
   return met;
 }
@@ -164,7 +193,8 @@ bool Mutex::AwaitWithDeadline(const Condition& cond, Time deadline) {
           "_ZN4absl7debian35Mutex17AwaitWithDeadlineERKNS0_9ConditionENS0_"
           "4TimeE");
   Release(this);
-  const bool met = real(this, cond, deadline);
+  AV_WRAP(cond);
+  const bool met = real(this, wrapped, deadline);
   Acquire(this);
   return met;
 }
