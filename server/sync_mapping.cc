@@ -255,8 +255,10 @@ absl::StatusOr<core::Record> RecordFromApi(const v1::InventoryRecord& in,
         t.nanos() > 999999999) {
       return Invalid(Field(p, "source_time"), "not a valid timestamp");
     }
+    // Kept to the microsecond, as the cache stores it (cache/record_codec.h):
+    // the record mapped here is the record every reader gets back.
     out.source_time =
-        absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+        absl::FromUnixMicros(t.seconds() * 1000000 + t.nanos() / 1000);
   }
   if (in.has_manage_stock()) out.manage_stock = in.manage_stock();
   out.is_in_stock = !in.has_is_in_stock() || in.is_in_stock();

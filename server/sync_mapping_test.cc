@@ -81,6 +81,24 @@ TEST(RecordFromApiTest, MapsEveryField) {
   EXPECT_EQ(r->category_ids, std::vector<int64_t>{12});
 }
 
+// The cache keeps microseconds; the mapped record must be what readers get
+// back (found by fuzz/sync_mapping_fuzz), also before 1970.
+TEST(RecordFromApiTest, SourceTimeIsKeptToTheMicrosecond) {
+  v1::InventoryRecord in = Valid();
+  in.mutable_source_time()->set_seconds(1772366400);
+  in.mutable_source_time()->set_nanos(123456789);
+  auto r = RecordFromApi(in);
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->source_time,
+            absl::FromUnixSeconds(1772366400) + absl::Microseconds(123456));
+
+  in.mutable_source_time()->set_seconds(-1000);
+  in.mutable_source_time()->set_nanos(1);
+  r = RecordFromApi(in);
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->source_time, absl::FromUnixSeconds(-1000));
+}
+
 TEST(RecordFromApiTest, UnsetSettingsUseTheStoreConfiguration) {
   auto r = RecordFromApi(Valid());
   ASSERT_THAT(r, IsOk());
