@@ -1,6 +1,7 @@
 #include "server/tls.h"
 
 #include <chrono>
+#include <filesystem>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -22,6 +23,13 @@ class TlsTest : public ::testing::Test {
     auto certs = TestCertificates::Make();
     ASSERT_TRUE(certs.ok()) << certs.status();
     certs_ = new TestCertificates(*std::move(certs));
+  }
+  static void TearDownTestSuite() {
+    if (certs_ == nullptr) return;
+    std::error_code ignored;
+    std::filesystem::remove_all(certs_->dir, ignored);
+    delete certs_;
+    certs_ = nullptr;
   }
 
   // Starts a server (no services) with `files`; its port.

@@ -2,6 +2,7 @@
 // availability-server binary over TLS and mTLS (certificates made at run
 // time with the openssl tool), a real redis-server with a password.
 
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -37,6 +38,13 @@ class SecurityE2ETest : public ::testing::Test {
     auto certs = TestCertificates::Make();
     ASSERT_TRUE(certs.ok()) << certs.status();
     certs_ = new TestCertificates(*std::move(certs));
+  }
+  static void TearDownTestSuite() {
+    if (certs_ == nullptr) return;
+    std::error_code ignored;
+    std::filesystem::remove_all(certs_->dir, ignored);
+    delete certs_;
+    certs_ = nullptr;
   }
 
   void SetUp() override {
