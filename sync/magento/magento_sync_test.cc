@@ -476,6 +476,14 @@ TEST_F(MagentoSyncTest, BinaryRunsAndStopsOnSigterm) {
                             })
                   .has_value())
       << (*binary)->Stderr();
+  // The first chunk lands before the reconcile ends: wait for its log line
+  // (bounded) before asking the binary to stop.
+  const absl::Time give_up = absl::Now() + absl::Seconds(20);
+  while (absl::Now() < give_up &&
+         !absl::StrContains((*binary)->Stderr(),
+                            "\"msg\":\"reconcile finished\"")) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
   (*binary)->Signal(SIGTERM);
   EXPECT_EQ((*binary)->Wait(absl::Seconds(10)), 0);
   const std::string log = (*binary)->Stderr();
