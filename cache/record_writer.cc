@@ -21,8 +21,9 @@ namespace {
 // snapshot TTL in seconds ("" = no snapshot to join), ARGV[4] stock id; then
 // 8 per item: op (U upsert, D delete, X delete unless in the snapshot set),
 // sku, version (8 bytes big-endian), value, status, eta, net, low (0/1).
-// Returns per item {code, stored version (8 bytes or "")}: 1 applied,
-// 2 stale, 3 kept (X: in the snapshot), 4 absent (X: already gone).
+// Returns per item {code, stored version (8 bytes or ""), events appended,
+// notification jobs queued}: code 1 applied, 2 stale, 3 kept (X: in the
+// snapshot), 4 absent (X: already gone); the counts are 0 unless applied.
 constexpr char kWriteScript[] = R"lua(
 local NFIX = 4
 local NPER = 8
@@ -70,7 +71,11 @@ local function xadd(key, maxlen, fields)
   end
 end
 
+-- Events and jobs appended for the current item.
+local nev, njobs = 0, 0
+
 local function emit(t, sku, vb, os, ns, eta, net)
+  nev = nev + 1
   xadd(KEYS[1], events_max, {'type', t, 'sku', sku, 'stock', stock,
        'version', dec(vb), 'old_status', tostring(os),
        'new_status', tostring(ns), 'eta', tostring(eta), 'net', net})
@@ -84,6 +89,7 @@ for i = 0, n - 1 do
   local nstatus, neta = tonumber(ARGV[a + 5]), tonumber(ARGV[a + 6])
   local nnet, nlow = ARGV[a + 7], ARGV[a + 8]
   local rkey, skey = KEYS[NFIX + 2 * i + 1], KEYS[NFIX + 2 * i + 2]
+  nev, njobs = 0, 0
 
   local cur = redis.call('GET', rkey)
   local sum = redis.call('HGET', sums, sku)
@@ -147,6 +153,7 @@ for i = 0, n - 1 do
             xadd(KEYS[2], jobs_max, {'sku', sku, 'stock', stock,
                  'subscriber', subs[j], 'subscribed_at', subs[j + 1],
                  'version', vd})
+            njobs = njobs + 1
           end
           redis.call('DEL', skey)
         end
@@ -159,6 +166,7 @@ for i = 0, n - 1 do
     end
     results[i + 1] = {1, vb}
   end
+  results[i + 1][3], results[i + 1][4] = nev, njobs
 end
 if snap_ttl ~= '' then
   redis.call('EXPIRE', KEYS[4], snap_ttl)
@@ -250,14 +258,18 @@ absl::Status CollectOutcomes(const RedisReply& reply,
   }
   for (size_t i = 0; i < indices.size(); ++i) {
     const RedisReply& item = reply.elements[i];
-    if (item.type != RedisReply::Type::kArray || item.elements.size() != 2 ||
-        item.elements[0].type != RedisReply::Type::kInteger) {
+    if (item.type != RedisReply::Type::kArray || item.elements.size() != 4 ||
+        item.elements[0].type != RedisReply::Type::kInteger ||
+        item.elements[2].type != RedisReply::Type::kInteger ||
+        item.elements[3].type != RedisReply::Type::kInteger) {
       return absl::InternalError("write script: unexpected item shape");
     }
     WriteOutcome& o = out[indices[i]];
     o.result = item.elements[0].integer == kCodeApplied ? WriteResult::kApplied
                                                         : WriteResult::kStale;
     o.stored_version = VersionFromBytes(item.elements[1].str);
+    o.events_appended = static_cast<int>(item.elements[2].integer);
+    o.notifications_queued = static_cast<int>(item.elements[3].integer);
   }
   return absl::OkStatus();
 }
@@ -696,26 +708,30 @@ void RecordWriter::SnapshotStep(std::shared_ptr<SnapshotState> state) {
           next();
           return;
         }
+        const size_t n = items.size();
         std::vector<std::vector<std::string>> calls;
         calls.push_back(
             ScriptCall(state->stock_id, state->snapshot_key, "", items));
         RunScripts(std::move(calls), state->deadline,
-                   [state, next = std::move(next)](
+                   [state, n, next = std::move(next)](
                        absl::StatusOr<std::vector<RedisReply>> replies) {
                      if (!replies.ok()) {
                        state->done(replies.status());
                        return;
                      }
-                     const RedisReply& r = (*replies)[0];
-                     if (r.is_error()) {
-                       state->done(ReplyError(r, "snapshot delete script"));
+                     std::vector<size_t> indices(n);
+                     for (size_t i = 0; i < n; ++i) indices[i] = i;
+                     std::vector<WriteOutcome> out(n);
+                     absl::Status s =
+                         CollectOutcomes((*replies)[0], indices, out);
+                     if (!s.ok()) {
+                       state->done(s);
                        return;
                      }
-                     for (const RedisReply& item : r.elements) {
-                       if (!item.elements.empty() &&
-                           item.elements[0].integer == kCodeApplied) {
-                         ++state->result.deleted;
-                       }
+                     for (const WriteOutcome& o : out) {
+                       if (o.result != WriteResult::kApplied) continue;
+                       ++state->result.deleted;
+                       state->result.events_appended += o.events_appended;
                      }
                      next();
                    });

@@ -114,6 +114,11 @@ struct WriteOutcome {
   // kApplied: the version written; kStale: the version that stays stored
   // (0 when nothing was stored).
   int64_t stored_version = 0;
+  // Entries this write appended to the stock's events stream, and
+  // notification jobs it queued (BACK_IN_STOCK with open subscriptions);
+  // 0 when stale.
+  int events_appended = 0;
+  int notifications_queued = 0;
 };
 
 struct DeleteKey {
@@ -127,6 +132,9 @@ struct SnapshotResult {
   int64_t deleted = 0;
   // SKUs the snapshot held.
   int64_t kept = 0;
+  // Entries appended to the stock's events stream (one OUT_OF_STOCK per
+  // deleted record).
+  int64_t events_appended = 0;
 };
 
 // One entry of a stock's events stream (see the format above).

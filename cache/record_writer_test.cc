@@ -235,6 +235,43 @@ TEST_F(RecordWriterTest, AnnouncesEachTransitionExactlyOnce) {
   EXPECT_EQ(events[5].eta_days, Days(absl::CivilDay(2026, 4, 1)));
 }
 
+// "events E jobs J" of one outcome, for compact assertions.
+std::string Counts(const WriteOutcome& o) {
+  return absl::StrCat("events ", o.events_appended, " jobs ",
+                      o.notifications_queued);
+}
+
+TEST_F(RecordWriterTest, OutcomesCountTheEventsAndJobsTheyAppended) {
+  const absl::CivilDay mar10(2026, 3, 10), mar12(2026, 3, 12);
+  // A SKU never seen appears in stock: BACK_IN_STOCK.
+  EXPECT_EQ(Counts(Upsert({InStock("A", 1, 10)})[0]), "events 1 jobs 0");
+  // Stale: nothing appended.
+  EXPECT_EQ(Counts(Upsert({InStock("A", 1, 0)})[0]), "events 0 jobs 0");
+  // Same summary but net: nothing to announce.
+  EXPECT_EQ(Counts(Upsert({InStock("A", 2, 8)})[0]), "events 0 jobs 0");
+  // Out of stock and below notify_stock_qty: OUT_OF_STOCK and LOW_STOCK.
+  EXPECT_EQ(Counts(Upsert({InStock("A", 3, 0)})[0]), "events 2 jobs 0");
+  // BACKORDER_STARTED, then a later first ship date: ETA_CHANGED.
+  EXPECT_EQ(Counts(Upsert({Backorderable("A", 4, mar10)})[0]),
+            "events 1 jobs 0");
+  EXPECT_EQ(Counts(Upsert({Backorderable("A", 5, mar12)})[0]),
+            "events 1 jobs 0");
+  // Back in stock with two open subscriptions: one job each.
+  SubscriptionStore subs(*client_, keys_);
+  for (std::string subscriber : {"alice", "bob"}) {
+    Waiter<absl::StatusOr<bool>> w;
+    subs.Subscribe(kStock, "A", subscriber, Now(), Deadline(), w.Callback());
+    ASSERT_THAT(w.Get(), IsOk());
+  }
+  EXPECT_EQ(Counts(Upsert({InStock("A", 6, 3)})[0]), "events 1 jobs 2");
+  // A delete announces OUT_OF_STOCK; repeating it is stale.
+  EXPECT_EQ(Counts(Delete({{kStock, "A", 7}})[0]), "events 1 jobs 0");
+  EXPECT_EQ(Counts(Delete({{kStock, "A", 7}})[0]), "events 0 jobs 0");
+  // The counts are what the streams hold.
+  EXPECT_EQ(Events().size(), 7u);
+  EXPECT_EQ(Command({"XLEN", keys_.NotificationJobs(kStock)}).integer, 2);
+}
+
 TEST_F(RecordWriterTest, DeleteLeavesTombstoneThatBlocksOlderUpserts) {
   Upsert({InStock("A", 5, 10)});
   auto del = Delete({{kStock, "A", 4}});
@@ -331,6 +368,7 @@ TEST_F(RecordWriterTest, FinishSnapshotDeletesRecordsTheSnapshotLacks) {
   ASSERT_THAT(result, IsOk());
   EXPECT_EQ(result->deleted, 1);
   EXPECT_EQ(result->kept, 2);
+  EXPECT_EQ(result->events_appended, 1);
   EXPECT_TRUE(Stored("A").has_value());
   EXPECT_TRUE(Stored("B").has_value());
   EXPECT_FALSE(Stored("C").has_value());
@@ -366,6 +404,7 @@ TEST_F(RecordWriterTest, FinishSnapshotScansInChunks) {
   ASSERT_THAT(result, IsOk());
   EXPECT_EQ(result->deleted, 50);
   EXPECT_EQ(result->kept, 50);
+  EXPECT_EQ(result->events_appended, 50);
   for (int i = 0; i < 100; ++i) {
     EXPECT_EQ(Stored(absl::StrCat("sku-", i)).has_value(), i % 2 == 0) << i;
   }
