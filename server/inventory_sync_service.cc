@@ -65,6 +65,21 @@ void SetOutcome(const cache::WriteOutcome& w, v1::RecordOutcome* o) {
   }
 }
 
+// Adds one written record to the response's totals: applied or stale, and
+// the events and notification jobs its write appended.
+void CountOutcome(const cache::WriteOutcome& w,
+                  v1::UpsertRecordsResponse& response) {
+  if (w.result == cache::WriteResult::kApplied) {
+    response.set_applied(response.applied() + 1);
+  } else {
+    response.set_stale(response.stale() + 1);
+  }
+  response.set_events_appended(response.events_appended() +
+                               w.events_appended);
+  response.set_notifications_queued(response.notifications_queued() +
+                                    w.notifications_queued);
+}
+
 v1::InventoryEvent::Type EventTypeToApi(absl::string_view type) {
   if (type == "BACK_IN_STOCK") return v1::InventoryEvent::TYPE_BACK_IN_STOCK;
   if (type == "OUT_OF_STOCK") return v1::InventoryEvent::TYPE_OUT_OF_STOCK;
@@ -277,11 +292,7 @@ grpc::ServerUnaryReactor* InventorySyncService::UpsertRecords(
         for (size_t k = 0; k < positions.size(); ++k) {
           const cache::WriteOutcome& w = (*result)[k];
           SetOutcome(w, response->mutable_outcomes(positions[k]));
-          if (w.result == cache::WriteResult::kApplied) {
-            response->set_applied(response->applied() + 1);
-          } else {
-            response->set_stale(response->stale() + 1);
-          }
+          CountOutcome(w, *response);
         }
         reactor->Finish(grpc::Status::OK);
       });
@@ -385,11 +396,8 @@ class InventorySyncService::StreamUpsertReactor
           }
           for (size_t k = 0; k < indices.size(); ++k) {
             const cache::WriteOutcome& w = (*result)[k];
-            if (w.result == cache::WriteResult::kApplied) {
-              response_.set_applied(response_.applied() + 1);
-              continue;
-            }
-            response_.set_stale(response_.stale() + 1);
+            CountOutcome(w, response_);
+            if (w.result == cache::WriteResult::kApplied) continue;
             if (v1::RecordOutcome* o =
                     AddOutcome(indices[k], keys[k].first, keys[k].second)) {
               SetOutcome(w, o);
@@ -514,7 +522,10 @@ grpc::ServerUnaryReactor* InventorySyncService::DeleteRecords(
           return;
         }
         for (size_t k = 0; k < positions.size(); ++k) {
-          SetOutcome((*result)[k], response->mutable_outcomes(positions[k]));
+          const cache::WriteOutcome& w = (*result)[k];
+          SetOutcome(w, response->mutable_outcomes(positions[k]));
+          response->set_events_appended(response->events_appended() +
+                                        w.events_appended);
         }
         reactor->Finish(grpc::Status::OK);
       });
@@ -549,6 +560,7 @@ grpc::ServerUnaryReactor* InventorySyncService::FinishSnapshot(
         }
         response->set_deleted(result->deleted);
         response->set_kept(result->kept);
+        response->set_events_appended(result->events_appended);
         reactor->Finish(grpc::Status::OK);
       });
   return reactor;

@@ -296,15 +296,30 @@ TEST_F(InventorySyncServiceTest, StaleWritesReportTheStoredVersion) {
   *req.add_records() = ApiRecord("A", 7, 5);
   v1::UpsertRecordsResponse resp;
   ASSERT_TRUE(Upsert(req, &resp).ok());
+  EXPECT_EQ(resp.events_appended(), 1);  // appeared in stock
   const size_t events = Events().size();
   *req.mutable_records(0) = ApiRecord("A", 6, 0);
   *req.add_records() = ApiRecord("A", 7, 0);
   ASSERT_TRUE(Upsert(req, &resp).ok());
   EXPECT_EQ(resp.stale(), 2);
+  EXPECT_EQ(resp.events_appended(), 0);
   EXPECT_EQ(resp.outcomes(0).result(), v1::RecordOutcome::RESULT_STALE);
   EXPECT_EQ(resp.outcomes(0).stored_version(), 7);
   EXPECT_EQ(Stored("A")->source_qty, core::QtyFromUnits(5));
   EXPECT_EQ(Events().size(), events);
+}
+
+TEST_F(InventorySyncServiceTest, UpsertCountsEventsAndNotificationsQueued) {
+  Command({"HSET", keys_.Subscriptions(1, "A"), "alice", "1", "bob", "2"});
+  v1::UpsertRecordsRequest req;
+  *req.add_records() = ApiRecord("A", 1, 5);  // BACK_IN_STOCK, two jobs
+  *req.add_records() = ApiRecord("B", 1, 0);  // OUT_OF_STOCK
+  v1::UpsertRecordsResponse resp;
+  ASSERT_TRUE(Upsert(req, &resp).ok());
+  EXPECT_EQ(resp.applied(), 2);
+  EXPECT_EQ(resp.events_appended(), 2);
+  EXPECT_EQ(resp.notifications_queued(), 2);
+  EXPECT_EQ(Events().size(), 2u);
 }
 
 TEST_F(InventorySyncServiceTest, DeleteIsVersionedAndTombstoned) {
@@ -327,6 +342,7 @@ TEST_F(InventorySyncServiceTest, DeleteIsVersionedAndTombstoned) {
   ASSERT_TRUE(stub_->DeleteRecords(ctx.get(), del, &dresp).ok());
   EXPECT_EQ(dresp.outcomes(0).result(), v1::RecordOutcome::RESULT_STALE);
   EXPECT_EQ(dresp.outcomes(0).stored_version(), 3);
+  EXPECT_EQ(dresp.events_appended(), 0);
   EXPECT_EQ(dresp.outcomes(1).result(), v1::RecordOutcome::RESULT_REJECTED);
   EXPECT_EQ(dresp.outcomes(1).error(), "keys[1].sku: empty");
 
@@ -335,6 +351,7 @@ TEST_F(InventorySyncServiceTest, DeleteIsVersionedAndTombstoned) {
   ctx = Context();
   ASSERT_TRUE(stub_->DeleteRecords(ctx.get(), del, &dresp).ok());
   EXPECT_EQ(dresp.outcomes(0).result(), v1::RecordOutcome::RESULT_APPLIED);
+  EXPECT_EQ(dresp.events_appended(), 1);  // OUT_OF_STOCK
   EXPECT_FALSE(Stored("A").has_value());
 
   // The old upsert arriving late does not bring it back.
@@ -362,6 +379,8 @@ TEST_F(InventorySyncServiceTest, StreamUpsertCountsOverTheWholeStream) {
   EXPECT_EQ(resp.applied(), 3);
   EXPECT_EQ(resp.stale(), 1);
   EXPECT_EQ(resp.rejected(), 1);
+  EXPECT_EQ(resp.events_appended(), 3);  // A, B, C appeared in stock
+  EXPECT_EQ(resp.notifications_queued(), 0);
   ASSERT_EQ(resp.outcomes_size(), 2);
   EXPECT_EQ(resp.outcomes(0).index(), 3);
   EXPECT_EQ(resp.outcomes(0).error(), "records[3].sku: empty");
@@ -407,6 +426,7 @@ TEST_F(InventorySyncServiceTest, SnapshotReconcilesThroughTheApi) {
   ASSERT_TRUE(stub_->FinishSnapshot(ctx.get(), finish, &fresp).ok());
   EXPECT_EQ(fresp.deleted(), 1);
   EXPECT_EQ(fresp.kept(), 1);
+  EXPECT_EQ(fresp.events_appended(), 1);
   EXPECT_TRUE(Stored("A").has_value());
   EXPECT_FALSE(Stored("B").has_value());
 
