@@ -132,6 +132,16 @@ ServerMetrics::ServerMetrics(MetricsRegistry& registry,
           "Records written through the sync API, by operation (upsert, "
           "delete) and result (applied, stale, rejected).",
           {"operation", "result"})),
+      events_appended_(registry.AddCounterFamily(
+          "availability_events_appended_total",
+          "Transition events appended to the stocks' events streams by sync "
+          "writes, by operation (upsert, delete, snapshot).",
+          {"operation"})),
+      notifications_queued_(registry.AddCounterFamily(
+          "availability_notifications_queued_total",
+          "Back-in-stock notification jobs queued by sync upserts (one per "
+          "open subscription of a record that came back in stock).",
+          {})),
       redis_seconds_(registry.AddHistogramFamily(
           "availability_redis_command_seconds",
           "Redis command (or pipeline) latency as seen by the server, "
@@ -198,6 +208,8 @@ void ServerMetrics::ObserveResponse(absl::string_view method,
       sync_records_.WithLabels({"upsert", "applied"}).Increment(r.applied());
       sync_records_.WithLabels({"upsert", "stale"}).Increment(r.stale());
       sync_records_.WithLabels({"upsert", "rejected"}).Increment(r.rejected());
+      events_appended_.WithLabels({"upsert"}).Increment(r.events_appended());
+      notifications_queued_.WithLabels({}).Increment(r.notifications_queued());
     } else if (name == "DeleteRecords") {
       const auto& r = *static_cast<const v1::DeleteRecordsResponse*>(message);
       uint64_t applied = 0, stale = 0, rejected = 0;
@@ -209,6 +221,10 @@ void ServerMetrics::ObserveResponse(absl::string_view method,
       sync_records_.WithLabels({"delete", "applied"}).Increment(applied);
       sync_records_.WithLabels({"delete", "stale"}).Increment(stale);
       sync_records_.WithLabels({"delete", "rejected"}).Increment(rejected);
+      events_appended_.WithLabels({"delete"}).Increment(r.events_appended());
+    } else if (name == "FinishSnapshot") {
+      const auto& r = *static_cast<const v1::FinishSnapshotResponse*>(message);
+      events_appended_.WithLabels({"snapshot"}).Increment(r.events_appended());
     }
   }
 }
@@ -243,6 +259,14 @@ void RegisterCallLimiterMetrics(MetricsRegistry& registry,
       "Storefront calls refused with RESOURCE_EXHAUSTED because "
       "--max_concurrent_calls were in flight.",
       [&limiter] { return limiter.rejected(); });
+}
+
+void RegisterWatchMetrics(MetricsRegistry& registry,
+                          std::function<double()> open_streams) {
+  registry.AddGauge("availability_watch_streams",
+                    "WatchAvailability streams open (registered for change "
+                    "notifications).",
+                    std::move(open_streams));
 }
 
 void RegisterNearCacheMetrics(MetricsRegistry& registry,

@@ -6,16 +6,19 @@
 //   availability_freshness_lag_seconds        now - source_time of answers
 //   availability_subscription_changes_total{action}   subscribe/unsubscribe OK
 //   availability_sync_records_total{operation,result} applied/stale/rejected
+//   availability_events_appended_total{operation}  upsert/delete/snapshot
+//   availability_notifications_queued_total   back-in-stock jobs of upserts
 //   availability_redis_command_seconds        (MeteredRedisClient)
 //   availability_redis_errors_total{error}
 //   availability_calls_in_flight, availability_calls_rejected_total
 //                                             (RegisterCallLimiterMetrics)
 //   availability_near_cache_{hits,misses}_total (RegisterNearCacheMetrics)
+//   availability_watch_streams                (RegisterWatchMetrics)
 //
 // The interceptor reads the responses the handlers send (freshness of
-// ProductAvailability answers, counts of UpsertRecords/DeleteRecords
-// answers) and the final status; install it after the call limiter so it
-// sees RESOURCE_EXHAUSTED refusals:
+// ProductAvailability answers, counts of UpsertRecords/DeleteRecords/
+// FinishSnapshot answers) and the final status; install it after the call
+// limiter so it sees RESOURCE_EXHAUSTED refusals:
 //
 //   ServerMetrics metrics(registry, clock);
 //   creators.push_back(MakeStorefrontCallLimitInterceptorFactory(limiter));
@@ -70,6 +73,8 @@ class ServerMetrics {
   HistogramFamily& freshness_lag_;
   CounterFamily& subscription_changes_;
   CounterFamily& sync_records_;
+  CounterFamily& events_appended_;
+  CounterFamily& notifications_queued_;
   HistogramFamily& redis_seconds_;
   CounterFamily& redis_errors_;
 };
@@ -85,6 +90,13 @@ void RegisterCallLimiterMetrics(MetricsRegistry& registry,
 void RegisterNearCacheMetrics(MetricsRegistry& registry,
                               std::function<uint64_t()> hits,
                               std::function<uint64_t()> misses);
+
+// Exports the WatchAvailability streams open now (registered for change
+// notifications) as the gauge availability_watch_streams. `open_streams`
+// must be cheap, non-blocking and callable from any thread for as long as
+// the registry serves.
+void RegisterWatchMetrics(MetricsRegistry& registry,
+                          std::function<double()> open_streams);
 
 // The canonical name of a gRPC code, e.g. "RESOURCE_EXHAUSTED".
 const char* GrpcCodeName(grpc::StatusCode code);

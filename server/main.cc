@@ -535,6 +535,10 @@ int Run(int argc, char** argv) {
         [cache_for_metrics] { return cache_for_metrics->stats().misses; });
   }
   WatchRegistry watches(keys);
+  // Scraped over HTTP, which is stopped before `watches` goes.
+  RegisterWatchMetrics(metrics_registry, [&watches] {
+    return static_cast<double>(watches.size());
+  });
   cache::InvalidationListener::Options listener_options;
   listener_options.redis = redis_options;
   listener_options.key_prefix = keys.prefix();

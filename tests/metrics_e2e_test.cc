@@ -3,6 +3,7 @@
 
 #include <signal.h>
 
+#include <functional>
 #include <memory>
 #include <regex>
 #include <string>
@@ -95,14 +96,20 @@ class MetricsE2ETest : public ::testing::Test {
     return value;
   }
 
-  // Polls until `series` has at least `value` (bounded by 10 s).
-  bool WaitFor(const std::string& series, double value) {
+  // Polls until the value of `series` satisfies `done` (bounded by 10 s).
+  bool WaitUntil(const std::string& series,
+                 const std::function<bool(double)>& done) {
     const absl::Time give_up = absl::Now() + absl::Seconds(10);
     while (absl::Now() < give_up) {
-      if (Sample(series) >= value) return true;
+      if (done(Sample(series))) return true;
       absl::SleepFor(absl::Milliseconds(20));
     }
     return false;
+  }
+
+  // Polls until `series` has at least `value` (bounded by 10 s).
+  bool WaitFor(const std::string& series, double value) {
+    return WaitUntil(series, [value](double v) { return v >= value; });
   }
 
   std::unique_ptr<testing::RedisServer> redis_;
@@ -135,6 +142,8 @@ TEST_F(MetricsE2ETest, CountsCallsLatencySyncWritesRedisAndFreshness) {
     v1::UpsertRecordsResponse response;
     ASSERT_TRUE(sync_->UpsertRecords(&context, upsert, &response).ok());
     ASSERT_EQ(response.applied(), 1);
+    EXPECT_EQ(response.events_appended(), 1);  // BACK_IN_STOCK
+    EXPECT_EQ(response.notifications_queued(), 0);
   }
   ASSERT_TRUE(Get("SKU-1", absl::Seconds(2)).ok());
   EXPECT_EQ(Get("NOPE", absl::Seconds(2)).error_code(),
@@ -158,6 +167,9 @@ TEST_F(MetricsE2ETest, CountsCallsLatencySyncWritesRedisAndFreshness) {
   EXPECT_EQ(Sample("availability_sync_records_total{operation=\"upsert\","
                    "result=\"rejected\"}"),
             1);
+  EXPECT_EQ(Sample("availability_events_appended_total{operation=\"upsert\"}"),
+            1);
+  EXPECT_EQ(Sample("availability_notifications_queued_total"), 0);
   EXPECT_EQ(Sample("availability_freshness_lag_seconds_count"), 1);
   EXPECT_EQ(Sample("availability_freshness_lag_seconds_bucket{le=\"10\"}"), 0);
   EXPECT_EQ(Sample("availability_freshness_lag_seconds_bucket{le=\"60\"}"), 1);
@@ -165,6 +177,98 @@ TEST_F(MetricsE2ETest, CountsCallsLatencySyncWritesRedisAndFreshness) {
   const std::string text = Metrics();
   EXPECT_THAT(text, HasSubstr("# TYPE grpc_server_handling_seconds histogram"));
   EXPECT_THAT(text, HasSubstr("# TYPE availability_calls_in_flight gauge"));
+}
+
+TEST_F(MetricsE2ETest, CountsEventsOfDeletesAndSnapshotsAndQueuedJobs) {
+  StartServer(redis_->port());
+  auto authorize = [](grpc::ClientContext& context) {
+    context.AddMetadata("authorization", absl::StrCat("Bearer ", kToken));
+  };
+  // A and B out of stock, with a subscriber waiting for A.
+  v1::UpsertRecordsRequest upsert;
+  for (const char* sku : {"A", "B"}) {
+    v1::InventoryRecord* record = upsert.add_records();
+    record->set_sku(sku);
+    record->set_stock_id(1);
+    record->set_version(1);
+  }
+  v1::UpsertRecordsResponse response;
+  {
+    grpc::ClientContext context;
+    authorize(context);
+    ASSERT_TRUE(sync_->UpsertRecords(&context, upsert, &response).ok());
+  }
+  {
+    grpc::ClientContext context;
+    v1::BackInStockSubscription subscription;
+    subscription.set_sku("A");
+    subscription.mutable_scope()->set_stock_id(1);
+    subscription.set_subscriber_id("alice");
+    v1::SubscribeBackInStockResponse subscribed;
+    ASSERT_TRUE(
+        stub_->SubscribeBackInStock(&context, subscription, &subscribed).ok());
+  }
+  // A comes back in stock within snapshot "s"; B is left out of it.
+  upsert.set_snapshot_id("s");
+  upsert.mutable_records()->RemoveLast();
+  upsert.mutable_records(0)->set_version(2);
+  upsert.mutable_records(0)->set_source_quantity(3);
+  {
+    grpc::ClientContext context;
+    authorize(context);
+    ASSERT_TRUE(sync_->UpsertRecords(&context, upsert, &response).ok());
+    EXPECT_EQ(response.events_appended(), 1);
+    EXPECT_EQ(response.notifications_queued(), 1);
+  }
+  {
+    grpc::ClientContext context;
+    authorize(context);
+    v1::FinishSnapshotRequest finish;
+    finish.set_stock_id(1);
+    finish.set_snapshot_id("s");
+    v1::FinishSnapshotResponse finished;
+    ASSERT_TRUE(sync_->FinishSnapshot(&context, finish, &finished).ok());
+    EXPECT_EQ(finished.events_appended(), 1);  // B: OUT_OF_STOCK
+  }
+  {
+    grpc::ClientContext context;
+    authorize(context);
+    v1::DeleteRecordsRequest del;
+    v1::RecordKey* key = del.add_keys();
+    key->set_sku("A");
+    key->set_stock_id(1);
+    key->set_version(3);
+    v1::DeleteRecordsResponse deleted;
+    ASSERT_TRUE(sync_->DeleteRecords(&context, del, &deleted).ok());
+    EXPECT_EQ(deleted.events_appended(), 1);
+  }
+  EXPECT_EQ(Sample("availability_events_appended_total{operation=\"upsert\"}"),
+            3);
+  EXPECT_EQ(Sample("availability_events_appended_total{operation=\"snapshot\"}"),
+            1);
+  EXPECT_EQ(Sample("availability_events_appended_total{operation=\"delete\"}"),
+            1);
+  EXPECT_EQ(Sample("availability_notifications_queued_total"), 1);
+}
+
+TEST_F(MetricsE2ETest, WatchStreamsGaugeFollowsOpenStreams) {
+  StartServer(redis_->port());
+  EXPECT_EQ(Sample("availability_watch_streams"), 0);
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+  v1::WatchAvailabilityRequest request;
+  request.add_skus("SKU-1");
+  request.mutable_scope()->set_stock_id(1);
+  auto reader = stub_->WatchAvailability(&context, request);
+  v1::ProductAvailability answer;
+  // The stream registers before its first answer.
+  ASSERT_TRUE(reader->Read(&answer)) << server_->Stderr();
+  EXPECT_EQ(Sample("availability_watch_streams"), 1);
+  context.TryCancel();
+  EXPECT_FALSE(reader->Read(&answer));
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  EXPECT_TRUE(WaitUntil("availability_watch_streams",
+                        [](double v) { return v == 0; }));
 }
 
 TEST_F(MetricsE2ETest, HealthzAndReadyzFollowTheGrpcHealthStatus) {
