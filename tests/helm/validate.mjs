@@ -211,8 +211,21 @@ for (const file of args.files) {
       if (!(grace > drain + preStop)) {
         problems.push(`${where}: terminationGracePeriodSeconds ${grace} must exceed preStop ${preStop}s + --shutdown_grace ${env.AVAILABILITY_SHUTDOWN_GRACE}`);
       }
+      // Kubelet's gRPC probes speak plaintext only: with TLS on the gRPC
+      // port, the probes must be HTTP on the plaintext --metrics_listen port.
+      const tls = Boolean(env.AVAILABILITY_TLS_CERT_FILE);
+      const httpPort = Number(/:(\d+)$/.exec(env.AVAILABILITY_METRICS_LISTEN ?? "")?.[1]);
+      const paths = { livenessProbe: "/healthz", readinessProbe: "/readyz" };
       for (const probe of ["livenessProbe", "readinessProbe"]) {
-        if (!c[probe]?.grpc) problems.push(`${where}: ${probe} is not a native gRPC probe`);
+        const p = c[probe];
+        if (!tls) {
+          if (!p?.grpc) problems.push(`${where}: ${probe} is not a native gRPC probe`);
+          continue;
+        }
+        const port = (c.ports ?? []).find((cp) => cp.name === p?.httpGet?.port || cp.containerPort === p?.httpGet?.port);
+        if (!p?.httpGet || p.httpGet.path !== paths[probe] || port?.containerPort !== httpPort) {
+          problems.push(`${where}: with TLS, ${probe} must be httpGet ${paths[probe]} on the --metrics_listen port (kubelet gRPC probes cannot speak TLS)`);
+        }
       }
     }
   }

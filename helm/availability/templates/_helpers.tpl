@@ -136,7 +136,8 @@ and the chart's own values. Rendered as AVAILABILITY_<FLAG> variables.
 {{- $_ := set $flags "tls_client_ca_file" (printf "%s/client-ca/ca.crt" (include "availability.secretDir" .)) -}}
 {{- end -}}
 {{- end -}}
-{{- if .Values.metrics.enabled -}}
+{{- if or .Values.metrics.enabled .Values.tls.enabled -}}
+{{- /* With TLS the HTTP listener also serves the probes (see deployment). */ -}}
 {{- $_ := set $flags "metrics_listen" (printf "0.0.0.0:%d" (int .Values.ports.metrics)) -}}
 {{- end -}}
 {{- toJson $flags -}}
