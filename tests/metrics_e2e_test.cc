@@ -313,7 +313,8 @@ TEST_F(MetricsE2ETest, CallsBeyondTheLimitFailResourceExhaustedAtOnce) {
                    "\"RESOURCE_EXHAUSTED\"}"),
             1);
   // The slots are free again.
-  EXPECT_TRUE(WaitFor("availability_calls_in_flight", 0));
+  EXPECT_TRUE(WaitUntil("availability_calls_in_flight",
+                        [](double v) { return v == 0; }));
   EXPECT_NE(Get("AFTER", absl::Seconds(2)).error_code(),
             grpc::StatusCode::RESOURCE_EXHAUSTED);
 }
