@@ -52,6 +52,7 @@
 #include "server/listener_hardening.h"
 #include "server/metered_redis_client.h"
 #include "server/metrics.h"
+#include "server/redis_flags.h"
 #include "server/tls.h"
 #include "server/watch_registry.h"
 
@@ -63,16 +64,6 @@ ABSL_FLAG(std::string, sync_listen, "0.0.0.0:50052",
 ABSL_FLAG(std::string, sync_token_file, "",
           "File holding the sync API bearer token (else the environment "
           "variable AVAILABILITY_SYNC_TOKEN).");
-ABSL_FLAG(std::string, redis_host, "127.0.0.1", "Redis host.");
-ABSL_FLAG(int, redis_port, 6379, "Redis TCP port.");
-ABSL_FLAG(std::string, redis_socket, "",
-          "Redis Unix socket path; when set, host and port are ignored.");
-ABSL_FLAG(std::string, redis_user, "", "Redis ACL user (empty: default).");
-ABSL_FLAG(std::string, redis_password_file, "",
-          "File holding the Redis password (else the environment variable "
-          "AVAILABILITY_REDIS_PASSWORD; neither: no AUTH).");
-ABSL_FLAG(int, redis_db, 0, "Redis database number.");
-ABSL_FLAG(std::string, key_prefix, "av", "Prefix of every Redis key.");
 ABSL_FLAG(absl::Duration, max_call_time, absl::Seconds(1),
           "Longest a storefront call may run when the client's deadline is "
           "later or absent.");
@@ -146,16 +137,8 @@ ABSL_FLAG(std::string, metrics_listen, "0.0.0.0:9464",
           "empty disables it. If it cannot be bound, the server logs an "
           "error and serves without it.");
 
-// --- High availability (Redis Sentinel, replica reads) ---
-ABSL_FLAG(std::string, redis_sentinel_addresses, "",
-          "Sentinels as host:port,host:port; when set, the Redis primary "
-          "(and replicas) are found through them before every (re)connect, "
-          "and --redis_host/--redis_port/--redis_socket are ignored.");
-ABSL_FLAG(std::string, redis_sentinel_master, "mymaster",
-          "Master name the sentinels monitor.");
-ABSL_FLAG(std::string, redis_sentinel_password_file, "",
-          "File holding the sentinels' own password (else the environment "
-          "variable AVAILABILITY_REDIS_SENTINEL_PASSWORD; neither: no AUTH).");
+// --- High availability: replica reads (the Redis and Sentinel flags are in
+// server/redis_flags.cc) ---
 ABSL_FLAG(std::string, read_from, "primary",
           "primary or replica: where storefront reads go. Writes (sync API, "
           "subscriptions) always go to the primary. replica needs "
@@ -178,25 +161,16 @@ const std::vector<std::string>& OpsFlagNames() {
   return *names;
 }
 
-// Flags of the high availability block, also read from AVAILABILITY_<NAME>.
-const std::vector<std::string>& HaFlagNames() {
-  static const auto* names = new std::vector<std::string>{
-      "redis_sentinel_addresses", "redis_sentinel_master",
-      "redis_sentinel_password_file", "read_from"};
-  return *names;
-}
-
-// Flags that take their value from AVAILABILITY_<NAME> when set.
+// Flags that take their value from AVAILABILITY_<NAME> when set (besides
+// OpsFlagNames and RedisFlagNames).
 const std::vector<std::string>& ServerFlagNames() {
   static const auto* names = new std::vector<std::string>{
-      "listen",        "sync_listen",         "sync_token_file",
-      "redis_host",    "redis_port",          "redis_socket",
-      "redis_user",    "redis_password_file", "redis_db",
-      "key_prefix",    "max_call_time",       "shutdown_grace",
-      "health_interval", "log_level",         "unhealthy_after",
-      "near_cache",    "near_cache_entries",  "near_cache_bytes",
-      "near_cache_max_age", "near_cache_max_stale",
-      "invalidation_ping_interval", "invalidation_ping_timeout"};
+      "listen",          "sync_listen",     "sync_token_file",
+      "max_call_time",   "shutdown_grace",  "health_interval",
+      "log_level",       "unhealthy_after", "near_cache",
+      "near_cache_entries", "near_cache_bytes", "near_cache_max_age",
+      "near_cache_max_stale", "invalidation_ping_interval",
+      "invalidation_ping_timeout", "read_from"};
   return *names;
 }
 
@@ -354,57 +328,26 @@ OpsSettings OpsSettingsFromFlags() {
   return ops;
 }
 
-// What the high availability flags ask for, checked.
-struct HaSettings {
-  std::unique_ptr<cache::SentinelResolver> sentinel;  // null: no Sentinel
-  bool read_replica = false;
-};
-
-// Exits with a log line naming the flag when one is bad.
-HaSettings HaSettingsFromFlags() {
-  HaSettings ha;
+// Whether storefront reads go to a replica (--read_from=replica), checked
+// against the Redis flags. Exits with a log line naming the flag when it is
+// bad.
+bool ReadFromReplicaFromFlags(const RedisConnectionConfig& redis) {
   const std::string read_from = absl::GetFlag(FLAGS_read_from);
   if (read_from != "primary" && read_from != "replica") {
     Die("bad flag", {{"error", "--read_from: not one of primary, replica"}});
   }
-  const std::string addresses = absl::GetFlag(FLAGS_redis_sentinel_addresses);
-  if (addresses.empty()) {
+  if (redis.sentinel == nullptr) {
     if (read_from == "replica") {
       Die("bad flag", {{"error", "--read_from=replica needs "
                                  "--redis_sentinel_addresses"}});
     }
-    return ha;
-  }
-  cache::SentinelOptions sentinel;
-  absl::StatusOr<std::vector<cache::RedisEndpoint>> parsed =
-      cache::ParseRedisEndpoints(addresses);
-  if (!parsed.ok()) {
-    Die("bad flag", {{"error", absl::StrCat("--redis_sentinel_addresses: ",
-                                            parsed.status().message())}});
-  }
-  sentinel.sentinels = *std::move(parsed);
-  sentinel.master_name = absl::GetFlag(FLAGS_redis_sentinel_master);
-  absl::StatusOr<std::string> password =
-      ReadSecret(absl::GetFlag(FLAGS_redis_sentinel_password_file),
-                 "AVAILABILITY_REDIS_SENTINEL_PASSWORD");
-  if (!password.ok()) {
-    Die("sentinel password not readable",
-        {{"error", std::string(password.status().message())}});
-  }
-  sentinel.password = *password;
-  if (absl::Status valid = cache::SentinelResolver::Validate(sentinel);
-      !valid.ok()) {
-    Die("bad flag", {{"error", std::string(valid.message())},
-                     {"check", "--redis_sentinel_addresses, "
-                               "--redis_sentinel_master"}});
+    return false;
   }
   Log(LogLevel::kInfo, "redis through sentinel",
-      {{"sentinels", addresses},
-       {"master", sentinel.master_name},
+      {{"sentinels", redis.sentinel_addresses},
+       {"master", redis.sentinel_master},
        {"read_from", read_from}});
-  ha.sentinel = std::make_unique<cache::SentinelResolver>(std::move(sentinel));
-  ha.read_replica = read_from == "replica";
-  return ha;
+  return read_from == "replica";
 }
 
 int Run(int argc, char** argv) {
@@ -425,7 +368,8 @@ int Run(int argc, char** argv) {
   if (absl::Status env = ApplyEnvironmentToFlags(OpsFlagNames()); !env.ok()) {
     Die("bad environment", {{"error", std::string(env.message())}});
   }
-  if (absl::Status env = ApplyEnvironmentToFlags(HaFlagNames()); !env.ok()) {
+  if (absl::Status env = ApplyEnvironmentToFlags(RedisFlagNames());
+      !env.ok()) {
     Die("bad environment", {{"error", std::string(env.message())}});
   }
   absl::ParseCommandLine(argc, argv);
@@ -457,30 +401,23 @@ int Run(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  cache::RedisOptions redis_options;
-  redis_options.host = absl::GetFlag(FLAGS_redis_host);
-  redis_options.port = absl::GetFlag(FLAGS_redis_port);
-  redis_options.unix_socket = absl::GetFlag(FLAGS_redis_socket);
-  redis_options.user = absl::GetFlag(FLAGS_redis_user);
-  redis_options.database = absl::GetFlag(FLAGS_redis_db);
-  absl::StatusOr<std::string> password = ReadSecret(
-      absl::GetFlag(FLAGS_redis_password_file), "AVAILABILITY_REDIS_PASSWORD");
-  if (!password.ok()) {
-    Die("redis password not readable",
-        {{"error", std::string(password.status().message())}});
+  absl::StatusOr<RedisConnectionConfig> redis_config =
+      RedisConnectionFromFlags();
+  if (!redis_config.ok()) {
+    Die("bad flag", {{"error", std::string(redis_config.status().message())}});
   }
-  redis_options.password = *password;
   // High availability: with sentinels, `redis` (reads, health, near-cache
   // invalidations) follows --read_from and `write_redis` the primary.
-  const HaSettings ha = HaSettingsFromFlags();
+  const bool read_replica = ReadFromReplicaFromFlags(*redis_config);
+  cache::RedisOptions redis_options = redis_config->options;
   cache::RedisOptions write_options = redis_options;
-  if (ha.sentinel != nullptr) {
-    redis_options.resolve_endpoint = ha.sentinel->Resolver(
-        ha.read_replica ? cache::SentinelResolver::Role::kReplica
-                        : cache::SentinelResolver::Role::kPrimary,
+  if (redis_config->sentinel != nullptr) {
+    redis_options.resolve_endpoint = redis_config->sentinel->Resolver(
+        read_replica ? cache::SentinelResolver::Role::kReplica
+                     : cache::SentinelResolver::Role::kPrimary,
         static_cast<size_t>(getpid()));
-    write_options.resolve_endpoint =
-        ha.sentinel->Resolver(cache::SentinelResolver::Role::kPrimary);
+    write_options.resolve_endpoint = redis_config->sentinel->Resolver(
+        cache::SentinelResolver::Role::kPrimary);
   }
   absl::StatusOr<std::unique_ptr<cache::RedisClient>> redis =
       cache::RedisClient::Start(redis_options);
@@ -489,7 +426,7 @@ int Run(int argc, char** argv) {
         {{"error", std::string(redis.status().message())}});
   }
   std::unique_ptr<cache::RedisClient> primary_redis;  // --read_from=replica
-  if (ha.read_replica) {
+  if (read_replica) {
     absl::StatusOr<std::unique_ptr<cache::RedisClient>> started =
         cache::RedisClient::Start(write_options);
     if (!started.ok()) {
@@ -502,7 +439,7 @@ int Run(int argc, char** argv) {
       primary_redis != nullptr ? *primary_redis : **redis;
 
   const core::Clock& clock = core::SystemClock::Get();
-  const cache::KeySchema keys(absl::GetFlag(FLAGS_key_prefix));
+  const cache::KeySchema keys(redis_config->key_prefix);
   MeteredRedisClient metered_redis(**redis, server_metrics);
   MeteredRedisClient metered_write_redis(write_redis, server_metrics);
   cache::RecordStore store(metered_redis, keys);

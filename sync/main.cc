@@ -35,6 +35,7 @@
 #include "core/clock.h"
 #include "server/env_flags.h"
 #include "server/log.h"
+#include "server/redis_flags.h"
 #include "sync/magento/db_connection.h"
 #include "sync/magento/magento_sync.h"
 
@@ -65,28 +66,11 @@ ABSL_FLAG(int64_t, source_scan_rows, 20000,
           "Source item ids checksummed per poll (change detection).");
 ABSL_FLAG(int, category_ranking_limit, 200,
           "SKUs kept per category ranking.");
-ABSL_FLAG(std::string, redis_host, "127.0.0.1", "Redis host.");
-ABSL_FLAG(int, redis_port, 6379, "Redis TCP port.");
-ABSL_FLAG(std::string, redis_socket, "",
-          "Redis Unix socket path; when set, host and port are ignored.");
-ABSL_FLAG(std::string, redis_user, "", "Redis ACL user (empty: default).");
-ABSL_FLAG(std::string, redis_password_file, "",
-          "File holding the Redis password (else the environment variable "
-          "AVAILABILITY_REDIS_PASSWORD; neither: no AUTH).");
-ABSL_FLAG(int, redis_db, 0, "Redis database number.");
-ABSL_FLAG(std::string, key_prefix, "av", "Prefix of every Redis key.");
+// The Redis connection flags (--redis_host, ..., --redis_sentinel_*) are
+// shared with the server: server/redis_flags.cc.
 ABSL_FLAG(absl::Duration, redis_timeout, absl::Seconds(10),
           "Deadline of each cache write.");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error.");
-ABSL_FLAG(std::string, redis_sentinel_addresses, "",
-          "Sentinels as host:port,host:port; when set, writes go to the "
-          "primary they report, found again before every reconnect "
-          "(--redis_host/--redis_port/--redis_socket are then ignored).");
-ABSL_FLAG(std::string, redis_sentinel_master, "mymaster",
-          "Master name the sentinels monitor.");
-ABSL_FLAG(std::string, redis_sentinel_password_file, "",
-          "File holding the sentinels' own password (else the environment "
-          "variable AVAILABILITY_REDIS_SENTINEL_PASSWORD; neither: no AUTH).");
 
 namespace availability::sync {
 namespace {
@@ -94,17 +78,16 @@ namespace {
 using server::Log;
 using server::LogLevel;
 
+// Flags of this binary also read from AVAILABILITY_<NAME>; the Redis ones
+// are server::RedisFlagNames().
 const std::vector<std::string>& SyncFlagNames() {
   static const auto* names = new std::vector<std::string>{
       "db_host",          "db_port",          "db_socket",
       "db_user",          "db_password_file", "db_name",
       "db_connect_timeout", "db_io_timeout",  "db_max_backoff",
       "reconcile_interval", "poll_interval",  "chunk_size",
-      "source_scan_rows", "category_ranking_limit", "redis_host",
-      "redis_port",       "redis_socket",     "redis_user",
-      "redis_password_file", "redis_db",      "key_prefix",
-      "redis_timeout",    "log_level",        "redis_sentinel_addresses",
-      "redis_sentinel_master", "redis_sentinel_password_file"};
+      "source_scan_rows", "category_ranking_limit", "redis_timeout",
+      "log_level"};
   return *names;
 }
 
@@ -193,47 +176,15 @@ int RunMagento() {
         "--category_ranking_limit >= 0, intervals > 0");
   }
 
-  cache::RedisOptions redis_options;
-  redis_options.host = absl::GetFlag(FLAGS_redis_host);
-  redis_options.port = absl::GetFlag(FLAGS_redis_port);
-  redis_options.unix_socket = absl::GetFlag(FLAGS_redis_socket);
-  redis_options.user = absl::GetFlag(FLAGS_redis_user);
-  redis_options.database = absl::GetFlag(FLAGS_redis_db);
-  absl::StatusOr<std::string> redis_password =
-      server::ReadSecret(absl::GetFlag(FLAGS_redis_password_file),
-                         "AVAILABILITY_REDIS_PASSWORD");
-  if (!redis_password.ok()) {
-    Die("redis password not readable",
-        std::string(redis_password.status().message()));
+  absl::StatusOr<server::RedisConnectionConfig> redis_config =
+      server::RedisConnectionFromFlags();
+  if (!redis_config.ok()) {
+    Die("bad flag", std::string(redis_config.status().message()));
   }
-  redis_options.password = *redis_password;
-  if (const std::string sentinels =
-          absl::GetFlag(FLAGS_redis_sentinel_addresses);
-      !sentinels.empty()) {
-    cache::SentinelOptions sentinel;
-    absl::StatusOr<std::vector<cache::RedisEndpoint>> parsed =
-        cache::ParseRedisEndpoints(sentinels);
-    if (!parsed.ok()) {
-      Die("bad flag", absl::StrCat("--redis_sentinel_addresses: ",
-                                   parsed.status().message()));
-    }
-    sentinel.sentinels = *std::move(parsed);
-    sentinel.master_name = absl::GetFlag(FLAGS_redis_sentinel_master);
-    absl::StatusOr<std::string> sentinel_password =
-        server::ReadSecret(absl::GetFlag(FLAGS_redis_sentinel_password_file),
-                           "AVAILABILITY_REDIS_SENTINEL_PASSWORD");
-    if (!sentinel_password.ok()) {
-      Die("sentinel password not readable",
-          std::string(sentinel_password.status().message()));
-    }
-    sentinel.password = *sentinel_password;
-    if (absl::Status valid = cache::SentinelResolver::Validate(sentinel);
-        !valid.ok()) {
-      Die("bad flag", std::string(valid.message()));
-    }
-    redis_options.resolve_endpoint =
-        cache::SentinelResolver(std::move(sentinel))
-            .Resolver(cache::SentinelResolver::Role::kPrimary);
+  cache::RedisOptions redis_options = redis_config->options;
+  if (redis_config->sentinel != nullptr) {
+    redis_options.resolve_endpoint = redis_config->sentinel->Resolver(
+        cache::SentinelResolver::Role::kPrimary);
   }
   absl::StatusOr<std::unique_ptr<cache::RedisClient>> redis =
       cache::RedisClient::Start(redis_options);
@@ -242,7 +193,7 @@ int RunMagento() {
   }
 
   cache::RecordWriter writer(**redis,
-                             cache::KeySchema(absl::GetFlag(FLAGS_key_prefix)));
+                             cache::KeySchema(redis_config->key_prefix));
   magento::MagentoSync sync(options, db, writer, core::SystemClock::Get(),
                             &LogSyncLine);
 
@@ -266,7 +217,7 @@ int RunMagento() {
        {"db_user", db.user},
        {"redis", redis_options.resolve_endpoint
                      ? absl::StrCat("sentinel primary of ",
-                                    absl::GetFlag(FLAGS_redis_sentinel_master))
+                                    redis_config->sentinel_master)
                  : redis_options.unix_socket.empty()
                      ? absl::StrCat(redis_options.host, ":",
                                     redis_options.port)
@@ -291,13 +242,16 @@ int Run(int argc, char** argv) {
       "AVAILABILITY_<FLAG NAME IN CAPITALS>, e.g. AVAILABILITY_DB_HOST.");
   absl::FlagsUsageConfig usage;
   usage.contains_help_flags = [](absl::string_view file) {
-    return absl::StrContains(file, "sync/");
+    return absl::StrContains(file, "sync/") || server::IsRedisFlagsFile(file);
   };
   usage.contains_helpshort_flags = usage.contains_help_flags;
   absl::SetFlagsUsageConfig(usage);
-  if (absl::Status env = server::ApplyEnvironmentToFlags(SyncFlagNames());
-      !env.ok()) {
-    Die("bad environment", std::string(env.message()));
+  for (const std::vector<std::string>* names :
+       {&SyncFlagNames(), &server::RedisFlagNames()}) {
+    if (absl::Status env = server::ApplyEnvironmentToFlags(*names);
+        !env.ok()) {
+      Die("bad environment", std::string(env.message()));
+    }
   }
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   LogLevel level;
