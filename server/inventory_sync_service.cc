@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -78,6 +79,84 @@ void CountOutcome(const cache::WriteOutcome& w,
                                w.events_appended);
   response.set_notifications_queued(response.notifications_queued() +
                                     w.notifications_queued);
+}
+
+// What ValidateBatch keeps of a unary write request: the items to write, in
+// request order, and where each one's outcome stands in the response.
+template <typename Valid>
+struct ValidatedBatch {
+  std::vector<Valid> valid;
+  std::vector<int> positions;  // valid[k]'s outcome: outcomes(positions[k])
+};
+
+// Adds one outcome per item of `items` to `response` (index, SKU, stock) and
+// converts each item with `validate(item, index)`, which returns
+// absl::StatusOr<Valid>; a failed item's outcome is RESULT_REJECTED with the
+// error, which names the field and the rule. Returns the items to write.
+template <typename Items, typename Response, typename Validate,
+          typename Valid = typename std::invoke_result_t<
+              Validate&, const typename Items::value_type&, int>::value_type>
+ValidatedBatch<Valid> ValidateBatch(const Items& items, Validate validate,
+                                    Response& response) {
+  ValidatedBatch<Valid> batch;
+  for (int i = 0; i < items.size(); ++i) {
+    const typename Items::value_type& item = items.Get(i);
+    v1::RecordOutcome* o = response.add_outcomes();
+    o->set_index(i);
+    o->set_sku(item.sku());
+    o->set_stock_id(item.stock_id());
+    absl::StatusOr<Valid> v = validate(item, i);
+    if (!v.ok()) {
+      o->set_result(v1::RecordOutcome::RESULT_REJECTED);
+      o->set_error(std::string(v.status().message()));
+      continue;
+    }
+    batch.valid.push_back(*std::move(v));
+    batch.positions.push_back(i);
+  }
+  return batch;
+}
+
+// The write callback of a ValidateBatch batch: sets each written item's
+// outcome, passes it to `count` (the response's totals) and finishes the
+// call; a failed write finishes it with the cache error, saying it happened
+// while `doing`.
+template <typename Response, typename Count>
+cache::RecordWriter::Callback<std::vector<cache::WriteOutcome>>
+FinishBatchWrite(grpc::ServerUnaryReactor* reactor, Response* response,
+                 std::vector<int> positions, const char* doing, Count count) {
+  return [reactor, response, positions = std::move(positions), doing,
+          count](absl::StatusOr<std::vector<cache::WriteOutcome>> result) {
+    if (!result.ok()) {
+      reactor->Finish(CacheError(result.status(), doing));
+      return;
+    }
+    for (size_t k = 0; k < positions.size(); ++k) {
+      const cache::WriteOutcome& w = (*result)[k];
+      SetOutcome(w, response->mutable_outcomes(positions[k]));
+      count(w);
+    }
+    reactor->Finish(grpc::Status::OK);
+  };
+}
+
+// keys[index] of a DeleteRecordsRequest, checked.
+absl::StatusOr<cache::DeleteKey> DeleteKeyFromApi(const v1::RecordKey& key,
+                                                  int index) {
+  const std::string field = absl::StrCat("keys[", index, "]");
+  if (absl::Status s = ValidateSku(key.sku(), absl::StrCat(field, ".sku"));
+      !s.ok()) {
+    return s;
+  }
+  if (key.stock_id() < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ".stock_id: must be >= 1"));
+  }
+  if (key.version() < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ".version: must be >= 1"));
+  }
+  return cache::DeleteKey{key.stock_id(), key.sku(), key.version()};
 }
 
 v1::InventoryEvent::Type EventTypeToApi(absl::string_view type) {
@@ -257,45 +336,25 @@ grpc::ServerUnaryReactor* InventorySyncService::UpsertRecords(
     }
   }
   response->Clear();
-  std::vector<core::Record> valid;
-  std::vector<int> positions;
-  for (int i = 0; i < request->records_size(); ++i) {
-    const v1::InventoryRecord& in = request->records(i);
-    v1::RecordOutcome* o = response->add_outcomes();
-    o->set_index(i);
-    o->set_sku(in.sku());
-    o->set_stock_id(in.stock_id());
-    absl::StatusOr<core::Record> r =
-        RecordFromApi(in, absl::StrCat("records[", i, "]"));
-    if (!r.ok()) {
-      o->set_result(v1::RecordOutcome::RESULT_REJECTED);
-      o->set_error(std::string(r.status().message()));
-      response->set_rejected(response->rejected() + 1);
-      continue;
-    }
-    valid.push_back(*std::move(r));
-    positions.push_back(i);
-  }
-  if (valid.empty()) {
+  ValidatedBatch<core::Record> batch = ValidateBatch(
+      request->records(),
+      [](const v1::InventoryRecord& in, int i) {
+        return RecordFromApi(in, absl::StrCat("records[", i, "]"));
+      },
+      *response);
+  response->set_rejected(request->records_size() -
+                         static_cast<int64_t>(batch.valid.size()));
+  if (batch.valid.empty()) {
     reactor->Finish(grpc::Status::OK);
     return reactor;
   }
-  writer_.Upsert(
-      std::move(valid), request->snapshot_id(), clock_.Now(),
-      DeadlineFor(*context, options_.write_timeout),
-      [reactor, response, positions = std::move(positions)](
-          absl::StatusOr<std::vector<cache::WriteOutcome>> result) {
-        if (!result.ok()) {
-          reactor->Finish(CacheError(result.status(), "writing records"));
-          return;
-        }
-        for (size_t k = 0; k < positions.size(); ++k) {
-          const cache::WriteOutcome& w = (*result)[k];
-          SetOutcome(w, response->mutable_outcomes(positions[k]));
-          CountOutcome(w, *response);
-        }
-        reactor->Finish(grpc::Status::OK);
-      });
+  writer_.Upsert(std::move(batch.valid), request->snapshot_id(), clock_.Now(),
+                 DeadlineFor(*context, options_.write_timeout),
+                 FinishBatchWrite(reactor, response, std::move(batch.positions),
+                                  "writing records",
+                                  [response](const cache::WriteOutcome& w) {
+                                    CountOutcome(w, *response);
+                                  }));
   return reactor;
 }
 
@@ -483,52 +542,20 @@ grpc::ServerUnaryReactor* InventorySyncService::DeleteRecords(
     return reactor;
   }
   response->Clear();
-  std::vector<cache::DeleteKey> valid;
-  std::vector<int> positions;
-  for (int i = 0; i < request->keys_size(); ++i) {
-    const v1::RecordKey& key = request->keys(i);
-    v1::RecordOutcome* o = response->add_outcomes();
-    o->set_index(i);
-    o->set_sku(key.sku());
-    o->set_stock_id(key.stock_id());
-    const std::string field = absl::StrCat("keys[", i, "]");
-    absl::Status s = ValidateSku(key.sku(), absl::StrCat(field, ".sku"));
-    if (s.ok() && key.stock_id() < 1) {
-      s = absl::InvalidArgumentError(
-          absl::StrCat(field, ".stock_id: must be >= 1"));
-    }
-    if (s.ok() && key.version() < 1) {
-      s = absl::InvalidArgumentError(
-          absl::StrCat(field, ".version: must be >= 1"));
-    }
-    if (!s.ok()) {
-      o->set_result(v1::RecordOutcome::RESULT_REJECTED);
-      o->set_error(std::string(s.message()));
-      continue;
-    }
-    valid.push_back({key.stock_id(), key.sku(), key.version()});
-    positions.push_back(i);
-  }
-  if (valid.empty()) {
+  ValidatedBatch<cache::DeleteKey> batch =
+      ValidateBatch(request->keys(), &DeleteKeyFromApi, *response);
+  if (batch.valid.empty()) {
     reactor->Finish(grpc::Status::OK);
     return reactor;
   }
   writer_.Delete(
-      std::move(valid), DeadlineFor(*context, options_.write_timeout),
-      [reactor, response, positions = std::move(positions)](
-          absl::StatusOr<std::vector<cache::WriteOutcome>> result) {
-        if (!result.ok()) {
-          reactor->Finish(CacheError(result.status(), "deleting records"));
-          return;
-        }
-        for (size_t k = 0; k < positions.size(); ++k) {
-          const cache::WriteOutcome& w = (*result)[k];
-          SetOutcome(w, response->mutable_outcomes(positions[k]));
-          response->set_events_appended(response->events_appended() +
-                                        w.events_appended);
-        }
-        reactor->Finish(grpc::Status::OK);
-      });
+      std::move(batch.valid), DeadlineFor(*context, options_.write_timeout),
+      FinishBatchWrite(reactor, response, std::move(batch.positions),
+                       "deleting records",
+                       [response](const cache::WriteOutcome& w) {
+                         response->set_events_appended(
+                             response->events_appended() + w.events_appended);
+                       }));
   return reactor;
 }
 
