@@ -41,7 +41,11 @@ std::string KeySchema::SalesChannels() const {
 
 std::string KeySchema::CategoryRanking(int32_t stock_id,
                                        int64_t category_id) const {
-  return absl::StrCat(StockTag(stock_id), ":cat:", category_id);
+  return absl::StrCat(CategoryRankingPrefix(stock_id), category_id);
+}
+
+std::string KeySchema::CategoryRankingPrefix(int32_t stock_id) const {
+  return absl::StrCat(StockTag(stock_id), ":cat:");
 }
 
 std::string KeySchema::Events(int32_t stock_id) const {
@@ -64,6 +68,11 @@ std::string KeySchema::Snapshot(int32_t stock_id,
 
 std::string KeySchema::Summaries(int32_t stock_id) const {
   return absl::StrCat(StockTag(stock_id), ":sum");
+}
+
+std::string KeySchema::ManagedStocks(absl::string_view owner) const {
+  if (prefix_.empty()) return absl::StrCat("stocks:", owner);
+  return absl::StrCat(prefix_, ":stocks:", owner);
 }
 
 }  // namespace availability::cache

@@ -7,7 +7,8 @@
 //   keys.Record(1, "24-MB01")   // "av:{1}:r:24-MB01"
 //
 // Layout: "<prefix>:{<stock>}:" then "r:<sku>", "config", "cat:<id>",
-// "events", "jobs", "sub:<sku>", "snap:<id>"; "<prefix>:channels" is global.
+// "events", "jobs", "sub:<sku>", "snap:<id>"; "<prefix>:channels" and
+// "<prefix>:stocks:<owner>" are global.
 // SKUs are used verbatim (any bytes, ':' and '{' included): they follow the
 // hash tag, so they never change the slot. An empty prefix drops the leading
 // "<prefix>:"; braces in the prefix are removed.
@@ -39,6 +40,8 @@ class KeySchema {
   std::string SalesChannels() const;
   // Popularity ranking of a category: list of SKUs, most popular first.
   std::string CategoryRanking(int32_t stock_id, int64_t category_id) const;
+  // Prefix of every category ranking key of a stock (for SCAN).
+  std::string CategoryRankingPrefix(int32_t stock_id) const;
   // Transition events of a stock: stream.
   std::string Events(int32_t stock_id) const;
   // Back-in-stock notification jobs of a stock: stream.
@@ -50,6 +53,9 @@ class KeySchema {
   // Last announced summary (and tombstone) per SKU, kept by the write
   // script (cache/record_writer.h): hash sku -> summary.
   std::string Summaries(int32_t stock_id) const;
+  // Stock ids a connector (`owner`, e.g. "magento") keeps in the cache: set.
+  // Not per stock.
+  std::string ManagedStocks(absl::string_view owner) const;
 
  private:
   std::string StockTag(int32_t stock_id) const;

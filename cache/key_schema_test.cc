@@ -25,10 +25,12 @@ TEST(KeySchemaTest, Layout) {
   EXPECT_EQ(keys.StoreConfig(2), "av:{2}:config");
   EXPECT_EQ(keys.SalesChannels(), "av:channels");
   EXPECT_EQ(keys.CategoryRanking(3, 42), "av:{3}:cat:42");
+  EXPECT_EQ(keys.CategoryRankingPrefix(3), "av:{3}:cat:");
   EXPECT_EQ(keys.Events(3), "av:{3}:events");
   EXPECT_EQ(keys.NotificationJobs(3), "av:{3}:jobs");
   EXPECT_EQ(keys.Subscriptions(3, "X"), "av:{3}:sub:X");
   EXPECT_EQ(keys.Snapshot(3, "2024-01-01"), "av:{3}:snap:2024-01-01");
+  EXPECT_EQ(keys.ManagedStocks("magento"), "av:stocks:magento");
 }
 
 TEST(KeySchemaTest, DefaultPrefixIsAv) {
@@ -39,6 +41,7 @@ TEST(KeySchemaTest, PrefixIsConfigurable) {
   EXPECT_EQ(KeySchema("shop-de").Record(1, "A"), "shop-de:{1}:r:A");
   EXPECT_EQ(KeySchema("").Record(1, "A"), "{1}:r:A");
   EXPECT_EQ(KeySchema("").SalesChannels(), "channels");
+  EXPECT_EQ(KeySchema("").ManagedStocks("magento"), "stocks:magento");
   // Braces would move the hash tag into the prefix: they are dropped.
   EXPECT_EQ(KeySchema("a{b}").Record(1, "A"), "ab:{1}:r:A");
 }
@@ -62,7 +65,8 @@ TEST(KeySchemaTest, EveryPerStockKeyHashesOnTheStock) {
       SCOPED_TRACE(c.name);
       for (const std::string& key :
            {keys.Record(7, c.sku), keys.RecordPrefix(7), keys.StoreConfig(7),
-            keys.CategoryRanking(7, 9), keys.Events(7),
+            keys.CategoryRanking(7, 9), keys.CategoryRankingPrefix(7),
+            keys.Events(7),
             keys.NotificationJobs(7), keys.Subscriptions(7, c.sku),
             keys.Snapshot(7, c.sku)}) {
         EXPECT_EQ(HashTag(key), "7") << key;

@@ -247,6 +247,14 @@ absl::Status ReplyError(const RedisReply& reply, absl::string_view what) {
   return absl::InternalError(absl::StrCat(what, ": Redis error: ", reply.str));
 }
 
+// The failure of a command: its transport error or its Redis error.
+absl::Status ReplyStatus(const absl::StatusOr<RedisReply>& reply,
+                         absl::string_view what) {
+  if (!reply.ok()) return reply.status();
+  if (reply->is_error()) return ReplyError(*reply, what);
+  return absl::OkStatus();
+}
+
 // Decodes the script's reply into outcomes at `indices` of `out`.
 absl::Status CollectOutcomes(const RedisReply& reply,
                              const std::vector<size_t>& indices,
@@ -287,12 +295,17 @@ struct RecordWriter::ScriptItem {
 struct RecordWriter::SnapshotState {
   int32_t stock_id = 0;
   std::string snapshot_key;
-  std::string match;
   size_t prefix_size = 0;
-  std::string cursor = "0";
   SnapshotResult result;
   absl::Time deadline;
-  RecordWriter::Callback<SnapshotResult> done;
+};
+
+struct RecordWriter::ScanState {
+  std::string match;
+  std::string cursor = "0";
+  absl::Time deadline;
+  ScanChunk chunk;
+  StatusCallback done;
 };
 
 RecordSummary SummarizeRecord(const core::Record& record,
@@ -629,113 +642,145 @@ void RecordWriter::Delete(std::vector<DeleteKey> keys, absl::Time deadline,
 void RecordWriter::FinishSnapshot(int32_t stock_id, std::string snapshot_id,
                                   absl::Time deadline,
                                   Callback<SnapshotResult> done) {
+  FinishSnapshot(stock_id, std::move(snapshot_id), EmptySnapshot::kRefuse,
+                 deadline, std::move(done));
+}
+
+void RecordWriter::FinishSnapshot(int32_t stock_id, std::string snapshot_id,
+                                  EmptySnapshot if_empty, absl::Time deadline,
+                                  Callback<SnapshotResult> done) {
   auto state = std::make_shared<SnapshotState>();
   state->stock_id = stock_id;
   state->snapshot_key = keys_.Snapshot(stock_id, snapshot_id);
-  const std::string prefix = keys_.RecordPrefix(stock_id);
-  state->match = absl::StrCat(GlobEscape(prefix), "*");
-  state->prefix_size = prefix.size();
+  state->prefix_size = keys_.RecordPrefix(stock_id).size();
   state->deadline = deadline;
-  state->done = std::move(done);
   client_.Execute(
       {"SCARD", state->snapshot_key}, deadline,
-      [this, state, snapshot_id = std::move(snapshot_id)](
-          absl::StatusOr<RedisReply> reply) {
-        if (!reply.ok()) {
-          state->done(reply.status());
+      [this, state, if_empty, snapshot_id = std::move(snapshot_id),
+       done = std::move(done)](absl::StatusOr<RedisReply> reply) mutable {
+        if (absl::Status s = ReplyStatus(reply, "snapshot"); !s.ok()) {
+          done(s);
           return;
         }
-        if (reply->is_error()) {
-          state->done(ReplyError(*reply, "snapshot"));
-          return;
-        }
-        if (reply->integer <= 0) {
-          state->done(absl::FailedPreconditionError(absl::StrCat(
+        if (reply->integer <= 0 && if_empty == EmptySnapshot::kRefuse) {
+          done(absl::FailedPreconditionError(absl::StrCat(
               "snapshot \"", snapshot_id, "\" of stock ", state->stock_id,
               " holds no records (unknown id, expired after ",
               absl::FormatDuration(options_.snapshot_ttl),
               ", or already finished); nothing deleted")));
           return;
         }
-        state->result.kept = reply->integer;
-        SnapshotStep(state);
+        state->result.kept = std::max<int64_t>(reply->integer, 0);
+        // After the last chunk the set goes: finishing again is refused.
+        StatusCallback finish = [this, state, done = std::move(done)](
+                                    absl::Status scanned) {
+          if (!scanned.ok()) {
+            done(scanned);
+            return;
+          }
+          client_.Execute({"DEL", state->snapshot_key}, state->deadline,
+                          [state, done](absl::StatusOr<RedisReply> del) {
+                            if (!del.ok()) {
+                              done(del.status());
+                              return;
+                            }
+                            done(state->result);
+                          });
+        };
+        ScanPrefix(
+            keys_.RecordPrefix(state->stock_id), state->deadline,
+            [this, state](std::vector<std::string> keys, StatusCallback next) {
+              SnapshotChunk(state, keys, std::move(next));
+            },
+            std::move(finish));
       });
 }
 
-void RecordWriter::SnapshotStep(std::shared_ptr<SnapshotState> state) {
+void RecordWriter::ScanPrefix(const std::string& prefix, absl::Time deadline,
+                              ScanChunk chunk, StatusCallback done) {
+  auto state = std::make_shared<ScanState>();
+  state->match = absl::StrCat(GlobEscape(prefix), "*");
+  state->deadline = deadline;
+  state->chunk = std::move(chunk);
+  state->done = std::move(done);
+  ScanStep(std::move(state));
+}
+
+void RecordWriter::ScanStep(std::shared_ptr<ScanState> state) {
   client_.Execute(
       {"SCAN", state->cursor, "MATCH", state->match, "COUNT",
        absl::StrCat(std::max(options_.scan_count, 1))},
       state->deadline, [this, state](absl::StatusOr<RedisReply> reply) {
-        if (!reply.ok()) {
-          state->done(reply.status());
-          return;
-        }
-        if (reply->is_error()) {
-          state->done(ReplyError(*reply, "snapshot scan"));
+        if (absl::Status s = ReplyStatus(reply, "scan"); !s.ok()) {
+          state->done(s);
           return;
         }
         if (reply->type != RedisReply::Type::kArray ||
             reply->elements.size() != 2) {
-          state->done(absl::InternalError("snapshot scan: unexpected reply"));
+          state->done(absl::InternalError("scan: unexpected reply"));
           return;
         }
         state->cursor = reply->elements[0].str;
-        std::vector<ScriptItem> items;
-        for (const RedisReply& key : reply->elements[1].elements) {
-          if (key.str.size() <= state->prefix_size) continue;
-          ScriptItem item;
-          item.op = 'X';
-          item.sku = key.str.substr(state->prefix_size);
-          items.push_back(std::move(item));
+        std::vector<std::string> keys;
+        for (RedisReply& key : reply->elements[1].elements) {
+          keys.push_back(std::move(key.str));
         }
         const bool last = state->cursor == "0";
-        auto next = [this, state, last]() {
-          if (!last) {
-            SnapshotStep(state);
+        StatusCallback next = [this, state, last](absl::Status s) {
+          if (!s.ok() || last) {
+            state->done(s);
             return;
           }
-          client_.Execute({"DEL", state->snapshot_key}, state->deadline,
-                          [state](absl::StatusOr<RedisReply> del) {
-                            if (!del.ok()) {
-                              state->done(del.status());
-                              return;
-                            }
-                            state->done(state->result);
-                          });
+          ScanStep(state);
         };
-        if (items.empty()) {
-          next();
+        if (keys.empty()) {
+          next(absl::OkStatus());
           return;
         }
-        const size_t n = items.size();
-        std::vector<std::vector<std::string>> calls;
-        calls.push_back(
-            ScriptCall(state->stock_id, state->snapshot_key, "", items));
-        RunScripts(std::move(calls), state->deadline,
-                   [state, n, next = std::move(next)](
-                       absl::StatusOr<std::vector<RedisReply>> replies) {
-                     if (!replies.ok()) {
-                       state->done(replies.status());
-                       return;
-                     }
-                     std::vector<size_t> indices(n);
-                     for (size_t i = 0; i < n; ++i) indices[i] = i;
-                     std::vector<WriteOutcome> out(n);
-                     absl::Status s =
-                         CollectOutcomes((*replies)[0], indices, out);
-                     if (!s.ok()) {
-                       state->done(s);
-                       return;
-                     }
-                     for (const WriteOutcome& o : out) {
-                       if (o.result != WriteResult::kApplied) continue;
-                       ++state->result.deleted;
-                       state->result.events_appended += o.events_appended;
-                     }
-                     next();
-                   });
+        state->chunk(std::move(keys), std::move(next));
       });
+}
+
+void RecordWriter::SnapshotChunk(const std::shared_ptr<SnapshotState>& state,
+                                 const std::vector<std::string>& keys,
+                                 StatusCallback next) {
+  std::vector<ScriptItem> items;
+  for (const std::string& key : keys) {
+    if (key.size() <= state->prefix_size) continue;
+    ScriptItem item;
+    item.op = 'X';
+    item.sku = key.substr(state->prefix_size);
+    items.push_back(std::move(item));
+  }
+  if (items.empty()) {
+    next(absl::OkStatus());
+    return;
+  }
+  const size_t n = items.size();
+  std::vector<std::vector<std::string>> calls;
+  calls.push_back(ScriptCall(state->stock_id, state->snapshot_key, "", items));
+  RunScripts(std::move(calls), state->deadline,
+             [state, n, next = std::move(next)](
+                 absl::StatusOr<std::vector<RedisReply>> replies) {
+               if (!replies.ok()) {
+                 next(replies.status());
+                 return;
+               }
+               std::vector<size_t> indices(n);
+               for (size_t i = 0; i < n; ++i) indices[i] = i;
+               std::vector<WriteOutcome> out(n);
+               absl::Status s = CollectOutcomes((*replies)[0], indices, out);
+               if (!s.ok()) {
+                 next(s);
+                 return;
+               }
+               for (const WriteOutcome& o : out) {
+                 if (o.result != WriteResult::kApplied) continue;
+                 ++state->result.deleted;
+                 state->result.events_appended += o.events_appended;
+               }
+               next(absl::OkStatus());
+             });
 }
 
 void RecordWriter::ReadStoreConfig(int32_t stock_id, absl::Time deadline,
@@ -743,12 +788,8 @@ void RecordWriter::ReadStoreConfig(int32_t stock_id, absl::Time deadline,
   client_.Execute(
       {"GET", keys_.StoreConfig(stock_id)}, deadline,
       [stock_id, done = std::move(done)](absl::StatusOr<RedisReply> reply) {
-        if (!reply.ok()) {
-          done(reply.status());
-          return;
-        }
-        if (reply->is_error()) {
-          done(ReplyError(*reply, "store config"));
+        if (absl::Status s = ReplyStatus(reply, "store config"); !s.ok()) {
+          done(s);
           return;
         }
         if (reply->is_nil()) {
@@ -768,13 +809,7 @@ RedisClient::Callback StatusOnly(std::string what,
                                  RecordWriter::StatusCallback done) {
   return [what = std::move(what),
           done = std::move(done)](absl::StatusOr<RedisReply> reply) {
-    if (!reply.ok()) {
-      done(reply.status());
-    } else if (reply->is_error()) {
-      done(ReplyError(*reply, what));
-    } else {
-      done(absl::OkStatus());
-    }
+    done(ReplyStatus(reply, what));
   };
 }
 
@@ -817,6 +852,91 @@ void RecordWriter::PutCategoryRanking(int32_t stock_id, int64_t category_id,
   for (std::string& sku : skus) cmd.push_back(std::move(sku));
   client_.Execute(std::move(cmd), deadline,
                   StatusOnly("category ranking", std::move(done)));
+}
+
+void RecordWriter::ListCategoryRankings(int32_t stock_id, absl::Time deadline,
+                                        Callback<std::vector<int64_t>> done) {
+  auto ids = std::make_shared<std::vector<int64_t>>();
+  const std::string prefix = keys_.CategoryRankingPrefix(stock_id);
+  ScanPrefix(
+      prefix, deadline,
+      [ids, prefix_size = prefix.size()](std::vector<std::string> keys,
+                                         StatusCallback next) {
+        for (const std::string& key : keys) {
+          int64_t id = 0;
+          // Not "<prefix>:{<stock>}:cat:<number>": not a ranking of ours.
+          if (absl::SimpleAtoi(absl::string_view(key).substr(prefix_size),
+                               &id)) {
+            ids->push_back(id);
+          }
+        }
+        next(absl::OkStatus());
+      },
+      [ids, done = std::move(done)](absl::Status s) {
+        if (!s.ok()) {
+          done(s);
+          return;
+        }
+        // SCAN may return a key more than once.
+        std::sort(ids->begin(), ids->end());
+        ids->erase(std::unique(ids->begin(), ids->end()), ids->end());
+        done(std::move(*ids));
+      });
+}
+
+void RecordWriter::ReadManagedStocks(absl::string_view owner,
+                                     absl::Time deadline,
+                                     Callback<std::vector<int32_t>> done) {
+  client_.Execute(
+      {"SMEMBERS", keys_.ManagedStocks(owner)}, deadline,
+      [done = std::move(done)](absl::StatusOr<RedisReply> reply) {
+        if (absl::Status s = ReplyStatus(reply, "managed stocks"); !s.ok()) {
+          done(s);
+          return;
+        }
+        std::vector<int32_t> stocks;
+        for (const RedisReply& member : reply->elements) {
+          int32_t stock = 0;
+          if (!absl::SimpleAtoi(member.str, &stock)) {
+            done(absl::DataLossError(absl::StrCat(
+                "managed stocks: \"", member.str, "\" is not a stock id")));
+            return;
+          }
+          stocks.push_back(stock);
+        }
+        std::sort(stocks.begin(), stocks.end());
+        done(std::move(stocks));
+      });
+}
+
+void RecordWriter::AddManagedStocks(absl::string_view owner,
+                                    std::vector<int32_t> stocks,
+                                    absl::Time deadline, StatusCallback done) {
+  ChangeManagedStocks("SADD", owner, std::move(stocks), deadline,
+                      std::move(done));
+}
+
+void RecordWriter::RemoveManagedStocks(absl::string_view owner,
+                                       std::vector<int32_t> stocks,
+                                       absl::Time deadline,
+                                       StatusCallback done) {
+  ChangeManagedStocks("SREM", owner, std::move(stocks), deadline,
+                      std::move(done));
+}
+
+void RecordWriter::ChangeManagedStocks(const char* command,
+                                       absl::string_view owner,
+                                       std::vector<int32_t> stocks,
+                                       absl::Time deadline,
+                                       StatusCallback done) {
+  if (stocks.empty()) {
+    done(absl::OkStatus());
+    return;
+  }
+  std::vector<std::string> cmd = {command, keys_.ManagedStocks(owner)};
+  for (int32_t stock : stocks) cmd.push_back(absl::StrCat(stock));
+  client_.Execute(std::move(cmd), deadline,
+                  StatusOnly("managed stocks", std::move(done)));
 }
 
 }  // namespace availability::cache

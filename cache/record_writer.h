@@ -1,6 +1,6 @@
 // Versioned writes to the availability cache (ARCHITECTURE.md "Writes"):
 // records, deletions, snapshot reconciliation, store configuration, sales
-// channels and category rankings.
+// channels, category rankings and the stocks a connector manages.
 //
 //   RecordWriter writer(client, KeySchema("av"));
 //   writer.Upsert(std::move(records), /*snapshot_id=*/"", clock.Now(),
@@ -63,6 +63,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "cache/key_schema.h"
@@ -125,6 +126,20 @@ struct DeleteKey {
   int32_t stock_id = 0;
   std::string sku;
   int64_t version = 0;
+};
+
+// What FinishSnapshot does when the snapshot set is empty or gone.
+enum class EmptySnapshot {
+  // Refuse with FailedPrecondition and delete nothing, so a typo in the
+  // snapshot id (or a set that expired) never empties a stock. The default,
+  // and the only behaviour of the public sync API.
+  kRefuse,
+  // Delete every record of the stock the set does not hold, all of them when
+  // it holds none. Only for a caller that knows from its source that the
+  // stock has no records (its own count of records upserted under the
+  // snapshot is zero, or its source deleted the stock), never as a retry of
+  // a refused call.
+  kEmptiesStock,
 };
 
 struct SnapshotResult {
@@ -212,6 +227,11 @@ class RecordWriter {
   // typo never empties a stock); Unavailable, DeadlineExceeded, Internal.
   void FinishSnapshot(int32_t stock_id, std::string snapshot_id,
                       absl::Time deadline, Callback<SnapshotResult> done);
+  // The same; with EmptySnapshot::kEmptiesStock an empty or missing set
+  // deletes every record of the stock (kept = 0) instead of failing.
+  void FinishSnapshot(int32_t stock_id, std::string snapshot_id,
+                      EmptySnapshot if_empty, absl::Time deadline,
+                      Callback<SnapshotResult> done);
 
   // The store configuration of a stock, Magento's defaults (with stock_id)
   // when never set. Errors: DataLoss, Unavailable, DeadlineExceeded.
@@ -228,6 +248,24 @@ class RecordWriter {
   void PutCategoryRanking(int32_t stock_id, int64_t category_id,
                           std::vector<std::string> skus, absl::Time deadline,
                           StatusCallback done);
+  // The ids of the categories that have a ranking on the stock, ascending
+  // (SCAN in chunks of scan_count; a ranking written meanwhile may be
+  // missing). Errors: Unavailable, DeadlineExceeded, Internal.
+  void ListCategoryRankings(int32_t stock_id, absl::Time deadline,
+                            Callback<std::vector<int64_t>> done);
+
+  // The stocks a connector (`owner`) keeps in the cache, so that it can
+  // empty one its source deleted even after a restart: it adds each stock
+  // before writing to it and removes one once it emptied it. Read returns
+  // them ascending (none: empty). Errors: Unavailable, DeadlineExceeded,
+  // Internal; DataLoss when a member is not a stock id.
+  void ReadManagedStocks(absl::string_view owner, absl::Time deadline,
+                         Callback<std::vector<int32_t>> done);
+  void AddManagedStocks(absl::string_view owner, std::vector<int32_t> stocks,
+                        absl::Time deadline, StatusCallback done);
+  void RemoveManagedStocks(absl::string_view owner,
+                           std::vector<int32_t> stocks, absl::Time deadline,
+                           StatusCallback done);
 
   const KeySchema& keys() const { return keys_; }
 
@@ -238,6 +276,11 @@ class RecordWriter {
  private:
   struct ScriptItem;
   struct SnapshotState;
+  struct ScanState;
+  // Receives one SCAN step's keys and calls `next` (OK: go on; an error:
+  // stop with it).
+  using ScanChunk =
+      std::function<void(std::vector<std::string> keys, StatusCallback next)>;
   // Runs the write script once per element of `calls` (each holding
   // numkeys, KEYS and ARGV), pipelined: EVALSHA, and EVAL for the calls that
   // get NOSCRIPT (script cache flushed by a restart or failover).
@@ -254,7 +297,19 @@ class RecordWriter {
                     absl::Time deadline,
                     std::map<int32_t, core::StoreConfig> configs,
                     Callback<std::vector<WriteOutcome>> done);
-  void SnapshotStep(std::shared_ptr<SnapshotState> state);
+  // SCANs the whole keyspace for keys starting with `prefix`, scan_count
+  // keys per step, handing each step's keys to `chunk` before the next
+  // step; `done` gets OK after the last step, or the first error.
+  void ScanPrefix(const std::string& prefix, absl::Time deadline,
+                  ScanChunk chunk, StatusCallback done);
+  void ScanStep(std::shared_ptr<ScanState> state);
+  // One FinishSnapshot chunk: deletes the `keys` (records) the set lacks.
+  void SnapshotChunk(const std::shared_ptr<SnapshotState>& state,
+                     const std::vector<std::string>& keys,
+                     StatusCallback next);
+  void ChangeManagedStocks(const char* command, absl::string_view owner,
+                           std::vector<int32_t> stocks, absl::Time deadline,
+                           StatusCallback done);
 
   RedisClient& client_;
   const KeySchema keys_;

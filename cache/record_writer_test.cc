@@ -121,6 +121,14 @@ class RecordWriterTest : public ::testing::Test {
     return r.ok() ? *r : std::vector<WriteOutcome>();
   }
 
+  absl::StatusOr<SnapshotResult> Finish(std::string snapshot,
+                                        EmptySnapshot if_empty) {
+    Waiter<absl::StatusOr<SnapshotResult>> w;
+    writer_->FinishSnapshot(kStock, std::move(snapshot), if_empty, Deadline(),
+                            w.Callback());
+    return w.Get();
+  }
+
   RedisReply Command(std::vector<std::string> argv) {
     Waiter<absl::StatusOr<RedisReply>> w;
     client_->Execute(std::move(argv), Deadline(), w.Callback());
@@ -410,6 +418,51 @@ TEST_F(RecordWriterTest, FinishSnapshotScansInChunks) {
   }
 }
 
+TEST_F(RecordWriterTest, EmptySnapshotEmptiesTheStockOnlyWhenAsked) {
+  Upsert({InStock("A", 1, 1), InStock("B", 2, 1)});
+  core::Record other = InStock("A", 1, 1);
+  other.stock_id = 2;
+  Upsert({other});
+
+  // By default (and as the sync API does) an empty set deletes nothing.
+  Waiter<absl::StatusOr<SnapshotResult>> plain;
+  writer_->FinishSnapshot(kStock, "never-used", Deadline(), plain.Callback());
+  EXPECT_THAT(plain.Get(), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                    HasSubstr("nothing deleted")));
+  EXPECT_THAT(Finish("never-used", EmptySnapshot::kRefuse),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_TRUE(Stored("A").has_value());
+  EXPECT_TRUE(Stored("B").has_value());
+
+  auto result = Finish("never-used", EmptySnapshot::kEmptiesStock);
+  ASSERT_THAT(result, IsOk());
+  EXPECT_EQ(result->deleted, 2);
+  EXPECT_EQ(result->kept, 0);
+  EXPECT_EQ(result->events_appended, 2);
+  EXPECT_FALSE(Stored("A").has_value());
+  EXPECT_FALSE(Stored("B").has_value());
+  // Announced as deletes, and tombstoned at the stored versions.
+  auto events = Events();
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_THAT(Describe(std::vector<TransitionEvent>(events.begin() + 2,
+                                                    events.end())),
+              ::testing::UnorderedElementsAre("OUT_OF_STOCK 2->1 v1",
+                                              "OUT_OF_STOCK 2->1 v2"));
+  EXPECT_EQ(Upsert({InStock("B", 2, 1)})[0].result, WriteResult::kStale);
+  // Another stock is untouched.
+  EXPECT_FALSE(Command({"GET", keys_.Record(2, "A")}).is_nil());
+
+  // With records in the set, kEmptiesStock finishes as usual.
+  Upsert({InStock("C", 1, 1), InStock("D", 1, 1)});
+  Upsert({InStock("C", 2, 1)}, "s");
+  auto finished = Finish("s", EmptySnapshot::kEmptiesStock);
+  ASSERT_THAT(finished, IsOk());
+  EXPECT_EQ(finished->deleted, 1);
+  EXPECT_EQ(finished->kept, 1);
+  EXPECT_TRUE(Stored("C").has_value());
+  EXPECT_FALSE(Stored("D").has_value());
+}
+
 TEST_F(RecordWriterTest, SnapshotSetExpires) {
   Upsert({InStock("A", 1, 1)}, "s");
   const int64_t ttl =
@@ -450,6 +503,75 @@ TEST_F(RecordWriterTest, CategoryRankingIsReplacedWhole) {
   ASSERT_EQ(list.elements.size(), 2u);
   EXPECT_EQ(list.elements[0].str, "C");
   EXPECT_EQ(list.elements[1].str, "A");
+}
+
+TEST_F(RecordWriterTest, ListCategoryRankingsScansTheStock) {
+  RecordWriter::Options wo;
+  wo.scan_count = 3;  // several SCAN steps
+  RecordWriter writer(*client_, keys_, wo);
+  for (int64_t category = 1; category <= 20; ++category) {
+    Waiter<absl::Status> put;
+    writer.PutCategoryRanking(kStock, category * 10, {"A"}, Deadline(),
+                              put.Callback());
+    ASSERT_THAT(put.Get(), IsOk());
+  }
+  Waiter<absl::Status> other;
+  writer.PutCategoryRanking(2, 5, {"A"}, Deadline(), other.Callback());
+  ASSERT_THAT(other.Get(), IsOk());
+  Waiter<absl::Status> removed;
+  writer.PutCategoryRanking(kStock, 70, {}, Deadline(), removed.Callback());
+  ASSERT_THAT(removed.Get(), IsOk());
+  // Not a ranking: a key that only shares the prefix.
+  Command({"SET", keys_.CategoryRankingPrefix(kStock) + "x", "1"});
+
+  Waiter<absl::StatusOr<std::vector<int64_t>>> list;
+  writer.ListCategoryRankings(kStock, Deadline(), list.Callback());
+  auto ids = list.Get();
+  ASSERT_THAT(ids, IsOk());
+  std::vector<int64_t> want;
+  for (int64_t category = 1; category <= 20; ++category) {
+    if (category != 7) want.push_back(category * 10);
+  }
+  EXPECT_EQ(*ids, want);
+
+  Waiter<absl::StatusOr<std::vector<int64_t>>> none;
+  writer.ListCategoryRankings(3, Deadline(), none.Callback());
+  auto empty = none.Get();
+  ASSERT_THAT(empty, IsOk());
+  EXPECT_TRUE(empty->empty());
+}
+
+TEST_F(RecordWriterTest, ManagedStocksAreAddedReadAndRemoved) {
+  auto read = [&](absl::string_view owner) {
+    Waiter<absl::StatusOr<std::vector<int32_t>>> w;
+    writer_->ReadManagedStocks(owner, Deadline(), w.Callback());
+    auto r = w.Get();
+    EXPECT_THAT(r, IsOk());
+    return r.ok() ? *r : std::vector<int32_t>();
+  };
+  EXPECT_TRUE(read("magento").empty());
+  Waiter<absl::Status> add;
+  writer_->AddManagedStocks("magento", {3, 1, 2}, Deadline(), add.Callback());
+  ASSERT_THAT(add.Get(), IsOk());
+  Waiter<absl::Status> again;
+  writer_->AddManagedStocks("magento", {2}, Deadline(), again.Callback());
+  ASSERT_THAT(again.Get(), IsOk());
+  EXPECT_THAT(read("magento"), ElementsAre(1, 2, 3));
+  EXPECT_TRUE(read("erp").empty());
+  Waiter<absl::Status> remove;
+  writer_->RemoveManagedStocks("magento", {2, 9}, Deadline(),
+                               remove.Callback());
+  ASSERT_THAT(remove.Get(), IsOk());
+  EXPECT_THAT(read("magento"), ElementsAre(1, 3));
+  Waiter<absl::Status> nothing;
+  writer_->RemoveManagedStocks("magento", {}, Deadline(), nothing.Callback());
+  EXPECT_THAT(nothing.Get(), IsOk());
+
+  Command({"SADD", keys_.ManagedStocks("magento"), "not-a-stock"});
+  Waiter<absl::StatusOr<std::vector<int32_t>>> bad;
+  writer_->ReadManagedStocks("magento", Deadline(), bad.Callback());
+  EXPECT_THAT(bad.Get(), StatusIs(absl::StatusCode::kDataLoss,
+                                  HasSubstr("not-a-stock")));
 }
 
 TEST_F(RecordWriterTest, CacheDownIsUnavailable) {
