@@ -16,6 +16,8 @@ constexpr int kReservationsPerPoll = 10000;
 // Bounds of the skipped-reservation-id bookkeeping.
 constexpr int64_t kMaxGapPerJump = 1000;
 constexpr size_t kMaxGaps = 10000;
+// Owner of the connector's managed stocks in the cache (KeySchema).
+constexpr char kOwner[] = "magento";
 
 std::string Micros(absl::Duration d) {
   return absl::StrCat(absl::ToInt64Microseconds(d));
@@ -160,10 +162,26 @@ absl::Status MagentoSync::Await(
   return outcome->status;
 }
 
+template <typename T>
+absl::StatusOr<T> MagentoSync::AwaitValue(
+    const std::function<void(cache::RecordWriter::Callback<T>)>& call) {
+  // Shared: a callback that comes after Await gave up writes here still.
+  auto value = std::make_shared<T>();
+  AV_RETURN_IF_ERROR(Await([&](std::function<void(absl::Status)> done) {
+    call([value, done = std::move(done)](absl::StatusOr<T> r) {
+      if (r.ok()) *value = *std::move(r);
+      done(r.status());
+    });
+  }));
+  return std::move(*value);
+}
+
 absl::Status MagentoSync::WriteRecords(std::vector<core::Record> records,
                                        const std::string& snapshot_id) {
   if (records.empty()) return absl::OkStatus();
   const int64_t count = static_cast<int64_t>(records.size());
+  std::map<int32_t, int64_t> per_stock;
+  for (const core::Record& r : records) ++per_stock[r.stock_id];
   AV_RETURN_IF_ERROR(Await([&](std::function<void(absl::Status)> done) {
     writer_.Upsert(
         std::move(records), snapshot_id, clock_.Now(),
@@ -174,6 +192,10 @@ absl::Status MagentoSync::WriteRecords(std::vector<core::Record> records,
         });
   }));
   records_written_.fetch_add(count);
+  if (reconcile_.has_value() && !snapshot_id.empty() &&
+      snapshot_id == reconcile_->snapshot_id) {
+    for (const auto& [stock, n] : per_stock) reconcile_->records[stock] += n;
+  }
   return absl::OkStatus();
 }
 
@@ -198,23 +220,30 @@ absl::Status MagentoSync::StartReconcile() {
   AV_ASSIGN_OR_RETURN(auto channels, ReadSalesChannels(*db_));
   AV_ASSIGN_OR_RETURN(auto config_values, ReadInventoryConfig(*db_));
 
+  // Registered before anything of them is written, so that a stock Magento
+  // deletes later is emptied even by another process.
+  AV_RETURN_IF_ERROR(Await([&](std::function<void(absl::Status)> done) {
+    writer_.AddManagedStocks(kOwner, stocks,
+                             absl::Now() + options_.redis_timeout,
+                             std::move(done));
+  }));
+
   // Store configuration before records: the writer reads it to announce
   // transitions. Read-modify-write keeps the fields Magento has not (time
   // zone, handling days, calendar) as an operator set them.
   for (int32_t stock : stocks) {
-    auto config = std::make_shared<core::StoreConfig>();
+    AV_ASSIGN_OR_RETURN(
+        core::StoreConfig config,
+        AwaitValue<core::StoreConfig>(
+            [&](cache::RecordWriter::Callback<core::StoreConfig> done) {
+              writer_.ReadStoreConfig(
+                  stock, absl::Now() + options_.redis_timeout,
+                  std::move(done));
+            }));
+    config.stock_id = stock;
+    ApplyInventoryConfig(config_values, &config);
     AV_RETURN_IF_ERROR(Await([&](std::function<void(absl::Status)> done) {
-      writer_.ReadStoreConfig(
-          stock, absl::Now() + options_.redis_timeout,
-          [config, done](absl::StatusOr<core::StoreConfig> r) {
-            if (r.ok()) *config = *std::move(r);
-            done(r.status());
-          });
-    }));
-    config->stock_id = stock;
-    ApplyInventoryConfig(config_values, config.get());
-    AV_RETURN_IF_ERROR(Await([&](std::function<void(absl::Status)> done) {
-      writer_.PutStoreConfig(*config, absl::Now() + options_.redis_timeout,
+      writer_.PutStoreConfig(config, absl::Now() + options_.redis_timeout,
                              std::move(done));
     }));
   }
@@ -260,27 +289,94 @@ absl::Status MagentoSync::ReconcileChunk() {
 absl::Status MagentoSync::FinishReconcile() {
   int64_t deleted = 0;
   for (int32_t stock : reconcile_->stocks) {
-    auto result = std::make_shared<cache::SnapshotResult>();
-    absl::Status finished = Await([&](std::function<void(absl::Status)> done) {
-      writer_.FinishSnapshot(
-          stock, reconcile_->snapshot_id, absl::Now() + options_.redis_timeout,
-          [result, done](absl::StatusOr<cache::SnapshotResult> r) {
-            if (r.ok()) *result = *r;
-            done(r.status());
-          });
-    });
-    if (absl::IsFailedPrecondition(finished)) {
-      // No product on this stock (or finished by an earlier attempt):
-      // nothing to delete.
-      Log(SyncLogLevel::kDebug, "snapshot had nothing to finish",
-          {{"stock", absl::StrCat(stock)}});
-      continue;
+    if (reconcile_->finished.count(stock) > 0) continue;
+    // No record written on the stock under the snapshot: Magento has none
+    // on it, so an empty set may empty it. With records written, an empty
+    // set can only be one that expired or was evicted: refused.
+    const bool none = reconcile_->records.count(stock) == 0;
+    absl::StatusOr<cache::SnapshotResult> result = FinishStock(
+        stock, none ? cache::EmptySnapshot::kEmptiesStock
+                    : cache::EmptySnapshot::kRefuse);
+    if (absl::IsFailedPrecondition(result.status())) {
+      Log(SyncLogLevel::kWarning,
+          "snapshot set gone before the reconcile finished; records of the "
+          "stock absent from Magento stay until the next reconcile",
+          {{"stock", absl::StrCat(stock)},
+           {"error", result.status().ToString()}});
+    } else if (!result.ok()) {
+      return result.status();
+    } else {
+      deleted += result->deleted;
+      if (none && result->deleted > 0) {
+        Log(SyncLogLevel::kInfo, "stock has no products in Magento; emptied",
+            {{"stock", absl::StrCat(stock)},
+             {"deleted", absl::StrCat(result->deleted)}});
+      }
     }
-    AV_RETURN_IF_ERROR(finished);
-    deleted += result->deleted;
+    reconcile_->finished.insert(stock);
   }
 
-  // Category rankings, written concurrently and waited for together.
+  // Stocks written before that Magento no longer has.
+  AV_ASSIGN_OR_RETURN(
+      std::vector<int32_t> managed,
+      AwaitValue<std::vector<int32_t>>(
+          [&](cache::RecordWriter::Callback<std::vector<int32_t>> done) {
+            writer_.ReadManagedStocks(
+                kOwner, absl::Now() + options_.redis_timeout, std::move(done));
+          }));
+  std::vector<int32_t> gone;
+  for (int32_t stock : managed) {
+    if (std::find(reconcile_->stocks.begin(), reconcile_->stocks.end(),
+                  stock) == reconcile_->stocks.end()) {
+      gone.push_back(stock);
+    }
+  }
+  for (int32_t stock : gone) {
+    AV_ASSIGN_OR_RETURN(
+        cache::SnapshotResult result,
+        FinishStock(stock, cache::EmptySnapshot::kEmptiesStock));
+    deleted += result.deleted;
+    Log(SyncLogLevel::kInfo, "stock deleted in Magento; emptied",
+        {{"stock", absl::StrCat(stock)},
+         {"deleted", absl::StrCat(result.deleted)}});
+  }
+
+  AV_ASSIGN_OR_RETURN(int64_t categories,
+                      WriteCategoryRankings(reconcile_->stocks, gone));
+  // Forgotten only once emptied: a failure before retries all of it.
+  AV_RETURN_IF_ERROR(Await([&](std::function<void(absl::Status)> done) {
+    writer_.RemoveManagedStocks(kOwner, gone,
+                                absl::Now() + options_.redis_timeout,
+                                std::move(done));
+  }));
+
+  const absl::Duration took = clock_.Now() - reconcile_->started;
+  next_reconcile_ = reconcile_->started + options_.reconcile_interval;
+  Log(SyncLogLevel::kInfo, "reconcile finished",
+      {{"snapshot", reconcile_->snapshot_id},
+       {"deleted", absl::StrCat(deleted)},
+       {"stocks_removed", absl::StrCat(gone.size())},
+       {"categories", absl::StrCat(categories)},
+       {"records_written", absl::StrCat(records_written_.load())},
+       {"took_ms", absl::StrCat(absl::ToInt64Milliseconds(took))}});
+  reconcile_.reset();
+  reconciles_completed_.fetch_add(1);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<cache::SnapshotResult> MagentoSync::FinishStock(
+    int32_t stock, cache::EmptySnapshot if_empty) {
+  return AwaitValue<cache::SnapshotResult>(
+      [&](cache::RecordWriter::Callback<cache::SnapshotResult> done) {
+        writer_.FinishSnapshot(stock, reconcile_->snapshot_id, if_empty,
+                               absl::Now() + options_.redis_timeout,
+                               std::move(done));
+      });
+}
+
+absl::StatusOr<int64_t> MagentoSync::WriteCategoryRankings(
+    const std::vector<int32_t>& stocks, const std::vector<int32_t>& gone) {
+  // Written concurrently and waited for together.
   struct Pending {
     absl::Mutex mu;
     int64_t outstanding ABSL_GUARDED_BY(mu) = 0;
@@ -304,8 +400,26 @@ absl::Status MagentoSync::FinishReconcile() {
           --pending->outstanding;
         });
   };
+  // Removes the stock's rankings in the cache that are not in `keep`: those
+  // of categories deleted (or left without products on the stock) in
+  // Magento, also while this process was not running.
+  auto remove_others = [&](int32_t stock,
+                           const std::set<int64_t>& keep) -> absl::Status {
+    AV_ASSIGN_OR_RETURN(
+        std::vector<int64_t> cached,
+        AwaitValue<std::vector<int64_t>>(
+            [&](cache::RecordWriter::Callback<std::vector<int64_t>> done) {
+              writer_.ListCategoryRankings(
+                  stock, absl::Now() + options_.redis_timeout,
+                  std::move(done));
+            }));
+    for (int64_t category : cached) {
+      if (keep.count(category) == 0) put(stock, category, {});
+    }
+    return absl::OkStatus();
+  };
   int64_t categories = 0;
-  for (int32_t stock : reconcile_->stocks) {
+  for (int32_t stock : stocks) {
     std::set<int64_t> ranked;
     AV_RETURN_IF_ERROR(ReadCategoryRankings(
         *db_, stock, options_.category_ranking_limit,
@@ -313,34 +427,19 @@ absl::Status MagentoSync::FinishReconcile() {
           ranked.insert(category);
           put(stock, category, std::move(skus));
         }));
-    for (int64_t gone : ranked_categories_[stock]) {
-      if (ranked.count(gone) == 0) put(stock, gone, {});
-    }
+    AV_RETURN_IF_ERROR(remove_others(stock, ranked));
     categories += static_cast<int64_t>(ranked.size());
-    ranked_categories_[stock] = std::move(ranked);
   }
-  {
-    absl::MutexLock lock(&pending->mu);
-    if (!pending->mu.AwaitWithTimeout(
-            absl::Condition(+[](int64_t* n) { return *n == 0; },
-                            &pending->outstanding),
-            options_.redis_timeout + absl::Seconds(5))) {
-      return absl::DeadlineExceededError("category rankings not written");
-    }
-    AV_RETURN_IF_ERROR(pending->first_error);
+  for (int32_t stock : gone) AV_RETURN_IF_ERROR(remove_others(stock, {}));
+  absl::MutexLock lock(&pending->mu);
+  if (!pending->mu.AwaitWithTimeout(
+          absl::Condition(+[](int64_t* n) { return *n == 0; },
+                          &pending->outstanding),
+          options_.redis_timeout + absl::Seconds(5))) {
+    return absl::DeadlineExceededError("category rankings not written");
   }
-
-  const absl::Duration took = clock_.Now() - reconcile_->started;
-  next_reconcile_ = reconcile_->started + options_.reconcile_interval;
-  Log(SyncLogLevel::kInfo, "reconcile finished",
-      {{"snapshot", reconcile_->snapshot_id},
-       {"deleted", absl::StrCat(deleted)},
-       {"categories", absl::StrCat(categories)},
-       {"records_written", absl::StrCat(records_written_.load())},
-       {"took_ms", absl::StrCat(absl::ToInt64Milliseconds(took))}});
-  reconcile_.reset();
-  reconciles_completed_.fetch_add(1);
-  return absl::OkStatus();
+  AV_RETURN_IF_ERROR(pending->first_error);
+  return categories;
 }
 
 absl::Status MagentoSync::Poll() {

@@ -17,6 +17,17 @@
 //   entity_id, each chunk read in one consistent snapshot and upserted under
 //   one snapshot id; then FinishSnapshot per stock (records absent from the
 //   catalog are deleted) and the category rankings.
+// - What Magento no longer has is removed from the cache at the end of a
+//   reconcile: a stock on which no record was written under the snapshot
+//   (by this process's own count; every source item of it removed) is
+//   emptied; a stock this connector wrote before (the cache's managed
+//   stocks of owner "magento", registered before anything of the stock is
+//   written) that inventory_stock no longer lists is emptied, its rankings
+//   removed and it is forgotten; a ranking in the cache of a category that
+//   has no product on the stock any more (deleted category, or its products
+//   moved) is removed. Deleted records are announced as OUT_OF_STOCK like
+//   every snapshot deletion. A stock's store configuration, events,
+//   notification jobs and tombstones stay.
 // - Between reconciles, every `poll_interval`: new inventory_reservation
 //   rows (tailed by reservation_id, with the ids skipped by transactions
 //   still open re-asked for `gap_retention`), and changed source items
@@ -60,6 +71,7 @@
 
 #include "absl/container/btree_map.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
@@ -127,9 +139,16 @@ class MagentoSync {
  private:
   struct ReconcileState {
     std::string snapshot_id;
+    // Magento's stocks when the reconcile started, ascending.
     std::vector<int32_t> stocks;
     int64_t after_entity_id = 0;
     absl::Time started;
+    // Records upserted under snapshot_id per stock; a stock absent has none
+    // in Magento, and only then may FinishSnapshot empty it.
+    std::map<int32_t, int64_t> records;
+    // Stocks whose snapshot is finished (a retried FinishReconcile skips
+    // them: their set is gone).
+    std::set<int32_t> finished;
   };
 
   // One pass of the loop; errors mean "back off and reconnect if needed".
@@ -139,6 +158,14 @@ class MagentoSync {
   absl::Status StartReconcile();
   absl::Status ReconcileChunk();
   absl::Status FinishReconcile();
+  // FinishSnapshot of the reconcile's snapshot on one stock.
+  absl::StatusOr<cache::SnapshotResult> FinishStock(
+      int32_t stock, cache::EmptySnapshot if_empty);
+  // Writes the rankings of `stocks` (Magento's) and removes every other
+  // ranking of them and of `gone` (stocks Magento deleted) from the cache.
+  // Returns the number of categories ranked.
+  absl::StatusOr<int64_t> WriteCategoryRankings(
+      const std::vector<int32_t>& stocks, const std::vector<int32_t>& gone);
   absl::Status Poll();
   absl::Status PollReservations(std::set<std::string>* skus);
   absl::Status PollSourceItems(std::set<std::string>* skus);
@@ -152,6 +179,10 @@ class MagentoSync {
   // redis_timeout plus a margin).
   absl::Status Await(
       const std::function<void(std::function<void(absl::Status)>)>& call);
+  // The same for a writer call that answers with a value.
+  template <typename T>
+  absl::StatusOr<T> AwaitValue(
+      const std::function<void(cache::RecordWriter::Callback<T>)>& call);
   void Log(SyncLogLevel level, absl::string_view message,
            SyncLogFields fields = {});
 
@@ -179,9 +210,6 @@ class MagentoSync {
   // Source item bucket -> (rows, checksum) as last seen.
   absl::btree_map<int64_t, std::pair<int64_t, uint64_t>> buckets_;
   int64_t scan_next_bucket_ = 0;
-  // Categories ranked per stock by the last reconcile (to clear vanished
-  // ones).
-  std::map<int32_t, std::set<int64_t>> ranked_categories_;
 
   std::atomic<int64_t> reconciles_completed_{0};
   std::atomic<int64_t> records_written_{0};

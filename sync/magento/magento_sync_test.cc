@@ -130,6 +130,13 @@ class MagentoSyncTest : public ::testing::Test {
     return options;
   }
 
+  // FastOptions with a reconcile every second, for deletions.
+  MagentoSync::Options ReconcileEverySecond() const {
+    MagentoSync::Options options = FastOptions();
+    options.reconcile_interval = absl::Seconds(1);
+    return options;
+  }
+
   void StartSync(MagentoSync::Options options) {
     sync_ = std::make_unique<MagentoSync>(
         options, Db(), *writer_, core::SystemClock::Get(),
@@ -210,6 +217,30 @@ class MagentoSyncTest : public ::testing::Test {
     return skus;
   }
 
+  bool Exists(const std::string& key) {
+    absl::StatusOr<cache::RedisReply> reply = Redis({"EXISTS", key});
+    EXPECT_TRUE(reply.ok()) << reply.status();
+    return reply.ok() && reply->integer != 0;
+  }
+
+  // "TYPE sku old->new" of the stock's events, oldest first.
+  std::vector<std::string> Events(int32_t stock) {
+    std::vector<std::string> out;
+    absl::StatusOr<cache::RedisReply> reply =
+        Redis({"XRANGE", keys_.Events(stock), "-", "+"});
+    EXPECT_TRUE(reply.ok()) << reply.status();
+    if (!reply.ok()) return out;
+    for (const cache::RedisReply& entry : reply->elements) {
+      absl::StatusOr<cache::TransitionEvent> e =
+          cache::ParseTransitionEvent(entry);
+      EXPECT_TRUE(e.ok()) << e.status();
+      if (!e.ok()) continue;
+      out.push_back(absl::StrCat(e->type, " ", e->sku, " ", e->old_status,
+                                 "->", e->new_status));
+    }
+    return out;
+  }
+
   // Bounded poll of a record until `pred` holds; returns how long it took.
   template <typename Pred>
   std::optional<absl::Duration> WaitForRecord(int32_t stock,
@@ -226,6 +257,14 @@ class MagentoSyncTest : public ::testing::Test {
 
   absl::Status Sql(absl::string_view sql) {
     return db_server_->Execute(sql, database_);
+  }
+
+  // As Magento deletes a product: the entity (cascading to its stock item,
+  // links and categories) and its source items.
+  absl::Status DeleteProduct(absl::string_view sku) {
+    return Sql(absl::StrCat(
+        "DELETE FROM catalog_product_entity WHERE sku = '", sku, "';",
+        "DELETE FROM inventory_source_item WHERE sku = '", sku, "'"));
   }
 
   static testing::MariadbServer* db_server_;
@@ -428,19 +467,93 @@ TEST_F(MagentoSyncTest, SourceItemChangesAndNewProductsReachCache) {
 }
 
 TEST_F(MagentoSyncTest, DeletedProductDisappearsAtNextReconcile) {
-  MagentoSync::Options options = FastOptions();
-  options.reconcile_interval = absl::Seconds(1);
-  StartSync(options);
+  StartSync(ReconcileEverySecond());
   ASSERT_TRUE(WaitForReconciles(1, absl::Seconds(20)));
   ASSERT_TRUE(ReadRecord(1, "GONE-01").has_value());
   const int64_t done = sync_->stats().reconciles_completed;
-  // As Magento deletes a product: the entity (cascading to its stock item,
-  // links and categories) and its source items.
-  ASSERT_THAT(Sql("DELETE FROM catalog_product_entity WHERE sku = 'GONE-01';"
-                  "DELETE FROM inventory_source_item WHERE sku = 'GONE-01'"),
-              IsOk());
+  ASSERT_THAT(DeleteProduct("GONE-01"), IsOk());
   ASSERT_TRUE(WaitForReconciles(done + 2, absl::Seconds(20)));
   EXPECT_FALSE(ReadRecord(1, "GONE-01").has_value());
+  EXPECT_TRUE(ReadRecord(1, "MB-01").has_value());
+}
+
+TEST_F(MagentoSyncTest, StockLeftWithoutProductsIsEmptiedAtNextReconcile) {
+  StartSync(ReconcileEverySecond());
+  ASSERT_TRUE(WaitForReconciles(1, absl::Seconds(20)));
+  ASSERT_TRUE(ReadRecord(3, "US-01").has_value());
+  ASSERT_THAT(Ranking(3, 11), ElementsAre("US-01"));
+  const int64_t done = sync_->stats().reconciles_completed;
+  // US-01 is the only product on stock 3 (US Stock); the stock stays.
+  ASSERT_THAT(DeleteProduct("US-01"), IsOk());
+  ASSERT_TRUE(WaitForReconciles(done + 2, absl::Seconds(20)));
+  EXPECT_FALSE(ReadRecord(3, "US-01").has_value());
+  EXPECT_FALSE(Exists(keys_.CategoryRanking(3, 11)));
+  // Announced as every snapshot deletion is: OUT_OF_STOCK to UNKNOWN.
+  const std::vector<std::string> events = Events(3);
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back(), "OUT_OF_STOCK US-01 2->1");
+  // The stock is still Magento's; the others are untouched.
+  EXPECT_EQ(ReadConfig(3).min_qty, U(2));
+  EXPECT_TRUE(ReadRecord(1, "OVR-01").has_value());
+  EXPECT_THAT(Ranking(1, 11), ElementsAre("OVR-01"));
+}
+
+TEST_F(MagentoSyncTest, DeletedStockIsEmptiedEvenAfterARestart) {
+  StartSync(FastOptions());
+  ASSERT_TRUE(WaitForReconciles(1, absl::Seconds(20)));
+  ASSERT_TRUE(ReadRecord(2, "MB-01").has_value());
+  ASSERT_THAT(Ranking(2, 10), ElementsAre("MB-02", "MB-01"));
+  StopSync();
+  // Deleted while the connector is down (cascades to its source links and
+  // sales channels, as in Magento).
+  ASSERT_THAT(Sql("DELETE FROM inventory_stock WHERE stock_id = 2"), IsOk());
+  StartSync(FastOptions());
+  ASSERT_TRUE(WaitForReconciles(1, absl::Seconds(20)));
+  for (const char* sku : {"MB-01", "MB-02", "CLOSED-01"}) {
+    SCOPED_TRACE(sku);
+    EXPECT_FALSE(ReadRecord(2, sku).has_value());
+  }
+  EXPECT_FALSE(Exists(keys_.CategoryRanking(2, 10)));
+  EXPECT_THAT(Events(2), ::testing::IsSupersetOf(
+                             {"OUT_OF_STOCK MB-01 2->1",
+                              "OUT_OF_STOCK MB-02 2->1",
+                              "OUT_OF_STOCK CLOSED-01 5->1"}));
+  // Forgotten once emptied; the other stocks stay.
+  absl::StatusOr<cache::RedisReply> managed =
+      Redis({"SMEMBERS", keys_.ManagedStocks("magento")});
+  ASSERT_TRUE(managed.ok()) << managed.status();
+  std::vector<std::string> stocks;
+  for (const auto& e : managed->elements) stocks.push_back(e.str);
+  EXPECT_THAT(stocks, ::testing::UnorderedElementsAre("1", "3"));
+  EXPECT_TRUE(ReadRecord(1, "MB-01").has_value());
+  EXPECT_THAT(Ranking(1, 10), ElementsAre("MB-02", "BO-01", "MB-01"));
+}
+
+TEST_F(MagentoSyncTest, DeletedCategoryRankingIsRemovedEvenAfterARestart) {
+  StartSync(ReconcileEverySecond());
+  ASSERT_TRUE(WaitForReconciles(1, absl::Seconds(20)));
+  ASSERT_THAT(Ranking(1, 11), ElementsAre("OVR-01"));
+  ASSERT_THAT(Ranking(3, 11), ElementsAre("US-01"));
+  const int64_t done = sync_->stats().reconciles_completed;
+  // As Magento deletes a category: its product assignments go with it.
+  ASSERT_THAT(
+      Sql("DELETE FROM catalog_category_product WHERE category_id = 11"),
+      IsOk());
+  ASSERT_TRUE(WaitForReconciles(done + 2, absl::Seconds(20)));
+  EXPECT_FALSE(Exists(keys_.CategoryRanking(1, 11)));
+  EXPECT_FALSE(Exists(keys_.CategoryRanking(3, 11)));
+  EXPECT_THAT(Ranking(1, 10), ElementsAre("MB-02", "BO-01", "MB-01"));
+
+  // Deleted while the connector is down: the cache, not the process's
+  // memory, says which rankings exist.
+  StopSync();
+  ASSERT_THAT(
+      Sql("DELETE FROM catalog_category_product WHERE category_id = 10"),
+      IsOk());
+  StartSync(ReconcileEverySecond());
+  ASSERT_TRUE(WaitForReconciles(1, absl::Seconds(20)));
+  EXPECT_FALSE(Exists(keys_.CategoryRanking(1, 10)));
+  EXPECT_FALSE(Exists(keys_.CategoryRanking(2, 10)));
   EXPECT_TRUE(ReadRecord(1, "MB-01").has_value());
 }
 
