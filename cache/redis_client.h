@@ -54,7 +54,10 @@ struct RedisOptions {
   int database = 0;
   absl::Duration connect_timeout = absl::Seconds(1);
   absl::Duration reconnect_min_backoff = absl::Milliseconds(50);
-  absl::Duration reconnect_max_backoff = absl::Seconds(2);
+  // Small on purpose: Redis coming back (a restart, a SIGCONT, a failover)
+  // is noticed within this long, and an attempt costs one connect. The
+  // fault test asks for full recovery within 2 s of Redis answering.
+  absl::Duration reconnect_max_backoff = absl::Milliseconds(500);
   // Optional (e.g. cache/sentinel.h): called on the loop thread before every
   // connect attempt; its endpoint replaces host/port for that attempt, and an
   // error counts as a failed attempt (retried with backoff). It may block
