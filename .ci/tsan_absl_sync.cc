@@ -15,9 +15,11 @@
 // process (weak: a process without TSan, e.g. redis-server, is unaffected).
 #include <dlfcn.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 
+#include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
@@ -250,6 +252,19 @@ bool Notification::WaitForNotificationWithDeadline(Time deadline) const {
   const bool notified = real(this, deadline);
   if (notified) Acquire(NotifiedFlag(this));
   return notified;
+}
+
+// absl::Status shares its heap payload (StatusRep) between copies with a
+// reference count that the uninstrumented libabsl_status decrements
+// (acq_rel); the copy that drops the last reference deletes the payload,
+// often on another thread than the one that last read it. Model the
+// decrement's acquire-release on the payload's address.
+void Status::UnrefNonInlined(uintptr_t rep) {
+  AV_REAL(void (*)(uintptr_t),
+          "_ZN4absl7debian36Status15UnrefNonInlinedEm");
+  Release(reinterpret_cast<const void*>(rep));
+  Acquire(reinterpret_cast<const void*>(rep));
+  real(rep);
 }
 
 ABSL_NAMESPACE_END
