@@ -16,6 +16,17 @@ inline constexpr int kSanitizerSlowdown = 3;
 inline constexpr int kSanitizerSlowdown = 1;
 #endif
 
+// False under ThreadSanitizer: single calls there stall for hundreds of
+// milliseconds now and then (616 ms against a 200 ms deadline in the fault
+// test, with every other call in bounds), beyond any fixed factor. Tests
+// then print such outliers instead of failing on them; averages, recovery
+// times and correctness are still asserted.
+#if defined(__SANITIZE_THREAD__)
+inline constexpr bool kLatencyOutliersAsserted = false;
+#else
+inline constexpr bool kLatencyOutliersAsserted = true;
+#endif
+
 }  // namespace availability::testing
 
 #endif  // AVAILABILITY_TESTING_SANITIZER_SLOWDOWN_H_
