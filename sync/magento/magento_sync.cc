@@ -217,6 +217,15 @@ absl::Status MagentoSync::StartReconcile() {
   // The fingerprint first: a change after it triggers another reconcile.
   AV_ASSIGN_OR_RETURN(std::string fingerprint, ReadInventoryFingerprint(*db_));
   AV_ASSIGN_OR_RETURN(std::vector<int32_t> stocks, ReadStockIds(*db_));
+  if (stocks.empty()) {
+    // Magento always keeps its default stock (id 1): an empty table is a
+    // broken or half-restored database, and mirroring it would empty every
+    // stock this connector ever wrote. Retried (with backoff) until fixed.
+    return absl::FailedPreconditionError(
+        "inventory_stock is empty (Magento always has the default stock 1); "
+        "reconcile refused, the cache is left as it is: check the database "
+        "the connector reads (--db_host, --db_name)");
+  }
   AV_ASSIGN_OR_RETURN(auto channels, ReadSalesChannels(*db_));
   AV_ASSIGN_OR_RETURN(auto config_values, ReadInventoryConfig(*db_));
 

@@ -17,6 +17,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "cache/key_schema.h"
@@ -146,6 +147,8 @@ class MagentoSyncTest : public ::testing::Test {
           for (const auto& [k, v] : fields) absl::StrAppend(&line, " ", k, "=", v);
           if (level >= SyncLogLevel::kWarning) {
             std::fprintf(stderr, "sync: %s\n", line.c_str());
+            absl::MutexLock lock(&warnings_mu_);
+            warnings_.push_back(line);
           }
           EXPECT_THAT(line, Not(HasSubstr(kPassword)));
         });
@@ -157,6 +160,21 @@ class MagentoSyncTest : public ::testing::Test {
     sync_->Stop();
     thread_.join();
     sync_.reset();
+  }
+
+  // Bounded poll until a warning line contains `text`.
+  bool WaitForWarning(absl::string_view text, absl::Duration timeout) {
+    const absl::Time give_up = absl::Now() + timeout;
+    while (absl::Now() < give_up) {
+      {
+        absl::MutexLock lock(&warnings_mu_);
+        for (const std::string& line : warnings_) {
+          if (absl::StrContains(line, text)) return true;
+        }
+      }
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    return false;
   }
 
   // Bounded poll until `n` reconciles are done.
@@ -275,6 +293,8 @@ class MagentoSyncTest : public ::testing::Test {
   std::unique_ptr<cache::RecordWriter> writer_;
   std::unique_ptr<MagentoSync> sync_;
   std::thread thread_;
+  absl::Mutex warnings_mu_;
+  std::vector<std::string> warnings_ ABSL_GUARDED_BY(warnings_mu_);
 };
 
 testing::MariadbServer* MagentoSyncTest::db_server_ = nullptr;
@@ -527,6 +547,24 @@ TEST_F(MagentoSyncTest, DeletedStockIsEmptiedEvenAfterARestart) {
   EXPECT_THAT(stocks, ::testing::UnorderedElementsAre("1", "3"));
   EXPECT_TRUE(ReadRecord(1, "MB-01").has_value());
   EXPECT_THAT(Ranking(1, 10), ElementsAre("MB-02", "BO-01", "MB-01"));
+}
+
+TEST_F(MagentoSyncTest, EmptyStockTableIsRefusedAndTheCacheKept) {
+  StartSync(FastOptions());
+  ASSERT_TRUE(WaitForReconciles(1, absl::Seconds(20)));
+  StopSync();
+  // A broken or half-restored database: not even the default stock.
+  ASSERT_THAT(Sql("DELETE FROM inventory_stock"), IsOk());
+  StartSync(FastOptions());
+  EXPECT_TRUE(WaitForWarning("inventory_stock is empty", absl::Seconds(20)));
+  EXPECT_EQ(sync_->stats().reconciles_completed, 0);
+  EXPECT_TRUE(ReadRecord(1, "MB-01").has_value());
+  EXPECT_TRUE(ReadRecord(2, "MB-01").has_value());
+  EXPECT_TRUE(ReadRecord(3, "US-01").has_value());
+  absl::StatusOr<cache::RedisReply> managed =
+      Redis({"SCARD", keys_.ManagedStocks("magento")});
+  ASSERT_TRUE(managed.ok()) << managed.status();
+  EXPECT_EQ(managed->integer, 3);
 }
 
 TEST_F(MagentoSyncTest, DeletedCategoryRankingIsRemovedEvenAfterARestart) {
