@@ -24,6 +24,7 @@
 #include "grpcpp/security/auth_context.h"
 #include "server/api_convert.h"
 #include "server/grpc_status.h"
+#include "server/reactor_lock.h"
 #include "server/sync_mapping.h"
 
 namespace availability::server {
@@ -379,12 +380,12 @@ class InventorySyncService::StreamUpsertReactor
       Finish(Unauthenticated());
       return;
     }
-    absl::MutexLock lock(&mutex_);
+    ReactorLock lock(&mutex_);
     ReadNext();
   }
 
   void OnReadDone(bool ok) override {
-    absl::MutexLock lock(&mutex_);
+    ReactorLock lock(&mutex_);
     read_pending_ = false;
     if (!ok) reading_done_ = true;  // half-closed or cancelled
     if (!ok || !error_.ok()) {
@@ -445,7 +446,7 @@ class InventorySyncService::StreamUpsertReactor
         DeadlineFor(context_, service_.options_.write_timeout),
         [this, message, indices = std::move(indices), keys = std::move(keys)](
             absl::StatusOr<std::vector<cache::WriteOutcome>> result) {
-          absl::MutexLock lock(&mutex_);
+          ReactorLock lock(&mutex_);
           --writes_in_flight_;
           if (!result.ok()) {
             Fail(CacheError(result.status(),
@@ -472,7 +473,7 @@ class InventorySyncService::StreamUpsertReactor
 
   void ReadNext() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
     read_pending_ = true;
-    StartRead(&request_);
+    mutex_.Defer([this] { StartRead(&request_); });
   }
 
   // Remembers the first error and reads no further; the call ends with it
@@ -489,7 +490,8 @@ class InventorySyncService::StreamUpsertReactor
     if (finished_ || read_pending_ || writes_in_flight_ > 0) return;
     if (!reading_done_ && error_.ok()) return;
     finished_ = true;
-    Finish(error_);
+    // After the lock is released: OnDone may delete `this` at once.
+    mutex_.Defer([this, status = error_] { Finish(status); });
   }
 
   // A new outcome, or null once max_stream_outcomes are listed.
@@ -508,7 +510,7 @@ class InventorySyncService::StreamUpsertReactor
 
   InventorySyncService& service_;
   grpc::CallbackServerContext& context_;
-  absl::Mutex mutex_;
+  ReactorMutex mutex_;
   v1::UpsertRecordsResponse& response_ ABSL_GUARDED_BY(mutex_);
   // Filled by StartRead; read only in OnReadDone, before the next StartRead.
   v1::UpsertRecordsRequest request_;
