@@ -102,6 +102,7 @@ class NearCacheE2ETest : public ::testing::Test {
         absl::StrCat("--listen=127.0.0.1:", port),
         with_sync ? absl::StrCat("--sync_listen=127.0.0.1:", sync_port)
                   : "--sync_listen=",
+        "--metrics_listen=",
         absl::StrCat("--redis_port=", redis_->port()),
         "--health_interval=100ms",
         "--invalidation_ping_interval=50ms",

@@ -88,7 +88,7 @@ class ServerE2ETest : public ::testing::Test {
     std::vector<std::string> argv = {
         AVAILABILITY_SERVER_BINARY,
         absl::StrCat("--listen=127.0.0.1:", port_),
-        "--sync_listen=",
+        "--sync_listen=", "--metrics_listen=",
         absl::StrCat("--redis_port=", redis_->port()),
         "--health_interval=200ms"};
     for (auto& e : extra) argv.push_back(e);

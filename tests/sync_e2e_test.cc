@@ -3,6 +3,7 @@
 
 #include <signal.h>
 
+#include <cstdio>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -43,7 +44,7 @@ class SyncE2ETest : public ::testing::Test {
     sync_port_ = testing::PickFreePort();
     auto server = testing::Subprocess::Start(
         {AVAILABILITY_SERVER_BINARY, absl::StrCat("--listen=127.0.0.1:", port_),
-         absl::StrCat("--sync_listen=127.0.0.1:", sync_port_),
+         absl::StrCat("--sync_listen=127.0.0.1:", sync_port_), "--metrics_listen=",
          "--sync_token_file=" + token_file_,
          absl::StrCat("--redis_port=", redis_->port())});
     ASSERT_TRUE(server.ok()) << server.status();
@@ -68,6 +69,15 @@ class SyncE2ETest : public ::testing::Test {
       absl::SleepFor(absl::Milliseconds(100));
     }
     ASSERT_TRUE(put.ok()) << put;
+  }
+
+  void TearDown() override {
+    // A failure is often the server's: show what it said (a sanitizer
+    // report, a fatal log line).
+    if (HasFailure() && server_ != nullptr) {
+      std::fprintf(stderr, "--- availability-server stderr ---\n%s\n",
+                   server_->Stderr().c_str());
+    }
   }
 
   testing::CommandResult Cli(std::vector<std::string> args,
