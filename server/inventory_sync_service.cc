@@ -749,7 +749,7 @@ class InventorySyncService::TailReactor
           "\"<ms>-<seq>\")"));
       return;
     }
-    Locked lock(this);
+    ReactorLock lock(&mu_);
     busy_ = true;
     if (request.after_id().empty()) {
       ResolveLastId();
@@ -760,7 +760,7 @@ class InventorySyncService::TailReactor
   }
 
   void OnSendInitialMetadataDone(bool ok) override {
-    Locked lock(this);
+    ReactorLock lock(&mu_);
     if (!ok) stopping_ = true;
     if (stopping_) {
       busy_ = false;
@@ -771,7 +771,7 @@ class InventorySyncService::TailReactor
   }
 
   void OnWriteDone(bool ok) override {
-    Locked lock(this);
+    ReactorLock lock(&mu_);
     if (!ok) stopping_ = true;
     if (stopping_) {
       busy_ = false;
@@ -786,7 +786,7 @@ class InventorySyncService::TailReactor
   }
 
   void OnCancel() override {
-    Locked lock(this);
+    ReactorLock lock(&mu_);
     stopping_ = true;
     if (alarm_ != nullptr && alarm_pending_) alarm_->Cancel();
     MaybeFinish();
@@ -795,37 +795,17 @@ class InventorySyncService::TailReactor
   void OnDone() override { delete this; }
 
  private:
-  // Holds mu_; on release, runs the actions deferred with Run() (gRPC and
-  // Redis may call back inline, and OnDone may delete the reactor as soon as
-  // Finish runs: nothing touches `this` after the actions).
-  class ABSL_SCOPED_LOCKABLE Locked {
-   public:
-    explicit Locked(TailReactor* r) ABSL_EXCLUSIVE_LOCK_FUNCTION(r->mu_)
-        : r_(r) {
-      r_->mu_.Lock();
-    }
-    ~Locked() ABSL_UNLOCK_FUNCTION() {
-      std::vector<std::function<void()>> actions;
-      actions.swap(r_->deferred_);
-      r_->mu_.Unlock();
-      for (auto& action : actions) action();
-    }
-
-   private:
-    TailReactor* const r_;
-  };
-
   absl::Time ReadDeadline() const {
     return absl::Now() + service_.options_.write_timeout;
   }
 
   // Starts after the newest event now in the stream ("only new events").
   void ResolveLastId() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    Run([this] {
+    mu_.Defer([this] {
       service_.client_.Execute(
           {"XREVRANGE", key_, "+", "-", "COUNT", "1"}, ReadDeadline(),
           [this](absl::StatusOr<cache::RedisReply> reply) {
-            Locked lock(this);
+            ReactorLock lock(&mu_);
             if (!reply.ok() || reply->is_error()) {
               Fail(reply.ok() ? absl::InternalError(reply->str)
                               : reply.status());
@@ -849,17 +829,17 @@ class InventorySyncService::TailReactor
   // The start position is fixed: tell the caller (initial metadata), then
   // poll.
   void Started() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    Run([this] { StartSendInitialMetadata(); });
+    mu_.Defer([this] { StartSendInitialMetadata(); });
   }
 
   void Poll() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     const std::string after = after_id_;
-    Run([this, after] {
+    mu_.Defer([this, after] {
       service_.client_.Execute(
           {"XREAD", "COUNT", absl::StrCat(service_.options_.tail_batch),
            "STREAMS", key_, after},
           ReadDeadline(), [this](absl::StatusOr<cache::RedisReply> reply) {
-            Locked lock(this);
+            ReactorLock lock(&mu_);
             OnPolled(std::move(reply));
           });
     });
@@ -900,9 +880,9 @@ class InventorySyncService::TailReactor
     const auto when =
         std::chrono::system_clock::now() +
         absl::ToChronoNanoseconds(service_.options_.tail_poll_interval);
-    Run([this, alarm, when] {
+    mu_.Defer([this, alarm, when] {
       alarm->Set(when, [this](bool fired) {
-        Locked lock(this);
+        ReactorLock lock(&mu_);
         alarm_pending_ = false;
         if (!fired || stopping_) {
           busy_ = false;
@@ -917,7 +897,7 @@ class InventorySyncService::TailReactor
   void WriteNext() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     current_ = std::move(queue_.front());
     queue_.pop_front();
-    Run([this] { StartWrite(&current_); });
+    mu_.Defer([this] { StartWrite(&current_); });
   }
 
   void Fail(const absl::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -935,18 +915,13 @@ class InventorySyncService::TailReactor
     if (finished_ || busy_ || !stopping_) return;
     finished_ = true;
     grpc::Status status = final_status_;
-    Run([this, status] { Finish(status); });
-  }
-
-  // Runs `action` when the current Locked scope releases mu_.
-  void Run(std::function<void()> action) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    deferred_.push_back(std::move(action));
+    mu_.Defer([this, status] { Finish(status); });
   }
 
   InventorySyncService& service_;
   const std::string key_;
 
-  absl::Mutex mu_;
+  ReactorMutex mu_;
   std::string after_id_ ABSL_GUARDED_BY(mu_);
   std::deque<v1::InventoryEvent> queue_ ABSL_GUARDED_BY(mu_);
   // The event being written (StartWrite keeps a pointer to it).
@@ -958,7 +933,6 @@ class InventorySyncService::TailReactor
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   grpc::Status final_status_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::function<void()>> deferred_ ABSL_GUARDED_BY(mu_);
 };
 
 grpc::ServerWriteReactor<v1::InventoryEvent>* InventorySyncService::TailEvents(

@@ -13,8 +13,8 @@
 //     mu_.Defer([this] { Finish(grpc::Status::OK); });
 //   }  // unlocked here, then Finish runs
 //
-// (TailReactor in inventory_sync_service.cc and the Watch call in
-// availability_service.cc still carry their own copies of this pattern.)
+// (The Watch call in availability_service.cc still carries its own copy of
+// this pattern.)
 #ifndef AVAILABILITY_SERVER_REACTOR_LOCK_H_
 #define AVAILABILITY_SERVER_REACTOR_LOCK_H_
 
