@@ -266,6 +266,7 @@ Decision DecideQuantity(const Record& record, const ResolvedSettings& s,
   }
   d.unavailable_qty = q - d.in_stock_qty - d.backorder_qty;
   d.orderable = d.unavailable_qty == 0;
+  d.display_status = d.status;
   d.feed = FeedFor(d);
   return d;
 }
@@ -273,7 +274,8 @@ Decision DecideQuantity(const Record& record, const ResolvedSettings& s,
 }  // namespace
 
 bool Decision::operator==(const Decision& o) const {
-  return status == o.status && quantity_exposed == o.quantity_exposed &&
+  return status == o.status && display_status == o.display_status &&
+         quantity_exposed == o.quantity_exposed &&
          only_x_left == o.only_x_left && requested == o.requested &&
          in_stock_qty == o.in_stock_qty && backorder_qty == o.backorder_qty &&
          unavailable_qty == o.unavailable_qty && shipments == o.shipments &&
@@ -337,7 +339,9 @@ DerivedQuantities Derive(const Record& record, const ResolvedSettings& s) {
   } else {
     d.backorder_cap = std::max<Qty>(0, d.net - s.min_qty) - d.ships_now;
   }
-  d.salable_qty = d.net - s.min_qty;
+  // Magento's GetProductSalableQty: never negative, and 0 for an item that
+  // is not salable (the merchant's manual out-of-stock).
+  d.salable_qty = record.is_in_stock ? std::max<Qty>(0, d.net - s.min_qty) : 0;
   return d;
 }
 
@@ -396,7 +400,16 @@ Decision Decide(const Record& record, const StoreConfig& config,
       q > 0 ? BrokenCartRule(s, record.is_qty_decimal, q, &limit)
             : CartRule::kNone;
   if (q > 0 && rule == CartRule::kNone) {
-    return DecideQuantity(record, s, config, today, q, true);
+    Decision d = DecideQuantity(record, s, config, today, q, true);
+    if (q != display_qty) {
+      // The badge and the feeds follow the display quantity (DOMAIN.md §4):
+      // one call serves both the quantity box and the badge.
+      const Decision display =
+          DecideQuantity(record, s, config, today, display_qty, false);
+      d.display_status = display.status;
+      d.feed = display.feed;
+    }
+    return d;
   }
   // A broken cart rule (or a non-positive request): the product's display
   // status, feed and dates (first_ship_date, restock_date) with nothing of
@@ -420,6 +433,7 @@ Decision Decide(const Record& record, const StoreConfig& config,
 Decision DecideUnknown(std::optional<Qty> requested) {
   Decision d;
   d.status = Status::kUnknown;
+  d.display_status = Status::kUnknown;
   d.quantity_exposed = false;
   d.requested = requested.value_or(kOneUnit);
   d.unavailable_qty = std::max<Qty>(d.requested, 0);

@@ -95,7 +95,13 @@ struct FeedValues {
 };
 
 struct Decision {
+  // The status for the quantity answered for (`requested`).
   Status status = Status::kUnknown;
+  // The status for the display quantity (DOMAIN.md §3), which the badge, the
+  // feed values and structured data follow: equal to `status` unless a
+  // quantity was requested and its answer differs (10 asked, 3 in stock:
+  // status BACKORDERABLE, display_status IN_STOCK).
+  Status display_status = Status::kUnknown;
   // False when manage_stock is off: no quantity may be shown.
   bool quantity_exposed = true;
   std::optional<Qty> only_x_left;
@@ -127,6 +133,7 @@ struct Decision {
   std::optional<absl::CivilDay> release_date;
   std::string successor_sku;
 
+  // For the display status, whatever the quantity requested (DOMAIN.md §4).
   FeedValues feed;
   DerivedQuantities derived;
 

@@ -39,6 +39,7 @@ struct DeriveCase {
   Qty min_qty;
   Backorders backorders;
   DerivedQuantities expected;
+  bool is_in_stock = true;
 };
 
 class DeriveTest : public testing::TestWithParam<DeriveCase> {};
@@ -50,6 +51,7 @@ TEST_P(DeriveTest, Computes) {
   r.reserved_qty = c.reserved;
   r.min_qty = c.min_qty;
   r.backorders = c.backorders;
+  r.is_in_stock = c.is_in_stock;
   const DerivedQuantities d = Derive(r, ResolveSettings(r, StoreConfig{}));
   EXPECT_EQ(d.net, c.expected.net);
   EXPECT_EQ(d.threshold, c.expected.threshold);
@@ -68,7 +70,7 @@ INSTANTIATE_TEST_SUITE_P(
         DeriveCase{"ThresholdHoldsBack", U(10), 0, U(3), Backorders::kNo,
                    {U(10), U(3), U(7), 0, U(7)}},
         DeriveCase{"BelowThresholdShipsNothing", U(2), 0, U(3),
-                   Backorders::kNo, {U(2), U(3), 0, 0, -U(1)}},
+                   Backorders::kNo, {U(2), U(3), 0, 0, 0}},
         DeriveCase{"BackordersUnlimitedWithMinQtyZero", U(2), 0, 0,
                    Backorders::kYes, {U(2), 0, U(2), kUnlimitedQty, U(2)}},
         DeriveCase{"BackordersUnlimitedWithPositiveMinQty", U(5), 0, U(2),
@@ -79,7 +81,11 @@ INSTANTIATE_TEST_SUITE_P(
         DeriveCase{"ExistingBackordersUseTheLimit", 0, -U(3), -U(5),
                    Backorders::kYes, {-U(3), 0, 0, U(2), U(2)}},
         DeriveCase{"LimitExhausted", 0, -U(6), -U(5), Backorders::kYes,
-                   {-U(6), 0, 0, 0, -U(1)}},
+                   {-U(6), 0, 0, 0, 0}},
+        // Magento's GetProductSalableQty answers 0 for an item that is not
+        // salable, whatever its quantity.
+        DeriveCase{"SetOutOfStockByHandIsNotSalable", U(10), 0, 0,
+                   Backorders::kNo, {U(10), 0, U(10), 0, 0}, false},
         DeriveCase{"NegativeMinQtyWithoutBackordersIsZero", U(2), 0, -U(5),
                    Backorders::kNo, {U(2), 0, U(2), 0, U(2)}}),
     [](const testing::TestParamInfo<DeriveCase>& row) {
@@ -763,6 +769,56 @@ TEST(FeedForTest, DecideFillsTheFeed) {
   const Decision d = Decide(r, config, kToday, std::nullopt);
   EXPECT_EQ(d.feed, FeedFor(d));
   EXPECT_EQ(d.feed.schema_org, "https://schema.org/LimitedAvailability");
+}
+
+// §4, last paragraph: an answer for a requested quantity carries the display
+// status too, and the feed follows the display status.
+TEST(DisplayStatusTest, RequestBeyondStockKeepsTheInStockBadge) {
+  Record r = BaseRecord();
+  r.source_qty = U(3);
+  r.backorders = Backorders::kYes;
+  r.inbound = {{CivilDay(2024, 3, 11), U(20)}};
+  const Decision d = Decide(r, StoreConfig{}, kToday, U(10));
+  EXPECT_EQ(d.status, Status::kBackorderable);
+  EXPECT_EQ(d.display_status, Status::kInStock);
+  EXPECT_EQ(d.feed.merchant, "in_stock");
+  EXPECT_EQ(d.feed.schema_org, "https://schema.org/InStock");
+  EXPECT_FALSE(d.feed.merchant_date.has_value());
+}
+
+TEST(DisplayStatusTest, OutOfStockForTheRequestBackorderableForDisplay) {
+  Record r = BaseRecord();
+  r.source_qty = U(1);
+  r.min_qty = -U(2);  // backorder limit: 2 below zero
+  r.backorders = Backorders::kYes;
+  r.inbound = {{CivilDay(2024, 3, 11), U(20)}};
+  // Display quantity 1 ships now; 10 cannot be had (1 + 2 at most).
+  const Decision d = Decide(r, StoreConfig{}, kToday, U(10));
+  EXPECT_EQ(d.status, Status::kOutOfStock);
+  EXPECT_EQ(d.display_status, Status::kInStock);
+  EXPECT_EQ(d.feed.merchant, "in_stock");
+}
+
+TEST(DisplayStatusTest, EqualsStatusWithoutARequest) {
+  Record r = BaseRecord();
+  r.backorders = Backorders::kYes;
+  r.inbound = {{CivilDay(2024, 3, 11), U(20)}};
+  const Decision d = Decide(r, StoreConfig{}, kToday, std::nullopt);
+  EXPECT_EQ(d.status, Status::kBackorderable);
+  EXPECT_EQ(d.display_status, Status::kBackorderable);
+  EXPECT_EQ(d.feed, FeedFor(d));
+  const Decision asked_display = Decide(r, StoreConfig{}, kToday, U(1));
+  EXPECT_EQ(asked_display.display_status, Status::kBackorderable);
+  EXPECT_EQ(DecideUnknown(U(2)).display_status, Status::kUnknown);
+}
+
+TEST(DisplayStatusTest, BrokenCartRuleShowsTheDisplayStatus) {
+  Record r = BaseRecord();
+  r.source_qty = U(5);
+  const Decision d = Decide(r, StoreConfig{}, kToday, T(15000));
+  EXPECT_EQ(d.broken_rule, CartRule::kIsQtyDecimal);
+  EXPECT_EQ(d.display_status, Status::kInStock);
+  EXPECT_EQ(d.display_status, d.status);
 }
 
 TEST(CartRuleCodeTest, MagentoCodes) {

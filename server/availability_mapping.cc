@@ -86,6 +86,7 @@ void DecisionToApi(absl::string_view sku, int32_t stock_id,
   out->set_sku(std::string(sku));
   out->set_stock_id(stock_id);
   out->set_status(StatusToApi(decision.status));
+  out->set_display_status(StatusToApi(decision.display_status));
   out->set_orderable(decision.orderable);
   if (decision.only_x_left) {
     out->set_only_x_left(QtyToApi(*decision.only_x_left));
@@ -100,10 +101,14 @@ void DecisionToApi(absl::string_view sku, int32_t stock_id,
       out->set_salable_quantity(QtyToApi(decision.derived.salable_qty));
     }
   }
-  for (const core::Shipment& s : decision.shipments) {
-    v1::Shipment* shipment = out->add_shipments();
-    shipment->set_quantity(QtyToApi(s.qty));
-    DateToApi(s.ship_date, shipment->mutable_ship_date());
+  // The shipments break the split down by date: no split, no shipments
+  // (manage_stock off exposes no quantity).
+  if (decision.quantity_exposed) {
+    for (const core::Shipment& s : decision.shipments) {
+      v1::Shipment* shipment = out->add_shipments();
+      shipment->set_quantity(QtyToApi(s.qty));
+      DateToApi(s.ship_date, shipment->mutable_ship_date());
+    }
   }
   out->set_eta_known(decision.eta_known);
   if (decision.first_ship_date) {

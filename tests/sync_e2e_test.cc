@@ -171,6 +171,8 @@ TEST_F(SyncE2ETest, ImportsMagentoProductExportCsv) {
   EXPECT_TRUE(linen->orderable());
   EXPECT_FALSE(linen->has_split());
   EXPECT_FALSE(linen->has_salable_quantity());
+  // Shipments break the split down: none without a split.
+  EXPECT_EQ(linen->shipments_size(), 0);
 
   // The bad row was not written.
   EXPECT_TRUE(absl::IsNotFound(Get("24-MB03").status()));

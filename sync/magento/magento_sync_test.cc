@@ -333,7 +333,7 @@ TEST_F(MagentoSyncTest, ReconcileWritesWhatMagentoComputes) {
        U(13)},
       // only source item has status 0
       {"mb02_default", 1, "MB-02", 0, 0, false, core::Status::kOutOfStock,
-       -U(2)},
+       0},
       {"mb02_eu", 2, "MB-02", U(5), 0, true, core::Status::kInStock, U(3)},
       // backorders with min_qty -10: 2 - 5 + 10
       {"bo01_backorders", 1, "BO-01", U(2), -U(5), true,
@@ -341,15 +341,15 @@ TEST_F(MagentoSyncTest, ReconcileWritesWhatMagentoComputes) {
       {"ovr01_overrides", 1, "OVR-01", U(30), 0, true, core::Status::kInStock,
        U(30)},
       {"nms01_unmanaged", 1, "NMS-01", 0, 0, false, core::Status::kInStock,
-       -U(2)},
-      // 2.5 - 0.75 - 2, backorders YES_NOTIFY with min_qty 2
+       0},
+      // 2.5 - 0.75 - 2 is below 0: Magento answers 0, never negative
       {"dec01_decimal", 1, "DEC-01", 25000, -7500, true,
-       core::Status::kBackorderable, -2500},
+       core::Status::kBackorderable, 0},
       {"us01_us", 3, "US-01", U(7), 0, true, core::Status::kInStock, U(5)},
       {"gone01", 1, "GONE-01", U(4), 0, true, core::Status::kInStock, U(2)},
       // only in a disabled source: on the stock, out of stock
       {"closed01_eu", 2, "CLOSED-01", 0, 0, false, core::Status::kOutOfStock,
-       -U(2)},
+       0},
   };
   const absl::CivilDay today = core::StoreToday(config1, absl::Now());
   for (const Expected& c : cases) {
