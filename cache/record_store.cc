@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "cache/record_codec.h"
+#include "cache/redis_reply.h"
 #include "cache/script_sha1.h"
 
 namespace availability::cache {
@@ -49,23 +50,9 @@ end
 return result
 )lua";
 
-// Maps a Redis error reply to a status: transient server states are
-// Unavailable (retry), anything else is Internal with Redis' message.
+// An error reply, mapped as every cache error is (cache/redis_reply.h).
 absl::Status ReplyError(const RedisReply& reply, absl::string_view what) {
-  const std::string message = absl::StrCat(what, ": redis error: ", reply.str);
-  for (absl::string_view transient :
-       {"LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "MOVED",
-        "ASK", "NOAUTH"}) {
-    if (absl::StartsWith(reply.str, transient)) {
-      return absl::UnavailableError(message);
-    }
-  }
-  return absl::InternalError(message);
-}
-
-absl::Status UnexpectedReply(absl::string_view what) {
-  return absl::InternalError(
-      absl::StrCat(what, ": unexpected redis reply type"));
+  return RedisErrorStatus(reply.str, what);
 }
 
 // A GET-style reply: nil = absent, string = the record.
