@@ -814,7 +814,7 @@ void RecordWriter::ScanStep(std::shared_ptr<ScanState> state) {
         }
         if (reply->type != RedisReply::Type::kArray ||
             reply->elements.size() != 2) {
-          state->done(absl::InternalError("scan: unexpected reply"));
+          state->done(UnexpectedReply("scan"));
           return;
         }
         state->cursor = reply->elements[0].str;

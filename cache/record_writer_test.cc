@@ -705,6 +705,18 @@ TEST_F(AllOrNothingTest, WrongTypeSummariesJobsSnapshotOrSubscriptions) {
   }
 }
 
+TEST_F(AllOrNothingTest, FinishSnapshotChunkWithAWrongTypeKeyDeletesNothing) {
+  Upsert({InStock("KEEP", 1, 1)}, "s1");
+  Upsert({InStock("GONE", 1, 1)});
+  const std::string bad = keys_.Record(kStock, "ODD");
+  Command({"HSET", bad, "field", "value"});
+  const auto before = Dump(kStock);
+  EXPECT_THAT(Finish("s1", EmptySnapshot::kRefuse),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr(bad + " holds a hash")));
+  EXPECT_EQ(Dump(kStock), before);  // GONE is still there, set kept
+}
+
 TEST_F(AllOrNothingTest, OverMaxmemoryTheScriptIsRefusedWhole) {
   Populate(kStock);
   const auto before = Dump(kStock);
