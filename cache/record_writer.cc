@@ -4,12 +4,11 @@
 #include <optional>
 #include <utility>
 
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "cache/record_codec.h"
 #include "cache/redis_reply.h"
-#include "cache/script_sha1.h"
+#include "cache/redis_script.h"
 #include "core/decision.h"
 
 namespace availability::cache {
@@ -463,71 +462,13 @@ RecordWriter::RecordWriter(RedisClient& client, KeySchema keys,
     : client_(client),
       keys_(std::move(keys)),
       options_(options),
-      script_sha_(ScriptSha1(WriteScriptText())) {}
+      script_(WriteScriptText()) {}
 
 void RecordWriter::RunScripts(std::vector<std::vector<std::string>> calls,
                               absl::Time deadline,
                               Callback<std::vector<RedisReply>> done) {
-  const std::string& sha = script_sha_;
-  std::vector<std::vector<std::string>> commands;
-  commands.reserve(calls.size());
-  for (const auto& call : calls) {
-    std::vector<std::string> cmd;
-    cmd.reserve(call.size() + 2);
-    if (sha.empty()) {
-      cmd.push_back("EVAL");
-      cmd.push_back(WriteScriptText());
-    } else {
-      cmd.push_back("EVALSHA");
-      cmd.push_back(sha);
-    }
-    cmd.insert(cmd.end(), call.begin(), call.end());
-    commands.push_back(std::move(cmd));
-  }
-  const bool used_sha = !sha.empty();
-  client_.ExecutePipeline(
-      std::move(commands), deadline,
-      [this, calls = std::move(calls), deadline, used_sha,
-       done = std::move(done)](
-          absl::StatusOr<std::vector<RedisReply>> replies) mutable {
-        if (!replies.ok() || !used_sha) {
-          done(std::move(replies));
-          return;
-        }
-        // The script cache was flushed (restart, failover, SCRIPT FLUSH):
-        // send the affected calls again with the script's body.
-        std::vector<size_t> missing;
-        for (size_t i = 0; i < replies->size(); ++i) {
-          const RedisReply& r = (*replies)[i];
-          if (r.is_error() && absl::StartsWith(r.str, "NOSCRIPT")) {
-            missing.push_back(i);
-          }
-        }
-        if (missing.empty()) {
-          done(std::move(replies));
-          return;
-        }
-        std::vector<std::vector<std::string>> retry;
-        for (size_t i : missing) {
-          std::vector<std::string> cmd = {"EVAL", WriteScriptText()};
-          cmd.insert(cmd.end(), calls[i].begin(), calls[i].end());
-          retry.push_back(std::move(cmd));
-        }
-        client_.ExecutePipeline(
-            std::move(retry), deadline,
-            [replies = std::move(*replies), missing = std::move(missing),
-             done = std::move(done)](
-                absl::StatusOr<std::vector<RedisReply>> again) mutable {
-              if (!again.ok()) {
-                done(again.status());
-                return;
-              }
-              for (size_t k = 0; k < missing.size(); ++k) {
-                replies[missing[k]] = std::move((*again)[k]);
-              }
-              done(std::move(replies));
-            });
-      });
+  script_.Run(client_, std::move(calls), /*read_only=*/false, deadline,
+              std::move(done));
 }
 
 std::vector<std::string> RecordWriter::ScriptCall(

@@ -68,6 +68,7 @@
 #include "absl/time/time.h"
 #include "cache/key_schema.h"
 #include "cache/redis_client.h"
+#include "cache/redis_script.h"
 #include "core/quantity.h"
 #include "core/record.h"
 
@@ -311,8 +312,7 @@ class RecordWriter {
   using ScanChunk =
       std::function<void(std::vector<std::string> keys, StatusCallback next)>;
   // Runs the write script once per element of `calls` (each holding
-  // numkeys, KEYS and ARGV), pipelined: EVALSHA, and EVAL for the calls that
-  // get NOSCRIPT (script cache flushed by a restart or failover).
+  // numkeys, KEYS and ARGV), pipelined (RedisScript::Run).
   void RunScripts(std::vector<std::vector<std::string>> calls,
                   absl::Time deadline,
                   Callback<std::vector<RedisReply>> done);
@@ -349,8 +349,8 @@ class RecordWriter {
   RedisClient& client_;
   const KeySchema keys_;
   const Options options_;
-  // SHA-1 of WriteScript(), for EVALSHA.
-  const std::string script_sha_;
+  // WriteScript(), run by its SHA-1.
+  const RedisScript script_;
 };
 
 }  // namespace availability::cache
