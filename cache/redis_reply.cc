@@ -12,8 +12,9 @@ namespace {
 // redirect (this client does not follow cluster redirects), and a connection
 // that lost its authentication (the client reconnects).
 constexpr absl::string_view kTransient[] = {
-    "OOM",      "LOADING",     "BUSY",    "MASTERDOWN", "READONLY", "TRYAGAIN",
-    "CLUSTERDOWN", "MISCONF", "NOREPLICAS", "MOVED",   "ASK",      "NOAUTH"};
+    "OOM",        "LOADING",  "BUSY",        "MASTERDOWN",
+    "READONLY",   "TRYAGAIN", "CLUSTERDOWN", "MISCONF",
+    "NOREPLICAS", "MOVED",    "ASK",         "NOAUTH"};
 
 absl::string_view Prefix(absl::string_view error) {
   const size_t space = error.find(' ');

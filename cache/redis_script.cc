@@ -9,8 +9,7 @@ namespace availability::cache {
 namespace {
 
 // `command` `script` then the call's arguments.
-std::vector<std::string> Command(const char* command,
-                                 const std::string& script,
+std::vector<std::string> Command(const char* command, const std::string& script,
                                  const std::vector<std::string>& call) {
   std::vector<std::string> cmd;
   cmd.reserve(call.size() + 2);

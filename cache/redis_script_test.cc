@@ -53,7 +53,9 @@ class RedisScriptTest : public ::testing::Test {
 
 TEST_F(RedisScriptTest, SendsTheBodyOnlyWhenRedisLacksIt) {
   const RedisScript script("return redis.call('INCR', KEYS[1])");
-  auto exists = [&] { return *server_->Cli({"SCRIPT", "EXISTS", script.sha1()}); };
+  auto exists = [&] {
+    return *server_->Cli({"SCRIPT", "EXISTS", script.sha1()});
+  };
   EXPECT_EQ(exists(), "0\n");
   // Not cached: every call answers NOSCRIPT, then runs once with the body.
   auto r = Run(script, {{"1", "a"}, {"1", "b"}, {"1", "a"}}, false);

@@ -628,7 +628,8 @@ TEST_F(DateRangeTest, NoAnswerEverCarriesYear10000) {
           r_.inbound = {{kLatestAnswerDate - offset, U(1)},
                         {kLatestAnswerDate, U(1)}};
           const CivilDay today = kLatestAnswerDate - offset;
-          for (std::optional<Qty> q : {std::optional<Qty>(), std::optional<Qty>(U(3))}) {
+          for (std::optional<Qty> q :
+               {std::optional<Qty>(), std::optional<Qty>(U(3))}) {
             SCOPED_TRACE(testing::Message() << days << " " << lead << " "
                                             << offset);
             ExpectWithinRange(Decide(r_, config_, today, q));
