@@ -7,7 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "cache/record_codec.h"
-#include "cache/script_sha1.h"
+#include "cache/redis_reply.h"
 
 namespace availability::cache {
 namespace {
@@ -49,23 +49,9 @@ end
 return result
 )lua";
 
-// Maps a Redis error reply to a status: transient server states are
-// Unavailable (retry), anything else is Internal with Redis' message.
+// An error reply, mapped as every cache error is (cache/redis_reply.h).
 absl::Status ReplyError(const RedisReply& reply, absl::string_view what) {
-  const std::string message = absl::StrCat(what, ": redis error: ", reply.str);
-  for (absl::string_view transient :
-       {"LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "MOVED",
-        "ASK", "NOAUTH"}) {
-    if (absl::StartsWith(reply.str, transient)) {
-      return absl::UnavailableError(message);
-    }
-  }
-  return absl::InternalError(message);
-}
-
-absl::Status UnexpectedReply(absl::string_view what) {
-  return absl::InternalError(
-      absl::StrCat(what, ": unexpected redis reply type"));
+  return RedisErrorStatus(reply.str, what);
 }
 
 // A GET-style reply: nil = absent, string = the record.
@@ -107,7 +93,7 @@ absl::StatusOr<std::vector<std::optional<core::Record>>> RecordsFromReply(
 RecordStore::RecordStore(RedisClient& client, KeySchema keys)
     : client_(client),
       keys_(std::move(keys)),
-      candidates_sha_(ScriptSha1(kCandidatesScript)) {}
+      candidates_script_(std::string(kCandidatesScript)) {}
 
 void RecordStore::ReadStock(
     int32_t stock_id, std::vector<std::string> skus, absl::Time deadline,
@@ -261,34 +247,23 @@ void RecordStore::RunCandidatesScript(std::vector<std::string> args,
                                       absl::Time deadline,
                                       RedisClient::Callback done) {
   const bool read_only = read_only_scripts_.load(std::memory_order_relaxed);
-  std::vector<std::string> argv;
-  argv.reserve(args.size() + 2);
-  argv.push_back(read_only ? "EVALSHA_RO" : "EVALSHA");
-  argv.push_back(candidates_sha_);
-  argv.insert(argv.end(), args.begin(), args.end());
-  client_.Execute(
-      std::move(argv), deadline,
+  std::vector<std::vector<std::string>> calls = {args};
+  candidates_script_.Run(
+      client_, std::move(calls), read_only, deadline,
       [this, read_only, args = std::move(args), deadline,
-       done = std::move(done)](absl::StatusOr<RedisReply> reply) mutable {
-        if (reply.ok() && reply->is_error()) {
-          if (read_only && absl::StrContains(reply->str, "unknown command")) {
-            // Redis before 7: no *_RO commands; use the plain ones.
-            read_only_scripts_.store(false, std::memory_order_relaxed);
-            RunCandidatesScript(std::move(args), deadline, std::move(done));
-            return;
-          }
-          if (absl::StartsWith(reply->str, "NOSCRIPT")) {
-            // Not cached on this server yet (restart, failover): send the
-            // body once; Redis caches it under the same SHA-1.
-            std::vector<std::string> eval;
-            eval.reserve(args.size() + 2);
-            eval.push_back(read_only ? "EVAL_RO" : "EVAL");
-            eval.push_back(std::string(kCandidatesScript));
-            eval.insert(eval.end(), std::make_move_iterator(args.begin()),
-                        std::make_move_iterator(args.end()));
-            client_.Execute(std::move(eval), deadline, std::move(done));
-            return;
-          }
+       done = std::move(done)](
+          absl::StatusOr<std::vector<RedisReply>> replies) mutable {
+        if (!replies.ok()) {
+          done(replies.status());
+          return;
+        }
+        RedisReply& reply = (*replies)[0];
+        if (read_only && reply.is_error() &&
+            absl::StrContains(reply.str, "unknown command")) {
+          // Redis before 7: no *_RO commands; use the plain ones.
+          read_only_scripts_.store(false, std::memory_order_relaxed);
+          RunCandidatesScript(std::move(args), deadline, std::move(done));
+          return;
         }
         done(std::move(reply));
       });

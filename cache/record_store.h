@@ -28,6 +28,7 @@
 #include "absl/time/time.h"
 #include "cache/key_schema.h"
 #include "cache/redis_client.h"
+#include "cache/redis_script.h"
 #include "core/record.h"
 
 namespace availability::cache {
@@ -83,13 +84,13 @@ class RecordStore {
   static absl::string_view CandidatesScriptForTest();
 
  private:
-  // EVALSHA[_RO] sha `args`, retried with the body on NOSCRIPT.
+  // The candidates script (EVALSHA_RO, EVAL_RO on NOSCRIPT) with `args`.
   void RunCandidatesScript(std::vector<std::string> args, absl::Time deadline,
                            RedisClient::Callback done);
 
   RedisClient& client_;
   KeySchema keys_;
-  const std::string candidates_sha_;
+  const RedisScript candidates_script_;
   // False once the server said it has no EVALSHA_RO (Redis < 7).
   std::atomic<bool> read_only_scripts_{true};
 };

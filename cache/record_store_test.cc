@@ -159,12 +159,14 @@ TEST_F(RecordStoreTest, ReadStockReportsUndecodableValuesAsDataLoss) {
                                 HasSubstr("sku \"bad\"")));
 }
 
-TEST_F(RecordStoreTest, ReadStockReportsWrongTypeAsInternal) {
+// A key of the wrong type needs an operator: FailedPrecondition, as
+// everywhere (cache/redis_reply.h).
+TEST_F(RecordStoreTest, ReadStockReportsWrongTypeAsFailedPrecondition) {
   ASSERT_THAT(RunCommand({"HSET", store_->keys().StoreConfig(1), "a", "b"}), IsOk());
   Waiter<StockSnapshot> w;
   store_->ReadStock(1, {"A"}, Deadline(), w.Callback());
-  EXPECT_THAT(w.Get(),
-              StatusIs(absl::StatusCode::kInternal, HasSubstr("WRONGTYPE")));
+  EXPECT_THAT(w.Get(), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                HasSubstr("WRONGTYPE")));
 }
 
 TEST_F(RecordStoreTest, ReadStockFailsFastWhenRedisIsDown) {

@@ -4,16 +4,28 @@
 #include <optional>
 #include <utility>
 
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "cache/record_codec.h"
-#include "cache/script_sha1.h"
+#include "cache/redis_reply.h"
+#include "cache/redis_script.h"
 #include "core/decision.h"
 
 namespace availability::cache {
 namespace {
 
+// The write script's per-item result codes (the first element of each
+// item's reply).
+constexpr int kScriptApplied = 1;
+constexpr int kScriptStale = 2;
+// X only: the snapshot holds the SKU; the record stays.
+constexpr int kScriptKept = 3;
+// X only: the record is already gone.
+constexpr int kScriptAbsent = 4;
+
+// The body of the write script; WriteScriptText() puts the shebang and the
+// constants above (and the kApiStatus* numbers) in front of it.
+//
 // KEYS[1] events stream, KEYS[2] jobs stream, KEYS[3] summaries hash,
 // KEYS[4] snapshot set (the summaries hash again when there is none), then
 // per item i (0-based): KEYS[5+2i] record key, KEYS[6+2i] subscriptions key.
@@ -22,9 +34,18 @@ namespace {
 // 8 per item: op (U upsert, D delete, X delete unless in the snapshot set),
 // sku, version (8 bytes big-endian), value, status, eta, net, low (0/1).
 // Returns per item {code, stored version (8 bytes or ""), events appended,
-// notification jobs queued}: code 1 applied, 2 stale, 3 kept (X: in the
-// snapshot), 4 absent (X: already gone); the counts are 0 unless applied.
-constexpr char kWriteScript[] = R"lua(
+// notification jobs queued}: code APPLIED, STALE, KEPT or ABSENT; the counts
+// are 0 unless applied.
+//
+// All or nothing: Redis does not roll a script back, so every way it could
+// fail after its first write is ruled out before it: the type of every key
+// it touches is checked first (an error reply "WRONGTYPE <key> holds a
+// <type>, expected <type>" and nothing written), and the shebang makes
+// Redis 7 refuse the whole script up front with OOM when used memory is over
+// maxmemory (no allow-oom flag; a script once started may finish over the
+// limit), with READONLY on a replica, and with NOREPLICAS under
+// min-replicas-to-write. Requires Redis >= 7.0.
+constexpr char kWriteScriptBody[] = R"lua(
 local NFIX = 4
 local NPER = 8
 local events_max = tonumber(ARGV[1])
@@ -33,6 +54,27 @@ local snap_ttl = ARGV[3]
 local stock = ARGV[4]
 local sums = KEYS[3]
 local ZERO = string.rep('\0', 8)
+local n = (#ARGV - NFIX) / NPER
+
+-- Every key this call may write or read, with the type it must have.
+local function wrong_type(key, want)
+  local t = redis.call('TYPE', key)['ok']
+  if t ~= 'none' and t ~= want then
+    return 'WRONGTYPE ' .. key .. ' holds a ' .. t .. ', expected a ' ..
+           want .. '; nothing of stock ' .. stock .. ' was written'
+  end
+  return nil
+end
+local checks = {{KEYS[1], 'stream'}, {KEYS[2], 'stream'}, {sums, 'hash'}}
+if KEYS[4] ~= sums then checks[#checks + 1] = {KEYS[4], 'set'} end
+for i = 0, n - 1 do
+  checks[#checks + 1] = {KEYS[NFIX + 2 * i + 1], 'string'}
+  checks[#checks + 1] = {KEYS[NFIX + 2 * i + 2], 'hash'}
+end
+for _, c in ipairs(checks) do
+  local err = wrong_type(c[1], c[2])
+  if err then return redis.error_reply(err) end
+end
 
 local function ver(b)
   return struct.unpack('>i4I4', b)
@@ -82,7 +124,6 @@ local function emit(t, sku, vb, os, ns, eta, net)
 end
 
 local results = {}
-local n = (#ARGV - NFIX) / NPER
 for i = 0, n - 1 do
   local a = NFIX + i * NPER
   local op, sku, vb, value = ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
@@ -99,13 +140,13 @@ for i = 0, n - 1 do
   elseif sum and #sum >= 8 then
     stored = string.sub(sum, 1, 8)
   end
-  local ostatus, oeta, olow, known = 1, -1, '0', false
+  local ostatus, oeta, olow, known = S_UNKNOWN, -1, '0', false
   if sum and #sum > 8 then
     local s, e, _, l = string.match(string.sub(sum, 9),
                                     '^(%-?%d+),(%-?%d+),(%-?%d+),([01])$')
     if s then
       ostatus, oeta, olow = tonumber(s), tonumber(e), l
-      known = ostatus ~= 1
+      known = ostatus ~= S_UNKNOWN
     end
   end
 
@@ -116,16 +157,16 @@ for i = 0, n - 1 do
   local apply = true
   if op == 'X' then
     if not cur then
-      results[i + 1] = {4, stored or ''}
+      results[i + 1] = {ABSENT, stored or ''}
       apply = false
     elseif redis.call('SISMEMBER', KEYS[4], sku) == 1 then
-      results[i + 1] = {3, stored or ''}
+      results[i + 1] = {KEPT, stored or ''}
       apply = false
     else
       vb = stored or ZERO
     end
   elseif stored and not newer(vb, stored) then
-    results[i + 1] = {2, stored}
+    results[i + 1] = {STALE, stored}
     apply = false
   end
 
@@ -134,18 +175,18 @@ for i = 0, n - 1 do
       redis.call('SET', rkey, value)
     else
       redis.call('DEL', rkey)
-      nstatus, neta, nnet, nlow = 1, -1, '0', '0'
+      nstatus, neta, nnet, nlow = S_UNKNOWN, -1, '0', '0'
     end
     redis.call('HSET', sums, sku,
                vb .. nstatus .. ',' .. neta .. ',' .. nnet .. ',' .. nlow)
     if nstatus ~= ostatus then
       local t = 'OUT_OF_STOCK'
-      if nstatus == 2 then t = 'BACK_IN_STOCK'
-      elseif nstatus == 3 then t = 'BACKORDER_STARTED'
-      elseif nstatus == 4 then t = 'ETA_CHANGED'
-      elseif nstatus == 6 then t = 'DISCONTINUED' end
+      if nstatus == S_IN_STOCK then t = 'BACK_IN_STOCK'
+      elseif nstatus == S_BACKORDERABLE then t = 'BACKORDER_STARTED'
+      elseif nstatus == S_PREORDER then t = 'ETA_CHANGED'
+      elseif nstatus == S_DISCONTINUED then t = 'DISCONTINUED' end
       emit(t, sku, vb, ostatus, nstatus, neta, nnet)
-      if nstatus == 2 then
+      if nstatus == S_IN_STOCK then
         local subs = redis.call('HGETALL', skey)
         if #subs > 0 then
           local vd = dec(vb)
@@ -164,7 +205,7 @@ for i = 0, n - 1 do
     if known and nlow == '1' and olow == '0' then
       emit('LOW_STOCK', sku, vb, ostatus, nstatus, neta, nnet)
     end
-    results[i + 1] = {1, vb}
+    results[i + 1] = {APPLIED, vb}
   end
   results[i + 1][3], results[i + 1][4] = nev, njobs
 end
@@ -173,6 +214,20 @@ if snap_ttl ~= '' then
 end
 return results
 )lua";
+
+// The whole write script: "#!lua" (no flags: a writing script that Redis
+// refuses up front when over maxmemory), the named numbers, the body.
+const std::string& WriteScriptText() {
+  static const std::string* const text = new std::string(absl::StrCat(
+      "#!lua\n",
+      "local APPLIED, STALE, KEPT, ABSENT = ", kScriptApplied, ", ",
+      kScriptStale, ", ", kScriptKept, ", ", kScriptAbsent, "\n",
+      "local S_UNKNOWN, S_IN_STOCK, S_BACKORDERABLE = ", kApiStatusUnknown,
+      ", ", kApiStatusInStock, ", ", kApiStatusBackorderable, "\n",
+      "local S_PREORDER, S_DISCONTINUED = ", kApiStatusPreorder, ", ",
+      kApiStatusDiscontinued, "\n", kWriteScriptBody));
+  return *text;
+}
 
 // KEYS[1] the sales channels hash; ARGV code, stock, code, stock, ...
 constexpr char kReplaceHashScript[] = R"lua(
@@ -194,8 +249,6 @@ while i <= #ARGV do
 end
 return 1
 )lua";
-
-constexpr int kCodeApplied = 1;
 
 std::string VersionBytes(int64_t version) {
   std::string out(8, '\0');
@@ -243,43 +296,58 @@ std::string GlobEscape(absl::string_view s) {
   return out;
 }
 
-absl::Status ReplyError(const RedisReply& reply, absl::string_view what) {
-  return absl::InternalError(absl::StrCat(what, ": Redis error: ", reply.str));
+// What a stock's script call was doing, for its errors.
+std::string WritingStock(int32_t stock_id) {
+  return absl::StrCat("writing stock ", stock_id);
 }
 
-// The failure of a command: its transport error or its Redis error.
-absl::Status ReplyStatus(const absl::StatusOr<RedisReply>& reply,
-                         absl::string_view what) {
-  if (!reply.ok()) return reply.status();
-  if (reply->is_error()) return ReplyError(*reply, what);
-  return absl::OkStatus();
-}
-
-// Decodes the script's reply into outcomes at `indices` of `out`.
-absl::Status CollectOutcomes(const RedisReply& reply,
-                             const std::vector<size_t>& indices,
-                             std::vector<WriteOutcome>& out) {
-  if (reply.is_error()) return ReplyError(reply, "write script");
+// Decodes one stock's script reply into outcomes at `indices` of `out`.
+// Errors (nothing of `out` changed): the script's error reply, mapped
+// (cache/redis_reply.h); Internal for a reply of an unexpected shape.
+absl::Status DecodeOutcomes(const RedisReply& reply, int32_t stock_id,
+                            const std::vector<size_t>& indices,
+                            std::vector<WriteOutcome>& out) {
+  const std::string what = WritingStock(stock_id);
+  if (reply.is_error()) return RedisErrorStatus(reply.str, what);
   if (reply.type != RedisReply::Type::kArray ||
       reply.elements.size() != indices.size()) {
-    return absl::InternalError("write script: unexpected reply shape");
+    return UnexpectedReply(what);
   }
-  for (size_t i = 0; i < indices.size(); ++i) {
-    const RedisReply& item = reply.elements[i];
+  for (const RedisReply& item : reply.elements) {
     if (item.type != RedisReply::Type::kArray || item.elements.size() != 4 ||
         item.elements[0].type != RedisReply::Type::kInteger ||
         item.elements[2].type != RedisReply::Type::kInteger ||
         item.elements[3].type != RedisReply::Type::kInteger) {
-      return absl::InternalError("write script: unexpected item shape");
+      return UnexpectedReply(what);
     }
+    const int64_t code = item.elements[0].integer;
+    if (code != kScriptApplied && code != kScriptStale &&
+        code != kScriptKept && code != kScriptAbsent) {
+      return UnexpectedReply(what);
+    }
+  }
+  for (size_t i = 0; i < indices.size(); ++i) {
+    const RedisReply& item = reply.elements[i];
     WriteOutcome& o = out[indices[i]];
-    o.result = item.elements[0].integer == kCodeApplied ? WriteResult::kApplied
-                                                        : WriteResult::kStale;
+    o.result = item.elements[0].integer == kScriptApplied
+                   ? WriteResult::kApplied
+                   : WriteResult::kStale;
     o.stored_version = VersionFromBytes(item.elements[1].str);
     o.events_appended = static_cast<int>(item.elements[2].integer);
     o.notifications_queued = static_cast<int>(item.elements[3].integer);
   }
   return absl::OkStatus();
+}
+
+// Marks the outcomes at `indices` failed with `error`.
+void FailOutcomes(const absl::Status& error,
+                  const std::vector<size_t>& indices,
+                  std::vector<WriteOutcome>& out) {
+  for (size_t i : indices) {
+    out[i] = WriteOutcome();
+    out[i].result = WriteResult::kFailed;
+    out[i].error = error;
+  }
 }
 
 }  // namespace
@@ -377,7 +445,14 @@ absl::StatusOr<TransitionEvent> ParseTransitionEvent(const RedisReply& entry) {
   return e;
 }
 
-const char* RecordWriter::WriteScript() { return kWriteScript; }
+absl::Status FirstFailure(const std::vector<WriteOutcome>& outcomes) {
+  for (const WriteOutcome& o : outcomes) {
+    if (o.result == WriteResult::kFailed) return o.error;
+  }
+  return absl::OkStatus();
+}
+
+const char* RecordWriter::WriteScript() { return WriteScriptText().c_str(); }
 
 RecordWriter::RecordWriter(RedisClient& client, KeySchema keys)
     : RecordWriter(client, std::move(keys), Options()) {}
@@ -387,71 +462,13 @@ RecordWriter::RecordWriter(RedisClient& client, KeySchema keys,
     : client_(client),
       keys_(std::move(keys)),
       options_(options),
-      script_sha_(ScriptSha1(kWriteScript)) {}
+      script_(WriteScriptText()) {}
 
 void RecordWriter::RunScripts(std::vector<std::vector<std::string>> calls,
                               absl::Time deadline,
                               Callback<std::vector<RedisReply>> done) {
-  const std::string& sha = script_sha_;
-  std::vector<std::vector<std::string>> commands;
-  commands.reserve(calls.size());
-  for (const auto& call : calls) {
-    std::vector<std::string> cmd;
-    cmd.reserve(call.size() + 2);
-    if (sha.empty()) {
-      cmd.push_back("EVAL");
-      cmd.push_back(kWriteScript);
-    } else {
-      cmd.push_back("EVALSHA");
-      cmd.push_back(sha);
-    }
-    cmd.insert(cmd.end(), call.begin(), call.end());
-    commands.push_back(std::move(cmd));
-  }
-  const bool used_sha = !sha.empty();
-  client_.ExecutePipeline(
-      std::move(commands), deadline,
-      [this, calls = std::move(calls), deadline, used_sha,
-       done = std::move(done)](
-          absl::StatusOr<std::vector<RedisReply>> replies) mutable {
-        if (!replies.ok() || !used_sha) {
-          done(std::move(replies));
-          return;
-        }
-        // The script cache was flushed (restart, failover, SCRIPT FLUSH):
-        // send the affected calls again with the script's body.
-        std::vector<size_t> missing;
-        for (size_t i = 0; i < replies->size(); ++i) {
-          const RedisReply& r = (*replies)[i];
-          if (r.is_error() && absl::StartsWith(r.str, "NOSCRIPT")) {
-            missing.push_back(i);
-          }
-        }
-        if (missing.empty()) {
-          done(std::move(replies));
-          return;
-        }
-        std::vector<std::vector<std::string>> retry;
-        for (size_t i : missing) {
-          std::vector<std::string> cmd = {"EVAL", kWriteScript};
-          cmd.insert(cmd.end(), calls[i].begin(), calls[i].end());
-          retry.push_back(std::move(cmd));
-        }
-        client_.ExecutePipeline(
-            std::move(retry), deadline,
-            [replies = std::move(*replies), missing = std::move(missing),
-             done = std::move(done)](
-                absl::StatusOr<std::vector<RedisReply>> again) mutable {
-              if (!again.ok()) {
-                done(again.status());
-                return;
-              }
-              for (size_t k = 0; k < missing.size(); ++k) {
-                replies[missing[k]] = std::move((*again)[k]);
-              }
-              done(std::move(replies));
-            });
-      });
+  script_.Run(client_, std::move(calls), /*read_only=*/false, deadline,
+              std::move(done));
 }
 
 std::vector<std::string> RecordWriter::ScriptCall(
@@ -508,40 +525,40 @@ void RecordWriter::Upsert(std::vector<core::Record> records,
        done = std::move(done)](
           absl::StatusOr<std::vector<RedisReply>> replies) mutable {
         if (!replies.ok()) {
-          done(replies.status());
+          done(ReplyStatus(replies.status(), "reading store configs"));
           return;
         }
-        std::map<int32_t, core::StoreConfig> configs;
+        // A stock whose configuration cannot be read fails alone.
+        std::map<int32_t, absl::StatusOr<core::StoreConfig>> configs;
         for (size_t i = 0; i < stocks.size(); ++i) {
           const RedisReply& r = (*replies)[i];
+          const std::string what =
+              absl::StrCat("reading store config of stock ", stocks[i]);
           if (r.is_error()) {
-            done(ReplyError(r, "store config"));
-            return;
-          }
-          if (r.is_nil()) {
+            configs.emplace(stocks[i], RedisErrorStatus(r.str, what));
+          } else if (r.is_nil()) {
             core::StoreConfig defaults;
             defaults.stock_id = stocks[i];
-            configs[stocks[i]] = std::move(defaults);
-            continue;
+            configs.emplace(stocks[i], std::move(defaults));
+          } else {
+            absl::StatusOr<core::StoreConfig> config =
+                DecodeStoreConfig(r.str, stocks[i]);
+            if (!config.ok()) {
+              config = UndecodableData(what, config.status().message());
+            }
+            configs.emplace(stocks[i], std::move(config));
           }
-          absl::StatusOr<core::StoreConfig> config =
-              DecodeStoreConfig(r.str, stocks[i]);
-          if (!config.ok()) {
-            done(config.status());
-            return;
-          }
-          configs[stocks[i]] = *std::move(config);
         }
         ApplyUpserts(std::move(records), std::move(snapshot_id), now,
                      deadline, std::move(configs), std::move(done));
       });
 }
 
-void RecordWriter::ApplyUpserts(std::vector<core::Record> records,
-                                std::string snapshot_id, absl::Time now,
-                                absl::Time deadline,
-                                std::map<int32_t, core::StoreConfig> configs,
-                                Callback<std::vector<WriteOutcome>> done) {
+void RecordWriter::ApplyUpserts(
+    std::vector<core::Record> records, std::string snapshot_id,
+    absl::Time now, absl::Time deadline,
+    std::map<int32_t, absl::StatusOr<core::StoreConfig>> configs,
+    Callback<std::vector<WriteOutcome>> done) {
   struct Group {
     std::vector<ScriptItem> items;
     std::vector<size_t> indices;
@@ -549,11 +566,13 @@ void RecordWriter::ApplyUpserts(std::vector<core::Record> records,
   std::map<int32_t, Group> groups;
   for (size_t i = 0; i < records.size(); ++i) {
     core::Record& r = records[i];
-    const core::StoreConfig& config = configs[r.stock_id];
+    const absl::StatusOr<core::StoreConfig>& config = configs[r.stock_id];
     ScriptItem item;
     item.op = 'U';
-    item.summary =
-        SummarizeRecord(r, config, core::StoreToday(config, now));
+    if (config.ok()) {
+      item.summary =
+          SummarizeRecord(r, *config, core::StoreToday(*config, now));
+    }
     item.value = EncodeRecord(r);
     item.version = r.version;
     item.sku = std::move(r.sku);
@@ -566,33 +585,68 @@ void RecordWriter::ApplyUpserts(std::vector<core::Record> records,
           ? std::string()
           : absl::StrCat(std::max<int64_t>(
                 1, absl::ToInt64Seconds(options_.snapshot_ttl)));
-  std::vector<std::vector<std::string>> calls;
-  std::vector<std::vector<size_t>> indices;
+  std::vector<StockCall> calls;
   for (auto& [stock, group] : groups) {
-    calls.push_back(ScriptCall(
-        stock, snapshot_id.empty() ? "" : keys_.Snapshot(stock, snapshot_id),
-        ttl, group.items));
-    indices.push_back(std::move(group.indices));
+    StockCall call;
+    call.stock_id = stock;
+    call.indices = std::move(group.indices);
+    call.error = configs[stock].status();
+    if (call.error.ok()) {
+      call.args = ScriptCall(
+          stock, snapshot_id.empty() ? "" : keys_.Snapshot(stock, snapshot_id),
+          ttl, group.items);
+    }
+    calls.push_back(std::move(call));
   }
-  const size_t n = records.size();
-  RunScripts(std::move(calls), deadline,
-             [n, indices = std::move(indices), done = std::move(done)](
-                 absl::StatusOr<std::vector<RedisReply>> replies) {
-               if (!replies.ok()) {
-                 done(replies.status());
-                 return;
-               }
-               std::vector<WriteOutcome> out(n);
-               for (size_t g = 0; g < indices.size(); ++g) {
-                 absl::Status s =
-                     CollectOutcomes((*replies)[g], indices[g], out);
-                 if (!s.ok()) {
-                   done(s);
-                   return;
-                 }
-               }
-               done(std::move(out));
-             });
+  RunStockCalls(std::move(calls), records.size(), deadline, std::move(done));
+}
+
+void RecordWriter::RunStockCalls(std::vector<StockCall> calls, size_t n,
+                                 absl::Time deadline,
+                                 Callback<std::vector<WriteOutcome>> done) {
+  std::vector<std::vector<std::string>> scripts;
+  std::vector<size_t> ran;  // scripts[k] is calls[ran[k]]
+  for (size_t c = 0; c < calls.size(); ++c) {
+    if (!calls[c].error.ok()) continue;
+    scripts.push_back(std::move(calls[c].args));
+    ran.push_back(c);
+  }
+  auto finish = [n, calls = std::move(calls), ran, done = std::move(done)](
+                    absl::StatusOr<std::vector<RedisReply>> replies) mutable {
+    for (size_t k = 0; k < ran.size(); ++k) {
+      StockCall& call = calls[ran[k]];
+      call.error =
+          replies.ok()
+              ? absl::OkStatus()
+              : ReplyStatus(replies.status(), WritingStock(call.stock_id));
+    }
+    std::vector<WriteOutcome> out(n);
+    for (size_t k = 0; k < ran.size() && replies.ok(); ++k) {
+      StockCall& call = calls[ran[k]];
+      call.error =
+          DecodeOutcomes((*replies)[k], call.stock_id, call.indices, out);
+    }
+    bool any_ok = false;
+    for (const StockCall& call : calls) {
+      if (call.error.ok()) {
+        any_ok = true;
+      } else {
+        FailOutcomes(call.error, call.indices, out);
+      }
+    }
+    if (!any_ok) {
+      // Nothing was written: the call fails as a whole (the first stock's
+      // error; the others' are alike or as transient).
+      done(calls.front().error);
+      return;
+    }
+    done(std::move(out));
+  };
+  if (scripts.empty()) {
+    finish(std::vector<RedisReply>());
+    return;
+  }
+  RunScripts(std::move(scripts), deadline, std::move(finish));
 }
 
 void RecordWriter::Delete(std::vector<DeleteKey> keys, absl::Time deadline,
@@ -612,31 +666,15 @@ void RecordWriter::Delete(std::vector<DeleteKey> keys, absl::Time deadline,
     g.first.push_back(std::move(item));
     g.second.push_back(i);
   }
-  std::vector<std::vector<std::string>> calls;
-  std::vector<std::vector<size_t>> indices;
+  std::vector<StockCall> calls;
   for (auto& [stock, group] : groups) {
-    calls.push_back(ScriptCall(stock, "", "", group.first));
-    indices.push_back(std::move(group.second));
+    StockCall call;
+    call.stock_id = stock;
+    call.args = ScriptCall(stock, "", "", group.first);
+    call.indices = std::move(group.second);
+    calls.push_back(std::move(call));
   }
-  const size_t n = keys.size();
-  RunScripts(std::move(calls), deadline,
-             [n, indices = std::move(indices), done = std::move(done)](
-                 absl::StatusOr<std::vector<RedisReply>> replies) {
-               if (!replies.ok()) {
-                 done(replies.status());
-                 return;
-               }
-               std::vector<WriteOutcome> out(n);
-               for (size_t g = 0; g < indices.size(); ++g) {
-                 absl::Status s =
-                     CollectOutcomes((*replies)[g], indices[g], out);
-                 if (!s.ok()) {
-                   done(s);
-                   return;
-                 }
-               }
-               done(std::move(out));
-             });
+  RunStockCalls(std::move(calls), keys.size(), deadline, std::move(done));
 }
 
 void RecordWriter::FinishSnapshot(int32_t stock_id, std::string snapshot_id,
@@ -717,7 +755,7 @@ void RecordWriter::ScanStep(std::shared_ptr<ScanState> state) {
         }
         if (reply->type != RedisReply::Type::kArray ||
             reply->elements.size() != 2) {
-          state->done(absl::InternalError("scan: unexpected reply"));
+          state->done(UnexpectedReply("scan"));
           return;
         }
         state->cursor = reply->elements[0].str;
@@ -763,13 +801,15 @@ void RecordWriter::SnapshotChunk(const std::shared_ptr<SnapshotState>& state,
              [state, n, next = std::move(next)](
                  absl::StatusOr<std::vector<RedisReply>> replies) {
                if (!replies.ok()) {
-                 next(replies.status());
+                 next(ReplyStatus(replies.status(),
+                                  WritingStock(state->stock_id)));
                  return;
                }
                std::vector<size_t> indices(n);
                for (size_t i = 0; i < n; ++i) indices[i] = i;
                std::vector<WriteOutcome> out(n);
-               absl::Status s = CollectOutcomes((*replies)[0], indices, out);
+               absl::Status s = DecodeOutcomes((*replies)[0], state->stock_id,
+                                               indices, out);
                if (!s.ok()) {
                  next(s);
                  return;

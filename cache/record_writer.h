@@ -1,4 +1,4 @@
-// Versioned writes to the availability cache (ARCHITECTURE.md "Writes"):
+// Versioned writes to the availability cache:
 // records, deletions, snapshot reconciliation, store configuration, sales
 // channels, category rankings and the stocks a connector manages.
 //
@@ -9,7 +9,7 @@
 //
 // One Lua script call per stock of a batch (EVALSHA, EVAL on NOSCRIPT) stores
 // a record only when its version is greater than the stored one and, in the
-// same atomic step, appends the transition events of DOMAIN.md §8 to the
+// same atomic step, appends the transition events of docs/domain.md §8 to the
 // stock's events stream and turns open back-in-stock subscriptions into
 // notification jobs. So concurrent, repeated or out-of-order writers never
 // move a record backwards, and never lose or invent an event.
@@ -68,6 +68,7 @@
 #include "absl/time/time.h"
 #include "cache/key_schema.h"
 #include "cache/redis_client.h"
+#include "cache/redis_script.h"
 #include "core/quantity.h"
 #include "core/record.h"
 
@@ -108,19 +109,29 @@ enum class WriteResult {
   kApplied,
   // Not stored: the stored version (or tombstone) is the same or newer.
   kStale,
+  // Not stored: the cache failed on the record's stock (see `error`);
+  // nothing of that stock's part of the call was written.
+  kFailed,
 };
 
 struct WriteOutcome {
   WriteResult result = WriteResult::kApplied;
   // kApplied: the version written; kStale: the version that stays stored
-  // (0 when nothing was stored).
+  // (0 when nothing was stored); kFailed: 0.
   int64_t stored_version = 0;
   // Entries this write appended to the stock's events stream, and
   // notification jobs it queued (BACK_IN_STOCK with open subscriptions);
-  // 0 when stale.
+  // 0 unless applied.
   int events_appended = 0;
   int notifications_queued = 0;
+  // kFailed: why, mapped as in cache/redis_reply.h (Unavailable for a
+  // transient Redis state such as OOM; FailedPrecondition for a key of the
+  // wrong type, naming it; DataLoss for an undecodable store config).
+  absl::Status error;
 };
+
+// The error of the first kFailed outcome; OK when none failed.
+absl::Status FirstFailure(const std::vector<WriteOutcome>& outcomes);
 
 struct DeleteKey {
   int32_t stock_id = 0;
@@ -203,10 +214,16 @@ class RecordWriter {
   // (one round trip), computes each record's summary for the store's day at
   // `now`, then runs one script per stock (one pipelined round trip).
   // `snapshot_id` non-empty: every record, applied or stale, joins the
-  // stock's snapshot set. Success: one outcome per record, in order.
-  // Errors (for the whole batch; records of other stocks may have been
-  // applied, and retrying is safe): Unavailable, DeadlineExceeded, DataLoss
-  // (a stored configuration cannot be decoded), Internal (script error).
+  // stock's snapshot set. All or nothing per stock: a stock's script either
+  // runs whole or writes nothing (see WriteScript()).
+  // Success: one outcome per record, in order; the records of a stock the
+  // cache failed on are kFailed with its error, the other stocks' are
+  // applied or stale (retrying the failed ones is safe).
+  // Errors (when nothing was written: the transport failed, or every
+  // stock failed, with the first stock's error): Unavailable (also for OOM,
+  // LOADING, READONLY, ...), DeadlineExceeded, FailedPrecondition (a key of
+  // the wrong type, named), DataLoss (a stored configuration cannot be
+  // decoded), Internal.
   void Upsert(std::vector<core::Record> records, std::string snapshot_id,
               absl::Time now, absl::Time deadline,
               Callback<std::vector<WriteOutcome>> done);
@@ -270,11 +287,24 @@ class RecordWriter {
   const KeySchema& keys() const { return keys_; }
 
   // The Lua script behind Upsert, Delete and FinishSnapshot (for tests and
-  // operators: SCRIPT LOAD).
+  // operators: SCRIPT LOAD). It declares "#!lua" (Redis >= 7.0) and, before
+  // writing anything, checks the type of every key it touches, so that a
+  // Redis error leaves the stock's records, summaries, snapshot set, events
+  // and jobs as they were: an error reply "WRONGTYPE <key> holds a <type>,
+  // expected a <type>; ...", or Redis' own refusal up front (OOM over
+  // maxmemory, READONLY on a replica).
   static const char* WriteScript();
 
  private:
   struct ScriptItem;
+  // One stock's part of a batch: its script's arguments, or the error that
+  // keeps it from running, and the batch positions of its items.
+  struct StockCall {
+    int32_t stock_id = 0;
+    std::vector<std::string> args;
+    std::vector<size_t> indices;
+    absl::Status error;
+  };
   struct SnapshotState;
   struct ScanState;
   // Receives one SCAN step's keys and calls `next` (OK: go on; an error:
@@ -282,8 +312,7 @@ class RecordWriter {
   using ScanChunk =
       std::function<void(std::vector<std::string> keys, StatusCallback next)>;
   // Runs the write script once per element of `calls` (each holding
-  // numkeys, KEYS and ARGV), pipelined: EVALSHA, and EVAL for the calls that
-  // get NOSCRIPT (script cache flushed by a restart or failover).
+  // numkeys, KEYS and ARGV), pipelined (RedisScript::Run).
   void RunScripts(std::vector<std::vector<std::string>> calls,
                   absl::Time deadline,
                   Callback<std::vector<RedisReply>> done);
@@ -292,11 +321,17 @@ class RecordWriter {
                                       const std::string& snapshot_ttl_arg,
                                       const std::vector<ScriptItem>& items)
       const;
-  void ApplyUpserts(std::vector<core::Record> records,
-                    std::string snapshot_id, absl::Time now,
-                    absl::Time deadline,
-                    std::map<int32_t, core::StoreConfig> configs,
-                    Callback<std::vector<WriteOutcome>> done);
+  void ApplyUpserts(
+      std::vector<core::Record> records, std::string snapshot_id,
+      absl::Time now, absl::Time deadline,
+      std::map<int32_t, absl::StatusOr<core::StoreConfig>> configs,
+      Callback<std::vector<WriteOutcome>> done);
+  // Runs the scripts of the `calls` without an error (one pipeline) and
+  // answers `n` outcomes: a failed call's items kFailed with its error, or
+  // the first error when every call failed.
+  void RunStockCalls(std::vector<StockCall> calls, size_t n,
+                     absl::Time deadline,
+                     Callback<std::vector<WriteOutcome>> done);
   // SCANs the whole keyspace for keys starting with `prefix`, scan_count
   // keys per step, handing each step's keys to `chunk` before the next
   // step; `done` gets OK after the last step, or the first error.
@@ -314,8 +349,8 @@ class RecordWriter {
   RedisClient& client_;
   const KeySchema keys_;
   const Options options_;
-  // SHA-1 of WriteScript(), for EVALSHA.
-  const std::string script_sha_;
+  // WriteScript(), run by its SHA-1.
+  const RedisScript script_;
 };
 
 }  // namespace availability::cache

@@ -585,6 +585,228 @@ TEST_F(RecordWriterTest, CacheDownIsUnavailable) {
       << r.status();
 }
 
+// --- All or nothing per stock: a Redis error leaves the stock as it was ---
+
+class AllOrNothingTest : public RecordWriterTest {
+ protected:
+  // A stock with history: records A..D (A out of stock with an open
+  // back-in-stock subscription, so the batch below would queue a job), a
+  // tombstone E, events, jobs and a snapshot set.
+  void Populate(int32_t stock) {
+    std::vector<core::Record> records;
+    for (std::string sku : {"A", "B", "C", "D", "E"}) {
+      core::Record r = InStock(sku, 1, sku == "A" ? 0 : 3);
+      r.stock_id = stock;
+      records.push_back(std::move(r));
+    }
+    Upsert(std::move(records), "s0");
+    Delete({{stock, "E", 2}});
+    SubscriptionStore subs(*client_, keys_);
+    Waiter<absl::StatusOr<bool>> w;
+    subs.Subscribe(stock, "A", "alice", Now(), Deadline(), w.Callback());
+    ASSERT_THAT(w.Get(), IsOk());
+    Command({"XADD", keys_.NotificationJobs(stock), "*", "sku", "Z"});
+  }
+
+  // The batch that would change every key of the stock: A back in stock
+  // (event + job), B..D changed, E re-created, under a new snapshot.
+  std::vector<core::Record> Batch(int32_t stock) {
+    std::vector<core::Record> records;
+    for (std::string sku : {"A", "B", "C", "D", "E"}) {
+      core::Record r = InStock(sku, 5, sku == "A" ? 4 : 0);
+      r.stock_id = stock;
+      records.push_back(std::move(r));
+    }
+    return records;
+  }
+
+  // Every key of a stock ("av:{<stock>}:*") with its DUMP: equal maps mean
+  // byte-for-byte equal records, summaries, snapshot sets, subscriptions,
+  // events and jobs, and no key added or removed.
+  std::map<std::string, std::string> Dump(int32_t stock) {
+    std::map<std::string, std::string> out;
+    RedisReply keys = Command({"KEYS", absl::StrCat("av:{", stock, "}:*")});
+    for (const RedisReply& key : keys.elements) {
+      out[key.str] = Command({"DUMP", key.str}).str;
+    }
+    return out;
+  }
+
+  absl::StatusOr<std::vector<WriteOutcome>> TryUpsert(
+      std::vector<core::Record> records, std::string snapshot = "s1") {
+    Waiter<absl::StatusOr<std::vector<WriteOutcome>>> w;
+    writer_->Upsert(std::move(records), std::move(snapshot), Now(),
+                    Deadline(), w.Callback());
+    return w.Get();
+  }
+};
+
+TEST_F(AllOrNothingTest, WrongTypeRecordKeyMidBatchWritesNothing) {
+  Populate(kStock);
+  // The 3rd record key of the batch holds a hash.
+  const std::string bad = keys_.Record(kStock, "C");
+  Command({"DEL", bad});
+  Command({"HSET", bad, "field", "value"});
+  const auto before = Dump(kStock);
+  ASSERT_GE(before.size(), 8u);  // records, summaries, events, jobs, subs, set
+
+  auto r = TryUpsert(Batch(kStock));
+  // The only stock failed: the call fails as a whole, naming the key.
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kFailedPrecondition,
+                          HasSubstr(bad + " holds a hash, expected a string")));
+  EXPECT_EQ(Dump(kStock), before);
+
+  // Deletes of that stock: the same.
+  Waiter<absl::StatusOr<std::vector<WriteOutcome>>> w;
+  writer_->Delete({{kStock, "A", 9}, {kStock, "C", 9}}, Deadline(),
+                  w.Callback());
+  EXPECT_THAT(w.Get(), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                HasSubstr(bad)));
+  EXPECT_EQ(Dump(kStock), before);
+}
+
+TEST_F(AllOrNothingTest, StringAtTheEventsKeyWritesNothing) {
+  Populate(kStock);
+  const std::string events = keys_.Events(kStock);
+  Command({"DEL", events});
+  Command({"SET", events, "not a stream"});
+  const auto before = Dump(kStock);
+
+  auto r = TryUpsert(Batch(kStock));
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kFailedPrecondition,
+                          HasSubstr(events + " holds a string, expected a "
+                                             "stream")));
+  // No record changed without its event; A's subscription is still open
+  // (no job was queued and lost), so a retry after the repair announces it.
+  EXPECT_EQ(Dump(kStock), before);
+  Command({"DEL", events});
+  auto retried = TryUpsert(Batch(kStock));
+  ASSERT_THAT(retried, IsOk());
+  EXPECT_EQ((*retried)[0].result, WriteResult::kApplied);
+  EXPECT_EQ((*retried)[0].notifications_queued, 1);
+}
+
+TEST_F(AllOrNothingTest, WrongTypeSummariesJobsSnapshotOrSubscriptions) {
+  Populate(kStock);
+  for (const std::string& bad :
+       {keys_.Summaries(kStock), keys_.NotificationJobs(kStock),
+        keys_.Snapshot(kStock, "s1"), keys_.Subscriptions(kStock, "D")}) {
+    SCOPED_TRACE(bad);
+    const RedisReply saved = Command({"DUMP", bad});
+    Command({"DEL", bad});
+    Command({"RPUSH", bad, "x"});  // a list: no key of ours is one
+    const auto before = Dump(kStock);
+    EXPECT_THAT(TryUpsert(Batch(kStock)),
+                StatusIs(absl::StatusCode::kFailedPrecondition,
+                         HasSubstr(bad + " holds a list")));
+    EXPECT_EQ(Dump(kStock), before);
+    Command({"DEL", bad});
+    if (!saved.is_nil()) Command({"RESTORE", bad, "0", saved.str});
+  }
+}
+
+TEST_F(AllOrNothingTest, FinishSnapshotChunkWithAWrongTypeKeyDeletesNothing) {
+  Upsert({InStock("KEEP", 1, 1)}, "s1");
+  Upsert({InStock("GONE", 1, 1)});
+  const std::string bad = keys_.Record(kStock, "ODD");
+  Command({"HSET", bad, "field", "value"});
+  const auto before = Dump(kStock);
+  EXPECT_THAT(Finish("s1", EmptySnapshot::kRefuse),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr(bad + " holds a hash")));
+  EXPECT_EQ(Dump(kStock), before);  // GONE is still there, set kept
+}
+
+TEST_F(AllOrNothingTest, OverMaxmemoryTheScriptIsRefusedWhole) {
+  Populate(kStock);
+  const auto before = Dump(kStock);
+  Command({"CONFIG", "SET", "maxmemory-policy", "noeviction"});
+  Command({"CONFIG", "SET", "maxmemory", "1"});
+  auto r = TryUpsert(Batch(kStock));
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kUnavailable, HasSubstr("OOM")));
+  Waiter<absl::StatusOr<std::vector<WriteOutcome>>> w;
+  writer_->Delete({{kStock, "B", 9}}, Deadline(), w.Callback());
+  EXPECT_THAT(w.Get(),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("OOM")));
+  EXPECT_EQ(Dump(kStock), before);
+}
+
+// maxmemory just above used memory: the first stock's (small) script runs
+// under the limit; reading the second stock's large call (about 1 MB of
+// arguments, which Redis counts as used memory) crosses it, so that script
+// is refused before it runs. One outcome per record says which.
+TEST_F(AllOrNothingTest, OomBetweenTwoStocksFailsOnlyTheSecond) {
+  Populate(2);
+  const auto before = Dump(2);
+  std::vector<core::Record> batch;
+  for (int i = 0; i < 3; ++i) {
+    batch.push_back(InStock(absl::StrCat("small-", i), 1, 2));
+  }
+  const size_t first_stock = batch.size();
+  for (core::Record& r : Batch(2)) batch.push_back(std::move(r));
+  for (int i = 0; i < 5000; ++i) {
+    core::Record r = InStock(absl::StrCat("big-", i), 1, 1 + i % 7);
+    r.stock_id = 2;
+    batch.push_back(std::move(r));
+  }
+
+  Command({"CONFIG", "SET", "maxmemory-policy", "noeviction"});
+  const RedisReply info = Command({"INFO", "memory"});
+  const size_t at = info.str.find("used_memory:");
+  ASSERT_NE(at, std::string::npos);
+  const int64_t used = std::stoll(info.str.substr(at + 12));
+  Command({"CONFIG", "SET", "maxmemory", absl::StrCat(used + 256 * 1024)});
+
+  auto r = TryUpsert(std::move(batch), "");
+  ASSERT_THAT(r, IsOk());
+  ASSERT_EQ(r->size(), first_stock + 5 + 5000);
+  for (size_t i = 0; i < first_stock; ++i) {
+    EXPECT_EQ((*r)[i].result, WriteResult::kApplied) << (*r)[i].error;
+  }
+  for (size_t i = first_stock; i < r->size(); ++i) {
+    ASSERT_EQ((*r)[i].result, WriteResult::kFailed) << i;
+    ASSERT_THAT((*r)[i].error,
+                StatusIs(absl::StatusCode::kUnavailable,
+                         HasSubstr("writing stock 2: redis error: OOM")));
+  }
+  EXPECT_THAT(FirstFailure(*r), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_EQ(Dump(2), before);
+  EXPECT_TRUE(Stored("small-2").has_value());
+}
+
+TEST_F(AllOrNothingTest, TwoStocksOneBrokenReportsEachRecord) {
+  Populate(2);
+  const std::string bad = keys_.Record(2, "C");
+  Command({"DEL", bad});
+  Command({"HSET", bad, "field", "value"});
+  const auto before = Dump(2);
+  // Interleaved: stock 1 and stock 2 records alternate in the request.
+  std::vector<core::Record> batch;
+  std::vector<core::Record> two = Batch(2);
+  for (size_t i = 0; i < two.size(); ++i) {
+    batch.push_back(InStock(absl::StrCat("ok-", i), 1, 2));
+    batch.push_back(std::move(two[i]));
+  }
+  auto r = TryUpsert(std::move(batch), "");
+  ASSERT_THAT(r, IsOk());
+  ASSERT_EQ(r->size(), 10u);
+  for (size_t i = 0; i < r->size(); ++i) {
+    SCOPED_TRACE(i);
+    if (i % 2 == 0) {
+      EXPECT_EQ((*r)[i].result, WriteResult::kApplied);
+      EXPECT_THAT((*r)[i].error, IsOk());
+    } else {
+      EXPECT_EQ((*r)[i].result, WriteResult::kFailed);
+      EXPECT_THAT((*r)[i].error,
+                  StatusIs(absl::StatusCode::kFailedPrecondition,
+                           HasSubstr(bad + " holds a hash")));
+      EXPECT_EQ((*r)[i].events_appended, 0);
+    }
+  }
+  EXPECT_EQ(Dump(2), before);
+  EXPECT_TRUE(Stored("ok-4").has_value());
+}
+
 // The content of update (sku, version): deterministic, so duplicates are
 // identical and the expected final state is known.
 core::Record Update(int sku, int64_t version) {

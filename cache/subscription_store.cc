@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "cache/redis_reply.h"
 #include "core/record.h"
 
 namespace availability::cache {
@@ -36,17 +37,11 @@ absl::Status ValidateKey(int32_t stock_id, const std::string& sku,
   return absl::OkStatus();
 }
 
-// The integer of a reply, or the error it carries.
+// The integer of a reply, or the error it carries (cache/redis_reply.h).
 absl::StatusOr<int64_t> IntegerReply(absl::StatusOr<RedisReply> reply,
                                      absl::string_view what) {
-  if (!reply.ok()) return reply.status();
-  if (reply->is_error()) {
-    return absl::InternalError(
-        absl::StrCat(what, ": Redis error: ", reply->str));
-  }
-  if (reply->type != RedisReply::Type::kInteger) {
-    return absl::InternalError(absl::StrCat(what, ": unexpected reply"));
-  }
+  if (absl::Status s = ReplyStatus(reply, what); !s.ok()) return s;
+  if (reply->type != RedisReply::Type::kInteger) return UnexpectedReply(what);
   return reply->integer;
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 namespace availability::core {
@@ -36,6 +37,12 @@ struct PlanningContext {
   absl::Span<const Receipt> receipts;
 };
 
+// `day`, or empty (an unknown date) when it is after kLatestAnswerDate.
+std::optional<absl::CivilDay> WithinRange(absl::CivilDay day) {
+  if (day > kLatestAnswerDate) return std::nullopt;
+  return day;
+}
+
 // Adds a tranche keeping `shipments` in strictly increasing date order; a
 // tranche on a date already present is merged into it.
 void AddShipment(std::vector<Shipment>& shipments, Qty qty,
@@ -52,15 +59,21 @@ void AddShipment(std::vector<Shipment>& shipments, Qty qty,
 // A receipt dated before today counts as arriving today (DOMAIN.md §4.1).
 // Ambiguity decided: so an overdue receipt never ships before
 // today + handling + safety, even when its own date + handling is past.
-absl::CivilDay ReceiptShipDate(const PlanningContext& ctx,
-                               const Receipt& receipt) {
+// Empty when the ship date would be after kLatestAnswerDate (unknown): then
+// so is every later receipt's, as ship dates follow receipt dates.
+std::optional<absl::CivilDay> ReceiptShipDate(const PlanningContext& ctx,
+                                              const Receipt& receipt) {
   const absl::CivilDay arrival = std::max(receipt.date, ctx.today);
-  return AddShippingDays(*ctx.calendar, arrival, ctx.receipt_to_ship_days);
+  return WithinRange(
+      AddShippingDays(*ctx.calendar, arrival, ctx.receipt_to_ship_days));
 }
 
-absl::CivilDay LeadTimeShipDate(const PlanningContext& ctx) {
-  return AddShippingDays(*ctx.calendar, ctx.today,
-                         ctx.lead_time_days + ctx.receipt_to_ship_days);
+// Empty without a lead time, or when the date would be after
+// kLatestAnswerDate.
+std::optional<absl::CivilDay> LeadTimeShipDate(const PlanningContext& ctx) {
+  if (ctx.lead_time_days <= 0) return std::nullopt;
+  return WithinRange(AddShippingDays(
+      *ctx.calendar, ctx.today, ctx.lead_time_days + ctx.receipt_to_ship_days));
 }
 
 // Plans units `in_stock` .. `target` (the part that does not ship today) over
@@ -82,7 +95,9 @@ void PlanBackorder(const PlanningContext& ctx, Qty in_stock, Qty target,
     const Qty reachable =
         std::min(target, FloorTo(cumulative, ctx.granularity));
     if (reachable <= allocated) continue;
-    const absl::CivilDay ship = ReceiptShipDate(ctx, receipt);
+    const std::optional<absl::CivilDay> dated = ReceiptShipDate(ctx, receipt);
+    if (!dated) break;  // this and later receipts: unknown dates
+    const absl::CivilDay ship = *dated;
     AddShipment(d.shipments, reachable - allocated, ship);
     if (!d.first_ship_date || ship < *d.first_ship_date) {
       d.first_ship_date = ship;
@@ -91,11 +106,11 @@ void PlanBackorder(const PlanningContext& ctx, Qty in_stock, Qty target,
   }
   const Qty uncovered = target - allocated;
   if (uncovered <= 0) return;
-  if (ctx.lead_time_days > 0) {
+  if (const std::optional<absl::CivilDay> lead = LeadTimeShipDate(ctx)) {
     // Ambiguity decided: DOMAIN.md §4.4 dates the uncovered part from today,
     // so with a short lead time it can ship before a late receipt's tranche;
     // `shipments` stays in date order.
-    const absl::CivilDay ship = LeadTimeShipDate(ctx);
+    const absl::CivilDay ship = *lead;
     AddShipment(d.shipments, uncovered, ship);
     if (!d.first_ship_date || ship < *d.first_ship_date) {
       d.first_ship_date = ship;
@@ -117,11 +132,12 @@ std::optional<absl::CivilDay> RestockDate(const PlanningContext& ctx,
     if (receipt.qty <= 0) continue;
     cumulative += receipt.qty;
     if (cumulative > 0 && FloorTo(cumulative, ctx.granularity) >= need) {
-      return ReceiptShipDate(ctx, receipt);
+      const std::optional<absl::CivilDay> ship = ReceiptShipDate(ctx, receipt);
+      if (ship) return ship;
+      break;  // past the date range: the lead time may still date it
     }
   }
-  if (ctx.lead_time_days > 0) return LeadTimeShipDate(ctx);
-  return std::nullopt;
+  return LeadTimeShipDate(ctx);
 }
 
 // The first cart rule `q` breaks, in Magento's order of checks
@@ -197,10 +213,16 @@ Decision DecideQuantity(const Record& record, const ResolvedSettings& s,
     // release date (and with no release date) the product is ACTIVE.
     d.status = Status::kPreorder;
     d.backorder_qty = q;
-    const absl::CivilDay ship =
-        AddShippingDays(config.calendar, *record.release_date, handling_days);
-    d.shipments.push_back(Shipment{q, ship});
-    d.first_ship_date = ship;
+    const std::optional<absl::CivilDay> ship = WithinRange(
+        AddShippingDays(config.calendar, *record.release_date, handling_days));
+    if (ship) {
+      d.shipments.push_back(Shipment{q, *ship});
+      d.first_ship_date = ship;
+    } else {
+      // Past kLatestAnswerDate: still a preorder, honestly undated.
+      d.undated_qty = q;
+      d.eta_known = false;
+    }
   } else {
     const Qty granularity = record.is_qty_decimal ? 1 : kOneUnit;
     // Ambiguity decided: a product not sold in decimals ships whole units

@@ -141,6 +141,13 @@ struct Decision {
   bool operator!=(const Decision& o) const { return !(*this == o); }
 };
 
+// The latest date an answer carries: the API's dates are years 1..9999. A
+// ship or restock date that would fall after it (a record stored with a
+// receipt or release date near the end of the range) is treated as unknown:
+// that part is undated (eta_known = false), no restock_date. The sync API
+// refuses such dates on write (server/sync_mapping.h kLatestPlannedDate).
+inline constexpr absl::CivilDay kLatestAnswerDate(9999, 12, 31);
+
 // The store's local date at `now` in its time zone.
 absl::CivilDay StoreToday(const StoreConfig& config, absl::Time now);
 

@@ -525,5 +525,120 @@ INSTANTIATE_TEST_SUITE_P(
       return row.param.name;
     });
 
+
+// A record stored before the write path refused dates near the end of the
+// range (or written by a connector that does not check) never makes an
+// answer carry a date after 9999-12-31: such a date is unknown.
+class DateRangeTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    r_.sku = "SKU-1";
+    r_.backorders = Backorders::kYes;
+    config_.handling_days = 3;
+    config_.safety_days = 2;
+  }
+  // Every date of `d` is within the API's range.
+  static void ExpectWithinRange(const Decision& d) {
+    for (const Shipment& s : d.shipments) {
+      EXPECT_LE(s.ship_date, kLatestAnswerDate);
+    }
+    if (d.first_ship_date) EXPECT_LE(*d.first_ship_date, kLatestAnswerDate);
+    if (d.restock_date) EXPECT_LE(*d.restock_date, kLatestAnswerDate);
+    if (d.feed.merchant_date) {
+      EXPECT_LE(*d.feed.merchant_date, kLatestAnswerDate);
+    }
+  }
+  Record r_;
+  StoreConfig config_;
+};
+
+TEST_F(DateRangeTest, ReceiptShippingAfterYear9999IsUndated) {
+  r_.inbound = {{CivilDay(9999, 12, 20), U(4)}, {CivilDay(9999, 12, 31), U(6)}};
+  const Decision d = Decide(r_, config_, CivilDay(9999, 12, 1), U(10));
+  ExpectWithinRange(d);
+  EXPECT_EQ(d.status, Status::kBackorderable);
+  // Dec 20 + 5 days ships Dec 25; Dec 31 + 5 would be 10000-01-05.
+  EXPECT_EQ(d.shipments,
+            (std::vector<Shipment>{{U(4), CivilDay(9999, 12, 25)}}));
+  EXPECT_EQ(d.undated_qty, U(6));
+  EXPECT_FALSE(d.eta_known);
+  EXPECT_EQ(d.first_ship_date, CivilDay(9999, 12, 25));
+}
+
+TEST_F(DateRangeTest, ReceiptOutOfRangeFallsBackToAnInRangeLeadTime) {
+  r_.inbound = {{CivilDay(9999, 12, 31), U(10)}};
+  r_.lead_time_days = 10;
+  const CivilDay today(9999, 1, 1);
+  const Decision d = Decide(r_, config_, today, U(10));
+  ExpectWithinRange(d);
+  EXPECT_EQ(d.shipments, (std::vector<Shipment>{{U(10), today + 15}}));
+  EXPECT_TRUE(d.eta_known);
+}
+
+TEST_F(DateRangeTest, LeadTimePastTheRangeIsUndated) {
+  r_.lead_time_days = 30;
+  const Decision d = Decide(r_, config_, CivilDay(9999, 12, 10), U(2));
+  ExpectWithinRange(d);
+  EXPECT_TRUE(d.shipments.empty());
+  EXPECT_EQ(d.undated_qty, U(2));
+  EXPECT_FALSE(d.eta_known);
+  EXPECT_FALSE(d.first_ship_date.has_value());
+}
+
+TEST_F(DateRangeTest, RestockDatePastTheRangeIsNone) {
+  r_.backorders = Backorders::kNo;
+  r_.inbound = {{CivilDay(9999, 12, 30), U(5)}};
+  Decision d = Decide(r_, config_, CivilDay(9999, 6, 1), std::nullopt);
+  ExpectWithinRange(d);
+  EXPECT_EQ(d.status, Status::kOutOfStock);
+  EXPECT_FALSE(d.restock_date.has_value());
+  // With a lead time that stays in range, that is the restock date.
+  r_.lead_time_days = 7;
+  d = Decide(r_, config_, CivilDay(9999, 6, 1), std::nullopt);
+  EXPECT_EQ(d.restock_date, CivilDay(9999, 6, 13));
+}
+
+TEST_F(DateRangeTest, PreorderReleasedOnTheLastDayIsUndated) {
+  r_.lifecycle = Lifecycle::kPreorder;
+  r_.release_date = CivilDay(9999, 12, 31);
+  const Decision d = Decide(r_, config_, CivilDay(9999, 12, 1), U(3));
+  ExpectWithinRange(d);
+  EXPECT_EQ(d.status, Status::kPreorder);
+  EXPECT_EQ(d.backorder_qty, U(3));
+  EXPECT_EQ(d.undated_qty, U(3));
+  EXPECT_FALSE(d.eta_known);
+  EXPECT_FALSE(d.first_ship_date.has_value());
+  EXPECT_EQ(d.feed.merchant_date, CivilDay(9999, 12, 31));
+}
+
+// Sweep: business calendars, handling and safety days at their maximum,
+// receipts and lead times near the end of the range; no answer leaves it.
+TEST_F(DateRangeTest, NoAnswerEverCarriesYear10000) {
+  BusinessCalendar busy;
+  for (int w = 0; w < 6; ++w) busy.weekend[w] = true;  // one business day
+  busy.holidays = {CivilDay(9999, 12, 27), CivilDay(9999, 12, 28)};
+  for (const BusinessCalendar& calendar : {BusinessCalendar(), busy}) {
+    for (int days : {0, 1, 60}) {
+      for (int lead : {0, 1, 365}) {
+        for (int offset : {0, 30, 400}) {
+          config_.calendar = calendar;
+          config_.handling_days = days;
+          config_.safety_days = days;
+          r_.lead_time_days = lead;
+          r_.inbound = {{kLatestAnswerDate - offset, U(1)},
+                        {kLatestAnswerDate, U(1)}};
+          const CivilDay today = kLatestAnswerDate - offset;
+          for (std::optional<Qty> q :
+               {std::optional<Qty>(), std::optional<Qty>(U(3))}) {
+            SCOPED_TRACE(testing::Message() << days << " " << lead << " "
+                                            << offset);
+            ExpectWithinRange(Decide(r_, config_, today, q));
+          }
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace availability::core

@@ -130,7 +130,8 @@ ServerMetrics::ServerMetrics(MetricsRegistry& registry,
       sync_records_(registry.AddCounterFamily(
           "availability_sync_records_total",
           "Records written through the sync API, by operation (upsert, "
-          "delete) and result (applied, stale, rejected).",
+          "delete) and result (applied, stale, rejected, failed: the cache "
+          "failed on the record's stock).",
           {"operation", "result"})),
       events_appended_(registry.AddCounterFamily(
           "availability_events_appended_total",
@@ -208,19 +209,22 @@ void ServerMetrics::ObserveResponse(absl::string_view method,
       sync_records_.WithLabels({"upsert", "applied"}).Increment(r.applied());
       sync_records_.WithLabels({"upsert", "stale"}).Increment(r.stale());
       sync_records_.WithLabels({"upsert", "rejected"}).Increment(r.rejected());
+      sync_records_.WithLabels({"upsert", "failed"}).Increment(r.failed());
       events_appended_.WithLabels({"upsert"}).Increment(r.events_appended());
       notifications_queued_.WithLabels({}).Increment(r.notifications_queued());
     } else if (name == "DeleteRecords") {
       const auto& r = *static_cast<const v1::DeleteRecordsResponse*>(message);
-      uint64_t applied = 0, stale = 0, rejected = 0;
+      uint64_t applied = 0, stale = 0, rejected = 0, failed = 0;
       for (const v1::RecordOutcome& o : r.outcomes()) {
         if (o.result() == v1::RecordOutcome::RESULT_APPLIED) ++applied;
         if (o.result() == v1::RecordOutcome::RESULT_STALE) ++stale;
         if (o.result() == v1::RecordOutcome::RESULT_REJECTED) ++rejected;
+        if (o.result() == v1::RecordOutcome::RESULT_FAILED) ++failed;
       }
       sync_records_.WithLabels({"delete", "applied"}).Increment(applied);
       sync_records_.WithLabels({"delete", "stale"}).Increment(stale);
       sync_records_.WithLabels({"delete", "rejected"}).Increment(rejected);
+      sync_records_.WithLabels({"delete", "failed"}).Increment(failed);
       events_appended_.WithLabels({"delete"}).Increment(r.events_appended());
     } else if (name == "FinishSnapshot") {
       const auto& r = *static_cast<const v1::FinishSnapshotResponse*>(message);

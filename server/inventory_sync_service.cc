@@ -19,6 +19,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/civil_time.h"
+#include "cache/redis_reply.h"
 #include "grpc/grpc_security_constants.h"
 #include "grpcpp/alarm.h"
 #include "grpcpp/security/auth_context.h"
@@ -59,22 +60,37 @@ absl::Status CheckBatchSize(int n, absl::string_view field) {
 }
 
 void SetOutcome(const cache::WriteOutcome& w, v1::RecordOutcome* o) {
-  if (w.result == cache::WriteResult::kApplied) {
-    o->set_result(v1::RecordOutcome::RESULT_APPLIED);
-  } else {
-    o->set_result(v1::RecordOutcome::RESULT_STALE);
-    o->set_stored_version(w.stored_version);
+  switch (w.result) {
+    case cache::WriteResult::kApplied:
+      o->set_result(v1::RecordOutcome::RESULT_APPLIED);
+      break;
+    case cache::WriteResult::kStale:
+      o->set_result(v1::RecordOutcome::RESULT_STALE);
+      o->set_stored_version(w.stored_version);
+      break;
+    case cache::WriteResult::kFailed:
+      // "UNAVAILABLE: writing stock 3: redis error: OOM ...".
+      o->set_result(v1::RecordOutcome::RESULT_FAILED);
+      o->set_error(absl::StrCat(absl::StatusCodeToString(w.error.code()),
+                                ": ", w.error.message()));
+      break;
   }
 }
 
-// Adds one written record to the response's totals: applied or stale, and
-// the events and notification jobs its write appended.
+// Adds one written record to the response's totals: applied, stale or
+// failed, and the events and notification jobs its write appended.
 void CountOutcome(const cache::WriteOutcome& w,
                   v1::UpsertRecordsResponse& response) {
-  if (w.result == cache::WriteResult::kApplied) {
-    response.set_applied(response.applied() + 1);
-  } else {
-    response.set_stale(response.stale() + 1);
+  switch (w.result) {
+    case cache::WriteResult::kApplied:
+      response.set_applied(response.applied() + 1);
+      break;
+    case cache::WriteResult::kStale:
+      response.set_stale(response.stale() + 1);
+      break;
+    case cache::WriteResult::kFailed:
+      response.set_failed(response.failed() + 1);
+      break;
   }
   response.set_events_appended(response.events_appended() +
                                w.events_appended);
@@ -119,9 +135,10 @@ ValidatedBatch<Valid> ValidateBatch(const Items& items, Validate validate,
 }
 
 // The write callback of a ValidateBatch batch: sets each written item's
-// outcome, passes it to `count` (the response's totals) and finishes the
-// call; a failed write finishes it with the cache error, saying it happened
-// while `doing`.
+// outcome (RESULT_FAILED with the error for the records of a stock the
+// cache failed on), passes it to `count` (the response's totals) and
+// finishes the call OK; a write that stored nothing (every stock failed)
+// finishes it with the cache error, saying it happened while `doing`.
 template <typename Response, typename Count>
 cache::RecordWriter::Callback<std::vector<cache::WriteOutcome>>
 FinishBatchWrite(grpc::ServerUnaryReactor* reactor, Response* response,
@@ -452,6 +469,17 @@ class InventorySyncService::StreamUpsertReactor
             Fail(CacheError(result.status(),
                             absl::StrCat("writing message ", message,
                                          " (earlier messages were applied)")));
+            return;
+          }
+          // A stock the cache failed on stops the stream like a failed
+          // write: a bulk load (a snapshot import) must not go on to
+          // FinishSnapshot, which would delete the records that failed.
+          if (absl::Status failed = cache::FirstFailure(*result);
+              !failed.ok()) {
+            Fail(CacheError(
+                failed, absl::StrCat("writing message ", message,
+                                     " (earlier messages and this message's "
+                                     "other stocks were applied)")));
             return;
           }
           for (size_t k = 0; k < indices.size(); ++k) {
@@ -806,9 +834,9 @@ class InventorySyncService::TailReactor
           {"XREVRANGE", key_, "+", "-", "COUNT", "1"}, ReadDeadline(),
           [this](absl::StatusOr<cache::RedisReply> reply) {
             ReactorLock lock(&mu_);
-            if (!reply.ok() || reply->is_error()) {
-              Fail(reply.ok() ? absl::InternalError(reply->str)
-                              : reply.status());
+            if (absl::Status s = cache::ReplyStatus(reply, "events stream");
+                !s.ok()) {
+              Fail(s);
               return;
             }
             after_id_ = "0-0";
@@ -847,8 +875,9 @@ class InventorySyncService::TailReactor
 
   void OnPolled(absl::StatusOr<cache::RedisReply> reply)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (!reply.ok() || reply->is_error()) {
-      Fail(reply.ok() ? absl::InternalError(reply->str) : reply.status());
+    if (absl::Status s = cache::ReplyStatus(reply, "events stream");
+        !s.ok()) {
+      Fail(s);
       return;
     }
     if (stopping_) {

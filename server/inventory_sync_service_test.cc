@@ -322,6 +322,37 @@ TEST_F(InventorySyncServiceTest, UpsertCountsEventsAndNotificationsQueued) {
   EXPECT_EQ(Events().size(), 2u);
 }
 
+// The cache fails on one stock of a delete: its keys are RESULT_FAILED with
+// the mapped code, the other stock's are deleted.
+TEST_F(InventorySyncServiceTest, DeleteReportsAFailedStockPerKey) {
+  v1::UpsertRecordsRequest req;
+  *req.add_records() = ApiRecord("A", 1, 5);
+  v1::UpsertRecordsResponse resp;
+  ASSERT_TRUE(Upsert(req, &resp).ok());
+  Command({"SET", keys_.Events(2), "not a stream"});
+
+  v1::DeleteRecordsRequest del;
+  for (int32_t stock : {2, 1}) {
+    auto* key = del.add_keys();
+    key->set_sku("A");
+    key->set_stock_id(stock);
+    key->set_version(9);
+  }
+  v1::DeleteRecordsResponse dresp;
+  auto ctx = Context();
+  ASSERT_TRUE(stub_->DeleteRecords(ctx.get(), del, &dresp).ok());
+  EXPECT_EQ(dresp.outcomes(0).result(), v1::RecordOutcome::RESULT_FAILED);
+  EXPECT_EQ(dresp.outcomes(0).error(),
+            absl::StrCat("FAILED_PRECONDITION: writing stock 2: redis error: "
+                         "WRONGTYPE ",
+                         keys_.Events(2),
+                         " holds a string, expected a stream; nothing of "
+                         "stock 2 was written"));
+  EXPECT_EQ(dresp.outcomes(1).result(), v1::RecordOutcome::RESULT_APPLIED);
+  EXPECT_EQ(dresp.events_appended(), 1);
+  EXPECT_FALSE(Stored("A").has_value());
+}
+
 TEST_F(InventorySyncServiceTest, DeleteIsVersionedAndTombstoned) {
   v1::UpsertRecordsRequest req;
   *req.add_records() = ApiRecord("A", 3, 5);

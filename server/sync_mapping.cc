@@ -6,7 +6,9 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "core/decision.h"
 #include "core/quantity.h"
 #include "core/status_macros.h"
 #include "core/time_zone.h"
@@ -29,6 +31,26 @@ std::string Field(absl::string_view prefix, absl::string_view name) {
 
 absl::Status Invalid(absl::string_view field, absl::string_view rule) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", rule));
+}
+
+// The store configuration's limits keep receipts' ship dates in range
+// (see kLatestPlannedDate): one business day a week, every holiday on one.
+static_assert((2 * kMaxHandlingDays + kMaxHolidays) * 7 <
+                  core::kLatestAnswerDate - kLatestPlannedDate,
+              "kLatestPlannedDate leaves too small a margin");
+
+// A date of a record from which ship dates are derived (`field`), parsed
+// and at most kLatestPlannedDate.
+absl::StatusOr<absl::CivilDay> PlannedDateFromApi(const v1::Date& date,
+                                                  absl::string_view field) {
+  AV_ASSIGN_OR_RETURN(absl::CivilDay day, DateFromApi(date, field));
+  if (day > kLatestPlannedDate) {
+    return Invalid(field, absl::StrCat("after ", absl::FormatCivilTime(
+                                                     kLatestPlannedDate),
+                                       ", the latest date whose ship date "
+                                       "stays within 9999-12-31"));
+  }
+  return day;
 }
 
 absl::StatusOr<std::optional<core::Backorders>> BackordersFromApi(
@@ -142,8 +164,9 @@ absl::Status MapLifecycle(const v1::InventoryRecord& in, absl::string_view p,
                                   static_cast<int>(in.lifecycle())));
   }
   if (in.has_release_date()) {
-    AV_ASSIGN_OR_RETURN(out.release_date,
-                        DateFromApi(in.release_date(), Field(p, "release_date")));
+    AV_ASSIGN_OR_RETURN(
+        out.release_date,
+        PlannedDateFromApi(in.release_date(), Field(p, "release_date")));
   } else if (out.lifecycle == core::Lifecycle::kPreorder) {
     return Invalid(Field(p, "lifecycle"), "PREORDER requires release_date");
   }
@@ -171,7 +194,7 @@ absl::Status MapInbound(const v1::InventoryRecord& in, absl::string_view p,
     if (!r.has_date()) return Invalid(absl::StrCat(f, ".date"), "missing");
     core::Receipt receipt;
     AV_ASSIGN_OR_RETURN(receipt.date,
-                        DateFromApi(r.date(), absl::StrCat(f, ".date")));
+                        PlannedDateFromApi(r.date(), absl::StrCat(f, ".date")));
     AV_ASSIGN_OR_RETURN(receipt.qty,
                         PositiveQty(r.quantity(), absl::StrCat(f, ".quantity")));
     out.inbound.push_back(receipt);

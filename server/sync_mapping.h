@@ -10,7 +10,8 @@
 // is explicitly NO (left unset, it is resolved against the store when read);
 // without is_qty_decimal, min_sale_qty and qty_increments must be whole;
 // successor and alternatives never name the record itself; a calendar must
-// leave at least one business day per week.
+// leave at least one business day per week; receipt and release dates are at
+// most kLatestPlannedDate.
 //
 // Pure functions; safe from any thread.
 #ifndef AVAILABILITY_SERVER_SYNC_MAPPING_H_
@@ -21,6 +22,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
 #include "availability/v1/inventory_sync.pb.h"
 #include "core/record.h"
 
@@ -33,6 +35,16 @@ inline constexpr int kMaxLeadTimeDays = 3650;
 inline constexpr int kMaxHandlingDays = 60;
 inline constexpr int kMaxHolidays = 1000;
 inline constexpr size_t kMaxSnapshotIdBytes = 64;
+
+// The latest receipt (inbound[].date) or release_date a record may carry, so
+// that every date an answer derives from it stays within 9999-12-31 (the
+// API's years 1..9999): a ship date adds at most handling + safety days
+// (2 x kMaxHandlingDays business days) to it, which even a calendar with one
+// business day a week and kMaxHolidays holidays stretches to at most
+// (120 + 1000) x 7 = 7840 calendar days, well within the 100 years margin.
+// Lead times count from today, not from a stored date. core::Decide treats a
+// date past the range as unknown anyway (core::kLatestAnswerDate).
+inline constexpr absl::CivilDay kLatestPlannedDate(9899, 12, 31);
 
 // A sync record as a core record. `field_prefix` ("records[3]", or "" for
 // bare field names) starts every error's field path. Errors:

@@ -191,6 +191,32 @@ INSTANTIATE_TEST_SUITE_P(
                      SetDate(r.mutable_inbound(2)->mutable_date(), 2026, 13, 1);
                    },
                    "records[3].inbound[2].date: not a valid date"},
+        RejectCase{"InboundDateShipsAfterYear9999",
+                   [](auto& r) {
+                     for (int i = 0; i < 3; ++i) {
+                       auto* x = r.add_inbound();
+                       SetDate(x->mutable_date(), 2026, 3, 1);
+                       x->set_quantity(1);
+                     }
+                     SetDate(r.mutable_inbound(2)->mutable_date(), 9999, 12, 31);
+                   },
+                   "records[3].inbound[2].date: after 9899-12-31, the latest "
+                   "date whose ship date stays within 9999-12-31"},
+        RejectCase{"InboundDateJustPastTheBound",
+                   [](auto& r) {
+                     auto* x = r.add_inbound();
+                     SetDate(x->mutable_date(), 9900, 1, 1);
+                     x->set_quantity(1);
+                   },
+                   "records[3].inbound[0].date: after 9899-12-31, the latest "
+                   "date whose ship date stays within 9999-12-31"},
+        RejectCase{"ReleaseDateShipsAfterYear9999",
+                   [](auto& r) {
+                     r.set_lifecycle(v1::LIFECYCLE_PREORDER);
+                     SetDate(r.mutable_release_date(), 9999, 12, 31);
+                   },
+                   "records[3].release_date: after 9899-12-31, the latest "
+                   "date whose ship date stays within 9999-12-31"},
         RejectCase{"InboundMissingDate",
                    [](auto& r) { r.add_inbound()->set_quantity(1); },
                    "records[3].inbound[0].date: missing"},
@@ -245,6 +271,19 @@ INSTANTIATE_TEST_SUITE_P(
         RejectCase{"CategoryId", [](auto& r) { r.add_category_ids(0); },
                    "records[3].category_ids[0]: must be >= 1"}),
     [](const auto& test) { return test.param.name; });
+
+TEST(RecordFromApiTest, DatesUpToTheBoundAreAccepted) {
+  v1::InventoryRecord in = Valid();
+  in.set_lifecycle(v1::LIFECYCLE_PREORDER);
+  SetDate(in.mutable_release_date(), 9899, 12, 31);
+  auto* x = in.add_inbound();
+  SetDate(x->mutable_date(), 9899, 12, 31);
+  x->set_quantity(1);
+  absl::StatusOr<core::Record> r = RecordFromApi(in, "records[0]");
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->release_date, kLatestPlannedDate);
+  EXPECT_EQ(r->inbound.back().date, kLatestPlannedDate);
+}
 
 TEST(RecordFromApiTest, NegativeMinQtyWithConfigBackordersIsResolvedLater) {
   v1::InventoryRecord in = Valid();

@@ -312,5 +312,93 @@ TEST_F(SyncE2ETest, BackInStockSubscriptionsBecomeOneJobEach) {
   EXPECT_EQ(jobs(), 2);
 }
 
+
+// One record of an UpsertRecordsRequest.
+void AddRecord(v1::UpsertRecordsRequest& request, const std::string& sku,
+               int32_t stock, int64_t version, double quantity) {
+  v1::InventoryRecord* r = request.add_records();
+  r->set_sku(sku);
+  r->set_stock_id(stock);
+  r->set_version(version);
+  r->set_source_quantity(quantity);
+}
+
+// The cache fails on one stock of a call (a key of the wrong type): that
+// stock's records are RESULT_FAILED with the reason and nothing of it is
+// written; the other stock's records are applied.
+TEST_F(SyncE2ETest, StockTheCacheFailsOnFailsAloneWithItsReason) {
+  ASSERT_TRUE(redis_->Cli({"HSET", "av:{2}:r:BROKEN", "f", "v"}).ok());
+  v1::UpsertRecordsRequest request;
+  AddRecord(request, "OK-1", 1, 1, 5);
+  AddRecord(request, "FINE", 2, 1, 5);
+  AddRecord(request, "BROKEN", 2, 1, 5);
+  AddRecord(request, "OK-2", 1, 1, 5);
+  absl::StatusOr<v1::UpsertRecordsResponse> response =
+      sync_->UpsertRecords(request);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->applied(), 2);
+  EXPECT_EQ(response->failed(), 2);
+  ASSERT_EQ(response->outcomes_size(), 4);
+  for (int i : {0, 3}) {
+    EXPECT_EQ(response->outcomes(i).result(),
+              v1::RecordOutcome::RESULT_APPLIED);
+  }
+  for (int i : {1, 2}) {
+    EXPECT_EQ(response->outcomes(i).result(), v1::RecordOutcome::RESULT_FAILED);
+    EXPECT_THAT(response->outcomes(i).error(),
+                HasSubstr("FAILED_PRECONDITION: writing stock 2: "));
+    EXPECT_THAT(response->outcomes(i).error(),
+                HasSubstr("av:{2}:r:BROKEN holds a hash, expected a string"));
+  }
+  EXPECT_EQ(*redis_->Cli({"EXISTS", "av:{2}:r:FINE"}), "0\n");
+  EXPECT_EQ(*redis_->Cli({"EXISTS", "av:{2}:events"}), "0\n");
+  absl::StatusOr<v1::ProductAvailability> ok = Get("OK-2");
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(ok->status(), v1::STATUS_IN_STOCK);
+
+  // A call whose every stock failed fails as a whole.
+  v1::UpsertRecordsRequest only_broken;
+  AddRecord(only_broken, "BROKEN", 2, 2, 5);
+  response = sync_->UpsertRecords(only_broken);
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(response.status().message()),
+              HasSubstr("av:{2}:r:BROKEN"));
+
+  // A stream stops at a message with a failed stock (an import must not go
+  // on to finish its snapshot), saying which message.
+  int sent = 0;
+  response = sync_->StreamUpsertRecords([&](v1::UpsertRecordsRequest* batch) {
+    if (sent++ > 0) return false;
+    AddRecord(*batch, "OK-3", 1, 1, 5);
+    AddRecord(*batch, "BROKEN", 2, 3, 5);
+    return true;
+  });
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(response.status().message()),
+              HasSubstr("writing message 1"));
+}
+
+// Redis over maxmemory (noeviction): the write is refused whole, nothing of
+// the stock changes, and the caller gets UNAVAILABLE (retry later).
+TEST_F(SyncE2ETest, OutOfMemoryIsUnavailableAndWritesNothing) {
+  v1::UpsertRecordsRequest request;
+  AddRecord(request, "A", 1, 1, 5);
+  ASSERT_TRUE(sync_->UpsertRecords(request).ok());
+  const std::string before = *redis_->Cli({"DUMP", "av:{1}:r:A"});
+  ASSERT_TRUE(redis_->Cli({"CONFIG", "SET", "maxmemory-policy", "noeviction"})
+                  .ok());
+  ASSERT_TRUE(redis_->Cli({"CONFIG", "SET", "maxmemory", "1"}).ok());
+  v1::UpsertRecordsRequest change;
+  AddRecord(change, "A", 1, 2, 0);
+  AddRecord(change, "B", 1, 1, 5);
+  absl::StatusOr<v1::UpsertRecordsResponse> response =
+      sync_->UpsertRecords(change);
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kUnavailable)
+      << response.status();
+  EXPECT_THAT(std::string(response.status().message()), HasSubstr("OOM"));
+  EXPECT_EQ(*redis_->Cli({"DUMP", "av:{1}:r:A"}), before);
+  EXPECT_EQ(*redis_->Cli({"EXISTS", "av:{1}:r:B"}), "0\n");
+}
+
 }  // namespace
 }  // namespace availability

@@ -188,7 +188,9 @@ absl::Status MagentoSync::WriteRecords(std::vector<core::Record> records,
         absl::Now() + options_.redis_timeout,
         [done = std::move(done)](
             absl::StatusOr<std::vector<cache::WriteOutcome>> r) {
-          done(r.status());
+          // A stock the cache failed on is not written: the batch is not
+          // done (it is retried whole; versioned writes make that safe).
+          done(r.ok() ? cache::FirstFailure(*r) : r.status());
         });
   }));
   records_written_.fetch_add(count);

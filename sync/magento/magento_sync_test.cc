@@ -567,6 +567,23 @@ TEST_F(MagentoSyncTest, EmptyStockTableIsRefusedAndTheCacheKept) {
   EXPECT_EQ(managed->integer, 3);
 }
 
+// A stock the cache fails on (here: a string at its events key) is not
+// counted as written: the reconcile is retried, finishes only once the key
+// is repaired, and never empties the stock in between.
+TEST_F(MagentoSyncTest, StockTheCacheFailsOnIsNotCountedDone) {
+  ASSERT_THAT(Redis({"SET", keys_.Events(2), "broken"}), IsOk());
+  StartSync(FastOptions());
+  EXPECT_TRUE(WaitForWarning(
+      absl::StrCat(keys_.Events(2), " holds a string, expected a stream"),
+      absl::Seconds(20)));
+  EXPECT_EQ(sync_->stats().reconciles_completed, 0);
+  EXPECT_FALSE(ReadRecord(2, "MB-01").has_value());
+  ASSERT_THAT(Redis({"DEL", keys_.Events(2)}), IsOk());
+  ASSERT_TRUE(WaitForReconciles(1, absl::Seconds(20)));
+  EXPECT_TRUE(ReadRecord(2, "MB-01").has_value());
+  EXPECT_TRUE(ReadRecord(1, "MB-01").has_value());
+}
+
 TEST_F(MagentoSyncTest, DeletedCategoryRankingIsRemovedEvenAfterARestart) {
   StartSync(ReconcileEverySecond());
   ASSERT_TRUE(WaitForReconciles(1, absl::Seconds(20)));

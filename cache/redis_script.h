@@ -1,0 +1,47 @@
+// A Lua script run by its SHA-1, so its body crosses the network only when
+// Redis does not have it cached: EVALSHA (EVALSHA_RO for a read-only
+// script), then EVAL (EVAL_RO) for just the calls Redis answered NOSCRIPT
+// (its script cache was flushed by a restart, a failover or SCRIPT FLUSH);
+// Redis then caches the body under the same SHA-1.
+//
+//   RedisScript script(kBody);
+//   script.Run(client, {{"1", "key", "arg"}}, /*read_only=*/false, deadline,
+//              [](absl::StatusOr<std::vector<RedisReply>> replies) { ... });
+//
+// Thread safety: immutable after construction; Run may be called from any
+// thread. The script must outlive every Run in flight.
+#ifndef AVAILABILITY_CACHE_REDIS_SCRIPT_H_
+#define AVAILABILITY_CACHE_REDIS_SCRIPT_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "cache/redis_client.h"
+
+namespace availability::cache {
+
+class RedisScript {
+ public:
+  explicit RedisScript(std::string body);
+
+  const std::string& body() const { return body_; }
+  const std::string& sha1() const { return sha1_; }
+
+  // Runs the script once per element of `calls` (each: numkeys, KEYS...,
+  // ARGV...) in one pipeline, and once more, with the body, for those
+  // answered NOSCRIPT. `done` (on the client's loop thread) gets one reply
+  // per call, in order, error replies included; or the transport error of
+  // either pipeline.
+  void Run(RedisClient& client, std::vector<std::vector<std::string>> calls,
+           bool read_only, absl::Time deadline,
+           RedisClient::PipelineCallback done) const;
+
+ private:
+  const std::string body_;
+  const std::string sha1_;
+};
+
+}  // namespace availability::cache
+
+#endif  // AVAILABILITY_CACHE_REDIS_SCRIPT_H_
