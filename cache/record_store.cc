@@ -135,10 +135,10 @@ absl::StatusOr<std::vector<RecordRead>> RecordsFromReply(
 // pipeline of TYPE, and turns those of another type than string into
 // DataLoss; then calls `done`. A key that is a string or gone by now was
 // written or deleted since the MGET: it keeps the MGET's answer (absent).
-void ReadTypesOfAbsent(RedisClient& client, const KeySchema& keys,
-                       int32_t stock_id, std::vector<std::string> skus,
-                       StockSnapshot snapshot, absl::Time deadline,
-                       std::function<void(absl::StatusOr<StockSnapshot>)> done) {
+void ReadTypesOfAbsent(
+    RedisClient& client, const KeySchema& keys, int32_t stock_id,
+    std::vector<std::string> skus, StockSnapshot snapshot, absl::Time deadline,
+    std::function<void(absl::StatusOr<StockSnapshot>)> done) {
   std::vector<size_t> absent;
   std::vector<std::vector<std::string>> commands;
   for (size_t i = 0; i < skus.size(); ++i) {

@@ -159,16 +159,15 @@ TEST_F(RecordStoreTest, ReadStockAnswersBrokenRecordsPerSku) {
   Put(MakeRecord(1, "C", 6));
   ASSERT_THAT(RunCommand({"SET", store_->keys().Record(1, "bad"), "garbage"}),
               IsOk());
-  ASSERT_THAT(
-      RunCommand({"HSET", store_->keys().Record(1, "hash"), "f", "v"}),
-      IsOk());
+  ASSERT_THAT(RunCommand({"HSET", store_->keys().Record(1, "hash"), "f", "v"}),
+              IsOk());
   ASSERT_THAT(RunCommand({"RPUSH", store_->keys().Record(1, "list"), "x"}),
               IsOk());
   ASSERT_THAT(RunCommand({"CONFIG", "RESETSTAT"}), IsOk());
 
   Waiter<StockSnapshot> w;
-  store_->ReadStock(1, {"A", "bad", "hash", "missing", "list", "C"},
-                    Deadline(), w.Callback());
+  store_->ReadStock(1, {"A", "bad", "hash", "missing", "list", "C"}, Deadline(),
+                    w.Callback());
   auto snapshot = w.Get();
   ASSERT_THAT(snapshot, IsOk());  // the read itself does not fail
   ASSERT_EQ(snapshot->records.size(), 6u);
@@ -179,9 +178,8 @@ TEST_F(RecordStoreTest, ReadStockAnswersBrokenRecordsPerSku) {
               StatusIs(absl::StatusCode::kDataLoss,
                        HasSubstr("record \"t:{1}:r:bad\": not a valid "
                                  "stored record (")));
-  EXPECT_THAT(snapshot->records[1],
-              StatusIs(absl::StatusCode::kDataLoss,
-                       HasSubstr("); resync the SKU")));
+  EXPECT_THAT(snapshot->records[1], StatusIs(absl::StatusCode::kDataLoss,
+                                             HasSubstr("); resync the SKU")));
   EXPECT_THAT(snapshot->records[2],
               StatusIs(absl::StatusCode::kDataLoss,
                        HasSubstr("record \"t:{1}:r:hash\": holds a Redis "
@@ -314,9 +312,8 @@ TEST_F(RecordStoreTest, ReadCandidatesSkipsBrokenCandidates) {
   Put(MakeRecord(1, "p1", 2));
   ASSERT_THAT(RunCommand({"SET", store_->keys().Record(1, "junk"), "\x01xx"}),
               IsOk());
-  ASSERT_THAT(
-      RunCommand({"HSET", store_->keys().Record(1, "hash"), "f", "v"}),
-      IsOk());
+  ASSERT_THAT(RunCommand({"HSET", store_->keys().Record(1, "hash"), "f", "v"}),
+              IsOk());
   Rank(1, 10, {"junk", "hash", "p1"});
 
   Waiter<RecordStore::Candidates> w;

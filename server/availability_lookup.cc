@@ -16,8 +16,7 @@
 
 namespace availability::server {
 
-bool BrokenRecordLog::Report(absl::string_view key,
-                             const absl::Status& error) {
+bool BrokenRecordLog::Report(absl::string_view key, const absl::Status& error) {
   count_.fetch_add(1, std::memory_order_relaxed);
   const absl::Time now = clock_.Now();
   {
@@ -326,8 +325,8 @@ void AvailabilityLookup::ReadAlternatives(std::shared_ptr<Call> call) {
       }
       const core::Record* record = call->records[sku].get();
       const core::Decision& decision = call->decisions[i];
-      DecisionToApi(call->query.items[i].sku, call->stock_id, record,
-                    decision, call->stale, out);
+      DecisionToApi(call->query.items[i].sku, call->stock_id, record, decision,
+                    call->stale, out);
       if (candidates == nullptr || next_wanting >= call->wanting.size() ||
           call->wanting[next_wanting] != i) {
         continue;

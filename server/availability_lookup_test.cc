@@ -82,8 +82,8 @@ TEST(BrokenRecordLogTest, StaysBoundedUnderManyKeys) {
     EXPECT_TRUE(log.Report(absl::StrCat("k", i), error)) << i;
   }
   // The latest keys are still remembered.
-  EXPECT_FALSE(log.Report(absl::StrCat("k", 3 * BrokenRecordLog::kMaxKeys - 1),
-                          error));
+  EXPECT_FALSE(
+      log.Report(absl::StrCat("k", 3 * BrokenRecordLog::kMaxKeys - 1), error));
   SetLogLevel(LogLevel::kInfo);
   EXPECT_EQ(log.count(), 3 * BrokenRecordLog::kMaxKeys + 1);
 }
@@ -120,8 +120,8 @@ class LookupTest : public ::testing::Test {
     listener_ = *cache::InvalidationListener::Start(
         listener_options, *client_, near_cache_.get(), observer);
     ASSERT_TRUE(listener_->WaitUntilTracking(absl::Seconds(5)).ok());
-    lookup_ = std::make_unique<AvailabilityLookup>(*store_, *channels_,
-                                                   clock_, near_cache_.get());
+    lookup_ = std::make_unique<AvailabilityLookup>(*store_, *channels_, clock_,
+                                                   near_cache_.get());
     service_ = std::make_unique<AvailabilityService>(
         AvailabilityService::Options{}, *lookup_, nullptr, clock_,
         registry_.get());
@@ -232,8 +232,8 @@ TEST_F(LookupTest, BrokenRecordsAreItemErrorsAndEveryOtherItemIsAnswered) {
         Lookup(Query({"A", "GARBAGE", "NOPE", "HASH", "B", "GARBAGE"}));
     ASSERT_TRUE(answers.ok()) << answers.status();
     ASSERT_EQ(answers->size(), 6);
-    const std::vector<std::string> skus = {"A", "GARBAGE", "NOPE",
-                                           "HASH", "B", "GARBAGE"};
+    const std::vector<std::string> skus = {"A",    "GARBAGE", "NOPE",
+                                           "HASH", "B",       "GARBAGE"};
     for (int i = 0; i < 6; ++i) EXPECT_EQ((*answers)[i].sku(), skus[i]);
     EXPECT_EQ((*answers)[0].status(), v1::STATUS_IN_STOCK);
     EXPECT_FALSE((*answers)[0].has_error());

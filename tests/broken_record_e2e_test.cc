@@ -69,8 +69,8 @@ class BrokenRecordE2ETest : public ::testing::Test {
     port_ = testing::PickFreePort();
     http_port_ = testing::PickFreePort();
     auto server = testing::Subprocess::Start(
-        {AVAILABILITY_SERVER_BINARY,
-         absl::StrCat("--listen=127.0.0.1:", port_), "--sync_listen=",
+        {AVAILABILITY_SERVER_BINARY, absl::StrCat("--listen=127.0.0.1:", port_),
+         "--sync_listen=",
          absl::StrCat("--metrics_listen=127.0.0.1:", http_port_),
          absl::StrCat("--redis_port=", redis_->port())});
     ASSERT_TRUE(server.ok()) << server.status();
@@ -124,8 +124,8 @@ class BrokenRecordE2ETest : public ::testing::Test {
   }
 
   double Metric(const std::string& name) {
-    absl::StatusOr<server::HttpAnswer> a = server::HttpGet(http_port_,
-                                                           "/metrics");
+    absl::StatusOr<server::HttpAnswer> a =
+        server::HttpGet(http_port_, "/metrics");
     EXPECT_TRUE(a.ok()) << a.status();
     if (!a.ok()) return -1;
     size_t at = a->body.find("\n" + name + " ");
