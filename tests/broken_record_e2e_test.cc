@@ -237,6 +237,31 @@ TEST_F(BrokenRecordE2ETest, GetOfTheBrokenSkuIsDataLossNamingTheKey) {
   EXPECT_EQ(answer.status(), v1::STATUS_IN_STOCK);
 }
 
+TEST_F(BrokenRecordE2ETest, ABrokenAlternativeIsSkipped) {
+  core::Record out;
+  out.sku = "OUT";
+  out.stock_id = kStock;
+  out.version = 1;
+  out.alternatives = {{"GARBAGE", core::Relation::kSubstitute},
+                      {"HASH", core::Relation::kSubstitute},
+                      {Sku(1), core::Relation::kRelated}};
+  Run({"SET", keys_.Record(kStock, "OUT"), cache::EncodeRecord(out)});
+  v1::GetAvailabilityRequest request;
+  request.set_sku("OUT");
+  request.mutable_scope()->set_stock_id(kStock);
+  request.set_max_alternatives(3);
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  v1::ProductAvailability answer;
+  const grpc::Status status =
+      stub_->GetAvailability(&context, request, &answer);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(answer.status(), v1::STATUS_OUT_OF_STOCK);
+  ASSERT_EQ(answer.alternatives_size(), 1);
+  EXPECT_EQ(answer.alternatives(0).sku(), Sku(1));
+  EXPECT_EQ(Metric(kMetric), 1);  // GARBAGE; HASH reads as absent there
+}
+
 TEST_F(BrokenRecordE2ETest, ASkuNamedTwentyTimesIsReadOnce) {
   // Warm the config into the near-cache so both batches below read the
   // same way (the config GET rides along either way).
