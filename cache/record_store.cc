@@ -161,6 +161,10 @@ void ReadTypesOfAbsent(
           done(replies.status());
           return;
         }
+        if (replies->size() != absent.size()) {
+          done(UnexpectedReply("record type"));
+          return;
+        }
         for (size_t k = 0; k < absent.size(); ++k) {
           const RedisReply& type = (*replies)[k];
           if (type.is_error()) {
