@@ -1,6 +1,10 @@
 #include "cache/record_store.h"
 
+#include <functional>
+#include <optional>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
@@ -54,38 +58,117 @@ absl::Status ReplyError(const RedisReply& reply, absl::string_view what) {
   return RedisErrorStatus(reply.str, what);
 }
 
-// A GET-style reply: nil = absent, string = the record.
-absl::StatusOr<std::optional<core::Record>> RecordFromReply(
-    const RedisReply& reply, int32_t stock_id, absl::string_view sku) {
-  if (reply.is_nil()) return std::nullopt;
+// The error of a record key holding bytes that are not a record.
+absl::Status UndecodableRecord(absl::string_view key, absl::string_view why) {
+  return absl::DataLossError(absl::StrCat("record \"", key,
+                                          "\": not a valid stored record (",
+                                          why, "); resync the SKU"));
+}
+
+// The error of a record key holding another Redis type (`type`, as TYPE
+// names it): the write script's GET fails on it too, so it must go first.
+absl::Status WrongTypeRecord(absl::string_view key, absl::string_view type) {
+  return absl::DataLossError(absl::StrCat(
+      "record \"", key, "\": holds a Redis ", type,
+      ", not a stored record; delete the key, then resync the SKU"));
+}
+
+// One record read: absent, the record, or DataLoss naming its key.
+using RecordRead = absl::StatusOr<std::optional<core::Record>>;
+
+// A GET-style reply into `out`: nil = absent, string = the record
+// (DataLoss when it does not decode). Internal for any other reply type.
+absl::Status RecordFromReply(const RedisReply& reply, const KeySchema& keys,
+                             int32_t stock_id, absl::string_view sku,
+                             RecordRead* out) {
+  if (reply.is_nil()) {
+    *out = std::nullopt;
+    return absl::OkStatus();
+  }
   if (reply.type != RedisReply::Type::kString) {
     return UnexpectedReply("record");
   }
   absl::StatusOr<core::Record> record = DecodeRecord(reply.str, stock_id, sku);
-  if (!record.ok()) {
-    return absl::DataLossError(absl::StrCat(
-        "stock ", stock_id, " sku \"", sku, "\": ", record.status().message()));
+  if (record.ok()) {
+    *out = std::move(*record);
+  } else {
+    *out = UndecodableRecord(keys.Record(stock_id, sku),
+                             record.status().message());
   }
-  return std::move(*record);
+  return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<std::optional<core::Record>>> RecordsFromReply(
-    const RedisReply& reply, int32_t stock_id,
+// An MGET reply of the records of `skus`: one read per SKU. Fails whole
+// only on an error reply or a malformed one.
+absl::StatusOr<std::vector<RecordRead>> RecordsFromReply(
+    const RedisReply& reply, const KeySchema& keys, int32_t stock_id,
     const std::vector<std::string>& skus) {
   if (reply.is_error()) return ReplyError(reply, "records");
   if (reply.type != RedisReply::Type::kArray ||
       reply.elements.size() != skus.size()) {
     return UnexpectedReply("records");
   }
-  std::vector<std::optional<core::Record>> records;
-  records.reserve(skus.size());
+  std::vector<RecordRead> records(skus.size());
   for (size_t i = 0; i < skus.size(); ++i) {
-    absl::StatusOr<std::optional<core::Record>> record =
-        RecordFromReply(reply.elements[i], stock_id, skus[i]);
-    if (!record.ok()) return record.status();
-    records.push_back(std::move(*record));
+    absl::Status parsed = RecordFromReply(reply.elements[i], keys, stock_id,
+                                          skus[i], &records[i]);
+    if (!parsed.ok()) return parsed;
   }
   return records;
+}
+
+// Asks the type of each record of `snapshot` that MGET found absent, in one
+// pipeline of TYPE, and turns those of another type than string into
+// DataLoss; then calls `done`. A key that is a string or gone by now was
+// written or deleted since the MGET: it keeps the MGET's answer (absent).
+void ReadTypesOfAbsent(
+    RedisClient& client, const KeySchema& keys, int32_t stock_id,
+    std::vector<std::string> skus, StockSnapshot snapshot, absl::Time deadline,
+    std::function<void(absl::StatusOr<StockSnapshot>)> done) {
+  std::vector<size_t> absent;
+  std::vector<std::vector<std::string>> commands;
+  for (size_t i = 0; i < skus.size(); ++i) {
+    const RecordRead& read = snapshot.records[i];
+    if (read.ok() && !read->has_value()) {
+      absent.push_back(i);
+      commands.push_back({"TYPE", keys.Record(stock_id, skus[i])});
+    }
+  }
+  if (commands.empty()) {
+    done(std::move(snapshot));
+    return;
+  }
+  client.ExecutePipeline(
+      std::move(commands), deadline,
+      [keys, stock_id, skus = std::move(skus), absent = std::move(absent),
+       snapshot = std::move(snapshot), done = std::move(done)](
+          absl::StatusOr<std::vector<RedisReply>> replies) mutable {
+        if (!replies.ok()) {
+          done(replies.status());
+          return;
+        }
+        if (replies->size() != absent.size()) {
+          done(UnexpectedReply("record type"));
+          return;
+        }
+        for (size_t k = 0; k < absent.size(); ++k) {
+          const RedisReply& type = (*replies)[k];
+          if (type.is_error()) {
+            done(ReplyError(type, "record type"));
+            return;
+          }
+          if (type.type != RedisReply::Type::kStatus &&
+              type.type != RedisReply::Type::kString) {
+            done(UnexpectedReply("record type"));
+            return;
+          }
+          if (type.str == "none" || type.str == "string") continue;
+          const size_t i = absent[k];
+          snapshot.records[i] =
+              WrongTypeRecord(keys.Record(stock_id, skus[i]), type.str);
+        }
+        done(std::move(snapshot));
+      });
 }
 
 }  // namespace
@@ -107,12 +190,20 @@ void RecordStore::ReadStock(
     for (const std::string& sku : skus) {
       mget.push_back(keys_.Record(stock_id, sku));
     }
+    // EXISTS counts keys of any type, MGET finds strings only: more keys
+    // than records found means a record key of another type.
+    std::vector<std::string> exists = mget;
+    exists.front() = "EXISTS";
     commands.push_back(std::move(mget));
+    commands.push_back(std::move(exists));
   }
+  // The client and a copy of the schema, not `this`: the reply may outlive
+  // the store at shutdown (the client outlives the store).
   client_.ExecutePipeline(
       std::move(commands), deadline,
-      [stock_id, skus = std::move(skus), done = std::move(done)](
-          absl::StatusOr<std::vector<RedisReply>> replies) {
+      [client = &client_, keys = keys_, stock_id, deadline,
+       skus = std::move(skus), done = std::move(done)](
+          absl::StatusOr<std::vector<RedisReply>> replies) mutable {
         if (!replies.ok()) {
           done(replies.status());
           return;
@@ -136,16 +227,36 @@ void RecordStore::ReadStock(
           }
           snapshot.config = std::move(*decoded);
         }
-        if (!skus.empty()) {
-          absl::StatusOr<std::vector<std::optional<core::Record>>> records =
-              RecordsFromReply((*replies)[1], stock_id, skus);
-          if (!records.ok()) {
-            done(records.status());
-            return;
-          }
-          snapshot.records = std::move(*records);
+        if (skus.empty()) {
+          done(std::move(snapshot));
+          return;
         }
-        done(std::move(snapshot));
+        absl::StatusOr<std::vector<RecordRead>> records =
+            RecordsFromReply((*replies)[1], keys, stock_id, skus);
+        if (!records.ok()) {
+          done(records.status());
+          return;
+        }
+        snapshot.records = std::move(*records);
+        const RedisReply& exists = (*replies)[2];
+        if (exists.is_error()) {
+          done(ReplyError(exists, "records"));
+          return;
+        }
+        if (exists.type != RedisReply::Type::kInteger) {
+          done(UnexpectedReply("records"));
+          return;
+        }
+        int64_t found = 0;
+        for (const RecordRead& read : snapshot.records) {
+          if (!read.ok() || read->has_value()) ++found;
+        }
+        if (exists.integer <= found) {
+          done(std::move(snapshot));
+          return;
+        }
+        ReadTypesOfAbsent(*client, keys, stock_id, std::move(skus),
+                          std::move(snapshot), deadline, std::move(done));
       });
 }
 
@@ -201,7 +312,7 @@ void RecordStore::ReadCandidates(
   args.push_back(absl::StrCat(per_category));
   args.push_back(keys_.RecordPrefix(stock_id));
 
-  auto parse = [stock_id, skus = std::move(skus),
+  auto parse = [keys = keys_, stock_id, skus = std::move(skus),
                 category_ids = std::move(category_ids)](
                    const RedisReply& reply) -> absl::StatusOr<Candidates> {
     if (reply.is_error()) return ReplyError(reply, "candidates");
@@ -210,10 +321,20 @@ void RecordStore::ReadCandidates(
       return UnexpectedReply("candidates");
     }
     Candidates out;
-    absl::StatusOr<std::vector<std::optional<core::Record>>> records =
-        RecordsFromReply(reply.elements[0], stock_id, skus);
+    // A broken candidate is skipped (absent), and listed.
+    auto keep = [&](RecordRead read,
+                    absl::string_view sku) -> std::optional<core::Record> {
+      if (read.ok()) return std::move(*read);
+      out.broken.push_back({keys.Record(stock_id, sku), read.status()});
+      return std::nullopt;
+    };
+    absl::StatusOr<std::vector<RecordRead>> records =
+        RecordsFromReply(reply.elements[0], keys, stock_id, skus);
     if (!records.ok()) return records.status();
-    out.records = std::move(*records);
+    out.records.reserve(skus.size());
+    for (size_t i = 0; i < skus.size(); ++i) {
+      out.records.push_back(keep(std::move((*records)[i]), skus[i]));
+    }
     for (size_t c = 1; c < reply.elements.size(); ++c) {
       const RedisReply& found = reply.elements[c];
       if (found.type != RedisReply::Type::kArray ||
@@ -222,12 +343,14 @@ void RecordStore::ReadCandidates(
       }
       for (size_t i = 0; i < found.elements.size(); i += 2) {
         const std::string& sku = found.elements[i].str;
-        absl::StatusOr<std::optional<core::Record>> record =
-            RecordFromReply(found.elements[i + 1], stock_id, sku);
-        if (!record.ok()) return record.status();
-        if (!record->has_value()) continue;
+        RecordRead read;
+        absl::Status parsed =
+            RecordFromReply(found.elements[i + 1], keys, stock_id, sku, &read);
+        if (!parsed.ok()) return parsed;
+        std::optional<core::Record> record = keep(std::move(read), sku);
+        if (!record.has_value()) continue;
         out.by_category.push_back(RecordStore::CategoryCandidate{
-            category_ids[c - 1], sku, std::move(**record)});
+            category_ids[c - 1], sku, std::move(*record)});
       }
     }
     return out;

@@ -10,8 +10,11 @@
 //
 // Errors of every read: Unavailable (not connected, connection lost, or a
 // transient Redis state such as LOADING), DeadlineExceeded, Cancelled (client
-// stopped), DataLoss (a stored value that does not decode), Internal (any
-// other Redis error reply, e.g. WRONGTYPE).
+// stopped), DataLoss (a store configuration or sales channel that does not
+// decode), Internal (any other Redis error reply, e.g. WRONGTYPE). A broken
+// record (a record key holding bytes that do not decode, or another Redis
+// type) fails no read: it is that SKU's own DataLoss, naming the key, and
+// the rest of the read is answered.
 #ifndef AVAILABILITY_CACHE_RECORD_STORE_H_
 #define AVAILABILITY_CACHE_RECORD_STORE_H_
 
@@ -33,11 +36,19 @@
 
 namespace availability::cache {
 
-// What one product page or listing needs: the store configuration and the
-// records asked for (nullopt where the SKU is not on the stock).
+// What one product page or listing needs: the store configuration and,
+// per SKU asked for (in order), its record, nullopt where the SKU is not on
+// the stock, or DataLoss naming the key where the record is broken.
 struct StockSnapshot {
   core::StoreConfig config;
-  std::vector<std::optional<core::Record>> records;
+  std::vector<absl::StatusOr<std::optional<core::Record>>> records;
+};
+
+// A record key whose value is not a record, met among alternatives'
+// candidates (and skipped there); `error` is DataLoss naming the key.
+struct BrokenRecord {
+  std::string key;
+  absl::Status error;
 };
 
 class RecordStore {
@@ -47,8 +58,12 @@ class RecordStore {
   RecordStore& operator=(const RecordStore&) = delete;
 
   // Store config (Magento defaults when never set; stock_id filled in) and
-  // the records of `skus`, in one round trip (GET + MGET pipelined).
-  // Errors: Unavailable, DeadlineExceeded, DataLoss for undecodable values.
+  // the records of `skus`, in one round trip (GET + MGET + EXISTS
+  // pipelined; MGET answers nil for a key of another type, so EXISTS
+  // counting more keys than MGET found sends one more round trip of TYPE
+  // for the nil ones). Name each SKU once: a repeated one is read again.
+  // Errors: Unavailable, DeadlineExceeded, DataLoss for an undecodable
+  // config; broken records are per-SKU errors in the snapshot.
   void ReadStock(int32_t stock_id, std::vector<std::string> skus,
                  absl::Time deadline,
                  std::function<void(absl::StatusOr<StockSnapshot>)> done);
@@ -61,7 +76,9 @@ class RecordStore {
   // Candidates for alternatives, in one round trip: the records of
   // `skus` (in order, nullopt where absent), then for each of
   // `category_ids` the first `per_category` SKUs of its ranking with their
-  // records (absent ones skipped).
+  // records (absent ones skipped). A broken candidate is skipped like an
+  // absent one (a key of another type is not told from an absent one here)
+  // and listed in `broken` when its bytes do not decode.
   struct CategoryCandidate {
     int64_t category_id = 0;  // which of `category_ids` ranked it
     std::string sku;
@@ -70,6 +87,7 @@ class RecordStore {
   struct Candidates {
     std::vector<std::optional<core::Record>> records;
     std::vector<CategoryCandidate> by_category;  // category order, then rank
+    std::vector<BrokenRecord> broken;
   };
   void ReadCandidates(int32_t stock_id, std::vector<std::string> skus,
                       std::vector<int64_t> category_ids, int per_category,

@@ -126,15 +126,19 @@ TEST_F(RecordStoreTest, ReadStockReturnsPresentAndMissingInOneRoundTrip) {
   ASSERT_THAT(snapshot, IsOk());
   EXPECT_TRUE(snapshot->config == config);
   ASSERT_EQ(snapshot->records.size(), 4u);
-  ASSERT_TRUE(snapshot->records[0].has_value());
-  EXPECT_TRUE(*snapshot->records[0] == MakeRecord(1, "A", 5));
-  EXPECT_FALSE(snapshot->records[1].has_value());
-  ASSERT_TRUE(snapshot->records[2].has_value());
-  EXPECT_EQ(snapshot->records[2]->sku, "B:{x}");
-  EXPECT_FALSE(snapshot->records[3].has_value());
-  // One GET and one MGET, not one command per SKU.
+  for (const auto& read : snapshot->records) ASSERT_THAT(read, IsOk());
+  ASSERT_TRUE(snapshot->records[0]->has_value());
+  EXPECT_TRUE(**snapshot->records[0] == MakeRecord(1, "A", 5));
+  EXPECT_FALSE(snapshot->records[1]->has_value());
+  ASSERT_TRUE(snapshot->records[2]->has_value());
+  EXPECT_EQ((*snapshot->records[2])->sku, "B:{x}");
+  EXPECT_FALSE(snapshot->records[3]->has_value());
+  // One GET, one MGET and one EXISTS, not one command per SKU; no TYPE
+  // round trip when every key MGET missed is really absent.
   EXPECT_EQ(CommandCalls("get"), 1);
   EXPECT_EQ(CommandCalls("mget"), 1);
+  EXPECT_EQ(CommandCalls("exists"), 1);
+  EXPECT_EQ(CommandCalls("type"), 0);
 }
 
 TEST_F(RecordStoreTest, ReadStockDefaultsTheConfigWhenAbsent) {
@@ -150,13 +154,47 @@ TEST_F(RecordStoreTest, ReadStockDefaultsTheConfigWhenAbsent) {
   EXPECT_TRUE(snapshot->records.empty());
 }
 
-TEST_F(RecordStoreTest, ReadStockReportsUndecodableValuesAsDataLoss) {
+TEST_F(RecordStoreTest, ReadStockAnswersBrokenRecordsPerSku) {
+  Put(MakeRecord(1, "A", 5));
+  Put(MakeRecord(1, "C", 6));
   ASSERT_THAT(RunCommand({"SET", store_->keys().Record(1, "bad"), "garbage"}),
               IsOk());
+  ASSERT_THAT(RunCommand({"HSET", store_->keys().Record(1, "hash"), "f", "v"}),
+              IsOk());
+  ASSERT_THAT(RunCommand({"RPUSH", store_->keys().Record(1, "list"), "x"}),
+              IsOk());
+  ASSERT_THAT(RunCommand({"CONFIG", "RESETSTAT"}), IsOk());
+
   Waiter<StockSnapshot> w;
-  store_->ReadStock(1, {"bad"}, Deadline(), w.Callback());
-  EXPECT_THAT(w.Get(), StatusIs(absl::StatusCode::kDataLoss,
-                                HasSubstr("sku \"bad\"")));
+  store_->ReadStock(1, {"A", "bad", "hash", "missing", "list", "C"}, Deadline(),
+                    w.Callback());
+  auto snapshot = w.Get();
+  ASSERT_THAT(snapshot, IsOk());  // the read itself does not fail
+  ASSERT_EQ(snapshot->records.size(), 6u);
+  ASSERT_THAT(snapshot->records[0], IsOk());
+  ASSERT_TRUE(snapshot->records[0]->has_value());
+  EXPECT_EQ((*snapshot->records[0])->sku, "A");
+  EXPECT_THAT(snapshot->records[1],
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr("record \"t:{1}:r:bad\": not a valid "
+                                 "stored record (")));
+  EXPECT_THAT(snapshot->records[1], StatusIs(absl::StatusCode::kDataLoss,
+                                             HasSubstr("); resync the SKU")));
+  EXPECT_THAT(snapshot->records[2],
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr("record \"t:{1}:r:hash\": holds a Redis "
+                                 "hash, not a stored record; delete the key")));
+  ASSERT_THAT(snapshot->records[3], IsOk());
+  EXPECT_FALSE(snapshot->records[3]->has_value());
+  EXPECT_THAT(snapshot->records[4],
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr("\"t:{1}:r:list\": holds a Redis list")));
+  ASSERT_THAT(snapshot->records[5], IsOk());
+  ASSERT_TRUE(snapshot->records[5]->has_value());
+  EXPECT_EQ((*snapshot->records[5])->sku, "C");
+  // The types are asked once, of the keys MGET missed only.
+  EXPECT_EQ(CommandCalls("mget"), 1);
+  EXPECT_EQ(CommandCalls("type"), 3);
 }
 
 // A key of the wrong type needs an operator: FailedPrecondition, as
@@ -268,6 +306,36 @@ TEST_F(RecordStoreTest, ReadCandidatesEdgeCases) {
     ASSERT_THAT(c, IsOk());
     EXPECT_EQ(c->records.size(), 1u);
     EXPECT_TRUE(c->by_category.empty());
+  }
+}
+
+TEST_F(RecordStoreTest, ReadCandidatesSkipsBrokenCandidates) {
+  Put(MakeRecord(1, "succ", 1));
+  Put(MakeRecord(1, "p1", 2));
+  ASSERT_THAT(RunCommand({"SET", store_->keys().Record(1, "junk"), "\x01xx"}),
+              IsOk());
+  ASSERT_THAT(RunCommand({"HSET", store_->keys().Record(1, "hash"), "f", "v"}),
+              IsOk());
+  Rank(1, 10, {"junk", "hash", "p1"});
+
+  Waiter<RecordStore::Candidates> w;
+  store_->ReadCandidates(1, {"succ", "junk", "hash"}, {10}, 3, Deadline(),
+                         w.Callback());
+  auto candidates = w.Get();
+  ASSERT_THAT(candidates, IsOk());
+  ASSERT_EQ(candidates->records.size(), 3u);
+  ASSERT_TRUE(candidates->records[0].has_value());
+  EXPECT_EQ(candidates->records[0]->sku, "succ");
+  EXPECT_FALSE(candidates->records[1].has_value());
+  EXPECT_FALSE(candidates->records[2].has_value());
+  ASSERT_EQ(candidates->by_category.size(), 1u);
+  EXPECT_EQ(candidates->by_category[0].sku, "p1");
+  // The undecodable one, as a named candidate and as a ranked one.
+  ASSERT_EQ(candidates->broken.size(), 2u);
+  for (const BrokenRecord& broken : candidates->broken) {
+    EXPECT_EQ(broken.key, "t:{1}:r:junk");
+    EXPECT_THAT(broken.error, StatusIs(absl::StatusCode::kDataLoss,
+                                       HasSubstr("\"t:{1}:r:junk\"")));
   }
 }
 

@@ -1,5 +1,6 @@
 #include "server/availability_lookup.h"
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
@@ -8,11 +9,49 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "core/decision.h"
 #include "server/availability_mapping.h"
 #include "server/log.h"
 
 namespace availability::server {
+
+bool BrokenRecordLog::Report(absl::string_view key, const absl::Status& error) {
+  count_.fetch_add(1, std::memory_order_relaxed);
+  const absl::Time now = clock_.Now();
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = logged_at_.find(key);
+    if (it != logged_at_.end()) {
+      if (now - it->second < interval_) return false;
+      it->second = now;
+    } else {
+      if (logged_at_.size() >= kMaxKeys) {
+        // Forget the keys logged longest ago (half of them at least).
+        std::vector<absl::Time> times;
+        times.reserve(logged_at_.size());
+        for (const auto& [k, at] : logged_at_) times.push_back(at);
+        std::nth_element(times.begin(), times.begin() + times.size() / 2,
+                         times.end());
+        const absl::Time cut = times[times.size() / 2];
+        for (auto old = logged_at_.begin(); old != logged_at_.end();) {
+          if (old->second <= cut) {
+            logged_at_.erase(old++);
+          } else {
+            ++old;
+          }
+        }
+      }
+      logged_at_.emplace(key, now);
+    }
+  }
+  Log(LogLevel::kWarning, "broken record in the cache",
+      {{"key", std::string(key)},
+       {"error", std::string(error.message())},
+       {"repeats", absl::StrCat("logged at most once per ",
+                                absl::FormatDuration(interval_), " per key")}});
+  return true;
+}
 
 struct AvailabilityLookup::Call {
   ValidatedQuery query;
@@ -25,8 +64,16 @@ struct AvailabilityLookup::Call {
   // Served from memory while Redis is unreachable.
   bool stale = false;
   cache::NearCache::ConfigPtr config;
-  // Per item; null: the SKU is not on the stock.
+  // The distinct SKUs of the query in first-asked order (views into
+  // query.items, which never change), and per item the index of its SKU
+  // there: a SKU named twice is looked up and read once.
+  std::vector<absl::string_view> skus;
+  std::vector<size_t> sku_of_item;
+  // Per distinct SKU; null: the SKU is not on the stock (or broken).
   std::vector<cache::NearCache::RecordPtr> records;
+  // Per distinct SKU: OK, or DataLoss naming the key of a broken record.
+  std::vector<absl::Status> errors;
+  // Per item (a placeholder for items of broken records).
   std::vector<core::Decision> decisions;
   // Items (indexes) that want alternatives.
   std::vector<size_t> wanting;
@@ -39,7 +86,8 @@ AvailabilityLookup::AvailabilityLookup(cache::RecordStore& store,
     : store_(store),
       channels_(channels),
       clock_(clock),
-      near_cache_(near_cache) {}
+      near_cache_(near_cache),
+      broken_(clock, kBrokenLogInterval) {}
 
 void AvailabilityLookup::ResolveStock(
     const ValidatedScope& scope, absl::Time deadline,
@@ -89,6 +137,14 @@ void AvailabilityLookup::Run(ValidatedQuery query, absl::Time deadline,
   call->query = std::move(query);
   call->deadline = deadline;
   call->done = std::move(done);
+  const std::vector<ValidatedItem>& items = call->query.items;
+  call->sku_of_item.reserve(items.size());
+  absl::flat_hash_map<absl::string_view, size_t> index;
+  for (const ValidatedItem& item : items) {
+    auto [it, inserted] = index.try_emplace(item.sku, call->skus.size());
+    if (inserted) call->skus.push_back(item.sku);
+    call->sku_of_item.push_back(it->second);
+  }
   const ValidatedScope scope = call->query.scope;
   ResolveStock(scope, deadline,
                [this, call](absl::StatusOr<int32_t> stock) {
@@ -102,8 +158,9 @@ void AvailabilityLookup::Run(ValidatedQuery query, absl::Time deadline,
 }
 
 void AvailabilityLookup::ReadAndDecide(std::shared_ptr<Call> call) {
-  const size_t n = call->query.items.size();
+  const size_t n = call->skus.size();
   call->records.resize(n);
+  call->errors.resize(n);
   std::vector<size_t> missing;
   missing.reserve(n);
   if (near_cache_ == nullptr) {
@@ -119,7 +176,7 @@ void AvailabilityLookup::ReadAndDecide(std::shared_ptr<Call> call) {
   }
   const bool config_hit = near_cache_->GetConfig(call->stock_id, &call->config);
   for (size_t i = 0; i < n; ++i) {
-    if (!near_cache_->GetRecord(call->stock_id, call->query.items[i].sku,
+    if (!near_cache_->GetRecord(call->stock_id, call->skus[i],
                                 &call->records[i])) {
       missing.push_back(i);
     }
@@ -135,7 +192,7 @@ void AvailabilityLookup::ReadMissing(std::shared_ptr<Call> call,
                                      std::vector<size_t> missing) {
   std::vector<std::string> skus;
   skus.reserve(missing.size());
-  for (size_t i : missing) skus.push_back(call->query.items[i].sku);
+  for (size_t i : missing) skus.emplace_back(call->skus[i]);
   // The config comes along in the same pipeline (GET + MGET), hit or not.
   store_.ReadStock(
       call->stock_id, std::move(skus), call->deadline,
@@ -156,17 +213,25 @@ void AvailabilityLookup::ReadMissing(std::shared_ptr<Call> call,
           near_cache_->PutConfig(call->stock_id, call->config, call->ticket);
         }
         for (size_t k = 0; k < missing.size(); ++k) {
-          std::optional<core::Record>& record = snapshot->records[k];
+          const size_t i = missing[k];
+          absl::StatusOr<std::optional<core::Record>>& record =
+              snapshot->records[k];
+          if (!record.ok()) {
+            // Not kept in the near-cache: re-read until repaired.
+            broken_.Report(store_.keys().Record(call->stock_id, call->skus[i]),
+                           record.status());
+            call->errors[i] = std::move(record).status();
+            continue;
+          }
           cache::NearCache::RecordPtr ptr;
-          if (record) {
-            ptr = std::make_shared<const core::Record>(std::move(*record));
+          if (record->has_value()) {
+            ptr = std::make_shared<const core::Record>(std::move(**record));
           }
           if (near_cache_ != nullptr) {
-            near_cache_->PutRecord(call->stock_id,
-                                   call->query.items[missing[k]].sku, ptr,
+            near_cache_->PutRecord(call->stock_id, call->skus[i], ptr,
                                    call->ticket);
           }
-          call->records[missing[k]] = std::move(ptr);
+          call->records[i] = std::move(ptr);
         }
         Decide(std::move(call));
       });
@@ -180,12 +245,12 @@ void AvailabilityLookup::AnswerStale(std::shared_ptr<Call> call,
         call->stock_id, " is not held in memory")));
     return;
   }
-  for (size_t i = 0; i < call->query.items.size(); ++i) {
-    if (!near_cache_->GetStaleRecord(call->stock_id, call->query.items[i].sku,
+  for (size_t i = 0; i < call->skus.size(); ++i) {
+    if (!near_cache_->GetStaleRecord(call->stock_id, call->skus[i],
                                      &call->records[i])) {
-      call->done(absl::UnavailableError(absl::StrCat(
-          why.message(), "; sku ", JsonQuote(call->query.items[i].sku),
-          " is not held in memory")));
+      call->done(absl::UnavailableError(
+          absl::StrCat(why.message(), "; sku ", JsonQuote(call->skus[i]),
+                       " is not held in memory")));
       return;
     }
   }
@@ -199,9 +264,11 @@ void AvailabilityLookup::Decide(std::shared_ptr<Call> call) {
   const size_t n = call->query.items.size();
   call->decisions.reserve(n);
   for (size_t i = 0; i < n; ++i) {
-    const core::Record* record = call->records[i].get();
+    const size_t sku = call->sku_of_item[i];
+    const core::Record* record = call->records[sku].get();
     const std::optional<core::Qty>& qty = call->query.items[i].quantity;
     if (record == nullptr) {
+      // Also the placeholder of a broken record (answered as an error).
       call->decisions.push_back(core::DecideUnknown(qty));
       continue;
     }
@@ -216,7 +283,7 @@ void AvailabilityLookup::Decide(std::shared_ptr<Call> call) {
 
 namespace {
 
-// The candidates of one record in DOMAIN.md §5 order, before filtering.
+// The candidates of one record in docs/domain.md §5 order, before filtering.
 struct CandidateRef {
   std::string sku;
   core::Relation relation;
@@ -249,11 +316,17 @@ void AvailabilityLookup::ReadAlternatives(std::shared_ptr<Call> call) {
     for (size_t i = 0; i < call->query.items.size(); ++i) answers.Add();
     size_t next_wanting = 0;
     for (size_t i = 0; i < call->query.items.size(); ++i) {
-      const core::Record* record = call->records[i].get();
+      const size_t sku = call->sku_of_item[i];
+      v1::ProductAvailability* out = answers.Mutable(static_cast<int>(i));
+      if (!call->errors[sku].ok()) {
+        out->set_sku(call->query.items[i].sku);
+        ItemErrorToApi(call->errors[sku], out);
+        continue;  // never among `wanting`
+      }
+      const core::Record* record = call->records[sku].get();
       const core::Decision& decision = call->decisions[i];
-      DecisionToApi(call->query.items[i].sku, call->stock_id, record,
-                    decision, call->stale,
-                    answers.Mutable(static_cast<int>(i)));
+      DecisionToApi(call->query.items[i].sku, call->stock_id, record, decision,
+                    call->stale, out);
       if (candidates == nullptr || next_wanting >= call->wanting.size() ||
           call->wanting[next_wanting] != i) {
         continue;
@@ -299,7 +372,7 @@ void AvailabilityLookup::ReadAlternatives(std::shared_ptr<Call> call) {
   absl::flat_hash_set<std::string> seen_skus;
   absl::flat_hash_set<int64_t> seen_categories;
   for (size_t i : call->wanting) {
-    const core::Record& record = *call->records[i];
+    const core::Record& record = *call->records[call->sku_of_item[i]];
     for (CandidateRef& ref : ExplicitCandidates(record)) {
       if (seen_skus.insert(ref.sku).second) skus.push_back(std::move(ref.sku));
     }
@@ -316,7 +389,8 @@ void AvailabilityLookup::ReadAlternatives(std::shared_ptr<Call> call) {
   store_.ReadCandidates(
       call->stock_id, std::move(skus), std::move(categories), per_category,
       call->deadline,
-      [call, answer](absl::StatusOr<cache::RecordStore::Candidates> result) {
+      [this, call,
+       answer](absl::StatusOr<cache::RecordStore::Candidates> result) {
         if (!result.ok()) {
           // Alternatives are a bonus: answer without them rather than fail.
           if (LogEnabled(LogLevel::kDebug)) {
@@ -325,6 +399,9 @@ void AvailabilityLookup::ReadAlternatives(std::shared_ptr<Call> call) {
           }
           answer(nullptr);
           return;
+        }
+        for (const cache::BrokenRecord& broken : result->broken) {
+          broken_.Report(broken.key, broken.error);
         }
         answer(&*result);
       });

@@ -1,6 +1,6 @@
 // Answers availability queries: resolves the scope, reads the store
 // configuration and records in one Redis round trip, decides each item with
-// core/, and, where DOMAIN.md §5 asks for alternatives, reads every item's
+// core/, and, where docs/domain.md §5 asks for alternatives, reads every item's
 // candidates in one more round trip.
 //
 // With a near-cache: configuration and records found there answer without
@@ -12,6 +12,13 @@
 // old), and a call with any item not in memory fails fast with Unavailable.
 // Alternatives are left out of stale answers.
 //
+// A SKU named more than once in a call is looked up (near-cache) and read
+// (Redis) once; each of its items is decided with its own quantity. A
+// broken record (bytes that do not decode, or another Redis type at the
+// record key) answers its items with an ItemError {15 DATA_LOSS, naming the
+// key} and fails nothing else; it is counted and logged (BrokenRecordLog).
+// A broken alternative candidate is skipped.
+//
 //   lookup.Run(std::move(query), deadline, [](absl::StatusOr<Answers> a) {
 //     ... // on the Redis loop thread; finish the RPC here
 //   });
@@ -21,10 +28,18 @@
 #ifndef AVAILABILITY_SERVER_AVAILABILITY_LOOKUP_H_
 #define AVAILABILITY_SERVER_AVAILABILITY_LOOKUP_H_
 
+#include <atomic>
+#include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "availability/v1/availability.pb.h"
 #include "cache/near_cache.h"
@@ -35,9 +50,35 @@
 
 namespace availability::server {
 
+// Counts reads of broken records and logs each one (warning, with the key),
+// each key at most once per `interval` so that a broken key read by every
+// call cannot flood the log. Remembers at most kMaxKeys keys (then forgets
+// the oldest-logged ones, which may log again early).
+// Thread-safe; Report holds a mutex for one map operation (rarely, when
+// full, for one pass over the map) and logs after releasing it.
+class BrokenRecordLog {
+ public:
+  static constexpr size_t kMaxKeys = 4096;
+
+  BrokenRecordLog(const core::Clock& clock, absl::Duration interval)
+      : clock_(clock), interval_(interval) {}
+
+  // Counts one read of `key` that failed with `error`; true when it logged.
+  bool Report(absl::string_view key, const absl::Status& error);
+  uint64_t count() const { return count_.load(std::memory_order_relaxed); }
+
+ private:
+  const core::Clock& clock_;
+  const absl::Duration interval_;
+  std::atomic<uint64_t> count_{0};
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, absl::Time> logged_at_ ABSL_GUARDED_BY(mu_);
+};
+
 class AvailabilityLookup {
  public:
-  // One answer per query item, in order (STATUS_UNKNOWN for unknown SKUs).
+  // One answer per query item, in order (STATUS_UNKNOWN for unknown SKUs,
+  // an ItemError for broken records).
   // A RepeatedPtrField, so a batch response takes them with one Swap.
   using Answers = google::protobuf::RepeatedPtrField<v1::ProductAvailability>;
   using Callback = std::function<void(absl::StatusOr<Answers>)>;
@@ -61,6 +102,13 @@ class AvailabilityLookup {
   void ResolveStock(const ValidatedScope& scope, absl::Time deadline,
                     std::function<void(absl::StatusOr<int32_t>)> done);
 
+  // Reads of broken records since start (answered as item errors, or
+  // skipped as candidates): availability_undecodable_records_total.
+  uint64_t undecodable_records() const { return broken_.count(); }
+
+  // How often one broken key is logged at most.
+  static constexpr absl::Duration kBrokenLogInterval = absl::Minutes(1);
+
  private:
   struct Call;
   void ReadAndDecide(std::shared_ptr<Call> call);
@@ -76,6 +124,7 @@ class AvailabilityLookup {
   ChannelResolver& channels_;
   const core::Clock& clock_;
   cache::NearCache* const near_cache_;
+  BrokenRecordLog broken_;
 };
 
 }  // namespace availability::server

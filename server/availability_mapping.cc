@@ -1,5 +1,8 @@
 #include "server/availability_mapping.h"
 
+#include <string>
+#include <utility>
+
 #include "absl/time/time.h"
 #include "server/api_convert.h"
 
@@ -78,6 +81,20 @@ void CompactToApi(const core::Decision& decision,
   if (decision.first_ship_date) {
     DateToApi(*decision.first_ship_date, out->mutable_first_ship_date());
   }
+}
+
+void ItemErrorToApi(const absl::Status& error, v1::ProductAvailability* out) {
+  std::string sku = std::move(*out->mutable_sku());
+  out->Clear();
+  out->set_sku(std::move(sku));
+  v1::ItemError* item_error = out->mutable_error();
+  item_error->set_code(static_cast<int32_t>(error.code()));
+  item_error->set_message(std::string(error.message()));
+}
+
+absl::Status ItemErrorFromApi(const v1::ItemError& error) {
+  return absl::Status(static_cast<absl::StatusCode>(error.code()),
+                      error.message());
 }
 
 void DecisionToApi(absl::string_view sku, int32_t stock_id,

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "availability/v1/availability.pb.h"
 #include "core/decision.h"
@@ -26,6 +27,15 @@ void DecisionToApi(absl::string_view sku, int32_t stock_id,
 
 void CompactToApi(const core::Decision& decision,
                   v1::CompactAvailability* out);
+
+// Makes `out` the answer of a batch item that cannot be answered: every
+// field but `sku` cleared, `error` = {code of `error`, its message}. The one
+// place an ItemError is filled (broken records, invalid items). `error`
+// must not be OK.
+void ItemErrorToApi(const absl::Status& error, v1::ProductAvailability* out);
+
+// The status an ItemError stands for (GetAvailability fails with it).
+absl::Status ItemErrorFromApi(const v1::ItemError& error);
 
 }  // namespace availability::server
 

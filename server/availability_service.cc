@@ -16,6 +16,7 @@
 
 #include "absl/time/time.h"
 #include "cache/subscription_store.h"
+#include "server/availability_mapping.h"
 #include "server/grpc_status.h"
 #include "server/log.h"
 #include "server/request_validation.h"
@@ -76,6 +77,11 @@ grpc::ServerUnaryReactor* AvailabilityService::GetAvailability(
                   return;
                 }
                 v1::ProductAvailability& answer = *answers->Mutable(0);
+                if (answer.has_error()) {  // e.g. a broken record: DATA_LOSS
+                  reactor->Finish(
+                      ToGrpcStatus(ItemErrorFromApi(answer.error())));
+                  return;
+                }
                 if (answer.status() == v1::STATUS_UNKNOWN) {
                   reactor->Finish(grpc::Status(
                       grpc::StatusCode::NOT_FOUND,

@@ -497,6 +497,13 @@ int Run(int argc, char** argv) {
   }
 
   AvailabilityLookup lookup(store, channels, clock, near_cache.get());
+  // Scraped over HTTP, which is stopped before `lookup` goes.
+  metrics_registry.AddCounterFunction(
+      "availability_undecodable_records_total",
+      "Reads of broken records (bytes that do not decode, or another Redis "
+      "type at a record key): answered as item errors, or skipped as "
+      "alternatives. The log names the keys.",
+      [&lookup] { return lookup.undecodable_records(); });
   AvailabilityService::Options service_options;
   service_options.max_call_time = absl::GetFlag(FLAGS_max_call_time);
   AvailabilityService storefront(service_options, lookup, &subscriptions,

@@ -1,0 +1,408 @@
+// AvailabilityLookup and the storefront service in-process, against a real
+// redis-server with the near-cache and invalidation listener: broken records
+// answered per item, duplicate SKUs read once, broken candidates skipped.
+
+#include "server/availability_lookup.h"
+
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "availability/v1/availability.grpc.pb.h"
+#include "cache/invalidation_listener.h"
+#include "cache/key_schema.h"
+#include "cache/near_cache.h"
+#include "cache/record_codec.h"
+#include "cache/record_store.h"
+#include "cache/redis_client.h"
+#include "core/clock.h"
+#include "core/record.h"
+#include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "server/availability_service.h"
+#include "server/channel_resolver.h"
+#include "server/log.h"
+#include "server/watch_registry.h"
+#include "testing/redis_server.h"
+
+namespace availability::server {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr int32_t kStock = 1;
+constexpr int kDataLoss = 15;
+
+class FakeClock final : public core::Clock {
+ public:
+  explicit FakeClock(absl::Time now) : now_(now) {}
+  absl::Time Now() const override {
+    absl::MutexLock lock(&mu_);
+    return now_;
+  }
+  void Advance(absl::Duration d) {
+    absl::MutexLock lock(&mu_);
+    now_ += d;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  absl::Time now_;
+};
+
+TEST(BrokenRecordLogTest, CountsEveryReadAndLogsAKeyOncePerInterval) {
+  FakeClock clock(absl::FromUnixSeconds(1700000000));
+  BrokenRecordLog log(clock, absl::Minutes(1));
+  const absl::Status error = absl::DataLossError("broken");
+  EXPECT_TRUE(log.Report("av:{1}:r:A", error));
+  EXPECT_FALSE(log.Report("av:{1}:r:A", error));
+  EXPECT_TRUE(log.Report("av:{1}:r:B", error));  // another key: its own line
+  clock.Advance(absl::Seconds(59));
+  EXPECT_FALSE(log.Report("av:{1}:r:A", error));
+  clock.Advance(absl::Seconds(1));
+  EXPECT_TRUE(log.Report("av:{1}:r:A", error));
+  EXPECT_EQ(log.count(), 5u);
+}
+
+TEST(BrokenRecordLogTest, StaysBoundedUnderManyKeys) {
+  FakeClock clock(absl::FromUnixSeconds(1700000000));
+  BrokenRecordLog log(clock, absl::Minutes(1));
+  const absl::Status error = absl::DataLossError("broken");
+  SetLogLevel(LogLevel::kError);  // not 12k warning lines
+  for (size_t i = 0; i < 3 * BrokenRecordLog::kMaxKeys; ++i) {
+    clock.Advance(absl::Milliseconds(1));
+    EXPECT_TRUE(log.Report(absl::StrCat("k", i), error)) << i;
+  }
+  // The latest keys are still remembered.
+  EXPECT_FALSE(
+      log.Report(absl::StrCat("k", 3 * BrokenRecordLog::kMaxKeys - 1), error));
+  SetLogLevel(LogLevel::kInfo);
+  EXPECT_EQ(log.count(), 3 * BrokenRecordLog::kMaxKeys + 1);
+}
+
+class LookupTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto redis = testing::RedisServer::Start();
+    ASSERT_TRUE(redis.ok()) << redis.status();
+    redis_ = *std::move(redis);
+    cache::RedisOptions options;
+    options.port = redis_->port();
+    client_ = *cache::RedisClient::Start(options);
+    ASSERT_TRUE(client_->WaitUntilConnected(absl::Seconds(5)).ok());
+
+    core::StoreConfig config;
+    config.stock_id = kStock;
+    config.handling_days = 1;
+    Run({"SET", keys_.StoreConfig(kStock), cache::EncodeStoreConfig(config)});
+
+    store_ = std::make_unique<cache::RecordStore>(*client_, keys_);
+    channels_ = std::make_unique<ChannelResolver>(ChannelResolver::Options{},
+                                                  *store_, clock_);
+    near_cache_ = std::make_unique<cache::NearCache>(cache::NearCacheOptions{},
+                                                     keys_, clock_);
+    registry_ = std::make_unique<WatchRegistry>(keys_);
+    cache::InvalidationListener::Options listener_options;
+    listener_options.redis = options;
+    cache::InvalidationListener::Observer observer;
+    observer.on_keys = [this](const std::vector<std::string>& keys) {
+      registry_->OnKeys(keys);
+    };
+    observer.on_all = [this] { registry_->OnAll(); };
+    listener_ = *cache::InvalidationListener::Start(
+        listener_options, *client_, near_cache_.get(), observer);
+    ASSERT_TRUE(listener_->WaitUntilTracking(absl::Seconds(5)).ok());
+    lookup_ = std::make_unique<AvailabilityLookup>(*store_, *channels_, clock_,
+                                                   near_cache_.get());
+    service_ = std::make_unique<AvailabilityService>(
+        AvailabilityService::Options{}, *lookup_, nullptr, clock_,
+        registry_.get());
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                             &port);
+    builder.RegisterService(service_.get());
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+    stub_ = v1::Availability::NewStub(grpc::CreateChannel(
+        absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  }
+
+  void TearDown() override {
+    if (server_ != nullptr) {
+      server_->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
+      server_->Wait();
+    }
+    listener_.reset();
+  }
+
+  cache::RedisReply Run(std::vector<std::string> argv) {
+    absl::Notification done;
+    cache::RedisReply reply;
+    client_->Execute(std::move(argv), absl::Now() + absl::Seconds(5),
+                     [&](absl::StatusOr<cache::RedisReply> r) {
+                       EXPECT_TRUE(r.ok() && !r->is_error());
+                       if (r.ok()) reply = *std::move(r);
+                       done.Notify();
+                     });
+    done.WaitForNotification();
+    return reply;
+  }
+  void Put(core::Record r) {
+    r.stock_id = kStock;
+    if (r.version == 0) r.version = 1;
+    Run({"SET", keys_.Record(kStock, r.sku), cache::EncodeRecord(r)});
+  }
+  void Put(const std::string& sku, int64_t qty) {
+    core::Record r;
+    r.sku = sku;
+    r.source_qty = core::QtyFromUnits(qty);
+    Put(r);
+  }
+  // Garbage bytes at SKU's record key, and a hash at another's.
+  void Break(const std::string& garbage_sku, const std::string& hash_sku) {
+    Run({"SET", keys_.Record(kStock, garbage_sku), "not a record"});
+    Run({"HSET", keys_.Record(kStock, hash_sku), "qty", "5"});
+  }
+  // keyspace_hits + keyspace_misses of INFO stats: keys Redis looked up.
+  int64_t KeysLookedUp() {
+    const std::string info = Run({"INFO", "stats"}).str;
+    int64_t total = 0;
+    for (const char* field : {"keyspace_hits:", "keyspace_misses:"}) {
+      const size_t at = info.find(field);
+      EXPECT_NE(at, std::string::npos) << field;
+      if (at == std::string::npos) return -1;
+      const size_t from = at + strlen(field);
+      int64_t value = 0;
+      EXPECT_TRUE(absl::SimpleAtoi(
+          info.substr(from, info.find('\r', from) - from), &value));
+      total += value;
+    }
+    return total;
+  }
+
+  absl::StatusOr<AvailabilityLookup::Answers> Lookup(ValidatedQuery query) {
+    if (query.scope.stock_id == 0) query.scope.stock_id = kStock;
+    absl::Notification done;
+    absl::StatusOr<AvailabilityLookup::Answers> result;
+    lookup_->Run(std::move(query), absl::Now() + absl::Seconds(5),
+                 [&](absl::StatusOr<AvailabilityLookup::Answers> answers) {
+                   result = std::move(answers);
+                   done.Notify();
+                 });
+    done.WaitForNotification();
+    return result;
+  }
+  static ValidatedQuery Query(std::vector<std::string> skus) {
+    ValidatedQuery query;
+    for (std::string& sku : skus) query.items.push_back({std::move(sku), {}});
+    return query;
+  }
+
+  FakeClock clock_{absl::Now()};
+  cache::KeySchema keys_{"av"};
+  std::unique_ptr<testing::RedisServer> redis_;
+  std::unique_ptr<cache::RedisClient> client_;
+  std::unique_ptr<cache::RecordStore> store_;
+  std::unique_ptr<ChannelResolver> channels_;
+  std::unique_ptr<cache::NearCache> near_cache_;
+  std::unique_ptr<WatchRegistry> registry_;
+  std::unique_ptr<cache::InvalidationListener> listener_;
+  std::unique_ptr<AvailabilityLookup> lookup_;
+  std::unique_ptr<AvailabilityService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<v1::Availability::Stub> stub_;
+};
+
+TEST_F(LookupTest, BrokenRecordsAreItemErrorsAndEveryOtherItemIsAnswered) {
+  Put("A", 10);
+  Put("B", 0);
+  Break("GARBAGE", "HASH");
+  for (int round = 0; round < 2; ++round) {  // Redis, then near-cache hits
+    SCOPED_TRACE(round);
+    auto answers =
+        Lookup(Query({"A", "GARBAGE", "NOPE", "HASH", "B", "GARBAGE"}));
+    ASSERT_TRUE(answers.ok()) << answers.status();
+    ASSERT_EQ(answers->size(), 6);
+    const std::vector<std::string> skus = {"A",    "GARBAGE", "NOPE",
+                                           "HASH", "B",       "GARBAGE"};
+    for (int i = 0; i < 6; ++i) EXPECT_EQ((*answers)[i].sku(), skus[i]);
+    EXPECT_EQ((*answers)[0].status(), v1::STATUS_IN_STOCK);
+    EXPECT_FALSE((*answers)[0].has_error());
+    EXPECT_EQ((*answers)[2].status(), v1::STATUS_UNKNOWN);
+    EXPECT_EQ((*answers)[4].status(), v1::STATUS_OUT_OF_STOCK);
+    for (int i : {1, 5}) {
+      const v1::ProductAvailability& broken = (*answers)[i];
+      ASSERT_TRUE(broken.has_error()) << i;
+      EXPECT_EQ(broken.error().code(), kDataLoss);
+      EXPECT_THAT(broken.error().message(),
+                  HasSubstr("record \"av:{1}:r:GARBAGE\": not a valid stored "
+                            "record ("));
+      EXPECT_THAT(broken.error().message(), HasSubstr("resync the SKU"));
+      // Nothing but the SKU and the error.
+      EXPECT_EQ(broken.status(), v1::STATUS_UNSPECIFIED);
+      EXPECT_FALSE(broken.has_freshness());
+      EXPECT_FALSE(broken.has_feed());
+    }
+    ASSERT_TRUE((*answers)[3].has_error());
+    EXPECT_EQ((*answers)[3].error().code(), kDataLoss);
+    EXPECT_THAT((*answers)[3].error().message(),
+                HasSubstr("record \"av:{1}:r:HASH\": holds a Redis hash"));
+  }
+  // Each round read each broken key once (GARBAGE twice in the batch).
+  EXPECT_EQ(lookup_->undecodable_records(), 4u);
+}
+
+TEST_F(LookupTest, ARepairedRecordAnswersAgain) {
+  Break("GARBAGE", "HASH");
+  auto broken = Lookup(Query({"GARBAGE"}));
+  ASSERT_TRUE(broken.ok()) << broken.status();
+  ASSERT_TRUE((*broken)[0].has_error());
+  Put("GARBAGE", 4);  // the resync
+  auto repaired = Lookup(Query({"GARBAGE"}));
+  ASSERT_TRUE(repaired.ok()) << repaired.status();
+  EXPECT_FALSE((*repaired)[0].has_error());
+  EXPECT_EQ((*repaired)[0].status(), v1::STATUS_IN_STOCK);
+}
+
+TEST_F(LookupTest, ASkuNamedTwentyTimesIsReadOnceAndAnsweredTwenty) {
+  Put("ONE", 10);
+  Put("TWENTY", 10);
+  // A batch naming a SKU once, then a batch naming another one 20 times:
+  // Redis looks up as many keys for each, and the near-cache counts one
+  // miss for the record (plus one for the config on the first call).
+  Run({"CONFIG", "RESETSTAT"});
+  const uint64_t misses_before = near_cache_->stats().misses;
+  ASSERT_TRUE(Lookup(Query({"ONE"})).ok());
+  const int64_t keys_for_one = KeysLookedUp();
+  const uint64_t misses_for_one = near_cache_->stats().misses - misses_before;
+  ASSERT_GT(keys_for_one, 0);
+
+  Run({"CONFIG", "RESETSTAT"});
+  const uint64_t misses_before_twenty = near_cache_->stats().misses;
+  ValidatedQuery query;
+  for (int i = 1; i <= 20; ++i) {
+    query.items.push_back({"TWENTY", core::QtyFromUnits(i)});
+  }
+  auto answers = Lookup(std::move(query));
+  ASSERT_TRUE(answers.ok()) << answers.status();
+  // The config was a near-cache hit this time: the config GET is still
+  // sent (it rides along), so Redis looked up as many keys as for ONE.
+  EXPECT_EQ(KeysLookedUp(), keys_for_one);
+  EXPECT_EQ(near_cache_->stats().misses - misses_before_twenty,
+            misses_for_one - 1);
+  ASSERT_EQ(answers->size(), 20);
+  for (int i = 0; i < 20; ++i) {
+    const v1::ProductAvailability& a = (*answers)[i];
+    EXPECT_EQ(a.sku(), "TWENTY");
+    // Each item is decided with its own quantity: 10 of them can be had.
+    EXPECT_EQ(a.split().requested_quantity(), i + 1) << i;
+    EXPECT_EQ(a.split().unavailable_quantity(), i + 1 > 10 ? i + 1 - 10 : 0)
+        << i;
+  }
+}
+
+TEST_F(LookupTest, ABrokenCandidateIsSkippedFromAlternatives) {
+  core::Record out;
+  out.sku = "OUT";
+  out.alternatives = {{"GARBAGE", core::Relation::kSubstitute},
+                      {"HASH", core::Relation::kSubstitute},
+                      {"GOOD", core::Relation::kRelated}};
+  out.category_ids = {10};
+  Put(out);
+  Put("GOOD", 5);
+  Put("RANKED", 5);
+  Break("GARBAGE", "HASH");
+  Run({"RPUSH", keys_.CategoryRanking(kStock, 10), "GARBAGE", "HASH",
+       "RANKED"});
+  ValidatedQuery query = Query({"OUT"});
+  query.max_alternatives = 5;
+  auto answers = Lookup(std::move(query));
+  ASSERT_TRUE(answers.ok()) << answers.status();
+  const v1::ProductAvailability& answer = (*answers)[0];
+  EXPECT_FALSE(answer.has_error());
+  EXPECT_EQ(answer.status(), v1::STATUS_OUT_OF_STOCK);
+  std::vector<std::string> alternatives;
+  for (const v1::Alternative& a : answer.alternatives()) {
+    alternatives.push_back(a.sku());
+  }
+  EXPECT_THAT(alternatives, ::testing::ElementsAre("GOOD", "RANKED"));
+  // GARBAGE counted as a named and as a ranked candidate.
+  EXPECT_EQ(lookup_->undecodable_records(), 2u);
+}
+
+TEST_F(LookupTest, GetOfABrokenRecordIsDataLossNamingTheKey) {
+  Break("GARBAGE", "HASH");
+  for (const char* sku : {"GARBAGE", "HASH"}) {
+    v1::GetAvailabilityRequest request;
+    request.set_sku(sku);
+    request.mutable_scope()->set_stock_id(kStock);
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    v1::ProductAvailability answer;
+    const grpc::Status status =
+        stub_->GetAvailability(&context, request, &answer);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::DATA_LOSS) << sku;
+    EXPECT_THAT(status.error_message(),
+                HasSubstr(absl::StrCat("record \"av:{1}:r:", sku, "\"")));
+  }
+}
+
+TEST_F(LookupTest, WatchAnswersABrokenRecordAsAnItemError) {
+  Put("A", 3);
+  Break("GARBAGE", "HASH");
+  v1::WatchAvailabilityRequest request;
+  request.add_skus("GARBAGE");
+  request.add_skus("A");
+  request.mutable_scope()->set_stock_id(kStock);
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+  auto reader = stub_->WatchAvailability(&context, request);
+  v1::ProductAvailability answer;
+  ASSERT_TRUE(reader->Read(&answer));
+  EXPECT_EQ(answer.sku(), "GARBAGE");
+  ASSERT_TRUE(answer.has_error());
+  EXPECT_EQ(answer.error().code(), kDataLoss);
+  EXPECT_THAT(answer.error().message(), HasSubstr("av:{1}:r:GARBAGE"));
+  ASSERT_TRUE(reader->Read(&answer));
+  EXPECT_EQ(answer.sku(), "A");
+  EXPECT_EQ(answer.status(), v1::STATUS_IN_STOCK);
+  // The resync repairs it on the open stream.
+  Put("GARBAGE", 7);
+  ASSERT_TRUE(reader->Read(&answer));
+  EXPECT_EQ(answer.sku(), "GARBAGE");
+  EXPECT_FALSE(answer.has_error());
+  EXPECT_EQ(answer.status(), v1::STATUS_IN_STOCK);
+  context.TryCancel();
+}
+
+TEST_F(LookupTest, RedisDownStillFailsTheWholeBatch) {
+  Put("A", 3);
+  Break("GARBAGE", "HASH");
+  // Without the near-cache the read is sent (no stale answers either).
+  AvailabilityLookup lookup(*store_, *channels_, clock_, nullptr);
+  redis_->Kill();
+  ValidatedQuery query = Query({"A", "GARBAGE"});
+  query.scope.stock_id = kStock;
+  absl::Notification done;
+  absl::StatusOr<AvailabilityLookup::Answers> answers;
+  lookup.Run(std::move(query), absl::Now() + absl::Seconds(5),
+             [&](absl::StatusOr<AvailabilityLookup::Answers> a) {
+               answers = std::move(a);
+               done.Notify();
+             });
+  done.WaitForNotification();
+  EXPECT_EQ(answers.status().code(), absl::StatusCode::kUnavailable)
+      << answers.status();
+}
+
+}  // namespace
+}  // namespace availability::server
