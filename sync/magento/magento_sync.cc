@@ -192,12 +192,30 @@ absl::StatusOr<T> MagentoSync::AwaitValue(
 
 absl::StatusOr<std::vector<cache::WriteOutcome>> MagentoSync::Upsert(
     std::vector<core::Record> records, const std::string& snapshot_id) {
-  return AwaitValue<std::vector<cache::WriteOutcome>>(
-      [&](cache::RecordWriter::Callback<std::vector<cache::WriteOutcome>>
-              done) {
-        writer_.Upsert(std::move(records), snapshot_id, clock_.Now(),
-                       absl::Now() + options_.redis_timeout, std::move(done));
-      });
+  const size_t count = records.size();
+  AV_ASSIGN_OR_RETURN(
+      std::vector<cache::WriteOutcome> outcomes,
+      AwaitValue<std::vector<cache::WriteOutcome>>(
+          [&](cache::RecordWriter::Callback<std::vector<cache::WriteOutcome>>
+                  done) {
+            writer_.Upsert(std::move(records), snapshot_id, clock_.Now(),
+                           absl::Now() + options_.redis_timeout,
+                           std::move(done));
+          }));
+  // Any outcome but applied or stale is a record the cache did not take:
+  // the read is retried rather than counted as written.
+  size_t not_stored = 0;
+  for (const cache::WriteOutcome& o : outcomes) {
+    if (o.result != cache::WriteResult::kApplied &&
+        o.result != cache::WriteResult::kStale) {
+      ++not_stored;
+    }
+  }
+  if (not_stored > 0) {
+    return absl::UnavailableError(absl::StrCat(
+        not_stored, " of ", count, " records not stored by the cache"));
+  }
+  return outcomes;
 }
 
 absl::Status MagentoSync::WriteRecords(std::vector<core::Record> records,

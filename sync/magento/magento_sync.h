@@ -217,7 +217,8 @@ class MagentoSync {
   // Upserts `records` (counted as written) under `snapshot_id`.
   absl::Status WriteRecords(std::vector<core::Record> records,
                             const std::string& snapshot_id);
-  // Upserts and returns the outcomes (no counting).
+  // Upserts and returns the outcomes (no counting). Unavailable when the
+  // cache did not store some record (an outcome neither applied nor stale).
   absl::StatusOr<std::vector<cache::WriteOutcome>> Upsert(
       std::vector<core::Record> records, const std::string& snapshot_id);
   // Joins the stored records of the `skipped` products refused for their
