@@ -776,6 +776,42 @@ TEST_F(MagentoSyncTest, InvalidSkusAreSkippedLoggedAndCounted) {
   EXPECT_THAT(log, HasSubstr("\"skipped\":\"4\""));
 }
 
+TEST_F(MagentoSyncTest, ValuesThatDoNotParseRefuseTheirRecordOnly) {
+  // Not Magento's column types (a customised or damaged schema): a setting
+  // that is no number, a source quantity beyond decimal(12,4). Before, one
+  // such row failed its whole chunk and the reconcile never finished.
+  ASSERT_THAT(
+      Sql("ALTER TABLE cataloginventory_stock_item MODIFY min_qty "
+          "varchar(32) NOT NULL DEFAULT '0';"
+          "UPDATE cataloginventory_stock_item SET use_config_min_qty = 0, "
+          "min_qty = 'abc' WHERE product_id = 2;"
+          "ALTER TABLE inventory_source_item MODIFY quantity decimal(20,4) "
+          "NOT NULL DEFAULT 0;"
+          "UPDATE inventory_source_item SET quantity = 123456789012.5 "
+          "WHERE sku = 'US-01'"),
+      IsOk());
+  StartSync(FastOptions());
+  ASSERT_TRUE(WaitForReconciles(1, absl::Seconds(20)));
+  const MagentoSync::Stats stats = sync_->stats();
+  // MB-02 is on stocks 1 and 2, US-01 on stock 3.
+  EXPECT_EQ(Skipped(stats.last_reconcile_skipped, SkipReason::kBadNumber), 2);
+  EXPECT_EQ(Skipped(stats.last_reconcile_skipped, SkipReason::kOutOfRange), 1);
+  EXPECT_THAT(LogLines({"record skipped", "reason=bad_number", "sku=MB-02",
+                        "field=cataloginventory_stock_item.min_qty",
+                        "rule=not a decimal(12,4): \"abc\""}),
+              ::testing::SizeIs(2));
+  EXPECT_THAT(
+      LogLines({"record skipped", "reason=out_of_range", "sku=US-01",
+                "stock=3", "field=inventory_source_item.quantity",
+                "rule=\"123456789012.5000\" is above 99999999.9999",
+                "source=us_warehouse"}),
+      ::testing::SizeIs(1));
+  EXPECT_FALSE(ReadRecord(1, "MB-02").has_value());
+  EXPECT_FALSE(ReadRecord(3, "US-01").has_value());
+  EXPECT_TRUE(ReadRecord(1, "MB-01").has_value());
+  EXPECT_TRUE(ReadRecord(1, "OVR-01").has_value());
+}
+
 TEST_F(MagentoSyncTest, SumOfThreeFullSourcesIsExact) {
   ASSERT_THAT(
       Sql("INSERT INTO inventory_source (source_code, name, enabled, "
