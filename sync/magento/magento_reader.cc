@@ -70,7 +70,17 @@ absl::Status ReadProducts(DbConnection& db, const std::string& where,
                         "");
         };
         if (own(2)) p.manage_stock = row.Int(3) != 0;
-        if (own(4)) p.backorders = BackordersFromInt(row.Int(5));
+        if (own(4)) {
+          if (IsBackorders(row.Int(5))) {
+            p.backorders = BackordersFromInt(row.Int(5));
+          } else {
+            chunk->bad_values.push_back(
+                {p.entity_id, 0, SkipReason::kBadNumber,
+                 "cataloginventory_stock_item.backorders", "",
+                 absl::StrCat("\"", LogSafeText(row.Text(5)), "\" is ",
+                              kNotBackorders)});
+          }
+        }
         if (own(6)) p.min_qty = qty(7, "min_qty");
         if (own(8)) p.min_sale_qty = qty(9, "min_sale_qty");
         if (own(10)) p.max_sale_qty = qty(11, "max_sale_qty");

@@ -378,7 +378,17 @@ absl::Status MagentoSync::StartReconcile() {
                   std::move(done));
             }));
     config.stock_id = stock;
-    ApplyInventoryConfig(config_values, &config);
+    const std::vector<ConfigProblem> problems =
+        ApplyInventoryConfig(config_values, &config);
+    // The same default-scope values for every stock: logged once.
+    if (stock == stocks.front()) {
+      for (const ConfigProblem& p : problems) {
+        Log(SyncLogLevel::kWarning,
+            "inventory configuration value not usable; Magento's default "
+            "applies",
+            {{"path", p.path}, {"value", p.value}, {"rule", p.rule}});
+      }
+    }
     AV_RETURN_IF_ERROR(Await([&](std::function<void(absl::Status)> done) {
       writer_.PutStoreConfig(config, absl::Now() + options_.redis_timeout,
                              std::move(done));

@@ -788,13 +788,17 @@ TEST_F(MagentoSyncTest, ValuesThatDoNotParseRefuseTheirRecordOnly) {
           "ALTER TABLE inventory_source_item MODIFY quantity decimal(20,4) "
           "NOT NULL DEFAULT 0;"
           "UPDATE inventory_source_item SET quantity = 123456789012.5 "
-          "WHERE sku = 'US-01'"),
+          "WHERE sku = 'US-01';"
+          "UPDATE cataloginventory_stock_item SET backorders = 7 "
+          "WHERE product_id = 3;"
+          "UPDATE core_config_data SET value = 'yes' "
+          "WHERE path = 'cataloginventory/item_options/manage_stock'"),
       IsOk());
   StartSync(FastOptions());
   ASSERT_TRUE(WaitForReconciles(1, absl::Seconds(20)));
   const MagentoSync::Stats stats = sync_->stats();
-  // MB-02 is on stocks 1 and 2, US-01 on stock 3.
-  EXPECT_EQ(Skipped(stats.last_reconcile_skipped, SkipReason::kBadNumber), 2);
+  // MB-02 is on stocks 1 and 2, BO-01 on 1, US-01 on 3.
+  EXPECT_EQ(Skipped(stats.last_reconcile_skipped, SkipReason::kBadNumber), 3);
   EXPECT_EQ(Skipped(stats.last_reconcile_skipped, SkipReason::kOutOfRange), 1);
   EXPECT_THAT(LogLines({"record skipped", "reason=bad_number", "sku=MB-02",
                         "field=cataloginventory_stock_item.min_qty",
@@ -806,7 +810,18 @@ TEST_F(MagentoSyncTest, ValuesThatDoNotParseRefuseTheirRecordOnly) {
                 "rule=\"123456789012.5000\" is above 99999999.9999",
                 "source=us_warehouse"}),
       ::testing::SizeIs(1));
+  EXPECT_THAT(LogLines({"record skipped", "reason=bad_number", "sku=BO-01",
+                        "field=cataloginventory_stock_item.backorders",
+                        "rule=\"7\" is not 0 (no), 1 (yes) or 2"}),
+              ::testing::SizeIs(1));
+  // A configuration value that does not parse: Magento's default, said once.
+  EXPECT_THAT(LogLines({"inventory configuration value not usable",
+                        "path=cataloginventory/item_options/manage_stock",
+                        "value=yes", "rule=not an integer"}),
+              ::testing::SizeIs(1));
+  EXPECT_TRUE(ReadConfig(1).manage_stock);
   EXPECT_FALSE(ReadRecord(1, "MB-02").has_value());
+  EXPECT_FALSE(ReadRecord(1, "BO-01").has_value());
   EXPECT_FALSE(ReadRecord(3, "US-01").has_value());
   EXPECT_TRUE(ReadRecord(1, "MB-01").has_value());
   EXPECT_TRUE(ReadRecord(1, "OVR-01").has_value());

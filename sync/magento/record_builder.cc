@@ -8,6 +8,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -73,22 +74,33 @@ std::optional<core::Qty> AllGroupsMinSaleQty(absl::string_view value) {
   return *qty;
 }
 
+void AddProblem(const std::string& path, absl::string_view value,
+                absl::string_view rule, std::vector<ConfigProblem>* problems) {
+  problems->push_back({path, LogSafeText(value), std::string(rule)});
+}
+
 std::optional<core::Qty> ConfigQty(
-    const std::map<std::string, std::string>& values, const char* path) {
+    const std::map<std::string, std::string>& values, const char* path,
+    std::vector<ConfigProblem>* problems) {
   auto it = values.find(path);
   if (it == values.end()) return std::nullopt;
   absl::StatusOr<core::Qty> qty =
       ParseDecimalQty(absl::StripAsciiWhitespace(it->second));
-  if (!qty.ok()) return std::nullopt;
+  if (!qty.ok()) {
+    AddProblem(it->first, it->second, qty.status().message(), problems);
+    return std::nullopt;
+  }
   return *qty;
 }
 
 std::optional<int64_t> ConfigInt(
-    const std::map<std::string, std::string>& values, const char* path) {
+    const std::map<std::string, std::string>& values, const char* path,
+    std::vector<ConfigProblem>* problems) {
   auto it = values.find(path);
+  if (it == values.end()) return std::nullopt;
   int64_t value = 0;
-  if (it == values.end() ||
-      !absl::SimpleAtoi(absl::StripAsciiWhitespace(it->second), &value)) {
+  if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(it->second), &value)) {
+    AddProblem(it->first, it->second, "not an integer", problems);
     return std::nullopt;
   }
   return value;
@@ -222,6 +234,8 @@ absl::string_view SkipReasonName(SkipReason reason) {
   }
   return "unknown";
 }
+
+bool IsBackorders(int64_t value) { return value >= 0 && value <= 2; }
 
 core::Backorders BackordersFromInt(int64_t value) {
   switch (value) {
@@ -386,16 +400,25 @@ const std::vector<std::string>& InventoryConfigPaths() {
   return *paths;
 }
 
-void ApplyInventoryConfig(const std::map<std::string, std::string>& values,
-                          core::StoreConfig* config) {
+std::vector<ConfigProblem> ApplyInventoryConfig(
+    const std::map<std::string, std::string>& values,
+    core::StoreConfig* config) {
   const core::StoreConfig defaults;
+  std::vector<ConfigProblem> problems;
   config->manage_stock =
-      ConfigInt(values, kManageStock).value_or(defaults.manage_stock ? 1 : 0) !=
-      0;
-  config->backorders = BackordersFromInt(
-      ConfigInt(values, kBackorders)
-          .value_or(static_cast<int64_t>(defaults.backorders)));
-  config->min_qty = ConfigQty(values, kMinQty).value_or(defaults.min_qty);
+      ConfigInt(values, kManageStock, &problems)
+          .value_or(defaults.manage_stock ? 1 : 0) != 0;
+  config->backorders = defaults.backorders;
+  if (std::optional<int64_t> b = ConfigInt(values, kBackorders, &problems)) {
+    if (IsBackorders(*b)) {
+      config->backorders = BackordersFromInt(*b);
+    } else {
+      AddProblem(kBackorders, values.at(kBackorders), kNotBackorders,
+                 &problems);
+    }
+  }
+  config->min_qty =
+      ConfigQty(values, kMinQty, &problems).value_or(defaults.min_qty);
   config->min_sale_qty = defaults.min_sale_qty;
   if (auto it = values.find(kMinSaleQty); it != values.end()) {
     absl::StatusOr<core::Qty> plain =
@@ -404,19 +427,27 @@ void ApplyInventoryConfig(const std::map<std::string, std::string>& values,
       config->min_sale_qty = *plain;
     } else if (std::optional<core::Qty> all = AllGroupsMinSaleQty(it->second)) {
       config->min_sale_qty = *all;
+    } else if (!absl::StrContains(it->second, "{")) {
+      // Not the per-group form either (that form without an all-groups
+      // entry means 1, as in Magento).
+      AddProblem(kMinSaleQty, it->second,
+                 "neither a decimal nor Magento's per-customer-group form",
+                 &problems);
     }
   }
   config->max_sale_qty =
-      ConfigQty(values, kMaxSaleQty).value_or(defaults.max_sale_qty);
-  config->notify_stock_qty =
-      ConfigQty(values, kNotifyStockQty).value_or(defaults.notify_stock_qty);
+      ConfigQty(values, kMaxSaleQty, &problems).value_or(defaults.max_sale_qty);
+  config->notify_stock_qty = ConfigQty(values, kNotifyStockQty, &problems)
+                                 .value_or(defaults.notify_stock_qty);
   config->enable_qty_increments =
-      ConfigInt(values, kEnableQtyIncrements)
+      ConfigInt(values, kEnableQtyIncrements, &problems)
           .value_or(defaults.enable_qty_increments ? 1 : 0) != 0;
-  config->qty_increments =
-      ConfigQty(values, kQtyIncrements).value_or(defaults.qty_increments);
-  config->only_x_left_threshold = ConfigQty(values, kStockThresholdQty)
-                                      .value_or(defaults.only_x_left_threshold);
+  config->qty_increments = ConfigQty(values, kQtyIncrements, &problems)
+                               .value_or(defaults.qty_increments);
+  config->only_x_left_threshold =
+      ConfigQty(values, kStockThresholdQty, &problems)
+          .value_or(defaults.only_x_left_threshold);
+  return problems;
 }
 
 }  // namespace availability::sync::magento

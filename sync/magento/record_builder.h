@@ -186,21 +186,34 @@ std::string FormatDecimalQty(core::Qty qty);
 std::string LogSafeText(absl::string_view text);
 
 // cataloginventory/item_options/backorders and the stock item's backorders
-// column: 0 NO, 1 YES, 2 YES_NOTIFY; anything else: NO.
+// column: 0 NO, 1 YES, 2 YES_NOTIFY (IsBackorders); anything else: NO.
+bool IsBackorders(int64_t value);
+inline constexpr char kNotBackorders[] =
+    "not 0 (no), 1 (yes) or 2 (yes, notify)";
 core::Backorders BackordersFromInt(int64_t value);
 
 // The configuration paths the connector reads from core_config_data
 // (default scope).
 const std::vector<std::string>& InventoryConfigPaths();
 
+// A core_config_data value ApplyInventoryConfig could not take.
+struct ConfigProblem {
+  std::string path;
+  // LogSafeText of the value.
+  std::string value;
+  std::string rule;
+};
+
 // Overwrites the Magento-derived fields of `config` (the item options and
 // only_x_left_threshold) from default-scope core_config_data values, path ->
 // value. A path that is absent, or a value that does not parse, gives
-// Magento's default, never the previous value. min_sale_qty is also read in
+// Magento's default, never the previous value; each value that does not
+// parse is returned (for the caller to log). min_sale_qty is also read in
 // Magento's per-customer-group form ({"32000":"2"} JSON or PHP-serialized):
 // the "all groups" (32000) entry counts; no such entry: 1.
-void ApplyInventoryConfig(const std::map<std::string, std::string>& values,
-                          core::StoreConfig* config);
+std::vector<ConfigProblem> ApplyInventoryConfig(
+    const std::map<std::string, std::string>& values,
+    core::StoreConfig* config);
 
 }  // namespace availability::sync::magento
 

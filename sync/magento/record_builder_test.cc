@@ -293,7 +293,12 @@ TEST(ApplyInventoryConfigTest, ReadsEveryPathAndFallsBackToDefaults) {
       {"cataloginventory/options/stock_threshold_qty", "5"},
       {"cataloginventory/item_options/min_sale_qty", "garbage"},
   };
-  ApplyInventoryConfig(values, &config);
+  const std::vector<ConfigProblem> problems =
+      ApplyInventoryConfig(values, &config);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].path, "cataloginventory/item_options/min_sale_qty");
+  EXPECT_EQ(problems[0].value, "garbage");
+  EXPECT_THAT(problems[0].rule, HasSubstr("neither a decimal"));
   EXPECT_FALSE(config.manage_stock);
   EXPECT_EQ(config.backorders, core::Backorders::kYesNotify);
   EXPECT_EQ(config.min_qty, 0);
@@ -304,6 +309,26 @@ TEST(ApplyInventoryConfigTest, ReadsEveryPathAndFallsBackToDefaults) {
   EXPECT_EQ(config.qty_increments, U(6));
   EXPECT_EQ(config.only_x_left_threshold, U(5));
   EXPECT_EQ(config.handling_days, 2);
+}
+
+TEST(ApplyInventoryConfigTest, ValuesThatDoNotParseAreReported) {
+  core::StoreConfig config;
+  const std::vector<ConfigProblem> problems = ApplyInventoryConfig(
+      {{"cataloginventory/item_options/backorders", "7"},
+       {"cataloginventory/item_options/manage_stock", "yes"},
+       {"cataloginventory/item_options/min_qty", "1e3"},
+       {"cataloginventory/options/stock_threshold_qty", "\xFF"}},
+      &config);
+  EXPECT_EQ(config.backorders, core::Backorders::kNo);
+  EXPECT_TRUE(config.manage_stock);
+  EXPECT_EQ(config.min_qty, 0);
+  ASSERT_EQ(problems.size(), 4u);
+  EXPECT_EQ(problems[0].path, "cataloginventory/item_options/manage_stock");
+  EXPECT_EQ(problems[0].rule, "not an integer");
+  EXPECT_EQ(problems[1].path, "cataloginventory/item_options/backorders");
+  EXPECT_EQ(problems[1].rule, kNotBackorders);
+  EXPECT_EQ(problems[2].path, "cataloginventory/item_options/min_qty");
+  EXPECT_EQ(problems[3].value, "\\xff");
 }
 
 TEST(ApplyInventoryConfigTest, MinSaleQtyPerCustomerGroup) {
