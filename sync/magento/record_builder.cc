@@ -117,8 +117,9 @@ absl::StatusOr<core::Qty> ParseDecimal(absl::string_view text,
   if (!negative) absl::ConsumePrefix(&rest, "+");
   const size_t dot = rest.find('.');
   absl::string_view whole = rest.substr(0, dot);
-  absl::string_view fraction =
-      dot == absl::string_view::npos ? absl::string_view() : rest.substr(dot + 1);
+  absl::string_view fraction = dot == absl::string_view::npos
+                                   ? absl::string_view()
+                                   : rest.substr(dot + 1);
   // Magento's decimals always carry 4 places; trailing zeros beyond that are
   // harmless.
   while (fraction.size() > 4 && fraction.back() == '0') {
@@ -165,11 +166,9 @@ absl::StatusOr<core::Qty> ParseDecimalQty(absl::string_view text) {
 }
 
 absl::StatusOr<core::Qty> ParseDecimalSum(absl::string_view text) {
-  absl::StatusOr<core::Qty> qty = ParseDecimal(
-      text, /*max_whole_digits=*/11, "");
-  if (qty.ok() && (*qty > kMaxSummedQty || *qty < -kMaxSummedQty)) {
-    qty = absl::OutOfRangeError("");
-  }
+  // 11 integer digits and 4 decimals: within ±kMaxSummedQty.
+  absl::StatusOr<core::Qty> qty =
+      ParseDecimal(text, /*max_whole_digits=*/11, "");
   if (absl::IsOutOfRange(qty.status())) {
     return absl::OutOfRangeError(
         absl::StrCat(LogSafeText(text), " is above ",
