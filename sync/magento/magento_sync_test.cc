@@ -776,6 +776,36 @@ TEST_F(MagentoSyncTest, InvalidSkusAreSkippedLoggedAndCounted) {
   EXPECT_THAT(log, HasSubstr("\"skipped\":\"4\""));
 }
 
+TEST_F(MagentoSyncTest, ManySkippedRowsWriteABoundedNumberOfLines) {
+  // 2,000 products whose SKUs are 65 bytes, each on the default source.
+  ASSERT_THAT(
+      Sql("SET SESSION max_recursive_iterations = 5000;"
+          "INSERT INTO catalog_product_entity (entity_id, sku) "
+          "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+          "WHERE i < 2000) SELECT 1000 + i, CONCAT(CONVERT(X'C3A9' USING "
+          "utf8mb4), LPAD(i, 63, '0')) FROM n;"
+          "INSERT INTO inventory_source_item (source_code, sku, quantity, "
+          "status) SELECT 'default', sku, 1, 1 FROM catalog_product_entity "
+          "WHERE entity_id > 1000"),
+      IsOk());
+  MagentoSync::Options options = FastOptions();
+  options.chunk_size = 500;
+  StartSync(options);
+  ASSERT_TRUE(WaitForReconciles(1, absl::Seconds(30)));
+  const MagentoSync::Stats stats = sync_->stats();
+  EXPECT_EQ(Skipped(stats.last_reconcile_skipped, SkipReason::kSkuTooLong),
+            2000);
+  // The default limit: 10 lines, one line saying the rest is counted.
+  EXPECT_THAT(LogLines({"record skipped"}), ::testing::SizeIs(10));
+  EXPECT_THAT(LogLines({"counted, not logged"}), ::testing::SizeIs(1));
+  EXPECT_EQ(stats.skip_lines_suppressed, 1990);
+  EXPECT_THAT(LogLines({"reconcile finished", "skipped=2000",
+                        "skipped_by_reason=sku_too_long=2000",
+                        "skip_lines_suppressed=1990"}),
+              ::testing::SizeIs(1));
+  EXPECT_TRUE(ReadRecord(1, "MB-01").has_value());
+}
+
 TEST_F(MagentoSyncTest, ValuesThatDoNotParseRefuseTheirRecordOnly) {
   // Not Magento's column types (a customised or damaged schema): a setting
   // that is no number, a source quantity beyond decimal(12,4). Before, one
