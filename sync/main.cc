@@ -19,6 +19,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -96,50 +97,51 @@ const std::vector<std::string>& SyncFlagNames() {
   std::exit(1);
 }
 
-// Forwards the connector's log lines to the JSON logger. The fields are
-// copied into a fixed-size list (Log takes an initializer list).
+// Logs `message` with the first N `fields` (N fixed at compile time:
+// server::Log takes an initializer list).
+template <size_t... I>
+void LogFields(LogLevel level, absl::string_view message,
+               const magento::SyncLogFields& fields,
+               std::index_sequence<I...>) {
+  Log(level, message, {server::LogField{fields[I].first, fields[I].second}...});
+}
+
+template <size_t N>
+void LogFirstFields(LogLevel level, absl::string_view message,
+                    const magento::SyncLogFields& fields) {
+  LogFields(level, message, fields, std::make_index_sequence<N>());
+}
+
+// Fields passed one by one; more than this are joined into "more".
+constexpr size_t kMaxLogFields = 12;
+
+// Forwards the connector's log lines to the JSON logger, each field a JSON
+// field (beyond kMaxLogFields - 1 the rest is joined into one "more").
 void LogSyncLine(magento::SyncLogLevel level, absl::string_view message,
                  const magento::SyncLogFields& fields) {
   const auto server_level = static_cast<LogLevel>(static_cast<int>(level));
   if (!server::LogEnabled(server_level)) return;
-  std::string extra;
-  switch (fields.size()) {
-    case 0:
-      Log(server_level, message);
-      return;
-    case 1:
-      Log(server_level, message, {{fields[0].first, fields[0].second}});
-      return;
-    case 2:
-      Log(server_level, message,
-          {{fields[0].first, fields[0].second},
-           {fields[1].first, fields[1].second}});
-      return;
-    case 3:
-      Log(server_level, message,
-          {{fields[0].first, fields[0].second},
-           {fields[1].first, fields[1].second},
-           {fields[2].first, fields[2].second}});
-      return;
-    case 4:
-      Log(server_level, message,
-          {{fields[0].first, fields[0].second},
-           {fields[1].first, fields[1].second},
-           {fields[2].first, fields[2].second},
-           {fields[3].first, fields[3].second}});
-      return;
-    default:
-      for (size_t i = 4; i < fields.size(); ++i) {
-        absl::StrAppend(&extra, i > 4 ? " " : "", fields[i].first, "=",
-                        fields[i].second);
-      }
-      Log(server_level, message,
-          {{fields[0].first, fields[0].second},
-           {fields[1].first, fields[1].second},
-           {fields[2].first, fields[2].second},
-           {fields[3].first, fields[3].second},
-           {"more", extra}});
+  using Logger = void (*)(LogLevel, absl::string_view,
+                          const magento::SyncLogFields&);
+  static constexpr Logger kByCount[kMaxLogFields + 1] = {
+      &LogFirstFields<0>,  &LogFirstFields<1>,  &LogFirstFields<2>,
+      &LogFirstFields<3>,  &LogFirstFields<4>,  &LogFirstFields<5>,
+      &LogFirstFields<6>,  &LogFirstFields<7>,  &LogFirstFields<8>,
+      &LogFirstFields<9>,  &LogFirstFields<10>, &LogFirstFields<11>,
+      &LogFirstFields<12>};
+  if (fields.size() <= kMaxLogFields) {
+    kByCount[fields.size()](server_level, message, fields);
+    return;
   }
+  magento::SyncLogFields shown(fields.begin(),
+                               fields.begin() + (kMaxLogFields - 1));
+  std::string extra;
+  for (size_t i = kMaxLogFields - 1; i < fields.size(); ++i) {
+    absl::StrAppend(&extra, extra.empty() ? "" : " ", fields[i].first, "=",
+                    fields[i].second);
+  }
+  shown.emplace_back("more", std::move(extra));
+  kByCount[kMaxLogFields](server_level, message, shown);
 }
 
 int RunMagento() {
@@ -194,8 +196,8 @@ int RunMagento() {
 
   cache::RecordWriter writer(**redis,
                              cache::KeySchema(redis_config->key_prefix));
-  magento::MagentoSync sync(options, db, writer, core::SystemClock::Get(),
-                            &LogSyncLine);
+  magento::MagentoSync sync(options, db, writer, **redis,
+                            core::SystemClock::Get(), &LogSyncLine);
 
   sigset_t signals;
   sigemptyset(&signals);
@@ -230,7 +232,8 @@ int RunMagento() {
   const magento::MagentoSync::Stats stats = sync.stats();
   Log(LogLevel::kInfo, "stopped",
       {{"reconciles", absl::StrCat(stats.reconciles_completed)},
-       {"records_written", absl::StrCat(stats.records_written)}});
+       {"records_written", absl::StrCat(stats.records_written)},
+       {"records_skipped", absl::StrCat(stats.skipped_total())}});
   return status.ok() ? 0 : 1;
 }
 

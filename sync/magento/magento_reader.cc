@@ -20,14 +20,23 @@ absl::Status ReadProducts(DbConnection& db, const std::string& where,
                           CatalogChunk* chunk, int64_t* first_id,
                           int64_t* last_id) {
   const size_t first_product = chunk->products.size();
-  absl::Status parse = absl::OkStatus();
-  auto qty = [&parse](const DbRow& row, unsigned i) -> core::Qty {
-    absl::StatusOr<core::Qty> q = ParseDecimalQty(row.Text(i));
-    if (!q.ok()) {
-      if (parse.ok()) parse = q.status();
-      return 0;
-    }
-    return *q;
+  // A value that does not parse refuses the product's record (on `stock`,
+  // 0: every stock) instead of failing the read: one bad row must not stop
+  // the catalog.
+  auto parsed = [chunk](absl::StatusOr<core::Qty> q, int64_t entity_id,
+                        int32_t stock, absl::string_view field,
+                        absl::string_view source) -> core::Qty {
+    if (q.ok()) return *q;
+    BadValue bad;
+    bad.entity_id = entity_id;
+    bad.stock_id = stock;
+    bad.reason = absl::IsOutOfRange(q.status()) ? SkipReason::kOutOfRange
+                                                : SkipReason::kBadNumber;
+    bad.field = std::string(field);
+    bad.source = std::string(source);
+    bad.rule = std::string(q.status().message());
+    chunk->bad_values.push_back(std::move(bad));
+    return 0;
   };
   // Settings: the column when use_config_* is 0 (no stock item row: NULL,
   // so use config).
@@ -55,18 +64,34 @@ absl::Status ReadProducts(DbConnection& db, const std::string& where,
         auto own = [&row](unsigned use_config) {
           return !row.IsNull(use_config) && row.Int(use_config) == 0;
         };
+        auto qty = [&](unsigned i, absl::string_view column) {
+          return parsed(ParseDecimalQty(row.Text(i)), p.entity_id, 0,
+                        absl::StrCat("cataloginventory_stock_item.", column),
+                        "");
+        };
         if (own(2)) p.manage_stock = row.Int(3) != 0;
-        if (own(4)) p.backorders = BackordersFromInt(row.Int(5));
-        if (own(6)) p.min_qty = qty(row, 7);
-        if (own(8)) p.min_sale_qty = qty(row, 9);
-        if (own(10)) p.max_sale_qty = qty(row, 11);
-        if (own(12) && !row.IsNull(13)) p.notify_stock_qty = qty(row, 13);
+        if (own(4)) {
+          if (IsBackorders(row.Int(5))) {
+            p.backorders = BackordersFromInt(row.Int(5));
+          } else {
+            chunk->bad_values.push_back(
+                {p.entity_id, 0, SkipReason::kBadNumber,
+                 "cataloginventory_stock_item.backorders", "",
+                 absl::StrCat("\"", LogSafeText(row.Text(5)), "\" is ",
+                              kNotBackorders)});
+          }
+        }
+        if (own(6)) p.min_qty = qty(7, "min_qty");
+        if (own(8)) p.min_sale_qty = qty(9, "min_sale_qty");
+        if (own(10)) p.max_sale_qty = qty(11, "max_sale_qty");
+        if (own(12) && !row.IsNull(13)) {
+          p.notify_stock_qty = qty(13, "notify_stock_qty");
+        }
         if (own(14)) p.enable_qty_increments = row.Int(15) != 0;
-        if (own(16)) p.qty_increments = qty(row, 17);
+        if (own(16)) p.qty_increments = qty(17, "qty_increments");
         p.is_qty_decimal = row.Int(18) != 0;
         chunk->products.push_back(std::move(p));
       }));
-  AV_RETURN_IF_ERROR(parse);
   if (chunk->products.size() == first_product) {
     *first_id = *last_id = 0;
     return absl::OkStatus();
@@ -84,7 +109,7 @@ absl::Status ReadProducts(DbConnection& db, const std::string& where,
 
   AV_RETURN_IF_ERROR(db.Query(
       absl::StrCat("SELECT cpe.entity_id, l.stock_id, isi.quantity, "
-                   "isi.status, src.enabled "
+                   "isi.status, src.enabled, isi.source_code "
                    "FROM catalog_product_entity cpe "
                    "JOIN inventory_source_item isi ON isi.sku = cpe.sku "
                    "JOIN inventory_source_stock_link l "
@@ -96,12 +121,18 @@ absl::Status ReadProducts(DbConnection& db, const std::string& where,
         SourceItemRow item;
         item.entity_id = row.Int(0);
         item.stock_id = static_cast<int32_t>(row.Int(1));
-        item.quantity = qty(row, 2);
         item.in_stock = row.Int(3) == 1;
         item.source_enabled = row.Int(4) == 1;
+        // Only a quantity that counts (in stock, enabled source) can refuse
+        // the record.
+        item.quantity =
+            item.in_stock && item.source_enabled
+                ? parsed(ParseDecimalQty(row.Text(2)), item.entity_id,
+                         item.stock_id, "inventory_source_item.quantity",
+                         row.Text(5))
+                : 0;
         chunk->source_items.push_back(item);
       }));
-  AV_RETURN_IF_ERROR(parse);
 
   // One SELECT per stock so that each uses the (stock_id, sku, quantity)
   // index of inventory_reservation.
@@ -120,10 +151,14 @@ absl::Status ReadProducts(DbConnection& db, const std::string& where,
                                   ReservationSum r;
                                   r.entity_id = row.Int(0);
                                   r.stock_id = static_cast<int32_t>(row.Int(1));
-                                  r.quantity = qty(row, 2);
+                                  r.quantity = parsed(
+                                      ParseDecimalSum(row.Text(2)),
+                                      r.entity_id, r.stock_id,
+                                      "reserved_qty (sum of "
+                                      "inventory_reservation.quantity)",
+                                      "");
                                   chunk->reservations.push_back(r);
                                 }));
-    AV_RETURN_IF_ERROR(parse);
   }
 
   // Relation (1) -> RELATED, up_sell (4) -> UPSELL, cross_sell (5) ->

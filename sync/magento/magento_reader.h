@@ -12,6 +12,9 @@
 // categories).
 //
 // Errors: those of DbConnection (Unavailable when the connection is lost).
+// A value that does not parse (a quantity that is not a decimal(12,4), a
+// reservation sum beyond kMaxSummedQty) fails nothing: it lands in
+// CatalogChunk::bad_values and BuildRecords refuses that product's record.
 // Thread safety: as the connection passed in (one thread at a time).
 #ifndef AVAILABILITY_SYNC_MAGENTO_MAGENTO_READER_H_
 #define AVAILABILITY_SYNC_MAGENTO_MAGENTO_READER_H_

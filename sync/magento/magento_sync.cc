@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "cache/record_codec.h"
 #include "core/status_macros.h"
 #include "sync/magento/record_builder.h"
 
@@ -26,11 +27,13 @@ std::string Micros(absl::Duration d) {
 }  // namespace
 
 MagentoSync::MagentoSync(Options options, DbOptions db_options,
-                         cache::RecordWriter& writer, const core::Clock& clock,
+                         cache::RecordWriter& writer,
+                         cache::RedisClient& redis, const core::Clock& clock,
                          SyncLogger logger)
     : options_(std::move(options)),
       db_options_(std::move(db_options)),
       writer_(writer),
+      redis_(redis),
       clock_(clock),
       logger_(std::move(logger)) {}
 
@@ -44,7 +47,18 @@ MagentoSync::Stats MagentoSync::stats() const {
   s.records_written = records_written_.load();
   s.incremental_updates = incremental_updates_.load();
   s.db_reconnects = db_reconnects_.load();
+  absl::MutexLock lock(&skip_mu_);
+  s.skipped = skipped_;
+  s.last_reconcile_skipped = last_reconcile_skipped_;
+  s.records_kept = records_kept_;
+  s.skip_lines_suppressed = skip_lines_suppressed_;
   return s;
+}
+
+int64_t MagentoSync::Stats::skipped_total() const {
+  int64_t total = 0;
+  for (int64_t n : skipped) total += n;
+  return total;
 }
 
 void MagentoSync::Log(SyncLogLevel level, absl::string_view message,
@@ -176,29 +190,135 @@ absl::StatusOr<T> MagentoSync::AwaitValue(
   return std::move(*value);
 }
 
+absl::StatusOr<std::vector<cache::WriteOutcome>> MagentoSync::Upsert(
+    std::vector<core::Record> records, const std::string& snapshot_id) {
+  const size_t count = records.size();
+  AV_ASSIGN_OR_RETURN(
+      std::vector<cache::WriteOutcome> outcomes,
+      AwaitValue<std::vector<cache::WriteOutcome>>(
+          [&](cache::RecordWriter::Callback<std::vector<cache::WriteOutcome>>
+                  done) {
+            writer_.Upsert(std::move(records), snapshot_id, clock_.Now(),
+                           absl::Now() + options_.redis_timeout,
+                           std::move(done));
+          }));
+  // A stock the cache failed on is not written: the batch is not done (it
+  // is retried whole; versioned writes make that safe).
+  if (absl::Status failed = cache::FirstFailure(outcomes); !failed.ok()) {
+    return absl::Status(failed.code(),
+                        absl::StrCat("writing ", count, " records: ",
+                                     failed.message()));
+  }
+  return outcomes;
+}
+
 absl::Status MagentoSync::WriteRecords(std::vector<core::Record> records,
                                        const std::string& snapshot_id) {
   if (records.empty()) return absl::OkStatus();
   const int64_t count = static_cast<int64_t>(records.size());
   std::map<int32_t, int64_t> per_stock;
   for (const core::Record& r : records) ++per_stock[r.stock_id];
-  AV_RETURN_IF_ERROR(Await([&](std::function<void(absl::Status)> done) {
-    writer_.Upsert(
-        std::move(records), snapshot_id, clock_.Now(),
-        absl::Now() + options_.redis_timeout,
-        [done = std::move(done)](
-            absl::StatusOr<std::vector<cache::WriteOutcome>> r) {
-          // A stock the cache failed on is not written: the batch is not
-          // done (it is retried whole; versioned writes make that safe).
-          done(r.ok() ? cache::FirstFailure(*r) : r.status());
-        });
-  }));
+  AV_RETURN_IF_ERROR(Upsert(std::move(records), snapshot_id).status());
   records_written_.fetch_add(count);
   if (reconcile_.has_value() && !snapshot_id.empty() &&
       snapshot_id == reconcile_->snapshot_id) {
     for (const auto& [stock, n] : per_stock) reconcile_->records[stock] += n;
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> MagentoSync::KeepStoredRecords(
+    const std::vector<SkippedRecord>& skipped) {
+  // stock -> SKUs refused for their data on one of Magento's stocks (an
+  // unknown stock has no snapshot; a refused SKU cannot have a record).
+  std::map<int32_t, std::vector<std::string>> by_stock;
+  for (const SkippedRecord& s : skipped) {
+    if ((s.reason == SkipReason::kBadNumber ||
+         s.reason == SkipReason::kOutOfRange) &&
+        std::binary_search(reconcile_->stocks.begin(),
+                           reconcile_->stocks.end(), s.stock_id)) {
+      by_stock[s.stock_id].push_back(s.sku);
+    }
+  }
+  std::vector<core::Record> stored;
+  for (const auto& [stock, skus] : by_stock) {
+    std::vector<std::string> argv = {"MGET"};
+    for (const std::string& sku : skus) {
+      argv.push_back(writer_.keys().Record(stock, sku));
+    }
+    AV_ASSIGN_OR_RETURN(
+        cache::RedisReply reply,
+        AwaitValue<cache::RedisReply>(
+            [&](cache::RecordWriter::Callback<cache::RedisReply> done) {
+              redis_.Execute(std::move(argv),
+                             absl::Now() + options_.redis_timeout,
+                             std::move(done));
+            }));
+    if (reply.is_error() || reply.elements.size() != skus.size()) {
+      return absl::InternalError(
+          absl::StrCat("MGET of stored records: ", reply.str));
+    }
+    for (size_t i = 0; i < skus.size(); ++i) {
+      if (reply.elements[i].type != cache::RedisReply::Type::kString) continue;
+      absl::StatusOr<core::Record> record =
+          cache::DecodeRecord(reply.elements[i].str, stock, skus[i]);
+      if (!record.ok()) {
+        // Not data: FinishSnapshot removes it.
+        Log(SyncLogLevel::kWarning,
+            "stored record of a skipped product does not decode; not kept",
+            {{"sku", LogSafeText(skus[i])},
+             {"stock", absl::StrCat(stock)},
+             {"error", record.status().ToString()}});
+        continue;
+      }
+      stored.push_back(*std::move(record));
+    }
+  }
+  if (stored.empty()) return 0;
+  std::map<int32_t, int64_t> per_stock;
+  for (const core::Record& r : stored) ++per_stock[r.stock_id];
+  const int64_t count = static_cast<int64_t>(stored.size());
+  // At their own version: stale, so nothing but the snapshot set changes
+  // (and a newer version written meanwhile stays).
+  AV_RETURN_IF_ERROR(
+      Upsert(std::move(stored), reconcile_->snapshot_id).status());
+  for (const auto& [stock, n] : per_stock) reconcile_->records[stock] += n;
+  return count;
+}
+
+void MagentoSync::ReportSkipped(const std::vector<SkippedRecord>& skipped) {
+  if (skipped.empty()) return;
+  int64_t suppressed = 0;
+  for (const SkippedRecord& s : skipped) {
+    const int reason = static_cast<int>(s.reason);
+    int& lines = skip_lines_[reason];
+    if (lines < options_.skip_log_lines_per_reason) {
+      ++lines;
+      SyncLogFields fields = {{"reason", std::string(SkipReasonName(s.reason))},
+                              {"sku", LogSafeText(s.sku)},
+                              {"stock", absl::StrCat(s.stock_id)},
+                              {"field", s.field},
+                              {"rule", s.rule},
+                              {"entity_id", absl::StrCat(s.entity_id)}};
+      if (!s.source.empty()) fields.emplace_back("source", s.source);
+      Log(SyncLogLevel::kWarning, "record skipped", std::move(fields));
+      if (lines == options_.skip_log_lines_per_reason) {
+        Log(SyncLogLevel::kWarning,
+            "further records skipped for this reason are counted, not "
+            "logged, until the next reconcile starts",
+            {{"reason", std::string(SkipReasonName(s.reason))},
+             {"limit", absl::StrCat(options_.skip_log_lines_per_reason)}});
+      }
+    } else {
+      ++suppressed;
+    }
+  }
+  skip_lines_suppressed_now_ += suppressed;
+  absl::MutexLock lock(&skip_mu_);
+  for (const SkippedRecord& s : skipped) {
+    ++skipped_[static_cast<int>(s.reason)];
+  }
+  skip_lines_suppressed_ += suppressed;
 }
 
 absl::Status MagentoSync::MaybeCheckFingerprint() {
@@ -252,7 +372,17 @@ absl::Status MagentoSync::StartReconcile() {
                   std::move(done));
             }));
     config.stock_id = stock;
-    ApplyInventoryConfig(config_values, &config);
+    const std::vector<ConfigProblem> problems =
+        ApplyInventoryConfig(config_values, &config);
+    // The same default-scope values for every stock: logged once.
+    if (stock == stocks.front()) {
+      for (const ConfigProblem& p : problems) {
+        Log(SyncLogLevel::kWarning,
+            "inventory configuration value not usable; Magento's default "
+            "applies",
+            {{"path", p.path}, {"value", p.value}, {"rule", p.rule}});
+      }
+    }
     AV_RETURN_IF_ERROR(Await([&](std::function<void(absl::Status)> done) {
       writer_.PutStoreConfig(config, absl::Now() + options_.redis_timeout,
                              std::move(done));
@@ -266,6 +396,8 @@ absl::Status MagentoSync::StartReconcile() {
 
   fingerprint_ = std::move(fingerprint);
   stocks_ = stocks;
+  skip_lines_.fill(0);
+  skip_lines_suppressed_now_ = 0;
   ReconcileState state;
   state.snapshot_id = absl::StrCat("magento-", NextVersion());
   state.stocks = std::move(stocks);
@@ -290,9 +422,18 @@ absl::Status MagentoSync::ReconcileChunk() {
                        reconcile_->stocks, &chunk));
   AV_RETURN_IF_ERROR(EndSnapshot(*db_));
   if (last == 0) return FinishReconcile();
-  std::vector<core::Record> records = BuildRecords(chunk, version, read_at);
+  BuiltRecords built =
+      BuildRecords(chunk, reconcile_->stocks, version, read_at);
   chunk = CatalogChunk();
-  AV_RETURN_IF_ERROR(WriteRecords(std::move(records), reconcile_->snapshot_id));
+  AV_RETURN_IF_ERROR(
+      WriteRecords(std::move(built.records), reconcile_->snapshot_id));
+  AV_ASSIGN_OR_RETURN(int64_t kept, KeepStoredRecords(built.skipped));
+  // Counted once the chunk is through: a failed chunk is read again.
+  ReportSkipped(built.skipped);
+  for (const SkippedRecord& s : built.skipped) {
+    ++reconcile_->skipped[static_cast<int>(s.reason)];
+  }
+  reconcile_->kept += kept;
   reconcile_->after_entity_id = last;
   return absl::OkStatus();
 }
@@ -363,13 +504,32 @@ absl::Status MagentoSync::FinishReconcile() {
 
   const absl::Duration took = clock_.Now() - reconcile_->started;
   next_reconcile_ = reconcile_->started + options_.reconcile_interval;
-  Log(SyncLogLevel::kInfo, "reconcile finished",
+  int64_t skipped = 0;
+  std::string by_reason;
+  for (int i = 0; i < kSkipReasonCount; ++i) {
+    const int64_t n = reconcile_->skipped[i];
+    if (n == 0) continue;
+    skipped += n;
+    absl::StrAppend(&by_reason, by_reason.empty() ? "" : " ",
+                    SkipReasonName(static_cast<SkipReason>(i)), "=", n);
+  }
+  {
+    absl::MutexLock lock(&skip_mu_);
+    last_reconcile_skipped_ = reconcile_->skipped;
+    records_kept_ += reconcile_->kept;
+  }
+  Log(skipped > 0 ? SyncLogLevel::kWarning : SyncLogLevel::kInfo,
+      "reconcile finished",
       {{"snapshot", reconcile_->snapshot_id},
        {"deleted", absl::StrCat(deleted)},
        {"stocks_removed", absl::StrCat(gone.size())},
        {"categories", absl::StrCat(categories)},
        {"records_written", absl::StrCat(records_written_.load())},
-       {"took_ms", absl::StrCat(absl::ToInt64Milliseconds(took))}});
+       {"took_ms", absl::StrCat(absl::ToInt64Milliseconds(took))},
+       {"skipped", absl::StrCat(skipped)},
+       {"skipped_by_reason", by_reason},
+       {"records_kept", absl::StrCat(reconcile_->kept)},
+       {"skip_lines_suppressed", absl::StrCat(skip_lines_suppressed_now_)}});
   reconcile_.reset();
   reconciles_completed_.fetch_add(1);
   return absl::OkStatus();
@@ -435,6 +595,14 @@ absl::StatusOr<int64_t> MagentoSync::WriteCategoryRankings(
     AV_RETURN_IF_ERROR(ReadCategoryRankings(
         *db_, stock, options_.category_ranking_limit,
         [&](int64_t category, std::vector<std::string> skus) {
+          // A SKU the API cannot name has no record (its skip is logged
+          // with the records): not ranked either.
+          skus.erase(std::remove_if(skus.begin(), skus.end(),
+                                    [](const std::string& sku) {
+                                      return !IsValidSku(sku);
+                                    }),
+                     skus.end());
+          if (skus.empty()) return;
           ranked.insert(category);
           put(stock, category, std::move(skus));
         }));
@@ -572,13 +740,16 @@ absl::Status MagentoSync::RecomputeSkus(const std::set<std::string>& skus) {
     }
   }
   AV_RETURN_IF_ERROR(EndSnapshot(*db_));
-  std::vector<core::Record> records = BuildRecords(chunk, version, read_at);
-  const int64_t count = static_cast<int64_t>(records.size());
+  BuiltRecords built = BuildRecords(chunk, stocks_, version, read_at);
+  const int64_t count = static_cast<int64_t>(built.records.size());
   // While a reconcile runs, its snapshot must hold these records too, or
   // FinishSnapshot would delete a product that appeared after its chunk.
+  // A refused product's stored record stays as it is (the reconcile's own
+  // chunk keeps it in the snapshot).
   AV_RETURN_IF_ERROR(WriteRecords(
-      std::move(records),
+      std::move(built.records),
       reconcile_.has_value() ? reconcile_->snapshot_id : std::string()));
+  ReportSkipped(built.skipped);
   incremental_updates_.fetch_add(count);
   return absl::OkStatus();
 }

@@ -1,8 +1,8 @@
 // The Magento MSI connector: keeps the availability cache equal to what a
 // Magento 2.4 store's database says, reading it with a SELECT-only user.
 //
-//   MagentoSync sync(options, db_options, writer, core::SystemClock::Get(),
-//                    logger);
+//   MagentoSync sync(options, db_options, writer, redis,
+//                    core::SystemClock::Get(), logger);
 //   std::thread t([&] { sync.Run(); });
 //   ...
 //   sync.Stop();  // Run returns soon after
@@ -49,6 +49,20 @@
 // on) continues above every version it wrote before. The clock must not be
 // stepped back by more than the restart takes.
 //
+// Refused records (record_builder.h: a SKU that is empty, longer than 64
+// bytes or not UTF-8, a stock not in inventory_stock, a quantity that does
+// not parse, a sum beyond kMaxSummedQty) are never written and never fail a
+// read: each is logged as a warning "record skipped" naming the SKU (through
+// LogSafeText), stock, source, field, rule and reason, at most
+// `skip_log_lines_per_reason` lines per reason from one reconcile start to
+// the next (then one line saying the rest is only counted), and counted per
+// reason: in stats() and in the "reconcile finished" line. A reconcile keeps
+// the stored record of a product refused for its data (bad_number,
+// out_of_range) in its snapshot, so that FinishSnapshot does not delete it:
+// Magento still has the product. A record of a SKU refused for the SKU
+// itself cannot be asked for through the API and is deleted like any
+// record Magento does not list.
+//
 // Failures never end Run: a lost database is reconnected with exponential
 // backoff (db_min_backoff doubling to db_max_backoff), the reservation tail
 // and the checksums survive it, and an interrupted reconcile resumes at its
@@ -58,6 +72,7 @@
 #ifndef AVAILABILITY_SYNC_MAGENTO_MAGENTO_SYNC_H_
 #define AVAILABILITY_SYNC_MAGENTO_MAGENTO_SYNC_H_
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -73,13 +88,16 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "cache/record_writer.h"
+#include "cache/redis_client.h"
 #include "core/clock.h"
 #include "core/record.h"
 #include "sync/magento/db_connection.h"
 #include "sync/magento/magento_reader.h"
+#include "sync/magento/record_builder.h"
 
 namespace availability::sync::magento {
 
@@ -112,19 +130,38 @@ class MagentoSync {
     absl::Duration db_max_backoff = absl::Seconds(10);
     // Deadline of each cache write.
     absl::Duration redis_timeout = absl::Seconds(10);
+    // "record skipped" lines per reason from one reconcile start to the
+    // next; the rest is counted only.
+    int skip_log_lines_per_reason = 10;
   };
 
-  // Counters for tests and logs.
+  // Counters for tests and logs (the connector has no metrics listener).
   struct Stats {
     int64_t reconciles_completed = 0;
     int64_t records_written = 0;
     int64_t incremental_updates = 0;
     int64_t db_reconnects = 0;
+    // Records refused, indexed by SkipReason, since the start: those of
+    // every reconcile and of the incremental re-reads (a SKU re-read by
+    // several polls counts each time).
+    std::array<int64_t, kSkipReasonCount> skipped{};
+    // Those of the last finished reconcile only: each refused record of the
+    // catalog once.
+    std::array<int64_t, kSkipReasonCount> last_reconcile_skipped{};
+    // Stored records of products refused for their data that reconciles
+    // kept in their snapshot (not deleted), since the start.
+    int64_t records_kept = 0;
+    // "record skipped" lines not written because of the per-reason limit.
+    int64_t skip_lines_suppressed = 0;
+
+    int64_t skipped_total() const;
   };
 
+  // `redis` is the client `writer` writes through; the connector reads the
+  // stored records of refused products with it.
   MagentoSync(Options options, DbOptions db_options,
-              cache::RecordWriter& writer, const core::Clock& clock,
-              SyncLogger logger);
+              cache::RecordWriter& writer, cache::RedisClient& redis,
+              const core::Clock& clock, SyncLogger logger);
   MagentoSync(const MagentoSync&) = delete;
   MagentoSync& operator=(const MagentoSync&) = delete;
 
@@ -149,6 +186,10 @@ class MagentoSync {
     // Stocks whose snapshot is finished (a retried FinishReconcile skips
     // them: their set is gone).
     std::set<int32_t> finished;
+    // Records refused by this reconcile's chunks, by SkipReason, and the
+    // stored records it kept for them.
+    std::array<int64_t, kSkipReasonCount> skipped{};
+    int64_t kept = 0;
   };
 
   // One pass of the loop; errors mean "back off and reconnect if needed".
@@ -173,8 +214,21 @@ class MagentoSync {
   absl::Status RecomputeSkus(const std::set<std::string>& skus);
 
   int64_t NextVersion();
+  // Upserts `records` (counted as written) under `snapshot_id`.
   absl::Status WriteRecords(std::vector<core::Record> records,
                             const std::string& snapshot_id);
+  // Upserts and returns the outcomes (no counting). Unavailable when the
+  // cache did not store some record (an outcome neither applied nor stale).
+  absl::StatusOr<std::vector<cache::WriteOutcome>> Upsert(
+      std::vector<core::Record> records, const std::string& snapshot_id);
+  // Joins the stored records of the `skipped` products refused for their
+  // data (bad_number, out_of_range) to the reconcile's snapshot, unchanged
+  // (re-upserted at their own version: stale, so only the set changes).
+  // Returns how many were kept.
+  absl::StatusOr<int64_t> KeepStoredRecords(
+      const std::vector<SkippedRecord>& skipped);
+  // Logs (within the per-reason limit) and counts refused records.
+  void ReportSkipped(const std::vector<SkippedRecord>& skipped);
   // Runs one asynchronous writer call and waits for its outcome (bounded by
   // redis_timeout plus a margin).
   absl::Status Await(
@@ -189,6 +243,7 @@ class MagentoSync {
   const Options options_;
   const DbOptions db_options_;
   cache::RecordWriter& writer_;
+  cache::RedisClient& redis_;
   const core::Clock& clock_;
   SyncLogger logger_;
   absl::Notification stop_;
@@ -210,11 +265,21 @@ class MagentoSync {
   // Source item bucket -> (rows, checksum) as last seen.
   absl::btree_map<int64_t, std::pair<int64_t, uint64_t>> buckets_;
   int64_t scan_next_bucket_ = 0;
+  // "record skipped" lines written per reason, and those suppressed, since
+  // the reconcile started.
+  std::array<int, kSkipReasonCount> skip_lines_{};
+  int64_t skip_lines_suppressed_now_ = 0;
 
   std::atomic<int64_t> reconciles_completed_{0};
   std::atomic<int64_t> records_written_{0};
   std::atomic<int64_t> incremental_updates_{0};
   std::atomic<int64_t> db_reconnects_{0};
+  mutable absl::Mutex skip_mu_;
+  std::array<int64_t, kSkipReasonCount> skipped_ ABSL_GUARDED_BY(skip_mu_){};
+  std::array<int64_t, kSkipReasonCount> last_reconcile_skipped_
+      ABSL_GUARDED_BY(skip_mu_){};
+  int64_t records_kept_ ABSL_GUARDED_BY(skip_mu_) = 0;
+  int64_t skip_lines_suppressed_ ABSL_GUARDED_BY(skip_mu_) = 0;
 };
 
 }  // namespace availability::sync::magento

@@ -6,6 +6,7 @@
 
 #include <signal.h>
 
+#include <array>
 #include <atomic>
 #include <cstdio>
 #include <memory>
@@ -26,6 +27,7 @@
 #include "cache/redis_client.h"
 #include "core/clock.h"
 #include "core/decision.h"
+#include "core/utf8.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "testing/mariadb_server.h"
@@ -140,16 +142,17 @@ class MagentoSyncTest : public ::testing::Test {
 
   void StartSync(MagentoSync::Options options) {
     sync_ = std::make_unique<MagentoSync>(
-        options, Db(), *writer_, core::SystemClock::Get(),
+        options, Db(), *writer_, *client_, core::SystemClock::Get(),
         [this](SyncLogLevel level, absl::string_view message,
                const SyncLogFields& fields) {
           std::string line(message);
           for (const auto& [k, v] : fields) absl::StrAppend(&line, " ", k, "=", v);
+          absl::MutexLock lock(&warnings_mu_);
           if (level >= SyncLogLevel::kWarning) {
             std::fprintf(stderr, "sync: %s\n", line.c_str());
-            absl::MutexLock lock(&warnings_mu_);
             warnings_.push_back(line);
           }
+          lines_.push_back(line);
           EXPECT_THAT(line, Not(HasSubstr(kPassword)));
         });
     thread_ = std::thread([this] { EXPECT_THAT(sync_->Run(), IsOk()); });
@@ -175,6 +178,21 @@ class MagentoSyncTest : public ::testing::Test {
       absl::SleepFor(absl::Milliseconds(10));
     }
     return false;
+  }
+
+  // The log lines (any level, "message k=v ...") containing every one of
+  // `parts`.
+  std::vector<std::string> LogLines(std::vector<std::string> parts) {
+    std::vector<std::string> out;
+    absl::MutexLock lock(&warnings_mu_);
+    for (const std::string& line : lines_) {
+      bool all = true;
+      for (const std::string& part : parts) {
+        all = all && absl::StrContains(line, part);
+      }
+      if (all) out.push_back(line);
+    }
+    return out;
   }
 
   // Bounded poll until `n` reconciles are done.
@@ -295,6 +313,7 @@ class MagentoSyncTest : public ::testing::Test {
   std::thread thread_;
   absl::Mutex warnings_mu_;
   std::vector<std::string> warnings_ ABSL_GUARDED_BY(warnings_mu_);
+  std::vector<std::string> lines_ ABSL_GUARDED_BY(warnings_mu_);
 };
 
 testing::MariadbServer* MagentoSyncTest::db_server_ = nullptr;
@@ -665,6 +684,278 @@ TEST_F(MagentoSyncTest, BinaryRunsAndStopsOnSigterm) {
     ++json_lines;
   }
   EXPECT_GE(json_lines, 3);
+}
+
+int64_t Skipped(const std::array<int64_t, kSkipReasonCount>& counts,
+                SkipReason reason) {
+  return counts[static_cast<int>(reason)];
+}
+
+// 64 characters (Magento's varchar(64) takes them), 65 bytes; the n-th.
+std::string LongSku(char fill) { return "\xC3\xA9" + std::string(63, fill); }
+
+TEST_F(MagentoSyncTest, InvalidSkusAreSkippedLoggedAndCounted) {
+  // Three SKUs of 64 characters but 65 bytes, stored in Magento's own
+  // utf8mb3 varchar(64) column (CONVERT: whatever the client charset).
+  for (char fill : {'L', 'M', 'N'}) {
+    ASSERT_THAT(
+        Sql(absl::StrCat(
+            "INSERT INTO catalog_product_entity (entity_id, sku) VALUES (",
+            20 + (fill - 'L'), ", CONCAT(CONVERT(X'C3A9' USING utf8mb4), "
+            "REPEAT('", std::string(1, fill), "', 63)));"
+            "INSERT INTO inventory_source_item (source_code, sku, quantity, "
+            "status) VALUES ('default', CONCAT(CONVERT(X'C3A9' USING "
+            "utf8mb4), REPEAT('", std::string(1, fill), "', 63)), 5, 1)")),
+        IsOk());
+  }
+  // Bytes that are not UTF-8 need a binary column: a database converted or
+  // restored with the wrong charset.
+  ASSERT_THAT(Sql("ALTER TABLE catalog_product_entity MODIFY sku "
+                  "varbinary(255) NOT NULL;"
+                  "ALTER TABLE inventory_source_item MODIFY sku "
+                  "varbinary(255) NOT NULL;"
+                  "INSERT INTO catalog_product_entity (entity_id, sku) "
+                  "VALUES (23, X'4241442DFF');"
+                  "INSERT INTO inventory_source_item (source_code, sku, "
+                  "quantity, status) VALUES ('default', X'4241442DFF', 6, 1)"),
+              IsOk());
+  ASSERT_EQ(*db_server_->QueryValue(
+                "SELECT LENGTH(sku) FROM catalog_product_entity "
+                "WHERE entity_id = 20",
+                database_),
+            "65");
+
+  MagentoSync::Options options = FastOptions();
+  options.skip_log_lines_per_reason = 2;
+  StartSync(options);
+  ASSERT_TRUE(WaitForReconciles(1, absl::Seconds(20)));
+  const MagentoSync::Stats stats = sync_->stats();
+  EXPECT_EQ(Skipped(stats.last_reconcile_skipped, SkipReason::kSkuTooLong), 3);
+  EXPECT_EQ(Skipped(stats.last_reconcile_skipped, SkipReason::kSkuNotUtf8), 1);
+  EXPECT_EQ(stats.skipped_total(), 4);
+  EXPECT_EQ(stats.skip_lines_suppressed, 1);
+
+  // Logged with the reason, the SKU made safe, the stock, field and rule.
+  EXPECT_THAT(
+      LogLines({"record skipped", "reason=sku_too_long",
+                absl::StrCat("sku=\xC3\xA9", std::string(62, 'L'),
+                             " ... (65 bytes)"),
+                "stock=1", "field=sku", "rule=longer than 64 bytes (65)",
+                "entity_id=20"}),
+      ::testing::SizeIs(1));
+  EXPECT_THAT(LogLines({"record skipped", "reason=sku_too_long"}),
+              ::testing::SizeIs(2));  // the limit; the third only counted
+  EXPECT_THAT(LogLines({"counted, not logged", "reason=sku_too_long"}),
+              ::testing::SizeIs(1));
+  EXPECT_THAT(LogLines({"record skipped", "reason=sku_not_utf8",
+                        "sku=BAD-\\xff ", "stock=1", "field=sku",
+                        "rule=not valid UTF-8", "entity_id=23"}),
+              ::testing::SizeIs(1));
+  EXPECT_THAT(LogLines({"reconcile finished", "skipped=4",
+                        "skipped_by_reason=sku_too_long=3 sku_not_utf8=1",
+                        "skip_lines_suppressed=1"}),
+              ::testing::SizeIs(1));
+
+  // Nothing of them in the cache; the rest of the catalog is there.
+  EXPECT_FALSE(Exists(keys_.Record(1, LongSku('L'))));
+  EXPECT_FALSE(Exists(keys_.Record(1, "BAD-\xFF")));
+  EXPECT_TRUE(ReadRecord(1, "MB-01").has_value());
+  StopSync();
+
+  // The binary writes the same as JSON lines that stay valid UTF-8.
+  auto binary = testing::Subprocess::Start(
+      {AV_SYNC_BINARY, "magento", "--db_host=127.0.0.1",
+       absl::StrCat("--db_port=", db_server_->port()),
+       absl::StrCat("--db_name=", database_), "--db_user=av_reader",
+       absl::StrCat("--redis_port=", redis_->port())},
+      {absl::StrCat("AVAILABILITY_DB_PASSWORD=", kPassword)});
+  ASSERT_TRUE(binary.ok()) << binary.status();
+  const absl::Time give_up = absl::Now() + absl::Seconds(20);
+  while (absl::Now() < give_up &&
+         !absl::StrContains((*binary)->Stderr(),
+                            "\"msg\":\"reconcile finished\"")) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  (*binary)->Signal(SIGTERM);
+  EXPECT_EQ((*binary)->Wait(absl::Seconds(10)), 0);
+  const std::string log = (*binary)->Stderr();
+  EXPECT_TRUE(core::IsValidUtf8(log));
+  std::string bad_line;
+  for (absl::string_view line : absl::StrSplit(log, '\n')) {
+    if (absl::StrContains(line, "\"reason\":\"sku_not_utf8\"")) {
+      bad_line = std::string(line);
+    }
+  }
+  EXPECT_THAT(bad_line, HasSubstr("\"msg\":\"record skipped\""));
+  EXPECT_THAT(bad_line, HasSubstr("\"sku\":\"BAD-\\\\xff\""));
+  EXPECT_THAT(bad_line, HasSubstr("\"field\":\"sku\""));
+  EXPECT_THAT(bad_line, HasSubstr("\"rule\":\"not valid UTF-8\""));
+  EXPECT_THAT(log, HasSubstr("\"skipped\":\"4\""));
+}
+
+TEST_F(MagentoSyncTest, ManySkippedRowsWriteABoundedNumberOfLines) {
+  // 2,000 products whose SKUs are 65 bytes, each on the default source.
+  ASSERT_THAT(
+      Sql("SET SESSION max_recursive_iterations = 5000;"
+          "INSERT INTO catalog_product_entity (entity_id, sku) "
+          "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+          "WHERE i < 2000) SELECT 1000 + i, CONCAT(CONVERT(X'C3A9' USING "
+          "utf8mb4), LPAD(i, 63, '0')) FROM n;"
+          "INSERT INTO inventory_source_item (source_code, sku, quantity, "
+          "status) SELECT 'default', sku, 1, 1 FROM catalog_product_entity "
+          "WHERE entity_id > 1000"),
+      IsOk());
+  MagentoSync::Options options = FastOptions();
+  options.chunk_size = 500;
+  StartSync(options);
+  ASSERT_TRUE(WaitForReconciles(1, absl::Seconds(30)));
+  const MagentoSync::Stats stats = sync_->stats();
+  EXPECT_EQ(Skipped(stats.last_reconcile_skipped, SkipReason::kSkuTooLong),
+            2000);
+  // The default limit: 10 lines, one line saying the rest is counted.
+  EXPECT_THAT(LogLines({"record skipped"}), ::testing::SizeIs(10));
+  EXPECT_THAT(LogLines({"counted, not logged"}), ::testing::SizeIs(1));
+  EXPECT_EQ(stats.skip_lines_suppressed, 1990);
+  EXPECT_THAT(LogLines({"reconcile finished", "skipped=2000",
+                        "skipped_by_reason=sku_too_long=2000",
+                        "skip_lines_suppressed=1990"}),
+              ::testing::SizeIs(1));
+  EXPECT_TRUE(ReadRecord(1, "MB-01").has_value());
+}
+
+TEST_F(MagentoSyncTest, ValuesThatDoNotParseRefuseTheirRecordOnly) {
+  // Not Magento's column types (a customised or damaged schema): a setting
+  // that is no number, a source quantity beyond decimal(12,4). Before, one
+  // such row failed its whole chunk and the reconcile never finished.
+  ASSERT_THAT(
+      Sql("ALTER TABLE cataloginventory_stock_item MODIFY min_qty "
+          "varchar(32) NOT NULL DEFAULT '0';"
+          "UPDATE cataloginventory_stock_item SET use_config_min_qty = 0, "
+          "min_qty = 'abc' WHERE product_id = 2;"
+          "ALTER TABLE inventory_source_item MODIFY quantity decimal(20,4) "
+          "NOT NULL DEFAULT 0;"
+          "UPDATE inventory_source_item SET quantity = 123456789012.5 "
+          "WHERE sku = 'US-01';"
+          "UPDATE cataloginventory_stock_item SET backorders = 7 "
+          "WHERE product_id = 3;"
+          "UPDATE core_config_data SET value = 'yes' "
+          "WHERE path = 'cataloginventory/item_options/manage_stock'"),
+      IsOk());
+  StartSync(FastOptions());
+  ASSERT_TRUE(WaitForReconciles(1, absl::Seconds(20)));
+  const MagentoSync::Stats stats = sync_->stats();
+  // MB-02 is on stocks 1 and 2, BO-01 on 1, US-01 on 3.
+  EXPECT_EQ(Skipped(stats.last_reconcile_skipped, SkipReason::kBadNumber), 3);
+  EXPECT_EQ(Skipped(stats.last_reconcile_skipped, SkipReason::kOutOfRange), 1);
+  EXPECT_THAT(LogLines({"record skipped", "reason=bad_number", "sku=MB-02",
+                        "field=cataloginventory_stock_item.min_qty",
+                        "rule=not a decimal(12,4): \"abc\""}),
+              ::testing::SizeIs(2));
+  EXPECT_THAT(
+      LogLines({"record skipped", "reason=out_of_range", "sku=US-01",
+                "stock=3", "field=inventory_source_item.quantity",
+                "rule=\"123456789012.5000\" is above 99999999.9999",
+                "source=us_warehouse"}),
+      ::testing::SizeIs(1));
+  EXPECT_THAT(LogLines({"record skipped", "reason=bad_number", "sku=BO-01",
+                        "field=cataloginventory_stock_item.backorders",
+                        "rule=\"7\" is not 0 (no), 1 (yes) or 2"}),
+              ::testing::SizeIs(1));
+  // A configuration value that does not parse: Magento's default, said once.
+  EXPECT_THAT(LogLines({"inventory configuration value not usable",
+                        "path=cataloginventory/item_options/manage_stock",
+                        "value=yes", "rule=not an integer"}),
+              ::testing::SizeIs(1));
+  EXPECT_TRUE(ReadConfig(1).manage_stock);
+  EXPECT_FALSE(ReadRecord(1, "MB-02").has_value());
+  EXPECT_FALSE(ReadRecord(1, "BO-01").has_value());
+  EXPECT_FALSE(ReadRecord(3, "US-01").has_value());
+  EXPECT_TRUE(ReadRecord(1, "MB-01").has_value());
+  EXPECT_TRUE(ReadRecord(1, "OVR-01").has_value());
+}
+
+TEST_F(MagentoSyncTest, SumOfThreeFullSourcesIsExact) {
+  ASSERT_THAT(
+      Sql("INSERT INTO inventory_source (source_code, name, enabled, "
+          "country_id, postcode) VALUES ('big_a', 'A', 1, 'US', '1'), "
+          "('big_b', 'B', 1, 'US', '1'), ('big_c', 'C', 1, 'US', '1');"
+          "INSERT INTO inventory_source_stock_link (stock_id, source_code, "
+          "priority) VALUES (1, 'big_a', 2), (1, 'big_b', 3), "
+          "(1, 'big_c', 4);"
+          "INSERT INTO catalog_product_entity (entity_id, sku) "
+          "VALUES (30, 'BIG-01');"
+          "INSERT INTO inventory_source_item (source_code, sku, quantity, "
+          "status) VALUES ('big_a', 'BIG-01', 99999999.9999, 1), "
+          "('big_b', 'BIG-01', 99999999.9999, 1), "
+          "('big_c', 'BIG-01', 99999999.9999, 1)"),
+      IsOk());
+  StartSync(FastOptions());
+  ASSERT_TRUE(WaitForReconciles(1, absl::Seconds(20)));
+  std::optional<core::Record> r = ReadRecord(1, "BIG-01");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->source_qty, int64_t{2999999999997});
+  EXPECT_EQ(core::QtyToDouble(r->source_qty), 299999999.9997);
+  // The answer's salable quantity: 299,999,999.9997 - min_qty 2.
+  const core::StoreConfig config = ReadConfig(1);
+  const core::DerivedQuantities q =
+      core::Derive(*r, core::ResolveSettings(*r, config));
+  EXPECT_EQ(q.salable_qty, int64_t{2999999979997});
+  EXPECT_EQ(core::QtyToDouble(q.salable_qty), 299999997.9997);
+  EXPECT_EQ(sync_->stats().skipped_total(), 0);
+}
+
+TEST_F(MagentoSyncTest, UnrepresentableSumIsRefusedLoggedAndTheRecordKept) {
+  ASSERT_THAT(Sql("INSERT INTO catalog_product_entity (entity_id, sku) "
+                  "VALUES (31, 'BIG-02');"
+                  "INSERT INTO inventory_source_item (source_code, sku, "
+                  "quantity, status) VALUES ('default', 'BIG-02', 5, 1)"),
+              IsOk());
+  StartSync(ReconcileEverySecond());
+  ASSERT_TRUE(WaitForReconciles(1, absl::Seconds(20)));
+  ASSERT_TRUE(ReadRecord(1, "BIG-02").has_value());
+  const int64_t done = sync_->stats().reconciles_completed;
+
+  // 1,001 more sources on stock 1, each at decimal(12,4)'s maximum: the sum
+  // leaves what the connector stores exactly. A product deleted meanwhile
+  // is still deleted.
+  ASSERT_THAT(
+      Sql("SET SESSION max_recursive_iterations = 5000;"
+          "INSERT INTO inventory_source (source_code, name, enabled, "
+          "country_id, postcode) WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL "
+          "SELECT i + 1 FROM n WHERE i < 1001) "
+          "SELECT CONCAT('big_', i), 'Big', 1, 'US', '1' FROM n;"
+          "INSERT INTO inventory_source_stock_link (stock_id, source_code, "
+          "priority) SELECT 1, source_code, 9 FROM inventory_source "
+          "WHERE source_code LIKE 'big\\_%';"
+          "INSERT INTO inventory_source_item (source_code, sku, quantity, "
+          "status) SELECT source_code, 'BIG-02', 99999999.9999, 1 "
+          "FROM inventory_source WHERE source_code LIKE 'big\\_%'"),
+      IsOk());
+  ASSERT_EQ(*db_server_->QueryValue(
+                "SELECT SUM(quantity) FROM inventory_source_item "
+                "WHERE sku = 'BIG-02'",
+                database_),
+            "100100000004.8999");
+  ASSERT_THAT(DeleteProduct("GONE-01"), IsOk());
+  ASSERT_TRUE(WaitForReconciles(done + 2, absl::Seconds(30)));
+
+  EXPECT_THAT(LogLines({"record skipped", "reason=out_of_range",
+                        "sku=BIG-02", "stock=1", "field=source_qty",
+                        "100100000004.8999 is above 99999999999.9999"}),
+              Not(::testing::IsEmpty()));
+  const MagentoSync::Stats stats = sync_->stats();
+  EXPECT_EQ(Skipped(stats.last_reconcile_skipped, SkipReason::kOutOfRange), 1);
+  EXPECT_GE(stats.records_kept, 1);
+  EXPECT_THAT(LogLines({"reconcile finished", "skipped=1",
+                        "skipped_by_reason=out_of_range=1",
+                        "records_kept=1"}),
+              Not(::testing::IsEmpty()));
+  // Never clamped, never deleted: the stored record stays as it was.
+  std::optional<core::Record> kept = ReadRecord(1, "BIG-02");
+  ASSERT_TRUE(kept.has_value());
+  EXPECT_EQ(kept->source_qty, U(5));
+  EXPECT_FALSE(ReadRecord(1, "GONE-01").has_value());
+  EXPECT_TRUE(ReadRecord(1, "MB-01").has_value());
 }
 
 TEST_F(MagentoSyncTest, WrongPasswordIsRetriedNeverLogged) {

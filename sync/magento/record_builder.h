@@ -1,11 +1,12 @@
 // Turns rows read from a Magento 2.4 MSI database into cache records, the way
-// Magento computes a stock's salable quantity (DOMAIN.md §1-§2). Pure
+// Magento computes a stock's salable quantity (docs/domain.md §1-§2). Pure
 // functions over plain structs: no I/O, so every rule is unit-tested without
 // a database.
 //
 //   CatalogChunk chunk = ...;  // filled by magento_reader.h
-//   std::vector<core::Record> records =
-//       BuildRecords(chunk, /*version=*/v, /*source_time=*/t);
+//   BuiltRecords built = BuildRecords(chunk, /*stocks=*/{1, 2},
+//                                     /*version=*/v, /*source_time=*/t);
+//   // built.records to write, built.skipped to log and count
 //
 // Rules (where Magento leaves a choice, the choice is ours and said here):
 // - A product gets a record on every stock that has a source item of it in a
@@ -26,9 +27,16 @@
 //   stock item row: every setting from the config, is_qty_decimal false.
 // - alternatives: catalog_product_link relation -> RELATED, up_sell ->
 //   UPSELL, cross_sell -> CROSSSELL, in that order of types, each by its
-//   position (then link id) as the reader sorted them; the product itself
-//   and repeated SKUs are dropped; "super" (grouped) links are not read.
+//   position (then link id) as the reader sorted them; the product itself,
+//   repeated SKUs and SKUs that are not IsValidSku (refused as products
+//   themselves) are dropped; "super" (grouped) links are not read.
 // - category_ids: catalog_category_product, ascending.
+// - Refused (never written, reported in BuiltRecords::skipped, one entry per
+//   (product, stock) record): a SKU that is empty, longer than 64 bytes or
+//   not valid UTF-8 (the API could never name it); a stock not in
+//   inventory_stock (`stocks`); a value the reader could not take
+//   (CatalogChunk::bad_values); a sum beyond kMaxSummedQty. Sums are never
+//   clamped: below the bound they are exact, above it the record is refused.
 //
 // Thread safety: plain functions; safe from any thread.
 #ifndef AVAILABILITY_SYNC_MAGENTO_RECORD_BUILDER_H_
@@ -40,6 +48,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -47,6 +56,53 @@
 #include "core/record.h"
 
 namespace availability::sync::magento {
+
+// The largest magnitude of a summed quantity the connector stores:
+// 99,999,999,999.9999 (15 significant digits, the most the API's double
+// quantities carry exactly; the engine's int64 ten-thousandths hold far
+// more). Σ over sources and reservations of Magento's decimal(12,4) values
+// may exceed core::kMaxQty (99,999,999.9999) and is kept exactly up to this
+// bound: 1,000 sources at the column maximum still fit.
+inline constexpr core::Qty kMaxSummedQty = int64_t{1000000000000000} - 1;
+
+// Why a record is not written. Stable names (SkipReasonName) appear in logs
+// and in the reconcile summary.
+enum class SkipReason {
+  kSkuEmpty = 0,      // "sku_empty"
+  kSkuTooLong,        // "sku_too_long": more than core::kMaxSkuBytes bytes
+  kSkuNotUtf8,        // "sku_not_utf8"
+  kUnknownStock,      // "unknown_stock": linked stock not in inventory_stock
+  kBadNumber,         // "bad_number": a quantity column that does not parse
+  kOutOfRange,        // "out_of_range": a value or sum beyond what is stored
+};
+inline constexpr int kSkipReasonCount = 6;
+absl::string_view SkipReasonName(SkipReason reason);
+
+// A value the reader could not take. It does not fail the read: the
+// product's record on `stock_id` (on every stock when 0) is refused.
+struct BadValue {
+  int64_t entity_id = 0;
+  int32_t stock_id = 0;
+  SkipReason reason = SkipReason::kBadNumber;
+  // The column, e.g. "inventory_source_item.quantity".
+  std::string field;
+  // The source item's source_code, when the value is one source item's.
+  std::string source;
+  // What is wrong, e.g. "not a decimal(12,4): \"abc\"".
+  std::string rule;
+};
+
+// A (product, stock) record BuildRecords refused, and why.
+struct SkippedRecord {
+  SkipReason reason = SkipReason::kBadNumber;
+  int64_t entity_id = 0;
+  // As read: may be too long or not UTF-8 (log it through LogSafeText).
+  std::string sku;
+  int32_t stock_id = 0;
+  std::string field;
+  std::string source;
+  std::string rule;
+};
 
 // A catalog product with its legacy stock item settings (nullopt = use
 // config), its links and categories.
@@ -88,34 +144,76 @@ struct CatalogChunk {
   std::vector<ProductData> products;
   std::vector<SourceItemRow> source_items;
   std::vector<ReservationSum> reservations;
+  // Values the reader could not take, any order.
+  std::vector<BadValue> bad_values;
+};
+
+struct BuiltRecords {
+  // Ordered by product, then stock.
+  std::vector<core::Record> records;
+  // In the same order; at most one entry per (product, stock).
+  std::vector<SkippedRecord> skipped;
 };
 
 // The records of every (stock, product) of `chunk`, all with `version` and
-// `source_time`; ordered by product, then stock.
-std::vector<core::Record> BuildRecords(const CatalogChunk& chunk,
-                                       int64_t version,
-                                       absl::Time source_time);
+// `source_time`, and those refused (see the file comment). `stocks`: the
+// stock ids of inventory_stock, ascending.
+BuiltRecords BuildRecords(const CatalogChunk& chunk,
+                          const std::vector<int32_t>& stocks, int64_t version,
+                          absl::Time source_time);
 
-// A Magento decimal column ("12.3400", "-0.75", "3") as a Qty, exactly.
-// Errors: InvalidArgument for anything else or more than 4 decimals.
+// True when `sku` is 1..core::kMaxSkuBytes bytes of valid UTF-8: a SKU the
+// API can name.
+bool IsValidSku(absl::string_view sku);
+
+// A Magento decimal(12,4) column ("12.3400", "-0.75", "3") as a Qty,
+// exactly. Errors: InvalidArgument "not a decimal(12,4): \"<text>\"" for
+// anything but a decimal with at most 4 decimals; OutOfRange for a
+// well-formed one with more than 8 integer digits.
 absl::StatusOr<core::Qty> ParseDecimalQty(absl::string_view text);
 
+// A SUM() of decimal columns as a Qty, exactly. Errors: InvalidArgument as
+// ParseDecimalQty; OutOfRange when its magnitude is above kMaxSummedQty.
+absl::StatusOr<core::Qty> ParseDecimalSum(absl::string_view text);
+
+// `qty` as a decimal with 4 places: "299999999.9997", "-0.7500".
+std::string FormatDecimalQty(core::Qty qty);
+
+// `text` (a SKU, a value read from the database) fit for a JSON log line:
+// at most its first 64 bytes, its well-formed UTF-8 characters kept, every
+// other byte, every control character and the backslash written as \xNN,
+// and " ... (N bytes)" appended when it was cut.
+std::string LogSafeText(absl::string_view text);
+
 // cataloginventory/item_options/backorders and the stock item's backorders
-// column: 0 NO, 1 YES, 2 YES_NOTIFY; anything else: NO.
+// column: 0 NO, 1 YES, 2 YES_NOTIFY (IsBackorders); anything else: NO.
+bool IsBackorders(int64_t value);
+inline constexpr char kNotBackorders[] =
+    "not 0 (no), 1 (yes) or 2 (yes, notify)";
 core::Backorders BackordersFromInt(int64_t value);
 
 // The configuration paths the connector reads from core_config_data
 // (default scope).
 const std::vector<std::string>& InventoryConfigPaths();
 
+// A core_config_data value ApplyInventoryConfig could not take.
+struct ConfigProblem {
+  std::string path;
+  // LogSafeText of the value.
+  std::string value;
+  std::string rule;
+};
+
 // Overwrites the Magento-derived fields of `config` (the item options and
 // only_x_left_threshold) from default-scope core_config_data values, path ->
 // value. A path that is absent, or a value that does not parse, gives
-// Magento's default, never the previous value. min_sale_qty is also read in
+// Magento's default, never the previous value; each value that does not
+// parse is returned (for the caller to log). min_sale_qty is also read in
 // Magento's per-customer-group form ({"32000":"2"} JSON or PHP-serialized):
 // the "all groups" (32000) entry counts; no such entry: 1.
-void ApplyInventoryConfig(const std::map<std::string, std::string>& values,
-                          core::StoreConfig* config);
+std::vector<ConfigProblem> ApplyInventoryConfig(
+    const std::map<std::string, std::string>& values,
+    core::StoreConfig* config);
 
 }  // namespace availability::sync::magento
 

@@ -1,10 +1,14 @@
 #include "sync/magento/record_builder.h"
 
+#include <cstdint>
+#include <limits>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "core/utf8.h"
 #include "testing/status_matchers.h"
 
 namespace availability::sync::magento {
@@ -16,6 +20,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 constexpr core::Qty U(int64_t units) { return core::QtyFromUnits(units); }
+const std::vector<int32_t> kStocks = {1, 2, 3};
 
 TEST(ParseDecimalQtyTest, Table) {
   struct Case {
@@ -41,13 +46,58 @@ TEST(ParseDecimalQtyTest, Table) {
 }
 
 TEST(ParseDecimalQtyTest, RejectsNonDecimals) {
-  for (const char* text : {"", "-", "abc", "1.23456", "1e5", "100000000",
-                           "1.2.3", " 1"}) {
+  for (const char* text : {"", "-", "abc", "1.23456", "1e5", "1.2.3", " 1"}) {
     SCOPED_TRACE(text);
     EXPECT_THAT(ParseDecimalQty(text),
                 StatusIs(absl::StatusCode::kInvalidArgument,
                          HasSubstr("decimal(12,4)")));
   }
+}
+
+TEST(ParseDecimalQtyTest, MoreThanEightIntegerDigitsIsOutOfRange) {
+  EXPECT_THAT(ParseDecimalQty("100000000"),
+              StatusIs(absl::StatusCode::kOutOfRange,
+                       HasSubstr("above 99999999.9999 in magnitude")));
+  EXPECT_THAT(ParseDecimalQty("-123456789.0000"),
+              StatusIs(absl::StatusCode::kOutOfRange));
+  // Leading zeros are no digits of the magnitude.
+  EXPECT_EQ(*ParseDecimalQty("0000000012.5000"), 125000);
+}
+
+TEST(ParseDecimalSumTest, ExactUpToTheBoundOutOfRangeBeyond) {
+  EXPECT_EQ(*ParseDecimalSum("299999999.9997"), int64_t{2999999999997});
+  EXPECT_EQ(*ParseDecimalSum("-99999999999.9999"), -kMaxSummedQty);
+  EXPECT_THAT(ParseDecimalSum("100000000000.0000"),
+              StatusIs(absl::StatusCode::kOutOfRange,
+                       HasSubstr("above 99999999999.9999")));
+  EXPECT_THAT(ParseDecimalSum("123456789012345678901234567890"),
+              StatusIs(absl::StatusCode::kOutOfRange));
+  EXPECT_THAT(ParseDecimalSum("x"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(FormatDecimalQtyTest, FourPlaces) {
+  EXPECT_EQ(FormatDecimalQty(2999999999997), "299999999.9997");
+  EXPECT_EQ(FormatDecimalQty(-7500), "-0.7500");
+  EXPECT_EQ(FormatDecimalQty(0), "0.0000");
+  EXPECT_EQ(FormatDecimalQty(std::numeric_limits<int64_t>::min()),
+            "-922337203685477.5808");
+}
+
+TEST(LogSafeTextTest, EscapesInvalidBytesAndCutsLongOnes) {
+  EXPECT_EQ(LogSafeText("MB-01"), "MB-01");
+  EXPECT_EQ(LogSafeText("caf\xC3\xA9"), "caf\xC3\xA9");
+  EXPECT_EQ(LogSafeText("BAD-\xFF"), "BAD-\\xff");
+  EXPECT_EQ(LogSafeText(std::string("a\nb\0c", 5)), "a\\x0ab\\x00c");
+  EXPECT_EQ(LogSafeText("a\\xff"), "a\\x5cxff");
+  const std::string long_sku = "\xC3\xA9" + std::string(63, 'A');  // 65 bytes
+  EXPECT_EQ(LogSafeText(long_sku),
+            "\xC3\xA9" + std::string(62, 'A') + " ... (65 bytes)");
+  // A character cut by the 64-byte limit is escaped, never split.
+  const std::string cut = std::string(63, 'A') + "\xC3\xA9";
+  EXPECT_EQ(LogSafeText(cut), std::string(63, 'A') + "\\xc3 ... (65 bytes)");
+  // Whatever the input, the output is valid UTF-8.
+  EXPECT_TRUE(core::IsValidUtf8(LogSafeText("\xF0\x9F\x98")));
 }
 
 CatalogChunk OneProduct() {
@@ -77,7 +127,9 @@ TEST(BuildRecordsTest, SumsInStockItemsOfEnabledSourcesPerStock) {
   };
   chunk.reservations = {{7, 1, -U(4)}, {7, 2, -U(5)}, {8, 1, -U(1)}};
   const absl::Time t = absl::FromUnixSeconds(1700000000);
-  std::vector<core::Record> records = BuildRecords(chunk, 42, t);
+  BuiltRecords built = BuildRecords(chunk, kStocks, 42, t);
+  EXPECT_TRUE(built.skipped.empty());
+  const std::vector<core::Record>& records = built.records;
   ASSERT_EQ(records.size(), 3u);
 
   EXPECT_EQ(records[0].stock_id, 1);
@@ -108,7 +160,123 @@ TEST(BuildRecordsTest, SumsInStockItemsOfEnabledSourcesPerStock) {
 
 TEST(BuildRecordsTest, ProductWithoutSourceItemsHasNoRecord) {
   CatalogChunk chunk = OneProduct();
-  EXPECT_TRUE(BuildRecords(chunk, 1, absl::UnixEpoch()).empty());
+  BuiltRecords built = BuildRecords(chunk, kStocks, 1, absl::UnixEpoch());
+  EXPECT_TRUE(built.records.empty());
+  EXPECT_TRUE(built.skipped.empty());
+}
+
+TEST(BuildRecordsTest, SumsBeyondDecimal12_4AreExact) {
+  CatalogChunk chunk = OneProduct();
+  chunk.source_items = {{7, 1, core::kMaxQty, true, true},
+                        {7, 1, core::kMaxQty, true, true},
+                        {7, 1, core::kMaxQty, true, true}};
+  BuiltRecords built = BuildRecords(chunk, kStocks, 1, absl::UnixEpoch());
+  ASSERT_EQ(built.records.size(), 1u);
+  EXPECT_EQ(built.records[0].source_qty, int64_t{2999999999997});
+  EXPECT_EQ(FormatDecimalQty(built.records[0].source_qty), "299999999.9997");
+  EXPECT_TRUE(built.skipped.empty());
+}
+
+TEST(BuildRecordsTest, SumBeyondTheBoundIsRefusedNotClamped) {
+  CatalogChunk chunk = OneProduct();
+  // 1,001 sources at decimal(12,4)'s maximum on stock 1; stock 2 is fine.
+  for (int i = 0; i < 1001; ++i) {
+    chunk.source_items.push_back({7, 1, core::kMaxQty, true, true});
+  }
+  chunk.source_items.push_back({7, 2, U(3), true, true});
+  BuiltRecords built = BuildRecords(chunk, kStocks, 1, absl::UnixEpoch());
+  ASSERT_EQ(built.records.size(), 1u);
+  EXPECT_EQ(built.records[0].stock_id, 2);
+  ASSERT_EQ(built.skipped.size(), 1u);
+  const SkippedRecord& s = built.skipped[0];
+  EXPECT_EQ(s.reason, SkipReason::kOutOfRange);
+  EXPECT_EQ(s.sku, "MB-01");
+  EXPECT_EQ(s.stock_id, 1);
+  EXPECT_EQ(s.field, "source_qty");
+  EXPECT_THAT(s.rule, HasSubstr("100099999999.8999 is above "
+                                "99999999999.9999"));
+}
+
+TEST(BuildRecordsTest, RefusesBadSkusUnknownStocksAndBadValues) {
+  struct Case {
+    const char* name;
+    std::string sku;
+    int32_t stock;
+    std::vector<BadValue> bad;
+    SkipReason reason;
+    const char* field;
+  };
+  BadValue bad_min_qty;
+  bad_min_qty.entity_id = 7;
+  bad_min_qty.field = "cataloginventory_stock_item.min_qty";
+  bad_min_qty.rule = "not a decimal(12,4): \"x\"";
+  BadValue bad_source;
+  bad_source.entity_id = 7;
+  bad_source.stock_id = 1;
+  bad_source.reason = SkipReason::kOutOfRange;
+  bad_source.field = "inventory_source_item.quantity";
+  bad_source.source = "default";
+  bad_source.rule = "too large";
+  const Case cases[] = {
+      {"empty", "", 1, {}, SkipReason::kSkuEmpty, "sku"},
+      {"too_long", std::string(65, 'A'), 1, {}, SkipReason::kSkuTooLong,
+       "sku"},
+      {"not_utf8", "BAD-\xFF", 1, {}, SkipReason::kSkuNotUtf8, "sku"},
+      {"unknown_stock", "MB-01", 9, {}, SkipReason::kUnknownStock,
+       "stock_id"},
+      {"bad_setting", "MB-01", 1, {bad_min_qty}, SkipReason::kBadNumber,
+       "cataloginventory_stock_item.min_qty"},
+      {"bad_source_item", "MB-01", 1, {bad_source}, SkipReason::kOutOfRange,
+       "inventory_source_item.quantity"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    CatalogChunk chunk = OneProduct();
+    chunk.products[0].sku = c.sku;
+    chunk.source_items = {{7, c.stock, U(5), true, true}};
+    chunk.bad_values = c.bad;
+    BuiltRecords built = BuildRecords(chunk, kStocks, 1, absl::UnixEpoch());
+    EXPECT_TRUE(built.records.empty());
+    ASSERT_EQ(built.skipped.size(), 1u);
+    EXPECT_EQ(built.skipped[0].reason, c.reason);
+    EXPECT_EQ(built.skipped[0].sku, c.sku);
+    EXPECT_EQ(built.skipped[0].stock_id, c.stock);
+    EXPECT_EQ(built.skipped[0].entity_id, 7);
+    EXPECT_EQ(built.skipped[0].field, c.field);
+    EXPECT_FALSE(built.skipped[0].rule.empty());
+  }
+}
+
+TEST(BuildRecordsTest, BadValueOfOneStockRefusesThatStockOnly) {
+  CatalogChunk chunk = OneProduct();
+  chunk.source_items = {{7, 1, U(5), true, true}, {7, 2, U(6), true, true}};
+  BadValue bad;
+  bad.entity_id = 7;
+  bad.stock_id = 2;
+  bad.field = "inventory_source_item.quantity";
+  bad.source = "eu_warehouse";
+  bad.rule = "not a decimal(12,4): \"x\"";
+  chunk.bad_values = {bad};
+  BuiltRecords built = BuildRecords(chunk, kStocks, 1, absl::UnixEpoch());
+  ASSERT_EQ(built.records.size(), 1u);
+  EXPECT_EQ(built.records[0].stock_id, 1);
+  ASSERT_EQ(built.skipped.size(), 1u);
+  EXPECT_EQ(built.skipped[0].stock_id, 2);
+  EXPECT_EQ(built.skipped[0].source, "eu_warehouse");
+}
+
+TEST(BuildRecordsTest, AlternativesTheApiCannotNameAreDropped) {
+  CatalogChunk chunk = OneProduct();
+  chunk.products[0].alternatives = {{"BAD-\xFF", core::Relation::kRelated},
+                                    {std::string(65, 'L'),
+                                     core::Relation::kRelated},
+                                    {"OK-1", core::Relation::kUpsell}};
+  chunk.source_items = {{7, 1, U(5), true, true}};
+  BuiltRecords built = BuildRecords(chunk, kStocks, 1, absl::UnixEpoch());
+  ASSERT_EQ(built.records.size(), 1u);
+  EXPECT_THAT(built.records[0].alternatives,
+              ElementsAre(core::AlternativeLink{"OK-1",
+                                                core::Relation::kUpsell}));
 }
 
 TEST(ApplyInventoryConfigTest, ReadsEveryPathAndFallsBackToDefaults) {
@@ -125,7 +293,12 @@ TEST(ApplyInventoryConfigTest, ReadsEveryPathAndFallsBackToDefaults) {
       {"cataloginventory/options/stock_threshold_qty", "5"},
       {"cataloginventory/item_options/min_sale_qty", "garbage"},
   };
-  ApplyInventoryConfig(values, &config);
+  const std::vector<ConfigProblem> problems =
+      ApplyInventoryConfig(values, &config);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].path, "cataloginventory/item_options/min_sale_qty");
+  EXPECT_EQ(problems[0].value, "garbage");
+  EXPECT_THAT(problems[0].rule, HasSubstr("neither a decimal"));
   EXPECT_FALSE(config.manage_stock);
   EXPECT_EQ(config.backorders, core::Backorders::kYesNotify);
   EXPECT_EQ(config.min_qty, 0);
@@ -136,6 +309,26 @@ TEST(ApplyInventoryConfigTest, ReadsEveryPathAndFallsBackToDefaults) {
   EXPECT_EQ(config.qty_increments, U(6));
   EXPECT_EQ(config.only_x_left_threshold, U(5));
   EXPECT_EQ(config.handling_days, 2);
+}
+
+TEST(ApplyInventoryConfigTest, ValuesThatDoNotParseAreReported) {
+  core::StoreConfig config;
+  const std::vector<ConfigProblem> problems = ApplyInventoryConfig(
+      {{"cataloginventory/item_options/backorders", "7"},
+       {"cataloginventory/item_options/manage_stock", "yes"},
+       {"cataloginventory/item_options/min_qty", "1e3"},
+       {"cataloginventory/options/stock_threshold_qty", "\xFF"}},
+      &config);
+  EXPECT_EQ(config.backorders, core::Backorders::kNo);
+  EXPECT_TRUE(config.manage_stock);
+  EXPECT_EQ(config.min_qty, 0);
+  ASSERT_EQ(problems.size(), 4u);
+  EXPECT_EQ(problems[0].path, "cataloginventory/item_options/manage_stock");
+  EXPECT_EQ(problems[0].rule, "not an integer");
+  EXPECT_EQ(problems[1].path, "cataloginventory/item_options/backorders");
+  EXPECT_EQ(problems[1].rule, kNotBackorders);
+  EXPECT_EQ(problems[2].path, "cataloginventory/item_options/min_qty");
+  EXPECT_EQ(problems[3].value, "\\xff");
 }
 
 TEST(ApplyInventoryConfigTest, MinSaleQtyPerCustomerGroup) {
