@@ -1,5 +1,6 @@
 #include "server/inventory_sync_service.h"
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <map>
@@ -22,6 +23,7 @@
 #include "grpc/grpc_security_constants.h"
 #include "grpcpp/alarm.h"
 #include "grpcpp/security/auth_context.h"
+#include "core/status_macros.h"
 #include "server/api_convert.h"
 #include "server/grpc_status.h"
 #include "server/reactor_lock.h"
@@ -57,6 +59,28 @@ absl::Status CheckBatchSize(int n, absl::string_view field) {
   }
   return absl::OkStatus();
 }
+
+// The elements of a batch that could not be read (a field that is not valid
+// UTF-8), by index: each is rejected on its own with that error.
+class ElementErrors {
+ public:
+  explicit ElementErrors(std::vector<RequestProblems::ElementError> errors)
+      : errors_(std::move(errors)) {}
+
+  // OK, or InvalidArgument naming the field of element `index`.
+  absl::Status Of(int index) const {
+    auto it = std::lower_bound(
+        errors_.begin(), errors_.end(), index,
+        [](const RequestProblems::ElementError& e, int i) {
+          return e.index < i;
+        });
+    if (it == errors_.end() || it->index != index) return absl::OkStatus();
+    return absl::InvalidArgumentError(it->message);
+  }
+
+ private:
+  std::vector<RequestProblems::ElementError> errors_;  // ascending index
+};
 
 void SetOutcome(const cache::WriteOutcome& w, v1::RecordOutcome* o) {
   if (w.result == cache::WriteResult::kApplied) {
@@ -258,10 +282,50 @@ InventorySyncService::InventorySyncService(Options options,
                                            cache::RecordWriter& writer,
                                            cache::RedisClient& client,
                                            const core::Clock& clock)
-    : options_(std::move(options)),
+    : ParsedRequestService(v1::InventorySync::service_full_name()),
+      options_(std::move(options)),
       writer_(writer),
       client_(client),
-      clock_(clock) {}
+      clock_(clock) {
+  ServeUnary<v1::UpsertRecordsRequest, v1::UpsertRecordsResponse>(
+      "UpsertRecords", [this](auto* context, auto* request, auto* response) {
+        return UpsertRecords(context, request, response);
+      });
+  ServeClientStreaming<v1::UpsertRecordsRequest, v1::UpsertRecordsResponse>(
+      "StreamUpsertRecords", [this](auto* context, auto* response) {
+        return StreamUpsertRecords(context, response);
+      });
+  ServeUnary<v1::DeleteRecordsRequest, v1::DeleteRecordsResponse>(
+      "DeleteRecords", [this](auto* context, auto* request, auto* response) {
+        return DeleteRecords(context, request, response);
+      });
+  ServeUnary<v1::FinishSnapshotRequest, v1::FinishSnapshotResponse>(
+      "FinishSnapshot", [this](auto* context, auto* request, auto* response) {
+        return FinishSnapshot(context, request, response);
+      });
+  ServeUnary<v1::PutStoreConfigRequest, v1::PutStoreConfigResponse>(
+      "PutStoreConfig", [this](auto* context, auto* request, auto* response) {
+        return PutStoreConfig(context, request, response);
+      });
+  ServeUnary<v1::GetStoreConfigRequest, v1::StoreConfig>(
+      "GetStoreConfig", [this](auto* context, auto* request, auto* response) {
+        return GetStoreConfig(context, request, response);
+      });
+  ServeUnary<v1::PutSalesChannelsRequest, v1::PutSalesChannelsResponse>(
+      "PutSalesChannels",
+      [this](auto* context, auto* request, auto* response) {
+        return PutSalesChannels(context, request, response);
+      });
+  ServeUnary<v1::PutCategoryRankingRequest, v1::PutCategoryRankingResponse>(
+      "PutCategoryRanking",
+      [this](auto* context, auto* request, auto* response) {
+        return PutCategoryRanking(context, request, response);
+      });
+  ServeServerStreaming<v1::TailEventsRequest, v1::InventoryEvent>(
+      "TailEvents", [this](auto* context, auto* request) {
+        return TailEvents(context, request);
+      });
+}
 
 InventorySyncService::~InventorySyncService() = default;
 
@@ -316,13 +380,19 @@ absl::Time InventorySyncService::DeadlineFor(
 
 grpc::ServerUnaryReactor* InventorySyncService::UpsertRecords(
     grpc::CallbackServerContext* context,
-    const v1::UpsertRecordsRequest* request,
+    const ParsedRequest<v1::UpsertRecordsRequest>* parsed,
     v1::UpsertRecordsResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (!Authorized(*context)) {
     reactor->Finish(Unauthenticated());
     return reactor;
   }
+  if (absl::Status s = parsed->StatusOutside("records"); !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
+  const v1::UpsertRecordsRequest* request = &parsed->message();
+  const ElementErrors unreadable(parsed->ElementErrors("records"));
   if (absl::Status s = CheckBatchSize(request->records_size(), "records");
       !s.ok()) {
     reactor->Finish(ToGrpcStatus(s));
@@ -339,7 +409,9 @@ grpc::ServerUnaryReactor* InventorySyncService::UpsertRecords(
   response->Clear();
   ValidatedBatch<core::Record> batch = ValidateBatch(
       request->records(),
-      [](const v1::InventoryRecord& in, int i) {
+      [&unreadable](const v1::InventoryRecord& in,
+                    int i) -> absl::StatusOr<core::Record> {
+        AV_RETURN_IF_ERROR(unreadable.Of(i));
         return RecordFromApi(in, absl::StrCat("records[", i, "]"));
       },
       *response);
@@ -366,7 +438,7 @@ grpc::ServerUnaryReactor* InventorySyncService::UpsertRecords(
 // The call finishes once reading is over and no write is in flight (write
 // callbacks refer to the reactor, which lives until OnDone).
 class InventorySyncService::StreamUpsertReactor
-    : public grpc::ServerReadReactor<v1::UpsertRecordsRequest> {
+    : public grpc::ServerReadReactor<ParsedRequest<v1::UpsertRecordsRequest>> {
  public:
   static constexpr int kMaxWritesInFlight = 4;
 
@@ -393,10 +465,14 @@ class InventorySyncService::StreamUpsertReactor
       return;
     }
     ++messages_;
-    const int n = request_.records_size();
-    absl::Status check = CheckBatchSize(n, "records");
-    if (check.ok() && !request_.snapshot_id().empty()) {
-      check = ValidateSnapshotId(request_.snapshot_id(), "snapshot_id");
+    // A message with a field that is not valid UTF-8 stops the stream like
+    // any other bad message: neither it nor anything after it is written.
+    absl::Status check = parsed_.status();
+    const v1::UpsertRecordsRequest& request = parsed_.message();
+    const int n = request.records_size();
+    if (check.ok()) check = CheckBatchSize(n, "records");
+    if (check.ok() && !request.snapshot_id().empty()) {
+      check = ValidateSnapshotId(request.snapshot_id(), "snapshot_id");
     }
     if (!check.ok()) {
       Fail(InvalidArgument(absl::StrCat("message ", messages_, ": ",
@@ -407,7 +483,7 @@ class InventorySyncService::StreamUpsertReactor
     std::vector<core::Record> valid;
     std::vector<int64_t> indices;
     for (int i = 0; i < n; ++i) {
-      const v1::InventoryRecord& in = request_.records(i);
+      const v1::InventoryRecord& in = request.records(i);
       const int64_t index = next_index_ + i;
       absl::StatusOr<core::Record> r =
           RecordFromApi(in, absl::StrCat("records[", index, "]"));
@@ -442,7 +518,8 @@ class InventorySyncService::StreamUpsertReactor
     ++writes_in_flight_;
     const int64_t message = messages_;
     service_.writer_.Upsert(
-        std::move(valid), request_.snapshot_id(), service_.clock_.Now(),
+        std::move(valid), parsed_.message().snapshot_id(),
+        service_.clock_.Now(),
         DeadlineFor(context_, service_.options_.write_timeout),
         [this, message, indices = std::move(indices), keys = std::move(keys)](
             absl::StatusOr<std::vector<cache::WriteOutcome>> result) {
@@ -473,7 +550,7 @@ class InventorySyncService::StreamUpsertReactor
 
   void ReadNext() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
     read_pending_ = true;
-    mutex_.Defer([this] { StartRead(&request_); });
+    mutex_.Defer([this] { StartRead(&parsed_); });
   }
 
   // Remembers the first error and reads no further; the call ends with it
@@ -513,7 +590,7 @@ class InventorySyncService::StreamUpsertReactor
   ReactorMutex mutex_;
   v1::UpsertRecordsResponse& response_ ABSL_GUARDED_BY(mutex_);
   // Filled by StartRead; read only in OnReadDone, before the next StartRead.
-  v1::UpsertRecordsRequest request_;
+  ParsedRequest<v1::UpsertRecordsRequest> parsed_;
   int64_t next_index_ ABSL_GUARDED_BY(mutex_) = 0;
   int64_t messages_ ABSL_GUARDED_BY(mutex_) = 0;
   int writes_in_flight_ ABSL_GUARDED_BY(mutex_) = 0;
@@ -524,7 +601,7 @@ class InventorySyncService::StreamUpsertReactor
   grpc::Status error_ ABSL_GUARDED_BY(mutex_);
 };
 
-grpc::ServerReadReactor<v1::UpsertRecordsRequest>*
+grpc::ServerReadReactor<ParsedRequest<v1::UpsertRecordsRequest>>*
 InventorySyncService::StreamUpsertRecords(grpc::CallbackServerContext* context,
                                           v1::UpsertRecordsResponse* response) {
   return new StreamUpsertReactor(*this, *context, *response);
@@ -532,20 +609,32 @@ InventorySyncService::StreamUpsertRecords(grpc::CallbackServerContext* context,
 
 grpc::ServerUnaryReactor* InventorySyncService::DeleteRecords(
     grpc::CallbackServerContext* context,
-    const v1::DeleteRecordsRequest* request,
+    const ParsedRequest<v1::DeleteRecordsRequest>* parsed,
     v1::DeleteRecordsResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (!Authorized(*context)) {
     reactor->Finish(Unauthenticated());
     return reactor;
   }
+  if (absl::Status s = parsed->StatusOutside("keys"); !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
+  const v1::DeleteRecordsRequest* request = &parsed->message();
+  const ElementErrors unreadable(parsed->ElementErrors("keys"));
   if (absl::Status s = CheckBatchSize(request->keys_size(), "keys"); !s.ok()) {
     reactor->Finish(ToGrpcStatus(s));
     return reactor;
   }
   response->Clear();
   ValidatedBatch<cache::DeleteKey> batch =
-      ValidateBatch(request->keys(), &DeleteKeyFromApi, *response);
+      ValidateBatch(request->keys(),
+                    [&unreadable](const v1::RecordKey& key,
+                                  int i) -> absl::StatusOr<cache::DeleteKey> {
+                      AV_RETURN_IF_ERROR(unreadable.Of(i));
+                      return DeleteKeyFromApi(key, i);
+                    },
+                    *response);
   if (batch.valid.empty()) {
     reactor->Finish(grpc::Status::OK);
     return reactor;
@@ -563,13 +652,18 @@ grpc::ServerUnaryReactor* InventorySyncService::DeleteRecords(
 
 grpc::ServerUnaryReactor* InventorySyncService::FinishSnapshot(
     grpc::CallbackServerContext* context,
-    const v1::FinishSnapshotRequest* request,
+    const ParsedRequest<v1::FinishSnapshotRequest>* parsed,
     v1::FinishSnapshotResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (!Authorized(*context)) {
     reactor->Finish(Unauthenticated());
     return reactor;
   }
+  if (absl::Status s = parsed->status(); !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
+  const v1::FinishSnapshotRequest* request = &parsed->message();
   if (request->stock_id() < 1) {
     reactor->Finish(InvalidArgument("stock_id: must be >= 1"));
     return reactor;
@@ -597,13 +691,18 @@ grpc::ServerUnaryReactor* InventorySyncService::FinishSnapshot(
 
 grpc::ServerUnaryReactor* InventorySyncService::PutStoreConfig(
     grpc::CallbackServerContext* context,
-    const v1::PutStoreConfigRequest* request,
+    const ParsedRequest<v1::PutStoreConfigRequest>* parsed,
     v1::PutStoreConfigResponse* /*response*/) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (!Authorized(*context)) {
     reactor->Finish(Unauthenticated());
     return reactor;
   }
+  if (absl::Status s = parsed->status(); !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
+  const v1::PutStoreConfigRequest* request = &parsed->message();
   if (!request->has_config()) {
     reactor->Finish(InvalidArgument("config: missing"));
     return reactor;
@@ -625,12 +724,17 @@ grpc::ServerUnaryReactor* InventorySyncService::PutStoreConfig(
 
 grpc::ServerUnaryReactor* InventorySyncService::GetStoreConfig(
     grpc::CallbackServerContext* context,
-    const v1::GetStoreConfigRequest* request, v1::StoreConfig* response) {
+    const ParsedRequest<v1::GetStoreConfigRequest>* parsed, v1::StoreConfig* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (!Authorized(*context)) {
     reactor->Finish(Unauthenticated());
     return reactor;
   }
+  if (absl::Status s = parsed->status(); !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
+  const v1::GetStoreConfigRequest* request = &parsed->message();
   if (request->stock_id() < 1) {
     reactor->Finish(InvalidArgument("stock_id: must be >= 1"));
     return reactor;
@@ -650,13 +754,18 @@ grpc::ServerUnaryReactor* InventorySyncService::GetStoreConfig(
 
 grpc::ServerUnaryReactor* InventorySyncService::PutSalesChannels(
     grpc::CallbackServerContext* context,
-    const v1::PutSalesChannelsRequest* request,
+    const ParsedRequest<v1::PutSalesChannelsRequest>* parsed,
     v1::PutSalesChannelsResponse* /*response*/) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (!Authorized(*context)) {
     reactor->Finish(Unauthenticated());
     return reactor;
   }
+  if (absl::Status s = parsed->status(); !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
+  const v1::PutSalesChannelsRequest* request = &parsed->message();
   std::map<std::string, int32_t> channels;
   for (const auto& [code, stock] : request->channels()) {
     if (code.empty() || code.size() > 64) {
@@ -683,13 +792,18 @@ grpc::ServerUnaryReactor* InventorySyncService::PutSalesChannels(
 
 grpc::ServerUnaryReactor* InventorySyncService::PutCategoryRanking(
     grpc::CallbackServerContext* context,
-    const v1::PutCategoryRankingRequest* request,
+    const ParsedRequest<v1::PutCategoryRankingRequest>* parsed,
     v1::PutCategoryRankingResponse* /*response*/) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (!Authorized(*context)) {
     reactor->Finish(Unauthenticated());
     return reactor;
   }
+  if (absl::Status s = parsed->status(); !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
+  const v1::PutCategoryRankingRequest* request = &parsed->message();
   if (request->stock_id() < 1) {
     reactor->Finish(InvalidArgument("stock_id: must be >= 1"));
     return reactor;
@@ -732,13 +846,18 @@ class InventorySyncService::TailReactor
  public:
   TailReactor(InventorySyncService& service,
               grpc::CallbackServerContext& context,
-              const v1::TailEventsRequest& request)
+              const ParsedRequest<v1::TailEventsRequest>& parsed)
       : service_(service),
-        key_(service.writer_.keys().Events(request.stock_id())) {
+        key_(service.writer_.keys().Events(parsed.message().stock_id())) {
     if (!service_.Authorized(context)) {
       Finish(Unauthenticated());
       return;
     }
+    if (absl::Status s = parsed.status(); !s.ok()) {
+      Finish(ToGrpcStatus(s));
+      return;
+    }
+    const v1::TailEventsRequest& request = parsed.message();
     if (request.stock_id() < 1) {
       Finish(InvalidArgument("stock_id: must be >= 1"));
       return;
@@ -937,8 +1056,8 @@ class InventorySyncService::TailReactor
 
 grpc::ServerWriteReactor<v1::InventoryEvent>* InventorySyncService::TailEvents(
     grpc::CallbackServerContext* context,
-    const v1::TailEventsRequest* request) {
-  return new TailReactor(*this, *context, *request);
+    const ParsedRequest<v1::TailEventsRequest>* parsed) {
+  return new TailReactor(*this, *context, *parsed);
 }
 
 }  // namespace availability::server
