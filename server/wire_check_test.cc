@@ -1,5 +1,6 @@
 #include "server/wire_check.h"
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,8 @@ struct WalkCase {
   std::string bytes;
   std::vector<std::string> paths;  // expected, in wire order
 };
+
+void PrintTo(const WalkCase& c, std::ostream* os) { *os << c.name; }
 
 std::vector<WalkCase> WalkCases() {
   std::vector<WalkCase> cases;
@@ -182,6 +185,8 @@ struct MalformedCase {
   std::string name;
   std::string bytes;
 };
+
+void PrintTo(const MalformedCase& c, std::ostream* os) { *os << c.name; }
 
 class MalformedTest : public ::testing::TestWithParam<MalformedCase> {};
 
