@@ -563,7 +563,7 @@ AvailabilityService::WatchAvailability(
 
 namespace {
 
-using ItemErrors = std::vector<RequestProblems::ElementError>;
+using ItemErrors = RequestProblems::ElementErrorMap;
 
 // ValidateBatch for a request whose `bad` items (by index, ascending) are
 // answered on their own: their SKUs (emptied by the parse) stand in as a
@@ -573,13 +573,13 @@ absl::StatusOr<ValidatedQuery> ValidateBatchExcept(
     const v1::BatchGetAvailabilityRequest& request, const ItemErrors& bad) {
   if (bad.empty()) return ValidateBatch(request);
   v1::BatchGetAvailabilityRequest checked = request;
-  for (const RequestProblems::ElementError& e : bad) {
-    checked.mutable_items(e.index)->set_sku("-");
+  for (const auto& [index, message] : bad) {
+    checked.mutable_items(index)->set_sku("-");
   }
   absl::StatusOr<ValidatedQuery> query = ValidateBatch(checked);
   if (!query.ok()) return query;
   for (auto e = bad.rbegin(); e != bad.rend(); ++e) {
-    query->items.erase(query->items.begin() + e->index);
+    query->items.erase(query->items.begin() + e->first);
   }
   return query;
 }
@@ -595,10 +595,10 @@ void InsertItemErrors(
   int next = 0;
   auto error = errors.begin();
   while (next < items->size() || error != errors.end()) {
-    if (error != errors.end() && error->index == merged.size()) {
+    if (error != errors.end() && error->first == merged.size()) {
       v1::ItemError* e = merged.Add()->mutable_error();
       e->set_code(static_cast<int32_t>(absl::StatusCode::kInvalidArgument));
-      e->set_message(error->message);
+      e->set_message(error->second);
       ++error;
     } else if (next < items->size()) {
       merged.Add()->Swap(items->Mutable(next++));

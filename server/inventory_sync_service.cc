@@ -1,6 +1,5 @@
 #include "server/inventory_sync_service.h"
 
-#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <map>
@@ -60,27 +59,15 @@ absl::Status CheckBatchSize(int n, absl::string_view field) {
   return absl::OkStatus();
 }
 
-// The elements of a batch that could not be read (a field that is not valid
-// UTF-8), by index: each is rejected on its own with that error.
-class ElementErrors {
- public:
-  explicit ElementErrors(std::vector<RequestProblems::ElementError> errors)
-      : errors_(std::move(errors)) {}
-
-  // OK, or InvalidArgument naming the field of element `index`.
-  absl::Status Of(int index) const {
-    auto it = std::lower_bound(
-        errors_.begin(), errors_.end(), index,
-        [](const RequestProblems::ElementError& e, int i) {
-          return e.index < i;
-        });
-    if (it == errors_.end() || it->index != index) return absl::OkStatus();
-    return absl::InvalidArgumentError(it->message);
-  }
-
- private:
-  std::vector<RequestProblems::ElementError> errors_;  // ascending index
-};
+// OK, or InvalidArgument with the parse error of element `index` of a
+// batch (a field that is not valid UTF-8): that element is rejected on its
+// own.
+absl::Status ElementError(const RequestProblems::ElementErrorMap& errors,
+                          int index) {
+  auto it = errors.find(index);
+  if (it == errors.end()) return absl::OkStatus();
+  return absl::InvalidArgumentError(it->second);
+}
 
 void SetOutcome(const cache::WriteOutcome& w, v1::RecordOutcome* o) {
   if (w.result == cache::WriteResult::kApplied) {
@@ -392,7 +379,8 @@ grpc::ServerUnaryReactor* InventorySyncService::UpsertRecords(
     return reactor;
   }
   const v1::UpsertRecordsRequest* request = &parsed->message();
-  const ElementErrors unreadable(parsed->ElementErrors("records"));
+  const RequestProblems::ElementErrorMap unreadable =
+      parsed->ElementErrors("records");
   if (absl::Status s = CheckBatchSize(request->records_size(), "records");
       !s.ok()) {
     reactor->Finish(ToGrpcStatus(s));
@@ -411,7 +399,7 @@ grpc::ServerUnaryReactor* InventorySyncService::UpsertRecords(
       request->records(),
       [&unreadable](const v1::InventoryRecord& in,
                     int i) -> absl::StatusOr<core::Record> {
-        AV_RETURN_IF_ERROR(unreadable.Of(i));
+        AV_RETURN_IF_ERROR(ElementError(unreadable, i));
         return RecordFromApi(in, absl::StrCat("records[", i, "]"));
       },
       *response);
@@ -621,7 +609,8 @@ grpc::ServerUnaryReactor* InventorySyncService::DeleteRecords(
     return reactor;
   }
   const v1::DeleteRecordsRequest* request = &parsed->message();
-  const ElementErrors unreadable(parsed->ElementErrors("keys"));
+  const RequestProblems::ElementErrorMap unreadable =
+      parsed->ElementErrors("keys");
   if (absl::Status s = CheckBatchSize(request->keys_size(), "keys"); !s.ok()) {
     reactor->Finish(ToGrpcStatus(s));
     return reactor;
@@ -631,7 +620,7 @@ grpc::ServerUnaryReactor* InventorySyncService::DeleteRecords(
       ValidateBatch(request->keys(),
                     [&unreadable](const v1::RecordKey& key,
                                   int i) -> absl::StatusOr<cache::DeleteKey> {
-                      AV_RETURN_IF_ERROR(unreadable.Of(i));
+                      AV_RETURN_IF_ERROR(ElementError(unreadable, i));
                       return DeleteKeyFromApi(key, i);
                     },
                     *response);

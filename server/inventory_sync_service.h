@@ -32,8 +32,10 @@
 // field that is not valid UTF-8 rejects just its record (RESULT_REJECTED
 // "records[2].alternatives[0].sku: not valid UTF-8") in UpsertRecords and
 // DeleteRecords, fails StreamUpsertRecords with INVALID_ARGUMENT naming the
-// message ("message 12: records[3].sku: not valid UTF-8"; nothing after it
-// is written), and fails every other call with INVALID_ARGUMENT naming it.
+// message, counted from 1, and the field within it ("message 12: records[3].
+// sku: not valid UTF-8"; neither it nor anything after it is written, writes
+// of earlier messages in flight finish first), and fails every other call
+// with INVALID_ARGUMENT naming it.
 //
 // Limits and errors (grpc::Status): 1..1000 records (keys) per message,
 // else INVALID_ARGUMENT "records: 1..1000 per request, got N". A record that

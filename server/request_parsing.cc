@@ -1,10 +1,8 @@
 #include "server/request_parsing.h"
 
-#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "grpcpp/support/proto_buffer_reader.h"
 #include "grpcpp/support/slice.h"
@@ -37,17 +35,12 @@ absl::Status FirstOf(const std::vector<const InvalidUtf8Field*>& fields) {
 RequestProblems RequestProblems::Parse(grpc::ByteBuffer* buffer,
                                        pb::Message* message) {
   RequestProblems problems;
-  message->Clear();
-  const std::string not_a_message = absl::StrCat(
-      "request: not a valid ", message->GetDescriptor()->full_name(),
-      " message");
   if (buffer == nullptr || !buffer->Valid()) {
-    // No message at all (or one the call limiter emptied): an empty request,
-    // which the handler's rules then judge.
-    if (buffer != nullptr) buffer->Clear();
+    // No message at all: an empty request, which the handler's rules judge.
+    message->Clear();
     return problems;
   }
-  // The fast path: what gRPC's own deserializer does.
+  // The fast path: what gRPC's own deserializer does (Parse* clears first).
   bool parsed;
   {
     grpc::ProtoBufferReader reader(buffer);
@@ -73,7 +66,9 @@ RequestProblems RequestProblems::Parse(grpc::ByteBuffer* buffer,
     // Not a message of this type in wire form (or a rule of protobuf's
     // parser that the walk does not know: then also not one it can read).
     message->Clear();
-    problems.not_a_message_ = not_a_message;
+    problems.not_a_message_ =
+        absl::StrCat("request: not a valid ",
+                     message->GetDescriptor()->full_name(), " message");
     return problems;
   }
   problems.invalid_utf8_ = std::move(check->invalid_utf8);
@@ -100,20 +95,14 @@ absl::Status RequestProblems::StatusOutside(absl::string_view field) const {
   return FirstOf(fields);
 }
 
-std::vector<RequestProblems::ElementError> RequestProblems::ElementErrors(
+RequestProblems::ElementErrorMap RequestProblems::ElementErrors(
     absl::string_view field) const {
-  std::vector<ElementError> errors;
-  absl::flat_hash_set<int> seen;
+  ElementErrorMap errors;
   for (const InvalidUtf8Field& f : invalid_utf8_) {
-    if (!InElementOf(f, field) || !seen.insert(f.path[0].index).second) {
-      continue;
+    if (InElementOf(f, field)) {
+      errors.try_emplace(f.path[0].index, absl::StrCat(f.Path(), kNotUtf8));
     }
-    errors.push_back({f.path[0].index, absl::StrCat(f.Path(), kNotUtf8)});
   }
-  std::sort(errors.begin(), errors.end(),
-            [](const ElementError& a, const ElementError& b) {
-              return a.index < b.index;
-            });
   return errors;
 }
 

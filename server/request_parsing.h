@@ -20,6 +20,7 @@
 #define AVAILABILITY_SERVER_REQUEST_PARSING_H_
 
 #include <functional>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -39,12 +40,9 @@ namespace availability::server {
 // What went wrong while parsing one request; empty when nothing did.
 class RequestProblems {
  public:
-  // An element of a repeated field with a problem, e.g. {3,
-  // "items[3].sku: not valid UTF-8"} (the first problem of that element).
-  struct ElementError {
-    int index;
-    std::string message;
-  };
+  // The elements of a repeated field with a problem: index -> the first
+  // problem of that element, e.g. {3, "items[3].sku: not valid UTF-8"}.
+  using ElementErrorMap = std::map<int, std::string>;
 
   // Parses the bytes in `buffer` into `message` (cleared first) and empties
   // `buffer`. A string field that is not valid UTF-8 is emptied in `message`
@@ -59,9 +57,8 @@ class RequestProblems {
   // As status(), leaving out the problems inside elements of the top-level
   // repeated field `field` (the caller answers those one by one).
   absl::Status StatusOutside(absl::string_view field) const;
-  // The elements of top-level repeated field `field` with a problem, by
-  // index.
-  std::vector<ElementError> ElementErrors(absl::string_view field) const;
+  // The elements of top-level repeated field `field` with a problem.
+  ElementErrorMap ElementErrors(absl::string_view field) const;
 
  private:
   std::string not_a_message_;  // non-empty: the bytes were not a message
@@ -80,7 +77,7 @@ class ParsedRequest {
   absl::Status StatusOutside(absl::string_view field) const {
     return problems_.StatusOutside(field);
   }
-  std::vector<RequestProblems::ElementError> ElementErrors(
+  RequestProblems::ElementErrorMap ElementErrors(
       absl::string_view field) const {
     return problems_.ElementErrors(field);
   }

@@ -22,6 +22,7 @@ namespace {
 namespace v1 = ::availability::v1;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Pair;
 
 // Serializes `message`, then turns each marker string into the same number
 // of bytes that are not valid UTF-8 (same length: no size prefix moves).
@@ -281,12 +282,9 @@ TEST(RequestProblemsTest, ElementsApartFromTheRest) {
   parsed.ParseFrom(&buffer);
   EXPECT_TRUE(parsed.StatusOutside("items").ok());
   EXPECT_FALSE(parsed.status().ok());
-  std::vector<RequestProblems::ElementError> errors =
-      parsed.ElementErrors("items");
-  ASSERT_EQ(errors.size(), 2u);
-  EXPECT_EQ(errors[0].index, 1);
-  EXPECT_EQ(errors[0].message, "items[1].sku: not valid UTF-8");
-  EXPECT_EQ(errors[1].index, 2);
+  EXPECT_THAT(parsed.ElementErrors("items"),
+              ElementsAre(Pair(1, "items[1].sku: not valid UTF-8"),
+                          Pair(2, "items[2].sku: not valid UTF-8")));
   EXPECT_EQ(parsed.message().items_size(), 3);
 
   r.mutable_scope()->set_sales_channel("BAD2");
