@@ -279,6 +279,23 @@ TEST_F(RequestParsingE2ETest, BatchAnswersABadItemOnItsOwn) {
   EXPECT_EQ(response.items(2).sku(), "KNOWN-C");
   EXPECT_EQ(response.items(2).status(), v1::STATUS_IN_STOCK);
 
+  // Every item bad: answered without a lookup, still one answer per item.
+  v1::BatchGetAvailabilityRequest only_bad;
+  only_bad.mutable_scope()->set_stock_id(1);
+  only_bad.add_items()->set_sku("BAD0");
+  s = Storefront("BatchGetAvailability", WithInvalidUtf8(only_bad), &bytes);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_TRUE(response.ParseFromString(bytes));
+  ASSERT_EQ(response.items_size(), 1);
+  EXPECT_EQ(response.items(0).error().message(),
+            "items[0].sku: not valid UTF-8");
+
+  // The batch's other rules still hold, with the request's indices.
+  request.mutable_items(2)->set_quantity(-1);
+  s = Storefront("BatchGetAvailability", WithInvalidUtf8(request));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(), "items[2].quantity: negative");
+
   // A bad scope still fails the whole batch, naming it.
   request.mutable_scope()->set_sales_channel("BAD1");
   s = Storefront("BatchGetAvailability", WithInvalidUtf8(request));
