@@ -27,11 +27,37 @@ AvailabilityService::AvailabilityService(
     Options options, AvailabilityLookup& lookup,
     cache::SubscriptionStore* subscriptions, const core::Clock& clock,
     WatchRegistry* watches)
-    : options_(options),
+    : ParsedRequestService(v1::Availability::service_full_name()),
+      options_(options),
       lookup_(lookup),
       subscriptions_(subscriptions),
       clock_(clock),
-      watches_(watches) {}
+      watches_(watches) {
+  ServeUnary<v1::GetAvailabilityRequest, v1::ProductAvailability>(
+      "GetAvailability", [this](auto* context, auto* request, auto* response) {
+        return GetAvailability(context, request, response);
+      });
+  ServeUnary<v1::BatchGetAvailabilityRequest,
+             v1::BatchGetAvailabilityResponse>(
+      "BatchGetAvailability",
+      [this](auto* context, auto* request, auto* response) {
+        return BatchGetAvailability(context, request, response);
+      });
+  ServeServerStreaming<v1::WatchAvailabilityRequest, v1::ProductAvailability>(
+      "WatchAvailability", [this](auto* context, auto* request) {
+        return WatchAvailability(context, request);
+      });
+  ServeUnary<v1::BackInStockSubscription, v1::SubscribeBackInStockResponse>(
+      "SubscribeBackInStock",
+      [this](auto* context, auto* request, auto* response) {
+        return SubscribeBackInStock(context, request, response);
+      });
+  ServeUnary<v1::BackInStockSubscription, v1::UnsubscribeBackInStockResponse>(
+      "UnsubscribeBackInStock",
+      [this](auto* context, auto* request, auto* response) {
+        return UnsubscribeBackInStock(context, request, response);
+      });
+}
 
 absl::Time AvailabilityService::CacheDeadline(
     const grpc::CallbackServerContext& context) const {
@@ -60,9 +86,14 @@ void LogFailure(const absl::Status& status, absl::string_view method) {
 
 grpc::ServerUnaryReactor* AvailabilityService::GetAvailability(
     grpc::CallbackServerContext* context,
-    const v1::GetAvailabilityRequest* request,
+    const ParsedRequest<v1::GetAvailabilityRequest>* parsed,
     v1::ProductAvailability* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = parsed->status(); !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
+  const v1::GetAvailabilityRequest* request = &parsed->message();
   absl::StatusOr<ValidatedQuery> query = ValidateGet(*request);
   if (!query.ok()) {
     reactor->Finish(ToGrpcStatus(query.status()));
@@ -513,14 +544,19 @@ void AvailabilityService::WatchCall::OnDone() {
 grpc::ServerWriteReactor<v1::ProductAvailability>*
 AvailabilityService::WatchAvailability(
     grpc::CallbackServerContext* context,
-    const v1::WatchAvailabilityRequest* request) {
+    const ParsedRequest<v1::WatchAvailabilityRequest>* parsed) {
   if (watches_ == nullptr) {
     auto* reactor = new FinishedWriteReactor;
     reactor->Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
                                  "WatchAvailability: not enabled"));
     return reactor;
   }
-  absl::StatusOr<ValidatedQuery> query = ValidateWatch(*request);
+  if (absl::Status s = parsed->status(); !s.ok()) {
+    auto* reactor = new FinishedWriteReactor;
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
+  absl::StatusOr<ValidatedQuery> query = ValidateWatch(parsed->message());
   if (!query.ok()) {
     auto* reactor = new FinishedWriteReactor;
     reactor->Finish(ToGrpcStatus(query.status()));
@@ -531,18 +567,79 @@ AvailabilityService::WatchAvailability(
   return call;
 }
 
+namespace {
+
+using ItemErrors = RequestProblems::ElementErrorMap;
+
+// ValidateBatch for a request whose `bad` items (by index, ascending) are
+// answered on their own: their SKUs (emptied by the parse) stand in as a
+// valid placeholder while the rest of each item and the request are checked
+// with the batch's rules and indices, and they are left out of the query.
+absl::StatusOr<ValidatedQuery> ValidateBatchExcept(
+    const v1::BatchGetAvailabilityRequest& request, const ItemErrors& bad) {
+  if (bad.empty()) return ValidateBatch(request);
+  v1::BatchGetAvailabilityRequest checked = request;
+  for (const auto& [index, message] : bad) {
+    checked.mutable_items(index)->set_sku("-");
+  }
+  absl::StatusOr<ValidatedQuery> query = ValidateBatch(checked);
+  if (!query.ok()) return query;
+  for (auto e = bad.rbegin(); e != bad.rend(); ++e) {
+    query->items.erase(query->items.begin() + e->first);
+  }
+  return query;
+}
+
+// Puts an answer with `error` for each of `errors` at its index among
+// `items` (the answers of the other items, in request order).
+void InsertItemErrors(
+    const ItemErrors& errors,
+    google::protobuf::RepeatedPtrField<v1::ProductAvailability>* items) {
+  if (errors.empty()) return;
+  google::protobuf::RepeatedPtrField<v1::ProductAvailability> merged;
+  merged.Reserve(items->size() + static_cast<int>(errors.size()));
+  int next = 0;
+  auto error = errors.begin();
+  while (next < items->size() || error != errors.end()) {
+    if (error != errors.end() && error->first == merged.size()) {
+      v1::ItemError* e = merged.Add()->mutable_error();
+      e->set_code(static_cast<int32_t>(absl::StatusCode::kInvalidArgument));
+      e->set_message(error->second);
+      ++error;
+    } else if (next < items->size()) {
+      merged.Add()->Swap(items->Mutable(next++));
+    } else {
+      break;  // an index past the answers: cannot happen
+    }
+  }
+  items->Swap(&merged);
+}
+
+}  // namespace
+
 grpc::ServerUnaryReactor* AvailabilityService::BatchGetAvailability(
     grpc::CallbackServerContext* context,
-    const v1::BatchGetAvailabilityRequest* request,
+    const ParsedRequest<v1::BatchGetAvailabilityRequest>* parsed,
     v1::BatchGetAvailabilityResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<ValidatedQuery> query = ValidateBatch(*request);
+  if (absl::Status s = parsed->StatusOutside("items"); !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
+  ItemErrors item_errors = parsed->ElementErrors("items");
+  absl::StatusOr<ValidatedQuery> query =
+      ValidateBatchExcept(parsed->message(), item_errors);
   if (!query.ok()) {
     reactor->Finish(ToGrpcStatus(query.status()));
     return reactor;
   }
+  if (query->items.empty()) {  // every item was bad
+    InsertItemErrors(item_errors, response->mutable_items());
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
   lookup_.Run(*std::move(query), CacheDeadline(*context),
-              [reactor, response](
+              [reactor, response, item_errors = std::move(item_errors)](
                   absl::StatusOr<AvailabilityLookup::Answers> answers) {
                 if (!answers.ok()) {
                   LogFailure(answers.status(), "BatchGetAvailability");
@@ -550,6 +647,7 @@ grpc::ServerUnaryReactor* AvailabilityService::BatchGetAvailability(
                   return;
                 }
                 response->mutable_items()->Swap(&*answers);
+                InsertItemErrors(item_errors, response->mutable_items());
                 reactor->Finish(grpc::Status::OK);
               });
   return reactor;
@@ -600,22 +698,30 @@ void AvailabilityService::ChangeSubscription(
 
 grpc::ServerUnaryReactor* AvailabilityService::SubscribeBackInStock(
     grpc::CallbackServerContext* context,
-    const v1::BackInStockSubscription* request,
+    const ParsedRequest<v1::BackInStockSubscription>* parsed,
     v1::SubscribeBackInStockResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = parsed->status(); !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
   ChangeSubscription(
-      context, *request, /*subscribe=*/true,
+      context, parsed->message(), /*subscribe=*/true,
       [response](bool created) { response->set_created(created); }, reactor);
   return reactor;
 }
 
 grpc::ServerUnaryReactor* AvailabilityService::UnsubscribeBackInStock(
     grpc::CallbackServerContext* context,
-    const v1::BackInStockSubscription* request,
+    const ParsedRequest<v1::BackInStockSubscription>* parsed,
     v1::UnsubscribeBackInStockResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status s = parsed->status(); !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
   ChangeSubscription(
-      context, *request, /*subscribe=*/false,
+      context, parsed->message(), /*subscribe=*/false,
       [response](bool removed) { response->set_removed(removed); }, reactor);
   return reactor;
 }

@@ -18,6 +18,11 @@
 // an unbounded queue. Reactions never block; the call finishes exactly once
 // (also on cancel) and its state lives until OnDone.
 //
+// Requests are parsed by the service (server/request_parsing.h): a field
+// that is not valid UTF-8 is INVALID_ARGUMENT naming it ("sku: not valid
+// UTF-8"); in BatchGetAvailability such an item is answered on its own with
+// ProductAvailability.error and the others normally, in request order.
+//
 // Thread-safe; the lookup, clock and registry must outlive the service.
 #ifndef AVAILABILITY_SERVER_AVAILABILITY_SERVICE_H_
 #define AVAILABILITY_SERVER_AVAILABILITY_SERVICE_H_
@@ -29,11 +34,13 @@
 #include "cache/subscription_store.h"
 #include "core/clock.h"
 #include "server/availability_lookup.h"
+#include "server/request_parsing.h"
 #include "server/watch_registry.h"
 
 namespace availability::server {
 
-class AvailabilityService final : public v1::Availability::CallbackService {
+class AvailabilityService final
+    : public ParsedRequestService<v1::Availability::Service> {
  public:
   struct Options {
     absl::Duration max_call_time = absl::Seconds(1);
@@ -51,29 +58,30 @@ class AvailabilityService final : public v1::Availability::CallbackService {
                       const core::Clock& clock,
                       WatchRegistry* watches = nullptr);
 
+  // The methods' handlers (registered by the constructor).
   grpc::ServerUnaryReactor* GetAvailability(
       grpc::CallbackServerContext* context,
-      const v1::GetAvailabilityRequest* request,
-      v1::ProductAvailability* response) override;
+      const ParsedRequest<v1::GetAvailabilityRequest>* parsed,
+      v1::ProductAvailability* response);
 
   grpc::ServerUnaryReactor* BatchGetAvailability(
       grpc::CallbackServerContext* context,
-      const v1::BatchGetAvailabilityRequest* request,
-      v1::BatchGetAvailabilityResponse* response) override;
+      const ParsedRequest<v1::BatchGetAvailabilityRequest>* parsed,
+      v1::BatchGetAvailabilityResponse* response);
 
   grpc::ServerWriteReactor<v1::ProductAvailability>* WatchAvailability(
       grpc::CallbackServerContext* context,
-      const v1::WatchAvailabilityRequest* request) override;
+      const ParsedRequest<v1::WatchAvailabilityRequest>* parsed);
 
   grpc::ServerUnaryReactor* SubscribeBackInStock(
       grpc::CallbackServerContext* context,
-      const v1::BackInStockSubscription* request,
-      v1::SubscribeBackInStockResponse* response) override;
+      const ParsedRequest<v1::BackInStockSubscription>* parsed,
+      v1::SubscribeBackInStockResponse* response);
 
   grpc::ServerUnaryReactor* UnsubscribeBackInStock(
       grpc::CallbackServerContext* context,
-      const v1::BackInStockSubscription* request,
-      v1::UnsubscribeBackInStockResponse* response) override;
+      const ParsedRequest<v1::BackInStockSubscription>* parsed,
+      v1::UnsubscribeBackInStockResponse* response);
 
  private:
   class WatchCall;

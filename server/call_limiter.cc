@@ -9,6 +9,7 @@
 #include "availability/v1/availability.pb.h"
 #include "grpcpp/support/interceptor.h"
 #include "grpcpp/support/status.h"
+#include "server/request_parsing.h"
 
 namespace availability::server {
 namespace {
@@ -25,19 +26,22 @@ void ClearAs(void* message) {
 }
 
 // How to empty the request of each storefront method (gRPC hands the
-// interceptor the handler's own deserialized request object), or null for
-// a method this table does not know.
+// interceptor the handler's own request object: the services parse their
+// requests themselves, server/request_parsing.h), or null for a method this
+// table does not know.
 ClearRequest ClearerFor(absl::string_view method) {
   const absl::string_view name = method.substr(kStorefrontPrefix.size());
-  if (name == "GetAvailability") return &ClearAs<v1::GetAvailabilityRequest>;
+  if (name == "GetAvailability") {
+    return &ClearAs<ParsedRequest<v1::GetAvailabilityRequest>>;
+  }
   if (name == "BatchGetAvailability") {
-    return &ClearAs<v1::BatchGetAvailabilityRequest>;
+    return &ClearAs<ParsedRequest<v1::BatchGetAvailabilityRequest>>;
   }
   if (name == "WatchAvailability") {
-    return &ClearAs<v1::WatchAvailabilityRequest>;
+    return &ClearAs<ParsedRequest<v1::WatchAvailabilityRequest>>;
   }
   if (name == "SubscribeBackInStock" || name == "UnsubscribeBackInStock") {
-    return &ClearAs<v1::BackInStockSubscription>;
+    return &ClearAs<ParsedRequest<v1::BackInStockSubscription>>;
   }
   return nullptr;
 }

@@ -23,6 +23,7 @@
 #include "grpc/grpc_security_constants.h"
 #include "grpcpp/alarm.h"
 #include "grpcpp/security/auth_context.h"
+#include "core/status_macros.h"
 #include "server/api_convert.h"
 #include "server/grpc_status.h"
 #include "server/reactor_lock.h"
@@ -57,6 +58,16 @@ absl::Status CheckBatchSize(int n, absl::string_view field) {
                      n > 0 ? " (split the batch)" : ""));
   }
   return absl::OkStatus();
+}
+
+// OK, or InvalidArgument with the parse error of element `index` of a
+// batch (a field that is not valid UTF-8): that element is rejected on its
+// own.
+absl::Status ElementError(const RequestProblems::ElementErrorMap& errors,
+                          int index) {
+  auto it = errors.find(index);
+  if (it == errors.end()) return absl::OkStatus();
+  return absl::InvalidArgumentError(it->second);
 }
 
 void SetOutcome(const cache::WriteOutcome& w, v1::RecordOutcome* o) {
@@ -275,10 +286,50 @@ InventorySyncService::InventorySyncService(Options options,
                                            cache::RecordWriter& writer,
                                            cache::RedisClient& client,
                                            const core::Clock& clock)
-    : options_(std::move(options)),
+    : ParsedRequestService(v1::InventorySync::service_full_name()),
+      options_(std::move(options)),
       writer_(writer),
       client_(client),
-      clock_(clock) {}
+      clock_(clock) {
+  ServeUnary<v1::UpsertRecordsRequest, v1::UpsertRecordsResponse>(
+      "UpsertRecords", [this](auto* context, auto* request, auto* response) {
+        return UpsertRecords(context, request, response);
+      });
+  ServeClientStreaming<v1::UpsertRecordsRequest, v1::UpsertRecordsResponse>(
+      "StreamUpsertRecords", [this](auto* context, auto* response) {
+        return StreamUpsertRecords(context, response);
+      });
+  ServeUnary<v1::DeleteRecordsRequest, v1::DeleteRecordsResponse>(
+      "DeleteRecords", [this](auto* context, auto* request, auto* response) {
+        return DeleteRecords(context, request, response);
+      });
+  ServeUnary<v1::FinishSnapshotRequest, v1::FinishSnapshotResponse>(
+      "FinishSnapshot", [this](auto* context, auto* request, auto* response) {
+        return FinishSnapshot(context, request, response);
+      });
+  ServeUnary<v1::PutStoreConfigRequest, v1::PutStoreConfigResponse>(
+      "PutStoreConfig", [this](auto* context, auto* request, auto* response) {
+        return PutStoreConfig(context, request, response);
+      });
+  ServeUnary<v1::GetStoreConfigRequest, v1::StoreConfig>(
+      "GetStoreConfig", [this](auto* context, auto* request, auto* response) {
+        return GetStoreConfig(context, request, response);
+      });
+  ServeUnary<v1::PutSalesChannelsRequest, v1::PutSalesChannelsResponse>(
+      "PutSalesChannels",
+      [this](auto* context, auto* request, auto* response) {
+        return PutSalesChannels(context, request, response);
+      });
+  ServeUnary<v1::PutCategoryRankingRequest, v1::PutCategoryRankingResponse>(
+      "PutCategoryRanking",
+      [this](auto* context, auto* request, auto* response) {
+        return PutCategoryRanking(context, request, response);
+      });
+  ServeServerStreaming<v1::TailEventsRequest, v1::InventoryEvent>(
+      "TailEvents", [this](auto* context, auto* request) {
+        return TailEvents(context, request);
+      });
+}
 
 InventorySyncService::~InventorySyncService() = default;
 
@@ -333,13 +384,20 @@ absl::Time InventorySyncService::DeadlineFor(
 
 grpc::ServerUnaryReactor* InventorySyncService::UpsertRecords(
     grpc::CallbackServerContext* context,
-    const v1::UpsertRecordsRequest* request,
+    const ParsedRequest<v1::UpsertRecordsRequest>* parsed,
     v1::UpsertRecordsResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (!Authorized(*context)) {
     reactor->Finish(Unauthenticated());
     return reactor;
   }
+  if (absl::Status s = parsed->StatusOutside("records"); !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
+  const v1::UpsertRecordsRequest* request = &parsed->message();
+  const RequestProblems::ElementErrorMap unreadable =
+      parsed->ElementErrors("records");
   if (absl::Status s = CheckBatchSize(request->records_size(), "records");
       !s.ok()) {
     reactor->Finish(ToGrpcStatus(s));
@@ -356,7 +414,9 @@ grpc::ServerUnaryReactor* InventorySyncService::UpsertRecords(
   response->Clear();
   ValidatedBatch<core::Record> batch = ValidateBatch(
       request->records(),
-      [](const v1::InventoryRecord& in, int i) {
+      [&unreadable](const v1::InventoryRecord& in,
+                    int i) -> absl::StatusOr<core::Record> {
+        AV_RETURN_IF_ERROR(ElementError(unreadable, i));
         return RecordFromApi(in, absl::StrCat("records[", i, "]"));
       },
       *response);
@@ -383,7 +443,7 @@ grpc::ServerUnaryReactor* InventorySyncService::UpsertRecords(
 // The call finishes once reading is over and no write is in flight (write
 // callbacks refer to the reactor, which lives until OnDone).
 class InventorySyncService::StreamUpsertReactor
-    : public grpc::ServerReadReactor<v1::UpsertRecordsRequest> {
+    : public grpc::ServerReadReactor<ParsedRequest<v1::UpsertRecordsRequest>> {
  public:
   static constexpr int kMaxWritesInFlight = 4;
 
@@ -410,10 +470,14 @@ class InventorySyncService::StreamUpsertReactor
       return;
     }
     ++messages_;
-    const int n = request_.records_size();
-    absl::Status check = CheckBatchSize(n, "records");
-    if (check.ok() && !request_.snapshot_id().empty()) {
-      check = ValidateSnapshotId(request_.snapshot_id(), "snapshot_id");
+    // A message with a field that is not valid UTF-8 stops the stream like
+    // any other bad message: neither it nor anything after it is written.
+    absl::Status check = parsed_.status();
+    const v1::UpsertRecordsRequest& request = parsed_.message();
+    const int n = request.records_size();
+    if (check.ok()) check = CheckBatchSize(n, "records");
+    if (check.ok() && !request.snapshot_id().empty()) {
+      check = ValidateSnapshotId(request.snapshot_id(), "snapshot_id");
     }
     if (!check.ok()) {
       Fail(InvalidArgument(absl::StrCat("message ", messages_, ": ",
@@ -424,7 +488,7 @@ class InventorySyncService::StreamUpsertReactor
     std::vector<core::Record> valid;
     std::vector<int64_t> indices;
     for (int i = 0; i < n; ++i) {
-      const v1::InventoryRecord& in = request_.records(i);
+      const v1::InventoryRecord& in = request.records(i);
       const int64_t index = next_index_ + i;
       absl::StatusOr<core::Record> r =
           RecordFromApi(in, absl::StrCat("records[", index, "]"));
@@ -459,7 +523,8 @@ class InventorySyncService::StreamUpsertReactor
     ++writes_in_flight_;
     const int64_t message = messages_;
     service_.writer_.Upsert(
-        std::move(valid), request_.snapshot_id(), service_.clock_.Now(),
+        std::move(valid), parsed_.message().snapshot_id(),
+        service_.clock_.Now(),
         DeadlineFor(context_, service_.options_.write_timeout),
         [this, message, indices = std::move(indices), keys = std::move(keys)](
             absl::StatusOr<std::vector<cache::WriteOutcome>> result) {
@@ -501,7 +566,7 @@ class InventorySyncService::StreamUpsertReactor
 
   void ReadNext() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
     read_pending_ = true;
-    mutex_.Defer([this] { StartRead(&request_); });
+    mutex_.Defer([this] { StartRead(&parsed_); });
   }
 
   // Remembers the first error and reads no further; the call ends with it
@@ -541,7 +606,7 @@ class InventorySyncService::StreamUpsertReactor
   ReactorMutex mutex_;
   v1::UpsertRecordsResponse& response_ ABSL_GUARDED_BY(mutex_);
   // Filled by StartRead; read only in OnReadDone, before the next StartRead.
-  v1::UpsertRecordsRequest request_;
+  ParsedRequest<v1::UpsertRecordsRequest> parsed_;
   int64_t next_index_ ABSL_GUARDED_BY(mutex_) = 0;
   int64_t messages_ ABSL_GUARDED_BY(mutex_) = 0;
   int writes_in_flight_ ABSL_GUARDED_BY(mutex_) = 0;
@@ -552,7 +617,7 @@ class InventorySyncService::StreamUpsertReactor
   grpc::Status error_ ABSL_GUARDED_BY(mutex_);
 };
 
-grpc::ServerReadReactor<v1::UpsertRecordsRequest>*
+grpc::ServerReadReactor<ParsedRequest<v1::UpsertRecordsRequest>>*
 InventorySyncService::StreamUpsertRecords(grpc::CallbackServerContext* context,
                                           v1::UpsertRecordsResponse* response) {
   return new StreamUpsertReactor(*this, *context, *response);
@@ -560,20 +625,33 @@ InventorySyncService::StreamUpsertRecords(grpc::CallbackServerContext* context,
 
 grpc::ServerUnaryReactor* InventorySyncService::DeleteRecords(
     grpc::CallbackServerContext* context,
-    const v1::DeleteRecordsRequest* request,
+    const ParsedRequest<v1::DeleteRecordsRequest>* parsed,
     v1::DeleteRecordsResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (!Authorized(*context)) {
     reactor->Finish(Unauthenticated());
     return reactor;
   }
+  if (absl::Status s = parsed->StatusOutside("keys"); !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
+  const v1::DeleteRecordsRequest* request = &parsed->message();
+  const RequestProblems::ElementErrorMap unreadable =
+      parsed->ElementErrors("keys");
   if (absl::Status s = CheckBatchSize(request->keys_size(), "keys"); !s.ok()) {
     reactor->Finish(ToGrpcStatus(s));
     return reactor;
   }
   response->Clear();
   ValidatedBatch<cache::DeleteKey> batch =
-      ValidateBatch(request->keys(), &DeleteKeyFromApi, *response);
+      ValidateBatch(request->keys(),
+                    [&unreadable](const v1::RecordKey& key,
+                                  int i) -> absl::StatusOr<cache::DeleteKey> {
+                      AV_RETURN_IF_ERROR(ElementError(unreadable, i));
+                      return DeleteKeyFromApi(key, i);
+                    },
+                    *response);
   if (batch.valid.empty()) {
     reactor->Finish(grpc::Status::OK);
     return reactor;
@@ -591,13 +669,18 @@ grpc::ServerUnaryReactor* InventorySyncService::DeleteRecords(
 
 grpc::ServerUnaryReactor* InventorySyncService::FinishSnapshot(
     grpc::CallbackServerContext* context,
-    const v1::FinishSnapshotRequest* request,
+    const ParsedRequest<v1::FinishSnapshotRequest>* parsed,
     v1::FinishSnapshotResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (!Authorized(*context)) {
     reactor->Finish(Unauthenticated());
     return reactor;
   }
+  if (absl::Status s = parsed->status(); !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
+  const v1::FinishSnapshotRequest* request = &parsed->message();
   if (request->stock_id() < 1) {
     reactor->Finish(InvalidArgument("stock_id: must be >= 1"));
     return reactor;
@@ -625,13 +708,18 @@ grpc::ServerUnaryReactor* InventorySyncService::FinishSnapshot(
 
 grpc::ServerUnaryReactor* InventorySyncService::PutStoreConfig(
     grpc::CallbackServerContext* context,
-    const v1::PutStoreConfigRequest* request,
+    const ParsedRequest<v1::PutStoreConfigRequest>* parsed,
     v1::PutStoreConfigResponse* /*response*/) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (!Authorized(*context)) {
     reactor->Finish(Unauthenticated());
     return reactor;
   }
+  if (absl::Status s = parsed->status(); !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
+  const v1::PutStoreConfigRequest* request = &parsed->message();
   if (!request->has_config()) {
     reactor->Finish(InvalidArgument("config: missing"));
     return reactor;
@@ -653,12 +741,17 @@ grpc::ServerUnaryReactor* InventorySyncService::PutStoreConfig(
 
 grpc::ServerUnaryReactor* InventorySyncService::GetStoreConfig(
     grpc::CallbackServerContext* context,
-    const v1::GetStoreConfigRequest* request, v1::StoreConfig* response) {
+    const ParsedRequest<v1::GetStoreConfigRequest>* parsed, v1::StoreConfig* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (!Authorized(*context)) {
     reactor->Finish(Unauthenticated());
     return reactor;
   }
+  if (absl::Status s = parsed->status(); !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
+  const v1::GetStoreConfigRequest* request = &parsed->message();
   if (request->stock_id() < 1) {
     reactor->Finish(InvalidArgument("stock_id: must be >= 1"));
     return reactor;
@@ -678,13 +771,18 @@ grpc::ServerUnaryReactor* InventorySyncService::GetStoreConfig(
 
 grpc::ServerUnaryReactor* InventorySyncService::PutSalesChannels(
     grpc::CallbackServerContext* context,
-    const v1::PutSalesChannelsRequest* request,
+    const ParsedRequest<v1::PutSalesChannelsRequest>* parsed,
     v1::PutSalesChannelsResponse* /*response*/) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (!Authorized(*context)) {
     reactor->Finish(Unauthenticated());
     return reactor;
   }
+  if (absl::Status s = parsed->status(); !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
+  const v1::PutSalesChannelsRequest* request = &parsed->message();
   std::map<std::string, int32_t> channels;
   for (const auto& [code, stock] : request->channels()) {
     if (code.empty() || code.size() > 64) {
@@ -711,13 +809,18 @@ grpc::ServerUnaryReactor* InventorySyncService::PutSalesChannels(
 
 grpc::ServerUnaryReactor* InventorySyncService::PutCategoryRanking(
     grpc::CallbackServerContext* context,
-    const v1::PutCategoryRankingRequest* request,
+    const ParsedRequest<v1::PutCategoryRankingRequest>* parsed,
     v1::PutCategoryRankingResponse* /*response*/) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (!Authorized(*context)) {
     reactor->Finish(Unauthenticated());
     return reactor;
   }
+  if (absl::Status s = parsed->status(); !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
+  const v1::PutCategoryRankingRequest* request = &parsed->message();
   if (request->stock_id() < 1) {
     reactor->Finish(InvalidArgument("stock_id: must be >= 1"));
     return reactor;
@@ -760,13 +863,18 @@ class InventorySyncService::TailReactor
  public:
   TailReactor(InventorySyncService& service,
               grpc::CallbackServerContext& context,
-              const v1::TailEventsRequest& request)
+              const ParsedRequest<v1::TailEventsRequest>& parsed)
       : service_(service),
-        key_(service.writer_.keys().Events(request.stock_id())) {
+        key_(service.writer_.keys().Events(parsed.message().stock_id())) {
     if (!service_.Authorized(context)) {
       Finish(Unauthenticated());
       return;
     }
+    if (absl::Status s = parsed.status(); !s.ok()) {
+      Finish(ToGrpcStatus(s));
+      return;
+    }
+    const v1::TailEventsRequest& request = parsed.message();
     if (request.stock_id() < 1) {
       Finish(InvalidArgument("stock_id: must be >= 1"));
       return;
@@ -966,8 +1074,8 @@ class InventorySyncService::TailReactor
 
 grpc::ServerWriteReactor<v1::InventoryEvent>* InventorySyncService::TailEvents(
     grpc::CallbackServerContext* context,
-    const v1::TailEventsRequest* request) {
-  return new TailReactor(*this, *context, *request);
+    const ParsedRequest<v1::TailEventsRequest>* parsed) {
+  return new TailReactor(*this, *context, *parsed);
 }
 
 }  // namespace availability::server

@@ -28,6 +28,15 @@
 // a service constructed with neither refuses every call. The token is
 // never logged nor put in an error.
 //
+// Requests are parsed by the service (server/request_parsing.h): a string
+// field that is not valid UTF-8 rejects just its record (RESULT_REJECTED
+// "records[2].alternatives[0].sku: not valid UTF-8") in UpsertRecords and
+// DeleteRecords, fails StreamUpsertRecords with INVALID_ARGUMENT naming the
+// message, counted from 1, and the field within it ("message 12: records[3].
+// sku: not valid UTF-8"; neither it nor anything after it is written, writes
+// of earlier messages in flight finish first), and fails every other call
+// with INVALID_ARGUMENT naming it.
+//
 // Limits and errors (grpc::Status): 1..1000 records (keys) per message,
 // else INVALID_ARGUMENT "records: 1..1000 per request, got N". A record that
 // breaks a rule is RESULT_REJECTED with "records[i].<field>: <rule>" (see
@@ -65,11 +74,12 @@
 #include "cache/record_writer.h"
 #include "cache/redis_client.h"
 #include "core/clock.h"
+#include "server/request_parsing.h"
 
 namespace availability::server {
 
 class InventorySyncService final
-    : public ::availability::v1::InventorySync::CallbackService {
+    : public ParsedRequestService<::availability::v1::InventorySync::Service> {
  public:
   struct Options {
     // The bearer token callers must present. Required (ValidateOptions)
@@ -113,41 +123,43 @@ class InventorySyncService final
                        cache::RedisClient& client, const core::Clock& clock);
   ~InventorySyncService() override;
 
+  // The methods' handlers (registered by the constructor).
   grpc::ServerUnaryReactor* UpsertRecords(
       grpc::CallbackServerContext* context,
-      const ::availability::v1::UpsertRecordsRequest* request,
-      ::availability::v1::UpsertRecordsResponse* response) override;
-  grpc::ServerReadReactor<::availability::v1::UpsertRecordsRequest>*
+      const ParsedRequest<::availability::v1::UpsertRecordsRequest>* parsed,
+      ::availability::v1::UpsertRecordsResponse* response);
+  grpc::ServerReadReactor<ParsedRequest<::availability::v1::UpsertRecordsRequest>>*
   StreamUpsertRecords(
       grpc::CallbackServerContext* context,
-      ::availability::v1::UpsertRecordsResponse* response) override;
+      ::availability::v1::UpsertRecordsResponse* response);
   grpc::ServerUnaryReactor* DeleteRecords(
       grpc::CallbackServerContext* context,
-      const ::availability::v1::DeleteRecordsRequest* request,
-      ::availability::v1::DeleteRecordsResponse* response) override;
+      const ParsedRequest<::availability::v1::DeleteRecordsRequest>* parsed,
+      ::availability::v1::DeleteRecordsResponse* response);
   grpc::ServerUnaryReactor* FinishSnapshot(
       grpc::CallbackServerContext* context,
-      const ::availability::v1::FinishSnapshotRequest* request,
-      ::availability::v1::FinishSnapshotResponse* response) override;
+      const ParsedRequest<::availability::v1::FinishSnapshotRequest>* parsed,
+      ::availability::v1::FinishSnapshotResponse* response);
   grpc::ServerUnaryReactor* PutStoreConfig(
       grpc::CallbackServerContext* context,
-      const ::availability::v1::PutStoreConfigRequest* request,
-      ::availability::v1::PutStoreConfigResponse* response) override;
+      const ParsedRequest<::availability::v1::PutStoreConfigRequest>* parsed,
+      ::availability::v1::PutStoreConfigResponse* response);
   grpc::ServerUnaryReactor* GetStoreConfig(
       grpc::CallbackServerContext* context,
-      const ::availability::v1::GetStoreConfigRequest* request,
-      ::availability::v1::StoreConfig* response) override;
+      const ParsedRequest<::availability::v1::GetStoreConfigRequest>* parsed,
+      ::availability::v1::StoreConfig* response);
   grpc::ServerUnaryReactor* PutSalesChannels(
       grpc::CallbackServerContext* context,
-      const ::availability::v1::PutSalesChannelsRequest* request,
-      ::availability::v1::PutSalesChannelsResponse* response) override;
+      const ParsedRequest<::availability::v1::PutSalesChannelsRequest>* parsed,
+      ::availability::v1::PutSalesChannelsResponse* response);
   grpc::ServerUnaryReactor* PutCategoryRanking(
       grpc::CallbackServerContext* context,
-      const ::availability::v1::PutCategoryRankingRequest* request,
-      ::availability::v1::PutCategoryRankingResponse* response) override;
+      const ParsedRequest<::availability::v1::PutCategoryRankingRequest>*
+          parsed,
+      ::availability::v1::PutCategoryRankingResponse* response);
   grpc::ServerWriteReactor<::availability::v1::InventoryEvent>* TailEvents(
       grpc::CallbackServerContext* context,
-      const ::availability::v1::TailEventsRequest* request) override;
+      const ParsedRequest<::availability::v1::TailEventsRequest>* parsed);
 
  private:
   class StreamUpsertReactor;

@@ -5,11 +5,13 @@
 #include <atomic>
 #include <cstdio>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "google/protobuf/stubs/logging.h"
 
 namespace availability::server {
 namespace {
@@ -31,7 +33,35 @@ absl::string_view LevelName(LogLevel level) {
   return "info";
 }
 
+void OnProtobufLog(google::protobuf::LogLevel level, const char* filename,
+                   int line, const std::string& message) {
+  LogLevel ours = LogLevel::kError;
+  switch (level) {
+    case google::protobuf::LOGLEVEL_INFO:
+      ours = LogLevel::kInfo;
+      break;
+    case google::protobuf::LOGLEVEL_WARNING:
+      ours = LogLevel::kWarning;
+      break;
+    default:
+      ours = LogLevel::kError;
+  }
+  // "String field 'availability.v1.GetAvailabilityRequest.sku' contains
+  // invalid UTF-8 data when parsing a protocol buffer. ..."
+  if (absl::StrContains(message, "invalid UTF-8 data when parsing")) {
+    ours = LogLevel::kDebug;
+  }
+  Log(ours, "protobuf",
+      {{"detail", message},
+       {"source", absl::StrCat(filename == nullptr ? "" : filename, ":",
+                               line)}});
+}
+
 }  // namespace
+
+void InstallProtobufLogHandler() {
+  google::protobuf::SetLogHandler(&OnProtobufLog);
+}
 
 bool ParseLogLevel(absl::string_view text, LogLevel* level) {
   for (LogLevel l : {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarning,

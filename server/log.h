@@ -29,6 +29,17 @@ using LogField = std::pair<absl::string_view, std::string>;
 void Log(LogLevel level, absl::string_view message,
          std::initializer_list<LogField> fields = {});
 
+// Routes protobuf's own log messages (google::protobuf::SetLogHandler),
+// which it would otherwise print to stderr as text lines, into this log:
+// {"msg":"protobuf","level":...,"detail":...,"source":"file:line"}.
+// protobuf's complaint that a string field it parsed is not valid UTF-8 is
+// logged at debug: it comes from a client's bad request, which the services
+// answer INVALID_ARGUMENT naming the field (server/request_parsing.h), so at
+// a higher level any client could fill the log. Everything else keeps its
+// level (FATAL is logged as error; protobuf then aborts). Call once at
+// startup, before any message is parsed: SetLogHandler is not thread-safe.
+void InstallProtobufLogHandler();
+
 // `text` as a JSON string literal, quotes included.
 std::string JsonQuote(absl::string_view text);
 

@@ -384,6 +384,8 @@ int Run(int argc, char** argv) {
                                "warning, error"}});
   }
   SetLogLevel(level);
+  // protobuf's own messages join the JSON log instead of stderr text.
+  InstallProtobufLogHandler();
 
   // Security and operations. The metrics outlive everything that reports
   // to them (declared first, destroyed last).

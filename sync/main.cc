@@ -262,6 +262,8 @@ int Run(int argc, char** argv) {
     Die("bad flag", "--log_level: not one of debug, info, warning, error");
   }
   server::SetLogLevel(level);
+  // protobuf's own messages join the JSON log instead of stderr text.
+  server::InstallProtobufLogHandler();
   if (args.size() != 2 || std::string(args[1]) != "magento") {
     Die("bad command line",
         "usage: availability-sync magento [flags] (see --help)");
