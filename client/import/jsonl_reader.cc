@@ -1,11 +1,14 @@
 #include "client/import/jsonl_reader.h"
 
+#include <optional>
 #include <string>
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "client/import/text_encoding.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace av::client {
@@ -70,8 +73,19 @@ absl::StatusOr<bool> JsonlReader::Next(std::vector<InventoryRecord>* records) {
     if (!absl::StripAsciiWhitespace(line_text_).empty()) break;
   }
   InventoryRecord record;
-  if (absl::Status status = ParseRecordJson(line_text_, &record);
-      !status.ok()) {
+  const std::optional<size_t> bad_byte = FindInvalidUtf8(line_text_);
+  absl::Status status = ParseRecordJson(line_text_, &record);
+  if (status.ok()) {
+    // Names the field holding bad text (also one from a "\udc00" escape).
+    status = CheckMessageText(record, options_.encoding);
+  }
+  if (bad_byte.has_value() &&
+      (status.ok() || !absl::StrContains(status.message(), ": not valid "))) {
+    // Not parsed, or bad text outside any string: the offset in the line.
+    status = absl::InvalidArgumentError(
+        DescribeInvalidText(line_text_, *bad_byte, options_.encoding));
+  }
+  if (!status.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("line ", line_, ": ", status.message()));
   }

@@ -96,6 +96,24 @@ TEST(JsonlReaderTest, SkipsBlankLinesAndReportsBadOnesWithTheirNumber) {
   }
 }
 
+TEST(JsonlReaderTest, TextThatIsNotUtf8IsABadLine) {
+  Result result = ReadAll(
+      "{\"sku\":\"A\",\"stock_id\":1,\"version\":1}\n"
+      "{\"sku\":\"Caf\xE9\",\"stock_id\":1,\"version\":1}\n"
+      "{\"sku\":\"B\",\"stock_id\":1,\"version\":1,"
+      "\"alternatives\":[{\"sku\":\"\\udc00x\",\"relation\":"
+      "\"RELATION_UPSELL\"}]}\n"
+      "{\"sku\":\"C\",\"stock_id\":1,\"version\":1}\n");
+  ASSERT_EQ(result.records.size(), 2u);
+  EXPECT_EQ(result.records[1].sku(), "C");
+  ASSERT_EQ(result.errors.size(), 2u);
+  EXPECT_THAT(result.errors[0], HasSubstr("line 2: "));
+  EXPECT_THAT(result.errors[0],
+              HasSubstr("not valid UTF-8 (byte 0xE9 at offset "));
+  EXPECT_THAT(result.errors[0], HasSubstr("--encoding windows-1252"));
+  EXPECT_THAT(result.errors[1], HasSubstr("line 3: "));
+}
+
 TEST(JsonlReaderTest, DefaultStockFillsOnlyMissingStock) {
   JsonlReaderOptions options;
   options.default_stock_id = 3;
