@@ -1,6 +1,7 @@
 #include "client/import/importer.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -43,31 +44,42 @@ class ProblemPrinter {
   int64_t count_ = 0;
 };
 
-// Remembers the (stock, SKU) pairs read, with the line and a fingerprint
-// of the record, to report a SKU that appears twice on the same stock.
+// Remembers the (stock, SKU) pairs read, with the line, version and a
+// fingerprint of the record, to report a SKU that appears twice on the same
+// stock at the same version (the server would keep whichever came first).
+// Records of one SKU at different versions are a history: the newest wins
+// on the server, whatever the order, so they are not duplicates.
 class DuplicateFinder {
  public:
   struct Seen {
     int64_t line = 0;
+    int64_t version = 0;
     size_t fingerprint = 0;
   };
 
-  // The earlier sighting of `record`'s stock and SKU, or null after noting
-  // this one (read on `line`).
-  const Seen* Find(const InventoryRecord& record, int64_t line,
-                   size_t* fingerprint) {
+  // The earlier sighting of `record`'s stock and SKU at the same version,
+  // or nullopt; notes this one (read on `line`). Sets *identical when the
+  // earlier record is the same in every field.
+  std::optional<Seen> Find(const InventoryRecord& record, int64_t line,
+                           bool* identical) {
     std::string bytes;
-    google::protobuf::io::StringOutputStream stream(&bytes);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    record.SerializeToCodedStream(&coded);
-    coded.Trim();
-    *fingerprint = absl::HashOf(bytes);
-    std::string key = absl::StrCat(record.stock_id(), "/", record.sku());
-    auto [it, inserted] = seen_.try_emplace(std::move(key));
-    if (!inserted) return &it->second;
-    it->second = Seen{line, *fingerprint};
-    return nullptr;
+    {
+      google::protobuf::io::StringOutputStream stream(&bytes);
+      google::protobuf::io::CodedOutputStream coded(&stream);
+      coded.SetSerializationDeterministic(true);
+      record.SerializeToCodedStream(&coded);
+    }
+    const Seen now{line, record.version(), absl::HashOf(bytes)};
+    auto [it, inserted] = seen_.try_emplace(
+        absl::StrCat(record.stock_id(), "/", record.sku()), now);
+    if (inserted) return std::nullopt;
+    const Seen before = it->second;
+    if (before.version != now.version) {
+      it->second = now;
+      return std::nullopt;
+    }
+    *identical = before.fingerprint == now.fingerprint;
+    return before;
   }
 
  private:
@@ -153,14 +165,14 @@ class BatchFiller {
     }
     std::vector<InventoryRecord> unique;
     for (InventoryRecord& record : row_) {
-      size_t fingerprint = 0;
-      const DuplicateFinder::Seen* seen =
-          duplicates_.Find(record, line, &fingerprint);
-      if (seen == nullptr) {
+      bool identical = false;
+      const std::optional<DuplicateFinder::Seen> seen =
+          duplicates_.Find(record, line, &identical);
+      if (!seen.has_value()) {
         unique.push_back(std::move(record));
         continue;
       }
-      if (seen->fingerprint != fingerprint) {
+      if (!identical) {
         return absl::InvalidArgumentError(absl::StrFormat(
             "line %d: SKU \"%s\" on stock %d is also on line %d, with "
             "other values; line %d was not imported (keep one of them)",

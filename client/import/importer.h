@@ -23,9 +23,12 @@
 //
 // Also checked on the way: every record's text is valid UTF-8 (a record
 // that is not is a bad row: it never goes on the wire); a SKU twice on the
-// same stock is reported with both lines (identical rows: a warning and the
-// record is sent once; different rows: the later one is a bad row); quoted
-// fields over several lines are counted and listed with their lines.
+// same stock at the same version (every row of a Magento export has the
+// file's version) is reported with both lines (identical records: a warning
+// and the record is sent once; different ones: the later row is a bad row;
+// at different versions the newest wins on the server, so that is no
+// duplicate); quoted fields over several lines are counted and listed with
+// their lines.
 //
 // Not thread-safe; blocks for the whole import.
 #ifndef CLIENT_IMPORT_IMPORTER_H_

@@ -240,8 +240,10 @@ TEST(ImportRecordsTest, DuplicateSkusAreReportedWithBothLines) {
   std::istringstream in(
       Jsonl({"A", "B"}) +
       "{\"sku\":\"A\",\"stock_id\":1,\"version\":1}\n"    // 3: same as 1
-      "{\"sku\":\"B\",\"stock_id\":1,\"version\":9}\n"    // 4: other values
-      "{\"sku\":\"B\",\"stock_id\":2,\"version\":9}\n");  // 5: other stock
+      "{\"sku\":\"B\",\"stock_id\":1,\"version\":1,"
+      "\"source_quantity\":3}\n"                              // 4: other values
+      "{\"sku\":\"B\",\"stock_id\":2,\"version\":1}\n"     // 5: other stock
+      "{\"sku\":\"A\",\"stock_id\":1,\"version\":2}\n");   // 6: newer: history
   JsonlReader reader(in);
   FakeSink sink;
   ImportOptions options;
@@ -249,7 +251,7 @@ TEST(ImportRecordsTest, DuplicateSkusAreReportedWithBothLines) {
   options.snapshot_id = "snap-dup";
   std::ostringstream problems;
   ImportSummary summary = ImportRecords(reader, &sink, options, problems);
-  EXPECT_EQ(summary.records, 3);  // A, B, B on stock 2
+  EXPECT_EQ(summary.records, 4);  // A, B, B on stock 2, A version 2
   EXPECT_EQ(summary.identical_duplicates, 1);
   EXPECT_EQ(summary.bad_rows, 1);
   EXPECT_THAT(problems.str(),

@@ -48,8 +48,10 @@ bool DefinedInWindows1252(unsigned char c) {
   return c != 0x81 && c != 0x8D && c != 0x8F && c != 0x90 && c != 0x9D;
 }
 
-absl::Status CheckFields(const Message& message, const std::string& prefix,
-                         absl::string_view encoding) {
+// Returns false when `visit` asked to stop.
+bool VisitFields(
+    const Message& message, const std::string& prefix,
+    absl::FunctionRef<bool(const std::string&, const std::string&)> visit) {
   const Reflection* reflection = message.GetReflection();
   std::vector<const FieldDescriptor*> fields;
   reflection->ListFields(message, &fields);
@@ -59,27 +61,25 @@ absl::Status CheckFields(const Message& message, const std::string& prefix,
     const bool nested = field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE;
     if (!text && !nested) continue;
     if (!field->is_repeated()) {
-      absl::Status s =
-          text ? CheckText(name, reflection->GetString(message, field),
-                           encoding)
-               : CheckFields(reflection->GetMessage(message, field),
-                             name + ".", encoding);
-      if (!s.ok()) return s;
+      const bool go_on =
+          text ? visit(name, reflection->GetString(message, field))
+               : VisitFields(reflection->GetMessage(message, field),
+                             name + ".", visit);
+      if (!go_on) return false;
       continue;
     }
     const int n = reflection->FieldSize(message, field);
     for (int i = 0; i < n; ++i) {
       const std::string element = absl::StrCat(name, "[", i, "]");
-      absl::Status s =
-          text ? CheckText(element,
-                           reflection->GetRepeatedString(message, field, i),
-                           encoding)
-               : CheckFields(reflection->GetRepeatedMessage(message, field, i),
-                             element + ".", encoding);
-      if (!s.ok()) return s;
+      const bool go_on =
+          text ? visit(element,
+                       reflection->GetRepeatedString(message, field, i))
+               : VisitFields(reflection->GetRepeatedMessage(message, field, i),
+                             element + ".", visit);
+      if (!go_on) return false;
     }
   }
-  return absl::OkStatus();
+  return true;
 }
 
 }  // namespace
@@ -108,26 +108,32 @@ std::string DescribeInvalidText(absl::string_view text, size_t offset,
                                 absl::string_view encoding) {
   const unsigned char c =
       offset < text.size() ? static_cast<unsigned char>(text[offset]) : 0;
+  if (IsUtf8Encoding(encoding) && offset <= 1 && text.size() >= 2 &&
+      ((text[0] == '\xFF' && text[1] == '\xFE') ||
+       (text[0] == '\xFE' && text[1] == '\xFF'))) {
+    return absl::StrFormat(
+        "not valid UTF-8 (byte 0x%02X at offset %d; the file looks like "
+        "UTF-16: re-export it as UTF-8 or pass --encoding utf-16)",
+        c, offset);
+  }
+  return DescribeInvalidByte(c, offset, encoding);
+}
+
+std::string DescribeInvalidByte(unsigned char byte, size_t offset,
+                                absl::string_view encoding) {
   if (!IsUtf8Encoding(encoding)) {
     return absl::StrFormat(
         "not valid %s (byte 0x%02X at offset %d could not be decoded; is "
         "--encoding %s right?)",
-        encoding, c, offset, encoding);
+        encoding, byte, offset, encoding);
   }
-  std::string hint;
-  if (offset <= 1 && text.size() >= 2 &&
-      ((text[0] == '\xFF' && text[1] == '\xFE') ||
-       (text[0] == '\xFE' && text[1] == '\xFF'))) {
-    hint = "the file looks like UTF-16: re-export it as UTF-8 or pass "
-           "--encoding utf-16";
-  } else if (c >= 0x80 && DefinedInWindows1252(c)) {
-    hint = "the file looks like Windows-1252: re-export it as UTF-8 or pass "
-           "--encoding windows-1252";
-  } else {
-    hint = "re-export the file as UTF-8 or pass --encoding with its encoding";
-  }
-  return absl::StrFormat("not valid UTF-8 (byte 0x%02X at offset %d; %s)", c,
-                         offset, hint);
+  const absl::string_view hint =
+      byte >= 0x80 && DefinedInWindows1252(byte)
+          ? "the file looks like Windows-1252: re-export it as UTF-8 or pass "
+            "--encoding windows-1252"
+          : "re-export the file as UTF-8 or pass --encoding with its encoding";
+  return absl::StrFormat("not valid UTF-8 (byte 0x%02X at offset %d; %s)",
+                         byte, offset, hint);
 }
 
 absl::Status CheckText(absl::string_view field, absl::string_view text,
@@ -138,9 +144,22 @@ absl::Status CheckText(absl::string_view field, absl::string_view text,
       field, ": ", DescribeInvalidText(text, *bad, encoding)));
 }
 
+void VisitStringFields(
+    const Message& message,
+    absl::FunctionRef<bool(const std::string& path, const std::string& value)>
+        visit) {
+  VisitFields(message, "", visit);
+}
+
 absl::Status CheckMessageText(const Message& message,
                               absl::string_view encoding) {
-  return CheckFields(message, "", encoding);
+  absl::Status status;
+  VisitStringFields(message, [&](const std::string& path,
+                                 const std::string& value) {
+    status = CheckText(path, value, encoding);
+    return status.ok();
+  });
+  return status;
 }
 
 absl::StatusOr<std::unique_ptr<TranscodingStreamBuf>>

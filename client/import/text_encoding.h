@@ -21,6 +21,7 @@
 #include <streambuf>
 #include <string>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -48,9 +49,22 @@ std::optional<size_t> FindInvalidUtf8(absl::string_view text);
 std::string DescribeInvalidText(absl::string_view text, size_t offset,
                                 absl::string_view encoding);
 
+// The same for one byte at `offset` of a value, when the text itself is not
+// at hand.
+std::string DescribeInvalidByte(unsigned char byte, size_t offset,
+                                absl::string_view encoding);
+
 // OK, or InvalidArgument "<field>: <DescribeInvalidText>".
 absl::Status CheckText(absl::string_view field, absl::string_view text,
                        absl::string_view encoding);
+
+// Calls `visit` with the path ("alternatives[0].sku") and value of every
+// string field set in `message`, nested messages and repeated fields
+// included, in field-number order, until it returns false.
+void VisitStringFields(
+    const google::protobuf::Message& message,
+    absl::FunctionRef<bool(const std::string& path, const std::string& value)>
+        visit);
 
 // Checks every string field of `message`, nested messages and repeated
 // fields included; InvalidArgument naming the first bad one by its path,
