@@ -247,10 +247,11 @@ class RecordWriter {
                       Callback<SnapshotResult> done);
   // The same with a mass-delete guard: when `limit` sets one, a first,
   // read-only SCAN counts the stock's records and those the set lacks, and
-  // FailedPrecondition ("would delete 700 of 1200 records of stock 1 (58 %),
-  // above the limit of 10 %; nothing deleted") ends the call before anything
-  // is deleted; the set stays (until it expires). Records written between
-  // the count and the delete pass may shift the number slightly.
+  // FailedPrecondition ("would delete 700 of 1200 records of stock 1
+  // (58.3 %), above the limit of 10 %; nothing deleted") ends the call
+  // before anything is deleted; the set stays (until it expires). Records
+  // written between the count and the delete pass may shift the number
+  // slightly.
   void FinishSnapshot(int32_t stock_id, std::string snapshot_id,
                       EmptySnapshot if_empty, DeleteLimit limit,
                       absl::Time deadline, Callback<SnapshotResult> done);

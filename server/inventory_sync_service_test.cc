@@ -455,7 +455,8 @@ TEST_F(InventorySyncServiceTest, SnapshotMassDeleteGuardThroughTheApi) {
   auto ctx = Context();
   grpc::Status s = stub_->FinishSnapshot(ctx.get(), finish, &fresp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(s.error_message(), HasSubstr("max_delete_fraction: must be 0..1"));
+  EXPECT_THAT(s.error_message(),
+              HasSubstr("max_delete_fraction: must be 0..1"));
 
   finish.set_max_delete_fraction(0.4);
   ctx = Context();
