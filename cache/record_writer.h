@@ -146,13 +146,17 @@ enum class EmptySnapshot {
 // A mass-delete guard for FinishSnapshot: refuse (FailedPrecondition, nothing
 // deleted) when the records the snapshot lacks are more than `max_fraction`
 // of the stock's records, or more than `max_count`. Unset: no such limit;
-// neither set: no guard (and no counting pass).
+// neither set (or a share of 1): no guard, and no counting pass.
 struct DeleteLimit {
   // 0..1 of the records stored on the stock when FinishSnapshot starts.
   std::optional<double> max_fraction;
   // >= 0 records.
   std::optional<int64_t> max_count;
-  bool any() const { return max_fraction.has_value() || max_count.has_value(); }
+  // A limit that can refuse (a share of 1 or more never does).
+  bool any() const {
+    return (max_fraction.has_value() && *max_fraction < 1) ||
+           max_count.has_value();
+  }
 };
 
 struct SnapshotResult {
