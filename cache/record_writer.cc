@@ -1,6 +1,7 @@
 #include "cache/record_writer.h"
 
 #include <algorithm>
+#include <cmath>
 #include <optional>
 #include <utility>
 
@@ -362,7 +363,11 @@ struct RecordWriter::ScriptItem {
 
 struct RecordWriter::SnapshotState {
   int32_t stock_id = 0;
+  std::string snapshot_id;
   std::string snapshot_key;
+  // The guard's count: records on the stock, and those the set lacks.
+  int64_t counted = 0;
+  int64_t absent = 0;
   size_t prefix_size = 0;
   SnapshotResult result;
   absl::Time deadline;
@@ -687,14 +692,23 @@ void RecordWriter::FinishSnapshot(int32_t stock_id, std::string snapshot_id,
 void RecordWriter::FinishSnapshot(int32_t stock_id, std::string snapshot_id,
                                   EmptySnapshot if_empty, absl::Time deadline,
                                   Callback<SnapshotResult> done) {
+  FinishSnapshot(stock_id, std::move(snapshot_id), if_empty, DeleteLimit(),
+                 deadline, std::move(done));
+}
+
+void RecordWriter::FinishSnapshot(int32_t stock_id, std::string snapshot_id,
+                                  EmptySnapshot if_empty, DeleteLimit limit,
+                                  absl::Time deadline,
+                                  Callback<SnapshotResult> done) {
   auto state = std::make_shared<SnapshotState>();
   state->stock_id = stock_id;
-  state->snapshot_key = keys_.Snapshot(stock_id, snapshot_id);
+  state->snapshot_id = std::move(snapshot_id);
+  state->snapshot_key = keys_.Snapshot(stock_id, state->snapshot_id);
   state->prefix_size = keys_.RecordPrefix(stock_id).size();
   state->deadline = deadline;
   client_.Execute(
       {"SCARD", state->snapshot_key}, deadline,
-      [this, state, if_empty, snapshot_id = std::move(snapshot_id),
+      [this, state, if_empty, limit,
        done = std::move(done)](absl::StatusOr<RedisReply> reply) mutable {
         if (absl::Status s = ReplyStatus(reply, "snapshot"); !s.ok()) {
           done(s);
@@ -702,36 +716,134 @@ void RecordWriter::FinishSnapshot(int32_t stock_id, std::string snapshot_id,
         }
         if (reply->integer <= 0 && if_empty == EmptySnapshot::kRefuse) {
           done(absl::FailedPreconditionError(absl::StrCat(
-              "snapshot \"", snapshot_id, "\" of stock ", state->stock_id,
-              " holds no records (unknown id, expired after ",
+              "snapshot \"", state->snapshot_id, "\" of stock ",
+              state->stock_id, " holds no records (unknown id, expired after ",
               absl::FormatDuration(options_.snapshot_ttl),
               ", or already finished); nothing deleted")));
           return;
         }
         state->result.kept = std::max<int64_t>(reply->integer, 0);
-        // After the last chunk the set goes: finishing again is refused.
-        StatusCallback finish = [this, state, done = std::move(done)](
-                                    absl::Status scanned) {
-          if (!scanned.ok()) {
-            done(scanned);
-            return;
-          }
-          client_.Execute({"DEL", state->snapshot_key}, state->deadline,
-                          [state, done](absl::StatusOr<RedisReply> del) {
-                            if (!del.ok()) {
-                              done(del.status());
-                              return;
-                            }
-                            done(state->result);
-                          });
-        };
-        ScanPrefix(
-            keys_.RecordPrefix(state->stock_id), state->deadline,
-            [this, state](std::vector<std::string> keys, StatusCallback next) {
-              SnapshotChunk(state, keys, std::move(next));
-            },
-            std::move(finish));
+        if (!limit.any()) {
+          DeleteAbsentRecords(state, std::move(done));
+          return;
+        }
+        // Count first, delete only within the limit: nothing is deleted
+        // before the guard has passed.
+        CountAbsentRecords(
+            state, limit,
+            [this, state, done = std::move(done)](absl::Status within) mutable {
+              if (!within.ok()) {
+                done(within);
+                return;
+              }
+              DeleteAbsentRecords(state, std::move(done));
+            });
       });
+}
+
+void RecordWriter::DeleteAbsentRecords(std::shared_ptr<SnapshotState> state,
+                                       Callback<SnapshotResult> done) {
+  // After the last chunk the set goes: finishing again is refused.
+  StatusCallback finish = [this, state,
+                           done = std::move(done)](absl::Status scanned) {
+    if (!scanned.ok()) {
+      done(scanned);
+      return;
+    }
+    client_.Execute({"DEL", state->snapshot_key}, state->deadline,
+                    [state, done](absl::StatusOr<RedisReply> del) {
+                      if (!del.ok()) {
+                        done(del.status());
+                        return;
+                      }
+                      done(state->result);
+                    });
+  };
+  ScanPrefix(
+      keys_.RecordPrefix(state->stock_id), state->deadline,
+      [this, state](std::vector<std::string> keys, StatusCallback next) {
+        SnapshotChunk(state, keys, std::move(next));
+      },
+      std::move(finish));
+}
+
+namespace {
+
+// "58 %", "0.5 %": a share for messages, at most one decimal.
+std::string Percent(double fraction) {
+  const int64_t tenths = std::llround(fraction * 1000);
+  std::string text = absl::StrCat(tenths / 10);
+  if (tenths % 10 != 0) absl::StrAppend(&text, ".", tenths % 10);
+  return absl::StrCat(text, " %");
+}
+
+}  // namespace
+
+void RecordWriter::CountAbsentRecords(std::shared_ptr<SnapshotState> state,
+                                      DeleteLimit limit, StatusCallback done) {
+  StatusCallback judge = [state, limit,
+                          done = std::move(done)](absl::Status scanned) {
+    if (!scanned.ok()) {
+      done(scanned);
+      return;
+    }
+    const int64_t absent = state->absent;
+    const int64_t total = state->counted;
+    const double fraction =
+        total > 0 ? static_cast<double>(absent) / static_cast<double>(total)
+                  : 0.0;
+    std::string limit_text;
+    if (limit.max_fraction.has_value() && absent > 0 &&
+        fraction > *limit.max_fraction) {
+      limit_text = Percent(*limit.max_fraction);
+    } else if (limit.max_count.has_value() && absent > *limit.max_count) {
+      limit_text = absl::StrCat(*limit.max_count, " records");
+    }
+    if (limit_text.empty()) {
+      done(absl::OkStatus());
+      return;
+    }
+    done(absl::FailedPreconditionError(absl::StrCat(
+        "would delete ", absent, " of ", total, " records of stock ",
+        state->stock_id, " (", Percent(fraction), "), above the limit of ",
+        limit_text, "; nothing deleted (snapshot \"", state->snapshot_id,
+        "\" is kept until it expires)")));
+  };
+  ScanPrefix(
+      keys_.RecordPrefix(state->stock_id), state->deadline,
+      [this, state](std::vector<std::string> keys, StatusCallback next) {
+        std::vector<std::string> argv = {"SMISMEMBER", state->snapshot_key};
+        for (const std::string& key : keys) {
+          if (key.size() <= state->prefix_size) continue;
+          argv.push_back(key.substr(state->prefix_size));
+        }
+        const int64_t n = static_cast<int64_t>(argv.size()) - 2;
+        if (n == 0) {
+          next(absl::OkStatus());
+          return;
+        }
+        client_.Execute(
+            std::move(argv), state->deadline,
+            [state, n, next = std::move(next)](
+                absl::StatusOr<RedisReply> reply) {
+              if (absl::Status s = ReplyStatus(reply, "snapshot count");
+                  !s.ok()) {
+                next(s);
+                return;
+              }
+              if (reply->type != RedisReply::Type::kArray ||
+                  static_cast<int64_t>(reply->elements.size()) != n) {
+                next(absl::InternalError("snapshot count: unexpected reply"));
+                return;
+              }
+              state->counted += n;
+              for (const RedisReply& member : reply->elements) {
+                if (member.integer == 0) ++state->absent;
+              }
+              next(absl::OkStatus());
+            });
+      },
+      std::move(judge));
 }
 
 void RecordWriter::ScanPrefix(const std::string& prefix, absl::Time deadline,

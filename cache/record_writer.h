@@ -58,6 +58,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -151,6 +152,22 @@ enum class EmptySnapshot {
   // snapshot is zero, or its source deleted the stock), never as a retry of
   // a refused call.
   kEmptiesStock,
+};
+
+// A mass-delete guard for FinishSnapshot: refuse (FailedPrecondition, nothing
+// deleted) when the records the snapshot lacks are more than `max_fraction`
+// of the stock's records, or more than `max_count`. Unset: no such limit;
+// neither set (or a share of 1): no guard, and no counting pass.
+struct DeleteLimit {
+  // 0..1 of the records stored on the stock when FinishSnapshot starts.
+  std::optional<double> max_fraction;
+  // >= 0 records.
+  std::optional<int64_t> max_count;
+  // A limit that can refuse (a share of 1 or more never does).
+  bool any() const {
+    return (max_fraction.has_value() && *max_fraction < 1) ||
+           max_count.has_value();
+  }
 };
 
 struct SnapshotResult {
@@ -249,6 +266,16 @@ class RecordWriter {
   void FinishSnapshot(int32_t stock_id, std::string snapshot_id,
                       EmptySnapshot if_empty, absl::Time deadline,
                       Callback<SnapshotResult> done);
+  // The same with a mass-delete guard: when `limit` sets one, a first,
+  // read-only SCAN counts the stock's records and those the set lacks, and
+  // FailedPrecondition ("would delete 700 of 1200 records of stock 1
+  // (58.3 %), above the limit of 10 %; nothing deleted") ends the call
+  // before anything is deleted; the set stays (until it expires). Records
+  // written between the count and the delete pass may shift the number
+  // slightly.
+  void FinishSnapshot(int32_t stock_id, std::string snapshot_id,
+                      EmptySnapshot if_empty, DeleteLimit limit,
+                      absl::Time deadline, Callback<SnapshotResult> done);
 
   // The store configuration of a stock, Magento's defaults (with stock_id)
   // when never set. Errors: DataLoss, Unavailable, DeadlineExceeded.
@@ -338,6 +365,13 @@ class RecordWriter {
   void ScanPrefix(const std::string& prefix, absl::Time deadline,
                   ScanChunk chunk, StatusCallback done);
   void ScanStep(std::shared_ptr<ScanState> state);
+  // The delete pass of FinishSnapshot (after SCARD and the guard).
+  void DeleteAbsentRecords(std::shared_ptr<SnapshotState> state,
+                           Callback<SnapshotResult> done);
+  // The guard's counting pass: SMISMEMBER of each SCAN step's SKUs; then
+  // `done` with OK (within `limit`), FailedPrecondition, or the error.
+  void CountAbsentRecords(std::shared_ptr<SnapshotState> state,
+                          DeleteLimit limit, StatusCallback done);
   // One FinishSnapshot chunk: deletes the `keys` (records) the set lacks.
   void SnapshotChunk(const std::shared_ptr<SnapshotState>& state,
                      const std::vector<std::string>& keys,

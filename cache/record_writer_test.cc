@@ -463,6 +463,57 @@ TEST_F(RecordWriterTest, EmptySnapshotEmptiesTheStockOnlyWhenAsked) {
   EXPECT_FALSE(Stored("D").has_value());
 }
 
+TEST_F(RecordWriterTest, MassDeleteGuardRefusesBeforeDeletingAnything) {
+  RecordWriter::Options wo;
+  wo.scan_count = 7;  // the count spans several SCAN steps
+  RecordWriter writer(*client_, keys_, wo);
+  std::vector<core::Record> all, kept;
+  for (int i = 0; i < 40; ++i) {
+    all.push_back(InStock(absl::StrCat("sku-", i), 1, 1));
+    if (i < 30) kept.push_back(InStock(absl::StrCat("sku-", i), 2, 1));
+  }
+  Upsert(all);
+  Upsert(kept, "s");
+  const size_t events_before = Events().size();
+  auto finish = [&](DeleteLimit limit) {
+    Waiter<absl::StatusOr<SnapshotResult>> w;
+    writer.FinishSnapshot(kStock, "s", EmptySnapshot::kRefuse, limit,
+                          Deadline(), w.Callback());
+    return w.Get();
+  };
+
+  // 10 of 40 (25 %) is above 10 %: refused, nothing deleted, set kept.
+  DeleteLimit ten_percent;
+  ten_percent.max_fraction = 0.1;
+  EXPECT_THAT(finish(ten_percent),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("would delete 10 of 40 records of stock 1 "
+                                 "(25 %), above the limit of 10 %; nothing "
+                                 "deleted")));
+  DeleteLimit nine;
+  nine.max_count = 9;
+  EXPECT_THAT(finish(nine),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("above the limit of 9 records")));
+  for (int i = 0; i < 40; ++i) {
+    EXPECT_TRUE(Stored(absl::StrCat("sku-", i)).has_value()) << i;
+  }
+  EXPECT_EQ(Events().size(), events_before);
+  EXPECT_EQ(Command({"SCARD", keys_.Snapshot(kStock, "s")}).integer, 30);
+
+  // Within both limits it deletes as usual.
+  DeleteLimit quarter;
+  quarter.max_fraction = 0.25;
+  quarter.max_count = 10;
+  auto result = finish(quarter);
+  ASSERT_THAT(result, IsOk());
+  EXPECT_EQ(result->deleted, 10);
+  EXPECT_EQ(result->kept, 30);
+  for (int i = 0; i < 40; ++i) {
+    EXPECT_EQ(Stored(absl::StrCat("sku-", i)).has_value(), i < 30) << i;
+  }
+}
+
 TEST_F(RecordWriterTest, SnapshotSetExpires) {
   Upsert({InStock("A", 1, 1)}, "s");
   const int64_t ttl =

@@ -1,11 +1,14 @@
 // Fuzzes the snapshot file readers of `availability import`
 // (client/import/): the first byte picks the CSV tokenizer (0, or 1 with a
-// 16-byte record limit), the Magento catalog-export reader (2) or the JSONL
-// reader (3), which reads the rest as the whole file, as the import command
-// does, skipping bad rows. Checks: every call makes progress (no endless loop on a
-// bad row), bad rows are reported as "line N: ...", fatal errors stay fatal,
-// records carry a SKU, a stock and the snapshot's version, and Magento's
-// decimal text converts to an exact API quantity.
+// 16-byte record limit), the Magento catalog-export reader (2), the JSONL
+// reader (3), or the Magento reader behind a Windows-1252 (4) or UTF-16 (5)
+// TranscodingStreamBuf; each reads the rest as the whole file, as the import
+// command does, skipping bad rows. Checks: every call makes progress (no
+// endless loop on a bad row), bad rows are reported as "line N: ...", fatal
+// errors stay fatal, records carry a SKU, a stock and the snapshot's version,
+// every string of every record is valid UTF-8 (never sent otherwise),
+// multi-line fields lie within the row's lines, and Magento's decimal text
+// converts to an exact API quantity.
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -22,6 +25,7 @@
 #include "client/import/jsonl_reader.h"
 #include "client/import/magento_csv_reader.h"
 #include "client/import/record_reader.h"
+#include "client/import/text_encoding.h"
 #include "core/quantity.h"
 #include "fuzz/fuzz_check.h"
 #include "google/protobuf/stubs/logging.h"
@@ -83,8 +87,15 @@ void Drain(RecordReader& reader, size_t input_size, Check check) {
       continue;
     }
     if (!*more) break;
+    for (const MultilineField& field : reader.multiline_fields()) {
+      FUZZ_CHECK(field.first_line >= reader.line() &&
+                 field.first_line < field.last_line)
+          << field.column << " " << field.first_line << "-" << field.last_line;
+    }
     for (const availability::v1::InventoryRecord& r : records) {
       FUZZ_CHECK(!r.sku().empty());
+      FUZZ_CHECK(CheckMessageText(r, "utf-8").ok())
+          << CheckMessageText(r, "utf-8");
       check(r);
       // The server's mapping takes whatever a reader produced without
       // crashing (it may reject it).
@@ -101,15 +112,29 @@ void CheckQuantity(double value) {
   }
 }
 
-void ReadMagento(const std::string& input) {
-  std::istringstream in(input);
+void ReadMagento(const std::string& input, const char* encoding = nullptr) {
+  std::istringstream file(input);
+  std::unique_ptr<TranscodingStreamBuf> transcoder;
+  std::unique_ptr<std::istream> transcoded;
+  std::istream* in_ptr = &file;
+  if (encoding != nullptr) {
+    absl::StatusOr<std::unique_ptr<TranscodingStreamBuf>> made =
+        TranscodingStreamBuf::Create(file.rdbuf(), encoding);
+    FUZZ_CHECK(made.ok()) << made.status();
+    transcoder = *std::move(made);
+    transcoded = std::make_unique<std::istream>(transcoder.get());
+    in_ptr = transcoded.get();
+  }
+  std::istream& in = *in_ptr;
+  // Transcoding may grow the text (at most 3 UTF-8 bytes per input byte).
+  const size_t size = encoding == nullptr ? input.size() : 3 * input.size();
   MagentoCsvOptions options;
   options.channels = {{"base", 1}, {"de", 2}, {"fr", 3}};
   options.version = kVersion;
   absl::StatusOr<std::unique_ptr<MagentoCsvReader>> reader =
       MagentoCsvReader::Create(in, options);
   if (!reader.ok()) return;
-  Drain(**reader, input.size(),
+  Drain(**reader, size,
         [](const availability::v1::InventoryRecord& r) {
           FUZZ_CHECK(r.stock_id() >= 1 && r.stock_id() <= 3) << r.stock_id();
           FUZZ_CHECK(r.version() == kVersion);
@@ -166,7 +191,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // input keeps the executions per second up); the rest is the file.
   if (size < 1 || size > (1 << 16)) return 0;
   const std::string input(reinterpret_cast<const char*>(data + 1), size - 1);
-  switch (data[0] % 4) {
+  switch (data[0] % 6) {
     case 0:
       av::client::ReadCsv(input, 1 << 16);
       break;
@@ -180,6 +205,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     case 3:
       av::client::ReadJsonl(input);
+      break;
+    case 4:
+      av::client::ReadMagento(input, "windows-1252");
+      break;
+    case 5:
+      av::client::ReadMagento(input, "UTF-16");
       break;
   }
   return 0;

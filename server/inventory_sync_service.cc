@@ -690,8 +690,28 @@ grpc::ServerUnaryReactor* InventorySyncService::FinishSnapshot(
     reactor->Finish(ToGrpcStatus(s));
     return reactor;
   }
+  cache::DeleteLimit limit;
+  if (request->has_max_delete_fraction()) {
+    const double fraction = request->max_delete_fraction();
+    if (!(fraction >= 0 && fraction <= 1)) {  // also NaN
+      reactor->Finish(InvalidArgument(absl::StrCat(
+          "max_delete_fraction: must be 0..1 (0.1 = 10 %), got ", fraction)));
+      return reactor;
+    }
+    limit.max_fraction = fraction;
+  }
+  if (request->has_max_delete_count()) {
+    if (request->max_delete_count() < 0) {
+      reactor->Finish(InvalidArgument(absl::StrCat(
+          "max_delete_count: must be >= 0, got ",
+          request->max_delete_count())));
+      return reactor;
+    }
+    limit.max_count = request->max_delete_count();
+  }
   writer_.FinishSnapshot(
       request->stock_id(), request->snapshot_id(),
+      cache::EmptySnapshot::kRefuse, limit,
       DeadlineFor(*context, options_.snapshot_timeout),
       [reactor, response](absl::StatusOr<cache::SnapshotResult> result) {
         if (!result.ok()) {

@@ -467,6 +467,44 @@ TEST_F(InventorySyncServiceTest, SnapshotReconcilesThroughTheApi) {
   EXPECT_THAT(s.error_message(), HasSubstr("nightly-1"));
 }
 
+TEST_F(InventorySyncServiceTest, SnapshotMassDeleteGuardThroughTheApi) {
+  v1::UpsertRecordsRequest req;
+  *req.add_records() = ApiRecord("A", 1, 1);
+  *req.add_records() = ApiRecord("B", 1, 1);
+  v1::UpsertRecordsResponse resp;
+  ASSERT_TRUE(Upsert(req, &resp).ok());
+  v1::UpsertRecordsRequest snap;
+  snap.set_snapshot_id("guarded");
+  *snap.add_records() = ApiRecord("A", 1, 1);
+  ASSERT_TRUE(Upsert(snap, &resp).ok());
+
+  v1::FinishSnapshotRequest finish;
+  finish.set_stock_id(1);
+  finish.set_snapshot_id("guarded");
+  v1::FinishSnapshotResponse fresp;
+  finish.set_max_delete_fraction(1.5);
+  auto ctx = Context();
+  grpc::Status s = stub_->FinishSnapshot(ctx.get(), finish, &fresp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(),
+              HasSubstr("max_delete_fraction: must be 0..1"));
+
+  finish.set_max_delete_fraction(0.4);
+  ctx = Context();
+  s = stub_->FinishSnapshot(ctx.get(), finish, &fresp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(),
+              HasSubstr("would delete 1 of 2 records of stock 1 (50 %), above "
+                        "the limit of 40 %"));
+  EXPECT_TRUE(Stored("B").has_value());
+
+  finish.set_max_delete_fraction(0.5);
+  ctx = Context();
+  ASSERT_TRUE(stub_->FinishSnapshot(ctx.get(), finish, &fresp).ok());
+  EXPECT_EQ(fresp.deleted(), 1);
+  EXPECT_FALSE(Stored("B").has_value());
+}
+
 TEST_F(InventorySyncServiceTest, StoreConfigRoundTrips) {
   v1::GetStoreConfigRequest get;
   get.set_stock_id(4);

@@ -189,6 +189,7 @@ TEST_F(SyncE2ETest, ReplaceDeletesRecordsAbsentFromTheSnapshot) {
       "smaller.jsonl", Line("KEEP-1", 2, 7) + Line("KEEP-2", 1, 5));
   std::vector<std::string> args = Import(smaller);
   args.push_back("--replace");
+  args.push_back("--max-delete=100");  // 1 of 3 is above the default 10 %
   testing::CommandResult result = Cli(args);
   EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
   EXPECT_THAT(result.out + result.err, HasSubstr("deleted 1"));

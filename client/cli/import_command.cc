@@ -11,11 +11,15 @@
 #include <map>
 #include <ostream>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -25,6 +29,7 @@
 #include "client/import/importer.h"
 #include "client/import/jsonl_reader.h"
 #include "client/import/magento_csv_reader.h"
+#include "client/import/text_encoding.h"
 
 namespace av::cli {
 namespace {
@@ -117,6 +122,34 @@ class BarClearingBuffer : public std::streambuf {
   ProgressBar& bar_;
 };
 
+constexpr char kImportExitCodes[] =
+    "exit codes: 0 every row went in (and --replace deleted what the file "
+    "lacks);\n"
+    "  6 some rows bad (not readable, not valid UTF-8, a SKU twice with "
+    "other values)\n"
+    "    or records rejected or failed: the rest went in, nothing deleted;\n"
+    "  5 the server's totals fell short of the records sent, or the "
+    "mass-delete\n"
+    "    guard refused (--max-delete): nothing deleted;\n"
+    "  2 usage; 1 file not found; 3/4 as for every command\n";
+
+// --max-delete PERCENT ("10", "10%", "2.5"): the share 0..1; nullopt when
+// not given.
+absl::StatusOr<std::optional<double>> MaxDeleteFraction(
+    const ArgParser& parser) {
+  std::optional<std::string> text = parser.GetString("max-delete");
+  if (!text.has_value()) return std::nullopt;
+  absl::string_view number = absl::StripAsciiWhitespace(*text);
+  absl::ConsumeSuffix(&number, "%");
+  double percent = 0;
+  if (!absl::SimpleAtod(number, &percent) || !(percent >= 0) ||
+      percent > 100) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--max-delete: \"", *text, "\" is not a percentage 0..100"));
+  }
+  return percent / 100;
+}
+
 enum class Format { kJsonl, kMagentoCsv };
 
 absl::StatusOr<Format> FormatOf(const ArgParser& parser,
@@ -150,10 +183,22 @@ int RunImport(CommandContext& ctx, const CommandArgs& args) {
   parser.AddFlag("version", "V",
                  "magento-csv: version of every record (default: the file's "
                  "modification time in microseconds)");
+  parser.AddFlag("encoding", "NAME",
+                 "the file's text encoding, any name iconv knows, e.g. "
+                 "windows-1252, iso-8859-1 (default utf-8)");
   parser.AddSwitch("replace",
                    "snapshot: afterwards delete the records of each stock "
                    "touched that the file does not hold (only when every row "
                    "went in)");
+  parser.AddFlag("max-delete", "PERCENT",
+                 "replace: refuse to delete more than this share of a "
+                 "stock's records, 0..100 (default 10; 100 = no limit)");
+  parser.AddFlag("max-delete-count", "N",
+                 "replace: refuse to delete more than N records of a stock "
+                 "(instead of the default share limit)");
+  parser.AddFlag("max-field-lines", "N",
+                 "magento-csv: a quoted field over more lines makes its row "
+                 "bad (a stray quote?) (default 50)");
   parser.AddSwitch("dry-run", "parse and check the file; send nothing");
   parser.AddFlag("batch", "N", "records per message, 1..1000 (default 500)");
   AddSyncFlags(parser);
@@ -161,9 +206,7 @@ int RunImport(CommandContext& ctx, const CommandArgs& args) {
     return UsageError(ctx, s.message());
   }
   if (parser.help_requested()) {
-    *ctx.out << parser.Usage()
-             << "exit codes: 0 all rows in, 6 some rows bad or rejected (the "
-                "rest went in), 2 usage, 3/4/5 as for every command\n";
+    *ctx.out << parser.Usage() << kImportExitCodes;
     return kExitOk;
   }
   if (parser.positional().size() != 1) {
@@ -181,6 +224,22 @@ int RunImport(CommandContext& ctx, const CommandArgs& args) {
   absl::StatusOr<std::optional<int64_t>> version =
       parser.GetIntInRange("version", 1, std::numeric_limits<int64_t>::max());
   if (!version.ok()) return UsageError(ctx, version.status().message());
+  absl::StatusOr<std::optional<int64_t>> max_field_lines =
+      parser.GetIntInRange("max-field-lines", 2,
+                           std::numeric_limits<int32_t>::max());
+  if (!max_field_lines.ok()) {
+    return UsageError(ctx, max_field_lines.status().message());
+  }
+  absl::StatusOr<std::optional<double>> max_delete = MaxDeleteFraction(parser);
+  if (!max_delete.ok()) return UsageError(ctx, max_delete.status().message());
+  absl::StatusOr<std::optional<int64_t>> max_delete_count =
+      parser.GetIntInRange("max-delete-count", 0,
+                           std::numeric_limits<int64_t>::max());
+  if (!max_delete_count.ok()) {
+    return UsageError(ctx, max_delete_count.status().message());
+  }
+  const std::string encoding =
+      parser.GetString("encoding").value_or(av::client::kDefaultEncoding);
   const bool dry_run = parser.GetBool("dry-run");
   const bool replace = parser.GetBool("replace");
 
@@ -194,16 +253,33 @@ int RunImport(CommandContext& ctx, const CommandArgs& args) {
     return ReportError(ctx, absl::NotFoundError(
                                 absl::StrCat("import: cannot open ", path)));
   }
+  // Another encoding is decoded to UTF-8 before the readers see it.
+  std::unique_ptr<av::client::TranscodingStreamBuf> transcoder;
+  std::unique_ptr<std::istream> transcoded;
+  std::istream* input = &file;
+  if (!av::client::IsUtf8Encoding(encoding)) {
+    absl::StatusOr<std::unique_ptr<av::client::TranscodingStreamBuf>> made =
+        av::client::TranscodingStreamBuf::Create(file.rdbuf(), encoding);
+    if (!made.ok()) return UsageError(ctx, made.status().message());
+    transcoder = *std::move(made);
+    transcoded = std::make_unique<std::istream>(transcoder.get());
+    input = transcoded.get();
+  }
   const int32_t default_stock = static_cast<int32_t>(stock->value_or(1));
 
   std::unique_ptr<av::client::RecordReader> reader;
   if (*format == Format::kJsonl) {
     av::client::JsonlReaderOptions options;
     options.default_stock_id = default_stock;
-    reader = std::make_unique<av::client::JsonlReader>(file, options);
+    options.encoding = encoding;
+    reader = std::make_unique<av::client::JsonlReader>(*input, options);
   } else {
     av::client::MagentoCsvOptions options;
     options.default_stock_id = default_stock;
+    options.encoding = encoding;
+    if (max_field_lines->has_value()) {
+      options.max_field_lines = **max_field_lines;
+    }
     if (std::optional<std::string> channels = parser.GetString("channels")) {
       absl::StatusOr<std::map<std::string, int32_t>> parsed =
           av::client::ParseChannels(*channels);
@@ -216,7 +292,7 @@ int RunImport(CommandContext& ctx, const CommandArgs& args) {
     options.version = version->value_or(absl::ToUnixMicros(mtime));
     if (options.version < 1) options.version = absl::ToUnixMicros(absl::Now());
     absl::StatusOr<std::unique_ptr<av::client::MagentoCsvReader>> csv =
-        av::client::MagentoCsvReader::Create(file, options);
+        av::client::MagentoCsvReader::Create(*input, options);
     if (!csv.ok()) {
       return ReportError(ctx, absl::InvalidArgumentError(absl::StrCat(
                                   path, ": ", csv.status().message())));
@@ -237,6 +313,12 @@ int RunImport(CommandContext& ctx, const CommandArgs& args) {
   ImportOptions options;
   options.batch_size = static_cast<int>(batch->value_or(500));
   options.replace = replace && !dry_run;
+  options.encoding = encoding;
+  // A count given alone replaces the default share limit.
+  if (max_delete->has_value() || max_delete_count->has_value()) {
+    options.max_delete_fraction = *max_delete;
+  }
+  options.max_delete_count = *max_delete_count;
   if (options.replace) {
     options.snapshot_id =
         av::client::NewSnapshotId(start, std::random_device()());
@@ -248,8 +330,11 @@ int RunImport(CommandContext& ctx, const CommandArgs& args) {
   std::ostream* problems = ctx.err;
   if (::isatty(STDERR_FILENO) == 1 && ctx.err == &std::cerr) {
     progress = std::make_unique<ProgressBar>(*ctx.err, info.st_size, start);
-    options.on_progress = [&progress](int64_t records, int64_t bytes) {
-      progress->Update(records, bytes);
+    options.on_progress = [&progress, &transcoder](int64_t records,
+                                                   int64_t bytes) {
+      progress->Update(records, transcoder != nullptr
+                                    ? transcoder->source_bytes_read()
+                                    : bytes);
     };
     problems_buffer = std::make_unique<BarClearingBuffer>(*ctx.err, *progress);
     problems_stream = std::make_unique<std::ostream>(problems_buffer.get());
@@ -270,7 +355,17 @@ int RunImport(CommandContext& ctx, const CommandArgs& args) {
            << "\n";
   if (!summary.status.ok()) {
     if (dry_run) return ReportError(ctx, summary.status);
-    return ReportSyncError(ctx, target, summary.status);
+    absl::Status status = summary.status;
+    if (absl::IsFailedPrecondition(status) &&
+        absl::StrContains(status.message(), "would delete")) {
+      status = absl::Status(
+          status.code(),
+          absl::StrCat(status.message(),
+                       ". If the file is right, import it again with a "
+                       "larger --max-delete=PERCENT (100: no limit) or "
+                       "--max-delete-count=N"));
+    }
+    return ReportSyncError(ctx, target, status);
   }
   return summary.clean() ? kExitOk : kExitPartial;
 }

@@ -27,7 +27,9 @@ using ::testing::Not;
 constexpr char kToken[] = "s3cret-token";
 
 // Records what it is sent; rejects records with version < 1; answers
-// FinishSnapshot with 3 deletions. Requires the bearer token.
+// FinishSnapshot with 3 deletions. Requires the bearer token. With
+// `count_only` set it leaves the records after that many out of its
+// totals, like a server that stopped reading part-way and answered OK.
 class FakeSyncService final : public v1::InventorySync::Service {
  public:
   grpc::Status StreamUpsertRecords(
@@ -49,7 +51,7 @@ class FakeSyncService final : public v1::InventorySync::Service {
           outcome->set_result(v1::RecordOutcome::RESULT_REJECTED);
           outcome->set_error("version: must be >= 1");
           response->set_rejected(response->rejected() + 1);
-        } else {
+        } else if (count_only_ == 0 || index < count_only_) {
           response->set_applied(response->applied() + 1);
         }
         ++index;
@@ -95,6 +97,10 @@ class FakeSyncService final : public v1::InventorySync::Service {
     return grpc::Status::OK;
   }
 
+  void set_count_only(int n) {
+    absl::MutexLock lock(&mu_);
+    count_only_ = n;
+  }
   std::vector<v1::UpsertRecordsRequest> batches() {
     absl::MutexLock lock(&mu_);
     return batches_;
@@ -129,6 +135,7 @@ class FakeSyncService final : public v1::InventorySync::Service {
   }
 
   absl::Mutex mu_;
+  int count_only_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<v1::UpsertRecordsRequest> batches_ ABSL_GUARDED_BY(mu_);
   std::vector<v1::FinishSnapshotRequest> finished_ ABSL_GUARDED_BY(mu_);
   std::vector<v1::StoreConfig> configs_ ABSL_GUARDED_BY(mu_);
@@ -267,6 +274,83 @@ TEST_F(ImportCommandTest, DryRunSendsNothing) {
             kExitOk);
   EXPECT_TRUE(service_.batches().empty());
   EXPECT_THAT(out_.str(), HasSubstr("checked 4 records"));
+}
+
+TEST_F(ImportCommandTest, MassDeleteLimitGoesToFinishSnapshot) {
+  const std::string file = Write("e.jsonl", Jsonl(2, 1));
+  ASSERT_EQ(Run(RunImport, {file, "--replace"}, token_file_), kExitOk)
+      << err_.str();
+  ASSERT_EQ(Run(RunImport, {file, "--replace", "--max-delete=100"},
+                token_file_),
+            kExitOk);
+  ASSERT_EQ(Run(RunImport, {file, "--replace", "--max-delete", "2.5%",
+                            "--max-delete-count", "7"},
+                token_file_),
+            kExitOk);
+  ASSERT_EQ(Run(RunImport, {file, "--replace", "--max-delete-count=0"},
+                token_file_),
+            kExitOk);
+  std::vector<v1::FinishSnapshotRequest> finished = service_.finished();
+  ASSERT_EQ(finished.size(), 4u);
+  EXPECT_DOUBLE_EQ(finished[0].max_delete_fraction(), 0.1);  // the default
+  EXPECT_FALSE(finished[0].has_max_delete_count());
+  EXPECT_DOUBLE_EQ(finished[1].max_delete_fraction(), 1.0);
+  EXPECT_DOUBLE_EQ(finished[2].max_delete_fraction(), 0.025);
+  EXPECT_EQ(finished[2].max_delete_count(), 7);
+  // A count alone replaces the default share.
+  EXPECT_FALSE(finished[3].has_max_delete_fraction());
+  EXPECT_TRUE(finished[3].has_max_delete_count());
+  EXPECT_EQ(finished[3].max_delete_count(), 0);
+
+  EXPECT_EQ(Run(RunImport, {file, "--max-delete=101"}, token_file_),
+            kExitUsage);
+  EXPECT_THAT(err_.str(), HasSubstr("--max-delete: \"101\" is not a "
+                                    "percentage 0..100"));
+  EXPECT_EQ(Run(RunImport, {file, "--max-delete-count=-1"}, token_file_),
+            kExitUsage);
+}
+
+TEST_F(ImportCommandTest, ShortTotalsFromTheServerDeleteNothing) {
+  service_.set_count_only(3);
+  const std::string file = Write("f.jsonl", Jsonl(5, 1));
+  EXPECT_EQ(Run(RunImport, {file, "--replace"}, token_file_), kExitOther);
+  EXPECT_TRUE(service_.finished().empty());
+  EXPECT_THAT(err_.str(),
+              HasSubstr("the server accounted for 3 of the 5 records sent"));
+  EXPECT_THAT(err_.str(), HasSubstr("nothing was deleted"));
+  EXPECT_THAT(out_.str(), HasSubstr("imported 5 records"));
+}
+
+TEST_F(ImportCommandTest, Windows1252CellIsABadRowUnlessDecoded) {
+  const std::string file =
+      Write("w.csv", "sku,name,qty\nA,Bag,1\nB,Caf\xE9,2\n");
+  EXPECT_EQ(Run(RunImport, {file, "--replace"}, token_file_), kExitPartial);
+  EXPECT_THAT(err_.str(),
+              HasSubstr("line 3: name: not valid UTF-8 (byte 0xE9 at offset 3; "
+                        "the file looks like Windows-1252"));
+  EXPECT_TRUE(service_.finished().empty());
+  std::vector<v1::UpsertRecordsRequest> batches = service_.batches();
+  ASSERT_EQ(batches.size(), 1u);
+  EXPECT_EQ(batches[0].records_size(), 1);
+
+  // The dry run finds it too.
+  EXPECT_EQ(Run(RunImport, {file, "--dry-run"}, token_file_), kExitPartial);
+  EXPECT_THAT(err_.str(), HasSubstr("line 3: name: not valid UTF-8"));
+
+  const std::string sku_file =
+      Write("sku.csv", "sku,qty\nCaf\xE9,2\n");
+  EXPECT_EQ(Run(RunImport, {sku_file, "--replace", "--encoding=windows-1252"},
+                token_file_),
+            kExitOk)
+      << err_.str();
+  batches = service_.batches();
+  ASSERT_EQ(batches.size(), 2u);
+  EXPECT_EQ(batches[1].records(0).sku(), "Caf\xC3\xA9");
+  EXPECT_EQ(service_.finished().size(), 1u);
+
+  EXPECT_EQ(Run(RunImport, {sku_file, "--encoding=klingon"}, token_file_),
+            kExitUsage);
+  EXPECT_THAT(err_.str(), HasSubstr("iconv does not know \"klingon\""));
 }
 
 TEST_F(ImportCommandTest, UsageErrors) {

@@ -24,7 +24,9 @@
 
 namespace av::cli {
 
-// `import`: some rows were bad or some records rejected; the rest went in.
+// `import`: some rows were bad (unreadable, not valid UTF-8, a SKU repeated
+// with other values) or some records rejected or failed; the rest went in
+// and --replace deleted nothing.
 inline constexpr int kExitPartial = 6;
 
 inline constexpr char kDefaultSyncServer[] = "127.0.0.1:50052";

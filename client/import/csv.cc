@@ -39,6 +39,7 @@ void CsvReader::SkipLine() {
 absl::StatusOr<bool> CsvReader::ReadRecord(std::vector<std::string>* fields) {
   if (!fatal_.ok()) return fatal_;
   fields->clear();
+  multiline_fields_.clear();
   record_line_ = line_;
   int c = Get();
   if (c == kEof) return false;
@@ -47,11 +48,19 @@ absl::StatusOr<bool> CsvReader::ReadRecord(std::vector<std::string>* fields) {
   State state = State::kFieldStart;
   std::string field;
   int64_t quote_line = line_;
+  int64_t close_line = line_;
   size_t record_bytes = 0;
   const char delimiter = options_.delimiter;
   // Ends the record at a line break; swallows the LF of a CRLF.
   auto end_of_line = [this](int ch) {
     if (ch == '\r' && in_->sgetc() == '\n') Get();
+  };
+  // Notes a quoted field that ends now and spans lines.
+  auto end_quoted = [&]() {
+    if (close_line > quote_line) {
+      multiline_fields_.push_back(
+          CsvMultilineField{fields->size(), quote_line, close_line});
+    }
   };
 
   for (;; c = Get()) {
@@ -83,11 +92,16 @@ absl::StatusOr<bool> CsvReader::ReadRecord(std::vector<std::string>* fields) {
         break;
       case State::kQuoted:
         if (c == kEof) {
-          return absl::InvalidArgumentError(
-              absl::StrCat("line ", quote_line,
-                           ": quoted field never closed (no matching '\"')"));
+          return absl::InvalidArgumentError(absl::StrCat(
+              "line ", quote_line,
+              ": quoted field never closed (no matching '\"')",
+              line_ > record_line_
+                  ? absl::StrCat("; lines ", record_line_, "-", line_,
+                                 " to the end of the file were skipped")
+                  : ""));
         }
         if (c == '"') {
+          close_line = line_;
           state = State::kAfterQuote;
         } else {
           field.push_back(static_cast<char>(c));
@@ -98,16 +112,26 @@ absl::StatusOr<bool> CsvReader::ReadRecord(std::vector<std::string>* fields) {
           field.push_back('"');
           state = State::kQuoted;
         } else if (c == delimiter) {
+          end_quoted();
           fields->push_back(std::move(field));
           field.clear();
           state = State::kFieldStart;
         } else if (c == kEof || c == '\n' || c == '\r') {
           end_of_line(c);
+          end_quoted();
           fields->push_back(std::move(field));
           return true;
         } else {
           const int64_t line = line_;
           SkipLine();
+          if (quote_line < line) {
+            return absl::InvalidArgumentError(absl::StrCat(
+                "line ", record_line_,
+                ": unexpected character after a closing quote on line ", line,
+                "; the quoted field opened on line ", quote_line,
+                ", so lines ", record_line_, "-", line,
+                " were skipped as one row (a stray quote?)"));
+          }
           return absl::InvalidArgumentError(absl::StrCat(
               "line ", line, ": unexpected character after a closing quote"));
         }

@@ -30,6 +30,13 @@
 
 namespace av::client {
 
+// A quoted field of the last record that spans several physical lines.
+struct CsvMultilineField {
+  size_t column = 0;       // 0-based index in the record
+  int64_t first_line = 0;  // line of the opening quote
+  int64_t last_line = 0;   // line of the closing quote
+};
+
 struct CsvOptions {
   char delimiter = ',';
   // A record longer than this (all fields together) is a fatal error.
@@ -52,7 +59,8 @@ class CsvReader {
   // true: a record was read; false: end of input.
   // InvalidArgument "line N: ...": the record is malformed (a character
   //   after a closing quote, or a quote never closed); it has been skipped
-  //   and the next call reads on.
+  //   and the next call reads on. When the bad quoted field spans lines, the
+  //   message names the lines skipped with it ("lines 600-630").
   // ResourceExhausted: a record exceeds max_record_bytes; every later call
   //   fails the same way.
   absl::StatusOr<bool> ReadRecord(std::vector<std::string>* fields);
@@ -62,6 +70,11 @@ class CsvReader {
   int64_t record_line() const { return record_line_; }
   // Bytes consumed from the stream so far.
   int64_t bytes_read() const { return bytes_read_; }
+  // The quoted fields of the last record read that hold line breaks, by
+  // column (so "lines 12-14 were read as one field" can be reported).
+  const std::vector<CsvMultilineField>& multiline_fields() const {
+    return multiline_fields_;
+  }
 
  private:
   static constexpr int kEof = -1;
@@ -76,6 +89,7 @@ class CsvReader {
   int64_t line_ = 1;
   int64_t record_line_ = 0;
   int64_t bytes_read_ = 0;
+  std::vector<CsvMultilineField> multiline_fields_;
   absl::Status fatal_;  // once set, returned by every ReadRecord
 };
 

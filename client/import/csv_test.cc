@@ -115,6 +115,38 @@ TEST(CsvReaderTest, CharacterAfterClosingQuoteSkipsTheRecord) {
   EXPECT_EQ(csv.record_line(), 2);
 }
 
+TEST(CsvReaderTest, MultilineFieldsAreListedWithTheirLines) {
+  std::istringstream in("a,\"one\ntwo\nthree\",\"x\"\nb,c,\"d\r\ne\"\nf,g,h\n");
+  CsvReader csv(in);
+  std::vector<std::string> fields;
+  ASSERT_TRUE(*csv.ReadRecord(&fields));
+  ASSERT_EQ(csv.multiline_fields().size(), 1u);
+  EXPECT_EQ(csv.multiline_fields()[0].column, 1u);
+  EXPECT_EQ(csv.multiline_fields()[0].first_line, 1);
+  EXPECT_EQ(csv.multiline_fields()[0].last_line, 3);
+  ASSERT_TRUE(*csv.ReadRecord(&fields));
+  ASSERT_EQ(csv.multiline_fields().size(), 1u);
+  EXPECT_EQ(csv.multiline_fields()[0].column, 2u);
+  EXPECT_EQ(csv.multiline_fields()[0].first_line, 4);
+  EXPECT_EQ(csv.multiline_fields()[0].last_line, 5);
+  ASSERT_TRUE(*csv.ReadRecord(&fields));
+  EXPECT_TRUE(csv.multiline_fields().empty());
+}
+
+TEST(CsvReaderTest, StrayQuoteClosingLaterNamesTheLinesSkipped) {
+  std::istringstream in("a,\"stray\nb,1\nc,\"2\"x\nd,3\n");
+  CsvReader csv(in);
+  std::vector<std::string> fields;
+  absl::StatusOr<bool> bad = csv.ReadRecord(&fields);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(),
+            "line 1: unexpected character after a closing quote on line 3; "
+            "the quoted field opened on line 1, so lines 1-3 were skipped as "
+            "one row (a stray quote?)");
+  ASSERT_TRUE(*csv.ReadRecord(&fields));
+  EXPECT_THAT(fields, ElementsAre("d", "3"));
+}
+
 TEST(CsvReaderTest, OverlongRecordIsFatal) {
   std::istringstream in("abcdef\nx\n");
   CsvOptions options;

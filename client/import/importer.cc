@@ -1,11 +1,21 @@
 #include "client/import/importer.h"
 
 #include <algorithm>
+#include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/hash/hash.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
+#include "client/import/text_encoding.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
 namespace av::client {
 
@@ -34,8 +44,53 @@ class ProblemPrinter {
   int64_t count_ = 0;
 };
 
+// Remembers the (stock, SKU) pairs read, with the line, version and a
+// fingerprint of the record, to report a SKU that appears twice on the same
+// stock at the same version (the server would keep whichever came first).
+// Records of one SKU at different versions are a history: the newest wins
+// on the server, whatever the order, so they are not duplicates.
+class DuplicateFinder {
+ public:
+  struct Seen {
+    int64_t line = 0;
+    int64_t version = 0;
+    size_t fingerprint = 0;
+  };
+
+  // The earlier sighting of `record`'s stock and SKU at the same version,
+  // or nullopt; notes this one (read on `line`). Sets *identical when the
+  // earlier record is the same in every field.
+  std::optional<Seen> Find(const InventoryRecord& record, int64_t line,
+                           bool* identical) {
+    std::string bytes;
+    {
+      google::protobuf::io::StringOutputStream stream(&bytes);
+      google::protobuf::io::CodedOutputStream coded(&stream);
+      coded.SetSerializationDeterministic(true);
+      record.SerializeToCodedStream(&coded);
+    }
+    const Seen now{line, record.version(), absl::HashOf(bytes)};
+    auto [it, inserted] = seen_.try_emplace(
+        absl::StrCat(record.stock_id(), "/", record.sku()), now);
+    if (inserted) return std::nullopt;
+    const Seen before = it->second;
+    if (before.version != now.version) {
+      it->second = now;
+      return std::nullopt;
+    }
+    *identical = before.fingerprint == now.fingerprint;
+    return before;
+  }
+
+ private:
+  absl::flat_hash_map<std::string, Seen> seen_;
+};
+
+constexpr size_t kMultilineExamples = 5;
+
 // Reads records into batches, carrying over the rest of a row (a Magento
-// row for several stocks) that did not fit.
+// row for several stocks) that did not fit. Checks each row's records for
+// invalid text and duplicate SKUs before they go into a batch.
 class BatchFiller {
  public:
   BatchFiller(RecordReader& reader, const ImportOptions& options,
@@ -59,6 +114,8 @@ class BatchFiller {
       if (input_done_) break;
       row_next_ = 0;
       absl::StatusOr<bool> more = reader_.Next(&row_);
+      NoteMultilineFields();
+      if (more.ok() && *more) more = CheckRow();
       if (!more.ok()) {
         row_.clear();
         if (IsBadRow(more.status())) {
@@ -80,12 +137,63 @@ class BatchFiller {
     return true;
   }
 
+  // The whole input went into batches.
+  bool done() const { return input_done_ && row_next_ >= row_.size(); }
+
  private:
+  void NoteMultilineFields() {
+    for (const MultilineField& field : reader_.multiline_fields()) {
+      if (summary_.multiline_examples.size() < kMultilineExamples) {
+        summary_.multiline_examples.push_back(field);
+      }
+      ++summary_.multiline_fields;
+    }
+  }
+
+  // The row just read (row_): InvalidArgument "line N: ..." when a record
+  // holds text that is not UTF-8 (the readers check it already; this keeps
+  // any reader's mistake off the wire) or repeats a SKU with other values.
+  // Drops records that repeat an earlier one exactly, with a warning.
+  absl::StatusOr<bool> CheckRow() {
+    const int64_t line = reader_.line();
+    for (const InventoryRecord& record : row_) {
+      if (absl::Status s = CheckMessageText(record, options_.encoding);
+          !s.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("line ", line, ": ", s.message()));
+      }
+    }
+    std::vector<InventoryRecord> unique;
+    for (InventoryRecord& record : row_) {
+      bool identical = false;
+      const std::optional<DuplicateFinder::Seen> seen =
+          duplicates_.Find(record, line, &identical);
+      if (!seen.has_value()) {
+        unique.push_back(std::move(record));
+        continue;
+      }
+      if (!identical) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "line %d: SKU \"%s\" on stock %d is also on line %d, with "
+            "other values; line %d was not imported (keep one of them)",
+            line, record.sku(), record.stock_id(), seen->line, line));
+      }
+      ++summary_.identical_duplicates;
+      problems_.Print(absl::StrFormat(
+          "line %d: warning: SKU \"%s\" on stock %d repeats line %d "
+          "exactly; sent once",
+          line, record.sku(), record.stock_id(), seen->line));
+    }
+    row_ = std::move(unique);
+    return true;
+  }
+
   RecordReader& reader_;
   const ImportOptions& options_;
   const int batch_size_;
   ImportSummary& summary_;
   ProblemPrinter& problems_;
+  DuplicateFinder duplicates_;
   std::vector<InventoryRecord> row_;
   size_t row_next_ = 0;
   bool input_done_ = false;
@@ -117,28 +225,53 @@ ImportSummary ImportRecords(RecordReader& reader, RecordSink* sink,
     summary.status = response.status();
     return summary;
   }
+  summary.answered = true;
   summary.applied = response->applied();
   summary.stale = response->stale();
   summary.rejected = response->rejected();
+  summary.failed = response->failed();
   for (const RecordOutcome& outcome : response->outcomes()) {
-    if (outcome.result() != RecordOutcome::RESULT_REJECTED) continue;
-    printer.Print(absl::StrFormat("rejected %s (stock %d, record %d): %s",
-                                  outcome.sku(), outcome.stock_id(),
-                                  outcome.index(), outcome.error()));
+    if (outcome.result() != RecordOutcome::RESULT_REJECTED &&
+        outcome.result() != RecordOutcome::RESULT_FAILED) {
+      continue;
+    }
+    printer.Print(absl::StrFormat(
+        "%s %s (stock %d, record %d): %s",
+        outcome.result() == RecordOutcome::RESULT_FAILED ? "failed"
+                                                         : "rejected",
+        outcome.sku(), outcome.stock_id(), outcome.index(), outcome.error()));
+  }
+  const int64_t accounted =
+      summary.applied + summary.stale + summary.rejected + summary.failed;
+  if (accounted != summary.records || !filler.done()) {
+    summary.status = absl::DataLossError(absl::StrFormat(
+        "the server accounted for %d of the %d records sent (applied %d, "
+        "stale %d, rejected %d, failed %d)%s: the stream ended early",
+        accounted, summary.records, summary.applied, summary.stale,
+        summary.rejected, summary.failed,
+        filler.done() ? "" : " and the file was not sent to its end"));
   }
 
-  if (!options.replace || !summary.status.ok()) return summary;
-  if (!summary.clean()) {
-    printer.Print(absl::StrFormat(
-        "snapshot %s not finished: %d bad rows and %d rejected records are "
-        "missing from it and would be deleted; nothing was deleted",
-        options.snapshot_id, summary.bad_rows, summary.rejected));
+  if (!options.replace) return summary;
+  if (absl::Status may = SnapshotMayFinish(summary); !may.ok()) {
+    if (summary.status.ok()) {
+      printer.Print(absl::StrCat("snapshot ", options.snapshot_id,
+                                 " not finished: ", may.message()));
+    } else {
+      summary.status = may;
+    }
     return summary;
   }
   for (int32_t stock : summary.stocks) {
     availability::v1::FinishSnapshotRequest request;
     request.set_stock_id(stock);
     request.set_snapshot_id(options.snapshot_id);
+    if (options.max_delete_fraction.has_value()) {
+      request.set_max_delete_fraction(*options.max_delete_fraction);
+    }
+    if (options.max_delete_count.has_value()) {
+      request.set_max_delete_count(*options.max_delete_count);
+    }
     absl::StatusOr<availability::v1::FinishSnapshotResponse> finished =
         sink->FinishSnapshot(request);
     if (!finished.ok()) {
@@ -151,28 +284,80 @@ ImportSummary ImportRecords(RecordReader& reader, RecordSink* sink,
   return summary;
 }
 
+absl::Status SnapshotMayFinish(const ImportSummary& summary) {
+  constexpr absl::string_view kNothing = "; nothing was deleted";
+  if (!summary.status.ok()) {
+    if (absl::StrContains(summary.status.message(), kNothing)) {
+      return summary.status;
+    }
+    return absl::Status(summary.status.code(),
+                        absl::StrCat(summary.status.message(),
+                                     "; snapshot not finished", kNothing));
+  }
+  if (summary.bad_rows > 0 || summary.rejected > 0 || summary.failed > 0) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%d bad rows, %d rejected and %d failed records are missing from it "
+        "and would be deleted%s",
+        summary.bad_rows, summary.rejected, summary.failed, kNothing));
+  }
+  const int64_t accounted =
+      summary.applied + summary.stale + summary.rejected + summary.failed;
+  if (!summary.answered || accounted != summary.records) {
+    return absl::DataLossError(absl::StrFormat(
+        "the server accounted for %d of the %d records sent; snapshot not "
+        "finished%s",
+        accounted, summary.records, kNothing));
+  }
+  return absl::OkStatus();
+}
+
 std::string FormatImportSummary(const ImportSummary& summary,
                                 absl::Duration elapsed, bool dry_run) {
   const double seconds = std::max(absl::ToDoubleSeconds(elapsed), 1e-3);
   const auto rate = static_cast<int64_t>(summary.records / seconds);
-  if (!summary.status.ok() && !dry_run) {
+  std::string extra;
+  if (summary.identical_duplicates > 0) {
+    absl::StrAppend(&extra, ", identical duplicates ",
+                    summary.identical_duplicates);
+  }
+  std::string text;
+  if (dry_run) {
+    text = absl::StrFormat(
+        "checked %d records in %.1f s (%d/s): bad rows %d%s (dry run, nothing "
+        "sent)",
+        summary.records, seconds, rate, summary.bad_rows, extra);
+  } else if (!summary.answered) {
     // The server's summary never came: per-record outcomes are unknown.
-    return absl::StrFormat(
+    text = absl::StrFormat(
         "import stopped after reading %d records in %.1f s (%d/s): bad rows "
         "%d, deleted %d",
         summary.records, seconds, rate, summary.bad_rows, summary.deleted);
+  } else {
+    text = absl::StrFormat(
+        "imported %d records in %.1f s (%d/s): applied %d, stale %d, rejected "
+        "%d, %sbad rows %d, deleted %d%s",
+        summary.records, seconds, rate, summary.applied, summary.stale,
+        summary.rejected,
+        summary.failed > 0 ? absl::StrCat("failed ", summary.failed, ", ")
+                           : "",
+        summary.bad_rows, summary.deleted, extra);
   }
-  if (dry_run) {
-    return absl::StrFormat(
-        "checked %d records in %.1f s (%d/s): bad rows %d (dry run, nothing "
-        "sent)",
-        summary.records, seconds, rate, summary.bad_rows);
+  if (summary.multiline_fields > 0) {
+    std::vector<std::string> spans;
+    for (const MultilineField& field : summary.multiline_examples) {
+      spans.push_back(absl::StrCat("lines ", field.first_line, "-",
+                                   field.last_line, " ", field.column));
+    }
+    if (summary.multiline_fields >
+        static_cast<int64_t>(summary.multiline_examples.size())) {
+      spans.push_back("...");
+    }
+    absl::StrAppend(&text, "\nmulti-line quoted fields: ",
+                    summary.multiline_fields, " (",
+                    absl::StrJoin(spans, "; "),
+                    "): each was read as one field");
   }
-  return absl::StrFormat(
-      "imported %d records in %.1f s (%d/s): applied %d, stale %d, rejected "
-      "%d, bad rows %d, deleted %d",
-      summary.records, seconds, rate, summary.applied, summary.stale,
-      summary.rejected, summary.bad_rows, summary.deleted);
+  return text;
 }
 
 std::string NewSnapshotId(absl::Time now, uint64_t random) {

@@ -8,8 +8,11 @@
 // Blank lines (only whitespace) are skipped; a line that is not a valid
 // record (bad JSON, an unknown field, a wrong type, no sku) is reported as
 // "line N: <reason>" and skipped. A record without stock_id gets
-// `default_stock_id`. Reads one line at a time; a line longer than
-// `max_line_bytes` is a bad line. Not thread-safe.
+// `default_stock_id`. A line that is not valid UTF-8, or a record with a
+// string that is not (a "\udc00" escape), is a bad line naming the field
+// when it can ("line 7: sku: not valid UTF-8 (byte 0xE9 at offset 4; ...)").
+// Reads one line at a time; a line longer than `max_line_bytes` is a bad
+// line. Not thread-safe.
 #ifndef CLIENT_IMPORT_JSONL_READER_H_
 #define CLIENT_IMPORT_JSONL_READER_H_
 
@@ -30,6 +33,9 @@ struct JsonlReaderOptions {
   // (the server then rejects them).
   int32_t default_stock_id = 0;
   size_t max_line_bytes = 1 << 20;
+  // The encoding the file was in (already transcoded to UTF-8 by the
+  // caller, see TranscodingStreamBuf), for messages about invalid text.
+  std::string encoding = "utf-8";
 };
 
 class JsonlReader : public RecordReader {
@@ -44,7 +50,7 @@ class JsonlReader : public RecordReader {
 
   int64_t bytes_read() const override { return bytes_read_; }
   // Number of the line read last (1-based).
-  int64_t line() const { return line_; }
+  int64_t line() const override { return line_; }
 
  private:
   // Reads the next line into line_text_ (without its line break). false at

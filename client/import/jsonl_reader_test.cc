@@ -96,6 +96,37 @@ TEST(JsonlReaderTest, SkipsBlankLinesAndReportsBadOnesWithTheirNumber) {
   }
 }
 
+TEST(JsonlReaderTest, TextThatIsNotUtf8IsABadLine) {
+  Result result = ReadAll(
+      "{\"sku\":\"A\",\"stock_id\":1,\"version\":1}\n"
+      "{\"sku\":\"Caf\xE9\",\"stock_id\":1,\"version\":1}\n"
+      "{\"sku\":\"B\",\"stock_id\":1,\"version\":1,"
+      "\"alternatives\":[{\"sku\":\"\\udc00x\",\"relation\":"
+      "\"RELATION_UPSELL\"}]}\n"
+      "{\"sku\":\"C\",\"stock_id\":1,\"version\":1}\n");
+  ASSERT_EQ(result.records.size(), 2u);
+  EXPECT_EQ(result.records[1].sku(), "C");
+  ASSERT_EQ(result.errors.size(), 2u);
+  EXPECT_EQ(result.errors[0],
+            "line 2: sku: not valid UTF-8 (byte 0xE9 at offset 3; the file "
+            "looks like Windows-1252: re-export it as UTF-8 or pass "
+            "--encoding windows-1252)");
+  EXPECT_THAT(result.errors[1], HasSubstr("line 3: "));
+
+  // Nested fields are named by their path; bad bytes outside any string
+  // are named by their offset in the line.
+  Result nested = ReadAll(
+      "{\"sku\":\"A\",\"alternatives\":[{\"sku\":\"X\"},"
+      "{\"sku\":\"ab\xFC\"}]}\n"
+      "{\"sku\":\"A\"}\xE9\n");
+  ASSERT_EQ(nested.errors.size(), 2u);
+  EXPECT_THAT(nested.errors[0],
+              HasSubstr("line 1: alternatives[1].sku: not valid UTF-8 (byte "
+                        "0xFC at offset 2; the file looks like Windows-1252"));
+  EXPECT_THAT(nested.errors[1],
+              HasSubstr("line 2: not valid UTF-8 (byte 0xE9 at offset 11;"));
+}
+
 TEST(JsonlReaderTest, DefaultStockFillsOnlyMissingStock) {
   JsonlReaderOptions options;
   options.default_stock_id = 3;

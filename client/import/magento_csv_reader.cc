@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <iterator>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -15,6 +17,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/types/optional.h"
+#include "client/import/text_encoding.h"
 
 namespace av::client {
 namespace {
@@ -38,6 +41,24 @@ constexpr LinkColumns kLinkColumns[] = {
     {"crosssell_skus", "crosssell_position",
      availability::v1::RELATION_CROSSSELL},
 };
+
+// Every column the reader takes stock data from (see the header). A line
+// break in one of them is never legitimate.
+constexpr absl::string_view kStockColumns[] = {
+    "sku", "store_view_code", "qty", "is_in_stock", "manage_stock",
+    "use_config_manage_stock", "out_of_stock_qty", "use_config_min_qty",
+    "allow_backorders", "use_config_backorders", "min_cart_qty",
+    "use_config_min_sale_qty", "max_cart_qty", "use_config_max_sale_qty",
+    "notify_on_stock_below", "use_config_notify_stock_qty",
+    "enable_qty_increments", "use_config_enable_qty_inc", "qty_increments",
+    "use_config_qty_increments", "is_qty_decimal", "product_websites",
+    "categories", "upsell_skus", "upsell_position", "related_skus",
+    "related_position", "crosssell_skus", "crosssell_position"};
+
+bool IsStockColumn(absl::string_view name) {
+  return std::find(std::begin(kStockColumns), std::end(kStockColumns),
+                   name) != std::end(kStockColumns);
+}
 
 // Splits a comma-separated list, trimming items and dropping empty ones.
 std::vector<absl::string_view> SplitList(absl::string_view text) {
@@ -254,7 +275,14 @@ absl::StatusOr<std::unique_ptr<MagentoCsvReader>> MagentoCsvReader::Create(
     header[0].erase(0, kUtf8Bom.size());
   }
   for (size_t i = 0; i < header.size(); ++i) {
+    if (absl::Status s = CheckText(absl::StrCat("header: column ", i + 1),
+                                   header[i], reader->options_.encoding);
+        !s.ok()) {
+      return s;
+    }
     std::string name(absl::StripAsciiWhitespace(header[i]));
+    reader->column_names_.push_back(
+        name.empty() ? absl::StrCat("column ", i + 1) : name);
     if (name.empty()) continue;
     if (!reader->columns_.emplace(name, i).second) {
       return absl::InvalidArgumentError(
@@ -275,6 +303,14 @@ absl::StatusOr<bool> MagentoCsvReader::Next(
   records->clear();
   for (;;) {
     absl::StatusOr<bool> read = csv_.ReadRecord(&fields_);
+    multiline_fields_.clear();
+    for (const CsvMultilineField& field : csv_.multiline_fields()) {
+      multiline_fields_.push_back(MultilineField{
+          field.column < column_names_.size()
+              ? column_names_[field.column]
+              : absl::StrCat("column ", field.column + 1),
+          field.first_line, field.last_line});
+    }
     if (!read.ok() || !*read) return read;
     if (fields_.size() == 1 &&
         absl::StripAsciiWhitespace(fields_[0]).empty()) {
@@ -291,7 +327,8 @@ absl::StatusOr<bool> MagentoCsvReader::Next(
       ++store_view_rows_;
       continue;
     }
-    absl::Status status = ConvertRow(records);
+    absl::Status status = CheckRowText();
+    if (status.ok()) status = ConvertRow(records);
     if (!status.ok()) {
       records->clear();
       return absl::InvalidArgumentError(
@@ -299,6 +336,34 @@ absl::StatusOr<bool> MagentoCsvReader::Next(
     }
     return true;
   }
+}
+
+absl::Status MagentoCsvReader::CheckRowText() {
+  RowErrors errors;
+  for (size_t i = 0; i < fields_.size(); ++i) {
+    const std::optional<size_t> bad = FindInvalidUtf8(fields_[i]);
+    if (!bad.has_value()) continue;
+    errors.Add(column_names_[i],
+               DescribeInvalidText(fields_[i], *bad, options_.encoding));
+  }
+  for (const MultilineField& field : multiline_fields_) {
+    const int64_t lines = field.last_line - field.first_line + 1;
+    if (IsStockColumn(field.column)) {
+      errors.Add(field.column,
+                 absl::StrCat("a line break inside the value (lines ",
+                              field.first_line, "-", field.last_line,
+                              " were read as one field: a stray quote?)"));
+    } else if (lines > options_.max_field_lines) {
+      errors.Add(field.column,
+                 absl::StrCat("one quoted field over ", lines, " lines (",
+                              field.first_line, "-", field.last_line,
+                              "), more than ", options_.max_field_lines,
+                              ": a stray quote? (if it is right, raise "
+                              "--max-field-lines)"));
+    }
+  }
+  if (!errors.empty()) return absl::InvalidArgumentError(errors.Join());
+  return absl::OkStatus();
 }
 
 absl::Status MagentoCsvReader::ConvertRow(

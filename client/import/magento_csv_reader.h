@@ -36,7 +36,12 @@
 // Rows of a store view (non-empty store_view_code) carry only translated
 // attributes, never stock, and are skipped. A bad row is reported as
 // "line N: column: reason[; column: reason...]" (N = the row's first
-// physical line) and skipped. Reads one row at a time. Not thread-safe.
+// physical line) and skipped. Bad rows include: a cell of any column that
+// is not valid UTF-8 (the file is in another encoding, so other cells may be
+// misread too; see MagentoCsvOptions::encoding), a line break inside a
+// column listed above (never legitimate there: a stray quote swallowed the
+// rows after it), and a quoted field over more than max_field_lines lines.
+// Reads one row at a time. Not thread-safe.
 #ifndef CLIENT_IMPORT_MAGENTO_CSV_READER_H_
 #define CLIENT_IMPORT_MAGENTO_CSV_READER_H_
 
@@ -67,6 +72,11 @@ struct MagentoCsvOptions {
   int64_t version = 1;
   // source_time of every record; InfinitePast leaves it unset.
   absl::Time source_time = absl::InfinitePast();
+  // The encoding the file was in (already transcoded to UTF-8 by the
+  // caller, see TranscodingStreamBuf), for messages about invalid text.
+  std::string encoding = "utf-8";
+  // A quoted field over more lines than this makes its row bad.
+  int64_t max_field_lines = 50;
 };
 
 class MagentoCsvReader : public RecordReader {
@@ -82,12 +92,19 @@ class MagentoCsvReader : public RecordReader {
       std::vector<availability::v1::InventoryRecord>* records) override;
 
   int64_t bytes_read() const override { return csv_.bytes_read(); }
+  int64_t line() const override { return csv_.record_line(); }
+  const std::vector<MultilineField>& multiline_fields() const override {
+    return multiline_fields_;
+  }
   // Store-view rows skipped so far (not errors).
   int64_t store_view_rows() const { return store_view_rows_; }
 
  private:
   MagentoCsvReader(std::istream& in, MagentoCsvOptions options);
 
+  // Checks the text of every cell of the current row (fields_) and its
+  // multi-line fields; InvalidArgument naming every bad column.
+  absl::Status CheckRowText();
   // Converts the current row (fields_) into records; InvalidArgument naming
   // every bad column.
   absl::Status ConvertRow(
@@ -96,7 +113,9 @@ class MagentoCsvReader : public RecordReader {
   CsvReader csv_;
   const MagentoCsvOptions options_;
   absl::flat_hash_map<std::string, size_t> columns_;  // name -> index
+  std::vector<std::string> column_names_;  // index -> name ("column 7")
   size_t column_count_ = 0;
+  std::vector<MultilineField> multiline_fields_;
   std::vector<std::string> fields_;
   int64_t store_view_rows_ = 0;
 };

@@ -221,6 +221,57 @@ TEST(MagentoCsvReaderTest, BadRowsNameLineAndColumn) {
           "line 9: qty: \"1.00001\" has more than 4 decimals"));
 }
 
+TEST(MagentoCsvReaderTest, TextThatIsNotUtf8IsABadRowNamingTheColumn) {
+  Result result = ReadText(
+      "sku,name,qty,related_skus\n"
+      "A,Bag,1,\n"
+      "B,Caf\xC3\xA9,1,\"X,\xE9\"\n"   // 3: Windows-1252 é in related_skus
+      "C,Mug,1,X\n");
+  ASSERT_EQ(result.records.size(), 2u);
+  EXPECT_EQ(result.records[1].sku(), "C");
+  EXPECT_THAT(result.errors,
+              ElementsAre("line 3: related_skus: not valid UTF-8 (byte 0xE9 "
+                          "at offset 2; the file looks like Windows-1252: "
+                          "re-export it as UTF-8 or pass --encoding "
+                          "windows-1252)"));
+  // A column the reader ignores is checked too: the file's encoding is wrong.
+  Result ignored = ReadText("sku,name,qty\nA,Caf\xE9,1\n");
+  EXPECT_TRUE(ignored.records.empty());
+  EXPECT_THAT(ignored.errors,
+              ElementsAre(HasSubstr("line 2: name: not valid UTF-8")));
+}
+
+TEST(MagentoCsvReaderTest, MultilineFieldsAreListedAndImplausibleOnesBad) {
+  MagentoCsvOptions options;
+  options.max_field_lines = 3;
+  std::istringstream in(
+      "sku,description,qty\n"
+      "A,\"two\nlines\",1\n"            // 2-3: a description, fine
+      "B,\"x\n\n\n\",1\n"             // 4-7: over 3 lines
+      "\"C\nD\",text,1\n"               // 8-9: a line break in a sku
+      "E,plain,2\n");                  // 10
+  auto reader = MagentoCsvReader::Create(in, options);
+  ASSERT_TRUE(reader.ok());
+  std::vector<InventoryRecord> records;
+  ASSERT_TRUE(*(*reader)->Next(&records));
+  ASSERT_EQ((*reader)->multiline_fields().size(), 1u);
+  EXPECT_EQ((*reader)->multiline_fields()[0].column, "description");
+  EXPECT_EQ((*reader)->multiline_fields()[0].first_line, 2);
+  EXPECT_EQ((*reader)->multiline_fields()[0].last_line, 3);
+  absl::StatusOr<bool> bad = (*reader)->Next(&records);
+  EXPECT_EQ(bad.status().message(),
+            "line 4: description: one quoted field over 4 lines (4-7), more "
+            "than 3: a stray quote? (if it is right, raise --max-field-lines)");
+  EXPECT_EQ((*reader)->line(), 4);
+  bad = (*reader)->Next(&records);
+  EXPECT_EQ(bad.status().message(),
+            "line 8: sku: a line break inside the value (lines 8-9 were read "
+            "as one field: a stray quote?)");
+  ASSERT_TRUE(*(*reader)->Next(&records));
+  EXPECT_EQ(records[0].sku(), "E");
+  EXPECT_TRUE((*reader)->multiline_fields().empty());
+}
+
 TEST(MagentoCsvReaderTest, WebsitesOnTheSameStockGiveOneRecord) {
   MagentoCsvOptions options;
   options.channels = {{"base", 1}, {"de", 1}, {"b2b", 2}};

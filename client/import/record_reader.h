@@ -12,12 +12,14 @@
 //     send(records);
 //   }
 //
-// Implementations read one line or row at a time (bounded memory) and are
-// not thread-safe.
+// Implementations read one line or row at a time (bounded memory), never
+// yield a record whose text is not valid UTF-8 (such a row is bad, and its
+// error names the field and the byte), and are not thread-safe.
 #ifndef CLIENT_IMPORT_RECORD_READER_H_
 #define CLIENT_IMPORT_RECORD_READER_H_
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -25,6 +27,14 @@
 #include "availability/v1/inventory_sync.pb.h"
 
 namespace av::client {
+
+// A quoted field that spans several lines of the file: legitimate in a
+// description, but also what a stray quote does to the rows after it.
+struct MultilineField {
+  std::string column;
+  int64_t first_line = 0;
+  int64_t last_line = 0;
+};
 
 class RecordReader {
  public:
@@ -41,6 +51,17 @@ class RecordReader {
 
   // Bytes of the input consumed so far (for progress and ETA).
   virtual int64_t bytes_read() const = 0;
+
+  // The line (1-based) on which the row or line read last began (also after
+  // a bad row); 0 before the first.
+  virtual int64_t line() const = 0;
+
+  // The multi-line quoted fields of the row read last (also after a bad
+  // row); empty for formats without them.
+  virtual const std::vector<MultilineField>& multiline_fields() const {
+    static const auto& kNone = *new std::vector<MultilineField>();
+    return kNone;
+  }
 };
 
 // True when `status` from RecordReader::Next is a bad line or row that was
