@@ -1,4 +1,4 @@
-// Back-in-stock subscriptions of the storefront (DOMAIN.md §8, Magento's
+// Back-in-stock subscriptions of the storefront (docs/domain.md §8, Magento's
 // product_alert_stock): an opaque subscriber id waits for (stock, sku) to
 // come back in stock. The write script of RecordWriter turns every open
 // subscription into one notification job on BACK_IN_STOCK and removes it.

@@ -1,4 +1,4 @@
-// DOMAIN.md §5: when to offer alternatives, and which.
+// docs/domain.md §5: when to offer alternatives, and which.
 #include <algorithm>
 #include <optional>
 #include <vector>

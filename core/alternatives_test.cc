@@ -1,4 +1,4 @@
-// DOMAIN.md §5: WantsAlternatives and PickAlternatives.
+// docs/domain.md §5: WantsAlternatives and PickAlternatives.
 #include <optional>
 #include <string>
 #include <vector>

@@ -20,7 +20,7 @@ Qty CeilTo(Qty q, Qty granularity) {
 
 int NonNegativeDays(int32_t days) { return days > 0 ? days : 0; }
 
-// Everything the plan over time needs (DOMAIN.md §4), computed once.
+// Everything the plan over time needs (docs/domain.md §4), computed once.
 struct PlanningContext {
   absl::CivilDay today;
   const BusinessCalendar* calendar = nullptr;
@@ -56,7 +56,7 @@ void AddShipment(std::vector<Shipment>& shipments, Qty qty,
   shipments.insert(it, Shipment{qty, date});
 }
 
-// A receipt dated before today counts as arriving today (DOMAIN.md §4.1).
+// A receipt dated before today counts as arriving today (docs/domain.md §4.1).
 // Ambiguity decided: so an overdue receipt never ships before
 // today + handling + safety, even when its own date + handling is past.
 // Empty when the ship date would be after kLatestAnswerDate (unknown): then
@@ -77,7 +77,7 @@ std::optional<absl::CivilDay> LeadTimeShipDate(const PlanningContext& ctx) {
 }
 
 // Plans units `in_stock` .. `target` (the part that does not ship today) over
-// receipts, first come first served, then lead time (DOMAIN.md §4.2-4.4).
+// receipts, first come first served, then lead time (docs/domain.md §4.2-4.4).
 // The cumulative view: after receipt k, max(0, base + Σ receipts) units are
 // shippable; this request gets them up to `target`, rounded down to the
 // product's granularity.
@@ -107,7 +107,7 @@ void PlanBackorder(const PlanningContext& ctx, Qty in_stock, Qty target,
   const Qty uncovered = target - allocated;
   if (uncovered <= 0) return;
   if (const std::optional<absl::CivilDay> lead = LeadTimeShipDate(ctx)) {
-    // Ambiguity decided: DOMAIN.md §4.4 dates the uncovered part from today,
+    // Ambiguity decided: docs/domain.md §4.4 dates the uncovered part from today,
     // so with a short lead time it can ship before a late receipt's tranche;
     // `shipments` stays in date order.
     const absl::CivilDay ship = *lead;
@@ -121,7 +121,7 @@ void PlanBackorder(const PlanningContext& ctx, Qty in_stock, Qty target,
   }
 }
 
-// DOMAIN.md §4 restock_date: the first date at which receipts, after the
+// docs/domain.md §4 restock_date: the first date at which receipts, after the
 // shortfall, make at least `need` units shippable; else today + lead time.
 // Ambiguity decided: dates are ship dates like every ETA (receipt arrival +
 // handling + safety; today + lead + handling + safety), not arrival dates.
@@ -279,7 +279,7 @@ Decision DecideQuantity(const Record& record, const ResolvedSettings& s,
       }
       if (d.status == Status::kOutOfStock) {
         // Ambiguity decided: for the display quantity, "back" means any
-        // sellable stock (DOMAIN.md: ships_now > 0); for an explicit request
+        // sellable stock (docs/domain.md: ships_now > 0); for an explicit request
         // it means the whole request can ship from stock.
         const Qty need = requested_explicitly ? q : granularity;
         d.restock_date = RestockDate(ctx, need);
@@ -334,7 +334,7 @@ ResolvedSettings ResolveSettings(const Record& record,
   s.manage_stock = record.manage_stock.value_or(config.manage_stock);
   s.backorders = record.backorders.value_or(config.backorders);
   s.min_qty = record.min_qty.value_or(config.min_qty);
-  // Ambiguity decided: DOMAIN.md §1 allows a negative min_qty only with
+  // Ambiguity decided: docs/domain.md §1 allows a negative min_qty only with
   // backorders on; with backorders off it is treated as 0 (Magento's admin
   // refuses to save it otherwise).
   if (s.backorders == Backorders::kNo && s.min_qty < 0) s.min_qty = 0;
@@ -424,7 +424,7 @@ Decision Decide(const Record& record, const StoreConfig& config,
   if (q > 0 && rule == CartRule::kNone) {
     Decision d = DecideQuantity(record, s, config, today, q, true);
     if (q != display_qty) {
-      // The badge and the feeds follow the display quantity (DOMAIN.md §4):
+      // The badge and the feeds follow the display quantity (docs/domain.md §4):
       // one call serves both the quantity box and the badge.
       const Decision display =
           DecideQuantity(record, s, config, today, display_qty, false);

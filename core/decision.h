@@ -1,4 +1,4 @@
-// The availability decision (DOMAIN.md §2-§7): a pure function of
+// The availability decision (docs/domain.md §2-§7): a pure function of
 // (record, store configuration, today, requested quantity).
 //
 //   core::StoreConfig config;  // Magento defaults
@@ -57,7 +57,7 @@ struct ResolvedSettings {
 ResolvedSettings ResolveSettings(const Record& record,
                                  const StoreConfig& config);
 
-// DOMAIN.md §2.
+// docs/domain.md §2.
 struct DerivedQuantities {
   Qty net = 0;
   Qty threshold = 0;
@@ -81,7 +81,7 @@ struct Shipment {
   }
 };
 
-// The feed mappings of DOMAIN.md §7.
+// The feed mappings of docs/domain.md §7.
 struct FeedValues {
   // Full URL, e.g. "https://schema.org/InStock".
   absl::string_view schema_org;
@@ -97,7 +97,7 @@ struct FeedValues {
 struct Decision {
   // The status for the quantity answered for (`requested`).
   Status status = Status::kUnknown;
-  // The status for the display quantity (DOMAIN.md §3), which the badge, the
+  // The status for the display quantity (docs/domain.md §3), which the badge, the
   // feed values and structured data follow: equal to `status` unless a
   // quantity was requested and its answer differs (10 asked, 3 in stock:
   // status BACKORDERABLE, display_status IN_STOCK).
@@ -133,7 +133,7 @@ struct Decision {
   std::optional<absl::CivilDay> release_date;
   std::string successor_sku;
 
-  // For the display status, whatever the quantity requested (DOMAIN.md §4).
+  // For the display status, whatever the quantity requested (docs/domain.md §4).
   FeedValues feed;
   DerivedQuantities derived;
 
@@ -159,7 +159,7 @@ absl::CivilDay AddShippingDays(const BusinessCalendar& calendar,
 // The full decision. `requested` empty: the display quantity. A requested
 // quantity must be > 0 (validated by the caller; a non-positive one gets the
 // display status with an empty split and orderable = false).
-// Status is decided for the quantity answered for (DOMAIN.md §3 with q =
+// Status is decided for the quantity answered for (docs/domain.md §3 with q =
 // the request), except when a cart rule is broken: then status, feed and
 // dates are the display decision's and the whole request is unavailable.
 Decision Decide(const Record& record, const StoreConfig& config,
@@ -170,7 +170,7 @@ Decision DecideUnknown(std::optional<Qty> requested);
 
 FeedValues FeedFor(const Decision& decision);
 
-// True when DOMAIN.md §5 asks for alternatives for this answer: OUT_OF_STOCK,
+// True when docs/domain.md §5 asks for alternatives for this answer: OUT_OF_STOCK,
 // DISCONTINUED, and BACKORDERABLE when alternatives_backorder_days > 0 and the
 // first ETA is more than that many days after `today` (or unknown).
 bool WantsAlternatives(const Decision& decision, const StoreConfig& config,
@@ -191,7 +191,7 @@ struct PickedAlternative {
   size_t candidate_index = 0;
 };
 
-// DOMAIN.md §5: keeps candidates that are IN_STOCK or BACKORDERABLE with a
+// docs/domain.md §5: keeps candidates that are IN_STOCK or BACKORDERABLE with a
 // known first ETA earlier than the subject's (never, for OUT_OF_STOCK and
 // DISCONTINUED subjects and undated backorders: any known ETA qualifies; an
 // IN_STOCK subject admits no backorderable candidate); in-stock first, each

@@ -1,4 +1,4 @@
-// DOMAIN.md §2 (derived quantities), §3 (status), §4 cart rules, §6
+// docs/domain.md §2 (derived quantities), §3 (status), §4 cart rules, §6
 // settings resolution and §7 feed mappings. The plan over time (§4 ATP/ETA)
 // is in eta_test.cc.
 #include "core/decision.h"

@@ -1,4 +1,4 @@
-// DOMAIN.md §4: available-to-promise over receipts, ship dates (calendar and
+// docs/domain.md §4: available-to-promise over receipts, ship dates (calendar and
 // business days), preorder dates, restock_date and the store's "today".
 #include <functional>
 #include <optional>

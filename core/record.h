@@ -1,5 +1,5 @@
-// The inventory record of one SKU on one stock (DOMAIN.md §1), and the store
-// configuration that its unset settings fall back to (DOMAIN.md §6).
+// The inventory record of one SKU on one stock (docs/domain.md §1), and the store
+// configuration that its unset settings fall back to (docs/domain.md §6).
 //
 // Plain values: no I/O, no generated code. A `std::optional` setting that is
 // empty means "use the store configuration" (Magento's use_config_* = 1); it

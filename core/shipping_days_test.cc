@@ -1,4 +1,4 @@
-// BusinessCalendar and AddShippingDays (DOMAIN.md §4.5).
+// BusinessCalendar and AddShippingDays (docs/domain.md §4.5).
 #include <algorithm>
 #include <random>
 #include <string>

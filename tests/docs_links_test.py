@@ -11,8 +11,10 @@ Links inside code spans and fenced code blocks are not links.
 
 Also fails on any reference to the team's private design notes, which a clone
 does not have: a path into the "shared" folder next to the repository in any
-text file, and a mention of DOMAIN.md or ARCHITECTURE.md in a Markdown file
-(cite docs/domain.md and docs/architecture.md instead).
+text file, and a mention of DOMAIN.md or ARCHITECTURE.md in any text file
+(cite docs/domain.md and docs/architecture.md instead). A citation
+"docs/domain.md §N" (in code, comments or docs) must name a section that
+docs/domain.md has ("## N." or "### N.M").
 
 Prints one line per problem, "FILE:LINE: what", and exits 1 if there is any.
 """
@@ -29,6 +31,8 @@ TEXT_EXTENSIONS = {
 # Built from parts so that this file does not match itself.
 SHARED_PATH = re.compile(re.escape("../" + "shared") + r"(/|\b)")
 PRIVATE_NOTES = re.compile(r"\b(DOMAIN|ARCHITECTURE)\.md\b")
+SECTION_CITE = re.compile(r"docs/domain\.md §(\d+(?:\.\d+)?)")
+SECTION_HEADING = re.compile(r"^#{2,3}\s+(\d+(?:\.\d+)?)\.?\s")
 
 INLINE_LINK = re.compile(r"!?\[(?:[^\]\\]|\\.)*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 REFERENCE_LINK = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s+.*)?$")
@@ -119,6 +123,16 @@ def check(root):
     problems = []
     markdown_files = 0
     links = 0
+    sections = set()
+    try:
+        with open(os.path.join(root, "docs", "domain.md"), encoding="utf-8") as f:
+            for line in f:
+                m = SECTION_HEADING.match(line)
+                if m:
+                    sections.add(m.group(1))
+    except OSError:
+        problems.append("docs/domain.md: missing")
+    this_file = os.path.realpath(__file__)
     for path in walk(root):
         rel = os.path.relpath(path, root)
         ext = os.path.splitext(path)[1]
@@ -133,15 +147,19 @@ def check(root):
             if SHARED_PATH.search(line):
                 problems.append("%s:%d: refers to the private shared folder, "
                                 "which a clone does not have" % (rel, number))
-        if ext != ".md":
-            continue
-        markdown_files += 1
-        for number, line in enumerate(text.splitlines(), 1):
-            if PRIVATE_NOTES.search(line):
+            if PRIVATE_NOTES.search(line) and os.path.realpath(path) != this_file:
                 problems.append("%s:%d: mentions %s, which is not in the "
                                 "repository (cite docs/domain.md or "
                                 "docs/architecture.md)" %
                                 (rel, number, PRIVATE_NOTES.search(line).group(0)))
+            for cite in SECTION_CITE.finditer(line):
+                if cite.group(1) not in sections:
+                    problems.append("%s:%d: cites docs/domain.md §%s, which "
+                                    "has no such section" %
+                                    (rel, number, cite.group(1)))
+        if ext != ".md":
+            continue
+        markdown_files += 1
         for number, line in markdown_lines(text):
             targets = [m.group(1) for m in INLINE_LINK.finditer(line)]
             ref = REFERENCE_LINK.match(line)

@@ -1,5 +1,5 @@
 // `availability events tail --stock ID`: prints the transition events of a
-// stock (DOMAIN.md §8) as they are appended, until Ctrl-C.
+// stock (docs/domain.md §8) as they are appended, until Ctrl-C.
 
 #include <cstdint>
 #include <limits>

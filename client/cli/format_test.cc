@@ -22,7 +22,7 @@ v1::ProductAvailability Parse(const std::string& text) {
   return answer;
 }
 
-// DOMAIN.md §4's example: net 3, receipts Mar 4 (5) and Mar 20 (10),
+// docs/domain.md §4's example: net 3, receipts Mar 4 (5) and Mar 20 (10),
 // handling 1 day, q = 10.
 constexpr char kBackorder[] = R"pb(
   sku: "24-MB01"

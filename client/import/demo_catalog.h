@@ -1,5 +1,5 @@
 // GenerateDemoCatalog: a deterministic demo catalog for one stock, with
-// every availability status (DOMAIN.md §3) and the well-known DEMO-* SKUs
+// every availability status (docs/domain.md §3) and the well-known DEMO-* SKUs
 // the demo script shows. Same options, same catalog, byte for byte; dates
 // are relative to `today`, so a catalog made today shows future receipts.
 //
