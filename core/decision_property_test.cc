@@ -93,7 +93,8 @@ std::optional<CivilDay> LastShipDate(const Decision& d) {
   return d.shipments.back().ship_date;
 }
 
-void CheckInvariants(const Record& r, const Decision& d) {
+void CheckInvariants(const Record& r, const StoreConfig& config,
+                     const Decision& d) {
   SCOPED_TRACE(r.sku);
   EXPECT_EQ(d.in_stock_qty + d.backorder_qty + d.unavailable_qty,
             d.requested);
@@ -129,7 +130,12 @@ void CheckInvariants(const Record& r, const Decision& d) {
     EXPECT_EQ(d.backorder_qty, 0);
     EXPECT_FALSE(d.restock_date.has_value());
   }
-  EXPECT_EQ(d.feed, FeedFor(d));
+  // The feed follows the display status, whatever the request.
+  const Decision display = Decide(r, config, kToday, std::nullopt);
+  EXPECT_EQ(d.display_status, display.status);
+  EXPECT_EQ(d.feed, display.feed);
+  // (Its date is the display quantity's first ETA, not the request's.)
+  EXPECT_EQ(display.feed, FeedFor(display));
 }
 
 TEST(DecisionPropertyTest, InvariantsHoldForGeneratedRecords) {
@@ -137,9 +143,9 @@ TEST(DecisionPropertyTest, InvariantsHoldForGeneratedRecords) {
   for (int i = 0; i < kRecords; ++i) {
     const Record r = gen.NextRecord();
     const StoreConfig config = gen.NextConfig();
-    CheckInvariants(r, Decide(r, config, kToday, std::nullopt));
+    CheckInvariants(r, config, Decide(r, config, kToday, std::nullopt));
     const Qty q = gen.Quantity(1, 40, r.is_qty_decimal);
-    CheckInvariants(r, Decide(r, config, kToday, q));
+    CheckInvariants(r, config, Decide(r, config, kToday, q));
   }
 }
 

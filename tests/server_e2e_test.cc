@@ -231,7 +231,10 @@ TEST_F(ServerE2ETest, BackorderableWithDatedTranches) {
   EXPECT_EQ(Date(answer.shipments(2).ship_date()), Date(today_ + 21));
   EXPECT_TRUE(answer.eta_known());
   EXPECT_TRUE(answer.backorder_notice());
-  EXPECT_EQ(answer.feed().merchant_availability(), "backorder");
+  // 2 ship now: the badge and the feeds show the display quantity's status,
+  // the quantity box the requested one's.
+  EXPECT_EQ(answer.display_status(), v1::STATUS_IN_STOCK);
+  EXPECT_EQ(answer.feed().merchant_availability(), "in_stock");
 }
 
 TEST_F(ServerE2ETest, Preorder) {
