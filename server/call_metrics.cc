@@ -4,12 +4,15 @@
 #include <string>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "availability/v1/availability.pb.h"
 #include "availability/v1/inventory_sync.pb.h"
 #include "grpcpp/support/interceptor.h"
+#include "google/protobuf/descriptor.h"
 #include "grpcpp/support/status.h"
 
 namespace availability::server {
@@ -32,6 +35,37 @@ std::pair<std::string, std::string> SplitMethod(absl::string_view full) {
   if (slash == absl::string_view::npos) return {"", std::string(full)};
   return {std::string(full.substr(0, slash)),
           std::string(full.substr(slash + 1))};
+}
+
+// The label pair of every call to a path no service of this server
+// registers: a client can make up any number of paths, the metrics must not
+// grow a series for each.
+constexpr absl::string_view kUnknownLabel = "unknown";
+
+// The services the server registers (looked up in protobuf's generated
+// pool, so a new method of these services is known without a change here).
+constexpr absl::string_view kServedServices[] = {
+    "availability.v1.Availability",
+    "availability.v1.InventorySync",
+    "grpc.reflection.v1alpha.ServerReflection",
+};
+
+// "/service/method" of every method the server registers. gRPC's default
+// health service is not in protobuf's pool: its two methods are listed.
+absl::flat_hash_set<std::string> ServedMethods() {
+  absl::flat_hash_set<std::string> methods = {"/grpc.health.v1.Health/Check",
+                                              "/grpc.health.v1.Health/Watch"};
+  const google::protobuf::DescriptorPool* pool =
+      google::protobuf::DescriptorPool::generated_pool();
+  for (absl::string_view name : kServedServices) {
+    const google::protobuf::ServiceDescriptor* service =
+        pool->FindServiceByName(std::string(name));
+    if (service == nullptr) continue;  // not linked into this binary
+    for (int i = 0; i < service->method_count(); ++i) {
+      methods.insert(absl::StrCat("/", name, "/", service->method(i)->name()));
+    }
+  }
+  return methods;
 }
 
 class CallMetricsInterceptor final : public grpc::experimental::Interceptor {
@@ -109,6 +143,7 @@ const char* GrpcCodeName(grpc::StatusCode code) {
 ServerMetrics::ServerMetrics(MetricsRegistry& registry,
                              const core::Clock& clock)
     : clock_(clock),
+      known_methods_(ServedMethods()),
       handled_(registry.AddCounterFamily(
           "grpc_server_handled_total",
           "gRPC calls finished, by method and status code.",
@@ -159,10 +194,18 @@ ServerMetrics::MakeInterceptorFactory() {
   return std::make_unique<CallMetricsInterceptorFactory>(*this);
 }
 
+std::pair<std::string, std::string> ServerMetrics::MethodLabels(
+    absl::string_view method) const {
+  if (!known_methods_.contains(method)) {
+    return {std::string(kUnknownLabel), std::string(kUnknownLabel)};
+  }
+  return SplitMethod(method);
+}
+
 void ServerMetrics::ObserveCall(absl::string_view method, bool unary,
                                 absl::Duration latency,
                                 grpc::StatusCode code) {
-  auto [service, name] = SplitMethod(method);
+  auto [service, name] = MethodLabels(method);
   handled_.WithLabels({service, name, GrpcCodeName(code)}).Increment();
   if (unary) {
     handling_seconds_.WithLabels({service, name})

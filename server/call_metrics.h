@@ -15,6 +15,12 @@
 //   availability_near_cache_{hits,misses}_total (RegisterNearCacheMetrics)
 //   availability_watch_streams                (RegisterWatchMetrics)
 //
+// Calls are labelled by method only for the methods the server registers
+// (availability.v1.Availability, availability.v1.InventorySync, gRPC health
+// and reflection); any other path a client sends is counted as
+// grpc_service="unknown", grpc_method="unknown", so made-up paths cannot
+// grow the number of series.
+//
 // The interceptor reads the responses the handlers send (freshness of
 // ProductAvailability answers, counts of UpsertRecords/DeleteRecords/
 // FinishSnapshot answers) and the final status; install it after the call
@@ -33,8 +39,12 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
+#include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "core/clock.h"
 #include "grpcpp/support/server_interceptor.h"
@@ -59,6 +69,12 @@ class ServerMetrics {
   void ObserveRedisCommand(absl::Duration latency, absl::StatusCode code,
                            bool error_reply);
 
+  // {grpc_service, grpc_method} labels of the call path `method`
+  // ("/pkg.Service/Method"): {"unknown", "unknown"} unless the server
+  // registers it.
+  std::pair<std::string, std::string> MethodLabels(
+      absl::string_view method) const;
+
   // Called by the interceptor (public for tests).
   void ObserveCall(absl::string_view method, bool unary,
                    absl::Duration latency, grpc::StatusCode code);
@@ -68,6 +84,7 @@ class ServerMetrics {
   void ObserveFreshness(const void* product_availability);
 
   const core::Clock& clock_;
+  const absl::flat_hash_set<std::string> known_methods_;
   CounterFamily& handled_;
   HistogramFamily& handling_seconds_;
   HistogramFamily& freshness_lag_;

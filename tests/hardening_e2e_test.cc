@@ -1,0 +1,188 @@
+// End-to-end tests of the server against hostile clients: the real
+// availability-server binary with a real redis-server, attacked over
+// loopback (made-up method paths, file-descriptor exhaustion, idle
+// connections, many streams on one connection).
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "server/test_http_get.h"
+#include "testing/redis_server.h"
+#include "testing/subprocess.h"
+
+namespace availability {
+namespace {
+
+using ::availability::server::HttpAnswer;
+using ::availability::server::HttpGet;
+
+constexpr char kToken[] = "hardening-e2e-token-0123456789";
+
+// Lines of `text` that start with `prefix`.
+int CountLinesStartingWith(const std::string& text, absl::string_view prefix) {
+  int count = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    if (absl::StartsWith(line, prefix)) ++count;
+  }
+  return count;
+}
+
+// A blocking loopback TCP connection to `port`, or -1.
+int ConnectLoopback(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+class HardeningE2ETest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto redis = testing::RedisServer::Start();
+    ASSERT_TRUE(redis.ok()) << redis.status();
+    redis_ = *std::move(redis);
+  }
+
+  // Starts the server with `extra` flags; `prefix` runs it under another
+  // command (e.g. prlimit).
+  void StartServer(std::vector<std::string> extra = {},
+                   std::vector<std::string> prefix = {}) {
+    port_ = testing::PickFreePort();
+    sync_port_ = testing::PickFreePort();
+    http_port_ = testing::PickFreePort();
+    std::vector<std::string> argv = prefix;
+    for (std::string arg :
+         {std::string(AVAILABILITY_SERVER_BINARY),
+          absl::StrCat("--listen=127.0.0.1:", port_),
+          absl::StrCat("--sync_listen=127.0.0.1:", sync_port_),
+          absl::StrCat("--metrics_listen=127.0.0.1:", http_port_),
+          absl::StrCat("--redis_port=", redis_->port()),
+          std::string("--health_interval=100ms")}) {
+      argv.push_back(std::move(arg));
+    }
+    for (auto& e : extra) argv.push_back(e);
+    auto server = testing::Subprocess::Start(
+        argv, {absl::StrCat("AVAILABILITY_SYNC_TOKEN=", kToken)});
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port_),
+                                       grpc::InsecureChannelCredentials());
+    ASSERT_TRUE(channel->WaitForConnected(std::chrono::system_clock::now() +
+                                          std::chrono::seconds(10)))
+        << server_->Stderr();
+    // The metrics listener starts after the gRPC one.
+    const absl::Time give_up = absl::Now() + absl::Seconds(10);
+    while (!HttpGet(http_port_, "/healthz").ok() && absl::Now() < give_up) {
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+  }
+
+  std::string Metrics() {
+    absl::StatusOr<HttpAnswer> a = HttpGet(http_port_, "/metrics");
+    EXPECT_TRUE(a.ok()) << a.status();
+    return a.ok() ? a->body : "";
+  }
+
+  // A unary call with an empty request to `path` on `stub`.
+  static grpc::Status CallPath(grpc::GenericStub& stub,
+                               const std::string& path,
+                               bool with_token = false) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    if (with_token) {
+      context.AddMetadata("authorization", absl::StrCat("Bearer ", kToken));
+    }
+    grpc::ByteBuffer request;
+    grpc::Slice empty("");
+    request = grpc::ByteBuffer(&empty, 1);
+    grpc::ByteBuffer response;
+    absl::Notification done;
+    grpc::Status status;
+    stub.UnaryCall(&context, path, grpc::StubOptions(), &request, &response,
+                   [&](grpc::Status s) {
+                     status = std::move(s);
+                     done.Notify();
+                   });
+    done.WaitForNotification();  // bounded by the deadline
+    return status;
+  }
+
+  std::unique_ptr<testing::RedisServer> redis_;
+  std::unique_ptr<testing::Subprocess> server_;
+  int port_ = 0;
+  int sync_port_ = 0;
+  int http_port_ = 0;
+};
+
+TEST_F(HardeningE2ETest, MadeUpMethodPathsShareOneUnknownSeries) {
+  StartServer();
+  grpc::GenericStub storefront(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", port_), grpc::InsecureChannelCredentials()));
+  grpc::GenericStub sync(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", sync_port_),
+                          grpc::InsecureChannelCredentials()));
+  // A registered method keeps its own labels.
+  ASSERT_TRUE(
+      CallPath(storefront, "/grpc.health.v1.Health/Check").ok());
+  const std::string before = Metrics();
+  const int handled_before =
+      CountLinesStartingWith(before, "grpc_server_handled_total{");
+  const int seconds_before =
+      CountLinesStartingWith(before, "grpc_server_handling_seconds_count{");
+  ASSERT_GT(handled_before, 0) << before;
+  EXPECT_THAT(before, ::testing::HasSubstr(
+                          "grpc_server_handled_total{grpc_service=\"grpc."
+                          "health.v1.Health\",grpc_method=\"Check\","
+                          "grpc_code=\"OK\"} 1"));
+
+  constexpr int kCalls = 2000;  // half on each listener, the sync one
+                                // without a token
+  for (int i = 0; i < kCalls; ++i) {
+    const std::string path =
+        absl::StrCat("/made.up.Service", i, "/Method", i);
+    grpc::Status status = CallPath(i % 2 == 0 ? storefront : sync, path);
+    ASSERT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED)
+        << path << ": " << status.error_message();
+  }
+
+  const std::string after = Metrics();
+  EXPECT_EQ(CountLinesStartingWith(after, "grpc_server_handled_total{"),
+            handled_before + 1)
+      << after;
+  EXPECT_LE(CountLinesStartingWith(after, "grpc_server_handling_seconds_count{"),
+            seconds_before + 1)
+      << after;
+  EXPECT_THAT(after, ::testing::HasSubstr(absl::StrCat(
+                         "grpc_server_handled_total{grpc_service=\"unknown\","
+                         "grpc_method=\"unknown\",grpc_code=\"UNIMPLEMENTED\"} ",
+                         kCalls, "\n")));
+  EXPECT_FALSE(absl::StrContains(after, "made.up")) << after;
+  EXPECT_LT(after.size(), before.size() + 4096);
+}
+
+}  // namespace
+}  // namespace availability
