@@ -10,13 +10,18 @@
 #include <cstring>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "event2/buffer.h"
 #include "event2/event.h"
 #include "event2/http.h"
 #include "event2/keyvalq_struct.h"
+#include "event2/listener.h"
+#include "server/log.h"
 
 namespace availability::server {
 namespace {
@@ -37,7 +42,40 @@ void Reply(evhttp_request* request, int code, const char* reason,
   evbuffer_free(out);
 }
 
+// How long accepting pauses after an accept error, and how often at most
+// one is logged.
+constexpr timeval kAcceptRetry = {0, 100 * 1000};
+constexpr absl::Duration kAcceptErrorLogInterval = absl::Seconds(1);
+
+// Which endpoint an evhttp belongs to: libevent passes the accept-error
+// callback evhttp's own argument, not ours.
+absl::Mutex& EndpointsMutex() {
+  static absl::Mutex* mutex = new absl::Mutex();
+  return *mutex;
+}
+absl::flat_hash_map<const evhttp*, HttpEndpoint*>& Endpoints() {
+  static auto* endpoints = new absl::flat_hash_map<const evhttp*, HttpEndpoint*>();
+  return *endpoints;
+}
+
+void OnLibeventLog(int severity, const char* message) {
+  LogLevel level = LogLevel::kError;
+  if (severity == EVENT_LOG_DEBUG) {
+    level = LogLevel::kDebug;
+  } else if (severity == EVENT_LOG_MSG) {
+    level = LogLevel::kInfo;
+  } else if (severity == EVENT_LOG_WARN) {
+    level = LogLevel::kWarning;
+  }
+  if (!LogEnabled(level)) return;
+  Log(level, "libevent", {{"detail", message == nullptr ? "" : message}});
+}
+
 }  // namespace
+
+void HttpEndpoint::RouteLibeventLogs() {
+  event_set_log_callback(&OnLibeventLog);
+}
 
 absl::StatusOr<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(
     const std::string& address, Handlers handlers) {
@@ -91,6 +129,20 @@ absl::StatusOr<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(
   self->port_ = name.ss_family == AF_INET6
                     ? ntohs(reinterpret_cast<sockaddr_in6*>(&name)->sin6_port)
                     : ntohs(reinterpret_cast<sockaddr_in*>(&name)->sin_port);
+  // Without an error callback libevent logs every failed accept and, the
+  // listener staying readable, retries at once: millions of lines a second
+  // while the process is out of file descriptors.
+  self->listener_ = evhttp_bound_socket_get_listener(bound);
+  self->accept_retry_ =
+      evtimer_new(self->base_, &HttpEndpoint::OnAcceptRetry, self.get());
+  if (self->listener_ == nullptr || self->accept_retry_ == nullptr) {
+    return absl::InternalError("HTTP endpoint: cannot watch accept errors");
+  }
+  {
+    absl::MutexLock lock(&EndpointsMutex());
+    Endpoints()[self->http_] = self.get();
+  }
+  evconnlistener_set_error_cb(self->listener_, &HttpEndpoint::OnAcceptError);
   self->wake_event_ = event_new(self->base_, self->wake_[0], EV_READ,
                                 &HttpEndpoint::OnWake, self.get());
   if (self->wake_event_ == nullptr ||
@@ -109,7 +161,12 @@ HttpEndpoint::~HttpEndpoint() {
     }
     thread_.join();
   }
+  {
+    absl::MutexLock lock(&EndpointsMutex());
+    Endpoints().erase(http_);
+  }
   if (wake_event_ != nullptr) event_free(wake_event_);
+  if (accept_retry_ != nullptr) event_free(accept_retry_);
   if (http_ != nullptr) evhttp_free(http_);
   if (base_ != nullptr) event_base_free(base_);
   for (int fd : wake_) {
@@ -119,6 +176,38 @@ HttpEndpoint::~HttpEndpoint() {
 
 void HttpEndpoint::OnWake(int, short, void* self) {
   event_base_loopbreak(static_cast<HttpEndpoint*>(self)->base_);
+}
+
+void HttpEndpoint::OnAcceptError(evconnlistener* listener, void* http) {
+  const int error = EVUTIL_SOCKET_ERROR();
+  HttpEndpoint* self = nullptr;
+  {
+    absl::MutexLock lock(&EndpointsMutex());
+    auto it = Endpoints().find(static_cast<evhttp*>(http));
+    if (it != Endpoints().end()) self = it->second;
+  }
+  if (self == nullptr) return;  // not ours: cannot happen
+  // Stop watching the listener (it stays readable while the connection
+  // cannot be accepted) and look again shortly.
+  evconnlistener_disable(listener);
+  evtimer_add(self->accept_retry_, &kAcceptRetry);
+  ++self->accept_errors_unlogged_;
+  const absl::Time now = absl::Now();
+  if (now - self->last_accept_error_log_ < kAcceptErrorLogInterval) return;
+  Log(LogLevel::kError, "metrics endpoint cannot accept connections",
+      {{"error", evutil_socket_error_to_string(error)},
+       {"errors_since_last_log", absl::StrCat(self->accept_errors_unlogged_)},
+       {"check", error == EMFILE || error == ENFILE
+                     ? "out of file descriptors: too many open connections, "
+                       "or a low open-files limit (ulimit -n)"
+                     : "the listening socket"}});
+  self->accept_errors_unlogged_ = 0;
+  self->last_accept_error_log_ = now;
+}
+
+void HttpEndpoint::OnAcceptRetry(int, short, void* arg) {
+  auto* self = static_cast<HttpEndpoint*>(arg);
+  evconnlistener_enable(self->listener_);
 }
 
 void HttpEndpoint::OnRequest(evhttp_request* request, void* arg) {

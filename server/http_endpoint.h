@@ -14,21 +14,29 @@
 // be quick and must not block. Requests time out after 5 s; headers are
 // capped at 8 KiB and bodies refused.
 //
+// Accept errors (EMFILE when the process is out of file descriptors...)
+// pause accepting for 100 ms instead of spinning on the readable listener,
+// and are logged through the JSON log at most once a second with the count
+// of the ones not logged; accepting resumes once descriptors are free.
+//
 // Thread-safe: Start and the destructor from one thread; port() anywhere.
 #ifndef AVAILABILITY_SERVER_HTTP_ENDPOINT_H_
 #define AVAILABILITY_SERVER_HTTP_ENDPOINT_H_
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <thread>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 
 struct event_base;
 struct evhttp;
 struct event;
 struct evhttp_request;
+struct evconnlistener;
 
 namespace availability::server {
 
@@ -54,15 +62,30 @@ class HttpEndpoint {
   // The port bound (the chosen one when asked for 0).
   int port() const { return port_; }
 
+  // Routes libevent's own messages (which it would print to stderr as
+  // "[warn] ..." text lines) into the JSON log as
+  // {"msg":"libevent","detail":...}. Process-wide (libevent's log callback
+  // is global, the Redis client's loops included); call once at startup,
+  // before any libevent loop runs.
+  static void RouteLibeventLogs();
+
  private:
   HttpEndpoint() = default;
   static void OnRequest(evhttp_request* request, void* self);
   static void OnWake(int fd, short events, void* self);
+  static void OnAcceptError(evconnlistener* listener, void* self);
+  static void OnAcceptRetry(int fd, short events, void* self);
 
   Handlers handlers_;
   event_base* base_ = nullptr;
   evhttp* http_ = nullptr;
   event* wake_event_ = nullptr;
+  // Accept-error handling, used on the loop thread only: the listener is
+  // disabled on an error and `accept_retry_` enables it again.
+  evconnlistener* listener_ = nullptr;
+  event* accept_retry_ = nullptr;
+  int64_t accept_errors_unlogged_ = 0;
+  absl::Time last_accept_error_log_ = absl::InfinitePast();
   // wake_[1] is written by the destructor; the loop reads wake_[0] and
   // leaves.
   int wake_[2] = {-1, -1};

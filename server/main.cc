@@ -386,6 +386,8 @@ int Run(int argc, char** argv) {
   SetLogLevel(level);
   // protobuf's own messages join the JSON log instead of stderr text.
   InstallProtobufLogHandler();
+  // So do libevent's (HTTP endpoint, Redis client loops).
+  HttpEndpoint::RouteLibeventLogs();
 
   // Security and operations. The metrics outlive everything that reports
   // to them (declared first, destroyed last).
