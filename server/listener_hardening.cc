@@ -1,5 +1,9 @@
 #include "server/listener_hardening.h"
 
+#include <sys/resource.h>
+
+#include <cerrno>
+#include <cstring>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -36,6 +40,27 @@ void ApplyHardening(const ListenerHardening& limits,
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES,
                              limits.max_ping_strikes);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+}
+
+absl::StatusOr<OpenFilesLimit> RaiseOpenFilesLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    return absl::InternalError(
+        absl::StrCat("getrlimit(RLIMIT_NOFILE): ", std::strerror(errno)));
+  }
+  OpenFilesLimit result;
+  result.soft_before = limit.rlim_cur;
+  result.hard = limit.rlim_max;
+  if (limit.rlim_cur != limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+      return absl::InternalError(absl::StrCat(
+          "setrlimit(RLIMIT_NOFILE, ", limit.rlim_max,
+          "): ", std::strerror(errno)));
+    }
+  }
+  result.soft = limit.rlim_cur;
+  return result;
 }
 
 std::function<bool()> GrpcHealthProbe(std::shared_ptr<grpc::Channel> channel,

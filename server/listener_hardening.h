@@ -11,11 +11,13 @@
 #ifndef AVAILABILITY_SERVER_LISTENER_HARDENING_H_
 #define AVAILABILITY_SERVER_LISTENER_HARDENING_H_
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/server_builder.h"
@@ -39,6 +41,20 @@ absl::Status ValidateHardening(const ListenerHardening& limits);
 // Sets the limits on `builder`.
 void ApplyHardening(const ListenerHardening& limits,
                     grpc::ServerBuilder& builder);
+
+// The process's open-files limit (RLIMIT_NOFILE) before and after
+// RaiseOpenFilesLimit.
+struct OpenFilesLimit {
+  uint64_t soft_before = 0;
+  uint64_t soft = 0;
+  uint64_t hard = 0;
+};
+
+// Raises the soft open-files limit to the hard one, so every connection
+// the hard limit allows can be accepted (container runtimes often start
+// processes with soft 1024). Errors: Internal naming the failed call.
+// Call once at startup, before threads open descriptors.
+absl::StatusOr<OpenFilesLimit> RaiseOpenFilesLimit();
 
 // A readiness check for HTTP /readyz that asks the server's own gRPC
 // health service over `channel` (an in-process channel:

@@ -388,6 +388,17 @@ int Run(int argc, char** argv) {
   InstallProtobufLogHandler();
   // So do libevent's (HTTP endpoint, Redis client loops).
   HttpEndpoint::RouteLibeventLogs();
+  // Every connection the hard limit allows can be accepted.
+  if (absl::StatusOr<OpenFilesLimit> files = RaiseOpenFilesLimit();
+      files.ok()) {
+    Log(LogLevel::kInfo, "open files limit",
+        {{"soft_was", absl::StrCat(files->soft_before)},
+         {"soft", absl::StrCat(files->soft)},
+         {"hard", absl::StrCat(files->hard)}});
+  } else {
+    Log(LogLevel::kWarning, "open files limit not raised",
+        {{"error", std::string(files.status().message())}});
+  }
 
   // Security and operations. The metrics outlive everything that reports
   // to them (declared first, destroyed last).

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -236,6 +237,26 @@ TEST_F(HardeningE2ETest, MetricsListenerSurvivesFileDescriptorExhaustion) {
   EXPECT_TRUE(absl::StrContains(stderr_text,
                                 "metrics endpoint cannot accept connections"))
       << stderr_text.substr(0, 4000);
+}
+
+TEST_F(HardeningE2ETest, RaisesTheSoftOpenFilesLimitToTheHardOne) {
+  StartServer({}, {"/usr/bin/prlimit", "--nofile=256:4096", "--"});
+  EXPECT_THAT(server_->Stderr(),
+              ::testing::HasSubstr("\"msg\":\"open files limit\","
+                                   "\"soft_was\":\"256\",\"soft\":\"4096\","
+                                   "\"hard\":\"4096\""));
+  // The kernel's view of the running server (prlimit execs it: same pid).
+  std::ifstream limits(absl::StrCat("/proc/", server_->pid(), "/limits"));
+  std::string line;
+  bool found = false;
+  while (std::getline(limits, line)) {
+    if (absl::StartsWith(line, "Max open files")) {
+      found = true;
+      EXPECT_THAT(line, ::testing::MatchesRegex(
+                            "Max open files +4096 +4096 +files *"));
+    }
+  }
+  EXPECT_TRUE(found);
 }
 
 }  // namespace
