@@ -3,7 +3,9 @@
 #include <sys/resource.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -28,8 +30,32 @@ absl::Status ValidateHardening(const ListenerHardening& limits) {
         "keepalive: the minimum ping interval and the ping strikes must not "
         "be negative");
   }
+  if (limits.max_concurrent_streams < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("max concurrent streams ", limits.max_concurrent_streams,
+                     ": must be at least 1"));
+  }
+  if (limits.max_connection_idle <= absl::ZeroDuration() ||
+      limits.max_connection_age <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "max connection idle time and age: must be positive (inf: never)");
+  }
+  if (limits.max_connection_age_grace < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "max connection age grace: must not be negative");
+  }
   return absl::OkStatus();
 }
+
+namespace {
+
+// `d` in milliseconds as a gRPC int argument (at most INT_MAX, ~24 days).
+int ToArgMilliseconds(absl::Duration d) {
+  return static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(d),
+                                            std::numeric_limits<int>::max()));
+}
+
+}  // namespace
 
 void ApplyHardening(const ListenerHardening& limits,
                     grpc::ServerBuilder& builder) {
@@ -40,6 +66,20 @@ void ApplyHardening(const ListenerHardening& limits,
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES,
                              limits.max_ping_strikes);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             limits.max_concurrent_streams);
+  if (limits.max_connection_idle != absl::InfiniteDuration()) {
+    builder.AddChannelArgument(
+        GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+        ToArgMilliseconds(limits.max_connection_idle));
+  }
+  if (limits.max_connection_age != absl::InfiniteDuration()) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
+                               ToArgMilliseconds(limits.max_connection_age));
+    builder.AddChannelArgument(
+        GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+        ToArgMilliseconds(limits.max_connection_age_grace));
+  }
 }
 
 absl::StatusOr<OpenFilesLimit> RaiseOpenFilesLimit() {

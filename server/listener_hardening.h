@@ -1,7 +1,11 @@
 // Limits every gRPC listener of the server applies: the largest message a
-// client may send, and keepalive enforcement so a client pinging more often
+// client may send; keepalive enforcement so a client pinging more often
 // than allowed is sent GOAWAY (ENHANCE_YOUR_CALM) instead of costing the
-// server a wake-up per ping.
+// server a wake-up per ping; the HTTP/2 streams one connection may have
+// open at once (advertised in SETTINGS_MAX_CONCURRENT_STREAMS); and how
+// long a connection may stay idle, or live at all, before the server sends
+// GOAWAY (so idle connections do not hold descriptors forever and clients
+// rebalance across replicas).
 //
 //   ListenerHardening limits;
 //   limits.max_receive_message_bytes = 1 << 20;
@@ -32,10 +36,21 @@ struct ListenerHardening {
   absl::Duration min_ping_interval = absl::Seconds(10);
   // Strikes tolerated before the connection is closed (GOAWAY).
   int max_ping_strikes = 2;
+  // Streams (calls) open at once on one connection; a client's further
+  // streams wait for one to finish.
+  int max_concurrent_streams = 100;
+  // A connection without a call for this long is closed (GOAWAY);
+  // InfiniteDuration: never.
+  absl::Duration max_connection_idle = absl::Minutes(5);
+  // A connection this old is sent GOAWAY and its calls get
+  // `max_connection_age_grace` to finish; InfiniteDuration: never.
+  absl::Duration max_connection_age = absl::InfiniteDuration();
+  absl::Duration max_connection_age_grace = absl::Seconds(30);
 };
 
 // OK, or InvalidArgument naming the bad value (message size < 1 KiB, a
-// negative interval or strike count).
+// negative interval or strike count, fewer than 1 stream, a connection
+// idle time or age not positive, a negative grace).
 absl::Status ValidateHardening(const ListenerHardening& limits);
 
 // Sets the limits on `builder`.

@@ -132,6 +132,21 @@ ABSL_FLAG(absl::Duration, keepalive_min_ping_interval, absl::Seconds(10),
           "--keepalive_max_ping_strikes the connection is closed (GOAWAY).");
 ABSL_FLAG(int, keepalive_max_ping_strikes, 2,
           "Ping strikes tolerated per connection.");
+ABSL_FLAG(int, max_concurrent_streams, 100,
+          "Calls one client connection may have open at once (HTTP/2 "
+          "SETTINGS_MAX_CONCURRENT_STREAMS, both listeners); further calls "
+          "wait on the client for one to finish.");
+ABSL_FLAG(absl::Duration, max_connection_idle, absl::Minutes(5),
+          "A connection without a call for this long is closed (GOAWAY), "
+          "on both listeners; inf: never.");
+ABSL_FLAG(absl::Duration, max_connection_age, absl::Minutes(30),
+          "A storefront connection this old is sent GOAWAY so clients "
+          "reconnect and rebalance across replicas; its open calls get "
+          "--max_connection_age_grace to finish; inf: never. Not applied "
+          "to the sync listener (long imports stream on one connection).");
+ABSL_FLAG(absl::Duration, max_connection_age_grace, absl::Seconds(30),
+          "How long calls of a connection past --max_connection_age may "
+          "still run before it is closed.");
 ABSL_FLAG(std::string, metrics_listen, "0.0.0.0:9464",
           "HTTP address of /metrics (Prometheus), /healthz and /readyz; "
           "empty disables it. If it cannot be bound, the server logs an "
@@ -157,7 +172,8 @@ const std::vector<std::string>& OpsFlagNames() {
       "sync_allowed_client_subjects", "max_message_bytes",
       "sync_max_message_bytes", "max_concurrent_calls",
       "keepalive_min_ping_interval", "keepalive_max_ping_strikes",
-      "metrics_listen"};
+      "max_concurrent_streams", "max_connection_idle", "max_connection_age",
+      "max_connection_age_grace", "metrics_listen"};
   return *names;
 }
 
@@ -314,12 +330,21 @@ OpsSettings OpsSettingsFromFlags() {
     limits->min_ping_interval =
         absl::GetFlag(FLAGS_keepalive_min_ping_interval);
     limits->max_ping_strikes = absl::GetFlag(FLAGS_keepalive_max_ping_strikes);
+    limits->max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
+    limits->max_connection_idle = absl::GetFlag(FLAGS_max_connection_idle);
+    if (limits == &ops.storefront_limits) {
+      limits->max_connection_age = absl::GetFlag(FLAGS_max_connection_age);
+      limits->max_connection_age_grace =
+          absl::GetFlag(FLAGS_max_connection_age_grace);
+    }
     if (absl::Status valid = ValidateHardening(*limits); !valid.ok()) {
       Die("bad flag",
           {{"error", std::string(valid.message())},
            {"check", "--max_message_bytes, --sync_max_message_bytes, "
                      "--keepalive_min_ping_interval, "
-                     "--keepalive_max_ping_strikes"}});
+                     "--keepalive_max_ping_strikes, "
+                     "--max_concurrent_streams, --max_connection_idle, "
+                     "--max_connection_age, --max_connection_age_grace"}});
     }
   }
   if (absl::GetFlag(FLAGS_max_concurrent_calls) < 0) {

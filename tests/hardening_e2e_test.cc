@@ -8,6 +8,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdint>
+
 #include <algorithm>
 #include <fstream>
 #include <iostream>
@@ -62,6 +65,71 @@ int ConnectLoopback(int port) {
     return -1;
   }
   return fd;
+}
+
+// What a raw HTTP/2 client saw of a server connection it opened and then
+// left idle (no stream).
+struct Http2Watch {
+  bool connected = false;
+  // SETTINGS_MAX_CONCURRENT_STREAMS (0x3) of the server's SETTINGS, or -1
+  // when it advertised none.
+  int64_t max_concurrent_streams = -1;
+  bool goaway = false;
+  bool closed = false;        // EOF or reset
+  absl::Duration closed_after;  // from connect
+};
+
+// Connects to `port`, sends the HTTP/2 preface and an empty SETTINGS,
+// acknowledges the server's SETTINGS, and reads frames until the server
+// closes the connection or `watch` passes.
+Http2Watch WatchIdleHttp2Connection(int port, absl::Duration watch) {
+  Http2Watch seen;
+  const int fd = ConnectLoopback(port);
+  if (fd < 0) return seen;
+  seen.connected = true;
+  const absl::Time start = absl::Now();
+  static constexpr char kPreface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+  std::string hello(kPreface, sizeof(kPreface) - 1);
+  hello += std::string("\0\0\0\x04\0\0\0\0\0", 9);  // SETTINGS, empty
+  send(fd, hello.data(), hello.size(), MSG_NOSIGNAL);
+  std::string in;
+  char buffer[4096];
+  while (absl::Now() < start + watch) {
+    const ssize_t n = recv(fd, buffer, sizeof(buffer), 0);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+                   errno != EINTR)) {
+      seen.closed = true;
+      seen.closed_after = absl::Now() - start;
+      break;
+    }
+    if (n > 0) in.append(buffer, n);
+    // Whole frames: 24-bit length, type, flags, 32-bit stream id, payload.
+    while (in.size() >= 9) {
+      const auto byte = [&in](size_t i) {
+        return static_cast<uint32_t>(static_cast<unsigned char>(in[i]));
+      };
+      const size_t length = (byte(0) << 16) | (byte(1) << 8) | byte(2);
+      if (in.size() < 9 + length) break;
+      const uint32_t type = byte(3);
+      const uint32_t flags = byte(4);
+      if (type == 0x4 && (flags & 0x1) == 0) {  // SETTINGS, not an ACK
+        for (size_t at = 9; at + 6 <= 9 + length; at += 6) {
+          const uint32_t id = (byte(at) << 8) | byte(at + 1);
+          const uint32_t value = (byte(at + 2) << 24) |
+                                 (byte(at + 3) << 16) |
+                                 (byte(at + 4) << 8) | byte(at + 5);
+          if (id == 0x3) seen.max_concurrent_streams = value;
+        }
+        const std::string ack("\0\0\0\x04\x01\0\0\0\0", 9);
+        send(fd, ack.data(), ack.size(), MSG_NOSIGNAL);
+      } else if (type == 0x7) {
+        seen.goaway = true;
+      }
+      in.erase(0, 9 + length);
+    }
+  }
+  close(fd);
+  return seen;
 }
 
 class HardeningE2ETest : public ::testing::Test {
@@ -257,6 +325,62 @@ TEST_F(HardeningE2ETest, RaisesTheSoftOpenFilesLimitToTheHardOne) {
     }
   }
   EXPECT_TRUE(found);
+}
+
+TEST_F(HardeningE2ETest, IdleConnectionsAreClosedAndStreamsAreCapped) {
+  StartServer({"--max_concurrent_streams=2", "--max_connection_idle=1s"});
+  for (int port : {port_, sync_port_}) {
+    const Http2Watch seen =
+        WatchIdleHttp2Connection(port, absl::Seconds(8));
+    ASSERT_TRUE(seen.connected);
+    EXPECT_EQ(seen.max_concurrent_streams, 2);
+    EXPECT_TRUE(seen.goaway);
+    EXPECT_TRUE(seen.closed);
+    EXPECT_GE(seen.closed_after, absl::Milliseconds(900));
+    EXPECT_LT(seen.closed_after, absl::Seconds(5));
+    std::cerr << "port " << port << ": idle connection closed after "
+              << seen.closed_after << "\n";
+  }
+}
+
+TEST_F(HardeningE2ETest, DefaultsAdvertiseAHundredStreamsAndKeepIdleConnections) {
+  StartServer();
+  const Http2Watch seen = WatchIdleHttp2Connection(port_, absl::Seconds(3));
+  ASSERT_TRUE(seen.connected);
+  EXPECT_EQ(seen.max_concurrent_streams, 100);
+  EXPECT_FALSE(seen.goaway);
+  EXPECT_FALSE(seen.closed) << seen.closed_after;
+}
+
+TEST_F(HardeningE2ETest, OldStorefrontConnectionsAreClosedSyncOnesAreNot) {
+  StartServer({"--max_connection_age=1s", "--max_connection_age_grace=1s",
+               "--max_connection_idle=inf"});
+  const Http2Watch storefront =
+      WatchIdleHttp2Connection(port_, absl::Seconds(6));
+  EXPECT_TRUE(storefront.goaway);
+  EXPECT_TRUE(storefront.closed);
+  EXPECT_LT(storefront.closed_after, absl::Seconds(4));
+  std::cerr << "storefront connection closed after "
+            << storefront.closed_after << " (age 1 s, grace 1 s)\n";
+  const Http2Watch sync = WatchIdleHttp2Connection(sync_port_, absl::Seconds(3));
+  EXPECT_FALSE(sync.goaway);
+  EXPECT_FALSE(sync.closed) << sync.closed_after;
+}
+
+TEST(HardeningFlagsTest, BadConnectionLimitsAreRefusedNamingTheFlag) {
+  for (const char* flag :
+       {"--max_concurrent_streams=0", "--max_connection_idle=0s",
+        "--max_connection_age=-1s", "--max_connection_age_grace=-1s"}) {
+    absl::StatusOr<testing::CommandResult> run = testing::RunCommand(
+        {AVAILABILITY_SERVER_BINARY, flag, "--listen=127.0.0.1:0",
+         "--metrics_listen="},
+        absl::Seconds(10));
+    ASSERT_TRUE(run.ok()) << run.status();
+    EXPECT_NE(run->exit_code, 0) << flag;
+    EXPECT_THAT(run->err, ::testing::HasSubstr("--max_concurrent_streams"))
+        << flag;
+    EXPECT_THAT(run->err, ::testing::HasSubstr("bad flag")) << flag;
+  }
 }
 
 }  // namespace
