@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <limits>
 #include <utility>
@@ -11,10 +12,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "absl/strings/match.h"
+#include "absl/strings/string_view.h"
 #include "grpc/grpc.h"
+#include "grpc/support/log.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/support/byte_buffer.h"
+#include "server/log.h"
 
 namespace availability::server {
 
@@ -101,6 +106,41 @@ absl::StatusOr<OpenFilesLimit> RaiseOpenFilesLimit() {
   }
   result.soft = limit.rlim_cur;
   return result;
+}
+
+namespace {
+
+std::atomic<void (*)()> accept_failure_callback{nullptr};
+
+void OnGrpcLog(gpr_log_func_args* args) {
+  const LogLevel level = args->severity == GPR_LOG_SEVERITY_ERROR
+                             ? LogLevel::kError
+                             : args->severity == GPR_LOG_SEVERITY_INFO
+                                   ? LogLevel::kInfo
+                                   : LogLevel::kDebug;
+  const absl::string_view message =
+      args->message == nullptr ? "" : args->message;
+  // gRPC 1.51 tcp_server_posix.cc: "Failed accept4: <strerror>", after
+  // which that listener stops accepting for good.
+  const bool accept_failed = absl::StartsWith(message, "Failed accept");
+  if (LogEnabled(level) || accept_failed) {
+    Log(accept_failed ? LogLevel::kError : level, "grpc",
+        {{"detail", std::string(message)},
+         {"source", absl::StrCat(args->file == nullptr ? "" : args->file, ":",
+                                 args->line)}});
+  }
+  if (accept_failed) {
+    if (void (*callback)() = accept_failure_callback.exchange(nullptr)) {
+      callback();
+    }
+  }
+}
+
+}  // namespace
+
+void InstallGrpcLogHandler(void (*on_accept_failure)()) {
+  accept_failure_callback.store(on_accept_failure);
+  gpr_set_log_function(&OnGrpcLog);
 }
 
 std::function<bool()> GrpcHealthProbe(std::shared_ptr<grpc::Channel> channel,

@@ -71,6 +71,16 @@ struct OpenFilesLimit {
 // Call once at startup, before threads open descriptors.
 absl::StatusOr<OpenFilesLimit> RaiseOpenFilesLimit();
 
+// Routes gRPC core's own log lines (gpr_log), which it would print to
+// stderr as text, into the JSON log as {"msg":"grpc","detail":...,
+// "source":"file:line"}, and calls `on_accept_failure` once when gRPC logs
+// that a listener failed to accept a connection: gRPC 1.51's listener
+// (tcp_server_posix) then never accepts on that port again, e.g. after the
+// process ran out of file descriptors (EMFILE), so the process should be
+// replaced. `on_accept_failure` runs on a gRPC thread and must not block
+// (e.g. kill(getpid(), SIGTERM)). Call once at startup, before gRPC runs.
+void InstallGrpcLogHandler(void (*on_accept_failure)());
+
 // A readiness check for HTTP /readyz that asks the server's own gRPC
 // health service over `channel` (an in-process channel:
 // grpc::Server::InProcessChannel) for `service` ("" = the whole server):

@@ -5,11 +5,13 @@
 // on --sync_listen. Reads from Redis. Every flag can also be set by an
 // environment variable: --redis_host <-> AVAILABILITY_REDIS_HOST.
 // SIGTERM/SIGINT: stop accepting, finish in-flight calls within
-// --shutdown_grace, exit 0.
+// --shutdown_grace, exit 0. A gRPC listener that stops accepting (gRPC
+// 1.51 after EMFILE): the same drain, exit 1, so the pod is replaced.
 
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -375,6 +377,10 @@ bool ReadFromReplicaFromFlags(const RedisConnectionConfig& redis) {
   return read_from == "replica";
 }
 
+// Set (from a gRPC thread) when a gRPC listener failed to accept and will
+// not accept again; the server then drains and exits 1.
+std::atomic<bool> listener_failed{false};
+
 int Run(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "availability-server: answers storefront availability queries from "
@@ -411,8 +417,14 @@ int Run(int argc, char** argv) {
   SetLogLevel(level);
   // protobuf's own messages join the JSON log instead of stderr text.
   InstallProtobufLogHandler();
-  // So do libevent's (HTTP endpoint, Redis client loops).
+  // So do libevent's (HTTP endpoint, Redis client loops) and gRPC's. A
+  // gRPC listener that fails to accept never accepts again (gRPC 1.51):
+  // drain and exit non-zero so the pod is replaced.
   HttpEndpoint::RouteLibeventLogs();
+  InstallGrpcLogHandler([] {
+    listener_failed.store(true);
+    kill(getpid(), SIGTERM);
+  });
   // Every connection the hard limit allows can be accepted.
   if (absl::StatusOr<OpenFilesLimit> files = RaiseOpenFilesLimit();
       files.ok()) {
@@ -660,8 +672,15 @@ int Run(int argc, char** argv) {
                           absl::GetFlag(FLAGS_unhealthy_after));
     int signal_number = 0;
     sigwait(&signals, &signal_number);
-    Log(LogLevel::kInfo, "shutting down",
-        {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    if (listener_failed.load()) {
+      Log(LogLevel::kError,
+          "shutting down: a gRPC listener stopped accepting connections",
+          {{"check", "out of file descriptors? the open files limit "
+                     "(hard) and the number of client connections"}});
+    } else {
+      Log(LogLevel::kInfo, "shutting down",
+          {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    }
     server->GetHealthCheckService()->SetServingStatus(false);
   }
   const auto drain_deadline =
@@ -670,6 +689,10 @@ int Run(int argc, char** argv) {
   server->Shutdown(drain_deadline);
   server->Wait();
   if (sync_server != nullptr) sync_server->Wait();
+  if (listener_failed.load()) {
+    Log(LogLevel::kError, "stopped", {{"exit_code", "1"}});
+    return 1;
+  }
   Log(LogLevel::kInfo, "stopped");
   return 0;
 }

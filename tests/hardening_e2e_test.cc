@@ -15,6 +15,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -365,6 +366,38 @@ TEST_F(HardeningE2ETest, OldStorefrontConnectionsAreClosedSyncOnesAreNot) {
   const Http2Watch sync = WatchIdleHttp2Connection(sync_port_, absl::Seconds(3));
   EXPECT_FALSE(sync.goaway);
   EXPECT_FALSE(sync.closed) << sync.closed_after;
+}
+
+// gRPC 1.51's listener never accepts again after a failed accept (EMFILE):
+// the server drains and exits non-zero so that it is replaced, instead of
+// staying up, "ready", unreachable.
+TEST_F(HardeningE2ETest, ExitsWhenTheStorefrontListenerStopsAccepting) {
+  StartServer({"--shutdown_grace=1s"},
+              {"/usr/bin/prlimit", "--nofile=96:96", "--"});
+  std::vector<int> idle;
+  for (int i = 0, failed = 0; i < 300 && failed < 3; ++i) {
+    const int fd = ConnectLoopback(port_);
+    if (fd >= 0) {
+      idle.push_back(fd);
+    } else {
+      ++failed;
+    }
+  }
+  ASSERT_GT(idle.size(), 96u);
+  const absl::Time exhausted = absl::Now();
+  const std::optional<int> exit_code = server_->Wait(absl::Seconds(20));
+  for (int fd : idle) close(fd);
+  const std::string stderr_text = server_->Stderr();
+  ASSERT_TRUE(exit_code.has_value()) << stderr_text.substr(0, 4000);
+  std::cerr << "server exited " << *exit_code << " after "
+            << absl::Now() - exhausted << "\n";
+  EXPECT_EQ(*exit_code, 1) << stderr_text.substr(0, 4000);
+  EXPECT_THAT(stderr_text,
+              ::testing::HasSubstr("\"msg\":\"shutting down: a gRPC "
+                                   "listener stopped accepting connections\""));
+  EXPECT_THAT(stderr_text,
+              ::testing::HasSubstr("\"msg\":\"grpc\",\"detail\":\"Failed "
+                                   "accept4: Too many open files\""));
 }
 
 TEST(HardeningFlagsTest, BadConnectionLimitsAreRefusedNamingTheFlag) {
