@@ -175,6 +175,17 @@ class HardeningE2ETest : public ::testing::Test {
     }
   }
 
+  // Polls /readyz until it answers 200 (bounded by 10 s).
+  bool Ready() {
+    const absl::Time give_up = absl::Now() + absl::Seconds(10);
+    while (absl::Now() < give_up) {
+      absl::StatusOr<HttpAnswer> a = HttpGet(http_port_, "/readyz");
+      if (a.ok() && a->code == 200) return true;
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    return false;
+  }
+
   std::string Metrics() {
     absl::StatusOr<HttpAnswer> a = HttpGet(http_port_, "/metrics");
     EXPECT_TRUE(a.ok()) << a.status();
@@ -330,6 +341,7 @@ TEST_F(HardeningE2ETest, RaisesTheSoftOpenFilesLimitToTheHardOne) {
 
 TEST_F(HardeningE2ETest, IdleConnectionsAreClosedAndStreamsAreCapped) {
   StartServer({"--max_concurrent_streams=2", "--max_connection_idle=1s"});
+  ASSERT_TRUE(Ready());  // opens the in-process channel of /readyz
   for (int port : {port_, sync_port_}) {
     const Http2Watch seen =
         WatchIdleHttp2Connection(port, absl::Seconds(8));
@@ -342,6 +354,11 @@ TEST_F(HardeningE2ETest, IdleConnectionsAreClosedAndStreamsAreCapped) {
     std::cerr << "port " << port << ": idle connection closed after "
               << seen.closed_after << "\n";
   }
+  // /readyz asks the health service over an in-process channel, idle for
+  // seconds now: it must not have been closed for good.
+  absl::StatusOr<HttpAnswer> ready = HttpGet(http_port_, "/readyz");
+  ASSERT_TRUE(ready.ok()) << ready.status();
+  EXPECT_EQ(ready->code, 200) << ready->body;
 }
 
 TEST_F(HardeningE2ETest, DefaultsAdvertiseAHundredStreamsAndKeepIdleConnections) {
@@ -356,6 +373,7 @@ TEST_F(HardeningE2ETest, DefaultsAdvertiseAHundredStreamsAndKeepIdleConnections)
 TEST_F(HardeningE2ETest, OldStorefrontConnectionsAreClosedSyncOnesAreNot) {
   StartServer({"--max_connection_age=1s", "--max_connection_age_grace=1s",
                "--max_connection_idle=inf"});
+  ASSERT_TRUE(Ready());  // opens the in-process channel of /readyz
   const Http2Watch storefront =
       WatchIdleHttp2Connection(port_, absl::Seconds(6));
   EXPECT_TRUE(storefront.goaway);
@@ -366,6 +384,10 @@ TEST_F(HardeningE2ETest, OldStorefrontConnectionsAreClosedSyncOnesAreNot) {
   const Http2Watch sync = WatchIdleHttp2Connection(sync_port_, absl::Seconds(3));
   EXPECT_FALSE(sync.goaway);
   EXPECT_FALSE(sync.closed) << sync.closed_after;
+  // The in-process channel of /readyz is older than the age by now.
+  absl::StatusOr<HttpAnswer> ready = HttpGet(http_port_, "/readyz");
+  ASSERT_TRUE(ready.ok()) << ready.status();
+  EXPECT_EQ(ready->code, 200) << ready->body;
 }
 
 // gRPC 1.51's listener never accepts again after a failed accept (EMFILE):
