@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -25,6 +26,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "availability/v1/availability.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
@@ -38,6 +40,7 @@ namespace {
 
 using ::availability::server::HttpAnswer;
 using ::availability::server::HttpGet;
+namespace v1 = ::availability::v1;
 
 constexpr char kToken[] = "hardening-e2e-token-0123456789";
 
@@ -359,6 +362,94 @@ TEST_F(HardeningE2ETest, IdleConnectionsAreClosedAndStreamsAreCapped) {
   absl::StatusOr<HttpAnswer> ready = HttpGet(http_port_, "/readyz");
   ASSERT_TRUE(ready.ok()) << ready.status();
   EXPECT_EQ(ready->code, 200) << ready->body;
+}
+
+// A client's third WatchAvailability stream on one connection waits until
+// one of the first two ends (--max_concurrent_streams=2).
+TEST_F(HardeningE2ETest, AThirdStreamWaitsForOneOfTwoToEnd) {
+  StartServer({"--max_concurrent_streams=2"});
+  auto stub = v1::Availability::NewStub(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", port_),
+                          grpc::InsecureChannelCredentials()));
+  v1::WatchAvailabilityRequest request;
+  request.add_skus("SKU-1");
+  request.mutable_scope()->set_stock_id(1);
+  struct Watch {
+    grpc::ClientContext context;
+    std::unique_ptr<grpc::ClientAsyncReader<v1::ProductAvailability>> reader;
+    v1::ProductAvailability answer;
+    bool answered = false;
+    grpc::Status status;
+  };
+  constexpr int kStreams = 3;
+  Watch watches[kStreams];
+  grpc::CompletionQueue cq;
+  // Tags: 3 * stream + {0 start, 1 first read, 2 finish}.
+  const auto tag = [](int stream, int op) {
+    return reinterpret_cast<void*>(static_cast<intptr_t>(3 * stream + op));
+  };
+  for (int i = 0; i < kStreams; ++i) {
+    watches[i].context.set_deadline(
+        absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+    watches[i].reader =
+        stub->PrepareAsyncWatchAvailability(&watches[i].context, request, &cq);
+    watches[i].reader->StartCall(tag(i, 0));
+  }
+  int pending = kStreams;  // start tags
+  // Handles completions until `until` passes; returns whether `done` held.
+  const auto pump = [&](absl::Time until, const std::function<bool()>& done) {
+    while (!done()) {
+      void* got = nullptr;
+      bool ok = false;
+      const auto status = cq.AsyncNext(&got, &ok, absl::ToChronoTime(until));
+      if (status != grpc::CompletionQueue::GOT_EVENT) return done();
+      --pending;
+      const int stream = static_cast<int>(reinterpret_cast<intptr_t>(got)) / 3;
+      const int op = static_cast<int>(reinterpret_cast<intptr_t>(got)) % 3;
+      if (op == 0 && ok) {
+        watches[stream].reader->Read(&watches[stream].answer, tag(stream, 1));
+        ++pending;
+      } else if (op == 1) {
+        watches[stream].answered = ok;
+      }
+    }
+    return true;
+  };
+  const auto answered_count = [&watches] {
+    int n = 0;
+    for (const Watch& w : watches) n += w.answered ? 1 : 0;
+    return n;
+  };
+  // Which streams gRPC opens first is its choice.
+  ASSERT_TRUE(pump(absl::Now() + absl::Seconds(10),
+                   [&] { return answered_count() >= 2; }))
+      << answered_count();
+  // The third waits while two are open.
+  EXPECT_FALSE(pump(absl::Now() + absl::Seconds(1),
+                    [&] { return answered_count() == 3; }));
+  EXPECT_THAT(Metrics(),
+              ::testing::HasSubstr("\navailability_watch_streams 2\n"));
+  // One ends: the third gets its answer.
+  for (Watch& w : watches) {
+    if (w.answered) {
+      w.context.TryCancel();
+      break;
+    }
+  }
+  EXPECT_TRUE(pump(absl::Now() + absl::Seconds(10),
+                   [&] { return answered_count() == 3; }));
+
+  for (int i = 0; i < kStreams; ++i) {
+    watches[i].context.TryCancel();
+    watches[i].reader->Finish(&watches[i].status, tag(i, 2));
+    ++pending;
+  }
+  pump(absl::Now() + absl::Seconds(10), [&] { return pending == 0; });
+  cq.Shutdown();
+  void* got = nullptr;
+  bool ok = false;
+  while (cq.Next(&got, &ok)) {
+  }
 }
 
 TEST_F(HardeningE2ETest, DefaultsAdvertiseAHundredStreamsAndKeepIdleConnections) {
