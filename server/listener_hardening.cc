@@ -40,6 +40,11 @@ absl::Status ValidateHardening(const ListenerHardening& limits) {
         absl::StrCat("max concurrent streams ", limits.max_concurrent_streams,
                      ": must be at least 1"));
   }
+  if (limits.handshake_timeout <= absl::ZeroDuration() ||
+      limits.handshake_timeout == absl::InfiniteDuration()) {
+    return absl::InvalidArgumentError(
+        "handshake timeout: must be positive and finite");
+  }
   if (limits.max_connection_idle <= absl::ZeroDuration() ||
       limits.max_connection_age <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
@@ -73,6 +78,8 @@ void ApplyHardening(const ListenerHardening& limits,
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
                              limits.max_concurrent_streams);
+  builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+                             ToArgMilliseconds(limits.handshake_timeout));
   if (limits.max_connection_idle != absl::InfiniteDuration()) {
     builder.AddChannelArgument(
         GRPC_ARG_MAX_CONNECTION_IDLE_MS,

@@ -39,6 +39,10 @@ struct ListenerHardening {
   // Streams (calls) open at once on one connection; a client's further
   // streams wait for one to finish.
   int max_concurrent_streams = 100;
+  // A connection that has not completed its handshakes (TLS, HTTP/2
+  // preface and SETTINGS) within this is closed: a client that connects
+  // and says nothing holds a descriptor this long at most.
+  absl::Duration handshake_timeout = absl::Seconds(10);
   // A connection without a call for this long is closed (GOAWAY);
   // InfiniteDuration: never.
   absl::Duration max_connection_idle = absl::Minutes(5);
@@ -49,8 +53,8 @@ struct ListenerHardening {
 };
 
 // OK, or InvalidArgument naming the bad value (message size < 1 KiB, a
-// negative interval or strike count, fewer than 1 stream, a connection
-// idle time or age not positive, a negative grace).
+// negative interval or strike count, fewer than 1 stream, a handshake
+// timeout, connection idle time or age not positive, a negative grace).
 absl::Status ValidateHardening(const ListenerHardening& limits);
 
 // Sets the limits on `builder`.

@@ -138,6 +138,9 @@ ABSL_FLAG(int, max_concurrent_streams, 100,
           "Calls one client connection may have open at once (HTTP/2 "
           "SETTINGS_MAX_CONCURRENT_STREAMS, both listeners); further calls "
           "wait on the client for one to finish.");
+ABSL_FLAG(absl::Duration, handshake_timeout, absl::Seconds(10),
+          "A connection that has not completed its TLS and HTTP/2 "
+          "handshakes within this is closed (both listeners).");
 ABSL_FLAG(absl::Duration, max_connection_idle, absl::Minutes(5),
           "A connection without a call for this long is closed (GOAWAY), "
           "on both listeners; inf: never.");
@@ -174,7 +177,8 @@ const std::vector<std::string>& OpsFlagNames() {
       "sync_allowed_client_subjects", "max_message_bytes",
       "sync_max_message_bytes", "max_concurrent_calls",
       "keepalive_min_ping_interval", "keepalive_max_ping_strikes",
-      "max_concurrent_streams", "max_connection_idle", "max_connection_age",
+      "max_concurrent_streams", "handshake_timeout", "max_connection_idle",
+      "max_connection_age",
       "max_connection_age_grace", "metrics_listen"};
   return *names;
 }
@@ -333,6 +337,7 @@ OpsSettings OpsSettingsFromFlags() {
         absl::GetFlag(FLAGS_keepalive_min_ping_interval);
     limits->max_ping_strikes = absl::GetFlag(FLAGS_keepalive_max_ping_strikes);
     limits->max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
+    limits->handshake_timeout = absl::GetFlag(FLAGS_handshake_timeout);
     limits->max_connection_idle = absl::GetFlag(FLAGS_max_connection_idle);
     if (limits == &ops.storefront_limits) {
       limits->max_connection_age = absl::GetFlag(FLAGS_max_connection_age);
@@ -345,7 +350,8 @@ OpsSettings OpsSettingsFromFlags() {
            {"check", "--max_message_bytes, --sync_max_message_bytes, "
                      "--keepalive_min_ping_interval, "
                      "--keepalive_max_ping_strikes, "
-                     "--max_concurrent_streams, --max_connection_idle, "
+                     "--max_concurrent_streams, --handshake_timeout, "
+                     "--max_connection_idle, "
                      "--max_connection_age, --max_connection_age_grace"}});
     }
   }

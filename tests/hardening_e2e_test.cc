@@ -452,6 +452,31 @@ TEST_F(HardeningE2ETest, AThirdStreamWaitsForOneOfTwoToEnd) {
   }
 }
 
+// A client that connects and says nothing (no HTTP/2 preface) is not
+// "idle" to gRPC: the handshake timeout closes it.
+TEST_F(HardeningE2ETest, SilentConnectionsAreClosedAfterTheHandshakeTimeout) {
+  StartServer({"--handshake_timeout=1s"});
+  for (int port : {port_, sync_port_}) {
+    const int fd = ConnectLoopback(port);
+    ASSERT_GE(fd, 0);
+    const absl::Time start = absl::Now();
+    // The server's own SETTINGS may come first; then EOF (or a reset).
+    char buffer[256];
+    ssize_t n = -1;
+    while (absl::Now() < start + absl::Seconds(8)) {
+      n = recv(fd, buffer, sizeof(buffer), 0);  // 200 ms timeout
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) break;
+    }
+    const absl::Duration closed_after = absl::Now() - start;
+    close(fd);
+    EXPECT_LE(n, 0);
+    EXPECT_LT(closed_after, absl::Seconds(4));
+    EXPECT_GE(closed_after, absl::Milliseconds(900));
+    std::cerr << "port " << port << ": silent connection closed after "
+              << closed_after << "\n";
+  }
+}
+
 TEST_F(HardeningE2ETest, DefaultsAdvertiseAHundredStreamsAndKeepIdleConnections) {
   StartServer();
   const Http2Watch seen = WatchIdleHttp2Connection(port_, absl::Seconds(3));
@@ -515,7 +540,8 @@ TEST_F(HardeningE2ETest, ExitsWhenTheStorefrontListenerStopsAccepting) {
 
 TEST(HardeningFlagsTest, BadConnectionLimitsAreRefusedNamingTheFlag) {
   for (const char* flag :
-       {"--max_concurrent_streams=0", "--max_connection_idle=0s",
+       {"--max_concurrent_streams=0", "--handshake_timeout=0s",
+        "--max_connection_idle=0s",
         "--max_connection_age=-1s", "--max_connection_age_grace=-1s"}) {
     absl::StatusOr<testing::CommandResult> run = testing::RunCommand(
         {AVAILABILITY_SERVER_BINARY, flag, "--listen=127.0.0.1:0",
