@@ -54,7 +54,8 @@ absl::Mutex& EndpointsMutex() {
   return *mutex;
 }
 absl::flat_hash_map<const evhttp*, HttpEndpoint*>& Endpoints() {
-  static auto* endpoints = new absl::flat_hash_map<const evhttp*, HttpEndpoint*>();
+  static auto* endpoints =
+      new absl::flat_hash_map<const evhttp*, HttpEndpoint*>();
   return *endpoints;
 }
 

@@ -2,18 +2,18 @@
 
 #include <sys/resource.h>
 
-#include <cerrno>
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstring>
 #include <limits>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
-#include "absl/strings/match.h"
-#include "absl/strings/string_view.h"
 #include "grpc/grpc.h"
 #include "grpc/support/log.h"
 #include "grpcpp/client_context.h"
@@ -81,9 +81,8 @@ void ApplyHardening(const ListenerHardening& limits,
   builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
                              ToArgMilliseconds(limits.handshake_timeout));
   if (limits.max_connection_idle != absl::InfiniteDuration()) {
-    builder.AddChannelArgument(
-        GRPC_ARG_MAX_CONNECTION_IDLE_MS,
-        ToArgMilliseconds(limits.max_connection_idle));
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+                               ToArgMilliseconds(limits.max_connection_idle));
   }
   if (limits.max_connection_age != absl::InfiniteDuration()) {
     builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,

@@ -336,7 +336,8 @@ OpsSettings OpsSettingsFromFlags() {
     limits->min_ping_interval =
         absl::GetFlag(FLAGS_keepalive_min_ping_interval);
     limits->max_ping_strikes = absl::GetFlag(FLAGS_keepalive_max_ping_strikes);
-    limits->max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
+    limits->max_concurrent_streams =
+        absl::GetFlag(FLAGS_max_concurrent_streams);
     limits->handshake_timeout = absl::GetFlag(FLAGS_handshake_timeout);
     limits->max_connection_idle = absl::GetFlag(FLAGS_max_connection_idle);
     if (limits == &ops.storefront_limits) {

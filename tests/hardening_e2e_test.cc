@@ -8,10 +8,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
-
-#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -79,7 +78,7 @@ struct Http2Watch {
   // when it advertised none.
   int64_t max_concurrent_streams = -1;
   bool goaway = false;
-  bool closed = false;        // EOF or reset
+  bool closed = false;          // EOF or reset
   absl::Duration closed_after;  // from connect
 };
 
@@ -100,8 +99,8 @@ Http2Watch WatchIdleHttp2Connection(int port, absl::Duration watch) {
   char buffer[4096];
   while (absl::Now() < start + watch) {
     const ssize_t n = recv(fd, buffer, sizeof(buffer), 0);
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
-                   errno != EINTR)) {
+    if (n == 0 ||
+        (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
       seen.closed = true;
       seen.closed_after = absl::Now() - start;
       break;
@@ -119,8 +118,7 @@ Http2Watch WatchIdleHttp2Connection(int port, absl::Duration watch) {
       if (type == 0x4 && (flags & 0x1) == 0) {  // SETTINGS, not an ACK
         for (size_t at = 9; at + 6 <= 9 + length; at += 6) {
           const uint32_t id = (byte(at) << 8) | byte(at + 1);
-          const uint32_t value = (byte(at + 2) << 24) |
-                                 (byte(at + 3) << 16) |
+          const uint32_t value = (byte(at + 2) << 24) | (byte(at + 3) << 16) |
                                  (byte(at + 4) << 8) | byte(at + 5);
           if (id == 0x3) seen.max_concurrent_streams = value;
         }
@@ -196,8 +194,7 @@ class HardeningE2ETest : public ::testing::Test {
   }
 
   // A unary call with an empty request to `path` on `stub`.
-  static grpc::Status CallPath(grpc::GenericStub& stub,
-                               const std::string& path,
+  static grpc::Status CallPath(grpc::GenericStub& stub, const std::string& path,
                                bool with_token = false) {
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
@@ -234,8 +231,7 @@ TEST_F(HardeningE2ETest, MadeUpMethodPathsShareOneUnknownSeries) {
       grpc::CreateChannel(absl::StrCat("127.0.0.1:", sync_port_),
                           grpc::InsecureChannelCredentials()));
   // A registered method keeps its own labels.
-  ASSERT_TRUE(
-      CallPath(storefront, "/grpc.health.v1.Health/Check").ok());
+  ASSERT_TRUE(CallPath(storefront, "/grpc.health.v1.Health/Check").ok());
   const std::string before = Metrics();
   const int handled_before =
       CountLinesStartingWith(before, "grpc_server_handled_total{");
@@ -250,8 +246,7 @@ TEST_F(HardeningE2ETest, MadeUpMethodPathsShareOneUnknownSeries) {
   constexpr int kCalls = 2000;  // half on each listener, the sync one
                                 // without a token
   for (int i = 0; i < kCalls; ++i) {
-    const std::string path =
-        absl::StrCat("/made.up.Service", i, "/Method", i);
+    const std::string path = absl::StrCat("/made.up.Service", i, "/Method", i);
     grpc::Status status = CallPath(i % 2 == 0 ? storefront : sync, path);
     ASSERT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED)
         << path << ": " << status.error_message();
@@ -261,13 +256,15 @@ TEST_F(HardeningE2ETest, MadeUpMethodPathsShareOneUnknownSeries) {
   EXPECT_EQ(CountLinesStartingWith(after, "grpc_server_handled_total{"),
             handled_before + 1)
       << after;
-  EXPECT_LE(CountLinesStartingWith(after, "grpc_server_handling_seconds_count{"),
-            seconds_before + 1)
+  EXPECT_LE(
+      CountLinesStartingWith(after, "grpc_server_handling_seconds_count{"),
+      seconds_before + 1)
       << after;
-  EXPECT_THAT(after, ::testing::HasSubstr(absl::StrCat(
-                         "grpc_server_handled_total{grpc_service=\"unknown\","
-                         "grpc_method=\"unknown\",grpc_code=\"UNIMPLEMENTED\"} ",
-                         kCalls, "\n")));
+  EXPECT_THAT(after,
+              ::testing::HasSubstr(absl::StrCat(
+                  "grpc_server_handled_total{grpc_service=\"unknown\","
+                  "grpc_method=\"unknown\",grpc_code=\"UNIMPLEMENTED\"} ",
+                  kCalls, "\n")));
   EXPECT_FALSE(absl::StrContains(after, "made.up")) << after;
   EXPECT_LT(after.size(), before.size() + 4096);
 }
@@ -335,8 +332,8 @@ TEST_F(HardeningE2ETest, RaisesTheSoftOpenFilesLimitToTheHardOne) {
   while (std::getline(limits, line)) {
     if (absl::StartsWith(line, "Max open files")) {
       found = true;
-      EXPECT_THAT(line, ::testing::MatchesRegex(
-                            "Max open files +4096 +4096 +files *"));
+      EXPECT_THAT(
+          line, ::testing::MatchesRegex("Max open files +4096 +4096 +files *"));
     }
   }
   EXPECT_TRUE(found);
@@ -346,8 +343,7 @@ TEST_F(HardeningE2ETest, IdleConnectionsAreClosedAndStreamsAreCapped) {
   StartServer({"--max_concurrent_streams=2", "--max_connection_idle=1s"});
   ASSERT_TRUE(Ready());  // opens the in-process channel of /readyz
   for (int port : {port_, sync_port_}) {
-    const Http2Watch seen =
-        WatchIdleHttp2Connection(port, absl::Seconds(8));
+    const Http2Watch seen = WatchIdleHttp2Connection(port, absl::Seconds(8));
     ASSERT_TRUE(seen.connected);
     EXPECT_EQ(seen.max_concurrent_streams, 2);
     EXPECT_TRUE(seen.goaway);
@@ -368,9 +364,8 @@ TEST_F(HardeningE2ETest, IdleConnectionsAreClosedAndStreamsAreCapped) {
 // one of the first two ends (--max_concurrent_streams=2).
 TEST_F(HardeningE2ETest, AThirdStreamWaitsForOneOfTwoToEnd) {
   StartServer({"--max_concurrent_streams=2"});
-  auto stub = v1::Availability::NewStub(
-      grpc::CreateChannel(absl::StrCat("127.0.0.1:", port_),
-                          grpc::InsecureChannelCredentials()));
+  auto stub = v1::Availability::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", port_), grpc::InsecureChannelCredentials()));
   v1::WatchAvailabilityRequest request;
   request.add_skus("SKU-1");
   request.mutable_scope()->set_stock_id(1);
@@ -421,9 +416,9 @@ TEST_F(HardeningE2ETest, AThirdStreamWaitsForOneOfTwoToEnd) {
     return n;
   };
   // Which streams gRPC opens first is its choice.
-  ASSERT_TRUE(pump(absl::Now() + absl::Seconds(10),
-                   [&] { return answered_count() >= 2; }))
-      << answered_count();
+  ASSERT_TRUE(pump(absl::Now() + absl::Seconds(10), [&] {
+    return answered_count() >= 2;
+  })) << answered_count();
   // The third waits while two are open.
   EXPECT_FALSE(pump(absl::Now() + absl::Seconds(1),
                     [&] { return answered_count() == 3; }));
@@ -477,7 +472,8 @@ TEST_F(HardeningE2ETest, SilentConnectionsAreClosedAfterTheHandshakeTimeout) {
   }
 }
 
-TEST_F(HardeningE2ETest, DefaultsAdvertiseAHundredStreamsAndKeepIdleConnections) {
+TEST_F(HardeningE2ETest,
+       DefaultsAdvertiseAHundredStreamsAndKeepIdleConnections) {
   StartServer();
   const Http2Watch seen = WatchIdleHttp2Connection(port_, absl::Seconds(3));
   ASSERT_TRUE(seen.connected);
@@ -495,9 +491,10 @@ TEST_F(HardeningE2ETest, OldStorefrontConnectionsAreClosedSyncOnesAreNot) {
   EXPECT_TRUE(storefront.goaway);
   EXPECT_TRUE(storefront.closed);
   EXPECT_LT(storefront.closed_after, absl::Seconds(4));
-  std::cerr << "storefront connection closed after "
-            << storefront.closed_after << " (age 1 s, grace 1 s)\n";
-  const Http2Watch sync = WatchIdleHttp2Connection(sync_port_, absl::Seconds(3));
+  std::cerr << "storefront connection closed after " << storefront.closed_after
+            << " (age 1 s, grace 1 s)\n";
+  const Http2Watch sync =
+      WatchIdleHttp2Connection(sync_port_, absl::Seconds(3));
   EXPECT_FALSE(sync.goaway);
   EXPECT_FALSE(sync.closed) << sync.closed_after;
   // The in-process channel of /readyz is older than the age by now.
@@ -541,12 +538,12 @@ TEST_F(HardeningE2ETest, ExitsWhenTheStorefrontListenerStopsAccepting) {
 TEST(HardeningFlagsTest, BadConnectionLimitsAreRefusedNamingTheFlag) {
   for (const char* flag :
        {"--max_concurrent_streams=0", "--handshake_timeout=0s",
-        "--max_connection_idle=0s",
-        "--max_connection_age=-1s", "--max_connection_age_grace=-1s"}) {
-    absl::StatusOr<testing::CommandResult> run = testing::RunCommand(
-        {AVAILABILITY_SERVER_BINARY, flag, "--listen=127.0.0.1:0",
-         "--metrics_listen="},
-        absl::Seconds(10));
+        "--max_connection_idle=0s", "--max_connection_age=-1s",
+        "--max_connection_age_grace=-1s"}) {
+    absl::StatusOr<testing::CommandResult> run =
+        testing::RunCommand({AVAILABILITY_SERVER_BINARY, flag,
+                             "--listen=127.0.0.1:0", "--metrics_listen="},
+                            absl::Seconds(10));
     ASSERT_TRUE(run.ok()) << run.status();
     EXPECT_NE(run->exit_code, 0) << flag;
     EXPECT_THAT(run->err, ::testing::HasSubstr("--max_concurrent_streams"))
