@@ -81,8 +81,10 @@ absl::StatusOr<OpenFilesLimit> RaiseOpenFilesLimit();
 // that a listener failed to accept a connection: gRPC 1.51's listener
 // (tcp_server_posix) then never accepts on that port again, e.g. after the
 // process ran out of file descriptors (EMFILE), so the process should be
-// replaced. `on_accept_failure` runs on a gRPC thread and must not block
-// (e.g. kill(getpid(), SIGTERM)). Call once at startup, before gRPC runs.
+// replaced. gRPC must log errors for this to work (GRPC_VERBOSITY=NONE
+// hides the failure). `on_accept_failure` runs on a gRPC thread and must
+// not block (e.g. kill(getpid(), SIGTERM)). Call once at startup, before
+// gRPC runs.
 void InstallGrpcLogHandler(void (*on_accept_failure)());
 
 // A readiness check for HTTP /readyz that asks the server's own gRPC
