@@ -182,7 +182,20 @@ void CheckDecision(const Decision& d, std::optional<Qty> requested,
                d.shipments.empty());
   }
   if (d.only_x_left) FUZZ_CHECK(*d.only_x_left > 0) << *d.only_x_left;
-  FUZZ_CHECK(d.feed == FeedFor(d));
+  if (d.display_status == d.status && !requested) {
+    FUZZ_CHECK(d.feed == FeedFor(d));
+  }
+}
+
+// The badge and the feeds follow the display quantity's decision, whatever
+// the quantity requested (docs/domain.md §4).
+void CheckDisplay(const Decision& d, const Decision& display) {
+  FUZZ_CHECK(display.display_status == display.status);
+  FUZZ_CHECK(d.display_status == display.status)
+      << static_cast<int>(d.display_status) << " "
+      << static_cast<int>(display.status);
+  FUZZ_CHECK(d.feed == display.feed);
+  FUZZ_CHECK(display.feed == FeedFor(display));
 }
 
 }  // namespace
@@ -202,6 +215,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   const Decision d = Decide(record, config, today, requested);
   CheckDecision(d, requested, today);
+  CheckDisplay(d, Decide(record, config, today, std::nullopt));
   const Decision again = Decide(record, config, today, requested);
   FUZZ_CHECK(d == again) << "Decide is not deterministic";
   return 0;
