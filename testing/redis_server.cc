@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <random>
 #include <fstream>
 #include <sstream>
 #include <utility>
@@ -80,21 +81,55 @@ std::string PasswordOf(const std::vector<std::string>& args) {
 
 }  // namespace
 
-int PickFreePort() {
+namespace {
+
+// Binds 127.0.0.1:`port` (0: any) and returns the port bound, or 0.
+int BindLoopback(int port) {
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return 0;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
-  addr.sin_port = 0;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  int port = 0;
+  int bound = 0;
   socklen_t len = sizeof(addr);
   if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
       getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
+    bound = ntohs(addr.sin_port);
   }
   close(fd);
-  return port;
+  return bound;
+}
+
+// The first port of the kernel's ephemeral range (the source ports of
+// outgoing connections), 32768 when it cannot be read.
+int EphemeralRangeStart() {
+  std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
+  int lo = 0;
+  int hi = 0;
+  if (in >> lo >> hi && lo > 0) return lo;
+  return 32768;
+}
+
+}  // namespace
+
+int PickFreePort() {
+  // A port the kernel hands out for port 0 comes from the ephemeral range,
+  // where every outgoing connection of every test running in parallel also
+  // takes its source port: between this check and the server's bind such a
+  // connection may take it (seen as "cannot listen" under TSan). Below that
+  // range only another test's random pick can collide.
+  constexpr int kLowest = 10000;
+  static const int range_start = EphemeralRangeStart();
+  if (range_start - kLowest >= 1000) {
+    thread_local std::mt19937 random(std::random_device{}() ^
+                                     static_cast<unsigned>(getpid()));
+    std::uniform_int_distribution<int> pick(kLowest, range_start - 1);
+    for (int attempt = 0; attempt < 64; ++attempt) {
+      if (const int port = BindLoopback(pick(random)); port != 0) return port;
+    }
+  }
+  return BindLoopback(0);
 }
 
 absl::StatusOr<std::unique_ptr<RedisServer>> RedisServer::Start(

@@ -64,7 +64,9 @@ class RedisServer {
   std::vector<std::string> extra_args_;
 };
 
-// A TCP port on 127.0.0.1 that was free when asked.
+// A TCP port on 127.0.0.1 that was free when asked, chosen at random below
+// the kernel's ephemeral range so that no outgoing connection takes it
+// before the caller binds it.
 int PickFreePort();
 
 }  // namespace availability::testing
