@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <iterator>
 
 #include <google/protobuf/util/json_util.h>
 
@@ -81,10 +82,33 @@ std::string RelationName(v1::Relation relation) {
   return absl::AsciiStrToLower(absl::StripPrefix(name, "RELATION_"));
 }
 
+namespace {
+
+// "INVALID_ARGUMENT" for 3, ...; the number for codes it does not know.
+std::string GrpcCodeName(int32_t code) {
+  static constexpr const char* kNames[] = {
+      "OK",        "CANCELLED",          "UNKNOWN",
+      "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
+      "ALREADY_EXISTS",   "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
+      "FAILED_PRECONDITION", "ABORTED",        "OUT_OF_RANGE",
+      "UNIMPLEMENTED",    "INTERNAL",          "UNAVAILABLE",
+      "DATA_LOSS",        "UNAUTHENTICATED"};
+  if (code >= 0 && code < static_cast<int32_t>(std::size(kNames))) {
+    return kNames[code];
+  }
+  return absl::StrCat("code ", code);
+}
+
+}  // namespace
+
 std::string FormatProduct(const v1::ProductAvailability& a) {
   std::string out = absl::StrFormat(
       "%s on stock %d: %s (%s)\n", a.sku(), a.stock_id(),
       StatusName(a.status()), a.orderable() ? "orderable" : "not orderable");
+  if (a.display_status() != v1::STATUS_UNSPECIFIED &&
+      a.display_status() != a.status()) {
+    AddLine(&out, "badge", StatusName(a.display_status()));
+  }
   if (a.has_only_x_left()) {
     AddLine(&out, "only left", FormatQuantity(a.only_x_left()));
   }
@@ -215,6 +239,12 @@ std::string FormatBatchTable(
       row[4] = "-";
     }
     row[5] = BatchNote(a);
+    if (a.has_error()) {
+      // An item the server could not answer: its own error, no status.
+      row[1] = "ERROR";
+      row[5] = absl::StrCat(GrpcCodeName(a.error().code()), ": ",
+                            a.error().message());
+    }
     rows.push_back(std::move(row));
   }
   std::array<size_t, 6> widths{};

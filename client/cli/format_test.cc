@@ -168,6 +168,28 @@ TEST(FormatTest, BatchTableAlignsColumns) {
             "only 2 left\n");
 }
 
+TEST(FormatTest, BatchTableShowsItemErrors) {
+  std::vector<v1::ProductAvailability> answers = {
+      Parse(R"pb(sku: "BAD"
+                 error { code: 15 message: "record \"av:{1}:r:BAD\": not a valid stored record" })pb"),
+  };
+  const std::string table = FormatBatchTable(answers);
+  EXPECT_THAT(table, HasSubstr("BAD  ERROR "));
+  EXPECT_THAT(table, HasSubstr("DATA_LOSS: record \"av:{1}:r:BAD\": not a "
+                               "valid stored record\n"));
+}
+
+TEST(FormatTest, ProductShowsTheBadgeWhenItDiffersFromTheStatus) {
+  const v1::ProductAvailability a = Parse(R"pb(
+    sku: "24-MB01" stock_id: 1 status: STATUS_BACKORDERABLE
+    display_status: STATUS_IN_STOCK orderable: true
+  )pb");
+  EXPECT_THAT(FormatProduct(a), HasSubstr("  badge          IN_STOCK\n"));
+  v1::ProductAvailability same = a;
+  same.set_display_status(v1::STATUS_BACKORDERABLE);
+  EXPECT_THAT(FormatProduct(same), ::testing::Not(HasSubstr("badge")));
+}
+
 TEST(FormatTest, JsonLineKeepsProtoFieldNames) {
   absl::StatusOr<std::string> line = ToJsonLine(Parse(kBackorder));
   ASSERT_TRUE(line.ok());
