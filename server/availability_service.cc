@@ -33,30 +33,15 @@ AvailabilityService::AvailabilityService(
       subscriptions_(subscriptions),
       clock_(clock),
       watches_(watches) {
-  ServeUnary<v1::GetAvailabilityRequest, v1::ProductAvailability>(
-      "GetAvailability", [this](auto* context, auto* request, auto* response) {
-        return GetAvailability(context, request, response);
-      });
-  ServeUnary<v1::BatchGetAvailabilityRequest,
-             v1::BatchGetAvailabilityResponse>(
-      "BatchGetAvailability",
-      [this](auto* context, auto* request, auto* response) {
-        return BatchGetAvailability(context, request, response);
-      });
-  ServeServerStreaming<v1::WatchAvailabilityRequest, v1::ProductAvailability>(
-      "WatchAvailability", [this](auto* context, auto* request) {
-        return WatchAvailability(context, request);
-      });
-  ServeUnary<v1::BackInStockSubscription, v1::SubscribeBackInStockResponse>(
-      "SubscribeBackInStock",
-      [this](auto* context, auto* request, auto* response) {
-        return SubscribeBackInStock(context, request, response);
-      });
-  ServeUnary<v1::BackInStockSubscription, v1::UnsubscribeBackInStockResponse>(
-      "UnsubscribeBackInStock",
-      [this](auto* context, auto* request, auto* response) {
-        return UnsubscribeBackInStock(context, request, response);
-      });
+  ServeUnary("GetAvailability", this, &AvailabilityService::GetAvailability);
+  ServeUnary("BatchGetAvailability", this,
+             &AvailabilityService::BatchGetAvailability);
+  ServeServerStreaming("WatchAvailability", this,
+                       &AvailabilityService::WatchAvailability);
+  ServeUnary("SubscribeBackInStock", this,
+             &AvailabilityService::SubscribeBackInStock);
+  ServeUnary("UnsubscribeBackInStock", this,
+             &AvailabilityService::UnsubscribeBackInStock);
 }
 
 absl::Time AvailabilityService::CacheDeadline(

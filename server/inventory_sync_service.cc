@@ -291,44 +291,17 @@ InventorySyncService::InventorySyncService(Options options,
       writer_(writer),
       client_(client),
       clock_(clock) {
-  ServeUnary<v1::UpsertRecordsRequest, v1::UpsertRecordsResponse>(
-      "UpsertRecords", [this](auto* context, auto* request, auto* response) {
-        return UpsertRecords(context, request, response);
-      });
-  ServeClientStreaming<v1::UpsertRecordsRequest, v1::UpsertRecordsResponse>(
-      "StreamUpsertRecords", [this](auto* context, auto* response) {
-        return StreamUpsertRecords(context, response);
-      });
-  ServeUnary<v1::DeleteRecordsRequest, v1::DeleteRecordsResponse>(
-      "DeleteRecords", [this](auto* context, auto* request, auto* response) {
-        return DeleteRecords(context, request, response);
-      });
-  ServeUnary<v1::FinishSnapshotRequest, v1::FinishSnapshotResponse>(
-      "FinishSnapshot", [this](auto* context, auto* request, auto* response) {
-        return FinishSnapshot(context, request, response);
-      });
-  ServeUnary<v1::PutStoreConfigRequest, v1::PutStoreConfigResponse>(
-      "PutStoreConfig", [this](auto* context, auto* request, auto* response) {
-        return PutStoreConfig(context, request, response);
-      });
-  ServeUnary<v1::GetStoreConfigRequest, v1::StoreConfig>(
-      "GetStoreConfig", [this](auto* context, auto* request, auto* response) {
-        return GetStoreConfig(context, request, response);
-      });
-  ServeUnary<v1::PutSalesChannelsRequest, v1::PutSalesChannelsResponse>(
-      "PutSalesChannels",
-      [this](auto* context, auto* request, auto* response) {
-        return PutSalesChannels(context, request, response);
-      });
-  ServeUnary<v1::PutCategoryRankingRequest, v1::PutCategoryRankingResponse>(
-      "PutCategoryRanking",
-      [this](auto* context, auto* request, auto* response) {
-        return PutCategoryRanking(context, request, response);
-      });
-  ServeServerStreaming<v1::TailEventsRequest, v1::InventoryEvent>(
-      "TailEvents", [this](auto* context, auto* request) {
-        return TailEvents(context, request);
-      });
+  ServeUnary("UpsertRecords", this, &InventorySyncService::UpsertRecords);
+  ServeClientStreaming("StreamUpsertRecords", this,
+                       &InventorySyncService::StreamUpsertRecords);
+  ServeUnary("DeleteRecords", this, &InventorySyncService::DeleteRecords);
+  ServeUnary("FinishSnapshot", this, &InventorySyncService::FinishSnapshot);
+  ServeUnary("PutStoreConfig", this, &InventorySyncService::PutStoreConfig);
+  ServeUnary("GetStoreConfig", this, &InventorySyncService::GetStoreConfig);
+  ServeUnary("PutSalesChannels", this, &InventorySyncService::PutSalesChannels);
+  ServeUnary("PutCategoryRanking", this,
+             &InventorySyncService::PutCategoryRanking);
+  ServeServerStreaming("TailEvents", this, &InventorySyncService::TailEvents);
 }
 
 InventorySyncService::~InventorySyncService() = default;

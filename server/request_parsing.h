@@ -116,40 +116,53 @@ class ParsedRequestService : public GeneratedService {
   explicit ParsedRequestService(std::string service_full_name)
       : service_full_name_(std::move(service_full_name)) {}
 
-  template <typename Request, typename Response>
-  void ServeUnary(absl::string_view method,
-                  std::function<grpc::ServerUnaryReactor*(
+  // Serve*(method, this, &Derived::Handler): `method` of the generated
+  // service calls `self->*handler`; Request and Response come from the
+  // handler's signature.
+  template <typename Derived, typename Request, typename Response>
+  void ServeUnary(absl::string_view method, Derived* self,
+                  grpc::ServerUnaryReactor* (Derived::*handler)(
                       grpc::CallbackServerContext*,
-                      const ParsedRequest<Request>*, Response*)>
-                      handler) {
+                      const ParsedRequest<Request>*, Response*)) {
     this->MarkMethodCallback(
         Index<Request, Response>(method, false, false),
         new grpc::internal::CallbackUnaryHandler<ParsedRequest<Request>,
-                                                 Response>(std::move(handler)));
+                                                 Response>(
+            [self, handler](grpc::CallbackServerContext* context,
+                            const ParsedRequest<Request>* request,
+                            Response* response) {
+              return (self->*handler)(context, request, response);
+            }));
   }
 
-  template <typename Request, typename Response>
+  template <typename Derived, typename Request, typename Response>
   void ServeServerStreaming(
-      absl::string_view method,
-      std::function<grpc::ServerWriteReactor<Response>*(
-          grpc::CallbackServerContext*, const ParsedRequest<Request>*)>
-          handler) {
+      absl::string_view method, Derived* self,
+      grpc::ServerWriteReactor<Response>* (Derived::*handler)(
+          grpc::CallbackServerContext*, const ParsedRequest<Request>*)) {
     this->MarkMethodCallback(
         Index<Request, Response>(method, false, true),
         new grpc::internal::CallbackServerStreamingHandler<
-            ParsedRequest<Request>, Response>(std::move(handler)));
+            ParsedRequest<Request>, Response>(
+            [self, handler](grpc::CallbackServerContext* context,
+                            const ParsedRequest<Request>* request) {
+              return (self->*handler)(context, request);
+            }));
   }
 
-  template <typename Request, typename Response>
+  template <typename Derived, typename Request, typename Response>
   void ServeClientStreaming(
-      absl::string_view method,
-      std::function<grpc::ServerReadReactor<ParsedRequest<Request>>*(
-          grpc::CallbackServerContext*, Response*)>
-          handler) {
+      absl::string_view method, Derived* self,
+      grpc::ServerReadReactor<ParsedRequest<Request>>* (Derived::*handler)(
+          grpc::CallbackServerContext*, Response*)) {
     this->MarkMethodCallback(
         Index<Request, Response>(method, true, false),
         new grpc::internal::CallbackClientStreamingHandler<
-            ParsedRequest<Request>, Response>(std::move(handler)));
+            ParsedRequest<Request>, Response>(
+            [self, handler](grpc::CallbackServerContext* context,
+                            Response* response) {
+              return (self->*handler)(context, response);
+            }));
   }
 
  private:
