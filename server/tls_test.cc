@@ -19,11 +19,16 @@ using ::testing::Not;
 
 class TlsTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    auto certs = TestCertificates::Make();
-    ASSERT_TRUE(certs.ok()) << certs.status();
-    certs_ = new TestCertificates(*std::move(certs));
+  void SetUp() override {
+    if (certs_ == nullptr) {
+      // Made by the first test, not in SetUpTestSuite: a fatal failure
+      // there would report the suite's tests as SKIPPED, not failed.
+      auto certs = TestCertificates::Make();
+      ASSERT_TRUE(certs.ok()) << certs.status();
+      certs_ = new TestCertificates(*std::move(certs));
+    }
   }
+
   static void TearDownTestSuite() {
     if (certs_ == nullptr) return;
     std::error_code ignored;
