@@ -618,18 +618,13 @@ void RecordWriter::RunStockCalls(std::vector<StockCall> calls, size_t n,
   }
   auto finish = [n, calls = std::move(calls), ran, done = std::move(done)](
                     absl::StatusOr<std::vector<RedisReply>> replies) mutable {
+    std::vector<WriteOutcome> out(n);
     for (size_t k = 0; k < ran.size(); ++k) {
       StockCall& call = calls[ran[k]];
       call.error =
           replies.ok()
-              ? absl::OkStatus()
+              ? DecodeOutcomes((*replies)[k], call.stock_id, call.indices, out)
               : ReplyStatus(replies.status(), WritingStock(call.stock_id));
-    }
-    std::vector<WriteOutcome> out(n);
-    for (size_t k = 0; k < ran.size() && replies.ok(); ++k) {
-      StockCall& call = calls[ran[k]];
-      call.error =
-          DecodeOutcomes((*replies)[k], call.stock_id, call.indices, out);
     }
     bool any_ok = false;
     for (const StockCall& call : calls) {
