@@ -67,6 +67,18 @@ ABSL_FLAG(int64_t, source_scan_rows, 20000,
           "Source item ids checksummed per poll (change detection).");
 ABSL_FLAG(int, category_ranking_limit, 200,
           "SKUs kept per category ranking.");
+ABSL_FLAG(std::string, db_table_prefix, "",
+          "Magento's table prefix (app/etc/env.php db/table_prefix).");
+ABSL_FLAG(std::vector<std::string>, config_override, {},
+          "Inventory configuration locked in app/etc/env.php or config.php, "
+          "invisible to the database: path=value[@website_code], "
+          "comma-separated (a value with a comma: --config_override_file).");
+ABSL_FLAG(std::string, config_override_file, "",
+          "File of configuration overrides, one path=value[@website_code] "
+          "a line (# comments).");
+ABSL_FLAG(absl::Duration, reservation_gap_horizon, absl::Minutes(10),
+          "How long a reservation id skipped by a transaction still open is "
+          "waited for.");
 // The Redis connection flags (--redis_host, ..., --redis_sentinel_*) are
 // shared with the server: server/redis_flags.cc.
 ABSL_FLAG(absl::Duration, redis_timeout, absl::Seconds(10),
@@ -88,7 +100,8 @@ const std::vector<std::string>& SyncFlagNames() {
       "db_connect_timeout", "db_io_timeout",  "db_max_backoff",
       "reconcile_interval", "poll_interval",  "chunk_size",
       "source_scan_rows", "category_ranking_limit", "redis_timeout",
-      "log_level"};
+      "log_level", "db_table_prefix", "config_override",
+      "config_override_file", "reservation_gap_horizon"};
   return *names;
 }
 
@@ -169,6 +182,19 @@ int RunMagento() {
   options.category_ranking_limit = absl::GetFlag(FLAGS_category_ranking_limit);
   options.db_max_backoff = absl::GetFlag(FLAGS_db_max_backoff);
   options.redis_timeout = absl::GetFlag(FLAGS_redis_timeout);
+  options.gap_retention = absl::GetFlag(FLAGS_reservation_gap_horizon);
+  options.table_prefix = absl::GetFlag(FLAGS_db_table_prefix);
+  if (!magento::IsValidTablePrefix(options.table_prefix)) {
+    Die("bad flag",
+        "--db_table_prefix: only letters, digits and '_' (at most 32)");
+  }
+  absl::StatusOr<std::vector<magento::ConfigOverride>> overrides =
+      magento::ReadConfigOverrides(absl::GetFlag(FLAGS_config_override),
+                                   absl::GetFlag(FLAGS_config_override_file));
+  if (!overrides.ok()) {
+    Die("bad flag", std::string(overrides.status().message()));
+  }
+  options.config_overrides = *std::move(overrides);
   if (options.chunk_size < 1 || options.source_scan_rows < 1 ||
       options.category_ranking_limit < 0 ||
       options.poll_interval <= absl::ZeroDuration() ||

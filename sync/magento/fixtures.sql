@@ -4,7 +4,9 @@
 -- Sources: default, eu_warehouse, us_warehouse (enabled), closed_store
 -- (disabled). Stocks: 1 Default Stock (default), 2 EU Stock (eu_warehouse,
 -- closed_store), 3 US Stock (us_warehouse). Websites: base -> 1, eu -> 2,
--- us -> 3.
+-- us -> 3 (website ids 1, 2, 3; one store view each: 1 default, 2 eu_de,
+-- 3 us_en). Every product is assigned to every website and enabled
+-- (no status value: the attribute's default, 1).
 
 INSERT INTO `inventory_source` (`source_code`, `name`, `enabled`, `country_id`, `postcode`) VALUES
   ('default', 'Default Source', 1, 'US', '00000'),
@@ -23,6 +25,16 @@ INSERT INTO `inventory_source_stock_link` (`stock_id`, `source_code`, `priority`
 INSERT INTO `inventory_stock_sales_channel` (`type`, `code`, `stock_id`) VALUES
   ('website', 'base', 1), ('website', 'eu', 2), ('website', 'us', 3);
 
+INSERT INTO `store_website` (`website_id`, `code`, `name`, `default_group_id`, `is_default`) VALUES
+  (1, 'base', 'Main Website', 1, 1), (2, 'eu', 'EU Website', 2, 0),
+  (3, 'us', 'US Website', 3, 0);
+INSERT INTO `store_group` (`group_id`, `website_id`, `name`, `default_store_id`, `code`) VALUES
+  (1, 1, 'Main Store', 1, 'main_store'), (2, 2, 'EU Store', 2, 'eu_store'),
+  (3, 3, 'US Store', 3, 'us_store');
+INSERT INTO `store` (`store_id`, `code`, `website_id`, `group_id`, `name`, `is_active`) VALUES
+  (1, 'default', 1, 1, 'Default Store View', 1), (2, 'eu_de', 2, 2, 'EU German', 1),
+  (3, 'us_en', 3, 3, 'US English', 1);
+
 INSERT INTO `core_config_data` (`scope`, `scope_id`, `path`, `value`) VALUES
   ('default', 0, 'cataloginventory/item_options/manage_stock', '1'),
   ('default', 0, 'cataloginventory/item_options/backorders', '0'),
@@ -33,9 +45,18 @@ INSERT INTO `core_config_data` (`scope`, `scope_id`, `path`, `value`) VALUES
   ('default', 0, 'cataloginventory/item_options/enable_qty_increments', '0'),
   ('default', 0, 'cataloginventory/item_options/qty_increments', '1'),
   ('default', 0, 'cataloginventory/options/stock_threshold_qty', '5'),
-  -- Not at default scope: Magento reads these options globally; ignored.
-  ('websites', 1, 'cataloginventory/item_options/min_qty', '7'),
+  -- Website scope: the us website (3) and so stock 3 only.
+  ('websites', 3, 'cataloginventory/item_options/min_qty', '1'),
+  ('websites', 3, 'cataloginventory/options/stock_threshold_qty', '2'),
+  -- A store-view value: stock options are not read per store view.
+  ('stores', 1, 'cataloginventory/item_options/min_qty', '7'),
   ('default', 0, 'web/secure/base_url', 'https://shop.example/');
+
+-- As a single-website admin does: a new product (also one a test adds) is
+-- assigned to every website.
+CREATE TRIGGER `fixture_assign_websites` AFTER INSERT ON `catalog_product_entity`
+  FOR EACH ROW INSERT INTO `catalog_product_website` (`product_id`, `website_id`)
+  SELECT NEW.`entity_id`, `website_id` FROM `store_website` WHERE `website_id` > 0;
 
 INSERT INTO `catalog_product_entity` (`entity_id`, `attribute_set_id`, `type_id`, `sku`) VALUES
   (1, 4, 'simple', 'MB-01'),

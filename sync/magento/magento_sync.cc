@@ -1,6 +1,7 @@
 #include "sync/magento/magento_sync.h"
 
 #include <algorithm>
+#include <tuple>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -27,9 +28,8 @@ std::string Micros(absl::Duration d) {
 }  // namespace
 
 MagentoSync::MagentoSync(Options options, DbOptions db_options,
-                         cache::RecordWriter& writer,
-                         cache::RedisClient& redis, const core::Clock& clock,
-                         SyncLogger logger)
+                         cache::RecordWriter& writer, cache::RedisClient& redis,
+                         const core::Clock& clock, SyncLogger logger)
     : options_(std::move(options)),
       db_options_(std::move(db_options)),
       writer_(writer),
@@ -72,7 +72,8 @@ absl::Status MagentoSync::Run() {
   while (!stop_.HasBeenNotified()) {
     absl::Status status = Step();
     if (status.ok()) {
-      if (last_code != absl::StatusCode::kOk) Log(SyncLogLevel::kInfo, "recovered");
+      if (last_code != absl::StatusCode::kOk)
+        Log(SyncLogLevel::kInfo, "recovered");
       last_code = absl::StatusCode::kOk;
       backoff = options_.db_min_backoff;
       continue;
@@ -81,8 +82,7 @@ absl::Status MagentoSync::Run() {
     Log(status.code() == last_code ? SyncLogLevel::kDebug
                                    : SyncLogLevel::kWarning,
         "sync step failed; retrying",
-        {{"error", status.ToString()},
-         {"retry_in_us", Micros(backoff)}});
+        {{"error", status.ToString()}, {"retry_in_us", Micros(backoff)}});
     last_code = status.code();
     stop_.WaitForNotificationWithTimeout(backoff);
     backoff = std::min(backoff * 2, options_.db_max_backoff);
@@ -94,14 +94,27 @@ absl::Status MagentoSync::Run() {
 absl::Status MagentoSync::EnsureConnected() {
   if (db_ != nullptr) return absl::OkStatus();
   AV_ASSIGN_OR_RETURN(db_, DbConnection::Connect(db_options_));
+  absl::StatusOr<MagentoSchema> schema =
+      ReadMagentoSchema(*db_, options_.table_prefix);
+  if (!schema.ok()) {
+    db_.reset();
+    return schema.status();
+  }
+  if (schema->staged != schema_.staged || !baseline_done_) {
+    Log(SyncLogLevel::kInfo, "database schema",
+        {{"edition", schema->staged ? "commerce (content staging, row_id)"
+                                    : "open source (entity_id)"},
+         {"table_prefix", schema->table_prefix},
+         {"status_attribute_id", absl::StrCat(schema->status_attribute_id)}});
+  }
+  schema_ = *std::move(schema);
   if (baseline_done_) {
     db_reconnects_.fetch_add(1);
     // A database restored from a backup may have fewer reservations than
     // the tail has seen: start the tail again and reconcile everything.
-    AV_ASSIGN_OR_RETURN(int64_t max_id, ReadMaxReservationId(*db_));
+    AV_ASSIGN_OR_RETURN(int64_t max_id, ReadMaxReservationId(*db_, schema_));
     if (max_id < last_reservation_id_) {
-      Log(SyncLogLevel::kWarning,
-          "reservation ids went backwards; reconciling",
+      Log(SyncLogLevel::kWarning, "reservation ids went backwards; reconciling",
           {{"last_seen", absl::StrCat(last_reservation_id_)},
            {"max", absl::StrCat(max_id)}});
       last_reservation_id_ = max_id;
@@ -115,13 +128,23 @@ absl::Status MagentoSync::EnsureConnected() {
 }
 
 absl::Status MagentoSync::Baseline() {
-  AV_ASSIGN_OR_RETURN(last_reservation_id_, ReadMaxReservationId(*db_));
+  AV_ASSIGN_OR_RETURN(last_reservation_id_,
+                      ReadMaxReservationId(*db_, schema_));
+  AV_RETURN_IF_ERROR(BeginSnapshot(*db_));
   AV_ASSIGN_OR_RETURN(
       std::vector<BucketChecksum> sums,
-      ReadSourceItemChecksums(*db_, options_.bucket_size, 0, 0));
+      ReadSourceItemChecksums(*db_, schema_, options_.bucket_size, 0, 0));
+  AV_ASSIGN_OR_RETURN(
+      auto skus, ReadAllSourceItemSkus(*db_, schema_, options_.bucket_size));
+  AV_RETURN_IF_ERROR(EndSnapshot(*db_));
   buckets_.clear();
   for (const BucketChecksum& s : sums) {
-    buckets_[s.bucket] = {s.rows, s.checksum};
+    Bucket& b = buckets_[s.bucket];
+    b.rows = s.rows;
+    b.checksum = s.checksum;
+    if (auto it = skus.find(s.bucket); it != skus.end()) {
+      b.skus = std::move(it->second);
+    }
   }
   scan_next_bucket_ = 0;
   baseline_done_ = true;
@@ -151,8 +174,7 @@ absl::Status MagentoSync::Step() {
 }
 
 int64_t MagentoSync::NextVersion() {
-  last_version_ =
-      std::max(last_version_ + 1, absl::ToUnixMicros(clock_.Now()));
+  last_version_ = std::max(last_version_ + 1, absl::ToUnixMicros(clock_.Now()));
   return last_version_;
 }
 
@@ -170,7 +192,7 @@ absl::Status MagentoSync::Await(
   // The writer answers by its deadline; the margin only guards against a
   // lost callback.
   if (!outcome->done.WaitForNotificationWithTimeout(options_.redis_timeout +
-                                                     absl::Seconds(5))) {
+                                                    absl::Seconds(5))) {
     return absl::DeadlineExceededError("cache write did not answer");
   }
   return outcome->status;
@@ -205,9 +227,9 @@ absl::StatusOr<std::vector<cache::WriteOutcome>> MagentoSync::Upsert(
   // A stock the cache failed on is not written: the batch is not done (it
   // is retried whole; versioned writes make that safe).
   if (absl::Status failed = cache::FirstFailure(outcomes); !failed.ok()) {
-    return absl::Status(failed.code(),
-                        absl::StrCat("writing ", count, " records: ",
-                                     failed.message()));
+    return absl::Status(
+        failed.code(),
+        absl::StrCat("writing ", count, " records: ", failed.message()));
   }
   return outcomes;
 }
@@ -235,8 +257,8 @@ absl::StatusOr<int64_t> MagentoSync::KeepStoredRecords(
   for (const SkippedRecord& s : skipped) {
     if ((s.reason == SkipReason::kBadNumber ||
          s.reason == SkipReason::kOutOfRange) &&
-        std::binary_search(reconcile_->stocks.begin(),
-                           reconcile_->stocks.end(), s.stock_id)) {
+        std::binary_search(reconcile_->stocks.begin(), reconcile_->stocks.end(),
+                           s.stock_id)) {
       by_stock[s.stock_id].push_back(s.sku);
     }
   }
@@ -325,7 +347,8 @@ absl::Status MagentoSync::MaybeCheckFingerprint() {
   const absl::Time now = clock_.Now();
   if (now < next_fingerprint_) return absl::OkStatus();
   next_fingerprint_ = now + options_.fingerprint_interval;
-  AV_ASSIGN_OR_RETURN(std::string fingerprint, ReadInventoryFingerprint(*db_));
+  AV_ASSIGN_OR_RETURN(std::string fingerprint,
+                      ReadInventoryFingerprint(*db_, schema_));
   if (!fingerprint_.empty() && fingerprint != fingerprint_) {
     Log(SyncLogLevel::kInfo,
         "sources, stocks, channels or configuration changed; reconciling");
@@ -337,8 +360,9 @@ absl::Status MagentoSync::MaybeCheckFingerprint() {
 
 absl::Status MagentoSync::StartReconcile() {
   // The fingerprint first: a change after it triggers another reconcile.
-  AV_ASSIGN_OR_RETURN(std::string fingerprint, ReadInventoryFingerprint(*db_));
-  AV_ASSIGN_OR_RETURN(std::vector<int32_t> stocks, ReadStockIds(*db_));
+  AV_ASSIGN_OR_RETURN(std::string fingerprint,
+                      ReadInventoryFingerprint(*db_, schema_));
+  AV_ASSIGN_OR_RETURN(std::vector<int32_t> stocks, ReadStockIds(*db_, schema_));
   if (stocks.empty()) {
     // Magento always keeps its default stock (id 1): an empty table is a
     // broken or half-restored database, and mirroring it would empty every
@@ -348,17 +372,40 @@ absl::Status MagentoSync::StartReconcile() {
         "reconcile refused, the cache is left as it is: check the database "
         "the connector reads (--db_host, --db_name)");
   }
-  AV_ASSIGN_OR_RETURN(auto channels, ReadSalesChannels(*db_));
-  AV_ASSIGN_OR_RETURN(auto config_values, ReadInventoryConfig(*db_));
+  AV_ASSIGN_OR_RETURN(auto channels, ReadSalesChannels(*db_, schema_));
+  AV_ASSIGN_OR_RETURN(Websites websites, ReadWebsites(*db_, schema_));
+  AV_ASSIGN_OR_RETURN(InventoryConfigValues config_values,
+                      ReadInventoryConfig(*db_, schema_));
+  for (const ConfigOverride& o : options_.config_overrides) {
+    if (!o.website_code.empty() &&
+        websites.id_by_code.count(o.website_code) == 0) {
+      Log(SyncLogLevel::kWarning,
+          "configuration override names a website Magento does not have; "
+          "ignored",
+          {{"path", o.path}, {"website", LogSafeText(o.website_code)}});
+    }
+  }
+  // Each stock's websites (its sales channels), ascending.
+  SalesScope scope;
+  scope.stores_of_website = websites.stores;
+  for (const auto& [code, stock] : channels) {
+    auto id = websites.id_by_code.find(code);
+    if (id != websites.id_by_code.end()) {
+      scope.websites_of_stock[stock].push_back(id->second);
+    }
+  }
+  for (auto& [stock, ids] : scope.websites_of_stock) {
+    std::sort(ids.begin(), ids.end());
+  }
 
   // Registered before anything of them is written, so that a stock Magento
   // deletes later is emptied even by another process.
   AV_RETURN_IF_ERROR(Await([&](std::function<void(absl::Status)> done) {
-    writer_.AddManagedStocks(kOwner, stocks,
-                             absl::Now() + options_.redis_timeout,
-                             std::move(done));
+    writer_.AddManagedStocks(
+        kOwner, stocks, absl::Now() + options_.redis_timeout, std::move(done));
   }));
 
+  std::set<std::tuple<std::string, std::string, std::string>> problems_logged;
   // Store configuration before records: the writer reads it to announce
   // transitions. Read-modify-write keeps the fields Magento has not (time
   // zone, handling days, calendar) as an operator set them.
@@ -368,21 +415,37 @@ absl::Status MagentoSync::StartReconcile() {
         AwaitValue<core::StoreConfig>(
             [&](cache::RecordWriter::Callback<core::StoreConfig> done) {
               writer_.ReadStoreConfig(
-                  stock, absl::Now() + options_.redis_timeout,
-                  std::move(done));
+                  stock, absl::Now() + options_.redis_timeout, std::move(done));
             }));
     config.stock_id = stock;
-    const std::vector<ConfigProblem> problems =
-        ApplyInventoryConfig(config_values, &config);
-    // The same default-scope values for every stock: logged once.
-    if (stock == stocks.front()) {
-      for (const ConfigProblem& p : problems) {
+    // The stock's website (the lowest id when several sell from it: the
+    // cache holds one configuration per stock), else the default scope.
+    const std::vector<int32_t>& stock_websites = scope.websites_of_stock[stock];
+    const int32_t website = stock_websites.empty() ? 0 : stock_websites[0];
+    const std::map<std::string, std::string> values = EffectiveConfigValues(
+        config_values, options_.config_overrides, websites.id_by_code, website);
+    for (size_t i = 1; i < stock_websites.size(); ++i) {
+      if (EffectiveConfigValues(config_values, options_.config_overrides,
+                                websites.id_by_code,
+                                stock_websites[i]) != values) {
         Log(SyncLogLevel::kWarning,
-            "inventory configuration value not usable; Magento's default "
-            "applies",
-            {{"path", p.path}, {"value", p.value}, {"rule", p.rule}});
+            "websites of one stock have different inventory configuration; "
+            "the lowest website id's applies to the stock",
+            {{"stock", absl::StrCat(stock)},
+             {"website_id", absl::StrCat(website)},
+             {"other_website_id", absl::StrCat(stock_websites[i])}});
       }
     }
+    // A value shared by several stocks (the default scope's) is logged
+    // once.
+    for (const ConfigProblem& p : ApplyInventoryConfig(values, &config)) {
+      if (!problems_logged.insert({p.path, p.value, p.rule}).second) continue;
+      Log(SyncLogLevel::kWarning,
+          "inventory configuration value not usable; Magento's default "
+          "applies",
+          {{"path", p.path}, {"value", p.value}, {"rule", p.rule}});
+    }
+    scope.config_notify_stock_qty[stock] = config.notify_stock_qty;
     AV_RETURN_IF_ERROR(Await([&](std::function<void(absl::Status)> done) {
       writer_.PutStoreConfig(config, absl::Now() + options_.redis_timeout,
                              std::move(done));
@@ -396,6 +459,7 @@ absl::Status MagentoSync::StartReconcile() {
 
   fingerprint_ = std::move(fingerprint);
   stocks_ = stocks;
+  scope_ = std::move(scope);
   skip_lines_.fill(0);
   skip_lines_suppressed_now_ = 0;
   ReconcileState state;
@@ -418,12 +482,12 @@ absl::Status MagentoSync::ReconcileChunk() {
   AV_RETURN_IF_ERROR(BeginSnapshot(*db_));
   AV_ASSIGN_OR_RETURN(
       int64_t last,
-      ReadProductChunk(*db_, reconcile_->after_entity_id, options_.chunk_size,
-                       reconcile_->stocks, &chunk));
+      ReadProductChunk(*db_, schema_, reconcile_->after_entity_id,
+                       options_.chunk_size, reconcile_->stocks, &chunk));
   AV_RETURN_IF_ERROR(EndSnapshot(*db_));
   if (last == 0) return FinishReconcile();
   BuiltRecords built =
-      BuildRecords(chunk, reconcile_->stocks, version, read_at);
+      BuildRecords(chunk, reconcile_->stocks, scope_, version, read_at);
   chunk = CatalogChunk();
   AV_RETURN_IF_ERROR(
       WriteRecords(std::move(built.records), reconcile_->snapshot_id));
@@ -446,9 +510,9 @@ absl::Status MagentoSync::FinishReconcile() {
     // on it, so an empty set may empty it. With records written, an empty
     // set can only be one that expired or was evicted: refused.
     const bool none = reconcile_->records.count(stock) == 0;
-    absl::StatusOr<cache::SnapshotResult> result = FinishStock(
-        stock, none ? cache::EmptySnapshot::kEmptiesStock
-                    : cache::EmptySnapshot::kRefuse);
+    absl::StatusOr<cache::SnapshotResult> result =
+        FinishStock(stock, none ? cache::EmptySnapshot::kEmptiesStock
+                                : cache::EmptySnapshot::kRefuse);
     if (absl::IsFailedPrecondition(result.status())) {
       Log(SyncLogLevel::kWarning,
           "snapshot set gone before the reconcile finished; records of the "
@@ -497,9 +561,8 @@ absl::Status MagentoSync::FinishReconcile() {
                       WriteCategoryRankings(reconcile_->stocks, gone));
   // Forgotten only once emptied: a failure before retries all of it.
   AV_RETURN_IF_ERROR(Await([&](std::function<void(absl::Status)> done) {
-    writer_.RemoveManagedStocks(kOwner, gone,
-                                absl::Now() + options_.redis_timeout,
-                                std::move(done));
+    writer_.RemoveManagedStocks(
+        kOwner, gone, absl::Now() + options_.redis_timeout, std::move(done));
   }));
 
   const absl::Duration took = clock_.Now() - reconcile_->started;
@@ -563,13 +626,14 @@ absl::StatusOr<int64_t> MagentoSync::WriteCategoryRankings(
           +[](int64_t* n) { return *n < 256; }, &pending->outstanding));
       ++pending->outstanding;
     }
-    writer_.PutCategoryRanking(
-        stock, category, std::move(skus), absl::Now() + options_.redis_timeout,
-        [pending](absl::Status s) {
-          absl::MutexLock lock(&pending->mu);
-          if (!s.ok() && pending->first_error.ok()) pending->first_error = s;
-          --pending->outstanding;
-        });
+    writer_.PutCategoryRanking(stock, category, std::move(skus),
+                               absl::Now() + options_.redis_timeout,
+                               [pending](absl::Status s) {
+                                 absl::MutexLock lock(&pending->mu);
+                                 if (!s.ok() && pending->first_error.ok())
+                                   pending->first_error = s;
+                                 --pending->outstanding;
+                               });
   };
   // Removes the stock's rankings in the cache that are not in `keep`: those
   // of categories deleted (or left without products on the stock) in
@@ -581,8 +645,7 @@ absl::StatusOr<int64_t> MagentoSync::WriteCategoryRankings(
         AwaitValue<std::vector<int64_t>>(
             [&](cache::RecordWriter::Callback<std::vector<int64_t>> done) {
               writer_.ListCategoryRankings(
-                  stock, absl::Now() + options_.redis_timeout,
-                  std::move(done));
+                  stock, absl::Now() + options_.redis_timeout, std::move(done));
             }));
     for (int64_t category : cached) {
       if (keep.count(category) == 0) put(stock, category, {});
@@ -593,7 +656,7 @@ absl::StatusOr<int64_t> MagentoSync::WriteCategoryRankings(
   for (int32_t stock : stocks) {
     std::set<int64_t> ranked;
     AV_RETURN_IF_ERROR(ReadCategoryRankings(
-        *db_, stock, options_.category_ranking_limit,
+        *db_, schema_, stock, options_.category_ranking_limit,
         [&](int64_t category, std::vector<std::string> skus) {
           // A SKU the API cannot name has no record (its skip is logged
           // with the records): not ranked either.
@@ -612,8 +675,8 @@ absl::StatusOr<int64_t> MagentoSync::WriteCategoryRankings(
   for (int32_t stock : gone) AV_RETURN_IF_ERROR(remove_others(stock, {}));
   absl::MutexLock lock(&pending->mu);
   if (!pending->mu.AwaitWithTimeout(
-          absl::Condition(+[](int64_t* n) { return *n == 0; },
-                          &pending->outstanding),
+          absl::Condition(
+              +[](int64_t* n) { return *n == 0; }, &pending->outstanding),
           options_.redis_timeout + absl::Seconds(5))) {
     return absl::DeadlineExceededError("category rankings not written");
   }
@@ -626,14 +689,13 @@ absl::Status MagentoSync::Poll() {
 
   // Reservations: new ids, and ids skipped earlier by open transactions.
   for (auto it = reservation_gaps_.begin(); it != reservation_gaps_.end();) {
-    it = now - it->second > options_.gap_retention
-             ? reservation_gaps_.erase(it)
-             : std::next(it);
+    it = now - it->second > options_.gap_retention ? reservation_gaps_.erase(it)
+                                                   : std::next(it);
   }
   std::vector<int64_t> gap_ids;
   for (const auto& [id, since] : reservation_gaps_) gap_ids.push_back(id);
   AV_ASSIGN_OR_RETURN(std::vector<ReservationRow> rows,
-                      ReadReservationsAfter(*db_, last_reservation_id_,
+                      ReadReservationsAfter(*db_, schema_, last_reservation_id_,
                                             kReservationsPerPoll, gap_ids));
   std::set<std::string> skus;
   std::vector<int64_t> new_ids;
@@ -657,7 +719,7 @@ absl::Status MagentoSync::Poll() {
   const bool to_end = first + window > last_known;
   AV_ASSIGN_OR_RETURN(
       std::vector<BucketChecksum> sums,
-      ReadSourceItemChecksums(*db_, options_.bucket_size, first,
+      ReadSourceItemChecksums(*db_, schema_, options_.bucket_size, first,
                               to_end ? 0 : first + window));
   std::vector<BucketChecksum> changed;
   std::vector<int64_t> emptied;
@@ -674,7 +736,8 @@ absl::Status MagentoSync::Poll() {
       } else if (known == known_end || sums[i].bucket < known->first) {
         changed.push_back(sums[i++]);
       } else {
-        if (known->second != std::make_pair(sums[i].rows, sums[i].checksum)) {
+        if (known->second.rows != sums[i].rows ||
+            known->second.checksum != sums[i].checksum) {
           changed.push_back(sums[i]);
         }
         ++known;
@@ -682,10 +745,21 @@ absl::Status MagentoSync::Poll() {
       }
     }
   }
+  // A changed bucket: the SKUs it has now and those it had (a deleted
+  // source item names its SKU only in the latter).
+  std::map<int64_t, std::vector<std::string>> bucket_skus;
   for (const BucketChecksum& c : changed) {
-    AV_ASSIGN_OR_RETURN(std::vector<std::string> bucket_skus,
-                        ReadSourceItemSkus(*db_, options_.bucket_size, c.bucket));
-    skus.insert(bucket_skus.begin(), bucket_skus.end());
+    AV_ASSIGN_OR_RETURN(
+        bucket_skus[c.bucket],
+        ReadSourceItemSkus(*db_, schema_, options_.bucket_size, c.bucket));
+    skus.insert(bucket_skus[c.bucket].begin(), bucket_skus[c.bucket].end());
+    if (auto known = buckets_.find(c.bucket); known != buckets_.end()) {
+      skus.insert(known->second.skus.begin(), known->second.skus.end());
+    }
+  }
+  for (int64_t b : emptied) {
+    const std::vector<std::string>& gone = buckets_[b].skus;
+    skus.insert(gone.begin(), gone.end());
   }
 
   if (!skus.empty()) {
@@ -711,15 +785,9 @@ absl::Status MagentoSync::Poll() {
   }
   if (!new_ids.empty()) last_reservation_id_ = new_ids.back();
   for (const BucketChecksum& c : changed) {
-    buckets_[c.bucket] = {c.rows, c.checksum};
+    buckets_[c.bucket] = {c.rows, c.checksum, std::move(bucket_skus[c.bucket])};
   }
-  if (!emptied.empty()) {
-    // Every source item of these buckets is gone; their SKUs are unknown
-    // here and are corrected by the next reconcile.
-    Log(SyncLogLevel::kInfo, "source items deleted; next reconcile applies it",
-        {{"buckets", absl::StrCat(emptied.size())}});
-    for (int64_t b : emptied) buckets_.erase(b);
-  }
+  for (int64_t b : emptied) buckets_.erase(b);
   scan_next_bucket_ = to_end ? 0 : first + window;
   return absl::OkStatus();
 }
@@ -735,12 +803,32 @@ absl::Status MagentoSync::RecomputeSkus(const std::set<std::string>& skus) {
     ++it;
     if (static_cast<int>(batch.size()) >= options_.max_skus_per_read ||
         it == skus.end()) {
-      AV_RETURN_IF_ERROR(ReadProductsBySku(*db_, batch, stocks_, &chunk));
+      AV_RETURN_IF_ERROR(
+          ReadProductsBySku(*db_, schema_, batch, stocks_, &chunk));
       batch.clear();
     }
   }
   AV_RETURN_IF_ERROR(EndSnapshot(*db_));
-  BuiltRecords built = BuildRecords(chunk, stocks_, version, read_at);
+  BuiltRecords built = BuildRecords(chunk, stocks_, scope_, version, read_at);
+  // What Magento has no record of any more: every (stock, SKU) asked for
+  // that got neither a record nor a refusal (a refused record stays as
+  // stored). SKUs as the catalog spells them, and as asked.
+  std::set<std::pair<int32_t, std::string>> present;
+  for (const core::Record& r : built.records)
+    present.emplace(r.stock_id, r.sku);
+  for (const SkippedRecord& r : built.skipped) {
+    present.emplace(r.stock_id, r.sku);
+  }
+  std::set<std::string> names(skus.begin(), skus.end());
+  for (const ProductData& p : chunk.products) names.insert(p.sku);
+  std::map<int32_t, std::vector<std::string>> absent;
+  for (int32_t stock : stocks_) {
+    for (const std::string& sku : names) {
+      if (IsValidSku(sku) && present.count({stock, sku}) == 0) {
+        absent[stock].push_back(sku);
+      }
+    }
+  }
   const int64_t count = static_cast<int64_t>(built.records.size());
   // While a reconcile runs, its snapshot must hold these records too, or
   // FinishSnapshot would delete a product that appeared after its chunk.
@@ -749,8 +837,56 @@ absl::Status MagentoSync::RecomputeSkus(const std::set<std::string>& skus) {
   AV_RETURN_IF_ERROR(WriteRecords(
       std::move(built.records),
       reconcile_.has_value() ? reconcile_->snapshot_id : std::string()));
+  AV_RETURN_IF_ERROR(DeleteAbsent(absent, version));
   ReportSkipped(built.skipped);
   incremental_updates_.fetch_add(count);
+  return absl::OkStatus();
+}
+
+absl::Status MagentoSync::DeleteAbsent(
+    const std::map<int32_t, std::vector<std::string>>& absent,
+    int64_t version) {
+  std::vector<cache::DeleteKey> keys;
+  for (const auto& [stock, skus] : absent) {
+    if (skus.empty()) continue;
+    std::vector<std::string> argv = {"MGET"};
+    for (const std::string& sku : skus) {
+      argv.push_back(writer_.keys().Record(stock, sku));
+    }
+    AV_ASSIGN_OR_RETURN(
+        cache::RedisReply reply,
+        AwaitValue<cache::RedisReply>(
+            [&](cache::RecordWriter::Callback<cache::RedisReply> done) {
+              redis_.Execute(std::move(argv),
+                             absl::Now() + options_.redis_timeout,
+                             std::move(done));
+            }));
+    if (reply.is_error() || reply.elements.size() != skus.size()) {
+      return absl::InternalError(
+          absl::StrCat("MGET of stored records: ", reply.str));
+    }
+    for (size_t i = 0; i < skus.size(); ++i) {
+      if (reply.elements[i].type == cache::RedisReply::Type::kString) {
+        keys.push_back({stock, skus[i], version});
+      }
+    }
+  }
+  if (keys.empty()) return absl::OkStatus();
+  const size_t count = keys.size();
+  AV_ASSIGN_OR_RETURN(
+      std::vector<cache::WriteOutcome> outcomes,
+      AwaitValue<std::vector<cache::WriteOutcome>>(
+          [&](cache::RecordWriter::Callback<std::vector<cache::WriteOutcome>>
+                  done) {
+            writer_.Delete(std::move(keys),
+                           absl::Now() + options_.redis_timeout,
+                           std::move(done));
+          }));
+  AV_RETURN_IF_ERROR(cache::FirstFailure(outcomes));
+  Log(SyncLogLevel::kInfo,
+      "records deleted: no longer on the stock in Magento (source items "
+      "removed, product disabled or unassigned)",
+      {{"records", absl::StrCat(count)}});
   return absl::OkStatus();
 }
 

@@ -122,8 +122,15 @@ class MagentoSync {
     absl::Duration fingerprint_interval = absl::Seconds(5);
     // SKUs per incremental re-read query.
     int max_skus_per_read = 1000;
-    // Reservation ids skipped by the tail are re-asked for this long.
-    absl::Duration gap_retention = absl::Seconds(30);
+    // Reservation ids skipped by the tail (taken by a transaction still
+    // open, or rolled back) are re-asked every poll for this long: a
+    // reservation committed within it reaches the cache within a poll of
+    // its commit.
+    absl::Duration gap_retention = absl::Minutes(10);
+    // Magento's table prefix (env.php db/table_prefix); IsValidTablePrefix.
+    std::string table_prefix;
+    // Configuration locked in env.php / config.php (ParseConfigOverride).
+    std::vector<ConfigOverride> config_overrides;
     // SKUs kept per category ranking.
     int category_ranking_limit = 200;
     absl::Duration db_min_backoff = absl::Milliseconds(100);
@@ -211,7 +218,15 @@ class MagentoSync {
   absl::Status PollReservations(std::set<std::string>* skus);
   absl::Status PollSourceItems(std::set<std::string>* skus);
   absl::Status MaybeCheckFingerprint();
+  // Re-reads `skus` and writes their records; a stored record of one of
+  // them that Magento no longer has on a stock (its last source item there
+  // deleted, product disabled or unassigned) is deleted.
   absl::Status RecomputeSkus(const std::set<std::string>& skus);
+  // Deletes the stored records of (stock, SKU) in `absent` at `version`
+  // (only those that exist: no tombstone for what was never written).
+  absl::Status DeleteAbsent(
+      const std::map<int32_t, std::vector<std::string>>& absent,
+      int64_t version);
 
   int64_t NextVersion();
   // Upserts `records` (counted as written) under `snapshot_id`.
@@ -250,6 +265,11 @@ class MagentoSync {
 
   // Worker-thread state (only Run's thread touches it).
   std::unique_ptr<DbConnection> db_;
+  // The connected database's shape (read on every connect).
+  MagentoSchema schema_;
+  // The stocks' websites and configured levels, from the last reconcile
+  // start (incremental re-reads use the same).
+  SalesScope scope_;
   bool baseline_done_ = false;
   int64_t last_version_ = 0;
   std::vector<int32_t> stocks_;
@@ -262,8 +282,14 @@ class MagentoSync {
   int64_t last_reservation_id_ = 0;
   // Reservation ids below the tail not seen yet -> when first missed.
   std::map<int64_t, absl::Time> reservation_gaps_;
-  // Source item bucket -> (rows, checksum) as last seen.
-  absl::btree_map<int64_t, std::pair<int64_t, uint64_t>> buckets_;
+  // Source item bucket as last seen: its rows, checksum and distinct SKUs
+  // (so that a deleted source item still names its SKU).
+  struct Bucket {
+    int64_t rows = 0;
+    uint64_t checksum = 0;
+    std::vector<std::string> skus;
+  };
+  absl::btree_map<int64_t, Bucket> buckets_;
   int64_t scan_next_bucket_ = 0;
   // "record skipped" lines written per reason, and those suppressed, since
   // the reconcile started.

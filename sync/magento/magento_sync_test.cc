@@ -30,6 +30,7 @@
 #include "core/utf8.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "sync/magento/magento_sync_test_fixture.h"
 #include "testing/mariadb_server.h"
 #include "testing/redis_server.h"
 #include "testing/status_matchers.h"
@@ -42,284 +43,6 @@ using ::availability::testing::IsOk;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-constexpr char kPassword[] = "s3cret-reader-pw";
-constexpr core::Qty U(int64_t units) { return core::QtyFromUnits(units); }
-
-// The tables of schema.sql, as the README grants them.
-const char* const kTables[] = {
-    "inventory_source",           "inventory_source_item",
-    "inventory_source_stock_link", "inventory_stock",
-    "inventory_stock_sales_channel", "inventory_reservation",
-    "cataloginventory_stock_item", "core_config_data",
-    "catalog_product_entity",     "catalog_product_link",
-    "catalog_product_link_attribute", "catalog_product_link_attribute_int",
-    "catalog_category_product"};
-
-class MagentoSyncTest : public ::testing::Test {
- protected:
-  // The server is shared by the suite but started by the first test that
-  // needs it: a fatal failure in SetUpTestSuite would make GoogleTest
-  // report every test of the suite as SKIPPED, which ctest counts as
-  // skipped rather than failed.
-  static void TearDownTestSuite() {
-    delete db_server_;
-    db_server_ = nullptr;
-  }
-
-  void SetUp() override {
-    if (db_server_ == nullptr) {
-      auto db = testing::MariadbServer::Start();
-      ASSERT_TRUE(db.ok()) << db.status();
-      db_server_ = db->release();
-    }
-    static int counter = 0;
-    database_ = absl::StrCat("magento_", ++counter);
-    ASSERT_THAT(db_server_->Execute(absl::StrCat("CREATE DATABASE ", database_)),
-                IsOk());
-    ASSERT_THAT(db_server_->ExecuteFile(
-                    std::string(AV_MAGENTO_SQL_DIR) + "/schema.sql", database_),
-                IsOk());
-    ASSERT_THAT(db_server_->ExecuteFile(
-                    std::string(AV_MAGENTO_SQL_DIR) + "/fixtures.sql",
-                    database_),
-                IsOk());
-    std::string grants = absl::StrCat(
-        "CREATE USER IF NOT EXISTS 'av_reader'@'127.0.0.1' IDENTIFIED BY '",
-        kPassword, "';");
-    for (const char* table : kTables) {
-      absl::StrAppend(&grants, "GRANT SELECT ON ", database_, ".", table,
-                      " TO 'av_reader'@'127.0.0.1';");
-    }
-    ASSERT_THAT(db_server_->Execute(grants), IsOk());
-
-    auto redis = testing::RedisServer::Start();
-    ASSERT_TRUE(redis.ok()) << redis.status();
-    redis_ = std::move(*redis);
-    cache::RedisOptions redis_options;
-    redis_options.port = redis_->port();
-    auto client = cache::RedisClient::Start(redis_options);
-    ASSERT_TRUE(client.ok()) << client.status();
-    client_ = std::move(*client);
-    ASSERT_THAT(client_->WaitUntilConnected(absl::Seconds(5)), IsOk());
-    writer_ = std::make_unique<cache::RecordWriter>(*client_, keys_);
-  }
-
-  void TearDown() override {
-    StopSync();
-    writer_.reset();
-    client_.reset();
-    redis_.reset();
-  }
-
-  DbOptions Db() const {
-    DbOptions db;
-    db.host = "127.0.0.1";
-    db.port = db_server_->port();
-    db.user = "av_reader";
-    db.password = kPassword;
-    db.database = database_;
-    db.connect_timeout = absl::Seconds(1);
-    db.io_timeout = absl::Seconds(5);
-    return db;
-  }
-
-  MagentoSync::Options FastOptions() const {
-    MagentoSync::Options options;
-    options.poll_interval = absl::Milliseconds(50);
-    options.chunk_size = 3;  // several chunks even for the fixtures
-    options.source_scan_rows = 4;
-    options.bucket_size = 4;
-    options.db_min_backoff = absl::Milliseconds(50);
-    options.db_max_backoff = absl::Milliseconds(500);
-    options.redis_timeout = absl::Seconds(2);
-    return options;
-  }
-
-  // FastOptions with a reconcile every second, for deletions.
-  MagentoSync::Options ReconcileEverySecond() const {
-    MagentoSync::Options options = FastOptions();
-    options.reconcile_interval = absl::Seconds(1);
-    return options;
-  }
-
-  void StartSync(MagentoSync::Options options) {
-    sync_ = std::make_unique<MagentoSync>(
-        options, Db(), *writer_, *client_, core::SystemClock::Get(),
-        [this](SyncLogLevel level, absl::string_view message,
-               const SyncLogFields& fields) {
-          std::string line(message);
-          for (const auto& [k, v] : fields) absl::StrAppend(&line, " ", k, "=", v);
-          absl::MutexLock lock(&warnings_mu_);
-          if (level >= SyncLogLevel::kWarning) {
-            std::fprintf(stderr, "sync: %s\n", line.c_str());
-            warnings_.push_back(line);
-          }
-          lines_.push_back(line);
-          EXPECT_THAT(line, Not(HasSubstr(kPassword)));
-        });
-    thread_ = std::thread([this] { EXPECT_THAT(sync_->Run(), IsOk()); });
-  }
-
-  void StopSync() {
-    if (sync_ == nullptr) return;
-    sync_->Stop();
-    thread_.join();
-    sync_.reset();
-  }
-
-  // Bounded poll until a warning line contains `text`.
-  bool WaitForWarning(absl::string_view text, absl::Duration timeout) {
-    const absl::Time give_up = absl::Now() + timeout;
-    while (absl::Now() < give_up) {
-      {
-        absl::MutexLock lock(&warnings_mu_);
-        for (const std::string& line : warnings_) {
-          if (absl::StrContains(line, text)) return true;
-        }
-      }
-      absl::SleepFor(absl::Milliseconds(10));
-    }
-    return false;
-  }
-
-  // The log lines (any level, "message k=v ...") containing every one of
-  // `parts`.
-  std::vector<std::string> LogLines(std::vector<std::string> parts) {
-    std::vector<std::string> out;
-    absl::MutexLock lock(&warnings_mu_);
-    for (const std::string& line : lines_) {
-      bool all = true;
-      for (const std::string& part : parts) {
-        all = all && absl::StrContains(line, part);
-      }
-      if (all) out.push_back(line);
-    }
-    return out;
-  }
-
-  // Bounded poll until `n` reconciles are done.
-  bool WaitForReconciles(int64_t n, absl::Duration timeout) {
-    const absl::Time give_up = absl::Now() + timeout;
-    while (absl::Now() < give_up) {
-      if (sync_->stats().reconciles_completed >= n) return true;
-      absl::SleepFor(absl::Milliseconds(10));
-    }
-    return false;
-  }
-
-  absl::StatusOr<cache::RedisReply> Redis(std::vector<std::string> argv) {
-    absl::Notification done;
-    absl::StatusOr<cache::RedisReply> reply;
-    client_->Execute(std::move(argv), absl::Now() + absl::Seconds(2),
-                     [&](absl::StatusOr<cache::RedisReply> r) {
-                       reply = std::move(r);
-                       done.Notify();
-                     });
-    done.WaitForNotification();
-    return reply;
-  }
-
-  // The stored record, nullopt when there is none.
-  std::optional<core::Record> ReadRecord(int32_t stock, const std::string& sku) {
-    absl::StatusOr<cache::RedisReply> reply =
-        Redis({"GET", keys_.Record(stock, sku)});
-    EXPECT_TRUE(reply.ok()) << reply.status();
-    if (!reply.ok() || reply->is_nil()) return std::nullopt;
-    absl::StatusOr<core::Record> record =
-        cache::DecodeRecord(reply->str, stock, sku);
-    EXPECT_TRUE(record.ok()) << record.status();
-    if (!record.ok()) return std::nullopt;
-    return *record;
-  }
-
-  core::StoreConfig ReadConfig(int32_t stock) {
-    absl::Notification done;
-    core::StoreConfig config;
-    writer_->ReadStoreConfig(stock, absl::Now() + absl::Seconds(2),
-                             [&](absl::StatusOr<core::StoreConfig> r) {
-                               EXPECT_TRUE(r.ok()) << r.status();
-                               if (r.ok()) config = *r;
-                               done.Notify();
-                             });
-    done.WaitForNotification();
-    return config;
-  }
-
-  std::vector<std::string> Ranking(int32_t stock, int64_t category) {
-    std::vector<std::string> skus;
-    absl::StatusOr<cache::RedisReply> reply =
-        Redis({"LRANGE", keys_.CategoryRanking(stock, category), "0", "-1"});
-    if (reply.ok()) {
-      for (const auto& e : reply->elements) skus.push_back(e.str);
-    }
-    return skus;
-  }
-
-  bool Exists(const std::string& key) {
-    absl::StatusOr<cache::RedisReply> reply = Redis({"EXISTS", key});
-    EXPECT_TRUE(reply.ok()) << reply.status();
-    return reply.ok() && reply->integer != 0;
-  }
-
-  // "TYPE sku old->new" of the stock's events, oldest first.
-  std::vector<std::string> Events(int32_t stock) {
-    std::vector<std::string> out;
-    absl::StatusOr<cache::RedisReply> reply =
-        Redis({"XRANGE", keys_.Events(stock), "-", "+"});
-    EXPECT_TRUE(reply.ok()) << reply.status();
-    if (!reply.ok()) return out;
-    for (const cache::RedisReply& entry : reply->elements) {
-      absl::StatusOr<cache::TransitionEvent> e =
-          cache::ParseTransitionEvent(entry);
-      EXPECT_TRUE(e.ok()) << e.status();
-      if (!e.ok()) continue;
-      out.push_back(absl::StrCat(e->type, " ", e->sku, " ", e->old_status,
-                                 "->", e->new_status));
-    }
-    return out;
-  }
-
-  // Bounded poll of a record until `pred` holds; returns how long it took.
-  template <typename Pred>
-  std::optional<absl::Duration> WaitForRecord(int32_t stock,
-                                              const std::string& sku,
-                                              absl::Duration timeout,
-                                              Pred pred) {
-    const absl::Time start = absl::Now();
-    while (absl::Now() - start < timeout) {
-      if (pred(ReadRecord(stock, sku))) return absl::Now() - start;
-      absl::SleepFor(absl::Milliseconds(5));
-    }
-    return std::nullopt;
-  }
-
-  absl::Status Sql(absl::string_view sql) {
-    return db_server_->Execute(sql, database_);
-  }
-
-  // As Magento deletes a product: the entity (cascading to its stock item,
-  // links and categories) and its source items.
-  absl::Status DeleteProduct(absl::string_view sku) {
-    return Sql(absl::StrCat(
-        "DELETE FROM catalog_product_entity WHERE sku = '", sku, "';",
-        "DELETE FROM inventory_source_item WHERE sku = '", sku, "'"));
-  }
-
-  static testing::MariadbServer* db_server_;
-  std::string database_;
-  std::unique_ptr<testing::RedisServer> redis_;
-  std::unique_ptr<cache::RedisClient> client_;
-  cache::KeySchema keys_{"av"};
-  std::unique_ptr<cache::RecordWriter> writer_;
-  std::unique_ptr<MagentoSync> sync_;
-  std::thread thread_;
-  absl::Mutex warnings_mu_;
-  std::vector<std::string> warnings_ ABSL_GUARDED_BY(warnings_mu_);
-  std::vector<std::string> lines_ ABSL_GUARDED_BY(warnings_mu_);
-};
-
-testing::MariadbServer* MagentoSyncTest::db_server_ = nullptr;
 
 struct Expected {
   const char* name;
@@ -344,7 +67,10 @@ TEST_F(MagentoSyncTest, ReconcileWritesWhatMagentoComputes) {
   EXPECT_EQ(config1.max_sale_qty, U(100));
   EXPECT_EQ(config1.notify_stock_qty, U(3));
   EXPECT_EQ(config1.only_x_left_threshold, U(5));
-  EXPECT_EQ(ReadConfig(3).min_qty, U(2));
+  // Website scope: the us website's values for its stock 3 only.
+  EXPECT_EQ(ReadConfig(3).min_qty, U(1));
+  EXPECT_EQ(ReadConfig(3).only_x_left_threshold, U(2));
+  EXPECT_EQ(ReadConfig(2).min_qty, U(2));
 
   const Expected cases[] = {
       // 100 + (-3 - 2 + 1) - 2 (config min_qty)
@@ -354,20 +80,19 @@ TEST_F(MagentoSyncTest, ReconcileWritesWhatMagentoComputes) {
       {"mb01_eu", 2, "MB-01", U(20), -U(5), true, core::Status::kInStock,
        U(13)},
       // only source item has status 0
-      {"mb02_default", 1, "MB-02", 0, 0, false, core::Status::kOutOfStock,
-       0},
+      {"mb02_default", 1, "MB-02", 0, 0, false, core::Status::kOutOfStock, 0},
       {"mb02_eu", 2, "MB-02", U(5), 0, true, core::Status::kInStock, U(3)},
       // backorders with min_qty -10: 2 - 5 + 10
       {"bo01_backorders", 1, "BO-01", U(2), -U(5), true,
        core::Status::kBackorderable, U(7)},
       {"ovr01_overrides", 1, "OVR-01", U(30), 0, true, core::Status::kInStock,
        U(30)},
-      {"nms01_unmanaged", 1, "NMS-01", 0, 0, false, core::Status::kInStock,
-       0},
+      {"nms01_unmanaged", 1, "NMS-01", 0, 0, false, core::Status::kInStock, 0},
       // 2.5 - 0.75 - 2 is below 0: Magento answers 0, never negative
       {"dec01_decimal", 1, "DEC-01", 25000, -7500, true,
        core::Status::kBackorderable, 0},
-      {"us01_us", 3, "US-01", U(7), 0, true, core::Status::kInStock, U(5)},
+      // 7 - 1 (the us website's min_qty)
+      {"us01_us", 3, "US-01", U(7), 0, true, core::Status::kInStock, U(6)},
       {"gone01", 1, "GONE-01", U(4), 0, true, core::Status::kInStock, U(2)},
       // only in a disabled source: on the stock, out of stock
       {"closed01_eu", 2, "CLOSED-01", 0, 0, false, core::Status::kOutOfStock,
@@ -392,7 +117,12 @@ TEST_F(MagentoSyncTest, ReconcileWritesWhatMagentoComputes) {
   // Not on these stocks, or no inventory at all.
   EXPECT_FALSE(ReadRecord(3, "MB-01").has_value());
   EXPECT_FALSE(ReadRecord(1, "US-01").has_value());
-  EXPECT_FALSE(ReadRecord(1, "CFG-01").has_value());
+  // A configurable parent has no source items: its record names its type
+  // and variants (none here) and is answered from them.
+  std::optional<core::Record> cfg = ReadRecord(1, "CFG-01");
+  ASSERT_TRUE(cfg.has_value());
+  EXPECT_EQ(cfg->product_type, core::ProductType::kConfigurable);
+  EXPECT_TRUE(cfg->components.empty());
   EXPECT_FALSE(ReadRecord(1, "ORPHAN-01").has_value());
 
   // use_config_* = 1 stays unset; overrides are kept.
@@ -438,8 +168,8 @@ TEST_F(MagentoSyncTest, ReconcileWritesWhatMagentoComputes) {
   ASSERT_TRUE(channels.ok());
   std::vector<std::string> flat;
   for (const auto& e : channels->elements) flat.push_back(e.str);
-  EXPECT_THAT(flat, ::testing::UnorderedElementsAre("base", "1", "eu", "2",
-                                                    "us", "3"));
+  EXPECT_THAT(
+      flat, ::testing::UnorderedElementsAre("base", "1", "eu", "2", "us", "3"));
 }
 
 TEST_F(MagentoSyncTest, ReservationWhileRunningReachesCacheWithinOneSecond) {
@@ -535,7 +265,7 @@ TEST_F(MagentoSyncTest, StockLeftWithoutProductsIsEmptiedAtNextReconcile) {
   ASSERT_FALSE(events.empty());
   EXPECT_EQ(events.back(), "OUT_OF_STOCK US-01 2->1");
   // The stock is still Magento's; the others are untouched.
-  EXPECT_EQ(ReadConfig(3).min_qty, U(2));
+  EXPECT_EQ(ReadConfig(3).min_qty, U(1));
   EXPECT_TRUE(ReadRecord(1, "OVR-01").has_value());
   EXPECT_THAT(Ranking(1, 11), ElementsAre("OVR-01"));
 }
@@ -556,10 +286,10 @@ TEST_F(MagentoSyncTest, DeletedStockIsEmptiedEvenAfterARestart) {
     EXPECT_FALSE(ReadRecord(2, sku).has_value());
   }
   EXPECT_FALSE(Exists(keys_.CategoryRanking(2, 10)));
-  EXPECT_THAT(Events(2), ::testing::IsSupersetOf(
-                             {"OUT_OF_STOCK MB-01 2->1",
-                              "OUT_OF_STOCK MB-02 2->1",
-                              "OUT_OF_STOCK CLOSED-01 5->1"}));
+  EXPECT_THAT(Events(2),
+              ::testing::IsSupersetOf({"OUT_OF_STOCK MB-01 2->1",
+                                       "OUT_OF_STOCK MB-02 2->1",
+                                       "OUT_OF_STOCK CLOSED-01 5->1"}));
   // Forgotten once emptied; the other stocks stay.
   absl::StatusOr<cache::RedisReply> managed =
       Redis({"SMEMBERS", keys_.ManagedStocks("magento")});
@@ -704,11 +434,15 @@ TEST_F(MagentoSyncTest, InvalidSkusAreSkippedLoggedAndCounted) {
     ASSERT_THAT(
         Sql(absl::StrCat(
             "INSERT INTO catalog_product_entity (entity_id, sku) VALUES (",
-            20 + (fill - 'L'), ", CONCAT(CONVERT(X'C3A9' USING utf8mb4), "
-            "REPEAT('", std::string(1, fill), "', 63)));"
+            20 + (fill - 'L'),
+            ", CONCAT(CONVERT(X'C3A9' USING utf8mb4), "
+            "REPEAT('",
+            std::string(1, fill),
+            "', 63)));"
             "INSERT INTO inventory_source_item (source_code, sku, quantity, "
             "status) VALUES ('default', CONCAT(CONVERT(X'C3A9' USING "
-            "utf8mb4), REPEAT('", std::string(1, fill), "', 63)), 5, 1)")),
+            "utf8mb4), REPEAT('",
+            std::string(1, fill), "', 63)), 5, 1)")),
         IsOk());
   }
   // Bytes that are not UTF-8 need a binary column: a database converted or
@@ -722,11 +456,11 @@ TEST_F(MagentoSyncTest, InvalidSkusAreSkippedLoggedAndCounted) {
                   "INSERT INTO inventory_source_item (source_code, sku, "
                   "quantity, status) VALUES ('default', X'4241442DFF', 6, 1)"),
               IsOk());
-  ASSERT_EQ(*db_server_->QueryValue(
-                "SELECT LENGTH(sku) FROM catalog_product_entity "
-                "WHERE entity_id = 20",
-                database_),
-            "65");
+  ASSERT_EQ(
+      *db_server_->QueryValue("SELECT LENGTH(sku) FROM catalog_product_entity "
+                              "WHERE entity_id = 20",
+                              database_),
+      "65");
 
   MagentoSync::Options options = FastOptions();
   options.skip_log_lines_per_reason = 2;
@@ -739,13 +473,12 @@ TEST_F(MagentoSyncTest, InvalidSkusAreSkippedLoggedAndCounted) {
   EXPECT_EQ(stats.skip_lines_suppressed, 1);
 
   // Logged with the reason, the SKU made safe, the stock, field and rule.
-  EXPECT_THAT(
-      LogLines({"record skipped", "reason=sku_too_long",
-                absl::StrCat("sku=\xC3\xA9", std::string(62, 'L'),
-                             " ... (65 bytes)"),
-                "stock=1", "field=sku", "rule=longer than 64 bytes (65)",
-                "entity_id=20"}),
-      ::testing::SizeIs(1));
+  EXPECT_THAT(LogLines({"record skipped", "reason=sku_too_long",
+                        absl::StrCat("sku=\xC3\xA9", std::string(62, 'L'),
+                                     " ... (65 bytes)"),
+                        "stock=1", "field=sku",
+                        "rule=longer than 64 bytes (65)", "entity_id=20"}),
+              ::testing::SizeIs(1));
   EXPECT_THAT(LogLines({"record skipped", "reason=sku_too_long"}),
               ::testing::SizeIs(2));  // the limit; the third only counted
   EXPECT_THAT(LogLines({"counted, not logged", "reason=sku_too_long"}),
@@ -854,12 +587,11 @@ TEST_F(MagentoSyncTest, ValuesThatDoNotParseRefuseTheirRecordOnly) {
                         "field=cataloginventory_stock_item.min_qty",
                         "rule=not a decimal(12,4): \"abc\""}),
               ::testing::SizeIs(2));
-  EXPECT_THAT(
-      LogLines({"record skipped", "reason=out_of_range", "sku=US-01",
-                "stock=3", "field=inventory_source_item.quantity",
-                "rule=\"123456789012.5000\" is above 99999999.9999",
-                "source=us_warehouse"}),
-      ::testing::SizeIs(1));
+  EXPECT_THAT(LogLines({"record skipped", "reason=out_of_range", "sku=US-01",
+                        "stock=3", "field=inventory_source_item.quantity",
+                        "rule=\"123456789012.5000\" is above 99999999.9999",
+                        "source=us_warehouse"}),
+              ::testing::SizeIs(1));
   EXPECT_THAT(LogLines({"record skipped", "reason=bad_number", "sku=BO-01",
                         "field=cataloginventory_stock_item.backorders",
                         "rule=\"7\" is not 0 (no), 1 (yes) or 2"}),
@@ -934,24 +666,23 @@ TEST_F(MagentoSyncTest, UnrepresentableSumIsRefusedLoggedAndTheRecordKept) {
           "status) SELECT source_code, 'BIG-02', 99999999.9999, 1 "
           "FROM inventory_source WHERE source_code LIKE 'big\\_%'"),
       IsOk());
-  ASSERT_EQ(*db_server_->QueryValue(
-                "SELECT SUM(quantity) FROM inventory_source_item "
-                "WHERE sku = 'BIG-02'",
-                database_),
-            "100100000004.8999");
+  ASSERT_EQ(
+      *db_server_->QueryValue("SELECT SUM(quantity) FROM inventory_source_item "
+                              "WHERE sku = 'BIG-02'",
+                              database_),
+      "100100000004.8999");
   ASSERT_THAT(DeleteProduct("GONE-01"), IsOk());
   ASSERT_TRUE(WaitForReconciles(done + 2, absl::Seconds(30)));
 
-  EXPECT_THAT(LogLines({"record skipped", "reason=out_of_range",
-                        "sku=BIG-02", "stock=1", "field=source_qty",
+  EXPECT_THAT(LogLines({"record skipped", "reason=out_of_range", "sku=BIG-02",
+                        "stock=1", "field=source_qty",
                         "100100000004.8999 is above 99999999999.9999"}),
               Not(::testing::IsEmpty()));
   const MagentoSync::Stats stats = sync_->stats();
   EXPECT_EQ(Skipped(stats.last_reconcile_skipped, SkipReason::kOutOfRange), 1);
   EXPECT_GE(stats.records_kept, 1);
   EXPECT_THAT(LogLines({"reconcile finished", "skipped=1",
-                        "skipped_by_reason=out_of_range=1",
-                        "records_kept=1"}),
+                        "skipped_by_reason=out_of_range=1", "records_kept=1"}),
               Not(::testing::IsEmpty()));
   // Never clamped, never deleted: the stored record stays as it was.
   std::optional<core::Record> kept = ReadRecord(1, "BIG-02");
@@ -980,6 +711,257 @@ TEST_F(MagentoSyncTest, WrongPasswordIsRetriedNeverLogged) {
   const std::string log = (*binary)->Stderr();
   EXPECT_THAT(log, HasSubstr("PERMISSION_DENIED"));
   EXPECT_THAT(log, Not(HasSubstr("wrong-pw-xyz")));
+}
+
+// Magento's GetProductSalableQty never answers below 0: reservations
+// beyond the quantity (an oversell, or orders of a source item set to 0)
+// give salable 0 and OUT_OF_STOCK, not a negative number.
+TEST_F(MagentoSyncTest,
+       SalableQuantityIsNeverNegativeWhenReservationsExceedIt) {
+  StartSync(FastOptions());
+  ASSERT_TRUE(WaitForReconciles(1, absl::Seconds(20)));
+  ASSERT_THAT(Sql("INSERT INTO inventory_reservation (stock_id, sku, "
+                  "quantity) VALUES (1, 'MB-01', -500), (2, 'MB-02', -9)"),
+              IsOk());
+  std::optional<core::Record> mb01;
+  ASSERT_TRUE(WaitForRecord(1, "MB-01", absl::Seconds(5),
+                            [&](const std::optional<core::Record>& r) {
+                              mb01 = r;
+                              return r.has_value() &&
+                                     r->reserved_qty == -U(504);
+                            })
+                  .has_value());
+  std::optional<core::Record> mb02;
+  ASSERT_TRUE(WaitForRecord(2, "MB-02", absl::Seconds(5),
+                            [&](const std::optional<core::Record>& r) {
+                              mb02 = r;
+                              return r.has_value() && r->reserved_qty == -U(9);
+                            })
+                  .has_value());
+  for (const core::Record& r : {*mb01, *mb02}) {
+    SCOPED_TRACE(r.sku);
+    const core::StoreConfig config = ReadConfig(r.stock_id);
+    const core::DerivedQuantities q =
+        core::Derive(r, core::ResolveSettings(r, config));
+    EXPECT_EQ(q.salable_qty, 0);
+    EXPECT_EQ(q.ships_now, 0);
+    EXPECT_EQ(core::Decide(r, config, core::StoreToday(config, absl::Now()),
+                           std::nullopt)
+                  .status,
+              core::Status::kOutOfStock);
+  }
+}
+
+// core_config_data at website scope overrides the default for the stock of
+// that website's sales channel; values locked in env.php come in as
+// overrides (default scope below the database's website values, website
+// scope above them); a website-scope change reconciles at once.
+TEST_F(MagentoSyncTest, WebsiteScopeConfigurationAndOverridesApplyPerStock) {
+  MagentoSync::Options options = FastOptions();
+  options.fingerprint_interval = absl::Milliseconds(100);
+  for (const char* text : {"cataloginventory/options/stock_threshold_qty=9",
+                           "cataloginventory/item_options/min_qty=4@eu",
+                           "cataloginventory/item_options/backorders=1@eu"}) {
+    absl::StatusOr<ConfigOverride> o = ParseConfigOverride(text);
+    ASSERT_TRUE(o.ok()) << o.status();
+    options.config_overrides.push_back(*o);
+  }
+  StartSync(options);
+  ASSERT_TRUE(WaitForReconciles(1, absl::Seconds(20)));
+  // Stock 1 (base): default scope, with the default-scope override.
+  EXPECT_EQ(ReadConfig(1).min_qty, U(2));
+  EXPECT_EQ(ReadConfig(1).only_x_left_threshold, U(9));
+  EXPECT_EQ(ReadConfig(1).backorders, core::Backorders::kNo);
+  // Stock 2 (eu): the website-scope overrides.
+  EXPECT_EQ(ReadConfig(2).min_qty, U(4));
+  EXPECT_EQ(ReadConfig(2).backorders, core::Backorders::kYes);
+  EXPECT_EQ(ReadConfig(2).only_x_left_threshold, U(9));
+  // Stock 3 (us): its website values in the database beat the default
+  // override.
+  EXPECT_EQ(ReadConfig(3).min_qty, U(1));
+  EXPECT_EQ(ReadConfig(3).only_x_left_threshold, U(2));
+
+  // MB-02 on eu: 5 on hand, min_qty 4 from the override: 1 salable, and
+  // "only 1 left" under the threshold 9.
+  std::optional<core::Record> mb02 = ReadRecord(2, "MB-02");
+  ASSERT_TRUE(mb02.has_value());
+  const core::StoreConfig eu = ReadConfig(2);
+  EXPECT_EQ(core::Derive(*mb02, core::ResolveSettings(*mb02, eu)).salable_qty,
+            U(1));
+
+  const int64_t done = sync_->stats().reconciles_completed;
+  ASSERT_THAT(Sql("INSERT INTO core_config_data (scope, scope_id, path, "
+                  "value) VALUES ('websites', 1, "
+                  "'cataloginventory/item_options/min_qty', '6')"),
+              IsOk());
+  ASSERT_TRUE(WaitForReconciles(done + 1, absl::Seconds(10)));
+  EXPECT_EQ(ReadConfig(1).min_qty, U(6));
+  EXPECT_EQ(ReadConfig(2).min_qty, U(4));
+}
+
+// A product disabled (status 2 at the default scope, or in the store view
+// of the channel's website) or not assigned to the channel's website is not
+// sold there: it has no record on that stock (answered as an unknown SKU).
+TEST_F(MagentoSyncTest, DisabledOrUnassignedProductsAreNotSoldOnTheirStock) {
+  StartSync(ReconcileEverySecond());
+  ASSERT_TRUE(WaitForReconciles(1, absl::Seconds(20)));
+  ASSERT_TRUE(ReadRecord(1, "MB-02").has_value());
+  ASSERT_TRUE(ReadRecord(2, "MB-02").has_value());
+  ASSERT_TRUE(ReadRecord(1, "OVR-01").has_value());
+  ASSERT_TRUE(ReadRecord(1, "BO-01").has_value());
+  ASSERT_TRUE(ReadRecord(3, "US-01").has_value());
+  const int64_t done = sync_->stats().reconciles_completed;
+  ASSERT_THAT(
+      Sql(  // MB-02 disabled everywhere (default scope).
+          "INSERT INTO catalog_product_entity_int (attribute_id, store_id, "
+          "entity_id, value) VALUES (97, 0, 2, 2);"
+          // OVR-01 disabled in the base website's store view only.
+          "INSERT INTO catalog_product_entity_int (attribute_id, store_id, "
+          "entity_id, value) VALUES (97, 1, 4, 2);"
+          // US-01 disabled by default but enabled in the us store view.
+          "INSERT INTO catalog_product_entity_int (attribute_id, store_id, "
+          "entity_id, value) VALUES (97, 0, 7, 2), (97, 3, 7, 1);"
+          // BO-01 removed from the base website.
+          "DELETE FROM catalog_product_website WHERE product_id = 3 AND "
+          "website_id = 1"),
+      IsOk());
+  ASSERT_TRUE(WaitForReconciles(done + 2, absl::Seconds(20)));
+  EXPECT_FALSE(ReadRecord(1, "MB-02").has_value());
+  EXPECT_FALSE(ReadRecord(2, "MB-02").has_value());
+  EXPECT_FALSE(ReadRecord(1, "OVR-01").has_value());
+  EXPECT_FALSE(ReadRecord(1, "BO-01").has_value());
+  EXPECT_TRUE(ReadRecord(3, "US-01").has_value());
+  // Others stay.
+  EXPECT_TRUE(ReadRecord(1, "MB-01").has_value());
+  EXPECT_TRUE(ReadRecord(2, "MB-01").has_value());
+  // Announced like any deletion.
+  EXPECT_THAT(Events(1), ::testing::Contains("OUT_OF_STOCK OVR-01 2->1"));
+
+  // Enabled and assigned again: back at the next reconcile.
+  ASSERT_THAT(Sql("DELETE FROM catalog_product_entity_int WHERE entity_id = 4;"
+                  "INSERT INTO catalog_product_website VALUES (3, 1)"),
+              IsOk());
+  EXPECT_TRUE(WaitForRecord(1, "OVR-01", absl::Seconds(10),
+                            [](const std::optional<core::Record>& r) {
+                              return r.has_value();
+                            })
+                  .has_value());
+  EXPECT_TRUE(WaitForRecord(1, "BO-01", absl::Seconds(10),
+                            [](const std::optional<core::Record>& r) {
+                              return r.has_value();
+                            })
+                  .has_value());
+}
+
+// Unassigning a SKU's last source item of a stock (the row deleted) reaches
+// the cache within the source-item bound: one scan pass of the ids
+// (poll_interval × source items / source_scan_rows), not the next reconcile.
+TEST_F(MagentoSyncTest, DeletedLastSourceItemReachesCacheWithinTheScanBound) {
+  MagentoSync::Options options = FastOptions();
+  options.poll_interval = absl::Milliseconds(200);  // the production default
+  options.source_scan_rows = 20000;
+  options.bucket_size = 1024;
+  StartSync(options);  // reconcile every 15 minutes: not within this test
+  ASSERT_TRUE(WaitForReconciles(1, absl::Seconds(20)));
+  ASSERT_TRUE(ReadRecord(3, "US-01").has_value());
+  ASSERT_TRUE(ReadRecord(2, "MB-02").has_value());
+  ASSERT_THAT(Sql("DELETE FROM inventory_source_item WHERE sku = 'US-01'"),
+              IsOk());
+  std::optional<absl::Duration> took = WaitForRecord(
+      3, "US-01", absl::Seconds(2),
+      [](const std::optional<core::Record>& r) { return !r.has_value(); });
+  ASSERT_TRUE(took.has_value());
+  std::fprintf(stderr, "source item deletion -> cache: %s\n",
+               absl::FormatDuration(*took).c_str());
+  EXPECT_EQ(Events(3).back(), "OUT_OF_STOCK US-01 2->1");
+
+  // One of two stocks: MB-02 leaves stock 2 only (its eu source item), and
+  // stays on stock 1 (its default source item, out of stock).
+  ASSERT_THAT(Sql("DELETE FROM inventory_source_item WHERE sku = 'MB-02' AND "
+                  "source_code = 'eu_warehouse'"),
+              IsOk());
+  EXPECT_TRUE(WaitForRecord(2, "MB-02", absl::Seconds(2),
+                            [](const std::optional<core::Record>& r) {
+                              return !r.has_value();
+                            })
+                  .has_value());
+  EXPECT_TRUE(ReadRecord(1, "MB-02").has_value());
+  EXPECT_EQ(sync_->stats().reconciles_completed, 1);
+}
+
+// MSI's low-stock report compares each source item with its own level
+// (inventory_low_stock_notification_configuration, NULL: the configured
+// notify_stock_qty); the record's level is their sum over the sources that
+// count on the stock (docs/domain.md §8).
+TEST_F(MagentoSyncTest, PerSourceLowStockLevelsAreSummedPerStock) {
+  ASSERT_THAT(Sql("INSERT INTO inventory_low_stock_notification_configuration "
+                  "(source_code, sku, notify_stock_qty) VALUES "
+                  "('default', 'MB-01', NULL), ('eu_warehouse', 'MB-01', 4), "
+                  // A disabled source does not count.
+                  "('closed_store', 'MB-01', 100), "
+                  "('us_warehouse', 'US-01', 2.5)"),
+              IsOk());
+  StartSync(FastOptions());
+  ASSERT_TRUE(WaitForReconciles(1, absl::Seconds(20)));
+  // Stock 1: the default source's NULL level is the configuration's 3.
+  EXPECT_EQ(ReadRecord(1, "MB-01")->notify_stock_qty, U(3));
+  // Stock 2: eu 4 (closed_store is disabled).
+  EXPECT_EQ(ReadRecord(2, "MB-01")->notify_stock_qty, U(4));
+  EXPECT_EQ(ReadRecord(3, "US-01")->notify_stock_qty, 25000);
+  // No per-source row: the legacy stock item's level (OVR-01: 5), or the
+  // configuration's at read time.
+  EXPECT_EQ(ReadRecord(1, "OVR-01")->notify_stock_qty, U(5));
+  EXPECT_FALSE(ReadRecord(2, "MB-02")->notify_stock_qty.has_value());
+}
+
+// Magento installed with a table prefix: every query names the prefixed
+// tables (the reader is granted nothing else).
+TEST_F(MagentoSyncTest, TablePrefixIsUsedByEveryQuery) {
+  database_ = absl::StrCat(database_, "_prefixed");
+  CreateDatabase(database_, "mg_", {});
+  MagentoSync::Options options = FastOptions();
+  options.table_prefix = "mg_";
+  options.fingerprint_interval = absl::Milliseconds(100);
+  StartSync(options);
+  ASSERT_TRUE(WaitForReconciles(1, absl::Seconds(20)));
+  EXPECT_EQ(ReadRecord(1, "MB-01")->source_qty, U(100));
+  EXPECT_EQ(ReadRecord(1, "MB-01")->reserved_qty, -U(4));
+  EXPECT_EQ(ReadRecord(2, "MB-01")->source_qty, U(20));
+  EXPECT_EQ(ReadConfig(3).min_qty, U(1));
+  EXPECT_THAT(Ranking(1, 10), ElementsAre("MB-02", "BO-01", "MB-01"));
+  // The incremental paths too: a reservation, a source item change and a
+  // deletion.
+  ASSERT_THAT(Sql("INSERT INTO mg_inventory_reservation (stock_id, sku, "
+                  "quantity) VALUES (1, 'MB-01', -6);"
+                  "UPDATE mg_inventory_source_item SET quantity = 11 "
+                  "WHERE sku = 'MB-02' AND source_code = 'eu_warehouse';"
+                  "DELETE FROM mg_inventory_source_item WHERE sku = 'US-01'"),
+              IsOk());
+  EXPECT_TRUE(WaitForRecord(1, "MB-01", absl::Seconds(5),
+                            [](const std::optional<core::Record>& r) {
+                              return r.has_value() && r->reserved_qty == -U(10);
+                            })
+                  .has_value());
+  EXPECT_TRUE(WaitForRecord(2, "MB-02", absl::Seconds(5),
+                            [](const std::optional<core::Record>& r) {
+                              return r.has_value() && r->source_qty == U(11);
+                            })
+                  .has_value());
+  EXPECT_TRUE(WaitForRecord(3, "US-01", absl::Seconds(5),
+                            [](const std::optional<core::Record>& r) {
+                              return !r.has_value();
+                            })
+                  .has_value());
+  // A configuration change (fingerprint) is seen through the prefix.
+  const int64_t done = sync_->stats().reconciles_completed;
+  ASSERT_THAT(Sql("UPDATE mg_core_config_data SET value = '3' WHERE scope = "
+                  "'websites' AND path = "
+                  "'cataloginventory/item_options/min_qty'"),
+              IsOk());
+  ASSERT_TRUE(WaitForReconciles(done + 1, absl::Seconds(10)));
+  EXPECT_EQ(ReadConfig(3).min_qty, U(3));
+  absl::MutexLock lock(&warnings_mu_);
+  EXPECT_THAT(warnings_, ::testing::IsEmpty());
 }
 
 }  // namespace

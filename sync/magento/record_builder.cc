@@ -26,7 +26,8 @@ constexpr char kNotifyStockQty[] =
     "cataloginventory/item_options/notify_stock_qty";
 constexpr char kEnableQtyIncrements[] =
     "cataloginventory/item_options/enable_qty_increments";
-constexpr char kQtyIncrements[] = "cataloginventory/item_options/qty_increments";
+constexpr char kQtyIncrements[] =
+    "cataloginventory/item_options/qty_increments";
 constexpr char kStockThresholdQty[] =
     "cataloginventory/options/stock_threshold_qty";
 
@@ -42,6 +43,12 @@ struct StockTotals {
   // int64 (millions of sources: not seen in practice).
   core::Qty exact_sum = 0;
   bool exact = true;
+  // Low-stock levels of the counted source items: Σ of their own levels,
+  // how many use the configuration's (NULL), and whether any has a row in
+  // inventory_low_stock_notification_configuration.
+  core::Qty notify_sum = 0;
+  int64_t notify_from_config = 0;
+  bool notify_configured = false;
 };
 
 // The quantity after `"32000"` (JSON) or `i:32000;` (PHP serialize) in a
@@ -170,10 +177,9 @@ absl::StatusOr<core::Qty> ParseDecimalSum(absl::string_view text) {
   absl::StatusOr<core::Qty> qty =
       ParseDecimal(text, /*max_whole_digits=*/11, "");
   if (absl::IsOutOfRange(qty.status())) {
-    return absl::OutOfRangeError(
-        absl::StrCat(LogSafeText(text), " is above ",
-                     FormatDecimalQty(kMaxSummedQty),
-                     " in magnitude, the largest sum stored exactly"));
+    return absl::OutOfRangeError(absl::StrCat(
+        LogSafeText(text), " is above ", FormatDecimalQty(kMaxSummedQty),
+        " in magnitude, the largest sum stored exactly"));
   }
   return qty;
 }
@@ -247,8 +253,31 @@ core::Backorders BackordersFromInt(int64_t value) {
   }
 }
 
+bool SoldOnWebsite(const ProductData& product, int32_t website_id,
+                   const SalesScope& scope) {
+  if (std::find(product.websites.begin(), product.websites.end(), website_id) ==
+      product.websites.end()) {
+    return false;
+  }
+  constexpr int64_t kEnabled = 1;
+  const int64_t fallback = product.default_status.value_or(kEnabled);
+  auto stores = scope.stores_of_website.find(website_id);
+  if (stores == scope.stores_of_website.end() || stores->second.empty()) {
+    return fallback == kEnabled;
+  }
+  for (int64_t store : stores->second) {
+    auto it = product.store_status.find(store);
+    if ((it == product.store_status.end() ? fallback : it->second) ==
+        kEnabled) {
+      return true;
+    }
+  }
+  return false;
+}
+
 BuiltRecords BuildRecords(const CatalogChunk& chunk,
-                          const std::vector<int32_t>& stocks, int64_t version,
+                          const std::vector<int32_t>& stocks,
+                          const SalesScope& scope, int64_t version,
                           absl::Time source_time) {
   // entity -> stock -> totals / reservations; ordered stocks for a stable
   // output.
@@ -264,6 +293,14 @@ BuiltRecords BuildRecords(const CatalogChunk& chunk,
         t.within_bound = false;
       }
       t.in_stock = true;
+      t.notify_configured = t.notify_configured || item.has_notify_config;
+      if (item.notify_stock_qty.has_value()) {
+        // Bounded by kMaxSummedQty like source_qty; beyond it the level
+        // stops growing (an alert level, not a quantity sold).
+        AddWithinBound(&t.notify_sum, *item.notify_stock_qty);
+      } else {
+        ++t.notify_from_config;
+      }
     }
   }
   struct Reserved {
@@ -282,9 +319,36 @@ BuiltRecords BuildRecords(const CatalogChunk& chunk,
   for (const BadValue& b : chunk.bad_values) bad[b.entity_id].push_back(&b);
 
   BuiltRecords built;
+  const std::map<int32_t, StockTotals> no_totals;
   for (const ProductData& product : chunk.products) {
-    auto stock_totals = totals.find(product.entity_id);
-    if (stock_totals == totals.end()) continue;
+    const bool composite = product.type != core::ProductType::kSimple;
+    auto found = totals.find(product.entity_id);
+    // Sold on a stock: on one of its websites; a stock without websites is
+    // asked for by id only, where assignment does not apply.
+    auto sold_on = [&](int32_t stock) {
+      auto websites = scope.websites_of_stock.find(stock);
+      if (websites == scope.websites_of_stock.end() ||
+          websites->second.empty()) {
+        return !composite;
+      }
+      for (int32_t website : websites->second) {
+        if (SoldOnWebsite(product, website, scope)) return true;
+      }
+      return false;
+    };
+    // A simple product: the stocks its source items are linked to; a
+    // composite (no source items): every stock that sells it.
+    std::map<int32_t, StockTotals> product_stocks;
+    if (composite) {
+      for (int32_t stock : stocks) {
+        if (sold_on(stock)) product_stocks[stock];
+      }
+    } else if (found != totals.end()) {
+      for (const auto& [stock, t] : found->second) {
+        if (sold_on(stock)) product_stocks.emplace(stock, t);
+      }
+    }
+    if (product_stocks.empty()) continue;
     // The product-wide refusal, if any.
     std::optional<SkippedRecord> product_skip;
     auto skip = [&product](SkipReason reason, std::string field,
@@ -325,7 +389,35 @@ BuiltRecords BuildRecords(const CatalogChunk& chunk,
     categories.erase(std::unique(categories.begin(), categories.end()),
                      categories.end());
 
-    for (const auto& [stock_id, t] : stock_totals->second) {
+    std::vector<std::string> components;
+    std::vector<core::BundleOption> bundle_options;
+    if (composite) {
+      absl::flat_hash_set<std::string> seen_components = {product.sku};
+      for (const std::string& sku : product.components) {
+        if (components.size() < core::kMaxComponents && IsValidSku(sku) &&
+            seen_components.insert(sku).second) {
+          components.push_back(sku);
+        }
+      }
+      for (const core::BundleOption& option : product.bundle_options) {
+        if (bundle_options.size() >= core::kMaxBundleOptions) break;
+        core::BundleOption kept;
+        kept.required = option.required;
+        for (const core::BundleSelection& selection : option.selections) {
+          if (kept.selections.size() < core::kMaxComponents &&
+              IsValidSku(selection.sku) && selection.sku != product.sku) {
+            kept.selections.push_back(selection);
+          }
+        }
+        // An option without a selection the API can name cannot be served:
+        // kept (empty) when required, so the bundle is not sold.
+        if (!kept.selections.empty() || kept.required) {
+          bundle_options.push_back(std::move(kept));
+        }
+      }
+    }
+
+    for (const auto& [stock_id, t] : product_stocks) {
       auto res = reserved.find({product.entity_id, stock_id});
       std::optional<SkippedRecord> refused = product_skip;
       if (!refused &&
@@ -344,13 +436,13 @@ BuiltRecords BuildRecords(const CatalogChunk& chunk,
         }
       }
       if (!refused && !t.within_bound) {
-        refused = skip(
-            SkipReason::kOutOfRange, "source_qty",
-            absl::StrCat("sum of inventory_source_item.quantity ",
-                         t.exact ? FormatDecimalQty(t.exact_sum)
-                                 : std::string("(beyond int64)"),
-                         " is above ", FormatDecimalQty(kMaxSummedQty),
-                         " in magnitude, the largest sum stored exactly"));
+        refused =
+            skip(SkipReason::kOutOfRange, "source_qty",
+                 absl::StrCat("sum of inventory_source_item.quantity ",
+                              t.exact ? FormatDecimalQty(t.exact_sum)
+                                      : std::string("(beyond int64)"),
+                              " is above ", FormatDecimalQty(kMaxSummedQty),
+                              " in magnitude, the largest sum stored exactly"));
       }
       if (!refused && res != reserved.end() && !res->second.within_bound) {
         refused = skip(SkipReason::kOutOfRange, "reserved_qty",
@@ -372,7 +464,7 @@ BuiltRecords BuildRecords(const CatalogChunk& chunk,
       r.version = version;
       r.source_time = source_time;
       r.manage_stock = product.manage_stock;
-      r.is_in_stock = t.in_stock;
+      r.is_in_stock = composite ? product.own_is_in_stock : t.in_stock;
       r.source_qty = t.source_qty;
       r.reserved_qty = res == reserved.end() ? 0 : res->second.qty;
       r.min_qty = product.min_qty;
@@ -383,6 +475,23 @@ BuiltRecords BuildRecords(const CatalogChunk& chunk,
       r.qty_increments = product.qty_increments;
       r.is_qty_decimal = product.is_qty_decimal;
       r.notify_stock_qty = product.notify_stock_qty;
+      if (t.notify_configured) {
+        // MSI's per-source levels, summed over the sources that count
+        // (docs/domain.md §8): NULL ones at the stock's configured level.
+        auto config = scope.config_notify_stock_qty.find(stock_id);
+        const core::Qty per_source_default =
+            config == scope.config_notify_stock_qty.end()
+                ? core::StoreConfig().notify_stock_qty
+                : config->second;
+        core::Qty level = t.notify_sum;
+        for (int64_t i = 0; i < t.notify_from_config; ++i) {
+          AddWithinBound(&level, per_source_default);
+        }
+        r.notify_stock_qty = level;
+      }
+      r.product_type = product.type;
+      r.components = components;
+      r.bundle_options = bundle_options;
       r.alternatives = alternatives;
       r.category_ids = categories;
       built.records.push_back(std::move(r));
@@ -393,9 +502,9 @@ BuiltRecords BuildRecords(const CatalogChunk& chunk,
 
 const std::vector<std::string>& InventoryConfigPaths() {
   static const auto* paths = new std::vector<std::string>{
-      kManageStock,    kBackorders,          kMinQty,
-      kMinSaleQty,     kMaxSaleQty,          kNotifyStockQty,
-      kEnableQtyIncrements, kQtyIncrements,  kStockThresholdQty};
+      kManageStock,         kBackorders,    kMinQty,
+      kMinSaleQty,          kMaxSaleQty,    kNotifyStockQty,
+      kEnableQtyIncrements, kQtyIncrements, kStockThresholdQty};
   return *paths;
 }
 
@@ -404,9 +513,8 @@ std::vector<ConfigProblem> ApplyInventoryConfig(
     core::StoreConfig* config) {
   const core::StoreConfig defaults;
   std::vector<ConfigProblem> problems;
-  config->manage_stock =
-      ConfigInt(values, kManageStock, &problems)
-          .value_or(defaults.manage_stock ? 1 : 0) != 0;
+  config->manage_stock = ConfigInt(values, kManageStock, &problems)
+                             .value_or(defaults.manage_stock ? 1 : 0) != 0;
   config->backorders = defaults.backorders;
   if (std::optional<int64_t> b = ConfigInt(values, kBackorders, &problems)) {
     if (IsBackorders(*b)) {
@@ -447,6 +555,58 @@ std::vector<ConfigProblem> ApplyInventoryConfig(
       ConfigQty(values, kStockThresholdQty, &problems)
           .value_or(defaults.only_x_left_threshold);
   return problems;
+}
+
+absl::StatusOr<ConfigOverride> ParseConfigOverride(absl::string_view text) {
+  const size_t eq = text.find('=');
+  if (eq == absl::string_view::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--config_override \"", LogSafeText(text),
+        "\": no '=' (expected path=value or path=value@website_code)"));
+  }
+  ConfigOverride o;
+  o.path = std::string(absl::StripAsciiWhitespace(text.substr(0, eq)));
+  absl::string_view value = text.substr(eq + 1);
+  if (const size_t at = value.rfind('@'); at != absl::string_view::npos) {
+    o.website_code = std::string(value.substr(at + 1));
+    value = value.substr(0, at);
+    if (o.website_code.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--config_override \"", LogSafeText(text),
+                       "\": empty website code after '@'"));
+    }
+  }
+  o.value = std::string(value);
+  const std::vector<std::string>& paths = InventoryConfigPaths();
+  if (std::find(paths.begin(), paths.end(), o.path) == paths.end()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--config_override \"", LogSafeText(text), "\": path \"",
+        LogSafeText(o.path),
+        "\" is not one the connector reads (cataloginventory/item_options/* "
+        "or cataloginventory/options/stock_threshold_qty)"));
+  }
+  return o;
+}
+
+std::map<std::string, std::string> EffectiveConfigValues(
+    const InventoryConfigValues& values,
+    const std::vector<ConfigOverride>& overrides,
+    const std::map<std::string, int32_t>& website_ids, int32_t website_id) {
+  std::map<std::string, std::string> out = values.defaults;
+  for (const ConfigOverride& o : overrides) {
+    if (o.website_code.empty()) out[o.path] = o.value;
+  }
+  if (website_id == 0) return out;
+  if (auto it = values.websites.find(website_id); it != values.websites.end()) {
+    for (const auto& [path, value] : it->second) out[path] = value;
+  }
+  for (const ConfigOverride& o : overrides) {
+    auto code = website_ids.find(o.website_code);
+    if (code != website_ids.end() && code->second == website_id) {
+      out[o.path] = o.value;
+    }
+  }
+  return out;
 }
 
 }  // namespace availability::sync::magento

@@ -68,12 +68,12 @@ inline constexpr core::Qty kMaxSummedQty = int64_t{1000000000000000} - 1;
 // Why a record is not written. Stable names (SkipReasonName) appear in logs
 // and in the reconcile summary.
 enum class SkipReason {
-  kSkuEmpty = 0,      // "sku_empty"
-  kSkuTooLong,        // "sku_too_long": more than core::kMaxSkuBytes bytes
-  kSkuNotUtf8,        // "sku_not_utf8"
-  kUnknownStock,      // "unknown_stock": linked stock not in inventory_stock
-  kBadNumber,         // "bad_number": a quantity column that does not parse
-  kOutOfRange,        // "out_of_range": a value or sum beyond what is stored
+  kSkuEmpty = 0,  // "sku_empty"
+  kSkuTooLong,    // "sku_too_long": more than core::kMaxSkuBytes bytes
+  kSkuNotUtf8,    // "sku_not_utf8"
+  kUnknownStock,  // "unknown_stock": linked stock not in inventory_stock
+  kBadNumber,     // "bad_number": a quantity column that does not parse
+  kOutOfRange,    // "out_of_range": a value or sum beyond what is stored
 };
 inline constexpr int kSkipReasonCount = 6;
 absl::string_view SkipReasonName(SkipReason reason);
@@ -121,6 +121,22 @@ struct ProductData {
   // In the order they become alternatives.
   std::vector<core::AlternativeLink> alternatives;
   std::vector<int64_t> category_ids;
+  // catalog_product_entity.type_id: configurable, bundle and grouped are
+  // composites (docs/domain.md §10); anything else has stock of its own.
+  core::ProductType type = core::ProductType::kSimple;
+  // The legacy stock item's is_in_stock: a composite's own stock status (no
+  // stock item row: in stock).
+  bool own_is_in_stock = true;
+  // catalog_product_website: the websites the product is assigned to.
+  std::vector<int32_t> websites;
+  // The status attribute (1 enabled, 2 disabled) at the default scope and
+  // per store view; absent values fall back to the default, then to 1.
+  std::optional<int64_t> default_status;
+  std::map<int64_t, int64_t> store_status;
+  // Configurable variants / grouped products, in Magento's order.
+  std::vector<std::string> components;
+  // Bundle options, in Magento's order, with their selections.
+  std::vector<core::BundleOption> bundle_options;
 };
 
 // One source item of a product as seen by one stock linked to its source.
@@ -130,6 +146,11 @@ struct SourceItemRow {
   core::Qty quantity = 0;
   bool in_stock = false;        // status = 1
   bool source_enabled = false;  // inventory_source.enabled = 1
+  // inventory_low_stock_notification_configuration of the source item:
+  // `has_notify_config` when a row exists, `notify_stock_qty` unset when
+  // its value is NULL (use the configuration).
+  bool has_notify_config = false;
+  std::optional<core::Qty> notify_stock_qty;
 };
 
 struct ReservationSum {
@@ -155,12 +176,32 @@ struct BuiltRecords {
   std::vector<SkippedRecord> skipped;
 };
 
+// Where each stock sells: its sales channels' websites, and what the
+// configuration says where records need it.
+struct SalesScope {
+  // stock -> website ids of its sales channels (a stock absent has none: it
+  // is asked for by stock id only, where website assignment does not apply).
+  std::map<int32_t, std::vector<int32_t>> websites_of_stock;
+  // website id -> its store views (store_id > 0).
+  std::map<int32_t, std::vector<int64_t>> stores_of_website;
+  // stock -> the configuration's notify_stock_qty for that stock (default
+  // 1), for source items whose low-stock level is NULL.
+  std::map<int32_t, core::Qty> config_notify_stock_qty;
+};
+
 // The records of every (stock, product) of `chunk`, all with `version` and
 // `source_time`, and those refused (see the file comment). `stocks`: the
 // stock ids of inventory_stock, ascending.
 BuiltRecords BuildRecords(const CatalogChunk& chunk,
-                          const std::vector<int32_t>& stocks, int64_t version,
+                          const std::vector<int32_t>& stocks,
+                          const SalesScope& scope, int64_t version,
                           absl::Time source_time);
+
+// True when Magento sells `product` on `website_id`: assigned to it and its
+// status is enabled (1) in at least one of the website's store views (the
+// store view's value, else the default scope's, else enabled).
+bool SoldOnWebsite(const ProductData& product, int32_t website_id,
+                   const SalesScope& scope);
 
 // True when `sku` is 1..core::kMaxSkuBytes bytes of valid UTF-8: a SKU the
 // API can name.
@@ -193,8 +234,37 @@ inline constexpr char kNotBackorders[] =
 core::Backorders BackordersFromInt(int64_t value);
 
 // The configuration paths the connector reads from core_config_data
-// (default scope).
+// (default and website scope).
 const std::vector<std::string>& InventoryConfigPaths();
+
+// core_config_data values of InventoryConfigPaths(), path -> value.
+struct InventoryConfigValues {
+  std::map<std::string, std::string> defaults;
+  // website id -> its website-scope values.
+  std::map<int32_t, std::map<std::string, std::string>> websites;
+};
+
+// A configuration value locked in app/etc/env.php or config.php (invisible
+// to the database), given to the connector: `path=value` (default scope) or
+// `path=value@website_code`.
+struct ConfigOverride {
+  std::string path;
+  std::string value;
+  // Empty: default scope.
+  std::string website_code;
+};
+// Parses one override. Errors: InvalidArgument naming the rule ("no '='",
+// "path is not one of the inventory paths the connector reads: <path>").
+absl::StatusOr<ConfigOverride> ParseConfigOverride(absl::string_view text);
+
+// The values that apply to a sales channel on `website_id` (0: none, the
+// default scope): Magento's order, lowest first: default scope in the
+// database, default-scope overrides, website scope in the database,
+// website-scope overrides (for the website of that id in `website_ids`).
+std::map<std::string, std::string> EffectiveConfigValues(
+    const InventoryConfigValues& values,
+    const std::vector<ConfigOverride>& overrides,
+    const std::map<std::string, int32_t>& website_ids, int32_t website_id);
 
 // A core_config_data value ApplyInventoryConfig could not take.
 struct ConfigProblem {

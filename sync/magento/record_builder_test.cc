@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "core/utf8.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "core/utf8.h"
 #include "testing/status_matchers.h"
 
 namespace availability::sync::magento {
@@ -120,14 +120,14 @@ TEST(BuildRecordsTest, SumsInStockItemsOfEnabledSourcesPerStock) {
   CatalogChunk chunk = OneProduct();
   chunk.source_items = {
       {7, 1, U(100), true, true},
-      {7, 1, U(5), false, true},   // out of stock: not counted
+      {7, 1, U(5), false, true},  // out of stock: not counted
       {7, 2, U(20), true, true},
       {7, 2, U(50), true, false},  // disabled source: not counted
       {7, 3, U(9), true, false},   // only a disabled source: out of stock
   };
   chunk.reservations = {{7, 1, -U(4)}, {7, 2, -U(5)}, {8, 1, -U(1)}};
   const absl::Time t = absl::FromUnixSeconds(1700000000);
-  BuiltRecords built = BuildRecords(chunk, kStocks, 42, t);
+  BuiltRecords built = BuildRecords(chunk, kStocks, SalesScope(), 42, t);
   EXPECT_TRUE(built.skipped.empty());
   const std::vector<core::Record>& records = built.records;
   ASSERT_EQ(records.size(), 3u);
@@ -143,10 +143,10 @@ TEST(BuildRecordsTest, SumsInStockItemsOfEnabledSourcesPerStock) {
   EXPECT_EQ(records[0].backorders, core::Backorders::kYes);
   EXPECT_FALSE(records[0].manage_stock.has_value());
   EXPECT_THAT(records[0].category_ids, ElementsAre(10, 11));
-  EXPECT_THAT(records[0].alternatives,
-              ElementsAre(core::AlternativeLink{"B", core::Relation::kRelated},
-                          core::AlternativeLink{"C",
-                                                core::Relation::kCrosssell}));
+  EXPECT_THAT(
+      records[0].alternatives,
+      ElementsAre(core::AlternativeLink{"B", core::Relation::kRelated},
+                  core::AlternativeLink{"C", core::Relation::kCrosssell}));
 
   EXPECT_EQ(records[1].stock_id, 2);
   EXPECT_EQ(records[1].source_qty, U(20));
@@ -160,7 +160,8 @@ TEST(BuildRecordsTest, SumsInStockItemsOfEnabledSourcesPerStock) {
 
 TEST(BuildRecordsTest, ProductWithoutSourceItemsHasNoRecord) {
   CatalogChunk chunk = OneProduct();
-  BuiltRecords built = BuildRecords(chunk, kStocks, 1, absl::UnixEpoch());
+  BuiltRecords built =
+      BuildRecords(chunk, kStocks, SalesScope(), 1, absl::UnixEpoch());
   EXPECT_TRUE(built.records.empty());
   EXPECT_TRUE(built.skipped.empty());
 }
@@ -170,7 +171,8 @@ TEST(BuildRecordsTest, SumsBeyondDecimal12_4AreExact) {
   chunk.source_items = {{7, 1, core::kMaxQty, true, true},
                         {7, 1, core::kMaxQty, true, true},
                         {7, 1, core::kMaxQty, true, true}};
-  BuiltRecords built = BuildRecords(chunk, kStocks, 1, absl::UnixEpoch());
+  BuiltRecords built =
+      BuildRecords(chunk, kStocks, SalesScope(), 1, absl::UnixEpoch());
   ASSERT_EQ(built.records.size(), 1u);
   EXPECT_EQ(built.records[0].source_qty, int64_t{2999999999997});
   EXPECT_EQ(FormatDecimalQty(built.records[0].source_qty), "299999999.9997");
@@ -184,7 +186,8 @@ TEST(BuildRecordsTest, SumBeyondTheBoundIsRefusedNotClamped) {
     chunk.source_items.push_back({7, 1, core::kMaxQty, true, true});
   }
   chunk.source_items.push_back({7, 2, U(3), true, true});
-  BuiltRecords built = BuildRecords(chunk, kStocks, 1, absl::UnixEpoch());
+  BuiltRecords built =
+      BuildRecords(chunk, kStocks, SalesScope(), 1, absl::UnixEpoch());
   ASSERT_EQ(built.records.size(), 1u);
   EXPECT_EQ(built.records[0].stock_id, 2);
   ASSERT_EQ(built.skipped.size(), 1u);
@@ -219,14 +222,20 @@ TEST(BuildRecordsTest, RefusesBadSkusUnknownStocksAndBadValues) {
   bad_source.rule = "too large";
   const Case cases[] = {
       {"empty", "", 1, {}, SkipReason::kSkuEmpty, "sku"},
-      {"too_long", std::string(65, 'A'), 1, {}, SkipReason::kSkuTooLong,
-       "sku"},
+      {"too_long", std::string(65, 'A'), 1, {}, SkipReason::kSkuTooLong, "sku"},
       {"not_utf8", "BAD-\xFF", 1, {}, SkipReason::kSkuNotUtf8, "sku"},
-      {"unknown_stock", "MB-01", 9, {}, SkipReason::kUnknownStock,
-       "stock_id"},
-      {"bad_setting", "MB-01", 1, {bad_min_qty}, SkipReason::kBadNumber,
+      {"unknown_stock", "MB-01", 9, {}, SkipReason::kUnknownStock, "stock_id"},
+      {"bad_setting",
+       "MB-01",
+       1,
+       {bad_min_qty},
+       SkipReason::kBadNumber,
        "cataloginventory_stock_item.min_qty"},
-      {"bad_source_item", "MB-01", 1, {bad_source}, SkipReason::kOutOfRange,
+      {"bad_source_item",
+       "MB-01",
+       1,
+       {bad_source},
+       SkipReason::kOutOfRange,
        "inventory_source_item.quantity"},
   };
   for (const Case& c : cases) {
@@ -235,7 +244,8 @@ TEST(BuildRecordsTest, RefusesBadSkusUnknownStocksAndBadValues) {
     chunk.products[0].sku = c.sku;
     chunk.source_items = {{7, c.stock, U(5), true, true}};
     chunk.bad_values = c.bad;
-    BuiltRecords built = BuildRecords(chunk, kStocks, 1, absl::UnixEpoch());
+    BuiltRecords built =
+        BuildRecords(chunk, kStocks, SalesScope(), 1, absl::UnixEpoch());
     EXPECT_TRUE(built.records.empty());
     ASSERT_EQ(built.skipped.size(), 1u);
     EXPECT_EQ(built.skipped[0].reason, c.reason);
@@ -257,7 +267,8 @@ TEST(BuildRecordsTest, BadValueOfOneStockRefusesThatStockOnly) {
   bad.source = "eu_warehouse";
   bad.rule = "not a decimal(12,4): \"x\"";
   chunk.bad_values = {bad};
-  BuiltRecords built = BuildRecords(chunk, kStocks, 1, absl::UnixEpoch());
+  BuiltRecords built =
+      BuildRecords(chunk, kStocks, SalesScope(), 1, absl::UnixEpoch());
   ASSERT_EQ(built.records.size(), 1u);
   EXPECT_EQ(built.records[0].stock_id, 1);
   ASSERT_EQ(built.skipped.size(), 1u);
@@ -267,16 +278,17 @@ TEST(BuildRecordsTest, BadValueOfOneStockRefusesThatStockOnly) {
 
 TEST(BuildRecordsTest, AlternativesTheApiCannotNameAreDropped) {
   CatalogChunk chunk = OneProduct();
-  chunk.products[0].alternatives = {{"BAD-\xFF", core::Relation::kRelated},
-                                    {std::string(65, 'L'),
-                                     core::Relation::kRelated},
-                                    {"OK-1", core::Relation::kUpsell}};
+  chunk.products[0].alternatives = {
+      {"BAD-\xFF", core::Relation::kRelated},
+      {std::string(65, 'L'), core::Relation::kRelated},
+      {"OK-1", core::Relation::kUpsell}};
   chunk.source_items = {{7, 1, U(5), true, true}};
-  BuiltRecords built = BuildRecords(chunk, kStocks, 1, absl::UnixEpoch());
+  BuiltRecords built =
+      BuildRecords(chunk, kStocks, SalesScope(), 1, absl::UnixEpoch());
   ASSERT_EQ(built.records.size(), 1u);
-  EXPECT_THAT(built.records[0].alternatives,
-              ElementsAre(core::AlternativeLink{"OK-1",
-                                                core::Relation::kUpsell}));
+  EXPECT_THAT(
+      built.records[0].alternatives,
+      ElementsAre(core::AlternativeLink{"OK-1", core::Relation::kUpsell}));
 }
 
 TEST(ApplyInventoryConfigTest, ReadsEveryPathAndFallsBackToDefaults) {
@@ -348,8 +360,8 @@ TEST(ApplyInventoryConfigTest, MinSaleQtyPerCustomerGroup) {
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
     core::StoreConfig config;
-    ApplyInventoryConfig({{"cataloginventory/item_options/min_sale_qty", c.value}},
-                         &config);
+    ApplyInventoryConfig(
+        {{"cataloginventory/item_options/min_sale_qty", c.value}}, &config);
     EXPECT_EQ(config.min_sale_qty, c.want);
   }
 }
