@@ -1133,5 +1133,83 @@ TEST_F(MagentoSyncTest, DISABLED_CompositeParentsAnswerAsMagentoSellsThem) {
               ElementsAre("GRP-01 STATUS_IN_STOCK"));
 }
 
+// Adobe Commerce with content staging (commerce_staging.sql): found from
+// the schema (catalog_product_entity.row_id); only the version current now
+// counts (no double counting of a product's versions), and links, EAV
+// values, configurable and bundle parents are joined by row_id.
+TEST_F(MagentoSyncTest, CommerceStagingReadsTheCurrentVersionByRowId) {
+  database_ = absl::StrCat(database_, "_commerce");
+  CreateDatabase(database_, "",
+                 {"composite_fixtures.sql", "commerce_staging.sql"});
+  ASSERT_THAT(
+      Sql("SET @now = UNIX_TIMESTAMP();"
+          // MB-01: an old version (disabled), the current one (enabled,
+          // related to OVR-01 only) and a scheduled one (disabled).
+          "UPDATE catalog_product_entity SET updated_in = @now - 3600 "
+          "WHERE entity_id = 1;"
+          "INSERT INTO catalog_product_entity_int (attribute_id, store_id, "
+          "row_id, value) SELECT 97, 0, row_id, 2 FROM catalog_product_entity "
+          "WHERE entity_id = 1;"
+          "INSERT INTO catalog_product_entity (entity_id, attribute_set_id, "
+          "type_id, sku, created_in, updated_in) VALUES "
+          "(1, 4, 'simple', 'MB-01', @now - 3600, @now + 86400);"
+          "SET @current = LAST_INSERT_ID();"
+          "INSERT INTO catalog_product_link (product_id, linked_product_id, "
+          "link_type_id) VALUES (@current, 4, 1);"
+          "INSERT INTO catalog_product_entity (entity_id, attribute_set_id, "
+          "type_id, sku, created_in, updated_in) VALUES "
+          "(1, 4, 'simple', 'MB-01', @now + 86400, 2147483647);"
+          "INSERT INTO catalog_product_entity_int (attribute_id, store_id, "
+          "row_id, value) VALUES (97, 0, LAST_INSERT_ID(), 2);"
+          // CFG-01: the current version has one variant left.
+          "UPDATE catalog_product_entity SET updated_in = @now - 60 "
+          "WHERE entity_id = 9;"
+          "INSERT INTO catalog_product_entity (entity_id, attribute_set_id, "
+          "type_id, sku, created_in, updated_in) VALUES "
+          "(9, 4, 'configurable', 'CFG-01', @now - 60, 2147483647);"
+          "INSERT INTO catalog_product_super_link (product_id, parent_id) "
+          "VALUES (41, LAST_INSERT_ID())"),
+      IsOk());
+  ASSERT_NE(
+      *db_server_->QueryValue(
+          "SELECT row_id FROM catalog_product_entity WHERE entity_id = 45",
+          database_),
+      "45");
+  StartSync(FastOptions());
+  ASSERT_TRUE(WaitForReconciles(1, absl::Seconds(20)));
+  ASSERT_TRUE(LogLines({"database schema", "edition=commerce"}).size() >= 1);
+
+  std::optional<core::Record> mb01 = ReadRecord(1, "MB-01");
+  ASSERT_TRUE(mb01.has_value());
+  EXPECT_EQ(mb01->source_qty, U(100));  // once, not per version
+  EXPECT_EQ(mb01->reserved_qty, -U(4));
+  EXPECT_THAT(mb01->alternatives, ElementsAre(core::AlternativeLink{
+                                      "OVR-01", core::Relation::kRelated}));
+  EXPECT_EQ(ReadRecord(2, "MB-01")->source_qty, U(20));
+  EXPECT_THAT(ReadRecord(1, "CFG-01")->components, ElementsAre("CFG-01-M"));
+  // Parents named by row_id (entity 45 is another row id).
+  std::optional<core::Record> bundle = ReadRecord(1, "BND-01");
+  ASSERT_TRUE(bundle.has_value());
+  ASSERT_EQ(bundle->bundle_options.size(), 3u);
+  EXPECT_THAT(bundle->bundle_options[2].selections,
+              ElementsAre(core::BundleSelection{"NMS-01", U(3)}));
+  EXPECT_THAT(ReadRecord(2, "GRP-01")->components,
+              ElementsAre("US-01", "MB-02"));
+  EXPECT_FALSE(ReadRecord(1, "CFG-01-L").has_value());  // disabled by row_id
+  EXPECT_THAT(Ranking(1, 10), ElementsAre("MB-02", "BO-01", "MB-01"));
+
+  // The incremental path reads the current version too.
+  ASSERT_THAT(Sql("INSERT INTO inventory_reservation (stock_id, sku, "
+                  "quantity) VALUES (1, 'MB-01', -1)"),
+              IsOk());
+  EXPECT_TRUE(WaitForRecord(1, "MB-01", absl::Seconds(5),
+                            [](const std::optional<core::Record>& r) {
+                              return r.has_value() &&
+                                     r->reserved_qty == -U(5) &&
+                                     r->source_qty == U(100);
+                            })
+                  .has_value());
+}
+
 }  // namespace
 }  // namespace availability::sync::magento
