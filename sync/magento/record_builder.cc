@@ -294,11 +294,13 @@ BuiltRecords BuildRecords(const CatalogChunk& chunk,
       }
       t.in_stock = true;
       t.notify_configured = t.notify_configured || item.has_notify_config;
+      // MSI's low-stock report joins the configuration rows: a source item
+      // without one has no level of its own and adds nothing.
       if (item.notify_stock_qty.has_value()) {
         // Bounded by kMaxSummedQty like source_qty; beyond it the level
         // stops growing (an alert level, not a quantity sold).
         AddWithinBound(&t.notify_sum, *item.notify_stock_qty);
-      } else {
+      } else if (item.has_notify_config) {
         ++t.notify_from_config;
       }
     }

@@ -366,5 +366,162 @@ TEST(ApplyInventoryConfigTest, MinSaleQtyPerCustomerGroup) {
   }
 }
 
+TEST(ParseConfigOverrideTest, DefaultAndWebsiteScope) {
+  absl::StatusOr<ConfigOverride> d =
+      ParseConfigOverride("cataloginventory/item_options/min_qty=3");
+  ASSERT_THAT(d.status(), IsOk());
+  EXPECT_EQ(d->path, "cataloginventory/item_options/min_qty");
+  EXPECT_EQ(d->value, "3");
+  EXPECT_EQ(d->website_code, "");
+  absl::StatusOr<ConfigOverride> w = ParseConfigOverride(
+      "cataloginventory/item_options/min_sale_qty={\"32000\":\"2\"}@eu");
+  ASSERT_THAT(w.status(), IsOk());
+  EXPECT_EQ(w->value, "{\"32000\":\"2\"}");
+  EXPECT_EQ(w->website_code, "eu");
+}
+
+TEST(ParseConfigOverrideTest, RefusesWhatItCannotUse) {
+  EXPECT_THAT(
+      ParseConfigOverride("cataloginventory/item_options/min_qty"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no '='")));
+  EXPECT_THAT(ParseConfigOverride("web/secure/base_url=https://x"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("is not one the connector reads")));
+  EXPECT_THAT(ParseConfigOverride("cataloginventory/item_options/min_qty=1@"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("empty website code")));
+}
+
+TEST(EffectiveConfigValuesTest, MagentosOrderOfScopes) {
+  const std::string kMin = "cataloginventory/item_options/min_qty";
+  const std::string kThreshold = "cataloginventory/options/stock_threshold_qty";
+  InventoryConfigValues values;
+  values.defaults = {{kMin, "1"}, {kThreshold, "5"}};
+  values.websites[2] = {{kMin, "2"}};
+  values.websites[3] = {{kMin, "3"}, {kThreshold, "6"}};
+  const std::map<std::string, int32_t> ids = {{"eu", 2}, {"us", 3}};
+  const std::vector<ConfigOverride> overrides = {{kThreshold, "9", ""},
+                                                 {kMin, "7", "us"}};
+  using Values = std::map<std::string, std::string>;
+  // Default scope: the default-scope override beats the database.
+  EXPECT_EQ(EffectiveConfigValues(values, overrides, ids, 0),
+            (Values{{kMin, "1"}, {kThreshold, "9"}}));
+  // Website scope in the database beats every default-scope value ...
+  EXPECT_EQ(EffectiveConfigValues(values, overrides, ids, 2),
+            (Values{{kMin, "2"}, {kThreshold, "9"}}));
+  // ... and a website-scope override beats it.
+  EXPECT_EQ(EffectiveConfigValues(values, overrides, ids, 3),
+            (Values{{kMin, "7"}, {kThreshold, "6"}}));
+}
+
+TEST(SoldOnWebsiteTest, AssignmentAndStatusPerStoreView) {
+  SalesScope scope;
+  scope.stores_of_website = {{1, {1}}, {2, {2, 3}}};
+  ProductData p;
+  p.websites = {1, 2};
+  EXPECT_TRUE(SoldOnWebsite(p, 1, scope));   // no status value: enabled
+  EXPECT_FALSE(SoldOnWebsite(p, 4, scope));  // not assigned
+  p.default_status = 2;
+  EXPECT_FALSE(SoldOnWebsite(p, 1, scope));
+  p.store_status[3] = 1;  // enabled in one of website 2's store views
+  EXPECT_TRUE(SoldOnWebsite(p, 2, scope));
+  p.default_status = 1;
+  p.store_status = {{1, 2}};
+  EXPECT_FALSE(SoldOnWebsite(p, 1, scope));
+  EXPECT_TRUE(SoldOnWebsite(p, 2, scope));
+}
+
+TEST(BuildRecordsTest, ProductsNotSoldOnAStocksWebsitesHaveNoRecordThere) {
+  CatalogChunk chunk;
+  ProductData p;
+  p.entity_id = 1;
+  p.sku = "A";
+  p.websites = {1};
+  chunk.products.push_back(p);
+  chunk.source_items = {{1, 1, U(5), true, true},
+                        {1, 2, U(5), true, true},
+                        {1, 3, U(5), true, true}};
+  SalesScope scope;
+  // Stock 1 sells on website 1, stock 2 on website 2, stock 3 has no
+  // channel (asked for by stock id only).
+  scope.websites_of_stock = {{1, {1}}, {2, {2}}};
+  BuiltRecords built = BuildRecords(chunk, kStocks, scope, 1, absl::Now());
+  ASSERT_EQ(built.records.size(), 2u);
+  EXPECT_EQ(built.records[0].stock_id, 1);
+  EXPECT_EQ(built.records[1].stock_id, 3);
+  EXPECT_TRUE(built.skipped.empty());
+}
+
+TEST(BuildRecordsTest, PerSourceLowStockLevelsAreSummed) {
+  CatalogChunk chunk;
+  ProductData p;
+  p.entity_id = 1;
+  p.sku = "A";
+  p.notify_stock_qty = U(9);  // legacy level: only without per-source rows
+  chunk.products.push_back(p);
+  p.entity_id = 2;
+  p.sku = "B";
+  chunk.products.push_back(p);
+  SourceItemRow own{1, 1, U(5), true, true};
+  own.has_notify_config = true;
+  own.notify_stock_qty = U(4);
+  SourceItemRow null_level{1, 1, U(5), true, true};
+  null_level.has_notify_config = true;
+  SourceItemRow no_row{1, 1, U(5), true, true};
+  SourceItemRow disabled_source{1, 1, U(5), true, false};
+  disabled_source.has_notify_config = true;
+  disabled_source.notify_stock_qty = U(100);
+  chunk.source_items = {
+      own, null_level, no_row, disabled_source, {2, 1, U(1), true, true}};
+  SalesScope scope;
+  scope.config_notify_stock_qty = {{1, U(2)}};
+  BuiltRecords built = BuildRecords(chunk, kStocks, scope, 1, absl::Now());
+  ASSERT_EQ(built.records.size(), 2u);
+  // 4 (own) + 2 (NULL: the configuration); the source item without a row
+  // and the disabled source add nothing.
+  EXPECT_EQ(built.records[0].notify_stock_qty, U(6));
+  EXPECT_EQ(built.records[1].notify_stock_qty, U(9));
+}
+
+TEST(BuildRecordsTest, CompositesGetRecordsOnStocksThatSellThem) {
+  CatalogChunk chunk;
+  ProductData bundle;
+  bundle.entity_id = 1;
+  bundle.sku = "BND";
+  bundle.type = core::ProductType::kBundle;
+  bundle.own_is_in_stock = false;
+  bundle.websites = {1};
+  core::BundleOption option;
+  option.required = true;
+  option.selections = {{"X", U(2)}, {"", U(1)}, {"BND", U(1)}};
+  core::BundleOption unnamed;
+  unnamed.required = false;
+  unnamed.selections = {{"", U(1)}};
+  bundle.bundle_options = {option, unnamed};
+  chunk.products.push_back(bundle);
+  ProductData cfg;
+  cfg.entity_id = 2;
+  cfg.sku = "CFG";
+  cfg.type = core::ProductType::kConfigurable;
+  cfg.websites = {1, 2};
+  cfg.components = {"V1", "V2", "V1", "CFG"};
+  chunk.products.push_back(cfg);
+  SalesScope scope;
+  scope.websites_of_stock = {{1, {1}}, {2, {2}}};
+  BuiltRecords built = BuildRecords(chunk, kStocks, scope, 1, absl::Now());
+  ASSERT_EQ(built.records.size(), 3u);
+  const core::Record& b = built.records[0];
+  EXPECT_EQ(b.sku, "BND");
+  EXPECT_EQ(b.stock_id, 1);
+  EXPECT_FALSE(b.is_in_stock);
+  ASSERT_EQ(b.bundle_options.size(), 1u);  // the optional empty one dropped
+  EXPECT_THAT(b.bundle_options[0].selections,
+              ElementsAre(core::BundleSelection{"X", U(2)}));
+  EXPECT_EQ(built.records[1].stock_id, 1);
+  EXPECT_EQ(built.records[2].stock_id, 2);
+  EXPECT_THAT(built.records[2].components, ElementsAre("V1", "V2"));
+  EXPECT_TRUE(built.records[2].is_in_stock);
+}
+
 }  // namespace
 }  // namespace availability::sync::magento
