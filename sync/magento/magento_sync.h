@@ -33,8 +33,13 @@
 //   still open re-asked for `gap_retention`), and changed source items
 //   (Magento keeps no updated_at on them: a rolling scan checksums
 //   `source_scan_rows` ids per poll in buckets of `bucket_size` ids and
-//   compares with the last pass). The SKUs concerned are re-read whole and
-//   upserted; records of a stock are only deleted by a reconcile.
+//   compares with the last pass; each bucket remembers its SKUs, so a
+//   deleted source item names its SKU). The SKUs concerned are re-read
+//   whole and upserted, and a stored record of one of them that Magento no
+//   longer has on a stock is deleted there.
+// - Each stock's configuration and the products it sells follow its sales
+//   channels' websites (record_builder.h); the table prefix and the edition
+//   (Adobe Commerce staging) are read on every connect (MagentoSchema).
 //
 // Versions (record-level compare-and-set in the cache keeps the greater):
 // every database read (a reconcile chunk or an incremental re-read) takes a

@@ -10,8 +10,14 @@
 //
 // Rules (where Magento leaves a choice, the choice is ours and said here):
 // - A product gets a record on every stock that has a source item of it in a
-//   source linked to the stock, enabled or not; a product without any (a
-//   configurable or bundle parent, say) gets none, like Magento's stock index.
+//   source linked to the stock, enabled or not, and that sells it: Magento
+//   sells a product on a website it is assigned to and enabled on
+//   (SoldOnWebsite); a stock with sales channels needs one of its websites to
+//   sell it, a stock without any (asked for by id only) does not. A
+//   composite (configurable, bundle, grouped; no source items) gets a record
+//   on every stock with a website that sells it, with its components and
+//   its own is_in_stock (the legacy stock item's); a simple product without
+//   source items gets none, like Magento's stock index.
 // - source_qty = Σ quantity of the source items with status 1 (in stock) in
 //   ENABLED sources linked to the stock (Magento counts an out-of-stock source
 //   item as 0).
@@ -29,7 +35,15 @@
 //   UPSELL, cross_sell -> CROSSSELL, in that order of types, each by its
 //   position (then link id) as the reader sorted them; the product itself,
 //   repeated SKUs and SKUs that are not IsValidSku (refused as products
-//   themselves) are dropped; "super" (grouped) links are not read.
+//   themselves) are dropped; "super" links are a grouped product's
+//   components, not alternatives.
+// - components / bundle selections: the parent itself, repeats and SKUs
+//   that are not IsValidSku are dropped, at most core::kMaxComponents (and
+//   core::kMaxBundleOptions options); an optional option left without
+//   selections is dropped, a required one kept (empty: never served).
+// - notify_stock_qty: with per-source low-stock levels for the SKU, their
+//   sum over the source items that count (NULL: the stock's configured
+//   level; no row: nothing), else the legacy stock item's.
 // - category_ids: catalog_category_product, ascending.
 // - Refused (never written, reported in BuiltRecords::skipped, one entry per
 //   (product, stock) record): a SKU that is empty, longer than 64 bytes or
