@@ -129,6 +129,12 @@ int Main(int argc, char** argv) {
                 "FROM seq_1_to_",
                 n,
                 ";"
+                // Websites for the channels, every product on all of them.
+                "INSERT INTO store_website (website_id, code, name) VALUES "
+                "(1,'base','Base'),(2,'eu','EU'),(3,'us','US');"
+                "INSERT INTO catalog_product_website (product_id, website_id) "
+                "SELECT p.seq, w.website_id FROM seq_1_to_",
+                n, " p JOIN store_website w ON w.website_id > 0;"
                 "CREATE USER 'av_reader'@'127.0.0.1' IDENTIFIED BY 'pw';"
                 "GRANT SELECT ON magento.* TO 'av_reader'@'127.0.0.1';"),
             name),
