@@ -2,14 +2,20 @@
 // per question, each returning plain rows (record_builder.h). Only SELECTs:
 // the database user needs nothing but SELECT on the tables of schema.sql.
 //
+//   AV_ASSIGN_OR_RETURN(MagentoSchema s, ReadMagentoSchema(db, "mg_"));
 //   AV_RETURN_IF_ERROR(BeginSnapshot(db));
 //   CatalogChunk chunk;
-//   AV_ASSIGN_OR_RETURN(int64_t last, ReadProductChunk(db, after, 5000,
-//   &chunk)); AV_RETURN_IF_ERROR(EndSnapshot(db));
+//   AV_ASSIGN_OR_RETURN(int64_t last,
+//                       ReadProductChunk(db, s, after, 5000, stocks, &chunk));
+//   AV_RETURN_IF_ERROR(EndSnapshot(db));
+//
+// Every query names its tables through ExpandSql (the table prefix) and,
+// on Adobe Commerce with content staging, reads the product version current
+// now, joining EAV values and parent links by row_id.
 //
 // Memory: every function streams its result; a chunk holds its products
-// only (chunk_size products with their source items, reservations, links and
-// categories).
+// only (chunk_size products with their source items, reservations, links,
+// categories, websites, status values and components).
 //
 // Errors: those of DbConnection (Unavailable when the connection is lost).
 // A value that does not parse (a quantity that is not a decimal(12,4), a
