@@ -7,10 +7,12 @@
 #include <utility>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "client/availability_client.h"
 #include "gtest/gtest.h"
+#include "server/test_http_get.h"
 #include "testing/redis_server.h"
 
 namespace availability::testing {
@@ -185,6 +187,23 @@ std::unique_ptr<v1::Availability::Stub> ServerProcess::NewStub() const {
 
 std::unique_ptr<v1::InventorySync::Stub> ServerProcess::NewSyncStub() const {
   return v1::InventorySync::NewStub(SyncChannel());
+}
+
+std::string ServerProcess::Metrics() const {
+  absl::StatusOr<server::HttpAnswer> answer =
+      server::HttpGet(metrics_port_, "/metrics");
+  EXPECT_TRUE(answer.ok()) << answer.status();
+  return answer.ok() ? answer->body : "";
+}
+
+double ServerProcess::MetricSample(const std::string& series) const {
+  const std::string text = Metrics();
+  size_t at = text.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  at += series.size() + 2;
+  double value = -1;
+  absl::SimpleAtod(text.substr(at, text.find('\n', at) - at), &value);
+  return value;
 }
 
 std::optional<int> ServerProcess::Stop(absl::Duration timeout) {

@@ -98,6 +98,13 @@ class ServerProcess {
   std::unique_ptr<v1::Availability::Stub> NewStub() const;
   std::unique_ptr<v1::InventorySync::Stub> NewSyncStub() const;
 
+  // The /metrics text (Options::metrics); "" and a test failure when it
+  // cannot be fetched.
+  std::string Metrics() const;
+  // The value of the /metrics sample line that starts with `series`
+  // ("name" or "name{labels}"), -1 when there is none.
+  double MetricSample(const std::string& series) const;
+
   // Polls the health service until "availability.v1.Availability" is
   // SERVING. Errors: Unavailable when the process exited or `timeout`
   // passed.
