@@ -19,6 +19,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "testing/redis_server.h"
+#include "testing/server_process.h"
 #include "testing/subprocess.h"
 
 namespace availability {
@@ -40,44 +41,26 @@ class SyncE2ETest : public ::testing::Test {
     wrong_token_file_ = redis_->dir() + "/wrong-token";
     std::ofstream(wrong_token_file_) << "not-the-right-token-at-all\n";
 
-    port_ = testing::PickFreePort();
-    sync_port_ = testing::PickFreePort();
-    auto server = testing::Subprocess::Start(
-        {AVAILABILITY_SERVER_BINARY, absl::StrCat("--listen=127.0.0.1:", port_),
-         absl::StrCat("--sync_listen=127.0.0.1:", sync_port_), "--metrics_listen=",
-         "--sync_token_file=" + token_file_,
-         absl::StrCat("--redis_port=", redis_->port())});
+    testing::ServerProcess::Options server_options;
+    server_options.redis_port = redis_->port();
+    server_options.sync = true;
+    server_options.sync_token_file = token_file_;
+    auto server = testing::ServerProcess::Start(server_options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
-    auto channel = av::client::MakeChannel(absl::StrCat("127.0.0.1:", port_));
-    ASSERT_TRUE(channel->WaitForConnected(std::chrono::system_clock::now() +
-                                          std::chrono::seconds(10)))
-        << server_->Stderr();
+    port_ = server_->port();
+    sync_port_ = server_->sync_port();
+    auto channel = av::client::MakeChannel(server_->address());
     av::client::AvailabilityClient::Options options;
     options.read_timeout = absl::Seconds(5);
     client_ = std::make_unique<av::client::AvailabilityClient>(channel, options);
-    auto sync_channel =
-        av::client::MakeChannel(absl::StrCat("127.0.0.1:", sync_port_));
-    sync_ = std::make_unique<av::client::SyncClient>(sync_channel, kToken);
+    sync_ = std::make_unique<av::client::SyncClient>(
+        av::client::MakeChannel(server_->sync_address()), kToken);
     v1::PutSalesChannelsRequest channels;
     (*channels.mutable_channels())["base"] = 1;
     (*channels.mutable_channels())["wholesale"] = 2;
-    absl::Status put;
-    for (int i = 0; i < 50; ++i) {  // the sync listener may still be starting
-      put = sync_->PutSalesChannels(channels);
-      if (put.ok()) break;
-      absl::SleepFor(absl::Milliseconds(100));
-    }
+    const absl::Status put = sync_->PutSalesChannels(channels);
     ASSERT_TRUE(put.ok()) << put;
-  }
-
-  void TearDown() override {
-    // A failure is often the server's: show what it said (a sanitizer
-    // report, a fatal log line).
-    if (HasFailure() && server_ != nullptr) {
-      std::fprintf(stderr, "--- availability-server stderr ---\n%s\n",
-                   server_->Stderr().c_str());
-    }
   }
 
   testing::CommandResult Cli(std::vector<std::string> args,
@@ -121,7 +104,7 @@ class SyncE2ETest : public ::testing::Test {
   }
 
   std::unique_ptr<testing::RedisServer> redis_;
-  std::unique_ptr<testing::Subprocess> server_;
+  std::unique_ptr<testing::ServerProcess> server_;
   std::unique_ptr<av::client::AvailabilityClient> client_;
   std::unique_ptr<av::client::SyncClient> sync_;
   std::string token_file_;
