@@ -30,6 +30,7 @@
 #include "server/log.h"
 #include "server/watch_registry.h"
 #include "testing/fake_clock.h"
+#include "testing/in_process_server.h"
 #include "testing/redis_server.h"
 #include "testing/redis_sync.h"
 
@@ -110,22 +111,14 @@ class LookupTest : public ::testing::Test {
     service_ = std::make_unique<AvailabilityService>(
         AvailabilityService::Options{}, *lookup_, nullptr, clock_,
         registry_.get());
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
-                             &port);
-    builder.RegisterService(service_.get());
-    server_ = builder.BuildAndStart();
-    ASSERT_NE(server_, nullptr);
-    stub_ = v1::Availability::NewStub(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+    auto server = testing::InProcessServer::Start({service_.get()});
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    stub_ = v1::Availability::NewStub(server_->Channel());
   }
 
   void TearDown() override {
-    if (server_ != nullptr) {
-      server_->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
-      server_->Wait();
-    }
+    server_.reset();
     listener_.reset();
   }
 
@@ -184,7 +177,7 @@ class LookupTest : public ::testing::Test {
   std::unique_ptr<cache::InvalidationListener> listener_;
   std::unique_ptr<AvailabilityLookup> lookup_;
   std::unique_ptr<AvailabilityService> service_;
-  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<testing::InProcessServer> server_;
   std::unique_ptr<v1::Availability::Stub> stub_;
 };
 

@@ -20,6 +20,7 @@
 #include "gtest/gtest.h"
 #include "server/sync_mapping.h"
 #include "testing/fake_clock.h"
+#include "testing/in_process_server.h"
 #include "testing/redis_server.h"
 #include "testing/redis_sync.h"
 #include "testing/status_matchers.h"
@@ -68,20 +69,15 @@ class InventorySyncServiceTest : public ::testing::Test {
     ASSERT_THAT(InventorySyncService::ValidateOptions(so), IsOk());
     service_ = std::make_unique<InventorySyncService>(so, *writer_, *client_,
                                                       clock_);
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
-                             &port);
-    builder.RegisterService(service_.get());
-    server_ = builder.BuildAndStart();
-    ASSERT_NE(server_, nullptr);
-    ASSERT_GT(port, 0);
-    stub_ = v1::InventorySync::NewStub(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+    auto grpc_server =
+        ::availability::testing::InProcessServer::Start({service_.get()});
+    ASSERT_THAT(grpc_server, IsOk());
+    server_ = *std::move(grpc_server);
+    stub_ = v1::InventorySync::NewStub(server_->Channel());
   }
 
   void TearDown() override {
-    if (server_) server_->Shutdown(absl::ToChronoTime(absl::Now() + kWait));
+    if (server_) server_->Stop(kWait);
   }
 
   // A context with a deadline and, unless empty, the given authorization.
@@ -138,7 +134,7 @@ class InventorySyncServiceTest : public ::testing::Test {
   cache::RedisClient* client_ = nullptr;
   std::unique_ptr<cache::RecordWriter> writer_;
   std::unique_ptr<InventorySyncService> service_;
-  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<::availability::testing::InProcessServer> server_;
   std::unique_ptr<v1::InventorySync::Stub> stub_;
 };
 
@@ -633,7 +629,8 @@ TEST_F(InventorySyncServiceTest, TailEndsWhenTheServerShutsDown) {
   v1::TailEventsRequest tail;
   tail.set_stock_id(1);
   auto reader = stub_->TailEvents(ctx.get(), tail);
-  server_->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
+  server_->server().Shutdown(
+      absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
   v1::InventoryEvent event;
   EXPECT_FALSE(reader->Read(&event));
   EXPECT_FALSE(reader->Finish().ok());
