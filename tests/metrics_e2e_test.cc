@@ -246,11 +246,10 @@ TEST_F(MetricsE2ETest, HealthzAndReadyzFollowTheGrpcHealthStatus) {
   StartServer(redis_->port());
   EXPECT_EQ(HttpGet(http_port_, "/healthz")->code, 200);
   // SERVING once the first health ping is answered.
-  const absl::Time give_up = absl::Now() + absl::Seconds(10);
   int ready = 0;
-  while (absl::Now() < give_up && (ready = HttpGet(http_port_, "/readyz")->code) != 200) {
-    absl::SleepFor(absl::Milliseconds(20));
-  }
+  testing::Eventually(
+      [&] { return (ready = HttpGet(http_port_, "/readyz")->code) == 200; },
+      absl::Seconds(10), absl::Milliseconds(20));
   EXPECT_EQ(ready, 200) << server_->Stderr();
 }
 

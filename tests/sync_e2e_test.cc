@@ -18,6 +18,7 @@
 #include "client/availability_client.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "testing/eventually.h"
 #include "testing/redis_server.h"
 #include "testing/server_process.h"
 #include "testing/subprocess.h"
@@ -215,12 +216,12 @@ TEST_F(SyncE2ETest, ImporterKilledMidFileLeavesNoTornRecord) {
   auto importer = testing::Subprocess::Start(args);
   ASSERT_TRUE(importer.ok());
   // Wait until some of the new versions are visible, then SIGKILL.
-  const absl::Time give_up = absl::Now() + absl::Seconds(60);
-  while (absl::Now() < give_up) {
-    absl::StatusOr<v1::ProductAvailability> first = Get("KILL-000000");
-    if (first.ok() && first->freshness().version() == 2) break;
-    absl::SleepFor(absl::Milliseconds(5));
-  }
+  testing::Eventually(
+      [&] {
+        absl::StatusOr<v1::ProductAvailability> first = Get("KILL-000000");
+        return first.ok() && first->freshness().version() == 2;
+      },
+      absl::Seconds(60), absl::Milliseconds(5));
   (*importer)->Signal(SIGKILL);
   ASSERT_TRUE((*importer)->Wait(absl::Seconds(10)).has_value());
 
