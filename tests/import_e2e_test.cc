@@ -4,7 +4,6 @@
 // records (issue 12: a Windows-1252 byte ended the stream early and
 // `--replace` deleted 700 of 1,200 records).
 
-#include <cstdio>
 #include <fstream>
 #include <memory>
 #include <string>

@@ -3,7 +3,6 @@
 // with its storefront and sync listeners, a real redis-server, requests sent
 // as raw bytes with grpc::GenericStub.
 
-#include <cstdio>
 #include <fstream>
 #include <memory>
 #include <string>

@@ -3,7 +3,6 @@
 
 #include <signal.h>
 
-#include <cstdio>
 #include <fstream>
 #include <memory>
 #include <string>
