@@ -55,11 +55,19 @@ TEST(ServerProcessTest, ServesWhatRedisHoldsAndStopsCleanly) {
   ServerProcess::Options options;
   options.redis_port = (*redis)->port();
   options.metrics = true;
+  options.sync = true;
+  options.sync_token = "harness-token-0123456789";
   auto server = ServerProcess::Start(options);
   ASSERT_TRUE(server.ok()) << server.status();
   EXPECT_NE((*server)->port(), 0);
   EXPECT_NE((*server)->metrics_port(), 0);
-  EXPECT_EQ((*server)->sync_port(), 0);
+  EXPECT_NE((*server)->sync_port(), 0);
+  EXPECT_THAT((*server)->sync_token_file(), HasSubstr((*server)->dir()));
+  // The token reaches both the server and the sync client.
+  v1::PutSalesChannelsRequest channels;
+  (*channels.mutable_channels())["base"] = 1;
+  EXPECT_TRUE((*server)->NewSyncClient()->PutSalesChannels(channels).ok());
+  EXPECT_GE((*server)->MetricSample("availability_calls_in_flight"), 0);
   // SERVING means answers now, no retry needed.
   EXPECT_TRUE(Get(**server, "A").ok());
   EXPECT_EQ(Get(**server, "NOPE").error_code(), grpc::StatusCode::NOT_FOUND);

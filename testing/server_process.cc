@@ -1,16 +1,21 @@
 #include "testing/server_process.h"
 
 #include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "client/availability_client.h"
 #include "gtest/gtest.h"
 #include "server/test_http_get.h"
 #include "testing/redis_server.h"
@@ -34,6 +39,19 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
     Options options) {
   std::unique_ptr<ServerProcess> server(new ServerProcess());
   server->options_ = std::move(options);
+  std::string dir_template =
+      (std::filesystem::temp_directory_path() / "av-server-XXXXXX").string();
+  if (mkdtemp(dir_template.data()) == nullptr) {
+    return absl::InternalError(absl::StrCat("mkdtemp: ", std::strerror(errno)));
+  }
+  server->dir_ = dir_template;
+  server->sync_token_file_ = server->options_.sync_token_file;
+  if (server->sync_token_file_.empty() && !server->options_.sync_token.empty()) {
+    server->sync_token_file_ = server->dir_ + "/sync-token";
+    std::ofstream(server->sync_token_file_) << server->options_.sync_token
+                                            << "\n";
+    chmod(server->sync_token_file_.c_str(), 0600);
+  }
   absl::Status last;
   // A free port can be taken between PickFreePort and the bind: retry.
   for (int attempt = 0; attempt < 3; ++attempt) {
@@ -50,15 +68,20 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
 }
 
 ServerProcess::~ServerProcess() {
-  if (process_ == nullptr) return;
-  // A failure is often the server's: show what it said (a sanitizer
-  // report, a fatal log line).
-  if (::testing::Test::HasFailure()) {
-    std::fprintf(stderr, "--- availability-server stderr (pid %d) ---\n%s\n",
-                 static_cast<int>(process_->pid()),
-                 process_->Stderr().c_str());
+  if (process_ != nullptr) {
+    // A failure is often the server's: show what it said (a sanitizer
+    // report, a fatal log line).
+    if (::testing::Test::HasFailure()) {
+      std::fprintf(stderr, "--- availability-server stderr (pid %d) ---\n%s\n",
+                   static_cast<int>(process_->pid()),
+                   process_->Stderr().c_str());
+    }
+    Kill();
   }
-  Kill();
+  if (!dir_.empty()) {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
 }
 
 absl::Status ServerProcess::Launch() {
@@ -80,8 +103,8 @@ absl::Status ServerProcess::Launch() {
   if (!options_.redis_socket.empty()) {
     argv.push_back("--redis_socket=" + options_.redis_socket);
   }
-  if (!options_.sync_token_file.empty()) {
-    argv.push_back("--sync_token_file=" + options_.sync_token_file);
+  if (!sync_token_file_.empty()) {
+    argv.push_back("--sync_token_file=" + sync_token_file_);
   }
   if (!options_.tls_cert_file.empty()) {
     argv.push_back("--tls_cert_file=" + options_.tls_cert_file);
@@ -204,6 +227,18 @@ double ServerProcess::MetricSample(const std::string& series) const {
   double value = -1;
   absl::SimpleAtod(text.substr(at, text.find('\n', at) - at), &value);
   return value;
+}
+
+std::unique_ptr<av::client::AvailabilityClient> ServerProcess::NewClient(
+    av::client::AvailabilityClient::Options options) const {
+  return std::make_unique<av::client::AvailabilityClient>(
+      av::client::MakeChannel(address()), options);
+}
+
+std::unique_ptr<av::client::SyncClient> ServerProcess::NewSyncClient(
+    av::client::SyncClient::Options options) const {
+  return std::make_unique<av::client::SyncClient>(
+      av::client::MakeChannel(sync_address()), options_.sync_token, options);
 }
 
 std::optional<int> ServerProcess::Stop(absl::Duration timeout) {

@@ -28,6 +28,7 @@
 #include "absl/time/time.h"
 #include "availability/v1/availability.grpc.pb.h"
 #include "availability/v1/inventory_sync.grpc.pb.h"
+#include "client/availability_client.h"
 #include "grpcpp/grpcpp.h"
 #include "testing/subprocess.h"
 
@@ -51,9 +52,12 @@ class ServerProcess {
     // --redis_port (0: not passed) and --redis_socket ("": not passed).
     int redis_port = 0;
     std::string redis_socket;
-    // A sync listener on a free port (else --sync_listen=), with
-    // --sync_token_file when the file is named.
+    // A sync listener on a free port (else --sync_listen=). Its token:
+    // `sync_token` is written to a file in dir() (mode 600) and passed as
+    // --sync_token_file, unless `sync_token_file` names one; NewSyncClient()
+    // sends `sync_token`.
     bool sync = false;
+    std::string sync_token;
     std::string sync_token_file;
     // A metrics listener on a free port (else --metrics_listen=).
     bool metrics = false;
@@ -97,6 +101,17 @@ class ServerProcess {
   std::shared_ptr<grpc::Channel> SyncChannel() const;
   std::unique_ptr<v1::Availability::Stub> NewStub() const;
   std::unique_ptr<v1::InventorySync::Stub> NewSyncStub() const;
+  // The project's client library on av::client::MakeChannel (insecure).
+  std::unique_ptr<av::client::AvailabilityClient> NewClient(
+      av::client::AvailabilityClient::Options options = {}) const;
+  std::unique_ptr<av::client::SyncClient> NewSyncClient(
+      av::client::SyncClient::Options options = {}) const;
+
+  // A temporary directory of this server's own (files for the test, the
+  // token file), removed on destruction.
+  const std::string& dir() const { return dir_; }
+  // The --sync_token_file passed ("" when none).
+  const std::string& sync_token_file() const { return sync_token_file_; }
 
   // The /metrics text (Options::metrics); "" and a test failure when it
   // cannot be fetched.
@@ -137,6 +152,8 @@ class ServerProcess {
   int port_ = 0;
   int sync_port_ = 0;
   int metrics_port_ = 0;
+  std::string dir_;
+  std::string sync_token_file_;
   std::unique_ptr<Subprocess> process_;
 };
 

@@ -46,23 +46,17 @@ class ImportE2ETest : public ::testing::Test {
     auto redis = testing::RedisServer::Start();
     ASSERT_TRUE(redis.ok()) << redis.status();
     redis_ = *std::move(redis);
-    token_file_ = redis_->dir() + "/sync-token";
-    std::ofstream(token_file_) << kToken << "\n";
     testing::ServerProcess::Options server_options;
     server_options.redis_port = redis_->port();
     server_options.sync = true;
-    server_options.sync_token_file = token_file_;
+    server_options.sync_token = kToken;
     auto server = testing::ServerProcess::Start(server_options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
-    port_ = server_->port();
-    sync_port_ = server_->sync_port();
-    auto channel = av::client::MakeChannel(server_->address());
     av::client::AvailabilityClient::Options options;
     options.read_timeout = absl::Seconds(5);
-    client_ = std::make_unique<av::client::AvailabilityClient>(channel, options);
-    sync_ = std::make_unique<av::client::SyncClient>(
-        av::client::MakeChannel(server_->sync_address()), kToken);
+    client_ = server_->NewClient(options);
+    sync_ = server_->NewSyncClient();
     v1::PutSalesChannelsRequest channels;
     (*channels.mutable_channels())["base"] = 1;
     const absl::Status put = sync_->PutSalesChannels(channels);
@@ -74,8 +68,8 @@ class ImportE2ETest : public ::testing::Test {
                                 std::vector<std::string> args = {}) {
     args.insert(args.begin(),
                 {AVAILABILITY_CLI_BINARY, "import", file,
-                 absl::StrCat("--sync-server=127.0.0.1:", sync_port_),
-                 "--token-file=" + token_file_});
+                 "--sync-server=" + server_->sync_address(),
+                 "--token-file=" + server_->sync_token_file()});
     absl::StatusOr<testing::CommandResult> result =
         testing::RunCommand(args, absl::Seconds(120));
     EXPECT_TRUE(result.ok()) << result.status();
@@ -122,9 +116,6 @@ class ImportE2ETest : public ::testing::Test {
   std::unique_ptr<testing::ServerProcess> server_;
   std::unique_ptr<av::client::AvailabilityClient> client_;
   std::unique_ptr<av::client::SyncClient> sync_;
-  std::string token_file_;
-  int port_ = 0;
-  int sync_port_ = 0;
 };
 
 TEST_F(ImportE2ETest, Windows1252ByteNeverDeletesAndImportsWithEncoding) {

@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -57,8 +56,6 @@ class NearCacheE2ETest : public ::testing::Test {
     client_->PutStoreConfig(config);
     Put("WARM", 1, 10);
     Put("COLD", 1, 10);
-    token_file_ = redis_->dir() + "/sync-token";
-    std::ofstream(token_file_) << kToken;
   }
 
   void Put(const std::string& sku, int64_t version, int64_t qty) {
@@ -75,7 +72,7 @@ class NearCacheE2ETest : public ::testing::Test {
     testing::ServerProcess::Options options;
     options.redis_port = redis_->port();
     options.sync = with_sync;
-    if (with_sync) options.sync_token_file = token_file_;
+    options.sync_token = kToken;
     options.health_interval = absl::Milliseconds(100);
     options.flags = {"--invalidation_ping_interval=50ms",
                      "--invalidation_ping_timeout=250ms"};
@@ -107,7 +104,6 @@ class NearCacheE2ETest : public ::testing::Test {
 
   std::unique_ptr<testing::RedisServer> redis_;
   std::unique_ptr<testing::SyncRedisClient> client_;
-  std::string token_file_;
 };
 
 TEST_F(NearCacheE2ETest, AWriteReachesAnAnswerServedFromMemory) {

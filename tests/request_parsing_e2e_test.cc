@@ -3,7 +3,6 @@
 // with its storefront and sync listeners, a real redis-server, requests sent
 // as raw bytes with grpc::GenericStub.
 
-#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -79,12 +78,10 @@ class RequestParsingE2ETest : public ::testing::Test {
     auto redis = testing::RedisServer::Start();
     ASSERT_TRUE(redis.ok()) << redis.status();
     redis_ = *std::move(redis);
-    const std::string token_file = redis_->dir() + "/sync-token";
-    std::ofstream(token_file) << kToken << "\n";
     testing::ServerProcess::Options options;
     options.redis_port = redis_->port();
     options.sync = true;
-    options.sync_token_file = token_file;
+    options.sync_token = kToken;
     auto server = testing::ServerProcess::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);

@@ -12,7 +12,6 @@
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -130,15 +129,13 @@ class SentinelE2ETest : public ::testing::Test {
         {"HSET", (*primary_client)->keys().SalesChannels(), "base", "1"});
     ASSERT_FALSE(HasFailure());
 
-    const std::string token_file = dir_ + "/token";
-    std::ofstream(token_file) << kToken << "\n";
     std::vector<std::string> addresses;
     for (int port : sentinel_ports_) {
       addresses.push_back(absl::StrCat("127.0.0.1:", port));
     }
     testing::ServerProcess::Options options;
     options.sync = true;
-    options.sync_token_file = token_file;
+    options.sync_token = kToken;
     options.health_interval = absl::Milliseconds(200);
     options.flags = {
         "--redis_sentinel_addresses=" + absl::StrJoin(addresses, ","),
@@ -148,13 +145,10 @@ class SentinelE2ETest : public ::testing::Test {
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
 
-    client_ = std::make_unique<av::client::AvailabilityClient>(
-        av::client::MakeChannel(server_->address()));
+    client_ = server_->NewClient();
     av::client::SyncClient::Options sync_options;
     sync_options.write_timeout = absl::Seconds(1);
-    sync_ = std::make_unique<av::client::SyncClient>(
-        av::client::MakeChannel(server_->sync_address()), kToken,
-        sync_options);
+    sync_ = server_->NewSyncClient(sync_options);
 
     v1::UpsertRecordsRequest request;
     for (int i = 0; i < kReadSkus; ++i) {

@@ -36,26 +36,20 @@ class SyncE2ETest : public ::testing::Test {
     auto redis = testing::RedisServer::Start();
     ASSERT_TRUE(redis.ok()) << redis.status();
     redis_ = *std::move(redis);
-    token_file_ = redis_->dir() + "/sync-token";
-    std::ofstream(token_file_) << kToken << "\n";
     wrong_token_file_ = redis_->dir() + "/wrong-token";
     std::ofstream(wrong_token_file_) << "not-the-right-token-at-all\n";
 
     testing::ServerProcess::Options server_options;
     server_options.redis_port = redis_->port();
     server_options.sync = true;
-    server_options.sync_token_file = token_file_;
+    server_options.sync_token = kToken;
     auto server = testing::ServerProcess::Start(server_options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
-    port_ = server_->port();
-    sync_port_ = server_->sync_port();
-    auto channel = av::client::MakeChannel(server_->address());
     av::client::AvailabilityClient::Options options;
     options.read_timeout = absl::Seconds(5);
-    client_ = std::make_unique<av::client::AvailabilityClient>(channel, options);
-    sync_ = std::make_unique<av::client::SyncClient>(
-        av::client::MakeChannel(server_->sync_address()), kToken);
+    client_ = server_->NewClient(options);
+    sync_ = server_->NewSyncClient();
     v1::PutSalesChannelsRequest channels;
     (*channels.mutable_channels())["base"] = 1;
     (*channels.mutable_channels())["wholesale"] = 2;
@@ -66,7 +60,7 @@ class SyncE2ETest : public ::testing::Test {
   testing::CommandResult Cli(std::vector<std::string> args,
                              absl::Duration timeout = absl::Seconds(60)) {
     args.insert(args.begin(), AVAILABILITY_CLI_BINARY);
-    args.push_back(absl::StrCat("--server=127.0.0.1:", port_));
+    args.push_back("--server=" + server_->address());
     absl::StatusOr<testing::CommandResult> result =
         testing::RunCommand(args, timeout);
     EXPECT_TRUE(result.ok()) << result.status();
@@ -74,8 +68,8 @@ class SyncE2ETest : public ::testing::Test {
   }
 
   std::vector<std::string> Import(const std::string& file) {
-    return {"import", file, absl::StrCat("--sync-server=127.0.0.1:", sync_port_),
-            "--token-file=" + token_file_};
+    return {"import", file, "--sync-server=" + server_->sync_address(),
+            "--token-file=" + server_->sync_token_file()};
   }
 
   absl::StatusOr<v1::ProductAvailability> Get(const std::string& sku,
@@ -107,10 +101,7 @@ class SyncE2ETest : public ::testing::Test {
   std::unique_ptr<testing::ServerProcess> server_;
   std::unique_ptr<av::client::AvailabilityClient> client_;
   std::unique_ptr<av::client::SyncClient> sync_;
-  std::string token_file_;
   std::string wrong_token_file_;
-  int port_ = 0;
-  int sync_port_ = 0;
 };
 
 TEST_F(SyncE2ETest, ImportsMagentoProductExportCsv) {
@@ -187,7 +178,7 @@ TEST_F(SyncE2ETest, ReplaceDeletesRecordsAbsentFromTheSnapshot) {
 TEST_F(SyncE2ETest, WrongTokenChangesNothing) {
   const std::string file = WriteFile("one.jsonl", Line("SECRET-TEST", 1, 5));
   std::vector<std::string> args = {
-      "import", file, absl::StrCat("--sync-server=127.0.0.1:", sync_port_),
+      "import", file, "--sync-server=" + server_->sync_address(),
       "--token-file=" + wrong_token_file_};
   testing::CommandResult result = Cli(args);
   EXPECT_NE(result.exit_code, 0);
