@@ -27,7 +27,7 @@
 #include "gtest/gtest.h"
 #include "server/availability_service.h"
 #include "server/channel_resolver.h"
-#include "server/log.h"
+#include "base/log.h"
 #include "server/watch_registry.h"
 #include "testing/fake_clock.h"
 #include "testing/in_process_server.h"
@@ -35,6 +35,9 @@
 #include "testing/redis_sync.h"
 
 namespace availability::server {
+using ::availability::base::LogLevel;
+using ::availability::base::SetLogLevel;
+
 namespace {
 
 using ::testing::HasSubstr;

@@ -17,7 +17,7 @@
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
-#include "server/test_certificates.h"
+#include "testing/test_certificates.h"
 #include "testing/redis_server.h"
 #include "testing/server_process.h"
 #include "testing/subprocess.h"
@@ -25,7 +25,7 @@
 namespace availability {
 namespace {
 
-using ::availability::server::TestCertificates;
+using ::availability::testing::TestCertificates;
 using ::testing::HasSubstr;
 using ::testing::Not;
 namespace v1 = ::availability::v1;
