@@ -2,7 +2,6 @@
 // availability-server binary over TLS and mTLS (certificates made at run
 // time with the openssl tool), a real redis-server with a password.
 
-#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -35,22 +34,10 @@ constexpr char kSyncToken[] = "sync-token-e2e-0123456789abcdef";
 
 class SecurityE2ETest : public ::testing::Test {
  protected:
-  static void TearDownTestSuite() {
-    if (certs_ == nullptr) return;
-    std::error_code ignored;
-    std::filesystem::remove_all(certs_->dir, ignored);
-    delete certs_;
-    certs_ = nullptr;
-  }
-
   void SetUp() override {
-    if (certs_ == nullptr) {
-      // Made by the first test, not in SetUpTestSuite: a fatal failure
-      // there would report the suite's tests as SKIPPED, not failed.
-      auto certs = TestCertificates::Make();
-      ASSERT_TRUE(certs.ok()) << certs.status();
-      certs_ = new TestCertificates(*std::move(certs));
-    }
+    auto certs = TestCertificates::Shared();
+    ASSERT_TRUE(certs.ok()) << certs.status();
+    certs_ = *certs;
     auto redis = testing::RedisServer::Start({"--requirepass", kRedisPassword});
     ASSERT_TRUE(redis.ok()) << redis.status();
     redis_ = *std::move(redis);
@@ -76,7 +63,7 @@ class SecurityE2ETest : public ::testing::Test {
     options.tls_cert_file = certs_->server.cert_file;
     options.tls_key_file = certs_->server.key_file;
     options.flags = std::move(extra);
-    options.credentials = Credentials(client);
+    options.credentials = certs_->ClientCredentials(client);
     return options;
   }
 
@@ -88,21 +75,10 @@ class SecurityE2ETest : public ::testing::Test {
     sync_port_ = server_->sync_port();
   }
 
-  std::shared_ptr<grpc::ChannelCredentials> Credentials(
-      const TestCertificates::Pair* client) {
-    grpc::SslCredentialsOptions options;
-    options.pem_root_certs = certs_->ca.cert_pem;
-    if (client != nullptr) {
-      options.pem_private_key = client->key_pem;
-      options.pem_cert_chain = client->cert_pem;
-    }
-    return grpc::SslCredentials(options);
-  }
-
   std::shared_ptr<grpc::Channel> Channel(
       int port, const TestCertificates::Pair* client) {
     return grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
-                               Credentials(client));
+                               certs_->ClientCredentials(client));
   }
 
   bool WaitUp(const std::shared_ptr<grpc::Channel>& channel) {
@@ -154,7 +130,7 @@ class SecurityE2ETest : public ::testing::Test {
     }
   }
 
-  static TestCertificates* certs_;
+  const TestCertificates* certs_ = nullptr;
   std::unique_ptr<testing::RedisServer> redis_;
   std::unique_ptr<testing::ServerProcess> server_;
   std::string password_file_;
@@ -162,8 +138,6 @@ class SecurityE2ETest : public ::testing::Test {
   int port_ = 0;
   int sync_port_ = 0;
 };
-
-TestCertificates* SecurityE2ETest::certs_ = nullptr;
 
 TEST_F(SecurityE2ETest, StorefrontMtlsAdmitsOnlyCertificatesOfTheCa) {
   StartServer(TlsOptions({"--redis_password_file=" + password_file_,
