@@ -18,12 +18,12 @@
 //   server->Shutdown();   // first: ends every call (TailEvents included)
 //   // then destroy sync, writer, redis (in that order)
 //
-// Authentication: every call must carry `authorization: Bearer <token>`
-// metadata; the token is compared in constant time over its full length.
-// Alternatively, with allowed_client_subjects, a caller whose verified
-// client certificate (mTLS) has one of those identities needs no token.
-// Neither: UNAUTHENTICATED ("missing or invalid bearer token"), and nothing
-// is read or changed. ValidateOptions refuses an empty or short token
+// Authentication (server/sync_auth.h, checked first by every handler):
+// every call must carry `authorization: Bearer <token>` metadata; the token
+// is compared in constant time over its full length. Alternatively, with
+// allowed_client_subjects, a caller whose verified client certificate (mTLS)
+// has one of those identities needs no token. Neither: UNAUTHENTICATED
+// ("missing or invalid bearer token"), and nothing is read or changed. ValidateOptions refuses an empty or short token
 // unless identities are configured, so a sync listener never starts open;
 // a service constructed with neither refuses every call. The token is
 // never logged nor put in an error.
@@ -44,6 +44,10 @@
 // than the stored one (or a delete's tombstone) is RESULT_STALE with
 // stored_version. Cache failures: UNAVAILABLE / DEADLINE_EXCEEDED (retry the
 // same batch: versioned writes are idempotent).
+//
+// Requests are checked by server/sync_mapping.h; the streaming calls run in
+// their own reactors (server/stream_upsert_reactor.h,
+// server/tail_events_reactor.h).
 //
 // TailEvents polls the stock's events stream with non-blocking XREAD on the
 // given client (no XREAD BLOCK: the connection is shared with the writes)
@@ -75,6 +79,7 @@
 #include "cache/redis_client.h"
 #include "core/clock.h"
 #include "server/request_parsing.h"
+#include "server/sync_auth.h"
 
 namespace availability::server {
 
@@ -105,8 +110,6 @@ class InventorySyncService final
     int max_stream_outcomes = 10000;
   };
 
-  static constexpr int kMaxRecordsPerRequest = 1000;
-  static constexpr int kMaxRankingSkus = 1000;
   static constexpr size_t kMinTokenBytes = 16;
 
   // OK, or FailedPrecondition when the token is empty (and no client
@@ -162,25 +165,18 @@ class InventorySyncService final
       const ParsedRequest<::availability::v1::TailEventsRequest>* parsed);
 
  private:
-  class StreamUpsertReactor;
-  class TailReactor;
-
-  // True when the call carries the configured bearer token or comes from
-  // an allowed client certificate identity.
-  bool Authorized(const grpc::CallbackServerContext& context) const;
-  // The earlier of the call's deadline and now + budget.
-  static absl::Time DeadlineFor(const grpc::CallbackServerContext& context,
-                                absl::Duration budget);
+  // The one check every handler runs first: the caller's credentials
+  // (UNAUTHENTICATED), then the request's parse (INVALID_ARGUMENT naming the
+  // field that is not valid UTF-8).
+  grpc::Status Admit(const grpc::CallbackServerContext& context,
+                     const absl::Status& parsed) const;
 
   const Options options_;
+  const SyncAuthorizer authorizer_;
   cache::RecordWriter& writer_;
   cache::RedisClient& client_;
   const core::Clock& clock_;
 };
-
-// True when `given` equals `expected`, in time that depends only on
-// expected.size() (not on where they differ).
-bool ConstantTimeEquals(absl::string_view given, absl::string_view expected);
 
 }  // namespace availability::server
 
