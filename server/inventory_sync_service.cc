@@ -158,7 +158,8 @@ InventorySyncService::InventorySyncService(Options options,
       authorizer_({options_.token, options_.allowed_client_subjects}),
       writer_(writer),
       client_(client),
-      clock_(clock) {
+      clock_(clock),
+      jobs_(client, writer.keys()) {
   ServeUnary("UpsertRecords", this, &InventorySyncService::UpsertRecords);
   ServeClientStreaming("StreamUpsertRecords", this,
                        &InventorySyncService::StreamUpsertRecords);
@@ -170,6 +171,10 @@ InventorySyncService::InventorySyncService(Options options,
   ServeUnary("PutCategoryRanking", this,
              &InventorySyncService::PutCategoryRanking);
   ServeServerStreaming("TailEvents", this, &InventorySyncService::TailEvents);
+  ServeUnary("ClaimNotificationJobs", this,
+             &InventorySyncService::ClaimNotificationJobs);
+  ServeUnary("AckNotificationJobs", this,
+             &InventorySyncService::AckNotificationJobs);
 }
 
 InventorySyncService::~InventorySyncService() = default;
@@ -388,6 +393,58 @@ grpc::ServerWriteReactor<v1::InventoryEvent>* InventorySyncService::TailEvents(
       {options_.write_timeout, options_.tail_poll_interval,
        options_.tail_batch},
       client_, writer_.keys().Events(request.stock_id()), request.after_id());
+}
+
+grpc::ServerUnaryReactor* InventorySyncService::ClaimNotificationJobs(
+    grpc::CallbackServerContext* context,
+    const ParsedRequest<v1::ClaimNotificationJobsRequest>* parsed,
+    v1::ClaimNotificationJobsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (grpc::Status s = Admit(*context, parsed->status()); !s.ok()) {
+    return Finished(reactor, s);
+  }
+  absl::StatusOr<JobClaim> claim = JobClaimFromApi(parsed->message());
+  if (!claim.ok()) return Finished(reactor, ToGrpcStatus(claim.status()));
+  jobs_.Claim(
+      claim->stock_id, std::move(claim->consumer), claim->max_jobs,
+      claim->lease, SyncCallDeadline(*context, options_.write_timeout),
+      [reactor, response](
+          absl::StatusOr<std::vector<cache::NotificationJob>> jobs) {
+        if (!jobs.ok()) {
+          reactor->Finish(CacheError(jobs.status(), "claiming jobs"));
+          return;
+        }
+        for (const cache::NotificationJob& job : *jobs) {
+          NotificationJobToApi(job, response->add_jobs());
+        }
+        reactor->Finish(grpc::Status::OK);
+      });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* InventorySyncService::AckNotificationJobs(
+    grpc::CallbackServerContext* context,
+    const ParsedRequest<v1::AckNotificationJobsRequest>* parsed,
+    v1::AckNotificationJobsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (grpc::Status s = Admit(*context, parsed->status()); !s.ok()) {
+    return Finished(reactor, s);
+  }
+  absl::StatusOr<std::vector<std::string>> ids =
+      JobIdsFromApi(parsed->message());
+  if (!ids.ok()) return Finished(reactor, ToGrpcStatus(ids.status()));
+  jobs_.Ack(parsed->message().stock_id(), *std::move(ids),
+            SyncCallDeadline(*context, options_.write_timeout),
+            [reactor, response](absl::StatusOr<int64_t> acknowledged) {
+              if (!acknowledged.ok()) {
+                reactor->Finish(
+                    CacheError(acknowledged.status(), "acknowledging jobs"));
+                return;
+              }
+              response->set_acknowledged(*acknowledged);
+              reactor->Finish(grpc::Status::OK);
+            });
+  return reactor;
 }
 
 }  // namespace availability::server

@@ -1,7 +1,7 @@
 // The sync/admin write API (availability.v1.InventorySync) over the cache:
 // versioned upserts and deletes, snapshot reconciliation, store
-// configuration, sales channels, category rankings and a tail of the
-// transition events. Serve it on its own listener, never the storefront's.
+// configuration, sales channels, category rankings, a tail of the
+// transition events and the back-in-stock notification jobs. Serve it on its own listener, never the storefront's.
 //
 // Wiring (server/main.cc):
 //
@@ -49,6 +49,10 @@
 // their own reactors (server/stream_upsert_reactor.h,
 // server/tail_events_reactor.h).
 //
+// ClaimNotificationJobs / AckNotificationJobs hand out the stock's
+// back-in-stock notification jobs at least once (cache/job_queue.h), each
+// call within write_timeout (capped by its deadline).
+//
 // TailEvents polls the stock's events stream with non-blocking XREAD on the
 // given client (no XREAD BLOCK: the connection is shared with the writes)
 // every `tail_poll_interval` while there is nothing new, and writes events as
@@ -75,6 +79,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "availability/v1/inventory_sync.grpc.pb.h"
+#include "cache/job_queue.h"
 #include "cache/record_writer.h"
 #include "cache/redis_client.h"
 #include "core/clock.h"
@@ -163,6 +168,16 @@ class InventorySyncService final
   grpc::ServerWriteReactor<::availability::v1::InventoryEvent>* TailEvents(
       grpc::CallbackServerContext* context,
       const ParsedRequest<::availability::v1::TailEventsRequest>* parsed);
+  grpc::ServerUnaryReactor* ClaimNotificationJobs(
+      grpc::CallbackServerContext* context,
+      const ParsedRequest<::availability::v1::ClaimNotificationJobsRequest>*
+          parsed,
+      ::availability::v1::ClaimNotificationJobsResponse* response);
+  grpc::ServerUnaryReactor* AckNotificationJobs(
+      grpc::CallbackServerContext* context,
+      const ParsedRequest<::availability::v1::AckNotificationJobsRequest>*
+          parsed,
+      ::availability::v1::AckNotificationJobsResponse* response);
 
  private:
   // The one check every handler runs first: the caller's credentials
@@ -176,6 +191,7 @@ class InventorySyncService final
   cache::RecordWriter& writer_;
   cache::RedisClient& client_;
   const core::Clock& clock_;
+  cache::NotificationJobQueue jobs_;
 };
 
 }  // namespace availability::server

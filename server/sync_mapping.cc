@@ -564,6 +564,64 @@ absl::Status ValidateTailEventsRequest(const v1::TailEventsRequest& request) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<JobClaim> JobClaimFromApi(
+    const v1::ClaimNotificationJobsRequest& request) {
+  JobClaim claim;
+  AV_RETURN_IF_ERROR(ValidateStockId(request.stock_id(), "stock_id"));
+  claim.stock_id = request.stock_id();
+  const std::string& consumer = request.consumer();
+  if (consumer.empty() || consumer.size() > kMaxConsumerBytes) {
+    return Invalid("consumer", absl::StrCat("must be 1..", kMaxConsumerBytes,
+                                            " bytes of [A-Za-z0-9_.-]"));
+  }
+  for (char c : consumer) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' &&
+        c != '.' && c != '-') {
+      return Invalid("consumer", "only [A-Za-z0-9_.-] allowed");
+    }
+  }
+  claim.consumer = consumer;
+  if (request.max_jobs() < 1 ||
+      request.max_jobs() > cache::NotificationJobQueue::kMaxJobsPerCall) {
+    return Invalid("max_jobs",
+                   absl::StrCat("must be 1..",
+                                cache::NotificationJobQueue::kMaxJobsPerCall,
+                                ", got ", request.max_jobs()));
+  }
+  claim.max_jobs = request.max_jobs();
+  if (!request.has_lease()) return Invalid("lease", "missing");
+  const int64_t nanos = request.lease().nanos();
+  claim.lease =
+      absl::Seconds(request.lease().seconds()) + absl::Nanoseconds(nanos);
+  if (nanos <= -1000000000 || nanos >= 1000000000 ||
+      claim.lease < absl::Milliseconds(1) || claim.lease > kMaxJobLease) {
+    return Invalid("lease", "must be 1 ms .. 24 h");
+  }
+  return claim;
+}
+
+absl::StatusOr<std::vector<std::string>> JobIdsFromApi(
+    const v1::AckNotificationJobsRequest& request) {
+  AV_RETURN_IF_ERROR(ValidateStockId(request.stock_id(), "stock_id"));
+  const int n = request.ids_size();
+  if (n < 1 || n > cache::NotificationJobQueue::kMaxJobsPerCall) {
+    return Invalid("ids", absl::StrCat("1..",
+                                       cache::NotificationJobQueue::kMaxJobsPerCall,
+                                       " per request, got ", n));
+  }
+  std::vector<std::string> ids;
+  ids.reserve(n);
+  for (int i = 0; i < n; ++i) {
+    if (request.ids(i).empty() || !IsStreamId(request.ids(i))) {
+      return Invalid(absl::StrCat("ids[", i, "]"),
+                     "not a job id (\"<ms>-<seq>\" from "
+                     "ClaimNotificationJobs)");
+    }
+    ids.push_back(request.ids(i));
+  }
+  return ids;
+}
+
 void WriteOutcomeToApi(const cache::WriteOutcome& w, v1::RecordOutcome* o) {
   switch (w.result) {
     case cache::WriteResult::kApplied:
@@ -614,6 +672,30 @@ void EventToApi(const cache::TransitionEvent& e, v1::InventoryEvent* out) {
               out->mutable_first_ship_date());
   }
   out->set_net_quantity(QtyToApi(e.net));
+}
+
+namespace {
+
+// A time of millisecond precision (at or after 1970) as a Timestamp.
+void MillisToApi(absl::Time t, google::protobuf::Timestamp* out) {
+  const int64_t ms = absl::ToUnixMillis(t);
+  out->set_seconds(ms / 1000);
+  out->set_nanos(static_cast<int32_t>(ms % 1000) * 1000000);
+}
+
+}  // namespace
+
+void NotificationJobToApi(const cache::NotificationJob& job,
+                          v1::NotificationJob* out) {
+  out->set_id(job.id);
+  out->set_sku(job.sku);
+  out->set_stock_id(job.stock_id);
+  out->set_subscriber_id(job.subscriber);
+  out->set_event_type(v1::InventoryEvent::TYPE_BACK_IN_STOCK);
+  out->set_event_version(job.version);
+  MillisToApi(job.queued_at, out->mutable_queued_time());
+  MillisToApi(job.subscribed_at, out->mutable_subscribed_time());
+  out->set_redelivered(job.redelivered);
 }
 
 }  // namespace availability::server

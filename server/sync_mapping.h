@@ -32,6 +32,8 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "availability/v1/inventory_sync.pb.h"
+#include "absl/time/time.h"
+#include "cache/job_queue.h"
 #include "cache/record_writer.h"
 #include "core/record.h"
 
@@ -124,6 +126,24 @@ absl::StatusOr<std::vector<std::string>> CategoryRankingFromApi(
 absl::Status ValidateTailEventsRequest(
     const ::availability::v1::TailEventsRequest& request);
 
+// ClaimNotificationJobs: stock >= 1, consumer 1..64 bytes of
+// [A-Za-z0-9_.-], max_jobs 1..1000, lease 1 ms..1 day.
+struct JobClaim {
+  int32_t stock_id = 0;
+  std::string consumer;
+  int max_jobs = 0;
+  absl::Duration lease;
+};
+inline constexpr size_t kMaxConsumerBytes = 64;
+inline constexpr absl::Duration kMaxJobLease = absl::Hours(24);
+absl::StatusOr<JobClaim> JobClaimFromApi(
+    const ::availability::v1::ClaimNotificationJobsRequest& request);
+
+// AckNotificationJobs' ids (stock >= 1, 1..1000 ids, each a stream id
+// "<ms>-<seq>": "ids[2]: not a job id ...").
+absl::StatusOr<std::vector<std::string>> JobIdsFromApi(
+    const ::availability::v1::AckNotificationJobsRequest& request);
+
 // --- Results of the cache as the API shows them ---
 
 // One written record's outcome (APPLIED, STALE with the stored version, or
@@ -140,6 +160,10 @@ void CountWriteOutcome(const cache::WriteOutcome& outcome,
 // version does not know).
 void EventToApi(const cache::TransitionEvent& event,
                 ::availability::v1::InventoryEvent* out);
+
+// A claimed notification job (event type BACK_IN_STOCK).
+void NotificationJobToApi(const cache::NotificationJob& job,
+                          ::availability::v1::NotificationJob* out);
 
 }  // namespace availability::server
 
