@@ -29,7 +29,8 @@
 // not parse as jobs are skipped (they stay pending; XPENDING shows them).
 //
 // Thread safety: safe from any thread; callbacks run on the Redis client's
-// loop thread and must not block. The client must outlive every call.
+// loop thread and must not block. The client and the queue must outlive
+// every call.
 #ifndef AVAILABILITY_CACHE_JOB_QUEUE_H_
 #define AVAILABILITY_CACHE_JOB_QUEUE_H_
 
