@@ -21,7 +21,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "testing/redis_server.h"
-#include "testing/subprocess.h"
+#include "testing/server_process.h"
 
 namespace availability {
 namespace {
@@ -49,33 +49,19 @@ class ReadOnlyTokenE2ETest : public ::testing::Test {
     auto redis = testing::RedisServer::Start();
     ASSERT_TRUE(redis.ok()) << redis.status();
     redis_ = *std::move(redis);
-    const std::string token_file = redis_->dir() + "/sync-token";
-    std::ofstream(token_file) << kToken << "\n";
+    testing::ServerProcess::Options options;
+    options.redis_port = redis_->port();
+    options.sync = true;
+    options.sync_token = kToken;
     const std::string read_token_file = redis_->dir() + "/sync-read-token";
     std::ofstream(read_token_file) << kReadToken << "\n";
-    sync_port_ = testing::PickFreePort();
-    auto server = testing::Subprocess::Start(
-        {AVAILABILITY_SERVER_BINARY,
-         absl::StrCat("--listen=127.0.0.1:", testing::PickFreePort()),
-         absl::StrCat("--sync_listen=127.0.0.1:", sync_port_),
-         "--metrics_listen=", "--sync_token_file=" + token_file,
-         "--sync_read_token_file=" + read_token_file,
-         absl::StrCat("--redis_port=", redis_->port())});
+    options.flags = {"--sync_read_token_file=" + read_token_file};
+    auto server = testing::ServerProcess::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
-    channel_ = av::client::MakeChannel(absl::StrCat("127.0.0.1:", sync_port_));
-    ASSERT_TRUE(channel_->WaitForConnected(std::chrono::system_clock::now() +
-                                           std::chrono::seconds(10)))
-        << server_->Stderr();
+    channel_ = av::client::MakeChannel(server_->sync_address());
     full_ = std::make_unique<av::client::SyncClient>(channel_, kToken);
     read_ = std::make_unique<av::client::SyncClient>(channel_, kReadToken);
-  }
-
-  void TearDown() override {
-    if (HasFailure() && server_ != nullptr) {
-      std::fprintf(stderr, "--- availability-server stderr ---\n%s\n",
-                   server_->Stderr().c_str());
-    }
   }
 
   // `method` of InventorySync called with an empty request and `token`: one
@@ -111,11 +97,10 @@ class ReadOnlyTokenE2ETest : public ::testing::Test {
   }
 
   std::unique_ptr<testing::RedisServer> redis_;
-  std::unique_ptr<testing::Subprocess> server_;
+  std::unique_ptr<testing::ServerProcess> server_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<av::client::SyncClient> full_;
   std::unique_ptr<av::client::SyncClient> read_;
-  int sync_port_ = 0;
 };
 
 TEST_F(ReadOnlyTokenE2ETest, RefusedOnEveryWriteMethodOfTheDescriptor) {
