@@ -27,6 +27,7 @@ final class ClientConfig
         public readonly int $writeTimeoutMs = 1000,
         public readonly int $keepaliveMs = 0,
         public readonly int $maxAlternatives = 0,
+        public readonly int $maxReconnectBackoffMs = 5000,
     ) {
         if (!preg_match('/^[A-Za-z0-9.\-\[\]:]+:\d{1,5}$/', $address)) {
             throw new \InvalidArgumentException("address: expected host:port, got '$address'");
@@ -47,6 +48,9 @@ final class ClientConfig
         }
         if (!$useTls && ($caFile !== null || $certFile !== null)) {
             throw new \InvalidArgumentException('useTls: CA or client certificate set but TLS off');
+        }
+        if ($maxReconnectBackoffMs < 100 || $maxReconnectBackoffMs > 120000) {
+            throw new \InvalidArgumentException('maxReconnectBackoffMs: must be 100..120000 ms');
         }
         if ($maxAlternatives < 0 || $maxAlternatives > 20) {
             throw new \InvalidArgumentException('maxAlternatives: must be 0..20');

@@ -32,7 +32,11 @@ final class ChannelFactory
     /** @return array<string, mixed> channel arguments + credentials */
     public function options(ClientConfig $config): array
     {
-        $options = ['credentials' => $this->credentials($config)];
+        $options = [
+            'credentials' => $this->credentials($config),
+            'grpc.initial_reconnect_backoff_ms' => min(1000, $config->maxReconnectBackoffMs),
+            'grpc.max_reconnect_backoff_ms' => $config->maxReconnectBackoffMs,
+        ];
         if ($config->keepaliveMs > 0) {
             $options['grpc.keepalive_time_ms'] = $config->keepaliveMs;
             $options['grpc.keepalive_timeout_ms'] = 10000;

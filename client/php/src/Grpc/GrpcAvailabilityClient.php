@@ -164,9 +164,17 @@ final class GrpcAvailabilityClient implements AvailabilityClientInterface
         }
         try {
             $this->stub ??= $this->channels->availabilityStub($this->config);
-            [$reply, $status] = $this->stub->$method($request, [], ['timeout' => $timeoutMs * 1000])->wait();
-            $outcome = StatusMapper::outcome((int) $status->code);
-            $message = (string) $status->details;
+            $start = hrtime(true);
+            if (!$this->readyWithin($timeoutMs)) {
+                $outcome = Outcome::Unavailable;
+                $message = 'not connected within ' . $timeoutMs . ' ms';
+                $reply = null;
+            } else {
+                $left = max(1, $timeoutMs - intdiv(hrtime(true) - $start, 1_000_000));
+                [$reply, $status] = $this->stub->$method($request, [], ['timeout' => $left * 1000])->wait();
+                $outcome = StatusMapper::outcome((int) $status->code);
+                $message = (string) $status->details;
+            }
         } catch (\Throwable $e) {
             $reply = null;
             $outcome = Outcome::Error;
@@ -181,6 +189,22 @@ final class GrpcAvailabilityClient implements AvailabilityClientInterface
             ($this->log)(sprintf('availability %s %s: %s %s', $method, $host, $outcome->value, $message));
         }
         return [$outcome === Outcome::Ok ? $reply : null, $outcome, $message];
+    }
+
+    /**
+     * The extension has no thread of its own: gRPC's reconnect backoff timer
+     * only runs while a call or a wait polls the channel, and a call on a
+     * channel in TRANSIENT_FAILURE fails at once. So after a failure, wait
+     * (within the call's budget) for the channel to reconnect; a healthy
+     * channel returns at once. ChannelFactory caps the backoff below the
+     * breaker's cool-down, so the half-open probe finds the timer due.
+     */
+    private function readyWithin(int $timeoutMs): bool
+    {
+        if ($this->stub->getConnectivityState(false) !== \Grpc\CHANNEL_TRANSIENT_FAILURE) {
+            return true;
+        }
+        return $this->stub->waitForReady($timeoutMs * 1000);
     }
 
     private static function scope(string $salesChannel): Scope
