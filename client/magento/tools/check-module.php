@@ -67,7 +67,7 @@ function scanClasses(string $dir): array
     $it = new RecursiveIteratorIterator(new RecursiveDirectoryIterator($dir, FilesystemIterator::SKIP_DOTS));
     foreach ($it as $file) {
         $relative = substr($file->getPathname(), strlen($dir));
-        if ($file->getExtension() !== 'php' || str_contains($relative, '/node_modules/') || str_starts_with($relative, '/tools/')) {
+        if ($file->getExtension() !== 'php' || str_contains($relative, '/node_modules/') || preg_match('#^/(tools|tests)/#', $relative)) {
             continue;
         }
         $src = (string) file_get_contents($file->getPathname());

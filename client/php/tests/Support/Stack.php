@@ -19,6 +19,7 @@ final class Stack
     public readonly int $redisPort;
     public readonly int $serverPort;
     public readonly int $syncPort;
+    public readonly int $metricsPort;
     public readonly string $token;
     /** @var array<string, resource> name => proc_open handle */
     private array $procs = [];
@@ -38,6 +39,7 @@ final class Stack
         $this->redisPort = self::freePort();
         $this->serverPort = self::freePort();
         $this->syncPort = self::freePort();
+        $this->metricsPort = self::freePort();
         $this->token = bin2hex(random_bytes(16));
         file_put_contents($this->dir . '/sync-token', $this->token);
         $this->startRedis();
@@ -132,6 +134,14 @@ final class Stack
         return '127.0.0.1:' . $port;
     }
 
+    /** Calls of a storefront method the server finished, any status (its /metrics). */
+    public function calls(string $method): int
+    {
+        $metrics = (string) file_get_contents('http://127.0.0.1:' . $this->metricsPort . '/metrics');
+        preg_match_all('/^grpc_server_handled_total\{[^}]*grpc_method="' . preg_quote($method, '/') . '"[^}]*\} (\d+)/m', $metrics, $m);
+        return (int) array_sum($m[1]);
+    }
+
     /** Runs the project's CLI against this stack; returns its stdout. */
     public function cli(string ...$args): string
     {
@@ -180,7 +190,7 @@ final class Stack
             getenv('AVAILABILITY_SERVER_BIN'),
             '--listen=' . $this->address(),
             '--sync_listen=' . $this->syncAddress(),
-            '--metrics_listen=127.0.0.1:' . self::freePort(),
+            '--metrics_listen=127.0.0.1:' . $this->metricsPort,
             '--sync_token_file=' . $this->dir . '/sync-token',
             '--redis_port=' . $this->redisPort,
             ...$this->serverArgs,
