@@ -249,6 +249,22 @@ absl::Status SyncClient::PutCategoryRanking(
   return absl::OkStatus();
 }
 
+absl::StatusOr<v1::ClaimNotificationJobsResponse>
+SyncClient::ClaimNotificationJobs(
+    const v1::ClaimNotificationJobsRequest& request) const {
+  v1::ClaimNotificationJobsResponse response;
+  AV_SYNC_UNARY(ClaimNotificationJobs, request, response);
+  return response;
+}
+
+absl::StatusOr<v1::AckNotificationJobsResponse>
+SyncClient::AckNotificationJobs(
+    const v1::AckNotificationJobsRequest& request) const {
+  v1::AckNotificationJobsResponse response;
+  AV_SYNC_UNARY(AckNotificationJobs, request, response);
+  return response;
+}
+
 #undef AV_SYNC_UNARY
 
 absl::Status SyncClient::TailEvents(

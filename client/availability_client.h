@@ -172,6 +172,16 @@ class SyncClient {
       absl::FunctionRef<bool(const availability::v1::InventoryEvent&)> on_event)
       const;
 
+  // Back-in-stock notification jobs, at least once: claim under a lease, send,
+  // then acknowledge (see inventory_sync.proto). InvalidArgument naming the
+  // field for a bad request.
+  absl::StatusOr<availability::v1::ClaimNotificationJobsResponse>
+  ClaimNotificationJobs(
+      const availability::v1::ClaimNotificationJobsRequest& request) const;
+  absl::StatusOr<availability::v1::AckNotificationJobsResponse>
+  AckNotificationJobs(
+      const availability::v1::AckNotificationJobsRequest& request) const;
+
  private:
   // Sets the deadline and the authorization metadata on `context`.
   void Prepare(grpc::ClientContext& context, absl::Duration timeout) const;

@@ -1,7 +1,7 @@
 // The sync/admin write API (availability.v1.InventorySync) over the cache:
 // versioned upserts and deletes, snapshot reconciliation, store
-// configuration, sales channels, category rankings and a tail of the
-// transition events. Serve it on its own listener, never the storefront's.
+// configuration, sales channels, category rankings, a tail of the
+// transition events and the back-in-stock notification jobs. Serve it on its own listener, never the storefront's.
 //
 // Wiring (server/main.cc):
 //
@@ -18,12 +18,12 @@
 //   server->Shutdown();   // first: ends every call (TailEvents included)
 //   // then destroy sync, writer, redis (in that order)
 //
-// Authentication: every call must carry `authorization: Bearer <token>`
-// metadata; the token is compared in constant time over its full length.
-// Alternatively, with allowed_client_subjects, a caller whose verified
-// client certificate (mTLS) has one of those identities needs no token.
-// Neither: UNAUTHENTICATED ("missing or invalid bearer token"), and nothing
-// is read or changed. ValidateOptions refuses an empty or short token
+// Authentication (server/sync_auth.h, checked first by every handler):
+// every call must carry `authorization: Bearer <token>` metadata; the token
+// is compared in constant time over its full length. Alternatively, with
+// allowed_client_subjects, a caller whose verified client certificate (mTLS)
+// has one of those identities needs no token. Neither: UNAUTHENTICATED
+// ("missing or invalid bearer token"), and nothing is read or changed. ValidateOptions refuses an empty or short token
 // unless identities are configured, so a sync listener never starts open;
 // a service constructed with neither refuses every call. The token is
 // never logged nor put in an error.
@@ -44,6 +44,14 @@
 // than the stored one (or a delete's tombstone) is RESULT_STALE with
 // stored_version. Cache failures: UNAVAILABLE / DEADLINE_EXCEEDED (retry the
 // same batch: versioned writes are idempotent).
+//
+// Requests are checked by server/sync_mapping.h; the streaming calls run in
+// their own reactors (server/stream_upsert_reactor.h,
+// server/tail_events_reactor.h).
+//
+// ClaimNotificationJobs / AckNotificationJobs hand out the stock's
+// back-in-stock notification jobs at least once (cache/job_queue.h), each
+// call within write_timeout (capped by its deadline).
 //
 // TailEvents polls the stock's events stream with non-blocking XREAD on the
 // given client (no XREAD BLOCK: the connection is shared with the writes)
@@ -71,10 +79,12 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "availability/v1/inventory_sync.grpc.pb.h"
+#include "cache/job_queue.h"
 #include "cache/record_writer.h"
 #include "cache/redis_client.h"
 #include "core/clock.h"
 #include "server/request_parsing.h"
+#include "server/sync_auth.h"
 
 namespace availability::server {
 
@@ -105,8 +115,6 @@ class InventorySyncService final
     int max_stream_outcomes = 10000;
   };
 
-  static constexpr int kMaxRecordsPerRequest = 1000;
-  static constexpr int kMaxRankingSkus = 1000;
   static constexpr size_t kMinTokenBytes = 16;
 
   // OK, or FailedPrecondition when the token is empty (and no client
@@ -160,27 +168,31 @@ class InventorySyncService final
   grpc::ServerWriteReactor<::availability::v1::InventoryEvent>* TailEvents(
       grpc::CallbackServerContext* context,
       const ParsedRequest<::availability::v1::TailEventsRequest>* parsed);
+  grpc::ServerUnaryReactor* ClaimNotificationJobs(
+      grpc::CallbackServerContext* context,
+      const ParsedRequest<::availability::v1::ClaimNotificationJobsRequest>*
+          parsed,
+      ::availability::v1::ClaimNotificationJobsResponse* response);
+  grpc::ServerUnaryReactor* AckNotificationJobs(
+      grpc::CallbackServerContext* context,
+      const ParsedRequest<::availability::v1::AckNotificationJobsRequest>*
+          parsed,
+      ::availability::v1::AckNotificationJobsResponse* response);
 
  private:
-  class StreamUpsertReactor;
-  class TailReactor;
-
-  // True when the call carries the configured bearer token or comes from
-  // an allowed client certificate identity.
-  bool Authorized(const grpc::CallbackServerContext& context) const;
-  // The earlier of the call's deadline and now + budget.
-  static absl::Time DeadlineFor(const grpc::CallbackServerContext& context,
-                                absl::Duration budget);
+  // The one check every handler runs first: the caller's credentials
+  // (UNAUTHENTICATED), then the request's parse (INVALID_ARGUMENT naming the
+  // field that is not valid UTF-8).
+  grpc::Status Admit(const grpc::CallbackServerContext& context,
+                     const absl::Status& parsed) const;
 
   const Options options_;
+  const SyncAuthorizer authorizer_;
   cache::RecordWriter& writer_;
   cache::RedisClient& client_;
   const core::Clock& clock_;
+  cache::NotificationJobQueue jobs_;
 };
-
-// True when `given` equals `expected`, in time that depends only on
-// expected.size() (not on where they differ).
-bool ConstantTimeEquals(absl::string_view given, absl::string_view expected);
 
 }  // namespace availability::server
 

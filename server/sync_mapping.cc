@@ -5,7 +5,11 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "core/decision.h"
@@ -425,6 +429,273 @@ absl::Status ValidateSnapshotId(absl::string_view id, absl::string_view field) {
     if (!ok) return Invalid(field, "only [A-Za-z0-9_-] allowed");
   }
   return absl::OkStatus();
+}
+
+absl::Status ValidateBatchSize(int n, absl::string_view field) {
+  if (n < 1 || n > kMaxRecordsPerRequest) {
+    return Invalid(field, absl::StrCat("1..", kMaxRecordsPerRequest,
+                                       " per request, got ", n,
+                                       n > 0 ? " (split the batch)" : ""));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateStockId(int32_t stock_id, absl::string_view field) {
+  if (stock_id < 1) return Invalid(field, "must be >= 1");
+  return absl::OkStatus();
+}
+
+absl::Status ValidateUpsertRequest(const v1::UpsertRecordsRequest& request) {
+  AV_RETURN_IF_ERROR(ValidateBatchSize(request.records_size(), "records"));
+  if (!request.snapshot_id().empty()) {
+    AV_RETURN_IF_ERROR(ValidateSnapshotId(request.snapshot_id(), "snapshot_id"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<cache::DeleteKey> DeleteKeyFromApi(const v1::RecordKey& key,
+                                                  int index) {
+  const std::string field = absl::StrCat("keys[", index, "]");
+  AV_RETURN_IF_ERROR(ValidateSku(key.sku(), Field(field, "sku")));
+  AV_RETURN_IF_ERROR(ValidateStockId(key.stock_id(), Field(field, "stock_id")));
+  if (key.version() < 1) return Invalid(Field(field, "version"), "must be >= 1");
+  return cache::DeleteKey{key.stock_id(), key.sku(), key.version()};
+}
+
+absl::StatusOr<cache::DeleteLimit> SnapshotFinishFromApi(
+    const v1::FinishSnapshotRequest& request) {
+  AV_RETURN_IF_ERROR(ValidateStockId(request.stock_id(), "stock_id"));
+  AV_RETURN_IF_ERROR(ValidateSnapshotId(request.snapshot_id(), "snapshot_id"));
+  cache::DeleteLimit limit;
+  if (request.has_max_delete_fraction()) {
+    const double fraction = request.max_delete_fraction();
+    if (!(fraction >= 0 && fraction <= 1)) {  // also NaN
+      return Invalid("max_delete_fraction",
+                     absl::StrCat("must be 0..1 (0.1 = 10 %), got ", fraction));
+    }
+    limit.max_fraction = fraction;
+  }
+  if (request.has_max_delete_count()) {
+    if (request.max_delete_count() < 0) {
+      return Invalid("max_delete_count",
+                     absl::StrCat("must be >= 0, got ",
+                                  request.max_delete_count()));
+    }
+    limit.max_count = request.max_delete_count();
+  }
+  return limit;
+}
+
+absl::StatusOr<core::StoreConfig> StoreConfigFromApi(
+    const v1::PutStoreConfigRequest& request) {
+  if (!request.has_config()) return Invalid("config", "missing");
+  return StoreConfigFromApi(request.config(), "config");
+}
+
+absl::StatusOr<std::map<std::string, int32_t>> SalesChannelsFromApi(
+    const v1::PutSalesChannelsRequest& request) {
+  std::map<std::string, int32_t> channels;
+  for (const auto& [code, stock] : request.channels()) {
+    const std::string field =
+        absl::StrCat("channels[\"", absl::CHexEscape(code), "\"]");
+    if (code.empty() || code.size() > kMaxSalesChannelCodeBytes) {
+      return Invalid(field, absl::StrCat("code must be 1..",
+                                         kMaxSalesChannelCodeBytes, " bytes"));
+    }
+    if (stock < 1) return Invalid(field, "stock id must be >= 1");
+    channels[code] = stock;
+  }
+  return channels;
+}
+
+absl::StatusOr<std::vector<std::string>> CategoryRankingFromApi(
+    const v1::PutCategoryRankingRequest& request) {
+  AV_RETURN_IF_ERROR(ValidateStockId(request.stock_id(), "stock_id"));
+  if (request.category_id() < 1) return Invalid("category_id", "must be >= 1");
+  if (request.skus_size() > kMaxRankingSkus) {
+    return Invalid("skus", absl::StrCat("more than ", kMaxRankingSkus));
+  }
+  std::vector<std::string> skus;
+  skus.reserve(request.skus_size());
+  for (int i = 0; i < request.skus_size(); ++i) {
+    AV_RETURN_IF_ERROR(
+        ValidateSku(request.skus(i), absl::StrCat("skus[", i, "]")));
+    skus.push_back(request.skus(i));
+  }
+  return skus;
+}
+
+namespace {
+
+// "" (only new), "0", "<ms>" or "<ms>-<seq>".
+bool IsStreamId(absl::string_view id) {
+  std::vector<absl::string_view> parts = absl::StrSplit(id, '-');
+  if (parts.empty() || parts.size() > 2) return false;
+  for (absl::string_view p : parts) {
+    uint64_t v;
+    if (p.empty() || !absl::SimpleAtoi(p, &v) ||
+        !absl::ascii_isdigit(static_cast<unsigned char>(p[0]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+v1::InventoryEvent::Type EventTypeToApi(absl::string_view type) {
+  if (type == "BACK_IN_STOCK") return v1::InventoryEvent::TYPE_BACK_IN_STOCK;
+  if (type == "OUT_OF_STOCK") return v1::InventoryEvent::TYPE_OUT_OF_STOCK;
+  if (type == "BACKORDER_STARTED") {
+    return v1::InventoryEvent::TYPE_BACKORDER_STARTED;
+  }
+  if (type == "ETA_CHANGED") return v1::InventoryEvent::TYPE_ETA_CHANGED;
+  if (type == "DISCONTINUED") return v1::InventoryEvent::TYPE_DISCONTINUED;
+  if (type == "LOW_STOCK") return v1::InventoryEvent::TYPE_LOW_STOCK;
+  return v1::InventoryEvent::TYPE_UNSPECIFIED;
+}
+
+}  // namespace
+
+absl::Status ValidateTailEventsRequest(const v1::TailEventsRequest& request) {
+  AV_RETURN_IF_ERROR(ValidateStockId(request.stock_id(), "stock_id"));
+  if (!request.after_id().empty() && !IsStreamId(request.after_id())) {
+    return Invalid("after_id",
+                   "not a stream id (\"\", \"0\", \"<ms>\" or \"<ms>-<seq>\")");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<JobClaim> JobClaimFromApi(
+    const v1::ClaimNotificationJobsRequest& request) {
+  JobClaim claim;
+  AV_RETURN_IF_ERROR(ValidateStockId(request.stock_id(), "stock_id"));
+  claim.stock_id = request.stock_id();
+  const std::string& consumer = request.consumer();
+  if (consumer.empty() || consumer.size() > kMaxConsumerBytes) {
+    return Invalid("consumer", absl::StrCat("must be 1..", kMaxConsumerBytes,
+                                            " bytes of [A-Za-z0-9_.-]"));
+  }
+  for (char c : consumer) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' &&
+        c != '.' && c != '-') {
+      return Invalid("consumer", "only [A-Za-z0-9_.-] allowed");
+    }
+  }
+  claim.consumer = consumer;
+  if (request.max_jobs() < 1 ||
+      request.max_jobs() > cache::NotificationJobQueue::kMaxJobsPerCall) {
+    return Invalid("max_jobs",
+                   absl::StrCat("must be 1..",
+                                cache::NotificationJobQueue::kMaxJobsPerCall,
+                                ", got ", request.max_jobs()));
+  }
+  claim.max_jobs = request.max_jobs();
+  if (!request.has_lease()) return Invalid("lease", "missing");
+  const int64_t nanos = request.lease().nanos();
+  claim.lease =
+      absl::Seconds(request.lease().seconds()) + absl::Nanoseconds(nanos);
+  if (nanos <= -1000000000 || nanos >= 1000000000 ||
+      claim.lease < absl::Milliseconds(1) || claim.lease > kMaxJobLease) {
+    return Invalid("lease", "must be 1 ms .. 24 h");
+  }
+  return claim;
+}
+
+absl::StatusOr<std::vector<std::string>> JobIdsFromApi(
+    const v1::AckNotificationJobsRequest& request) {
+  AV_RETURN_IF_ERROR(ValidateStockId(request.stock_id(), "stock_id"));
+  const int n = request.ids_size();
+  if (n < 1 || n > cache::NotificationJobQueue::kMaxJobsPerCall) {
+    return Invalid("ids", absl::StrCat("1..",
+                                       cache::NotificationJobQueue::kMaxJobsPerCall,
+                                       " per request, got ", n));
+  }
+  std::vector<std::string> ids;
+  ids.reserve(n);
+  for (int i = 0; i < n; ++i) {
+    if (request.ids(i).empty() || !IsStreamId(request.ids(i))) {
+      return Invalid(absl::StrCat("ids[", i, "]"),
+                     "not a job id (\"<ms>-<seq>\" from "
+                     "ClaimNotificationJobs)");
+    }
+    ids.push_back(request.ids(i));
+  }
+  return ids;
+}
+
+void WriteOutcomeToApi(const cache::WriteOutcome& w, v1::RecordOutcome* o) {
+  switch (w.result) {
+    case cache::WriteResult::kApplied:
+      o->set_result(v1::RecordOutcome::RESULT_APPLIED);
+      break;
+    case cache::WriteResult::kStale:
+      o->set_result(v1::RecordOutcome::RESULT_STALE);
+      o->set_stored_version(w.stored_version);
+      break;
+    case cache::WriteResult::kFailed:
+      // "UNAVAILABLE: writing stock 3: redis error: OOM ...".
+      o->set_result(v1::RecordOutcome::RESULT_FAILED);
+      o->set_error(absl::StrCat(absl::StatusCodeToString(w.error.code()),
+                                ": ", w.error.message()));
+      break;
+  }
+}
+
+void CountWriteOutcome(const cache::WriteOutcome& w,
+                       v1::UpsertRecordsResponse& response) {
+  switch (w.result) {
+    case cache::WriteResult::kApplied:
+      response.set_applied(response.applied() + 1);
+      break;
+    case cache::WriteResult::kStale:
+      response.set_stale(response.stale() + 1);
+      break;
+    case cache::WriteResult::kFailed:
+      response.set_failed(response.failed() + 1);
+      break;
+  }
+  response.set_events_appended(response.events_appended() +
+                               w.events_appended);
+  response.set_notifications_queued(response.notifications_queued() +
+                                    w.notifications_queued);
+}
+
+void EventToApi(const cache::TransitionEvent& e, v1::InventoryEvent* out) {
+  out->set_id(e.id);
+  out->set_type(EventTypeToApi(e.type));
+  out->set_sku(e.sku);
+  out->set_stock_id(e.stock_id);
+  out->set_version(e.version);
+  out->set_old_status(e.old_status);
+  out->set_new_status(e.new_status);
+  if (e.eta_days >= 0) {
+    DateToApi(absl::CivilDay(1970, 1, 1) + e.eta_days,
+              out->mutable_first_ship_date());
+  }
+  out->set_net_quantity(QtyToApi(e.net));
+}
+
+namespace {
+
+// A time of millisecond precision (at or after 1970) as a Timestamp.
+void MillisToApi(absl::Time t, google::protobuf::Timestamp* out) {
+  const int64_t ms = absl::ToUnixMillis(t);
+  out->set_seconds(ms / 1000);
+  out->set_nanos(static_cast<int32_t>(ms % 1000) * 1000000);
+}
+
+}  // namespace
+
+void NotificationJobToApi(const cache::NotificationJob& job,
+                          v1::NotificationJob* out) {
+  out->set_id(job.id);
+  out->set_sku(job.sku);
+  out->set_stock_id(job.stock_id);
+  out->set_subscriber_id(job.subscriber);
+  out->set_event_type(v1::InventoryEvent::TYPE_BACK_IN_STOCK);
+  out->set_event_version(job.version);
+  MillisToApi(job.queued_at, out->mutable_queued_time());
+  MillisToApi(job.subscribed_at, out->mutable_subscribed_time());
+  out->set_redelivered(job.redelivered);
 }
 
 }  // namespace availability::server

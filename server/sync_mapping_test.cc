@@ -423,5 +423,76 @@ TEST(ValidateSnapshotIdTest, Rules) {
                        "snapshot_id: only [A-Za-z0-9_-] allowed"));
 }
 
+// A claim request that passes, changed by one row of a table.
+struct JobClaimCase {
+  std::string name;
+  std::function<void(v1::ClaimNotificationJobsRequest&)> change;
+  std::string error;  // "" = accepted
+};
+
+class JobClaimFromApiTest : public ::testing::TestWithParam<JobClaimCase> {};
+
+TEST_P(JobClaimFromApiTest, Rules) {
+  v1::ClaimNotificationJobsRequest request;
+  request.set_stock_id(1);
+  request.set_consumer("mailer-1.eu_west");
+  request.set_max_jobs(1000);
+  request.mutable_lease()->set_seconds(30);
+  GetParam().change(request);
+  absl::StatusOr<JobClaim> claim = JobClaimFromApi(request);
+  if (GetParam().error.empty()) {
+    ASSERT_THAT(claim, IsOk());
+    EXPECT_EQ(claim->consumer, request.consumer());
+    return;
+  }
+  EXPECT_THAT(claim, StatusIs(absl::StatusCode::kInvalidArgument,
+                              GetParam().error));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, JobClaimFromApiTest,
+    ::testing::Values(
+        JobClaimCase{"Valid", [](auto&) {}, ""},
+        JobClaimCase{"OneMillisecondLease",
+                     [](auto& r) {
+                       r.mutable_lease()->set_seconds(0);
+                       r.mutable_lease()->set_nanos(1000000);
+                     },
+                     ""},
+        JobClaimCase{"NoStock", [](auto& r) { r.set_stock_id(0); },
+                     "stock_id: must be >= 1"},
+        JobClaimCase{"NoConsumer", [](auto& r) { r.clear_consumer(); },
+                     "consumer: must be 1..64 bytes of [A-Za-z0-9_.-]"},
+        JobClaimCase{"ConsumerWithSpace",
+                     [](auto& r) { r.set_consumer("mailer 1"); },
+                     "consumer: only [A-Za-z0-9_.-] allowed"},
+        JobClaimCase{"TooManyJobs", [](auto& r) { r.set_max_jobs(1001); },
+                     "max_jobs: must be 1..1000, got 1001"},
+        JobClaimCase{"NoJobs", [](auto& r) { r.set_max_jobs(0); },
+                     "max_jobs: must be 1..1000, got 0"},
+        JobClaimCase{"NoLease", [](auto& r) { r.clear_lease(); },
+                     "lease: missing"},
+        JobClaimCase{"LeaseTooLong",
+                     [](auto& r) { r.mutable_lease()->set_seconds(86401); },
+                     "lease: must be 1 ms .. 24 h"},
+        JobClaimCase{"NegativeLease",
+                     [](auto& r) { r.mutable_lease()->set_seconds(-5); },
+                     "lease: must be 1 ms .. 24 h"}),
+    [](const auto& test) { return test.param.name; });
+
+TEST(JobIdsFromApiTest, Rules) {
+  v1::AckNotificationJobsRequest request;
+  request.set_stock_id(1);
+  EXPECT_THAT(JobIdsFromApi(request),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "ids: 1..1000 per request, got 0"));
+  request.add_ids("1700000000000-0");
+  EXPECT_THAT(JobIdsFromApi(request), IsOk());
+  request.add_ids("17-x");
+  EXPECT_THAT(JobIdsFromApi(request),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       ::testing::HasSubstr("ids[1]: not a job id")));
+}
+
 }  // namespace
 }  // namespace availability::server

@@ -21,6 +21,8 @@ namespace av::cli {
 
 // watch_command.cc
 int RunWatch(CommandContext& ctx, const CommandArgs& args);
+// jobs_command.cc
+int RunJobs(CommandContext& ctx, const CommandArgs& args);
 
 namespace {
 
@@ -40,6 +42,7 @@ constexpr CommandEntry kCommands[] = {
     {"setup-demo-store", "load demo config and rankings", RunSetupDemoStore},
     {"events", "events tail: a stock's transition events", RunEvents},
     {"watch", "stream answers of SKUs as they change", RunWatch},
+    {"jobs", "claim, print and ack back-in-stock notification jobs", RunJobs},
 };
 
 constexpr char kDefaultServer[] = "127.0.0.1:50051";
