@@ -9,6 +9,7 @@ use Availability\Client\Breaker\InMemoryBreakerStore;
 use Availability\Client\ClientConfig;
 use Availability\Client\Grpc\GrpcAvailabilityClient;
 use Availability\Client\Grpc\GrpcEventTail;
+use Availability\Client\Grpc\GrpcNotificationJobs;
 use Availability\Client\InventoryEvent;
 use Availability\Client\Outcome;
 use Availability\Client\Status;
@@ -138,6 +139,40 @@ final class AvailabilityIntegrationTest extends TestCase
             $this->fail('a wrong token must fail');
         } catch (\Availability\Client\AvailabilityException $e) {
             $this->assertStringNotContainsString('wrong', $e->getMessage());
+        }
+    }
+
+    public function testNotificationJobsAreClaimedAndAcknowledged(): void
+    {
+        $this->assertTrue($this->client->subscribeBackInStock('DEMO-OUT', 'base', 'm2:job-subscriber'));
+        $file = self::$stack->dir . '/restock.jsonl';
+        file_put_contents($file, json_encode([
+            'sku' => 'DEMO-OUT', 'stock_id' => 1, 'version' => PHP_INT_MAX >> 1,
+            'source_quantity' => 10, 'backorders' => 'BACKORDERS_NO',
+        ]) . "\n");
+        self::$stack->cli('import', $file, '--token-file', self::$stack->dir . '/sync-token');
+
+        $jobs = new GrpcNotificationJobs(new ClientConfig(self::$stack->syncAddress()), self::$stack->token);
+        $claimed = $jobs->claim(1, 'mailer-test', 10, 1);
+        $this->assertCount(1, $claimed);
+        $this->assertSame('DEMO-OUT', $claimed[0]->sku);
+        $this->assertSame('m2:job-subscriber', $claimed[0]->subscriberId);
+        $this->assertFalse($claimed[0]->redelivered);
+        $this->assertSame([], $jobs->claim(1, 'mailer-test', 10, 1), 'claimed jobs are not handed out twice');
+
+        usleep(1_200_000); // the 1 s lease runs out without an ack: the job comes back
+        // A job is taken over once claimed for longer than the new claimer's lease.
+        $again = $jobs->claim(1, 'mailer-other', 10, 1);
+        $this->assertCount(1, $again);
+        $this->assertTrue($again[0]->redelivered);
+        $this->assertSame(1, $jobs->ack(1, [$again[0]->id]));
+        $this->assertSame(0, $jobs->ack(1, [$again[0]->id]), 'acknowledged once');
+
+        try {
+            $jobs->claim(1, 'bad name', 10, 60);
+            $this->fail('an invalid consumer name must be refused');
+        } catch (\Availability\Client\AvailabilityException $e) {
+            $this->assertSame('consumer: 1..64 bytes of [A-Za-z0-9_.-]', $e->getMessage());
         }
     }
 }
