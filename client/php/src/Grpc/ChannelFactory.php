@@ -14,14 +14,13 @@ declare(strict_types=1);
 namespace Availability\Client\Grpc;
 
 use Availability\Client\ClientConfig;
-use Availability\V1\AvailabilityClient;
 use Availability\V1\InventorySyncClient;
 
 final class ChannelFactory
 {
-    public function availabilityStub(ClientConfig $config): AvailabilityClient
+    public function storefrontStub(ClientConfig $config): StorefrontStub
     {
-        return new AvailabilityClient($config->address, $this->options($config));
+        return new StorefrontStub($config->address, $this->options($config));
     }
 
     public function syncStub(ClientConfig $config): InventorySyncClient

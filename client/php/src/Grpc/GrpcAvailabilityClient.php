@@ -20,7 +20,6 @@ use Availability\Client\ClientConfig;
 use Availability\Client\Outcome;
 use Availability\Client\RequestValidator;
 use Availability\Client\Result;
-use Availability\V1\AvailabilityClient;
 use Availability\V1\BackInStockSubscription;
 use Availability\V1\BatchGetAvailabilityRequest;
 use Availability\V1\BatchGetAvailabilityRequest\Item;
@@ -29,7 +28,7 @@ use Availability\V1\Scope;
 
 final class GrpcAvailabilityClient implements AvailabilityClientInterface
 {
-    private ?AvailabilityClient $stub = null;
+    private ?StorefrontStub $stub = null;
 
     /** @param ?\Closure(string): void $log receives one line per failure */
     public function __construct(
@@ -69,7 +68,7 @@ final class GrpcAvailabilityClient implements AvailabilityClientInterface
         if ($outcome !== Outcome::Ok) {
             return Result::fallback($outcome, $message);
         }
-        return ProtoMapper::result($reply);
+        return $reply->result;
     }
 
     public function batchGet(array $skus, string $salesChannel, ?int $timeoutMs = null): array
@@ -108,11 +107,10 @@ final class GrpcAvailabilityClient implements AvailabilityClientInterface
             }
             $request->setItems($items);
             [$reply, $outcome, $message] = $this->call('BatchGetAvailability', $request, $left);
-            $answers = $outcome === Outcome::Ok ? iterator_to_array($reply->getItems()) : [];
+            $answers = $outcome === Outcome::Ok ? $reply->results : [];
             foreach ($chunk as $k => $sku) {
-                $results[$sku] = isset($answers[$k])
-                    ? ProtoMapper::result($answers[$k])
-                    : Result::fallback($outcome === Outcome::Ok ? Outcome::Error : $outcome,
+                $results[$sku] = $answers[$k]
+                    ?? Result::fallback($outcome === Outcome::Ok ? Outcome::Error : $outcome,
                         $outcome === Outcome::Ok ? 'missing from the batch answer' : $message);
             }
         }
@@ -163,7 +161,7 @@ final class GrpcAvailabilityClient implements AvailabilityClientInterface
             return [null, Outcome::BreakerOpen, 'circuit breaker open for ' . $host];
         }
         try {
-            $this->stub ??= $this->channels->availabilityStub($this->config);
+            $this->stub ??= $this->channels->storefrontStub($this->config);
             $start = hrtime(true);
             if (!$this->readyWithin($timeoutMs)) {
                 $outcome = Outcome::Unavailable;
