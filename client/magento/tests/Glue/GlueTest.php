@@ -5,6 +5,26 @@ declare(strict_types=1);
 namespace AvailabilityService\Tests\Glue;
 
 use Availability\Client\Tests\Support\Stack;
+use AvailabilityService\Cache\Console\Command\ConsumeEventsCommand;
+use AvailabilityService\Cache\Model\CachePurger;
+use AvailabilityService\GraphQl\Model\AnswerFormatter;
+use AvailabilityService\GraphQl\Model\Resolver\ProductAvailabilityField;
+use AvailabilityService\GraphQl\Model\Resolver\ProductAvailabilityQuery;
+use Magento\Framework\App\ResourceConnection;
+use Magento\Framework\Event\ManagerInterface;
+use Magento\Framework\Exception\NoSuchEntityException;
+use Magento\Framework\FlagManager;
+use Magento\Framework\GraphQl\Config\Element\Field;
+use Magento\Framework\GraphQl\Exception\GraphQlInputException;
+use Magento\Framework\GraphQl\Query\Resolver\BatchRequestItemInterface;
+use Magento\Framework\GraphQl\Query\Resolver\ContextInterface;
+use Magento\Framework\GraphQl\Schema\Type\ResolveInfo;
+use Magento\InventoryCache\Model\FlushCacheByCategoryIds;
+use Magento\InventoryCache\Model\FlushCacheByProductIds;
+use Magento\InventoryCatalogApi\Model\GetParentSkusOfChildrenSkusInterface;
+use Magento\InventoryCatalogApi\Model\GetProductIdsBySkusInterface;
+use Symfony\Component\Console\Input\InputInterface;
+use Symfony\Component\Console\Output\OutputInterface;
 use AvailabilityService\Core\Model\AnswerRegistry;
 use AvailabilityService\Core\Model\AvailabilityLookup;
 use AvailabilityService\Core\Model\ClientFactory;
@@ -34,13 +54,16 @@ use Psr\Log\LoggerInterface;
 /**
  * The module's glue run as Magento would run it, against a real server
  * with the demo catalog; only the Magento interfaces it calls are
- * stand-ins (tests/standins). Call counts come from the server's /metrics.
+ * stand-ins (tests/standins): listing, product page, cart, page TTL,
+ * GraphQL resolvers, the event consumer. Call counts come from the
+ * server's /metrics.
  */
 final class GlueTest extends TestCase
 {
     private static ?Stack $stack = null;
     private string $website = 'base';
     private AnswerRegistry $registry;
+    private Config $config;
     private AvailabilityLookup $lookup;
     private ProductAvailability $viewModel;
 
@@ -67,6 +90,8 @@ final class GlueTest extends TestCase
             'ajax_timeout_ms' => '2000',
             'breaker_failures' => '5',
             'breaker_cool_down_s' => '10',
+            'sync_address' => self::$stack->syncAddress(),
+            'sync_token' => self::$stack->token,
         ];
         $scopeConfig = new class ($values) implements ScopeConfigInterface {
             public function __construct(private array $values)
@@ -114,7 +139,7 @@ final class GlueTest extends TestCase
                 throw new \LogicException((string) $message);
             }
         };
-        $config = new Config($scopeConfig);
+        $config = $this->config = new Config($scopeConfig);
         $this->registry = new AnswerRegistry();
         $this->lookup = new AvailabilityLookup($config, new ClientFactory($config, $logger), $this->registry, $storeManager);
         $this->viewModel = new ProductAvailability($this->lookup, $this->registry, new CollectionFactory(),
@@ -273,5 +298,113 @@ final class GlueTest extends TestCase
         $this->assertGreaterThan(0, $ttl);
         $this->assertSame([min(60, $midnight->secondsLeft())], $plugin->beforeSetPublicHeaders($http, 60),
             'a shorter TTL stays');
+    }
+
+    public function testGraphQlResolvesAResponsesProductsInOneBatch(): void
+    {
+        $skus = ['DEMO-SUCCESSOR', 'DEMO-DISCONTINUED', 'NO-SUCH-SKU'];
+        $requests = array_map(static fn (string $sku) => new class (self::product($sku)) implements BatchRequestItemInterface {
+            public function __construct(private ProductInterface $product)
+            {
+            }
+
+            public function getValue(): ?array
+            {
+                return ['model' => $this->product];
+            }
+        }, $skus);
+        $batches = self::$stack->calls('BatchGetAvailability');
+        $resolver = new ProductAvailabilityField($this->lookup, new AnswerFormatter());
+        $response = $resolver->resolve($this->createStub(ContextInterface::class), new Field(), $requests);
+        $this->assertSame($batches + 1, self::$stack->calls('BatchGetAvailability'));
+        $this->assertSame('IN_STOCK', $response->findResponseFor($requests[0])['status']);
+        $discontinued = $response->findResponseFor($requests[1]);
+        $this->assertSame('DISCONTINUED', $discontinued['status']);
+        $this->assertSame('DEMO-SUCCESSOR', $discontinued['successor_sku']);
+        $this->assertNull($response->findResponseFor($requests[2]), 'no answer: null, stock_status stays');
+
+        $query = new ProductAvailabilityQuery($this->lookup, new AnswerFormatter());
+        $live = $query->resolve(new Field(), null, new ResolveInfo(), null, ['skus' => ['DEMO-PREORDER']]);
+        $this->assertSame('PREORDER', $live[0]['status']);
+        $this->assertMatchesRegularExpression('/^\d{4}-\d\d-\d\d$/', $live[0]['availability_eta']);
+        $this->expectException(GraphQlInputException::class);
+        $this->expectExceptionMessage('skus: between 1 and 20 SKUs');
+        $query->resolve(new Field(), null, new ResolveInfo(), null, ['skus' => []]);
+    }
+
+    public function testEventConsumerPurgesWhatChangedAndResumes(): void
+    {
+        $sku = self::$stack->catalogSkus(1)[0];
+        $productIds = new class ([$sku => 41, 'DEMO-OUT' => 42]) implements GetProductIdsBySkusInterface {
+            public function __construct(private array $ids)
+            {
+            }
+
+            public function execute(array $skus): array
+            {
+                $out = [];
+                foreach ($skus as $s) {
+                    if (!isset($this->ids[$s])) {
+                        throw new NoSuchEntityException("unknown $s");
+                    }
+                    $out[$s] = $this->ids[$s];
+                }
+                return $out;
+            }
+        };
+        $parents = new class implements GetParentSkusOfChildrenSkusInterface {
+            public function execute(array $skus): array
+            {
+                return [];
+            }
+        };
+        $byProduct = new FlushCacheByProductIds();
+        $byCategory = new FlushCacheByCategoryIds();
+        $purger = new CachePurger($productIds, $parents, $byProduct, $byCategory, new ResourceConnection([41 => [3, 7]]));
+        $flags = new FlagManager();
+        $events = new class implements ManagerInterface {
+            public array $dispatched = [];
+
+            public function dispatch($eventName, array $data = [])
+            {
+                $this->dispatched[] = $eventName;
+            }
+        };
+        // Start from the newest event now, then make the SKU go out of stock.
+        $tail = new \Availability\Client\Grpc\GrpcEventTail($this->config->syncClientConfig(), self::$stack->token);
+        $start = $tail->tail(1, '0', static function (): void {
+        }, 0.5);
+        $flags->saveFlag('availability_service_events_after_1', $start);
+        $file = self::$stack->dir . '/glue-change.jsonl';
+        file_put_contents($file, json_encode(['sku' => $sku, 'stock_id' => 1, 'version' => PHP_INT_MAX >> 1,
+            'source_quantity' => 0, 'backorders' => 'BACKORDERS_NO']) . "\n");
+        self::$stack->cli('import', $file, '--token-file', self::$stack->dir . '/sync-token');
+
+        $command = new ConsumeEventsCommand($this->config, $purger, $flags, $events);
+        $input = new class (['stock' => '1', 'max-runtime' => '1.5', 'poll-seconds' => '1']) implements InputInterface {
+            public function __construct(private array $options)
+            {
+            }
+
+            public function getOption(string $name)
+            {
+                return $this->options[$name] ?? null;
+            }
+        };
+        $output = new class implements OutputInterface {
+            public array $lines = [];
+
+            public function writeln($messages, int $options = 0)
+            {
+                $this->lines[] = $messages;
+            }
+        };
+        $this->assertSame('availability:events:consume', $command->getName());
+        $this->assertSame(0, $command->run($input, $output), implode("\n", $output->lines));
+        $this->assertSame([41], $byProduct->purged);
+        $this->assertSame([3, 7], $byCategory->purged);
+        $this->assertNotSame($start, $flags->getFlagData('availability_service_events_after_1'), 'position saved');
+        $this->assertContains('availability_service_consumer_tick', $events->dispatched);
+        $this->assertContains('purged 1 SKUs (1 products)', $output->lines);
     }
 }
