@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <thread>
 #include <utility>
 
@@ -14,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "base/log.h"
 #include "event2/event.h"
 #include "hiredis/adapters/libevent.h"
 #include "hiredis/async.h"
@@ -146,9 +146,10 @@ class Listener final : public InvalidationListener {
  private:
   enum class State { kDisconnected, kConnecting, kSubscribed };
 
-  void Log(absl::string_view message) const {
-    std::fprintf(stderr, "redis invalidations: %.*s\n",
-                 static_cast<int>(message.size()), message.data());
+  // Logs a connection event of the invalidation channel (base/log.h).
+  void Log(base::LogLevel level, absl::string_view message) const {
+    base::Log(level, "redis invalidations",
+              {{"event", std::string(message)}});
   }
 
   void Wake() {
@@ -261,7 +262,7 @@ class Listener final : public InvalidationListener {
               shared->reconnect = true;
               Wake();
             }
-            Log(absl::StrCat("CLIENT TRACKING failed: ",
+            Log(base::LogLevel::kWarning, absl::StrCat("CLIENT TRACKING failed: ",
                              !replies.ok() ? replies.status().ToString()
                              : replies->size() == 2 ? (*replies)[1].str
                                                     : "unexpected reply"));
@@ -401,7 +402,7 @@ class Listener final : public InvalidationListener {
       ++shared_->subscriptions;
     }
     if (cache_ != nullptr) cache_->SetRedisResponsive(true);
-    if (logged_lost_) Log("subscribed again");
+    if (logged_lost_) Log(base::LogLevel::kInfo, "subscribed again");
     logged_lost_ = false;
     MaybeEnableTracking();
   }
@@ -485,7 +486,7 @@ class Listener final : public InvalidationListener {
     if (shutting_down_) return;
     if (was_subscribed) {
       FlushAll();
-      Log(absl::StrCat("connection lost (near-cache flushed): ", reason));
+      Log(base::LogLevel::kWarning, absl::StrCat("connection lost (near-cache flushed): ", reason));
       logged_lost_ = true;
     }
     const timeval tv = absl::ToTimeval(backoff_);

@@ -61,6 +61,7 @@ bool ParseBody(absl::string_view value, Message& msg) {
 bool ValidBackorders(int32_t v) { return v >= 0 && v <= 2; }
 bool ValidLifecycle(int32_t v) { return v >= 0 && v <= 2; }
 bool ValidRelation(int32_t v) { return v >= 1 && v <= 6; }
+bool ValidProductType(int32_t v) { return v >= 0 && v <= 3; }
 
 }  // namespace
 
@@ -99,6 +100,17 @@ std::string EncodeRecord(const core::Record& r,
     out->set_relation(static_cast<int32_t>(link.relation));
   }
   for (int64_t id : r.category_ids) m.add_category_ids(id);
+  m.set_product_type(static_cast<int32_t>(r.product_type));
+  for (const std::string& sku : r.components) m.add_components(sku);
+  for (const core::BundleOption& option : r.bundle_options) {
+    pb::BundleOption* out = m.add_bundle_options();
+    out->set_optional_option(!option.required);
+    for (const core::BundleSelection& selection : option.selections) {
+      pb::BundleSelection* sel = out->add_selections();
+      sel->set_sku(selection.sku);
+      sel->set_qty(selection.qty);
+    }
+  }
 
   std::string out;
   out.reserve(kRecordHeaderBytes + m.ByteSizeLong() + unknown_fields.size());
@@ -172,6 +184,21 @@ absl::StatusOr<core::Record> DecodeRecord(absl::string_view value,
         {link.sku(), static_cast<core::Relation>(link.relation())});
   }
   r.category_ids.assign(m.category_ids().begin(), m.category_ids().end());
+  if (!ValidProductType(m.product_type())) {
+    return absl::DataLossError(
+        absl::StrCat("record: unknown product type ", m.product_type()));
+  }
+  r.product_type = static_cast<core::ProductType>(m.product_type());
+  r.components.assign(m.components().begin(), m.components().end());
+  r.bundle_options.reserve(m.bundle_options_size());
+  for (const pb::BundleOption& option : m.bundle_options()) {
+    core::BundleOption& out = r.bundle_options.emplace_back();
+    out.required = !option.optional_option();
+    out.selections.reserve(option.selections_size());
+    for (const pb::BundleSelection& selection : option.selections()) {
+      out.selections.push_back({selection.sku(), selection.qty()});
+    }
+  }
   if (unknown_fields != nullptr) {
     unknown_fields->clear();
     if (!m.GetReflection()->GetUnknownFields(m).empty()) {

@@ -68,6 +68,32 @@ TEST(RecordCodecTest, RoundTripsEveryField) {
   EXPECT_FALSE(back->is_in_stock);
 }
 
+TEST(RecordCodecTest, RoundTripsCompositeProducts) {
+  core::Record configurable = FullRecord();
+  configurable.product_type = core::ProductType::kConfigurable;
+  configurable.components = {"MH01-XS-Black", "MH01-S-Black", "MH01-M-Black"};
+  absl::StatusOr<core::Record> back = DecodeRecord(
+      EncodeRecord(configurable), configurable.stock_id, configurable.sku);
+  ASSERT_THAT(back, IsOk());
+  EXPECT_EQ(back->product_type, core::ProductType::kConfigurable);
+  EXPECT_EQ(back->components, configurable.components);
+
+  core::Record bundle = FullRecord();
+  bundle.product_type = core::ProductType::kBundle;
+  bundle.bundle_options = {
+      {true, {{"24-WG080", QtyFromUnits(1)}, {"24-WG081", QtyFromUnits(2)}}},
+      {false, {{"24-WG085", QtyFromUnits(1) + 5}}}};
+  back = DecodeRecord(EncodeRecord(bundle), bundle.stock_id, bundle.sku);
+  ASSERT_THAT(back, IsOk());
+  EXPECT_TRUE(*back == bundle);
+  EXPECT_EQ(back->product_type, core::ProductType::kBundle);
+  ASSERT_EQ(back->bundle_options.size(), 2u);
+  EXPECT_TRUE(back->bundle_options[0].required);
+  EXPECT_FALSE(back->bundle_options[1].required);
+  EXPECT_EQ(back->bundle_options[0].selections[1].qty, QtyFromUnits(2));
+  EXPECT_EQ(back->bundle_options[1].selections[0].sku, "24-WG085");
+}
+
 TEST(RecordCodecTest, RoundTripsDefaultsAndUnsetSettings) {
   core::Record r;
   r.sku = "A";
@@ -166,6 +192,8 @@ TEST(RecordCodecTest, GarbageIsDataLoss) {
   bad_lifecycle.set_lifecycle(7);
   storage::v1::Record bad_relation;
   bad_relation.add_alternatives()->set_relation(0);
+  storage::v1::Record bad_type;
+  bad_type.set_product_type(4);
   const std::string header("\x01\0\0\0\0\0\0\0\x01", 9);
   struct Case {
     const char* name;
@@ -187,6 +215,8 @@ TEST(RecordCodecTest, GarbageIsDataLoss) {
        "lifecycle value 7"},
       {"relation_out_of_range", header + bad_relation.SerializeAsString(),
        "relation value 0"},
+      {"product_type_out_of_range", header + bad_type.SerializeAsString(),
+       "product type 4"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);

@@ -12,46 +12,11 @@
 #include "absl/strings/str_cat.h"
 #include "cache/record_codec.h"
 #include "cache/redis_reply.h"
+#include "cache/scripts.h"
 
 namespace availability::cache {
 namespace {
 
-// Read-only (EVAL_RO works on replicas). KEYS: `n` record keys, then the
-// category ranking keys. ARGV: n, per_category, record key prefix of the
-// stock. Returns {MGET of the n keys, then per category a flat list
-// sku1, value1, sku2, value2, ... of its ranked SKUs that have a record}.
-// The record keys of ranked SKUs are built here, not passed in KEYS: they
-// share the stock's hash tag, so they live in the same cluster slot.
-constexpr absl::string_view kCandidatesScript = R"lua(
-local n = tonumber(ARGV[1])
-local per = tonumber(ARGV[2])
-local prefix = ARGV[3]
-local result = {}
-if n > 0 then
-  result[1] = redis.call('MGET', unpack(KEYS, 1, n))
-else
-  result[1] = {}
-end
-for i = n + 1, #KEYS do
-  local found = {}
-  if per > 0 then
-    local skus = redis.call('LRANGE', KEYS[i], 0, per - 1)
-    if #skus > 0 then
-      local keys = {}
-      for j = 1, #skus do keys[j] = prefix .. skus[j] end
-      local values = redis.call('MGET', unpack(keys))
-      for j = 1, #skus do
-        if values[j] then
-          found[#found + 1] = skus[j]
-          found[#found + 1] = values[j]
-        end
-      end
-    end
-  end
-  result[#result + 1] = found
-end
-return result
-)lua";
 
 // An error reply, mapped as every cache error is (cache/redis_reply.h).
 absl::Status ReplyError(const RedisReply& reply, absl::string_view what) {
@@ -176,7 +141,7 @@ void ReadTypesOfAbsent(
 RecordStore::RecordStore(RedisClient& client, KeySchema keys)
     : client_(client),
       keys_(std::move(keys)),
-      candidates_script_(std::string(kCandidatesScript)) {}
+      candidates_script_(std::string(kCandidatesLua)) {}
 
 void RecordStore::ReadStock(
     int32_t stock_id, std::vector<std::string> skus, absl::Time deadline,
@@ -393,7 +358,7 @@ void RecordStore::RunCandidatesScript(std::vector<std::string> args,
 }
 
 absl::string_view RecordStore::CandidatesScriptForTest() {
-  return kCandidatesScript;
+  return kCandidatesLua;
 }
 
 }  // namespace availability::cache

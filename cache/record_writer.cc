@@ -10,6 +10,7 @@
 #include "cache/record_codec.h"
 #include "cache/redis_reply.h"
 #include "cache/redis_script.h"
+#include "cache/scripts.h"
 #include "core/decision.h"
 
 namespace availability::cache {
@@ -24,232 +25,22 @@ constexpr int kScriptKept = 3;
 // X only: the record is already gone.
 constexpr int kScriptAbsent = 4;
 
-// The body of the write script; WriteScriptText() puts the shebang and the
-// constants above (and the kApiStatus* numbers) in front of it.
-//
-// KEYS[1] events stream, KEYS[2] jobs stream, KEYS[3] summaries hash,
-// KEYS[4] snapshot set (the summaries hash again when there is none), then
-// per item i (0-based): KEYS[5+2i] record key, KEYS[6+2i] subscriptions key.
-// ARGV[1] events MAXLEN (0 = untrimmed), ARGV[2] jobs MAXLEN, ARGV[3]
-// snapshot TTL in seconds ("" = no snapshot to join), ARGV[4] stock id; then
-// 8 per item: op (U upsert, D delete, X delete unless in the snapshot set),
-// sku, version (8 bytes big-endian), value, status, eta, net, low (0/1).
-// Returns per item {code, stored version (8 bytes or ""), events appended,
-// notification jobs queued}: code APPLIED, STALE, KEPT or ABSENT; the counts
-// are 0 unless applied.
-//
-// All or nothing: Redis does not roll a script back, so every way it could
-// fail after its first write is ruled out before it: the type of every key
-// it touches is checked first (an error reply "WRONGTYPE <key> holds a
-// <type>, expected <type>" and nothing written), and the shebang makes
-// Redis 7 refuse the whole script up front with OOM when used memory is over
-// maxmemory (no allow-oom flag; a script once started may finish over the
-// limit), with READONLY on a replica, and with NOREPLICAS under
-// min-replicas-to-write. Requires Redis >= 7.0.
-constexpr char kWriteScriptBody[] = R"lua(
-local NFIX = 4
-local NPER = 8
-local events_max = tonumber(ARGV[1])
-local jobs_max = tonumber(ARGV[2])
-local snap_ttl = ARGV[3]
-local stock = ARGV[4]
-local sums = KEYS[3]
-local ZERO = string.rep('\0', 8)
-local n = (#ARGV - NFIX) / NPER
-
--- Every key this call may write or read, with the type it must have.
-local function wrong_type(key, want)
-  local t = redis.call('TYPE', key)['ok']
-  if t ~= 'none' and t ~= want then
-    return 'WRONGTYPE ' .. key .. ' holds a ' .. t .. ', expected a ' ..
-           want .. '; nothing of stock ' .. stock .. ' was written'
-  end
-  return nil
-end
-local checks = {{KEYS[1], 'stream'}, {KEYS[2], 'stream'}, {sums, 'hash'}}
-if KEYS[4] ~= sums then checks[#checks + 1] = {KEYS[4], 'set'} end
-for i = 0, n - 1 do
-  checks[#checks + 1] = {KEYS[NFIX + 2 * i + 1], 'string'}
-  checks[#checks + 1] = {KEYS[NFIX + 2 * i + 2], 'hash'}
-end
-for _, c in ipairs(checks) do
-  local err = wrong_type(c[1], c[2])
-  if err then return redis.error_reply(err) end
-end
-
-local function ver(b)
-  return struct.unpack('>i4I4', b)
-end
-
-local function newer(a, b)
-  local ah, al = ver(a)
-  local bh, bl = ver(b)
-  return ah > bh or (ah == bh and al > bl)
-end
-
--- Exact decimal of an 8-byte big-endian non-negative integer.
-local function dec(b)
-  local bytes = {string.byte(b, 1, 8)}
-  if bytes[1] >= 128 then return '-1' end
-  local digits = {}
-  while true do
-    local r, nz = 0, false
-    for k = 1, 8 do
-      local c = r * 256 + bytes[k]
-      bytes[k] = math.floor(c / 10)
-      r = c % 10
-      if bytes[k] ~= 0 then nz = true end
-    end
-    table.insert(digits, 1, tostring(r))
-    if not nz then break end
-  end
-  return table.concat(digits)
-end
-
-local function xadd(key, maxlen, fields)
-  if maxlen > 0 then
-    redis.call('XADD', key, 'MAXLEN', '~', maxlen, '*', unpack(fields))
-  else
-    redis.call('XADD', key, '*', unpack(fields))
-  end
-end
-
--- Events and jobs appended for the current item.
-local nev, njobs = 0, 0
-
-local function emit(t, sku, vb, os, ns, eta, net)
-  nev = nev + 1
-  xadd(KEYS[1], events_max, {'type', t, 'sku', sku, 'stock', stock,
-       'version', dec(vb), 'old_status', tostring(os),
-       'new_status', tostring(ns), 'eta', tostring(eta), 'net', net})
-end
-
-local results = {}
-for i = 0, n - 1 do
-  local a = NFIX + i * NPER
-  local op, sku, vb, value = ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
-  local nstatus, neta = tonumber(ARGV[a + 5]), tonumber(ARGV[a + 6])
-  local nnet, nlow = ARGV[a + 7], ARGV[a + 8]
-  local rkey, skey = KEYS[NFIX + 2 * i + 1], KEYS[NFIX + 2 * i + 2]
-  nev, njobs = 0, 0
-
-  local cur = redis.call('GET', rkey)
-  local sum = redis.call('HGET', sums, sku)
-  local stored = nil
-  if cur and #cur >= 9 and string.byte(cur, 1) == 1 then
-    stored = string.sub(cur, 2, 9)
-  elseif sum and #sum >= 8 then
-    stored = string.sub(sum, 1, 8)
-  end
-  local ostatus, oeta, olow, known = S_UNKNOWN, -1, '0', false
-  if sum and #sum > 8 then
-    local s, e, _, l = string.match(string.sub(sum, 9),
-                                    '^(%-?%d+),(%-?%d+),(%-?%d+),([01])$')
-    if s then
-      ostatus, oeta, olow = tonumber(s), tonumber(e), l
-      known = ostatus ~= S_UNKNOWN
-    end
-  end
-
-  if op == 'U' and snap_ttl ~= '' then
-    redis.call('SADD', KEYS[4], sku)
-  end
-
-  local apply = true
-  if op == 'X' then
-    if not cur then
-      results[i + 1] = {ABSENT, stored or ''}
-      apply = false
-    elseif redis.call('SISMEMBER', KEYS[4], sku) == 1 then
-      results[i + 1] = {KEPT, stored or ''}
-      apply = false
-    else
-      vb = stored or ZERO
-    end
-  elseif stored and not newer(vb, stored) then
-    results[i + 1] = {STALE, stored}
-    apply = false
-  end
-
-  if apply then
-    if op == 'U' then
-      redis.call('SET', rkey, value)
-    else
-      redis.call('DEL', rkey)
-      nstatus, neta, nnet, nlow = S_UNKNOWN, -1, '0', '0'
-    end
-    redis.call('HSET', sums, sku,
-               vb .. nstatus .. ',' .. neta .. ',' .. nnet .. ',' .. nlow)
-    if nstatus ~= ostatus then
-      local t = 'OUT_OF_STOCK'
-      if nstatus == S_IN_STOCK then t = 'BACK_IN_STOCK'
-      elseif nstatus == S_BACKORDERABLE then t = 'BACKORDER_STARTED'
-      elseif nstatus == S_PREORDER then t = 'ETA_CHANGED'
-      elseif nstatus == S_DISCONTINUED then t = 'DISCONTINUED' end
-      emit(t, sku, vb, ostatus, nstatus, neta, nnet)
-      if nstatus == S_IN_STOCK then
-        local subs = redis.call('HGETALL', skey)
-        if #subs > 0 then
-          local vd = dec(vb)
-          for j = 1, #subs, 2 do
-            xadd(KEYS[2], jobs_max, {'sku', sku, 'stock', stock,
-                 'subscriber', subs[j], 'subscribed_at', subs[j + 1],
-                 'version', vd})
-            njobs = njobs + 1
-          end
-          redis.call('DEL', skey)
-        end
-      end
-    elseif neta ~= oeta then
-      emit('ETA_CHANGED', sku, vb, ostatus, nstatus, neta, nnet)
-    end
-    if known and nlow == '1' and olow == '0' then
-      emit('LOW_STOCK', sku, vb, ostatus, nstatus, neta, nnet)
-    end
-    results[i + 1] = {APPLIED, vb}
-  end
-  results[i + 1][3], results[i + 1][4] = nev, njobs
-end
-if snap_ttl ~= '' then
-  redis.call('EXPIRE', KEYS[4], snap_ttl)
-end
-return results
-)lua";
-
-// The whole write script: "#!lua" (no flags: a writing script that Redis
-// refuses up front when over maxmemory), the named numbers, the body.
+// The write script (cache/scripts/write_records.lua) with its named
+// constants.
 const std::string& WriteScriptText() {
-  static const std::string* const text = new std::string(absl::StrCat(
-      "#!lua\n",
-      "local APPLIED, STALE, KEPT, ABSENT = ", kScriptApplied, ", ",
-      kScriptStale, ", ", kScriptKept, ", ", kScriptAbsent, "\n",
-      "local S_UNKNOWN, S_IN_STOCK, S_BACKORDERABLE = ", kApiStatusUnknown,
-      ", ", kApiStatusInStock, ", ", kApiStatusBackorderable, "\n",
-      "local S_PREORDER, S_DISCONTINUED = ", kApiStatusPreorder, ", ",
-      kApiStatusDiscontinued, "\n", kWriteScriptBody));
+  static const std::string* const text = new std::string(LuaWithConstants(
+      kWriteRecordsLua,
+      {{"APPLIED", kScriptApplied},
+       {"STALE", kScriptStale},
+       {"KEPT", kScriptKept},
+       {"ABSENT", kScriptAbsent},
+       {"S_UNKNOWN", kSummaryUnknown},
+       {"S_IN_STOCK", kSummaryInStock},
+       {"S_BACKORDERABLE", kSummaryBackorderable},
+       {"S_PREORDER", kSummaryPreorder},
+       {"S_DISCONTINUED", kSummaryDiscontinued}}));
   return *text;
 }
-
-// KEYS[1] the sales channels hash; ARGV code, stock, code, stock, ...
-constexpr char kReplaceHashScript[] = R"lua(
-redis.call('DEL', KEYS[1])
-for i = 1, #ARGV, 2 do
-  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
-end
-return 1
-)lua";
-
-// KEYS[1] the ranking list; ARGV the SKUs in order.
-constexpr char kReplaceListScript[] = R"lua(
-redis.call('DEL', KEYS[1])
-local i = 1
-while i <= #ARGV do
-  local j = math.min(i + 499, #ARGV)
-  redis.call('RPUSH', KEYS[1], unpack(ARGV, i, j))
-  i = j + 1
-end
-return 1
-)lua";
 
 std::string VersionBytes(int64_t version) {
   std::string out(8, '\0');
@@ -267,22 +58,22 @@ int64_t VersionFromBytes(absl::string_view b) {
   return static_cast<int64_t>(v);
 }
 
-int ToApiStatus(core::Status status) {
+int ToSummaryStatus(core::Status status) {
   switch (status) {
     case core::Status::kUnknown:
-      return kApiStatusUnknown;
+      return kSummaryUnknown;
     case core::Status::kInStock:
-      return kApiStatusInStock;
+      return kSummaryInStock;
     case core::Status::kBackorderable:
-      return kApiStatusBackorderable;
+      return kSummaryBackorderable;
     case core::Status::kPreorder:
-      return kApiStatusPreorder;
+      return kSummaryPreorder;
     case core::Status::kOutOfStock:
-      return kApiStatusOutOfStock;
+      return kSummaryOutOfStock;
     case core::Status::kDiscontinued:
-      return kApiStatusDiscontinued;
+      return kSummaryDiscontinued;
   }
-  return kApiStatusUnknown;
+  return kSummaryUnknown;
 }
 
 // Escapes the glob characters of Redis' MATCH.
@@ -386,7 +177,7 @@ RecordSummary SummarizeRecord(const core::Record& record,
                               absl::CivilDay today) {
   const core::Decision d = core::Decide(record, config, today, std::nullopt);
   RecordSummary s;
-  s.status = ToApiStatus(d.status);
+  s.status = ToSummaryStatus(d.status);
   std::optional<absl::CivilDay> eta;
   switch (d.status) {
     case core::Status::kBackorderable:
@@ -974,7 +765,7 @@ void RecordWriter::PutSalesChannels(std::map<std::string, int32_t> channels,
                                     StatusCallback done) {
   std::vector<std::string> cmd;
   if (replace) {
-    cmd = {"EVAL", kReplaceHashScript, "1", keys_.SalesChannels()};
+    cmd = {"EVAL", kReplaceHashLua, "1", keys_.SalesChannels()};
   } else {
     if (channels.empty()) {
       done(absl::OkStatus());
@@ -994,7 +785,7 @@ void RecordWriter::PutCategoryRanking(int32_t stock_id, int64_t category_id,
                                       std::vector<std::string> skus,
                                       absl::Time deadline,
                                       StatusCallback done) {
-  std::vector<std::string> cmd = {"EVAL", kReplaceListScript, "1",
+  std::vector<std::string> cmd = {"EVAL", kReplaceListLua, "1",
                                   keys_.CategoryRanking(stock_id, category_id)};
   for (std::string& sku : skus) cmd.push_back(std::move(sku));
   client_.Execute(std::move(cmd), deadline,

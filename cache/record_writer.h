@@ -75,18 +75,22 @@
 
 namespace availability::cache {
 
-// availability.v1.Status numbers, as stored in summaries and events (the
-// cache does not depend on the API; the numbers are the API's).
-inline constexpr int kApiStatusUnknown = 1;
-inline constexpr int kApiStatusInStock = 2;
-inline constexpr int kApiStatusBackorderable = 3;
-inline constexpr int kApiStatusPreorder = 4;
-inline constexpr int kApiStatusOutOfStock = 5;
-inline constexpr int kApiStatusDiscontinued = 6;
+// A record's status as the cache stores it in summaries and events: the
+// cache's own numbers (it does not depend on the API). Stored in Redis, so
+// never renumbered; they equal availability.v1.Status's numbers, which the
+// server checks at compile time (server/api_convert.cc).
+enum SummaryStatus : int {
+  kSummaryUnknown = 1,
+  kSummaryInStock = 2,
+  kSummaryBackorderable = 3,
+  kSummaryPreorder = 4,
+  kSummaryOutOfStock = 5,
+  kSummaryDiscontinued = 6,
+};
 
 // What events are computed from: a record's display answer, reduced.
 struct RecordSummary {
-  int status = kApiStatusUnknown;
+  int status = kSummaryUnknown;
   // First ship date (BACKORDERABLE, PREORDER) or restock date
   // (OUT_OF_STOCK), as days since 1970-01-01; -1 when none.
   int64_t eta_days = -1;
@@ -188,8 +192,8 @@ struct TransitionEvent {
   std::string sku;
   int32_t stock_id = 0;
   int64_t version = 0;
-  int old_status = kApiStatusUnknown;
-  int new_status = kApiStatusUnknown;
+  int old_status = kSummaryUnknown;
+  int new_status = kSummaryUnknown;
   int64_t eta_days = -1;
   core::Qty net = 0;
 };

@@ -935,7 +935,7 @@ TEST_F(RecordWriterTest, ConcurrentShuffledWritersConvergeWithEventChains) {
 
     const RecordSummary final_summary =
         SummarizeRecord(expected, config, today);
-    int status = kApiStatusUnknown;
+    int status = kSummaryUnknown;
     int64_t eta = -1;
     int64_t last_version = 0;
     for (const TransitionEvent& e : by_sku[expected.sku]) {

@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdio>
 #include <functional>
 #include <memory>
 #include <queue>
@@ -21,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/synchronization/mutex.h"
+#include "base/log.h"
 #include "event2/event.h"
 #include "hiredis/adapters/libevent.h"
 #include "hiredis/async.h"
@@ -223,9 +223,11 @@ class HiredisClient final : public RedisClient {
     return absl::StrReplaceAll(text, {{options_.password, "<redacted>"}});
   }
 
-  void Log(absl::string_view message) const {
-    std::fprintf(stderr, "redis %s: %.*s\n", Endpoint().c_str(),
-                 static_cast<int>(message.size()), message.data());
+  // Logs a connection event through the process log (base/log.h). The
+  // message never holds the password (errors pass through Redact first).
+  void Log(base::LogLevel level, absl::string_view message) const {
+    base::Log(level, "redis connection",
+              {{"endpoint", Endpoint()}, {"event", std::string(message)}});
   }
 
   // ---- Loop thread from here on. ----
@@ -439,7 +441,7 @@ class HiredisClient final : public RedisClient {
         changed = name != resolved_endpoint_;
         resolved_endpoint_ = std::move(name);
       }
-      if (changed) Log("resolved");
+      if (changed) Log(base::LogLevel::kInfo, "resolved");
     }
     redisAsyncContext* ac =
         options_.resolve_endpoint || options_.unix_socket.empty()
@@ -531,7 +533,7 @@ class HiredisClient final : public RedisClient {
     self->backoff_ = self->options_.reconnect_min_backoff;
     self->loop_last_error_.clear();
     self->last_logged_error_.clear();
-    self->Log("connected");
+    self->Log(base::LogLevel::kInfo, "connected");
     {
       absl::MutexLock lock(&self->mu_);
       self->connected_ = true;
@@ -588,9 +590,9 @@ class HiredisClient final : public RedisClient {
     if (shutting_down_) return;
     if (was_ready) NotifyObserver(false);
     if (was_ready) {
-      Log(absl::StrCat("connection lost: ", loop_last_error_));
+      Log(base::LogLevel::kWarning, absl::StrCat("connection lost: ", loop_last_error_));
     } else if (loop_last_error_ != last_logged_error_) {
-      Log(absl::StrCat("connect failed: ", loop_last_error_,
+      Log(base::LogLevel::kWarning, absl::StrCat("connect failed: ", loop_last_error_,
                        " (retrying with backoff)"));
     }
     last_logged_error_ = loop_last_error_;

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "cache/script_sha1.h"
 
 namespace availability::cache {
@@ -20,6 +21,25 @@ std::vector<std::string> Command(const char* command, const std::string& script,
 }
 
 }  // namespace
+
+std::string LuaWithConstants(
+    absl::string_view source,
+    std::initializer_list<std::pair<absl::string_view, int>> constants) {
+  absl::string_view shebang;
+  if (absl::StartsWith(source, "#!")) {
+    const size_t end = source.find('\n');
+    shebang = source.substr(0, end == absl::string_view::npos ? source.size()
+                                                              : end + 1);
+    source.remove_prefix(shebang.size());
+  }
+  std::string out(shebang);
+  if (!out.empty() && out.back() != '\n') out.push_back('\n');
+  for (const auto& [name, value] : constants) {
+    absl::StrAppend(&out, "local ", name, " = ", value, "\n");
+  }
+  absl::StrAppend(&out, source);
+  return out;
+}
 
 RedisScript::RedisScript(std::string body)
     : body_(std::move(body)), sha1_(ScriptSha1(body_)) {}

@@ -13,9 +13,12 @@
 #ifndef AVAILABILITY_CACHE_REDIS_SCRIPT_H_
 #define AVAILABILITY_CACHE_REDIS_SCRIPT_H_
 
+#include <initializer_list>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "cache/redis_client.h"
 
@@ -41,6 +44,15 @@ class RedisScript {
   const std::string body_;
   const std::string sha1_;
 };
+
+// `source` (one of cache/scripts/*.lua, from cache/scripts.h) with a
+// `local NAME = value` line per constant, inserted after its "#!lua"
+// shebang line when it has one (Redis requires the shebang first). The
+// scripts name their reply codes and stored statuses this way, so the Lua
+// and the C++ that reads the replies use one definition.
+std::string LuaWithConstants(
+    absl::string_view source,
+    std::initializer_list<std::pair<absl::string_view, int>> constants);
 
 }  // namespace availability::cache
 

@@ -85,6 +85,21 @@ TEST_F(RedisScriptTest, ReadOnlyRunsRefuseWrites) {
   EXPECT_EQ((*r)[0].integer, 0);
 }
 
+TEST_F(RedisScriptTest, ConstantsFollowTheShebangAndReachTheScript) {
+  EXPECT_EQ(LuaWithConstants("return A + B", {{"A", 1}, {"B", -2}}),
+            "local A = 1\nlocal B = -2\nreturn A + B");
+  const std::string text = LuaWithConstants(
+      "#!lua flags=no-writes\nreturn {CODE, OTHER}",
+      {{"CODE", 7}, {"OTHER", 9}});
+  EXPECT_EQ(text.rfind("#!lua flags=no-writes\nlocal CODE = 7\n", 0), 0u)
+      << text;
+  auto r = Run(RedisScript(text), {{"0"}}, true);
+  ASSERT_THAT(r, IsOk());
+  ASSERT_EQ((*r)[0].elements.size(), 2u) << (*r)[0].str;
+  EXPECT_EQ((*r)[0].elements[0].integer, 7);
+  EXPECT_EQ((*r)[0].elements[1].integer, 9);
+}
+
 TEST_F(RedisScriptTest, TransportFailureIsTheStatus) {
   const RedisScript script("return 1");
   server_->Kill();

@@ -5,19 +5,25 @@
 
 #include "absl/strings/str_cat.h"
 #include "cache/redis_reply.h"
+#include "cache/redis_script.h"
+#include "cache/scripts.h"
 #include "core/record.h"
 
 namespace availability::cache {
 namespace {
 
-// KEYS[1] subscriptions hash; ARGV[1] subscriber, ARGV[2] time, ARGV[3] max.
-// Returns 1 created, 0 already open, -1 full.
-constexpr char kSubscribeScript[] = R"lua(
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
-if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then return -1 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-return 1
-)lua";
+// Replies of the subscribe script (cache/scripts/subscribe.lua).
+constexpr int kSubscribeCreated = 1;
+constexpr int kSubscribeAlreadyOpen = 0;
+constexpr int kSubscribeFull = -1;
+
+const std::string& SubscribeScript() {
+  static const std::string* const text = new std::string(
+      LuaWithConstants(kSubscribeLua, {{"CREATED", kSubscribeCreated},
+                                       {"ALREADY_OPEN", kSubscribeAlreadyOpen},
+                                       {"FULL", kSubscribeFull}}));
+  return *text;
+}
 
 absl::Status ValidateKey(int32_t stock_id, const std::string& sku,
                          const std::string& subscriber) {
@@ -63,7 +69,7 @@ void SubscriptionStore::Subscribe(int32_t stock_id, std::string sku,
   }
   const int64_t max = options_.max_per_sku;
   client_.Execute(
-      {"EVAL", kSubscribeScript, "1", keys_.Subscriptions(stock_id, sku),
+      {"EVAL", SubscribeScript(), "1", keys_.Subscriptions(stock_id, sku),
        std::move(subscriber), absl::StrCat(absl::ToUnixMillis(now)),
        absl::StrCat(max)},
       deadline,
@@ -72,12 +78,12 @@ void SubscriptionStore::Subscribe(int32_t stock_id, std::string sku,
             IntegerReply(std::move(reply), "subscribe");
         if (!n.ok()) {
           done(n.status());
-        } else if (*n < 0) {
+        } else if (*n == kSubscribeFull) {
           done(absl::ResourceExhaustedError(absl::StrCat(
               "subscriptions: this product already has ", max,
               " open back-in-stock subscriptions")));
         } else {
-          done(*n == 1);
+          done(*n == kSubscribeCreated);
         }
       });
 }

@@ -17,7 +17,9 @@ bool Record::operator==(const Record& o) const {
          notify_stock_qty == o.notify_stock_qty && lifecycle == o.lifecycle &&
          release_date == o.release_date && successor_sku == o.successor_sku &&
          inbound == o.inbound && lead_time_days == o.lead_time_days &&
-         alternatives == o.alternatives && category_ids == o.category_ids;
+         alternatives == o.alternatives && category_ids == o.category_ids &&
+         product_type == o.product_type && components == o.components &&
+         bundle_options == o.bundle_options;
 }
 
 bool BusinessCalendar::empty() const {

@@ -49,7 +49,35 @@ struct AlternativeLink {
   }
 };
 
+// Magento's product types that matter for availability (docs/domain.md §10).
+// A simple product (and Magento's virtual and downloadable ones) has stock
+// of its own; a composite has none and is answered from its components.
+enum class ProductType { kSimple = 0, kConfigurable = 1, kBundle = 2, kGrouped = 3 };
+
+// One selection of a bundle option: a component and how many of it one
+// bundle takes.
+struct BundleSelection {
+  std::string sku;
+  Qty qty = kQtyScale;
+  bool operator==(const BundleSelection& o) const {
+    return sku == o.sku && qty == o.qty;
+  }
+};
+
+// One option of a bundle: the shopper picks one of its selections. A
+// required option limits the bundle; an optional one does not.
+struct BundleOption {
+  bool required = true;
+  std::vector<BundleSelection> selections;
+  bool operator==(const BundleOption& o) const {
+    return required == o.required && selections == o.selections;
+  }
+};
+
 inline constexpr size_t kMaxSkuBytes = 64;
+// Limits on a composite's components (the sync API refuses more).
+inline constexpr size_t kMaxComponents = 500;
+inline constexpr size_t kMaxBundleOptions = 50;
 
 struct Record {
   std::string sku;
@@ -79,6 +107,13 @@ struct Record {
   int32_t lead_time_days = 0;
   std::vector<AlternativeLink> alternatives;
   std::vector<int64_t> category_ids;
+
+  // Composite products (docs/domain.md §10). kSimple: the fields below are
+  // empty. kConfigurable / kGrouped: `components` are the variants /
+  // associated products on the same stock. kBundle: `bundle_options`.
+  ProductType product_type = ProductType::kSimple;
+  std::vector<std::string> components;
+  std::vector<BundleOption> bundle_options;
 
   bool operator==(const Record& o) const;
   bool operator!=(const Record& o) const { return !(*this == o); }

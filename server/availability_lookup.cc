@@ -12,9 +12,14 @@
 #include "absl/time/time.h"
 #include "core/decision.h"
 #include "server/availability_mapping.h"
-#include "server/log.h"
+#include "base/log.h"
 
 namespace availability::server {
+using ::availability::base::Log;
+using ::availability::base::LogLevel;
+using ::availability::base::JsonQuote;
+using ::availability::base::LogEnabled;
+
 
 bool BrokenRecordLog::Report(absl::string_view key, const absl::Status& error) {
   count_.fetch_add(1, std::memory_order_relaxed);

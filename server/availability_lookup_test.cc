@@ -29,11 +29,14 @@
 #include "gtest/gtest.h"
 #include "server/availability_service.h"
 #include "server/channel_resolver.h"
-#include "server/log.h"
+#include "base/log.h"
 #include "server/watch_registry.h"
 #include "testing/redis_server.h"
 
 namespace availability::server {
+using ::availability::base::LogLevel;
+using ::availability::base::SetLogLevel;
+
 namespace {
 
 using ::testing::HasSubstr;

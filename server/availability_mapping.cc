@@ -4,9 +4,19 @@
 #include <utility>
 
 #include "absl/time/time.h"
+#include "cache/record_writer.h"
 #include "server/api_convert.h"
 
 namespace availability::server {
+
+// The cache stores statuses in summaries and events with numbers of its own
+// (cache::SummaryStatus); the events API passes them on as v1::Status.
+static_assert(cache::kSummaryUnknown == v1::STATUS_UNKNOWN);
+static_assert(cache::kSummaryInStock == v1::STATUS_IN_STOCK);
+static_assert(cache::kSummaryBackorderable == v1::STATUS_BACKORDERABLE);
+static_assert(cache::kSummaryPreorder == v1::STATUS_PREORDER);
+static_assert(cache::kSummaryOutOfStock == v1::STATUS_OUT_OF_STOCK);
+static_assert(cache::kSummaryDiscontinued == v1::STATUS_DISCONTINUED);
 
 v1::Status StatusToApi(core::Status status) {
   switch (status) {

@@ -18,10 +18,13 @@
 #include "cache/subscription_store.h"
 #include "server/availability_mapping.h"
 #include "server/grpc_status.h"
-#include "server/log.h"
+#include "base/log.h"
 #include "server/request_validation.h"
 
 namespace availability::server {
+using ::availability::base::Log;
+using ::availability::base::LogLevel;
+
 
 AvailabilityService::AvailabilityService(
     Options options, AvailabilityLookup& lookup,

@@ -21,9 +21,13 @@
 #include "event2/http.h"
 #include "event2/keyvalq_struct.h"
 #include "event2/listener.h"
-#include "server/log.h"
+#include "base/log.h"
 
 namespace availability::server {
+using ::availability::base::Log;
+using ::availability::base::LogLevel;
+using ::availability::base::LogEnabled;
+
 namespace {
 
 void Reply(evhttp_request* request, int code, const char* reason,

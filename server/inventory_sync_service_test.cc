@@ -708,7 +708,7 @@ TEST_F(InventorySyncServiceTest, ConcurrentClientsConverge) {
     auto stored = Stored(expected->sku);
     ASSERT_TRUE(stored.has_value());
     EXPECT_EQ(*stored, *expected);
-    int status = cache::kApiStatusUnknown;
+    int status = cache::kSummaryUnknown;
     int64_t eta = -1;
     for (const auto& e : by_sku[expected->sku]) {
       EXPECT_EQ(e.old_status, status) << expected->sku;

@@ -19,9 +19,13 @@
 #include "grpcpp/client_context.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/support/byte_buffer.h"
-#include "server/log.h"
+#include "base/log.h"
 
 namespace availability::server {
+using ::availability::base::Log;
+using ::availability::base::LogLevel;
+using ::availability::base::LogEnabled;
+
 
 absl::Status ValidateHardening(const ListenerHardening& limits) {
   if (limits.max_receive_message_bytes < 1024) {

@@ -45,16 +45,16 @@
 #include "server/availability_lookup.h"
 #include "server/availability_service.h"
 #include "server/channel_resolver.h"
-#include "server/env_flags.h"
+#include "base/env_flags.h"
 #include "server/inventory_sync_service.h"
-#include "server/log.h"
+#include "base/log.h"
 #include "server/call_limiter.h"
 #include "server/call_metrics.h"
 #include "server/http_endpoint.h"
 #include "server/listener_hardening.h"
 #include "server/metered_redis_client.h"
 #include "server/metrics.h"
-#include "server/redis_flags.h"
+#include "cache/redis_flags.h"
 #include "server/tls.h"
 #include "server/watch_registry.h"
 
@@ -158,7 +158,7 @@ ABSL_FLAG(std::string, metrics_listen, "0.0.0.0:9464",
           "error and serves without it.");
 
 // --- High availability: replica reads (the Redis and Sentinel flags are in
-// server/redis_flags.cc) ---
+// cache/redis_flags.cc) ---
 ABSL_FLAG(std::string, read_from, "primary",
           "primary or replica: where storefront reads go. Writes (sync API, "
           "subscriptions) always go to the primary. replica needs "
@@ -166,6 +166,18 @@ ABSL_FLAG(std::string, read_from, "primary",
           "primary while there is none).");
 
 namespace availability::server {
+using ::availability::base::Log;
+using ::availability::base::LogLevel;
+using ::availability::base::LogField;
+using ::availability::base::ReadSecret;
+using ::availability::base::ApplyEnvironmentToFlags;
+using ::availability::base::ParseLogLevel;
+using ::availability::base::SetLogLevel;
+using ::availability::base::InstallProtobufLogHandler;
+using ::availability::cache::RedisConnectionConfig;
+using ::availability::cache::RedisConnectionFromFlags;
+using ::availability::cache::RedisFlagNames;
+
 namespace {
 
 // Flags of the security and operations block, also read from

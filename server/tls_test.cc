@@ -9,11 +9,12 @@
 #include "grpcpp/generic/async_generic_service.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
-#include "server/test_certificates.h"
+#include "testing/test_certificates.h"
 
 namespace availability::server {
 namespace {
 
+using ::availability::testing::TestCertificates;
 using ::testing::HasSubstr;
 using ::testing::Not;
 

@@ -34,9 +34,9 @@
 #include "cache/redis_client.h"
 #include "cache/sentinel.h"
 #include "core/clock.h"
-#include "server/env_flags.h"
-#include "server/log.h"
-#include "server/redis_flags.h"
+#include "base/env_flags.h"
+#include "base/log.h"
+#include "cache/redis_flags.h"
 #include "sync/magento/db_connection.h"
 #include "sync/magento/magento_sync.h"
 
@@ -68,7 +68,7 @@ ABSL_FLAG(int64_t, source_scan_rows, 20000,
 ABSL_FLAG(int, category_ranking_limit, 200,
           "SKUs kept per category ranking.");
 // The Redis connection flags (--redis_host, ..., --redis_sentinel_*) are
-// shared with the server: server/redis_flags.cc.
+// shared with the server: cache/redis_flags.cc.
 ABSL_FLAG(absl::Duration, redis_timeout, absl::Seconds(10),
           "Deadline of each cache write.");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error.");
@@ -76,11 +76,11 @@ ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error.");
 namespace availability::sync {
 namespace {
 
-using server::Log;
-using server::LogLevel;
+using base::Log;
+using base::LogLevel;
 
 // Flags of this binary also read from AVAILABILITY_<NAME>; the Redis ones
-// are server::RedisFlagNames().
+// are cache::RedisFlagNames().
 const std::vector<std::string>& SyncFlagNames() {
   static const auto* names = new std::vector<std::string>{
       "db_host",          "db_port",          "db_socket",
@@ -97,51 +97,16 @@ const std::vector<std::string>& SyncFlagNames() {
   std::exit(1);
 }
 
-// Logs `message` with the first N `fields` (N fixed at compile time:
-// server::Log takes an initializer list).
-template <size_t... I>
-void LogFields(LogLevel level, absl::string_view message,
-               const magento::SyncLogFields& fields,
-               std::index_sequence<I...>) {
-  Log(level, message, {server::LogField{fields[I].first, fields[I].second}...});
-}
-
-template <size_t N>
-void LogFirstFields(LogLevel level, absl::string_view message,
-                    const magento::SyncLogFields& fields) {
-  LogFields(level, message, fields, std::make_index_sequence<N>());
-}
-
-// Fields passed one by one; more than this are joined into "more".
-constexpr size_t kMaxLogFields = 12;
-
 // Forwards the connector's log lines to the JSON logger, each field a JSON
-// field (beyond kMaxLogFields - 1 the rest is joined into one "more").
+// field.
 void LogSyncLine(magento::SyncLogLevel level, absl::string_view message,
                  const magento::SyncLogFields& fields) {
-  const auto server_level = static_cast<LogLevel>(static_cast<int>(level));
-  if (!server::LogEnabled(server_level)) return;
-  using Logger = void (*)(LogLevel, absl::string_view,
-                          const magento::SyncLogFields&);
-  static constexpr Logger kByCount[kMaxLogFields + 1] = {
-      &LogFirstFields<0>,  &LogFirstFields<1>,  &LogFirstFields<2>,
-      &LogFirstFields<3>,  &LogFirstFields<4>,  &LogFirstFields<5>,
-      &LogFirstFields<6>,  &LogFirstFields<7>,  &LogFirstFields<8>,
-      &LogFirstFields<9>,  &LogFirstFields<10>, &LogFirstFields<11>,
-      &LogFirstFields<12>};
-  if (fields.size() <= kMaxLogFields) {
-    kByCount[fields.size()](server_level, message, fields);
-    return;
-  }
-  magento::SyncLogFields shown(fields.begin(),
-                               fields.begin() + (kMaxLogFields - 1));
-  std::string extra;
-  for (size_t i = kMaxLogFields - 1; i < fields.size(); ++i) {
-    absl::StrAppend(&extra, extra.empty() ? "" : " ", fields[i].first, "=",
-                    fields[i].second);
-  }
-  shown.emplace_back("more", std::move(extra));
-  kByCount[kMaxLogFields](server_level, message, shown);
+  const auto log_level = static_cast<LogLevel>(static_cast<int>(level));
+  if (!base::LogEnabled(log_level)) return;
+  std::vector<base::LogField> out;
+  out.reserve(fields.size());
+  for (const auto& [name, value] : fields) out.emplace_back(name, value);
+  Log(log_level, message, out);
 }
 
 int RunMagento() {
@@ -153,7 +118,7 @@ int RunMagento() {
   db.database = absl::GetFlag(FLAGS_db_name);
   db.connect_timeout = absl::GetFlag(FLAGS_db_connect_timeout);
   db.io_timeout = absl::GetFlag(FLAGS_db_io_timeout);
-  absl::StatusOr<std::string> db_password = server::ReadSecret(
+  absl::StatusOr<std::string> db_password = base::ReadSecret(
       absl::GetFlag(FLAGS_db_password_file), "AVAILABILITY_DB_PASSWORD");
   if (!db_password.ok()) {
     Die("database password not readable",
@@ -178,8 +143,8 @@ int RunMagento() {
         "--category_ranking_limit >= 0, intervals > 0");
   }
 
-  absl::StatusOr<server::RedisConnectionConfig> redis_config =
-      server::RedisConnectionFromFlags();
+  absl::StatusOr<cache::RedisConnectionConfig> redis_config =
+      cache::RedisConnectionFromFlags();
   if (!redis_config.ok()) {
     Die("bad flag", std::string(redis_config.status().message()));
   }
@@ -245,25 +210,25 @@ int Run(int argc, char** argv) {
       "AVAILABILITY_<FLAG NAME IN CAPITALS>, e.g. AVAILABILITY_DB_HOST.");
   absl::FlagsUsageConfig usage;
   usage.contains_help_flags = [](absl::string_view file) {
-    return absl::StrContains(file, "sync/") || server::IsRedisFlagsFile(file);
+    return absl::StrContains(file, "sync/") || cache::IsRedisFlagsFile(file);
   };
   usage.contains_helpshort_flags = usage.contains_help_flags;
   absl::SetFlagsUsageConfig(usage);
   for (const std::vector<std::string>* names :
-       {&SyncFlagNames(), &server::RedisFlagNames()}) {
-    if (absl::Status env = server::ApplyEnvironmentToFlags(*names);
+       {&SyncFlagNames(), &cache::RedisFlagNames()}) {
+    if (absl::Status env = base::ApplyEnvironmentToFlags(*names);
         !env.ok()) {
       Die("bad environment", std::string(env.message()));
     }
   }
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   LogLevel level;
-  if (!server::ParseLogLevel(absl::GetFlag(FLAGS_log_level), &level)) {
+  if (!base::ParseLogLevel(absl::GetFlag(FLAGS_log_level), &level)) {
     Die("bad flag", "--log_level: not one of debug, info, warning, error");
   }
-  server::SetLogLevel(level);
+  base::SetLogLevel(level);
   // protobuf's own messages join the JSON log instead of stderr text.
-  server::InstallProtobufLogHandler();
+  base::InstallProtobufLogHandler();
   if (args.size() != 2 || std::string(args[1]) != "magento") {
     Die("bad command line",
         "usage: availability-sync magento [flags] (see --help)");

@@ -17,14 +17,14 @@
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
-#include "server/test_certificates.h"
+#include "testing/test_certificates.h"
 #include "testing/redis_server.h"
 #include "testing/subprocess.h"
 
 namespace availability {
 namespace {
 
-using ::availability::server::TestCertificates;
+using ::availability::testing::TestCertificates;
 using ::testing::HasSubstr;
 using ::testing::Not;
 namespace v1 = ::availability::v1;

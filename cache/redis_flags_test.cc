@@ -1,4 +1,4 @@
-#include "server/redis_flags.h"
+#include "cache/redis_flags.h"
 
 #include <cstdlib>
 #include <fstream>
@@ -11,7 +11,7 @@
 #include "gtest/gtest.h"
 #include "testing/status_matchers.h"
 
-namespace availability::server {
+namespace availability::cache {
 namespace {
 
 using ::availability::testing::IsOk;
@@ -141,11 +141,11 @@ TEST_F(RedisFlagsTest, BadFlagsAreNamedAndNoPasswordShows) {
 }
 
 TEST(IsRedisFlagsFileTest, MatchesOnlyTheFlagsFile) {
-  EXPECT_TRUE(IsRedisFlagsFile("/work/main/server/redis_flags.cc"));
-  EXPECT_TRUE(IsRedisFlagsFile("work/main/server/redis_flags.cc"));
+  EXPECT_TRUE(IsRedisFlagsFile("/work/main/cache/redis_flags.cc"));
+  EXPECT_TRUE(IsRedisFlagsFile("work/main/cache/redis_flags.cc"));
   EXPECT_FALSE(IsRedisFlagsFile("work/main/server/main.cc"));
   EXPECT_FALSE(IsRedisFlagsFile("work/main/sync/main.cc"));
 }
 
 }  // namespace
-}  // namespace availability::server
+}  // namespace availability::cache

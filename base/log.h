@@ -6,16 +6,16 @@
 //
 // Callers never pass secrets (passwords, tokens, subscriber ids) as fields.
 // Thread-safe: lines from concurrent callers never interleave.
-#ifndef AVAILABILITY_SERVER_LOG_H_
-#define AVAILABILITY_SERVER_LOG_H_
+#ifndef AVAILABILITY_BASE_LOG_H_
+#define AVAILABILITY_BASE_LOG_H_
 
-#include <initializer_list>
 #include <string>
 #include <utility>
 
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 
-namespace availability::server {
+namespace availability::base {
 
 enum class LogLevel { kDebug = 0, kInfo = 1, kWarning = 2, kError = 3 };
 
@@ -26,8 +26,10 @@ bool LogEnabled(LogLevel level);
 
 using LogField = std::pair<absl::string_view, std::string>;
 
+// Writes one line when `level` is enabled. `fields` is usually a braced
+// list, {{"address", addr}}, or any contiguous container of LogField.
 void Log(LogLevel level, absl::string_view message,
-         std::initializer_list<LogField> fields = {});
+         absl::Span<const LogField> fields = {});
 
 // Routes protobuf's own log messages (google::protobuf::SetLogHandler),
 // which it would otherwise print to stderr as text lines, into this log:
@@ -43,6 +45,6 @@ void InstallProtobufLogHandler();
 // `text` as a JSON string literal, quotes included.
 std::string JsonQuote(absl::string_view text);
 
-}  // namespace availability::server
+}  // namespace availability::base
 
-#endif  // AVAILABILITY_SERVER_LOG_H_
+#endif  // AVAILABILITY_BASE_LOG_H_

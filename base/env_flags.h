@@ -1,8 +1,8 @@
 // Environment-variable equivalents of command-line flags, so Helm values map
 // straight onto them: flag `--redis_host` is also read from
 // `AVAILABILITY_REDIS_HOST`. A flag given on the command line wins.
-#ifndef AVAILABILITY_SERVER_ENV_FLAGS_H_
-#define AVAILABILITY_SERVER_ENV_FLAGS_H_
+#ifndef AVAILABILITY_BASE_ENV_FLAGS_H_
+#define AVAILABILITY_BASE_ENV_FLAGS_H_
 
 #include <string>
 #include <vector>
@@ -11,7 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace availability::server {
+namespace availability::base {
 
 // "redis_host" -> "AVAILABILITY_REDIS_HOST".
 std::string EnvVarForFlag(absl::string_view flag_name);
@@ -27,6 +27,6 @@ absl::Status ApplyEnvironmentToFlags(const std::vector<std::string>& flag_names)
 absl::StatusOr<std::string> ReadSecret(const std::string& file,
                                        const char* env_var);
 
-}  // namespace availability::server
+}  // namespace availability::base
 
-#endif  // AVAILABILITY_SERVER_ENV_FLAGS_H_
+#endif  // AVAILABILITY_BASE_ENV_FLAGS_H_

@@ -15,8 +15,8 @@
 //   }
 //
 // Call from the thread that parsed the flags, after parsing.
-#ifndef AVAILABILITY_SERVER_REDIS_FLAGS_H_
-#define AVAILABILITY_SERVER_REDIS_FLAGS_H_
+#ifndef AVAILABILITY_CACHE_REDIS_FLAGS_H_
+#define AVAILABILITY_CACHE_REDIS_FLAGS_H_
 
 #include <memory>
 #include <string>
@@ -27,7 +27,7 @@
 #include "cache/redis_client.h"
 #include "cache/sentinel.h"
 
-namespace availability::server {
+namespace availability::cache {
 
 // What the Redis flags ask for, checked.
 struct RedisConnectionConfig {
@@ -59,6 +59,6 @@ bool IsRedisFlagsFile(absl::string_view file);
 // password.
 absl::StatusOr<RedisConnectionConfig> RedisConnectionFromFlags();
 
-}  // namespace availability::server
+}  // namespace availability::cache
 
-#endif  // AVAILABILITY_SERVER_REDIS_FLAGS_H_
+#endif  // AVAILABILITY_CACHE_REDIS_FLAGS_H_

@@ -1,4 +1,4 @@
-#include "server/env_flags.h"
+#include "base/env_flags.h"
 
 #include <cstdlib>
 #include <fstream>
@@ -8,7 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
-namespace availability::server {
+namespace availability::base {
 
 std::string EnvVarForFlag(absl::string_view flag_name) {
   return absl::StrCat("AVAILABILITY_", absl::AsciiStrToUpper(flag_name));
@@ -53,4 +53,4 @@ absl::StatusOr<std::string> ReadSecret(const std::string& file,
   return secret;
 }
 
-}  // namespace availability::server
+}  // namespace availability::base

@@ -1,4 +1,4 @@
-#include "server/log.h"
+#include "base/log.h"
 
 #include <unistd.h>
 
@@ -13,7 +13,7 @@
 #include "absl/time/time.h"
 #include "google/protobuf/stubs/logging.h"
 
-namespace availability::server {
+namespace availability::base {
 namespace {
 
 std::atomic<int> g_level{static_cast<int>(LogLevel::kInfo)};
@@ -114,7 +114,7 @@ std::string JsonQuote(absl::string_view text) {
 }
 
 void Log(LogLevel level, absl::string_view message,
-         std::initializer_list<LogField> fields) {
+         absl::Span<const LogField> fields) {
   if (!LogEnabled(level)) return;
   std::string line = absl::StrCat(
       "{\"ts\":",
@@ -132,4 +132,4 @@ void Log(LogLevel level, absl::string_view message,
   (void)unused;
 }
 
-}  // namespace availability::server
+}  // namespace availability::base

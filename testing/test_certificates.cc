@@ -1,4 +1,4 @@
-#include "server/test_certificates.h"
+#include "testing/test_certificates.h"
 
 #include <cstdlib>
 #include <fstream>
@@ -9,7 +9,7 @@
 #include "absl/time/time.h"
 #include "testing/subprocess.h"
 
-namespace availability::server {
+namespace availability::testing {
 namespace {
 
 const char* OpensslBinary() {
@@ -123,4 +123,4 @@ absl::StatusOr<TestCertificates> TestCertificates::Make() {
   return certs;
 }
 
-}  // namespace availability::server
+}  // namespace availability::testing

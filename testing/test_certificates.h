@@ -12,14 +12,14 @@
 //   flags.push_back("--tls_cert_file=" + certs->server.cert_file);
 //
 // Keys are P-256, valid two days. For tests only; not thread-safe.
-#ifndef AVAILABILITY_SERVER_TEST_CERTIFICATES_H_
-#define AVAILABILITY_SERVER_TEST_CERTIFICATES_H_
+#ifndef AVAILABILITY_TESTING_TEST_CERTIFICATES_H_
+#define AVAILABILITY_TESTING_TEST_CERTIFICATES_H_
 
 #include <string>
 
 #include "absl/status/statusor.h"
 
-namespace availability::server {
+namespace availability::testing {
 
 struct TestCertificates {
   struct Pair {
@@ -41,6 +41,6 @@ struct TestCertificates {
   Pair stranger;
 };
 
-}  // namespace availability::server
+}  // namespace availability::testing
 
-#endif  // AVAILABILITY_SERVER_TEST_CERTIFICATES_H_
+#endif  // AVAILABILITY_TESTING_TEST_CERTIFICATES_H_

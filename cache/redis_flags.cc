@@ -1,4 +1,4 @@
-#include "server/redis_flags.h"
+#include "cache/redis_flags.h"
 
 #include <utility>
 
@@ -6,7 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "server/env_flags.h"
+#include "base/env_flags.h"
 
 ABSL_FLAG(std::string, redis_host, "127.0.0.1", "Redis host.");
 ABSL_FLAG(int, redis_port, 6379, "Redis TCP port.");
@@ -29,7 +29,9 @@ ABSL_FLAG(std::string, redis_sentinel_password_file, "",
           "File holding the sentinels' own password (else the environment "
           "variable AVAILABILITY_REDIS_SENTINEL_PASSWORD; neither: no AUTH).");
 
-namespace availability::server {
+namespace availability::cache {
+using ::availability::base::ReadSecret;
+
 namespace {
 
 // `status` with its message prefixed by the flag it is about.
@@ -56,7 +58,7 @@ const std::vector<std::string>& RedisFlagNames() {
 }
 
 bool IsRedisFlagsFile(absl::string_view file) {
-  return absl::EndsWith(file, "server/redis_flags.cc");
+  return absl::EndsWith(file, "cache/redis_flags.cc");
 }
 
 absl::StatusOr<RedisConnectionConfig> RedisConnectionFromFlags() {
@@ -102,4 +104,4 @@ absl::StatusOr<RedisConnectionConfig> RedisConnectionFromFlags() {
   return config;
 }
 
-}  // namespace availability::server
+}  // namespace availability::cache
