@@ -41,7 +41,10 @@ class AvailabilityLookup implements AvailabilityLookupInterface
         }
         $website = (string) $this->websiteCode();
         $answer = self::answer($client->get($sku, $website, $quantity, $this->config->maxAlternatives($website)));
-        $this->registry->put($sku, $answer);
+        if ($quantity === null) {
+            // The display answer; a quantity's answer (cart) is not the badge's.
+            $this->registry->put($sku, $answer);
+        }
         return $answer;
     }
 

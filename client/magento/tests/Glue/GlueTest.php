@@ -43,6 +43,7 @@ use Magento\CatalogInventory\Api\StockStateInterface;
 use Magento\CatalogInventory\Block\Stockqty\AbstractStockqty;
 use Magento\Framework\App\Config\ScopeConfigInterface;
 use Magento\Framework\App\Response\Http;
+use Magento\Framework\View\Layout;
 use Magento\Framework\DataObject;
 use Magento\Framework\Event\Observer;
 use Magento\Framework\Stdlib\DateTime\TimezoneInterface;
@@ -285,19 +286,32 @@ final class GlueTest extends TestCase
         $midnight = new StoreMidnight(self::timezone());
         // 22:30 UTC in winter is 23:30 in Berlin: 30 minutes left.
         $this->assertSame(1800, $midnight->secondsLeft(new \DateTimeImmutable('2026-01-10T22:30:00Z')));
-        $plugin = new EtaPageTtlPlugin($this->registry, $midnight);
         $http = new Http();
-
+        $plugin = new EtaPageTtlPlugin($this->registry, $midnight, $http);
+        $layout = new Layout();
+        $ttl = static function () use ($http): int {
+            preg_match('/s-maxage=(\d+)/', $http->getHeader('Cache-Control')->getFieldValue(), $m);
+            return (int) $m[1];
+        };
+        // PageCache sets the public TTL before the blocks render.
+        $http->setPublicHeaders(86400);
         $this->viewModel->forProduct(self::product('DEMO-INSTOCK-LOW'));
-        $this->assertSame([86400], $plugin->beforeSetPublicHeaders($http, 86400), 'no date shown: TTL kept');
+        $this->assertSame('<html></html>', $plugin->afterGetOutput($layout, '<html></html>'));
+        $this->assertSame(86400, $ttl(), 'no date shown: TTL kept');
 
         $answer = $this->viewModel->forProduct(self::product('DEMO-BACKORDER'));
         $this->assertNotNull($this->viewModel->shipDate($answer));
-        [$ttl] = $plugin->beforeSetPublicHeaders($http, 86400);
-        $this->assertLessThanOrEqual($midnight->secondsLeft(), $ttl);
-        $this->assertGreaterThan(0, $ttl);
-        $this->assertSame([min(60, $midnight->secondsLeft())], $plugin->beforeSetPublicHeaders($http, 60),
-            'a shorter TTL stays');
+        $plugin->afterGetOutput($layout, '<html></html>');
+        $this->assertLessThanOrEqual($midnight->secondsLeft(), $ttl(), 'capped at the store\'s midnight');
+        $this->assertGreaterThan(0, $ttl());
+
+        $http->setPublicHeaders(60);
+        $plugin->afterGetOutput($layout, '');
+        $this->assertSame(min(60, $midnight->secondsLeft()), $ttl(), 'a shorter TTL stays');
+        $http->setNoCacheHeaders();
+        $plugin->afterGetOutput($layout, '');
+        $this->assertStringStartsWith('no-store', $http->getHeader('Cache-Control')->getFieldValue(),
+            'an uncacheable page stays uncacheable');
     }
 
     public function testGraphQlResolvesAResponsesProductsInOneBatch(): void
