@@ -86,9 +86,11 @@ final class Stack
         $this->kill('server');
     }
 
-    public function restartServer(): void
+    /** Restarts on the same ports (and Redis); $args replace the extra flags. */
+    public function restartServer(?array $args = null): void
     {
         $this->kill('server');
+        $this->serverArgs = $args ?? $this->serverArgs;
         $this->startServer();
     }
 
@@ -201,6 +203,17 @@ final class Stack
     private function waitHealthy(string $address, string $name): void
     {
         $deadline = microtime(true) + 20;
+        if (preg_grep('/^--tls_cert_file=/', $this->serverArgs)) {
+            // The CLI speaks plaintext only: wait for the TLS port to accept.
+            while (microtime(true) < $deadline) {
+                $socket = @stream_socket_client('tcp://' . $address, $errno, $errstr, 0.2);
+                if ($socket !== false) {
+                    fclose($socket);
+                    return;
+                }
+                usleep(50000);
+            }
+        }
         while (microtime(true) < $deadline) {
             exec(escapeshellarg((string) getenv('AVAILABILITY_CLI_BIN')) . ' --server ' . $address
                 . ' --timeout 500 health >/dev/null 2>&1', $ignored, $rc);
