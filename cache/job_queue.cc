@@ -114,49 +114,57 @@ void NotificationJobQueue::Claim(int32_t stock_id, std::string consumer,
   call->min_idle_ms = absl::StrCat(lease_ms);
   call->deadline = deadline;
   call->done = std::move(done);
-  client_.Execute({"XGROUP", "CREATE", call->key, kGroup, "0", "MKSTREAM"},
-                  deadline, [this, call](absl::StatusOr<RedisReply> reply) {
-                    // BUSYGROUP: the group exists already, as it does after the
-                    // first claim.
-                    if (reply.ok() && reply->is_error() &&
-                        absl::StartsWith(reply->str, "BUSYGROUP")) {
-                      Reclaim(call, "0-0");
-                      return;
-                    }
-                    if (absl::Status s = ReplyStatus(reply, kWhat); !s.ok()) {
-                      call->done(s);
-                      return;
-                    }
-                    Reclaim(call, "0-0");
-                  });
+  // One round trip: the group (idempotent) and the first XAUTOCLAIM.
+  std::vector<std::string> create = {"XGROUP", "CREATE", call->key,
+                                     kGroup,   "0",      "MKSTREAM"};
+  client_.ExecutePipeline(
+      {std::move(create), ReclaimCommand(*call, "0-0")}, deadline,
+      [this, call](absl::StatusOr<std::vector<RedisReply>> replies) {
+        if (!replies.ok()) {
+          call->done(ReplyStatus(replies.status(), kWhat));
+          return;
+        }
+        // BUSYGROUP: the group exists already, as it does after the first
+        // claim.
+        const RedisReply& created = replies->front();
+        if (created.is_error() && !absl::StartsWith(created.str, "BUSYGROUP")) {
+          call->done(RedisErrorStatus(created.str, kWhat));
+          return;
+        }
+        OnReclaimed(call, std::move(replies->back()));
+      });
 }
 
-void NotificationJobQueue::Reclaim(std::shared_ptr<ClaimCall> call,
-                                   std::string cursor) {
-  const int wanted = call->max_jobs - static_cast<int>(call->jobs.size());
-  client_.Execute(
-      {"XAUTOCLAIM", call->key, kGroup, call->consumer, call->min_idle_ms,
-       std::move(cursor), "COUNT", absl::StrCat(wanted)},
-      call->deadline, [this, call](absl::StatusOr<RedisReply> reply) {
-        if (absl::Status s = ReplyStatus(reply, kWhat); !s.ok()) {
-          call->done(s);
-          return;
-        }
-        // [next cursor, [entries], [ids of deleted entries]] (Redis 7).
-        if (reply->elements.size() < 2 ||
-            reply->elements[0].type != RedisReply::Type::kString) {
-          call->done(UnexpectedReply("XAUTOCLAIM of notification jobs"));
-          return;
-        }
-        AppendJobs(reply->elements[1], /*redelivered=*/true, call->jobs);
-        const std::string& next = reply->elements[0].str;
-        if (static_cast<int>(call->jobs.size()) < call->max_jobs &&
-            next != "0-0") {
-          Reclaim(call, next);
-        } else {
-          ReadNew(call);
-        }
-      });
+std::vector<std::string> NotificationJobQueue::ReclaimCommand(
+    const ClaimCall& call, std::string cursor) {
+  const int wanted = call.max_jobs - static_cast<int>(call.jobs.size());
+  return {"XAUTOCLAIM",     call.key,          kGroup,  call.consumer,
+          call.min_idle_ms, std::move(cursor), "COUNT", absl::StrCat(wanted)};
+}
+
+void NotificationJobQueue::OnReclaimed(std::shared_ptr<ClaimCall> call,
+                                       absl::StatusOr<RedisReply> reply) {
+  if (absl::Status s = ReplyStatus(reply, kWhat); !s.ok()) {
+    call->done(s);
+    return;
+  }
+  // [next cursor, [entries], [ids of deleted entries]] (Redis 7).
+  if (reply->elements.size() < 2 ||
+      reply->elements[0].type != RedisReply::Type::kString) {
+    call->done(UnexpectedReply("XAUTOCLAIM of notification jobs"));
+    return;
+  }
+  AppendJobs(reply->elements[1], /*redelivered=*/true, call->jobs);
+  const std::string& next = reply->elements[0].str;
+  if (static_cast<int>(call->jobs.size()) >= call->max_jobs || next == "0-0") {
+    ReadNew(call);
+    return;
+  }
+  // More of the pending list to look at (XAUTOCLAIM scans a bounded part).
+  client_.Execute(ReclaimCommand(*call, next), call->deadline,
+                  [this, call](absl::StatusOr<RedisReply> reply) {
+                    OnReclaimed(call, std::move(reply));
+                  });
 }
 
 void NotificationJobQueue::ReadNew(std::shared_ptr<ClaimCall> call) {

@@ -8,15 +8,15 @@
 //   ...send them...
 //   queue.Ack(1, {ids...}, deadline, [](absl::StatusOr<int64_t> n) {...});
 //
-// Claim: XGROUP CREATE <jobs> mailers 0 MKSTREAM (once per call; BUSYGROUP
-// means it exists; from 0 so jobs queued before the first claim count), then
-// XAUTOCLAIM with min-idle = the lease (jobs claimed earlier, by anyone, and
-// not acknowledged within that long; following the cursor through the
-// pending list), then XREADGROUP ">" for jobs never delivered. A job stays in
-// the group's pending list until Ack, so a consumer that dies loses nothing:
-// its jobs go to the next claim after the lease. A job is taken over once it
-// has been pending longer than the *claimer's* lease: consumers of a stock
-// should agree on one lease.
+// Claim: XGROUP CREATE <jobs> mailers 0 MKSTREAM (every call, pipelined with
+// the first XAUTOCLAIM; BUSYGROUP means it exists; from 0 so jobs queued
+// before the first claim count), then XAUTOCLAIM with min-idle = the lease
+// (jobs claimed earlier, by anyone, and not acknowledged within that long;
+// following the cursor through the pending list), then XREADGROUP ">" for jobs
+// never delivered. A job stays in the group's pending list until Ack, so a
+// consumer that dies loses nothing: its jobs go to the next claim after the
+// lease. A job is taken over once it has been pending longer than the
+// *claimer's* lease: consumers of a stock should agree on one lease.
 //
 // Ack: only jobs that are pending (delivered, not yet acknowledged) are
 // acknowledged: XACK and XDEL in one MULTI/EXEC, so the stream holds only
@@ -29,12 +29,14 @@
 // not parse as jobs are skipped (they stay pending; XPENDING shows them).
 //
 // Thread safety: safe from any thread; callbacks run on the Redis client's
-// loop thread and must not block. The client must outlive every call.
+// loop thread and must not block. The client and the queue must outlive
+// every call.
 #ifndef AVAILABILITY_CACHE_JOB_QUEUE_H_
 #define AVAILABILITY_CACHE_JOB_QUEUE_H_
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -94,8 +96,14 @@ class NotificationJobQueue {
 
  private:
   struct ClaimCall;
-  // XAUTOCLAIM from `cursor`; then more XAUTOCLAIM or XREADGROUP.
-  void Reclaim(std::shared_ptr<ClaimCall> call, std::string cursor);
+  // XAUTOCLAIM of `call`'s remaining count from `cursor`.
+  static std::vector<std::string> ReclaimCommand(const ClaimCall& call,
+                                                 std::string cursor);
+  // Takes the reclaimed jobs; then XAUTOCLAIM on from the reply's cursor, or
+  // ReadNew.
+  void OnReclaimed(std::shared_ptr<ClaimCall> call,
+                   absl::StatusOr<RedisReply> reply);
+  // XREADGROUP ">" for the rest of the count; then answers.
   void ReadNew(std::shared_ptr<ClaimCall> call);
 
   RedisClient& client_;

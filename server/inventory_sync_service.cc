@@ -8,6 +8,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "core/status_macros.h"
 #include "server/finished_reactor.h"
 #include "server/grpc_status.h"
@@ -107,6 +108,42 @@ cache::RecordWriter::StatusCallback FinishWrite(
   };
 }
 
+// The methods the read-only token may call: they change no inventory,
+// configuration or ranking. Every other method, one added later included,
+// needs full rights.
+constexpr absl::string_view kReadMethods[] = {"TailEvents", "GetStoreConfig",
+                                              "ClaimNotificationJobs",
+                                              "AckNotificationJobs"};
+
+SyncAccess AccessOf(absl::string_view method) {
+  for (absl::string_view read : kReadMethods) {
+    if (method == read) return SyncAccess::kRead;
+  }
+  return SyncAccess::kWrite;
+}
+
+// OK, or FailedPrecondition naming `what` (never the token) when `token` is
+// empty, shorter than kMinTokenBytes or holds whitespace/control characters.
+absl::Status ValidateToken(const std::string& token, absl::string_view what) {
+  if (token.size() < InventorySyncService::kMinTokenBytes) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(what, " ", token.empty() ? "is not set" : "is too short",
+                     ": the sync listener needs a bearer token of at least ",
+                     InventorySyncService::kMinTokenBytes,
+                     " bytes and will not start without one"));
+  }
+  for (char c : token) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          what,
+          " holds whitespace or control characters; it must be a single "
+          "printable word to travel in an authorization header"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status InventorySyncService::ValidateOptions(const Options& options) {
@@ -121,19 +158,16 @@ absl::Status InventorySyncService::ValidateOptions(const Options& options) {
   }
   const bool identities_only =
       options.token.empty() && !options.allowed_client_subjects.empty();
-  if (!identities_only && options.token.size() < kMinTokenBytes) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("sync API token ",
-                     options.token.empty() ? "is not set" : "is too short",
-                     ": the sync listener needs a bearer token of at least ",
-                     kMinTokenBytes, " bytes and will not start without one"));
+  if (!identities_only) {
+    AV_RETURN_IF_ERROR(ValidateToken(options.token, "sync API token"));
   }
-  for (char c : options.token) {
-    const unsigned char u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u == 0x7f) {
+  if (!options.read_token.empty()) {
+    AV_RETURN_IF_ERROR(
+        ValidateToken(options.read_token, "sync API read-only token"));
+    if (options.read_token == options.token) {
       return absl::FailedPreconditionError(
-          "sync API token holds whitespace or control characters; it must "
-          "be a single printable word to travel in an authorization header");
+          "sync API read-only token equals the full token; give it its own "
+          "value");
     }
   }
   if (options.write_timeout <= absl::ZeroDuration() ||
@@ -155,7 +189,8 @@ InventorySyncService::InventorySyncService(Options options,
                                            const core::Clock& clock)
     : ParsedRequestService(v1::InventorySync::service_full_name()),
       options_(std::move(options)),
-      authorizer_({options_.token, options_.allowed_client_subjects}),
+      authorizer_({options_.token, options_.read_token,
+                   options_.allowed_client_subjects}),
       writer_(writer),
       client_(client),
       clock_(clock),
@@ -180,9 +215,15 @@ InventorySyncService::InventorySyncService(Options options,
 InventorySyncService::~InventorySyncService() = default;
 
 grpc::Status InventorySyncService::Admit(
-    const grpc::CallbackServerContext& context,
+    const grpc::CallbackServerContext& context, absl::string_view method,
     const absl::Status& parsed) const {
-  if (grpc::Status s = authorizer_.Check(context); !s.ok()) return s;
+  static const std::string* const read_methods =
+      new std::string(absl::StrJoin(kReadMethods, ", "));
+  if (grpc::Status s =
+          authorizer_.Check(context, method, AccessOf(method), *read_methods);
+      !s.ok()) {
+    return s;
+  }
   return ToGrpcStatus(parsed);
 }
 
@@ -191,7 +232,8 @@ grpc::ServerUnaryReactor* InventorySyncService::UpsertRecords(
     const ParsedRequest<v1::UpsertRecordsRequest>* parsed,
     v1::UpsertRecordsResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (grpc::Status s = Admit(*context, parsed->StatusOutside("records"));
+  if (grpc::Status s =
+          Admit(*context, "UpsertRecords", parsed->StatusOutside("records"));
       !s.ok()) {
     return Finished(reactor, s);
   }
@@ -226,7 +268,8 @@ grpc::ServerUnaryReactor* InventorySyncService::UpsertRecords(
 grpc::ServerReadReactor<ParsedRequest<v1::UpsertRecordsRequest>>*
 InventorySyncService::StreamUpsertRecords(grpc::CallbackServerContext* context,
                                           v1::UpsertRecordsResponse* response) {
-  if (grpc::Status s = Admit(*context, absl::OkStatus()); !s.ok()) {
+  if (grpc::Status s = Admit(*context, "StreamUpsertRecords", absl::OkStatus());
+      !s.ok()) {
     response->Clear();
     return new FinishedReadReactor<ParsedRequest<v1::UpsertRecordsRequest>>(s);
   }
@@ -240,7 +283,8 @@ grpc::ServerUnaryReactor* InventorySyncService::DeleteRecords(
     const ParsedRequest<v1::DeleteRecordsRequest>* parsed,
     v1::DeleteRecordsResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (grpc::Status s = Admit(*context, parsed->StatusOutside("keys"));
+  if (grpc::Status s =
+          Admit(*context, "DeleteRecords", parsed->StatusOutside("keys"));
       !s.ok()) {
     return Finished(reactor, s);
   }
@@ -278,7 +322,8 @@ grpc::ServerUnaryReactor* InventorySyncService::FinishSnapshot(
     const ParsedRequest<v1::FinishSnapshotRequest>* parsed,
     v1::FinishSnapshotResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (grpc::Status s = Admit(*context, parsed->status()); !s.ok()) {
+  if (grpc::Status s = Admit(*context, "FinishSnapshot", parsed->status());
+      !s.ok()) {
     return Finished(reactor, s);
   }
   const v1::FinishSnapshotRequest& request = parsed->message();
@@ -305,7 +350,8 @@ grpc::ServerUnaryReactor* InventorySyncService::PutStoreConfig(
     const ParsedRequest<v1::PutStoreConfigRequest>* parsed,
     v1::PutStoreConfigResponse* /*response*/) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (grpc::Status s = Admit(*context, parsed->status()); !s.ok()) {
+  if (grpc::Status s = Admit(*context, "PutStoreConfig", parsed->status());
+      !s.ok()) {
     return Finished(reactor, s);
   }
   absl::StatusOr<core::StoreConfig> config =
@@ -322,7 +368,8 @@ grpc::ServerUnaryReactor* InventorySyncService::GetStoreConfig(
     const ParsedRequest<v1::GetStoreConfigRequest>* parsed,
     v1::StoreConfig* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (grpc::Status s = Admit(*context, parsed->status()); !s.ok()) {
+  if (grpc::Status s = Admit(*context, "GetStoreConfig", parsed->status());
+      !s.ok()) {
     return Finished(reactor, s);
   }
   const int32_t stock_id = parsed->message().stock_id();
@@ -347,7 +394,8 @@ grpc::ServerUnaryReactor* InventorySyncService::PutSalesChannels(
     const ParsedRequest<v1::PutSalesChannelsRequest>* parsed,
     v1::PutSalesChannelsResponse* /*response*/) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (grpc::Status s = Admit(*context, parsed->status()); !s.ok()) {
+  if (grpc::Status s = Admit(*context, "PutSalesChannels", parsed->status());
+      !s.ok()) {
     return Finished(reactor, s);
   }
   absl::StatusOr<std::map<std::string, int32_t>> channels =
@@ -364,7 +412,8 @@ grpc::ServerUnaryReactor* InventorySyncService::PutCategoryRanking(
     const ParsedRequest<v1::PutCategoryRankingRequest>* parsed,
     v1::PutCategoryRankingResponse* /*response*/) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (grpc::Status s = Admit(*context, parsed->status()); !s.ok()) {
+  if (grpc::Status s = Admit(*context, "PutCategoryRanking", parsed->status());
+      !s.ok()) {
     return Finished(reactor, s);
   }
   const v1::PutCategoryRankingRequest& request = parsed->message();
@@ -381,7 +430,7 @@ grpc::ServerUnaryReactor* InventorySyncService::PutCategoryRanking(
 grpc::ServerWriteReactor<v1::InventoryEvent>* InventorySyncService::TailEvents(
     grpc::CallbackServerContext* context,
     const ParsedRequest<v1::TailEventsRequest>* parsed) {
-  grpc::Status admitted = Admit(*context, parsed->status());
+  grpc::Status admitted = Admit(*context, "TailEvents", parsed->status());
   const v1::TailEventsRequest& request = parsed->message();
   if (admitted.ok()) {
     admitted = ToGrpcStatus(ValidateTailEventsRequest(request));
@@ -400,25 +449,26 @@ grpc::ServerUnaryReactor* InventorySyncService::ClaimNotificationJobs(
     const ParsedRequest<v1::ClaimNotificationJobsRequest>* parsed,
     v1::ClaimNotificationJobsResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (grpc::Status s = Admit(*context, parsed->status()); !s.ok()) {
+  if (grpc::Status s =
+          Admit(*context, "ClaimNotificationJobs", parsed->status());
+      !s.ok()) {
     return Finished(reactor, s);
   }
   absl::StatusOr<JobClaim> claim = JobClaimFromApi(parsed->message());
   if (!claim.ok()) return Finished(reactor, ToGrpcStatus(claim.status()));
-  jobs_.Claim(
-      claim->stock_id, std::move(claim->consumer), claim->max_jobs,
-      claim->lease, SyncCallDeadline(*context, options_.write_timeout),
-      [reactor, response](
-          absl::StatusOr<std::vector<cache::NotificationJob>> jobs) {
-        if (!jobs.ok()) {
-          reactor->Finish(CacheError(jobs.status(), "claiming jobs"));
-          return;
-        }
-        for (const cache::NotificationJob& job : *jobs) {
-          NotificationJobToApi(job, response->add_jobs());
-        }
-        reactor->Finish(grpc::Status::OK);
-      });
+  jobs_.Claim(claim->stock_id, std::move(claim->consumer), claim->max_jobs,
+              claim->lease, SyncCallDeadline(*context, options_.write_timeout),
+              [reactor, response](
+                  absl::StatusOr<std::vector<cache::NotificationJob>> jobs) {
+                if (!jobs.ok()) {
+                  reactor->Finish(CacheError(jobs.status(), "claiming jobs"));
+                  return;
+                }
+                for (const cache::NotificationJob& job : *jobs) {
+                  NotificationJobToApi(job, response->add_jobs());
+                }
+                reactor->Finish(grpc::Status::OK);
+              });
   return reactor;
 }
 
@@ -427,7 +477,8 @@ grpc::ServerUnaryReactor* InventorySyncService::AckNotificationJobs(
     const ParsedRequest<v1::AckNotificationJobsRequest>* parsed,
     v1::AckNotificationJobsResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (grpc::Status s = Admit(*context, parsed->status()); !s.ok()) {
+  if (grpc::Status s = Admit(*context, "AckNotificationJobs", parsed->status());
+      !s.ok()) {
     return Finished(reactor, s);
   }
   absl::StatusOr<std::vector<std::string>> ids =

@@ -95,6 +95,11 @@ class InventorySyncService final
     // The bearer token callers must present. Required (ValidateOptions)
     // unless allowed_client_subjects is set.
     std::string token;
+    // Optional second bearer token with read rights only: TailEvents,
+    // GetStoreConfig, ClaimNotificationJobs and AckNotificationJobs; every
+    // other method answers it PERMISSION_DENIED naming the rule. Same rules
+    // as `token`, and different from it.
+    std::string read_token;
     // Client certificate identities accepted instead of the token, each
     // "CN=<common name>" or "SAN=<subject alternative name>" (e.g.
     // "CN=sync-worker", "SAN=spiffe://shop/sync"). Only a peer whose
@@ -119,7 +124,8 @@ class InventorySyncService final
 
   // OK, or FailedPrecondition when the token is empty (and no client
   // subjects are allowed), shorter than kMinTokenBytes or holds
-  // whitespace/control characters; InvalidArgument for an allowed subject
+  // whitespace/control characters, or the read token (when set) breaks the
+  // same rules or equals the token; InvalidArgument for an allowed subject
   // that is not CN=... or SAN=..., or for non-positive timeouts or sizes.
   // The message never contains the token.
   static absl::Status ValidateOptions(const Options& options);
@@ -183,7 +189,11 @@ class InventorySyncService final
   // The one check every handler runs first: the caller's credentials
   // (UNAUTHENTICATED), then the request's parse (INVALID_ARGUMENT naming the
   // field that is not valid UTF-8).
+  // `method` is the RPC's name; it decides the rights needed (TailEvents,
+  // GetStoreConfig, ClaimNotificationJobs and AckNotificationJobs read; any
+  // other writes).
   grpc::Status Admit(const grpc::CallbackServerContext& context,
+                     absl::string_view method,
                      const absl::Status& parsed) const;
 
   const Options options_;

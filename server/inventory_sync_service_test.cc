@@ -30,6 +30,7 @@ namespace v1 = ::availability::v1;
 using ::availability::testing::IsOk;
 using ::availability::testing::RedisServer;
 using ::availability::testing::StatusIs;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -167,6 +168,26 @@ TEST(InventorySyncServiceOptionsTest, RefusesToStartWithoutAToken) {
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        Not(HasSubstr("secret-word"))));
   o.token = kToken;
+  EXPECT_THAT(InventorySyncService::ValidateOptions(o), IsOk());
+}
+
+TEST(InventorySyncServiceOptionsTest, ChecksTheReadOnlyToken) {
+  InventorySyncService::Options o;
+  o.token = kToken;
+  o.read_token = "short-read";
+  EXPECT_THAT(InventorySyncService::ValidateOptions(o),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       AllOf(HasSubstr("read-only token is too short"),
+                             Not(HasSubstr("short-read")))));
+  o.read_token = "read only token with spaces";
+  EXPECT_THAT(InventorySyncService::ValidateOptions(o),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("read-only token holds whitespace")));
+  o.read_token = kToken;
+  EXPECT_THAT(InventorySyncService::ValidateOptions(o),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("equals the full token")));
+  o.read_token = "read-only-token-0123456789";
   EXPECT_THAT(InventorySyncService::ValidateOptions(o), IsOk());
 }
 

@@ -66,6 +66,10 @@ ABSL_FLAG(std::string, sync_listen, "0.0.0.0:50052",
 ABSL_FLAG(std::string, sync_token_file, "",
           "File holding the sync API bearer token (else the environment "
           "variable AVAILABILITY_SYNC_TOKEN).");
+ABSL_FLAG(std::string, sync_read_token_file, "",
+          "File holding a second, read-only sync API bearer token (else "
+          "AVAILABILITY_SYNC_READ_TOKEN; optional): TailEvents, "
+          "GetStoreConfig, Claim/AckNotificationJobs only.");
 ABSL_FLAG(absl::Duration, max_call_time, absl::Seconds(1),
           "Longest a storefront call may run when the client's deadline is "
           "later or absent.");
@@ -200,6 +204,7 @@ const std::vector<std::string>& OpsFlagNames() {
 const std::vector<std::string>& ServerFlagNames() {
   static const auto* names = new std::vector<std::string>{
       "listen",          "sync_listen",     "sync_token_file",
+      "sync_read_token_file",
       "max_call_time",   "shutdown_grace",  "health_interval",
       "log_level",       "unhealthy_after", "near_cache",
       "near_cache_entries", "near_cache_bytes", "near_cache_max_age",
@@ -592,8 +597,16 @@ int Run(int argc, char** argv) {
       Die("sync token not readable",
           {{"error", std::string(token.status().message())}});
     }
+    absl::StatusOr<std::string> read_token =
+        ReadSecret(absl::GetFlag(FLAGS_sync_read_token_file),
+                   "AVAILABILITY_SYNC_READ_TOKEN");
+    if (!read_token.ok()) {
+      Die("sync read-only token not readable",
+          {{"error", std::string(read_token.status().message())}});
+    }
     InventorySyncService::Options sync_options;
     sync_options.token = *token;
+    sync_options.read_token = *read_token;
     sync_options.allowed_client_subjects = ops.sync_allowed_subjects;
     if (token->empty() && ops.sync_allowed_subjects.empty()) {
       Log(LogLevel::kWarning,

@@ -5,6 +5,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "grpc/grpc_security_constants.h"
 #include "grpcpp/security/auth_context.h"
 
@@ -24,12 +25,23 @@ bool ConstantTimeEquals(absl::string_view given, absl::string_view expected) {
 SyncAuthorizer::SyncAuthorizer(Credentials credentials)
     : credentials_(std::move(credentials)) {}
 
-grpc::Status SyncAuthorizer::Check(
-    const grpc::ServerContextBase& context) const {
-  if (HasAllowedSubject(context) ||
-      (!credentials_.token.empty() &&
-       CarriesToken(context, credentials_.token))) {
-    return grpc::Status::OK;
+grpc::Status SyncAuthorizer::Check(const grpc::ServerContextBase& context,
+                                   absl::string_view method, SyncAccess access,
+                                   absl::string_view read_methods) const {
+  // Both tokens are always compared: timing does not tell which one a
+  // caller holds.
+  const bool full =
+      !credentials_.token.empty() && CarriesToken(context, credentials_.token);
+  const bool read = !credentials_.read_token.empty() &&
+                    CarriesToken(context, credentials_.read_token);
+  if (full || HasAllowedSubject(context)) return grpc::Status::OK;
+  if (read) {
+    if (access == SyncAccess::kRead) return grpc::Status::OK;
+    return grpc::Status(
+        grpc::StatusCode::PERMISSION_DENIED,
+        absl::StrCat("the read-only sync token may not call ", method,
+                     ": it writes (read-only: ", read_methods,
+                     "; writes need the full sync token)"));
   }
   return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
                       "missing or invalid bearer token (send metadata "

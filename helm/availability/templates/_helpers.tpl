@@ -52,6 +52,7 @@ app.kubernetes.io/component: {{ .component }}
 {{/* Where secrets are mounted (files, never environment values). */}}
 {{- define "availability.secretDir" -}}/var/run/secrets/availability{{- end -}}
 {{- define "availability.syncTokenFile" -}}{{ include "availability.secretDir" . }}/sync/token{{- end -}}
+{{- define "availability.syncReadTokenFile" -}}{{ include "availability.secretDir" . }}/sync-read/token{{- end -}}
 {{- define "availability.redisPasswordFile" -}}{{ include "availability.secretDir" . }}/redis/password{{- end -}}
 
 {{/* The Secret holding the sync token: the operator's, or the dev inline one. */}}
@@ -82,7 +83,7 @@ app.kubernetes.io/component: {{ .component }}
 Flags the chart sets from its own values; refused in .Values.config.
 */}}
 {{- define "availability.chartOwnedFlags" -}}
-{{- list "listen" "sync_listen" "sync_token_file" "redis_host" "redis_port" "redis_user" "redis_db" "redis_password_file" "shutdown_grace" "metrics_listen" "tls_cert_file" "tls_key_file" "tls_client_ca_file" "redis_sentinel_addresses" "redis_sentinel_master" | toJson -}}
+{{- list "listen" "sync_listen" "sync_token_file" "sync_read_token_file" "redis_host" "redis_port" "redis_user" "redis_db" "redis_password_file" "shutdown_grace" "metrics_listen" "tls_cert_file" "tls_key_file" "tls_client_ca_file" "redis_sentinel_addresses" "redis_sentinel_master" | toJson -}}
 {{- end -}}
 
 {{/*
@@ -123,6 +124,9 @@ and the chart's own values. Rendered as AVAILABILITY_<FLAG> variables.
 {{- end -}}
 {{- $_ := set $flags "sync_listen" (printf "0.0.0.0:%d" (int .Values.ports.sync)) -}}
 {{- $_ := set $flags "sync_token_file" (include "availability.syncTokenFile" .) -}}
+{{- if .Values.sync.readOnly.existingSecret -}}
+{{- $_ := set $flags "sync_read_token_file" (include "availability.syncReadTokenFile" .) -}}
+{{- end -}}
 {{- else -}}
 {{- $_ := set $flags "sync_listen" "" -}}
 {{- end -}}
