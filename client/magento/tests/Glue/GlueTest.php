@@ -92,7 +92,7 @@ final class GlueTest extends TestCase
             'breaker_failures' => '5',
             'breaker_cool_down_s' => '10',
             'sync_address' => self::$stack->syncAddress(),
-            'sync_token' => self::$stack->token,
+            'sync_token' => self::$stack->readToken, // read-only suffices
         ];
         $scopeConfig = new class ($values) implements ScopeConfigInterface {
             public function __construct(private array $values)
@@ -385,7 +385,7 @@ final class GlueTest extends TestCase
             }
         };
         // Start from the newest event now, then make the SKU go out of stock.
-        $tail = new \Availability\Client\Grpc\GrpcEventTail($this->config->syncClientConfig(), self::$stack->token);
+        $tail = new \Availability\Client\Grpc\GrpcEventTail($this->config->syncClientConfig(), self::$stack->readToken);
         $start = $tail->tail(1, '0', static function (): void {
         }, 0.5);
         $flags->saveFlag('availability_service_events_after_1', $start);

@@ -112,7 +112,8 @@ final class AvailabilityIntegrationTest extends TestCase
 
     public function testEventTailSeesAStatusChange(): void
     {
-        $tail = new GrpcEventTail(new ClientConfig(self::$stack->syncAddress()), self::$stack->token);
+        // The read-only sync token is enough for the event tail and the jobs.
+        $tail = new GrpcEventTail(new ClientConfig(self::$stack->syncAddress()), self::$stack->readToken);
         // The position now, then a change the tail must report.
         $start = '0-0';
         $tail->tail(1, $start, function (InventoryEvent $e) use (&$start): void {
@@ -152,7 +153,7 @@ final class AvailabilityIntegrationTest extends TestCase
         ]) . "\n");
         self::$stack->cli('import', $file, '--token-file', self::$stack->dir . '/sync-token');
 
-        $jobs = new GrpcNotificationJobs(new ClientConfig(self::$stack->syncAddress()), self::$stack->token);
+        $jobs = new GrpcNotificationJobs(new ClientConfig(self::$stack->syncAddress()), self::$stack->readToken);
         $claimed = $jobs->claim(1, 'mailer-test', 10, 1);
         $this->assertCount(1, $claimed);
         $this->assertSame('DEMO-OUT', $claimed[0]->sku);

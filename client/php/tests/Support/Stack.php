@@ -21,6 +21,8 @@ final class Stack
     public readonly int $syncPort;
     public readonly int $metricsPort;
     public readonly string $token;
+    /** The read-only sync token (--sync_read_token_file): events and jobs only. */
+    public readonly string $readToken;
     /** @var array<string, resource> name => proc_open handle */
     private array $procs = [];
     /** @var string[] */
@@ -42,6 +44,8 @@ final class Stack
         $this->metricsPort = self::freePort();
         $this->token = bin2hex(random_bytes(16));
         file_put_contents($this->dir . '/sync-token', $this->token);
+        $this->readToken = bin2hex(random_bytes(16));
+        file_put_contents($this->dir . '/sync-read-token', $this->readToken);
         $this->startRedis();
         $this->startServer();
         $this->loadDemoCatalog();
@@ -194,6 +198,7 @@ final class Stack
             '--sync_listen=' . $this->syncAddress(),
             '--metrics_listen=127.0.0.1:' . $this->metricsPort,
             '--sync_token_file=' . $this->dir . '/sync-token',
+            '--sync_read_token_file=' . $this->dir . '/sync-read-token',
             '--redis_port=' . $this->redisPort,
             ...$this->serverArgs,
         ]);
