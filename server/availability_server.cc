@@ -102,6 +102,35 @@ absl::Status NotStarted(absl::string_view part, const absl::Status& error) {
       absl::StrCat(part, " not started: ", error.message()));
 }
 
+using InterceptorFactories = std::vector<
+    std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>;
+
+// Builds and starts one gRPC listener serving `service` on `address`
+// (null credentials: plaintext) and logs the port bound; `name` is the
+// listener's name in the log and the error. Errors: Unavailable when it
+// cannot listen.
+absl::StatusOr<std::unique_ptr<grpc::Server>> StartListener(
+    absl::string_view name, const std::string& address,
+    std::shared_ptr<grpc::ServerCredentials> credentials,
+    const ListenerHardening& limits, InterceptorFactories interceptors,
+    grpc::Service* service, int* port) {
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(address, OrInsecure(std::move(credentials)), port);
+  ApplyHardening(limits, builder);
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  builder.RegisterService(service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || *port == 0) {
+    return absl::UnavailableError(
+        absl::StrCat(name, " listener: cannot listen on ", address));
+  }
+  Log(LogLevel::kInfo, "listening",
+      {{"service", std::string(name)},
+       {"address", address},
+       {"port", absl::StrCat(*port)}});
+  return server;
+}
+
 }  // namespace
 
 AvailabilityServer::AvailabilityServer() = default;
@@ -132,14 +161,12 @@ absl::Status AvailabilityServer::StartParts(AvailabilityServerConfig& config) {
     if (!redis.ok()) return NotStarted("redis client", redis.status());
     primary_redis_ = *std::move(redis);
   }
-  cache::RedisClient& write_redis =
-      primary_redis_ != nullptr ? *primary_redis_ : *redis_;
 
   const cache::KeySchema keys(config.key_prefix);
   metered_redis_ = std::make_unique<MeteredRedisClient>(*redis_,
                                                         *server_metrics_);
   metered_write_redis_ =
-      std::make_unique<MeteredRedisClient>(write_redis, *server_metrics_);
+      std::make_unique<MeteredRedisClient>(WriteRedis(), *server_metrics_);
   store_ = std::make_unique<cache::RecordStore>(*metered_redis_, keys);
   subscriptions_ =
       std::make_unique<cache::SubscriptionStore>(*metered_write_redis_, keys);
@@ -209,7 +236,8 @@ absl::Status AvailabilityServer::StartParts(AvailabilityServerConfig& config) {
 absl::Status AvailabilityServer::StartSync(
     const AvailabilityServerConfig& config) {
   if (config.sync_listen.empty()) return absl::OkStatus();
-  if (config.sync.token.empty() && config.sync.allowed_client_subjects.empty()) {
+  if (config.sync.token.empty() &&
+      config.sync.allowed_client_subjects.empty()) {
     Log(LogLevel::kWarning,
         "sync listener disabled: no token (set --sync_token_file or "
         "AVAILABILITY_SYNC_TOKEN)");
@@ -220,29 +248,15 @@ absl::Status AvailabilityServer::StartSync(
     return absl::InvalidArgumentError(
         absl::StrCat("sync token rejected: ", valid.message()));
   }
-  cache::RedisClient& write_redis =
-      primary_redis_ != nullptr ? *primary_redis_ : *redis_;
   sync_ = std::make_unique<InventorySyncService>(config.sync, *writer_,
-                                                 write_redis, *config.clock);
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort(config.sync_listen,
-                           OrInsecure(config.sync_credentials), &sync_port_);
-  ApplyHardening(config.sync_limits, builder);
-  std::vector<
-      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
-      interceptors;
+                                                 WriteRedis(), *config.clock);
+  InterceptorFactories interceptors;
   interceptors.push_back(server_metrics_->MakeInterceptorFactory());
-  builder.experimental().SetInterceptorCreators(std::move(interceptors));
-  builder.RegisterService(sync_.get());
-  sync_server_ = builder.BuildAndStart();
-  if (sync_server_ == nullptr || sync_port_ == 0) {
-    return absl::UnavailableError(
-        absl::StrCat("sync listener: cannot listen on ", config.sync_listen));
-  }
-  Log(LogLevel::kInfo, "listening",
-      {{"service", "sync"},
-       {"address", config.sync_listen},
-       {"port", absl::StrCat(sync_port_)}});
+  absl::StatusOr<std::unique_ptr<grpc::Server>> server = StartListener(
+      "sync", config.sync_listen, config.sync_credentials, config.sync_limits,
+      std::move(interceptors), sync_.get(), &sync_port_);
+  if (!server.ok()) return server.status();
+  sync_server_ = *std::move(server);
   return absl::OkStatus();
 }
 
@@ -250,29 +264,17 @@ absl::Status AvailabilityServer::StartStorefront(
     const AvailabilityServerConfig& config) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort(config.listen,
-                           OrInsecure(config.storefront_credentials),
-                           &storefront_port_);
-  ApplyHardening(config.storefront_limits, builder);
   // The limiter first: the metrics interceptor then sees its refusals.
-  std::vector<
-      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
-      interceptors;
+  InterceptorFactories interceptors;
   interceptors.push_back(
       MakeStorefrontCallLimitInterceptorFactory(*call_limiter_));
   interceptors.push_back(server_metrics_->MakeInterceptorFactory());
-  builder.experimental().SetInterceptorCreators(std::move(interceptors));
-  builder.RegisterService(storefront_.get());
-  server_ = builder.BuildAndStart();
-  if (server_ == nullptr || storefront_port_ == 0) {
-    return absl::UnavailableError(
-        absl::StrCat("storefront listener: cannot listen on ", config.listen));
-  }
-  Log(LogLevel::kInfo, "listening",
-      {{"service", "storefront"},
-       {"address", config.listen},
-       {"port", absl::StrCat(storefront_port_)}});
+  absl::StatusOr<std::unique_ptr<grpc::Server>> server = StartListener(
+      "storefront", config.listen, config.storefront_credentials,
+      config.storefront_limits, std::move(interceptors), storefront_.get(),
+      &storefront_port_);
+  if (!server.ok()) return server.status();
+  server_ = *std::move(server);
   return absl::OkStatus();
 }
 
@@ -301,6 +303,10 @@ void AvailabilityServer::StartHttp(const std::string& address) {
       {{"service", "metrics"},
        {"address", address},
        {"port", absl::StrCat(http_->port())}});
+}
+
+cache::RedisClient& AvailabilityServer::WriteRedis() const {
+  return primary_redis_ != nullptr ? *primary_redis_ : *redis_;
 }
 
 int AvailabilityServer::metrics_port() const {

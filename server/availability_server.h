@@ -128,6 +128,8 @@ class AvailabilityServer {
   absl::Status StartSync(const AvailabilityServerConfig& config);
   absl::Status StartStorefront(const AvailabilityServerConfig& config);
   void StartHttp(const std::string& address);
+  // The client for writes: the primary's when reads go to a replica.
+  cache::RedisClient& WriteRedis() const;
 
   // Declared in start order: destroyed in reverse, each part before what
   // it uses (the metrics first in, last out; HTTP before what it scrapes).

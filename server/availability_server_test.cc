@@ -55,8 +55,9 @@ class AvailabilityServerTest : public ::testing::Test {
   static std::unique_ptr<grpc::ClientContext> Context(bool sync) {
     auto context = std::make_unique<grpc::ClientContext>();
     context->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
-    if (sync) context->AddMetadata("authorization",
-                                   absl::StrCat("Bearer ", kToken));
+    if (sync) {
+      context->AddMetadata("authorization", absl::StrCat("Bearer ", kToken));
+    }
     return context;
   }
 
@@ -107,7 +108,8 @@ TEST_F(AvailabilityServerTest, AnswersOnItsPickedPortsAndShutsDownInGrace) {
   auto sync = v1::InventorySync::NewStub(Channel(server.sync_port()));
   ASSERT_NO_FATAL_FAILURE(WriteStock(*sync));
 
-  auto storefront = v1::Availability::NewStub(Channel(server.storefront_port()));
+  auto storefront =
+      v1::Availability::NewStub(Channel(server.storefront_port()));
   v1::ProductAvailability answer;
   grpc::Status status =
       storefront->GetAvailability(Context(false).get(), GetA(), &answer);
@@ -117,10 +119,12 @@ TEST_F(AvailabilityServerTest, AnswersOnItsPickedPortsAndShutsDownInGrace) {
   EXPECT_EQ(answer.freshness().version(), 3);
 
   // The metrics listener scrapes this server's own counters.
-  absl::StatusOr<HttpAnswer> metrics = HttpGet(server.metrics_port(), "/metrics");
+  absl::StatusOr<HttpAnswer> metrics =
+      HttpGet(server.metrics_port(), "/metrics");
   ASSERT_TRUE(metrics.ok()) << metrics.status();
   EXPECT_EQ(metrics->code, 200);
-  EXPECT_THAT(metrics->body, HasSubstr("availability_undecodable_records_total"));
+  EXPECT_THAT(metrics->body,
+              HasSubstr("availability_undecodable_records_total"));
 
   // A watch stays open until the server ends it: the shutdown cancels it
   // when the grace is over instead of waiting for the client's deadline.
