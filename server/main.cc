@@ -3,7 +3,9 @@
 // Serves availability.v1.Availability (plus gRPC health and reflection) on
 // --listen and, when a sync token is configured, availability.v1.InventorySync
 // on --sync_listen. Reads from Redis. Every flag can also be set by an
-// environment variable: --redis_host <-> AVAILABILITY_REDIS_HOST.
+// environment variable: --redis_host <-> AVAILABILITY_REDIS_HOST. This file
+// turns flags into an AvailabilityServerConfig (server/availability_server.h,
+// which runs everything) and handles the process: log set-up, signals.
 // SIGTERM/SIGINT: stop accepting, finish in-flight calls within
 // --shutdown_grace, exit 0. A gRPC listener that stops accepting (gRPC
 // 1.51 after EMFILE): the same drain, exit 1, so the pod is replaced.
@@ -15,7 +17,6 @@
 #include <cstdlib>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -26,37 +27,19 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "cache/invalidation_listener.h"
-#include "cache/key_schema.h"
-#include "cache/near_cache.h"
-#include "cache/record_store.h"
-#include "cache/record_writer.h"
-#include "cache/redis_client.h"
-#include "cache/sentinel.h"
-#include "cache/subscription_store.h"
-#include "core/clock.h"
-#include "grpcpp/ext/proto_server_reflection_plugin.h"
-#include "grpcpp/grpcpp.h"
-#include "grpcpp/health_check_service_interface.h"
-#include "server/availability_lookup.h"
-#include "server/availability_service.h"
-#include "server/channel_resolver.h"
 #include "base/env_flags.h"
-#include "server/inventory_sync_service.h"
 #include "base/log.h"
-#include "server/call_limiter.h"
-#include "server/call_metrics.h"
+#include "cache/near_cache.h"
+#include "cache/redis_flags.h"
+#include "cache/sentinel.h"
+#include "grpcpp/grpcpp.h"
+#include "server/availability_server.h"
 #include "server/http_endpoint.h"
 #include "server/listener_hardening.h"
-#include "server/metered_redis_client.h"
-#include "server/metrics.h"
-#include "cache/redis_flags.h"
 #include "server/tls.h"
-#include "server/watch_registry.h"
 
 ABSL_FLAG(std::string, listen, "0.0.0.0:50051",
           "Storefront gRPC address (Availability, health, reflection).");
@@ -219,76 +202,6 @@ const std::vector<std::string>& ServerFlagNames() {
   std::exit(1);
 }
 
-// Pings Redis every `interval` and publishes SERVING while it answers.
-// Once serving, failures turn it NOT_SERVING only after they lasted
-// `unhealthy_after` (the near-cache answers meanwhile, stale); the first
-// answered ping turns it back to SERVING. Before the first answer: NOT_SERVING.
-class HealthReporter {
- public:
-  HealthReporter(cache::RedisClient& redis, grpc::Server& server,
-                 absl::Duration interval, absl::Duration unhealthy_after)
-      : redis_(redis),
-        server_(server),
-        interval_(interval),
-        unhealthy_after_(unhealthy_after) {
-    thread_ = std::thread([this] { Loop(); });
-  }
-  ~HealthReporter() {
-    stop_.Notify();
-    thread_.join();
-  }
-
- private:
-  void Loop() {
-    bool last = false;
-    bool first = true;
-    do {
-      auto answered = std::make_shared<absl::Notification>();
-      auto ok = std::make_shared<std::atomic<bool>>(false);
-      redis_.Execute({"PING"}, absl::Now() + interval_,
-                     [answered, ok](absl::StatusOr<cache::RedisReply> r) {
-                       ok->store(r.ok() && !r->is_error());
-                       answered->Notify();
-                     });
-      answered->WaitForNotificationWithTimeout(interval_ + absl::Seconds(1));
-      // Once serving, failures count only after --unhealthy_after (the
-      // near-cache answers meanwhile, marked stale).
-      const bool answered_now = ok->load();
-      const absl::Time now = absl::Now();
-      if (answered_now) {
-        failing_since_ = absl::InfiniteFuture();
-      } else if (failing_since_ == absl::InfiniteFuture()) {
-        failing_since_ = now;
-      }
-      const bool serving =
-          answered_now ||
-          (!first && last && now - failing_since_ < unhealthy_after_);
-      if (first || serving != last) {
-        // "" and the service name follow Redis (readiness); "liveness"
-        // stays SERVING while the process runs, so a Redis outage takes
-        // pods out of the Service without restarting them.
-        grpc::HealthCheckServiceInterface* health =
-            server_.GetHealthCheckService();
-        health->SetServingStatus("", serving);
-        health->SetServingStatus("availability.v1.Availability", serving);
-        health->SetServingStatus("liveness", true);
-        Log(serving ? LogLevel::kInfo : LogLevel::kWarning,
-            serving ? "serving" : "not serving: redis does not answer");
-        last = serving;
-        first = false;
-      }
-    } while (!stop_.WaitForNotificationWithTimeout(interval_));
-  }
-
-  cache::RedisClient& redis_;
-  grpc::Server& server_;
-  const absl::Duration interval_;
-  const absl::Duration unhealthy_after_;
-  absl::Time failing_since_ = absl::InfiniteFuture();
-  absl::Notification stop_;
-  std::thread thread_;
-};
-
 // What the security and operations flags ask for, checked.
 struct OpsSettings {
   std::shared_ptr<grpc::ServerCredentials> storefront_credentials;
@@ -401,21 +314,121 @@ bool ReadFromReplicaFromFlags(const RedisConnectionConfig& redis) {
   return read_from == "replica";
 }
 
+// The server's configuration from the flags (and so the environment).
+// Exits with a log line naming the flag when one is bad.
+AvailabilityServerConfig ConfigFromFlags(const OpsSettings& ops) {
+  AvailabilityServerConfig config;
+  config.listen = absl::GetFlag(FLAGS_listen);
+  config.storefront_credentials = ops.storefront_credentials;
+  config.storefront_limits = ops.storefront_limits;
+  config.max_concurrent_calls = absl::GetFlag(FLAGS_max_concurrent_calls);
+  config.max_call_time = absl::GetFlag(FLAGS_max_call_time);
+
+  config.sync_listen = absl::GetFlag(FLAGS_sync_listen);
+  config.sync_credentials = ops.sync_credentials;
+  config.sync_limits = ops.sync_limits;
+  if (!config.sync_listen.empty()) {
+    absl::StatusOr<std::string> token = ReadSecret(
+        absl::GetFlag(FLAGS_sync_token_file), "AVAILABILITY_SYNC_TOKEN");
+    if (!token.ok()) {
+      Die("sync token not readable",
+          {{"error", std::string(token.status().message())}});
+    }
+    absl::StatusOr<std::string> read_token =
+        ReadSecret(absl::GetFlag(FLAGS_sync_read_token_file),
+                   "AVAILABILITY_SYNC_READ_TOKEN");
+    if (!read_token.ok()) {
+      Die("sync read-only token not readable",
+          {{"error", std::string(read_token.status().message())}});
+    }
+    config.sync.token = *token;
+    config.sync.read_token = *read_token;
+    config.sync.allowed_client_subjects = ops.sync_allowed_subjects;
+  }
+
+  absl::StatusOr<RedisConnectionConfig> redis = RedisConnectionFromFlags();
+  if (!redis.ok()) {
+    Die("bad flag", {{"error", std::string(redis.status().message())}});
+  }
+  // High availability: with sentinels, `redis` (reads, health, near-cache
+  // invalidations) follows --read_from and `write_redis` the primary.
+  const bool read_replica = ReadFromReplicaFromFlags(*redis);
+  config.redis = redis->options;
+  config.key_prefix = redis->key_prefix;
+  if (redis->sentinel != nullptr) {
+    config.redis.resolve_endpoint = redis->sentinel->Resolver(
+        read_replica ? cache::SentinelResolver::Role::kReplica
+                     : cache::SentinelResolver::Role::kPrimary,
+        static_cast<size_t>(getpid()));
+    if (read_replica) {
+      config.write_redis = redis->options;
+      config.write_redis->resolve_endpoint = redis->sentinel->Resolver(
+          cache::SentinelResolver::Role::kPrimary);
+    }
+  }
+
+  if (absl::GetFlag(FLAGS_near_cache)) {
+    const int64_t entries = absl::GetFlag(FLAGS_near_cache_entries);
+    const int64_t bytes = absl::GetFlag(FLAGS_near_cache_bytes);
+    if (entries <= 0 || bytes <= 0) {
+      Die("bad flag", {{"error", "--near_cache_entries and "
+                                 "--near_cache_bytes must be positive"}});
+    }
+    cache::NearCacheOptions near_cache;
+    near_cache.max_entries = static_cast<size_t>(entries);
+    near_cache.max_bytes = static_cast<size_t>(bytes);
+    near_cache.max_age = absl::GetFlag(FLAGS_near_cache_max_age);
+    near_cache.max_stale = absl::GetFlag(FLAGS_near_cache_max_stale);
+    config.near_cache = near_cache;
+  } else {
+    config.near_cache.reset();
+  }
+  config.invalidation_ping_interval =
+      absl::GetFlag(FLAGS_invalidation_ping_interval);
+  config.invalidation_ping_timeout =
+      absl::GetFlag(FLAGS_invalidation_ping_timeout);
+
+  config.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  config.health_interval = absl::GetFlag(FLAGS_health_interval);
+  config.unhealthy_after = absl::GetFlag(FLAGS_unhealthy_after);
+  return config;
+}
+
+// --help: the server's flags and the Redis connection flags, grouped by
+// the file that defines them, named from the source root (not the build
+// machine's path).
+absl::FlagsUsageConfig HelpConfig() {
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view file) {
+    return absl::StartsWith(file, "server/") || cache::IsRedisFlagsFile(file);
+  };
+  usage.contains_helpshort_flags = usage.contains_help_flags;
+  usage.normalize_filename = [](absl::string_view file) {
+    // __FILE__ is spelled as the flags' files are: what precedes
+    // "server/main.cc" in it is the source root.
+    constexpr absl::string_view kThisFile = "server/main.cc";
+    const absl::string_view here = __FILE__;
+    const absl::string_view root =
+        absl::EndsWith(here, kThisFile)
+            ? here.substr(0, here.size() - kThisFile.size())
+            : absl::string_view();
+    absl::ConsumePrefix(&file, root);
+    return std::string(file);
+  };
+  return usage;
+}
+
 // Set (from a gRPC thread) when a gRPC listener failed to accept and will
 // not accept again; the server then drains and exits 1.
 std::atomic<bool> listener_failed{false};
 
 int Run(int argc, char** argv) {
+  // (Abseil puts the program's name in front.)
   absl::SetProgramUsageMessage(
-      "availability-server: answers storefront availability queries from "
-      "Redis.\nEvery flag may also be set by the environment variable "
-      "AVAILABILITY_<FLAG NAME IN CAPITALS>, e.g. AVAILABILITY_REDIS_HOST.");
-  absl::FlagsUsageConfig usage;
-  usage.contains_help_flags = [](absl::string_view file) {
-    return absl::StrContains(file, "server/");
-  };
-  usage.contains_helpshort_flags = usage.contains_help_flags;
-  absl::SetFlagsUsageConfig(usage);
+      "answers storefront availability queries from Redis.\nEvery flag may "
+      "also be set by the environment variable AVAILABILITY_<FLAG NAME IN "
+      "CAPITALS>, e.g. AVAILABILITY_REDIS_HOST.");
+  absl::SetFlagsUsageConfig(HelpConfig());
   if (absl::Status env = ApplyEnvironmentToFlags(ServerFlagNames());
       !env.ok()) {
     Die("bad environment", {{"error", std::string(env.message())}});
@@ -461,12 +474,6 @@ int Run(int argc, char** argv) {
         {{"error", std::string(files.status().message())}});
   }
 
-  // Security and operations. The metrics outlive everything that reports
-  // to them (declared first, destroyed last).
-  MetricsRegistry metrics_registry;
-  ServerMetrics server_metrics(metrics_registry, core::SystemClock::Get());
-  CallLimiter call_limiter(absl::GetFlag(FLAGS_max_concurrent_calls));
-  RegisterCallLimiterMetrics(metrics_registry, call_limiter);
   const OpsSettings ops = OpsSettingsFromFlags();
 
   // Signals are handled by sigwait below; every thread started from here on
@@ -477,250 +484,25 @@ int Run(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  absl::StatusOr<RedisConnectionConfig> redis_config =
-      RedisConnectionFromFlags();
-  if (!redis_config.ok()) {
-    Die("bad flag", {{"error", std::string(redis_config.status().message())}});
-  }
-  // High availability: with sentinels, `redis` (reads, health, near-cache
-  // invalidations) follows --read_from and `write_redis` the primary.
-  const bool read_replica = ReadFromReplicaFromFlags(*redis_config);
-  cache::RedisOptions redis_options = redis_config->options;
-  cache::RedisOptions write_options = redis_options;
-  if (redis_config->sentinel != nullptr) {
-    redis_options.resolve_endpoint = redis_config->sentinel->Resolver(
-        read_replica ? cache::SentinelResolver::Role::kReplica
-                     : cache::SentinelResolver::Role::kPrimary,
-        static_cast<size_t>(getpid()));
-    write_options.resolve_endpoint = redis_config->sentinel->Resolver(
-        cache::SentinelResolver::Role::kPrimary);
-  }
-  absl::StatusOr<std::unique_ptr<cache::RedisClient>> redis =
-      cache::RedisClient::Start(redis_options);
-  if (!redis.ok()) {
-    Die("redis client not started",
-        {{"error", std::string(redis.status().message())}});
-  }
-  std::unique_ptr<cache::RedisClient> primary_redis;  // --read_from=replica
-  if (read_replica) {
-    absl::StatusOr<std::unique_ptr<cache::RedisClient>> started =
-        cache::RedisClient::Start(write_options);
-    if (!started.ok()) {
-      Die("redis client not started",
-          {{"error", std::string(started.status().message())}});
-    }
-    primary_redis = *std::move(started);
-  }
-  cache::RedisClient& write_redis =
-      primary_redis != nullptr ? *primary_redis : **redis;
-
-  const core::Clock& clock = core::SystemClock::Get();
-  const cache::KeySchema keys(redis_config->key_prefix);
-  MeteredRedisClient metered_redis(**redis, server_metrics);
-  MeteredRedisClient metered_write_redis(write_redis, server_metrics);
-  cache::RecordStore store(metered_redis, keys);
-  cache::SubscriptionStore subscriptions(metered_write_redis, keys);
-  ChannelResolver channels(ChannelResolver::Options{}, store, clock);
-
-  // Near-cache and the invalidation feed (which also drives
-  // WatchAvailability, so it runs with the near-cache off too). Declared
-  // after the Redis client and before the services: the listener stops
-  // first.
-  std::unique_ptr<cache::NearCache> near_cache;
-  if (absl::GetFlag(FLAGS_near_cache)) {
-    cache::NearCacheOptions cache_options;
-    const int64_t entries = absl::GetFlag(FLAGS_near_cache_entries);
-    const int64_t bytes = absl::GetFlag(FLAGS_near_cache_bytes);
-    if (entries <= 0 || bytes <= 0) {
-      Die("bad flag", {{"error", "--near_cache_entries and "
-                                 "--near_cache_bytes must be positive"}});
-    }
-    cache_options.max_entries = static_cast<size_t>(entries);
-    cache_options.max_bytes = static_cast<size_t>(bytes);
-    cache_options.max_age = absl::GetFlag(FLAGS_near_cache_max_age);
-    cache_options.max_stale = absl::GetFlag(FLAGS_near_cache_max_stale);
-    near_cache =
-        std::make_unique<cache::NearCache>(cache_options, keys, clock);
-    const cache::NearCache* cache_for_metrics = near_cache.get();
-    RegisterNearCacheMetrics(
-        metrics_registry,
-        [cache_for_metrics] { return cache_for_metrics->stats().hits; },
-        [cache_for_metrics] { return cache_for_metrics->stats().misses; });
-  }
-  WatchRegistry watches(keys);
-  // Scraped over HTTP, which is stopped before `watches` goes.
-  RegisterWatchMetrics(metrics_registry, [&watches] {
-    return static_cast<double>(watches.size());
-  });
-  cache::InvalidationListener::Options listener_options;
-  listener_options.redis = redis_options;
-  listener_options.key_prefix = keys.prefix();
-  listener_options.ping_interval =
-      absl::GetFlag(FLAGS_invalidation_ping_interval);
-  listener_options.ping_timeout =
-      absl::GetFlag(FLAGS_invalidation_ping_timeout);
-  cache::InvalidationListener::Observer observer;
-  observer.on_keys = [&watches](const std::vector<std::string>& changed) {
-    watches.OnKeys(changed);
-  };
-  observer.on_all = [&watches] { watches.OnAll(); };
-  absl::StatusOr<std::unique_ptr<cache::InvalidationListener>> listener =
-      cache::InvalidationListener::Start(listener_options, **redis,
-                                         near_cache.get(), observer);
-  if (!listener.ok()) {
-    Die("invalidation listener not started",
-        {{"error", std::string(listener.status().message())}});
+  absl::StatusOr<std::unique_ptr<AvailabilityServer>> server =
+      AvailabilityServer::Start(ConfigFromFlags(ops));
+  if (!server.ok()) {
+    Die("server not started",
+        {{"error", std::string(server.status().message())}});
   }
 
-  AvailabilityLookup lookup(store, channels, clock, near_cache.get());
-  // Scraped over HTTP, which is stopped before `lookup` goes.
-  metrics_registry.AddCounterFunction(
-      "availability_undecodable_records_total",
-      "Reads of broken records (bytes that do not decode, or another Redis "
-      "type at a record key): answered as item errors, or skipped as "
-      "alternatives. The log names the keys.",
-      [&lookup] { return lookup.undecodable_records(); });
-  AvailabilityService::Options service_options;
-  service_options.max_call_time = absl::GetFlag(FLAGS_max_call_time);
-  AvailabilityService storefront(service_options, lookup, &subscriptions,
-                                 clock, &watches);
-
-  // The sync/admin API on its own listener, only with a token.
-  cache::RecordWriter writer(metered_write_redis, keys);
-  std::unique_ptr<InventorySyncService> sync;
-  std::unique_ptr<grpc::Server> sync_server;
-  const std::string sync_address = absl::GetFlag(FLAGS_sync_listen);
-  if (!sync_address.empty()) {
-    absl::StatusOr<std::string> token = ReadSecret(
-        absl::GetFlag(FLAGS_sync_token_file), "AVAILABILITY_SYNC_TOKEN");
-    if (!token.ok()) {
-      Die("sync token not readable",
-          {{"error", std::string(token.status().message())}});
-    }
-    absl::StatusOr<std::string> read_token =
-        ReadSecret(absl::GetFlag(FLAGS_sync_read_token_file),
-                   "AVAILABILITY_SYNC_READ_TOKEN");
-    if (!read_token.ok()) {
-      Die("sync read-only token not readable",
-          {{"error", std::string(read_token.status().message())}});
-    }
-    InventorySyncService::Options sync_options;
-    sync_options.token = *token;
-    sync_options.read_token = *read_token;
-    sync_options.allowed_client_subjects = ops.sync_allowed_subjects;
-    if (token->empty() && ops.sync_allowed_subjects.empty()) {
-      Log(LogLevel::kWarning,
-          "sync listener disabled: no token (set --sync_token_file or "
-          "AVAILABILITY_SYNC_TOKEN)");
-    } else if (absl::Status valid =
-                   InventorySyncService::ValidateOptions(sync_options);
-               !valid.ok()) {
-      Die("sync token rejected", {{"error", std::string(valid.message())}});
-    } else {
-      sync = std::make_unique<InventorySyncService>(sync_options, writer,
-                                                    write_redis, clock);
-      grpc::ServerBuilder sync_builder;
-      int sync_port = 0;
-      sync_builder.AddListeningPort(sync_address, ops.sync_credentials,
-                                    &sync_port);
-      ApplyHardening(ops.sync_limits, sync_builder);
-      std::vector<std::unique_ptr<
-          grpc::experimental::ServerInterceptorFactoryInterface>>
-          sync_interceptors;
-      sync_interceptors.push_back(server_metrics.MakeInterceptorFactory());
-      sync_builder.experimental().SetInterceptorCreators(
-          std::move(sync_interceptors));
-      sync_builder.RegisterService(sync.get());
-      sync_server = sync_builder.BuildAndStart();
-      if (sync_server == nullptr || sync_port == 0) {
-        Die("cannot listen", {{"address", sync_address}});
-      }
-      Log(LogLevel::kInfo, "listening",
-          {{"service", "sync"},
-           {"address", sync_address},
-           {"port", absl::StrCat(sync_port)}});
-    }
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  if (listener_failed.load()) {
+    Log(LogLevel::kError,
+        "shutting down: a gRPC listener stopped accepting connections",
+        {{"check", "out of file descriptors? the open files limit "
+                   "(hard) and the number of client connections"}});
+  } else {
+    Log(LogLevel::kInfo, "shutting down",
+        {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
   }
-
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  grpc::ServerBuilder builder;
-  int storefront_port = 0;
-  builder.AddListeningPort(absl::GetFlag(FLAGS_listen),
-                           ops.storefront_credentials, &storefront_port);
-  ApplyHardening(ops.storefront_limits, builder);
-  {
-    // The limiter first: the metrics interceptor then sees its refusals.
-    std::vector<std::unique_ptr<
-        grpc::experimental::ServerInterceptorFactoryInterface>>
-        interceptors;
-    interceptors.push_back(
-        MakeStorefrontCallLimitInterceptorFactory(call_limiter));
-    interceptors.push_back(server_metrics.MakeInterceptorFactory());
-    builder.experimental().SetInterceptorCreators(std::move(interceptors));
-  }
-  builder.RegisterService(&storefront);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr || storefront_port == 0) {
-    Die("cannot listen", {{"address", absl::GetFlag(FLAGS_listen)}});
-  }
-  Log(LogLevel::kInfo, "listening",
-      {{"service", "storefront"},
-       {"address", absl::GetFlag(FLAGS_listen)},
-       {"port", absl::StrCat(storefront_port)}});
-
-  // HTTP /metrics, /healthz, /readyz; /readyz asks the gRPC health service
-  // in-process, so it says exactly what gRPC probes see.
-  std::unique_ptr<HttpEndpoint> http;
-  if (const std::string address = absl::GetFlag(FLAGS_metrics_listen);
-      !address.empty()) {
-    HttpEndpoint::Handlers handlers;
-    handlers.metrics = [&metrics_registry] {
-      return metrics_registry.RenderText();
-    };
-    handlers.ready = GrpcHealthProbe(
-        server->InProcessChannel(grpc::ChannelArguments()), "",
-        absl::Seconds(1));
-    absl::StatusOr<std::unique_ptr<HttpEndpoint>> started =
-        HttpEndpoint::Start(address, std::move(handlers));
-    if (!started.ok()) {
-      // Availability answers matter more than their metrics: keep serving.
-      Log(LogLevel::kError, "metrics endpoint not started; serving without it",
-          {{"address", address},
-           {"error", std::string(started.status().message())},
-           {"check", "--metrics_listen (empty disables it)"}});
-    } else {
-      http = *std::move(started);
-      Log(LogLevel::kInfo, "listening",
-          {{"service", "metrics"},
-           {"address", address},
-           {"port", absl::StrCat(http->port())}});
-    }
-  }
-
-  {
-    HealthReporter health(**redis, *server,
-                          absl::GetFlag(FLAGS_health_interval),
-                          absl::GetFlag(FLAGS_unhealthy_after));
-    int signal_number = 0;
-    sigwait(&signals, &signal_number);
-    if (listener_failed.load()) {
-      Log(LogLevel::kError,
-          "shutting down: a gRPC listener stopped accepting connections",
-          {{"check", "out of file descriptors? the open files limit "
-                     "(hard) and the number of client connections"}});
-    } else {
-      Log(LogLevel::kInfo, "shutting down",
-          {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
-    }
-    server->GetHealthCheckService()->SetServingStatus(false);
-  }
-  const auto drain_deadline =
-      absl::ToChronoTime(absl::Now() + absl::GetFlag(FLAGS_shutdown_grace));
-  if (sync_server != nullptr) sync_server->Shutdown(drain_deadline);
-  server->Shutdown(drain_deadline);
-  server->Wait();
-  if (sync_server != nullptr) sync_server->Wait();
+  (*server)->Shutdown(absl::GetFlag(FLAGS_shutdown_grace));
   if (listener_failed.load()) {
     Log(LogLevel::kError, "stopped", {{"exit_code", "1"}});
     return 1;
