@@ -82,6 +82,8 @@ struct AvailabilityLookup::Call {
   size_t asked = 0;
   std::deque<std::string> component_skus;
   bool components_added = false;
+  // RunWithComponents: per item, ComponentSkus of its record.
+  std::shared_ptr<std::vector<std::vector<std::string>>> components_out;
   // Per distinct SKU; null: the SKU is not on the stock (or broken).
   std::vector<cache::NearCache::RecordPtr> records;
   // Per distinct SKU: OK, or DataLoss naming the key of a broken record.
@@ -147,12 +149,31 @@ void AvailabilityLookup::ReadTimeZone(
                    });
 }
 
+void AvailabilityLookup::RunWithComponents(ValidatedQuery query,
+                                           absl::Time deadline,
+                                           ComponentsCallback done) {
+  auto components = std::make_shared<std::vector<std::vector<std::string>>>();
+  auto call = std::make_shared<Call>();
+  call->components_out = components;
+  call->done = [components, done = std::move(done)](
+                   absl::StatusOr<Answers> answers) {
+    components->resize(answers.ok() ? answers->size() : 0);
+    done(std::move(answers), std::move(*components));
+  };
+  Start(std::move(call), std::move(query), deadline);
+}
+
 void AvailabilityLookup::Run(ValidatedQuery query, absl::Time deadline,
                              Callback done) {
   auto call = std::make_shared<Call>();
+  call->done = std::move(done);
+  Start(std::move(call), std::move(query), deadline);
+}
+
+void AvailabilityLookup::Start(std::shared_ptr<Call> call, ValidatedQuery query,
+                               absl::Time deadline) {
   call->query = std::move(query);
   call->deadline = deadline;
-  call->done = std::move(done);
   const std::vector<ValidatedItem>& items = call->query.items;
   call->sku_of_item.reserve(items.size());
   for (const ValidatedItem& item : items) {
@@ -339,6 +360,10 @@ void AvailabilityLookup::Decide(std::shared_ptr<Call> call) {
       continue;
     }
     if (core::IsComposite(*record)) {
+      if (call->components_out != nullptr) {
+        call->components_out->resize(n);
+        (*call->components_out)[i] = core::ComponentSkus(*record);
+      }
       core::CompositeDecision composite =
           core::DecideComposite(*record, config, find, call->today, qty);
       call->decisions.push_back(std::move(composite.decision));

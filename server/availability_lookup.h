@@ -97,6 +97,14 @@ class AvailabilityLookup {
   // and DeadlineExceeded from the cache.
   void Run(ValidatedQuery query, absl::Time deadline, Callback done);
 
+  // Run, also telling per item the SKUs its answer was derived from
+  // (core::ComponentSkus of a composite parent's record; empty for others
+  // and on error): what a watcher of the parent must watch.
+  using ComponentsCallback = std::function<void(
+      absl::StatusOr<Answers>, std::vector<std::vector<std::string>>)>;
+  void RunWithComponents(ValidatedQuery query, absl::Time deadline,
+                         ComponentsCallback done);
+
   // The time zone of a stock's store (for the store's midnight). Errors as
   // for Run.
   void ReadTimeZone(int32_t stock_id, absl::Time deadline,
@@ -115,6 +123,8 @@ class AvailabilityLookup {
 
  private:
   struct Call;
+  void Start(std::shared_ptr<Call> call, ValidatedQuery query,
+             absl::Time deadline);
   void ReadAndDecide(std::shared_ptr<Call> call);
   // Reads `missing` items (and the config) from Redis, stores them in the
   // near-cache, then decides.
