@@ -153,7 +153,7 @@ CompositeDecision DecideVariants(const Record& parent,
     d = ParentBase(parent, q);
     MakeOutOfStock(&d);
     // Ambiguity decided: a parent switched out of stock by the merchant has
-    // no restock date (as docs/domain.md §3.3 for a simple product).
+    // no restock date (as for a simple product, docs/domain.md §3 rule 3).
     if (parent.is_in_stock) d.restock_date = restock;
   } else {
     // The best variant's answer for q is the parent's: its status, split
