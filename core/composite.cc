@@ -58,15 +58,22 @@ bool EarlierDate(const std::optional<absl::CivilDay>& a,
   return *a < *b;
 }
 
-// The better of two components' answers: serving rank, then the earlier
-// date (first ship date for variants, completion date for bundle
-// selections). Ties keep the first (catalog order).
+// The better of two components' answers: serving rank, then one that breaks
+// no cart rule, then the earlier date (first ship date for variants,
+// completion date for bundle selections). Ties keep the first (catalog
+// order).
 struct Candidate {
   int rank = kOutOfStockRank;
+  bool broken = false;
   std::optional<absl::CivilDay> date;
 };
+Candidate KeyOf(const Decision& d, std::optional<absl::CivilDay> date) {
+  return Candidate{ServingRank(d), d.broken_rule != CartRule::kNone,
+                   std::move(date)};
+}
 bool Better(const Candidate& a, const Candidate& b) {
   if (a.rank != b.rank) return a.rank < b.rank;
+  if (a.broken != b.broken) return !a.broken;
   return EarlierDate(a.date, b.date);
 }
 
@@ -135,7 +142,7 @@ CompositeDecision DecideVariants(const Record& parent,
     a.found = record != nullptr;
     a.decision = DecideComponent(record, config, today, requested);
     a.sku = std::move(sku);
-    const Candidate key{ServingRank(a.decision), a.decision.first_ship_date};
+    const Candidate key = KeyOf(a.decision, a.decision.first_ship_date);
     if (best < 0 || Better(key, best_key)) {
       best = static_cast<int>(out.components.size());
       best_key = key;
@@ -148,8 +155,7 @@ CompositeDecision DecideVariants(const Record& parent,
                           : requested.value_or(QtyFromUnits(1));
   Decision& d = out.decision;
   if (!parent.is_in_stock || best < 0 ||
-      (best_key.rank == kOutOfStockRank &&
-       out.components[best].decision.broken_rule == CartRule::kNone)) {
+      (best_key.rank == kOutOfStockRank && !best_key.broken)) {
     d = ParentBase(parent, q);
     MakeOutOfStock(&d);
     // Ambiguity decided: a parent switched out of stock by the merchant has
@@ -198,8 +204,7 @@ CompositeDecision DecideBundle(const Record& parent, const StoreConfig& config,
       const Record* record = find(selection.sku);
       Decision decision = DecideComponent(
           record, config, today, ComponentNeed(q, selection.qty));
-      const Candidate key{ServingRank(decision),
-                          CompletionDate(decision, today)};
+      const Candidate key = KeyOf(decision, CompletionDate(decision, today));
       if (!have || Better(key, chosen_key)) {
         have = true;
         chosen_key = key;

@@ -245,6 +245,27 @@ TEST(ConfigurableTest, RequestedQuantityNoVariantSuppliesIt) {
   EXPECT_FALSE(d.decision.orderable);
 }
 
+TEST(ConfigurableTest, CartRuleBreakingVariantsRankLast) {
+  Record tens = Simple("TENS", U(100));
+  tens.qty_increments = U(10);
+  tens.enable_qty_increments = true;
+  // 5 of TENS breaks its increments; OUT cannot supply them: out of stock,
+  // whatever the order of the variants.
+  for (const auto& order : {std::vector<std::string>{"TENS", "OUT"},
+                            std::vector<std::string>{"OUT", "TENS"}}) {
+    const CompositeDecision d =
+        Answer(Parent(ProductType::kConfigurable, order),
+               {tens, Simple("OUT", U(1))}, U(5));
+    EXPECT_EQ(d.decision.status, Status::kOutOfStock);
+    EXPECT_EQ(d.decision.broken_rule, CartRule::kNone);
+  }
+  // Only rule breakers: the parent answers with the first one's rule.
+  const CompositeDecision only = Answer(
+      Parent(ProductType::kConfigurable, {"TENS"}), {tens}, U(5));
+  EXPECT_EQ(only.decision.broken_rule, CartRule::kQtyIncrements);
+  EXPECT_FALSE(only.decision.orderable);
+}
+
 // ---------------------------------------------------------------------------
 // Grouped.
 
