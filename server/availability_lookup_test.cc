@@ -205,6 +205,16 @@ class LookupTest : public ::testing::Test {
         info.substr(from, info.find(',', from) - from), &value));
     return value;
   }
+  // Until the near-cache has seen `n` invalidations since start: the
+  // writes' invalidations are all in (a late one would drop the
+  // near-cache's copy of a record read before it).
+  void WaitForInvalidations(uint64_t n) {
+    const absl::Time give_up = absl::Now() + absl::Seconds(10);
+    while (near_cache_->stats().invalidations < n && absl::Now() < give_up) {
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    ASSERT_GE(near_cache_->stats().invalidations, n);
+  }
   void PutComposite(const std::string& sku, core::ProductType type,
                     std::vector<std::string> components) {
     core::Record r;
@@ -426,12 +436,7 @@ TEST_F(LookupTest, AListingOfFiftyConfigurablesTakesOneMoreRoundTrip) {
     parents.push_back(absl::StrCat("P", p));
     PutComposite(parents.back(), core::ProductType::kConfigurable, variants);
   }
-  // The writes' invalidations are all in (a late one would drop the
-  // near-cache's copy of a record read before it).
-  const absl::Time give_up = absl::Now() + absl::Seconds(10);
-  while (near_cache_->stats().invalidations < 50 * 8 && absl::Now() < give_up) {
-    absl::SleepFor(absl::Milliseconds(10));
-  }
+  WaitForInvalidations(50 * 8);
   Run({"CONFIG", "RESETSTAT"});
   ASSERT_TRUE(Lookup(Query(plain)).ok());
   EXPECT_EQ(CommandCalls("mget"), 1);
@@ -589,6 +594,29 @@ TEST_F(LookupTest, AVariantsChangeWakesTheWatcherOfItsParent) {
   EXPECT_EQ(answer.status(), v1::STATUS_IN_STOCK);
   EXPECT_EQ(answer.components(1).sku(), "V3");
   context.TryCancel();
+}
+
+TEST_F(LookupTest, WhileRedisIsDownAParentAnswersStaleWithItsVariants) {
+  Put("V1", 2);
+  PutComposite("PARENT", core::ProductType::kConfigurable, {"V1", "GONE"});
+  WaitForInvalidations(2);
+  ASSERT_TRUE(Lookup(Query({"PARENT"})).ok());  // all held in memory now
+  redis_->Kill();
+  absl::StatusOr<AvailabilityLookup::Answers> answers;
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  do {
+    answers = Lookup(Query({"PARENT"}));
+  } while ((!answers.ok() || !(*answers)[0].freshness().stale()) &&
+           absl::Now() < give_up);
+  ASSERT_TRUE(answers.ok()) << answers.status();
+  const v1::ProductAvailability& a = (*answers)[0];
+  EXPECT_TRUE(a.freshness().stale());
+  EXPECT_EQ(a.status(), v1::STATUS_IN_STOCK);
+  ASSERT_EQ(a.components_size(), 2);
+  EXPECT_EQ(a.components(1).status(), v1::STATUS_UNKNOWN);
+  // An item not held in memory still fails the call.
+  EXPECT_EQ(Lookup(Query({"V1", "NEVER-READ"})).status().code(),
+            absl::StatusCode::kUnavailable);
 }
 
 TEST_F(LookupTest, RedisDownStillFailsTheWholeBatch) {
