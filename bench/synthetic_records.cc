@@ -8,11 +8,16 @@
 //   availability-bench-records --fill_target=127.0.0.1:50051 --count=200000
 //
 // SKUs are SKU-000001.. (the load generator's default pattern), stock 1.
+// --configurables=N adds configurable parents CFG-000001..CFG-<N>, each
+// with kVariantsPerParent variants among those SKUs (docs/domain.md §10),
+// for the composite listing benchmark.
 // Loopback only; every call has a deadline.
 
 #include <cinttypes>
 #include <cstdio>
+#include <functional>
 #include <memory>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -38,6 +43,9 @@ ABSL_FLAG(int, redis_port, 6379, "Redis port on 127.0.0.1");
 ABSL_FLAG(int64_t, count, 10000, "records SKU-000001..SKU-<count>");
 ABSL_FLAG(int, stock_id, 1, "stock of the records");
 ABSL_FLAG(std::string, key_prefix, "av", "key prefix");
+ABSL_FLAG(int64_t, configurables, 0,
+          "also write this many configurable parents CFG-000001.., each "
+          "with 6 variants among the SKU-* records");
 ABSL_FLAG(bool, memory, false,
           "report INFO memory used_memory before/after and bytes per SKU");
 ABSL_FLAG(std::string, fill_target, "",
@@ -55,6 +63,24 @@ using availability::cache::RedisReply;
 }
 
 std::string Sku(int64_t i) { return absl::StrFormat("SKU-%06d", i); }
+
+constexpr int64_t kVariantsPerParent = 6;
+
+// Configurable parent i: no stock of its own, the variants SKU-(6i-5) ..
+// SKU-(6i), wrapping around within the `count` SKUs.
+availability::core::Record ConfigurableRecord(int64_t i, int32_t stock,
+                                              int64_t count) {
+  availability::core::Record r;
+  r.sku = absl::StrFormat("CFG-%06d", i);
+  r.stock_id = stock;
+  r.version = 1;
+  r.product_type = availability::core::ProductType::kConfigurable;
+  for (int64_t v = 0; v < kVariantsPerParent; ++v) {
+    r.components.push_back(
+        Sku(((i - 1) * kVariantsPerParent + v) % count + 1));
+  }
+  return r;
+}
 
 // A plausible record: quantities, a version and time, a category or two.
 availability::core::Record SyntheticRecord(int64_t i, int32_t stock) {
@@ -92,6 +118,44 @@ int64_t UsedMemory(RedisClient& client) {
   return used;
 }
 
+// SETs key_value(1) .. key_value(count), pipelined, batches in flight; dies
+// when one fails.
+void WritePipelined(
+    RedisClient& client, int64_t count,
+    const std::function<std::pair<std::string, std::string>(int64_t)>&
+        key_value) {
+  constexpr int64_t kBatch = 1000;
+  constexpr int kMaxInFlight = 8;
+  absl::Mutex mu;
+  int in_flight = 0;
+  int64_t failed = 0;
+  for (int64_t first = 1; first <= count; first += kBatch) {
+    std::vector<std::vector<std::string>> commands;
+    for (int64_t i = first; i < first + kBatch && i <= count; ++i) {
+      auto [key, value] = key_value(i);
+      commands.push_back({"SET", std::move(key), std::move(value)});
+    }
+    {
+      absl::MutexLock lock(&mu);
+      mu.Await(absl::Condition(
+          +[](int* n) { return *n < kMaxInFlight; }, &in_flight));
+      ++in_flight;
+    }
+    client.ExecutePipeline(
+        std::move(commands), absl::Now() + absl::Seconds(30),
+        [&](absl::StatusOr<std::vector<RedisReply>> replies) {
+          absl::MutexLock lock(&mu);
+          --in_flight;
+          if (!replies.ok()) ++failed;
+        });
+  }
+  {
+    absl::MutexLock lock(&mu);
+    mu.Await(absl::Condition(+[](int* n) { return *n == 0; }, &in_flight));
+  }
+  if (failed > 0) Die(absl::StrCat(failed, " batches failed"));
+}
+
 void WriteRecords() {
   availability::cache::RedisOptions options;
   options.port = absl::GetFlag(FLAGS_redis_port);
@@ -121,37 +185,20 @@ void WriteRecords() {
   }
   const int64_t before = memory ? UsedMemory(**client) : 0;
   const absl::Time start = absl::Now();
-  constexpr int64_t kBatch = 1000;
-  constexpr int kMaxInFlight = 8;
-  absl::Mutex mu;
-  int in_flight = 0;
-  int64_t failed = 0;
-  for (int64_t first = 1; first <= count; first += kBatch) {
-    std::vector<std::vector<std::string>> commands;
-    for (int64_t i = first; i < first + kBatch && i <= count; ++i) {
-      commands.push_back({"SET", keys.Record(stock, Sku(i)),
-                          availability::cache::EncodeRecord(
-                              SyntheticRecord(i, stock))});
-    }
-    {
-      absl::MutexLock lock(&mu);
-      mu.Await(absl::Condition(
-          +[](int* n) { return *n < kMaxInFlight; }, &in_flight));
-      ++in_flight;
-    }
-    (*client)->ExecutePipeline(
-        std::move(commands), absl::Now() + absl::Seconds(30),
-        [&](absl::StatusOr<std::vector<RedisReply>> replies) {
-          absl::MutexLock lock(&mu);
-          --in_flight;
-          if (!replies.ok()) ++failed;
-        });
+  WritePipelined(**client, count, [&](int64_t i) {
+    return std::make_pair(
+        keys.Record(stock, Sku(i)),
+        availability::cache::EncodeRecord(SyntheticRecord(i, stock)));
+  });
+  const int64_t parents = absl::GetFlag(FLAGS_configurables);
+  if (parents > 0 && count > 0) {
+    WritePipelined(**client, parents, [&](int64_t i) {
+      return std::make_pair(
+          keys.Record(stock, absl::StrFormat("CFG-%06d", i)),
+          availability::cache::EncodeRecord(
+              ConfigurableRecord(i, stock, count)));
+    });
   }
-  {
-    absl::MutexLock lock(&mu);
-    mu.Await(absl::Condition(+[](int* n) { return *n == 0; }, &in_flight));
-  }
-  if (failed > 0) Die(absl::StrCat(failed, " batches failed"));
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
   if (memory) {
     const int64_t after = UsedMemory(**client);

@@ -12,6 +12,10 @@
 // old), and a call with any item not in memory fails fast with Unavailable.
 // Alternatives are left out of stale answers.
 //
+// Composite parents (docs/domain.md §10) are answered from their
+// components' records: the components no item names are looked up in the
+// near-cache and the rest read in ONE more round trip for the whole call.
+//
 // A SKU named more than once in a call is looked up (near-cache) and read
 // (Redis) once; each of its items is decided with its own quantity. A
 // broken record (bytes that do not decode, or another Redis type at the
@@ -93,6 +97,14 @@ class AvailabilityLookup {
   // and DeadlineExceeded from the cache.
   void Run(ValidatedQuery query, absl::Time deadline, Callback done);
 
+  // Run, also telling per item the SKUs its answer was derived from
+  // (core::ComponentSkus of a composite parent's record; empty for others
+  // and on error): what a watcher of the parent must watch.
+  using ComponentsCallback = std::function<void(
+      absl::StatusOr<Answers>, std::vector<std::vector<std::string>>)>;
+  void RunWithComponents(ValidatedQuery query, absl::Time deadline,
+                         ComponentsCallback done);
+
   // The time zone of a stock's store (for the store's midnight). Errors as
   // for Run.
   void ReadTimeZone(int32_t stock_id, absl::Time deadline,
@@ -111,12 +123,20 @@ class AvailabilityLookup {
 
  private:
   struct Call;
+  void Start(std::shared_ptr<Call> call, ValidatedQuery query,
+             absl::Time deadline);
   void ReadAndDecide(std::shared_ptr<Call> call);
   // Reads `missing` items (and the config) from Redis, stores them in the
   // near-cache, then decides.
   void ReadMissing(std::shared_ptr<Call> call, std::vector<size_t> missing);
   // Answers every item from memory, stale; Unavailable when one is not held.
   void AnswerStale(std::shared_ptr<Call> call, absl::Status why);
+  // Adds the components of the call's composite parents that it has not
+  // named to its SKUs, once; true when it added some.
+  static bool AddComponentSkus(Call& call);
+  // Looks up (near-cache) and reads (Redis, one round trip for the whole
+  // call) those components, then decides.
+  void ReadComponents(std::shared_ptr<Call> call);
   void Decide(std::shared_ptr<Call> call);
   void ReadAlternatives(std::shared_ptr<Call> call);
 

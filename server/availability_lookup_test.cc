@@ -150,6 +150,38 @@ class LookupTest : public ::testing::Test {
     return hits + misses;
   }
 
+  // Calls of one Redis command (lower case) since the last CONFIG
+  // RESETSTAT, from INFO commandstats.
+  int64_t CommandCalls(const std::string& command) {
+    const std::string info = Run({"INFO", "commandstats"}).str;
+    const std::string field = absl::StrCat("cmdstat_", command, ":calls=");
+    const size_t at = info.find(field);
+    if (at == std::string::npos) return 0;
+    const size_t from = at + field.size();
+    int64_t value = -1;
+    EXPECT_TRUE(absl::SimpleAtoi(
+        info.substr(from, info.find(',', from) - from), &value));
+    return value;
+  }
+  // Until the near-cache has seen `n` invalidations since start: the
+  // writes' invalidations are all in (a late one would drop the
+  // near-cache's copy of a record read before it).
+  void WaitForInvalidations(uint64_t n) {
+    const absl::Time give_up = absl::Now() + absl::Seconds(10);
+    while (near_cache_->stats().invalidations < n && absl::Now() < give_up) {
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    ASSERT_GE(near_cache_->stats().invalidations, n);
+  }
+  void PutComposite(const std::string& sku, core::ProductType type,
+                    std::vector<std::string> components) {
+    core::Record r;
+    r.sku = sku;
+    r.product_type = type;
+    r.components = std::move(components);
+    Put(r);
+  }
+
   absl::StatusOr<AvailabilityLookup::Answers> Lookup(ValidatedQuery query) {
     if (query.scope.stock_id == 0) query.scope.stock_id = kStock;
     absl::Notification done;
@@ -344,6 +376,206 @@ TEST_F(LookupTest, WatchAnswersABrokenRecordAsAnItemError) {
   EXPECT_FALSE(answer.has_error());
   EXPECT_EQ(answer.status(), v1::STATUS_IN_STOCK);
   context.TryCancel();
+}
+
+// docs/domain.md §10 on the read path.
+
+TEST_F(LookupTest, AListingOfFiftyConfigurablesTakesOneMoreRoundTrip) {
+  std::vector<std::string> plain;
+  std::vector<std::string> parents;
+  for (int p = 0; p < 50; ++p) {
+    plain.push_back(absl::StrCat("PLAIN-", p));
+    Put(plain.back(), p % 3);
+    std::vector<std::string> variants;
+    for (int v = 0; v < 6; ++v) {
+      variants.push_back(absl::StrCat("P", p, "-V", v));
+      // Parent p is in stock through its variant p % 7 (none for 6).
+      Put(variants.back(), v == p % 7 ? 2 : 0);
+    }
+    parents.push_back(absl::StrCat("P", p));
+    PutComposite(parents.back(), core::ProductType::kConfigurable, variants);
+  }
+  WaitForInvalidations(50 * 8);
+  Run({"CONFIG", "RESETSTAT"});
+  ASSERT_TRUE(Lookup(Query(plain)).ok());
+  EXPECT_EQ(CommandCalls("mget"), 1);
+
+  Run({"CONFIG", "RESETSTAT"});
+  auto answers = Lookup(Query(parents));
+  ASSERT_TRUE(answers.ok()) << answers.status();
+  // One pipeline for the parents, one for all 300 variants.
+  EXPECT_EQ(CommandCalls("mget"), 2);
+  EXPECT_EQ(CommandCalls("get"), 2);
+  ASSERT_EQ(answers->size(), 50);
+  for (int p = 0; p < 50; ++p) {
+    const v1::ProductAvailability& a = (*answers)[p];
+    EXPECT_EQ(a.product_type(), v1::PRODUCT_TYPE_CONFIGURABLE);
+    ASSERT_EQ(a.components_size(), 6) << p;
+    EXPECT_EQ(a.status(), p % 7 == 6 ? v1::STATUS_OUT_OF_STOCK
+                                     : v1::STATUS_IN_STOCK)
+        << p;
+    EXPECT_EQ(a.display_status(), a.status());
+  }
+
+  // Parents and variants are near-cache hits now: no round trip.
+  Run({"CONFIG", "RESETSTAT"});
+  ASSERT_TRUE(Lookup(Query(parents)).ok());
+  EXPECT_EQ(CommandCalls("mget"), 0);
+}
+
+TEST_F(LookupTest, ComponentsNamedInTheBatchAreNotReadAgain) {
+  Put("V1", 0);
+  Put("V2", 3);
+  PutComposite("PARENT", core::ProductType::kGrouped, {"V1", "V2"});
+  Run({"CONFIG", "RESETSTAT"});
+  auto answers = Lookup(Query({"V1", "PARENT", "V2"}));
+  ASSERT_TRUE(answers.ok()) << answers.status();
+  EXPECT_EQ(CommandCalls("mget"), 1);
+  EXPECT_EQ((*answers)[1].status(), v1::STATUS_IN_STOCK);
+  EXPECT_EQ((*answers)[1].product_type(), v1::PRODUCT_TYPE_GROUPED);
+  EXPECT_EQ((*answers)[0].product_type(), v1::PRODUCT_TYPE_SIMPLE);
+}
+
+TEST_F(LookupTest, AConfigurableAnswersFromItsVariants) {
+  Put("S", 0);
+  core::Record m;
+  m.sku = "M";
+  m.backorders = core::Backorders::kYes;
+  const absl::CivilDay today =
+      absl::ToCivilDay(clock_.Now(), absl::UTCTimeZone());
+  m.inbound.push_back({today + 10, core::QtyFromUnits(50)});
+  Put(m);
+  Put("L", 2);
+  PutComposite("SHIRT", core::ProductType::kConfigurable,
+               {"S", "M", "L", "GONE"});
+
+  ValidatedQuery query = Query({"SHIRT", "SHIRT"});
+  query.items[1].quantity = core::QtyFromUnits(5);
+  auto answers = Lookup(std::move(query));
+  ASSERT_TRUE(answers.ok()) << answers.status();
+  const v1::ProductAvailability& display = (*answers)[0];
+  EXPECT_EQ(display.status(), v1::STATUS_IN_STOCK);
+  EXPECT_EQ(display.feed().merchant_availability(), "in_stock");
+  EXPECT_FALSE(display.has_salable_quantity());
+  EXPECT_FALSE(display.has_only_x_left());
+  ASSERT_EQ(display.components_size(), 4);
+  EXPECT_EQ(display.components(0).sku(), "S");
+  EXPECT_EQ(display.components(0).status(), v1::STATUS_OUT_OF_STOCK);
+  EXPECT_EQ(display.components(1).status(), v1::STATUS_BACKORDERABLE);
+  // docs/domain.md §4: handling_days = 1 after the receipt.
+  EXPECT_EQ(display.components(1).first_ship_date().day(),
+            (today + 11).day());
+  EXPECT_EQ(display.components(2).status(), v1::STATUS_IN_STOCK);
+  EXPECT_TRUE(display.components(2).orderable());
+  EXPECT_EQ(display.components(3).status(), v1::STATUS_UNKNOWN);
+  EXPECT_FALSE(display.components(0).has_bundle_option());
+
+  // Five: no variant has five in stock, M can backorder them; the badge
+  // stays in stock.
+  const v1::ProductAvailability& five = (*answers)[1];
+  EXPECT_EQ(five.status(), v1::STATUS_BACKORDERABLE);
+  EXPECT_EQ(five.display_status(), v1::STATUS_IN_STOCK);
+  EXPECT_EQ(five.feed().merchant_availability(), "in_stock");
+  EXPECT_EQ(five.split().backorder_quantity(), 5);
+  EXPECT_EQ(five.components(2).status(), v1::STATUS_OUT_OF_STOCK);
+  EXPECT_EQ(five.components(2).display_status(), v1::STATUS_IN_STOCK);
+
+  // GetAvailability answers a parent too.
+  v1::GetAvailabilityRequest request;
+  request.set_sku("SHIRT");
+  request.mutable_scope()->set_stock_id(kStock);
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  v1::ProductAvailability got;
+  ASSERT_TRUE(stub_->GetAvailability(&context, request, &got).ok());
+  EXPECT_EQ(got.status(), v1::STATUS_IN_STOCK);
+  EXPECT_EQ(got.components_size(), 4);
+}
+
+TEST_F(LookupTest, ABundleListsTheSelectionServingEachOption) {
+  Put("CPU-A", 0);
+  Put("CPU-B", 4);
+  Put("RAM", 3);
+  core::Record bundle;
+  bundle.sku = "PC";
+  bundle.product_type = core::ProductType::kBundle;
+  bundle.bundle_options = {
+      {true, {{"CPU-A", core::QtyFromUnits(1)}, {"CPU-B", core::QtyFromUnits(1)}}},
+      {true, {{"RAM", core::QtyFromUnits(2)}}}};
+  Put(bundle);
+  ValidatedQuery query = Query({"PC", "PC"});
+  query.items[1].quantity = core::QtyFromUnits(2);  // needs 4 RAM
+  auto answers = Lookup(std::move(query));
+  ASSERT_TRUE(answers.ok()) << answers.status();
+  const v1::ProductAvailability& one = (*answers)[0];
+  EXPECT_EQ(one.product_type(), v1::PRODUCT_TYPE_BUNDLE);
+  EXPECT_EQ(one.status(), v1::STATUS_IN_STOCK);
+  ASSERT_EQ(one.components_size(), 2);
+  EXPECT_EQ(one.components(0).sku(), "CPU-B");
+  EXPECT_EQ(one.components(0).bundle_option(), 0);
+  EXPECT_TRUE(one.components(0).option_required());
+  EXPECT_EQ(one.components(1).sku(), "RAM");
+  EXPECT_EQ(one.components(1).bundle_option(), 1);
+  EXPECT_EQ(one.components(1).requested_quantity(), 2);
+  const v1::ProductAvailability& two = (*answers)[1];
+  EXPECT_EQ(two.status(), v1::STATUS_OUT_OF_STOCK);
+  EXPECT_EQ(two.display_status(), v1::STATUS_IN_STOCK);
+  EXPECT_EQ(two.components(1).requested_quantity(), 4);
+}
+
+TEST_F(LookupTest, AVariantsChangeWakesTheWatcherOfItsParent) {
+  Put("V1", 0);
+  Put("V2", 0);
+  PutComposite("PARENT", core::ProductType::kConfigurable, {"V1", "V2"});
+  v1::WatchAvailabilityRequest request;
+  request.add_skus("PARENT");
+  request.mutable_scope()->set_stock_id(kStock);
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+  auto reader = stub_->WatchAvailability(&context, request);
+  v1::ProductAvailability answer;
+  ASSERT_TRUE(reader->Read(&answer));
+  EXPECT_EQ(answer.sku(), "PARENT");
+  EXPECT_EQ(answer.status(), v1::STATUS_OUT_OF_STOCK);
+  // Only a variant's record changes: the parent's answer follows.
+  Put("V2", 4);
+  ASSERT_TRUE(reader->Read(&answer));
+  EXPECT_EQ(answer.sku(), "PARENT");
+  EXPECT_EQ(answer.status(), v1::STATUS_IN_STOCK);
+  EXPECT_EQ(answer.components(1).status(), v1::STATUS_IN_STOCK);
+  // A variant added to the parent is watched from then on.
+  Put("V3", 0);
+  PutComposite("PARENT", core::ProductType::kConfigurable, {"V1", "V3"});
+  ASSERT_TRUE(reader->Read(&answer));
+  EXPECT_EQ(answer.status(), v1::STATUS_OUT_OF_STOCK);
+  Put("V3", 1);
+  ASSERT_TRUE(reader->Read(&answer));
+  EXPECT_EQ(answer.status(), v1::STATUS_IN_STOCK);
+  EXPECT_EQ(answer.components(1).sku(), "V3");
+  context.TryCancel();
+}
+
+TEST_F(LookupTest, WhileRedisIsDownAParentAnswersStaleWithItsVariants) {
+  Put("V1", 2);
+  PutComposite("PARENT", core::ProductType::kConfigurable, {"V1", "GONE"});
+  WaitForInvalidations(2);
+  ASSERT_TRUE(Lookup(Query({"PARENT"})).ok());  // all held in memory now
+  redis_->Kill();
+  absl::StatusOr<AvailabilityLookup::Answers> answers;
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  do {
+    answers = Lookup(Query({"PARENT"}));
+  } while ((!answers.ok() || !(*answers)[0].freshness().stale()) &&
+           absl::Now() < give_up);
+  ASSERT_TRUE(answers.ok()) << answers.status();
+  const v1::ProductAvailability& a = (*answers)[0];
+  EXPECT_TRUE(a.freshness().stale());
+  EXPECT_EQ(a.status(), v1::STATUS_IN_STOCK);
+  ASSERT_EQ(a.components_size(), 2);
+  EXPECT_EQ(a.components(1).status(), v1::STATUS_UNKNOWN);
+  // An item not held in memory still fails the call.
+  EXPECT_EQ(Lookup(Query({"V1", "NEVER-READ"})).status().code(),
+            absl::StatusCode::kUnavailable);
 }
 
 TEST_F(LookupTest, RedisDownStillFailsTheWholeBatch) {

@@ -73,6 +73,11 @@ class WatchCall::State final : public WatchRegistry::Watcher,
     ReactorLock lock(&mu_);
     if (finishing()) return;
     dirty_.insert(sku);
+    // A component's change re-decides its composite parents.
+    auto parents = parents_of_.find(sku);
+    if (parents != parents_of_.end()) {
+      dirty_.insert(parents->second.begin(), parents->second.end());
+    }
     MaybeRead();
   }
 
@@ -104,6 +109,7 @@ class WatchCall::State final : public WatchRegistry::Watcher,
 
   void Done() {
     int32_t stock_id;
+    std::vector<std::string> components;
     {
       ReactorLock lock(&mu_);
       call_ = nullptr;
@@ -111,9 +117,15 @@ class WatchCall::State final : public WatchRegistry::Watcher,
       stock_id = stock_id_;
       if (midnight_ != nullptr) midnight_->Cancel();
       if (retry_ != nullptr) retry_->Cancel();
+      components.assign(registered_components_.begin(),
+                        registered_components_.end());
+      registered_components_.clear();
     }
     // A resolved stock is a registered one (stock ids are >= 1).
-    if (stock_id != 0) registry_.Remove(stock_id, skus_, this);
+    if (stock_id != 0) {
+      registry_.RemoveSkus(stock_id, components, this);
+      registry_.Remove(stock_id, skus_, this);
+    }
   }
 
  private:
@@ -149,17 +161,78 @@ class WatchCall::State final : public WatchRegistry::Watcher,
     dirty_.clear();
     mu_.Defer([self = shared_from_this(), query = std::move(query),
                asked = std::move(asked)]() mutable {
-      self->lookup_.Run(
+      self->lookup_.RunWithComponents(
           std::move(query), absl::Now() + self->options_.read_timeout,
           [self, asked = std::move(asked)](
-              absl::StatusOr<AvailabilityLookup::Answers> answers) mutable {
-            self->ReadDone(std::move(asked), std::move(answers));
+              absl::StatusOr<AvailabilityLookup::Answers> answers,
+              std::vector<std::vector<std::string>> components) mutable {
+            self->ReadDone(std::move(asked), std::move(answers),
+                           std::move(components));
           });
     });
   }
 
+  // Keeps the registry's view of the composite parents' components
+  // (docs/domain.md §10) in step with the latest read: `components[i]` are
+  // what asked[i]'s answer was derived from. Newly watched components are
+  // registered after mu_ is released and their parents re-read once after
+  // that, so that no change between this read and the registration is
+  // missed.
+  void TrackComponents(const std::vector<std::string>& asked,
+                       std::vector<std::vector<std::string>> components)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    std::vector<std::string> grown;  // parents with components to register
+    for (size_t i = 0; i < asked.size() && i < components.size(); ++i) {
+      auto it = components_of_.find(asked[i]);
+      if (it == components_of_.end() ? components[i].empty()
+                                     : it->second == components[i]) {
+        continue;
+      }
+      grown.push_back(asked[i]);
+      if (components[i].empty()) {
+        components_of_.erase(it);
+      } else {
+        components_of_[asked[i]] = std::move(components[i]);
+      }
+    }
+    if (grown.empty()) return;
+    parents_of_.clear();
+    absl::flat_hash_set<std::string> items(skus_.begin(), skus_.end());
+    absl::flat_hash_set<std::string> wanted;
+    for (const auto& [parent, parts] : components_of_) {
+      for (const std::string& part : parts) {
+        parents_of_[part].push_back(parent);
+        // The watched SKUs themselves are registered already.
+        if (!items.contains(part)) wanted.insert(part);
+      }
+    }
+    std::vector<std::string> added;
+    std::vector<std::string> removed;
+    for (const std::string& sku : wanted) {
+      if (!registered_components_.contains(sku)) added.push_back(sku);
+    }
+    for (const std::string& sku : registered_components_) {
+      if (!wanted.contains(sku)) removed.push_back(sku);
+    }
+    registered_components_ = std::move(wanted);
+    if (!added.empty()) dirty_.insert(grown.begin(), grown.end());
+    mu_.Defer([self = shared_from_this(), stock_id = stock_id_,
+               added = std::move(added), removed = std::move(removed)] {
+      self->registry_.AddSkus(stock_id, added, self);
+      self->registry_.RemoveSkus(stock_id, removed, self.get());
+      bool finished;
+      {
+        ReactorLock lock(&self->mu_);
+        finished = self->phase_ == Phase::kFinished;
+      }
+      // Done may have run between: it removed what it saw registered.
+      if (finished) self->registry_.RemoveSkus(stock_id, added, self.get());
+    });
+  }
+
   void ReadDone(std::vector<std::string> asked,
-                absl::StatusOr<AvailabilityLookup::Answers> answers) {
+                absl::StatusOr<AvailabilityLookup::Answers> answers,
+                std::vector<std::vector<std::string>> components) {
     ReactorLock lock(&mu_);
     reading_ = false;
     if (finishing()) return;
@@ -174,6 +247,7 @@ class WatchCall::State final : public WatchRegistry::Watcher,
       ScheduleRetry();
     } else {
       phase_ = Phase::kStreaming;
+      TrackComponents(asked, std::move(components));
       for (v1::ProductAvailability& answer : *answers) {
         std::string bytes;
         answer.SerializePartialToString(&bytes);
@@ -294,6 +368,14 @@ class WatchCall::State final : public WatchRegistry::Watcher,
   bool writing_ ABSL_GUARDED_BY(mu_) = false;  // a StartWrite in flight
   bool reading_ ABSL_GUARDED_BY(mu_) = false;  // a lookup in flight
   absl::flat_hash_set<std::string> dirty_ ABSL_GUARDED_BY(mu_);
+  // Composite parents among the watched SKUs: their components (as of the
+  // last read), the parents of each component, and the components
+  // registered with the registry (those not watched themselves).
+  absl::flat_hash_map<std::string, std::vector<std::string>> components_of_
+      ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::vector<std::string>> parents_of_
+      ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<std::string> registered_components_ ABSL_GUARDED_BY(mu_);
   // The latest answer per SKU not yet written, in first-queued order.
   std::deque<std::string> order_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, v1::ProductAvailability> pending_

@@ -7,6 +7,10 @@
 // per SKU: a map of pending latest answers and one write in flight, never an
 // unbounded queue.
 //
+// A watched composite parent (docs/domain.md §10) is re-read when one of its
+// components changes: the components its last answer was derived from are
+// registered with the registry too.
+//
 // States: resolving the scope -> first read (registered; a failed first read
 // finishes the call with the cache's error) -> streaming (a failed re-read is
 // retried after `retry`) -> finishing (cancelled, stream closed or failed:

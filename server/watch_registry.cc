@@ -7,9 +7,7 @@ namespace availability::server {
 void WatchRegistry::Add(int32_t stock_id, const std::vector<std::string>& skus,
                         const std::shared_ptr<Watcher>& watcher) {
   absl::MutexLock lock(&mu_);
-  for (const std::string& sku : skus) {
-    by_sku_[{stock_id, sku}][watcher.get()] = watcher;
-  }
+  AddSkusLocked(stock_id, skus, watcher);
   by_stock_[stock_id][watcher.get()] = watcher;
 }
 
@@ -17,16 +15,44 @@ void WatchRegistry::Remove(int32_t stock_id,
                            const std::vector<std::string>& skus,
                            const Watcher* watcher) {
   absl::MutexLock lock(&mu_);
+  RemoveSkusLocked(stock_id, skus, watcher);
+  auto it = by_stock_.find(stock_id);
+  if (it != by_stock_.end()) {
+    it->second.erase(watcher);
+    if (it->second.empty()) by_stock_.erase(it);
+  }
+}
+
+void WatchRegistry::AddSkus(int32_t stock_id,
+                            const std::vector<std::string>& skus,
+                            const std::shared_ptr<Watcher>& watcher) {
+  absl::MutexLock lock(&mu_);
+  AddSkusLocked(stock_id, skus, watcher);
+}
+
+void WatchRegistry::RemoveSkus(int32_t stock_id,
+                               const std::vector<std::string>& skus,
+                               const Watcher* watcher) {
+  absl::MutexLock lock(&mu_);
+  RemoveSkusLocked(stock_id, skus, watcher);
+}
+
+void WatchRegistry::AddSkusLocked(int32_t stock_id,
+                                  const std::vector<std::string>& skus,
+                                  const std::shared_ptr<Watcher>& watcher) {
+  for (const std::string& sku : skus) {
+    by_sku_[{stock_id, sku}][watcher.get()] = watcher;
+  }
+}
+
+void WatchRegistry::RemoveSkusLocked(int32_t stock_id,
+                                     const std::vector<std::string>& skus,
+                                     const Watcher* watcher) {
   for (const std::string& sku : skus) {
     auto it = by_sku_.find(std::make_pair(stock_id, sku));
     if (it == by_sku_.end()) continue;
     it->second.erase(watcher);
     if (it->second.empty()) by_sku_.erase(it);
-  }
-  auto it = by_stock_.find(stock_id);
-  if (it != by_stock_.end()) {
-    it->second.erase(watcher);
-    if (it->second.empty()) by_stock_.erase(it);
   }
 }
 

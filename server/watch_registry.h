@@ -44,6 +44,14 @@ class WatchRegistry {
   void Remove(int32_t stock_id, const std::vector<std::string>& skus,
               const Watcher* watcher);
 
+  // More SKUs for a watcher already Added (a composite parent's components,
+  // docs/domain.md §10), and fewer, leaving its stock's registration (config
+  // changes, OnAll) alone; Remove drops them all.
+  void AddSkus(int32_t stock_id, const std::vector<std::string>& skus,
+               const std::shared_ptr<Watcher>& watcher);
+  void RemoveSkus(int32_t stock_id, const std::vector<std::string>& skus,
+                  const Watcher* watcher);
+
   // Invalidated Redis key names: record keys reach that SKU's watchers, a
   // config key every watcher of its stock; other keys are ignored.
   void OnKeys(const std::vector<std::string>& keys);
@@ -54,6 +62,12 @@ class WatchRegistry {
 
  private:
   using Set = absl::flat_hash_map<const Watcher*, std::weak_ptr<Watcher>>;
+  void AddSkusLocked(int32_t stock_id, const std::vector<std::string>& skus,
+                     const std::shared_ptr<Watcher>& watcher)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RemoveSkusLocked(int32_t stock_id, const std::vector<std::string>& skus,
+                        const Watcher* watcher)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   const cache::KeySchema keys_;
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::pair<int32_t, std::string>, Set> by_sku_

@@ -164,6 +164,33 @@ std::string FormatProduct(const v1::ProductAvailability& a) {
             absl::StrCat(alt.sku(), " (", RelationName(alt.relation()), ") ",
                          FormatCompact(alt.availability())));
   }
+  if (a.product_type() == v1::PRODUCT_TYPE_CONFIGURABLE ||
+      a.product_type() == v1::PRODUCT_TYPE_BUNDLE ||
+      a.product_type() == v1::PRODUCT_TYPE_GROUPED) {
+    AddLine(&out, "type",
+            absl::AsciiStrToLower(absl::StripPrefix(
+                v1::ProductType_Name(a.product_type()), "PRODUCT_TYPE_")));
+  }
+  for (int i = 0; i < a.components_size(); ++i) {
+    const v1::ComponentAvailability& c = a.components(i);
+    std::string line;
+    if (c.has_bundle_option()) {
+      absl::StrAppend(&line, "option ", c.bundle_option() + 1,
+                      c.option_required() ? " (required): " : " (optional): ");
+    }
+    absl::StrAppend(&line, c.sku(), " ", StatusName(c.status()));
+    if (c.display_status() != v1::STATUS_UNSPECIFIED &&
+        c.display_status() != c.status()) {
+      absl::StrAppend(&line, " (badge ", StatusName(c.display_status()), ")");
+    }
+    if (c.has_first_ship_date()) {
+      absl::StrAppend(&line, ", ships ", FormatDate(c.first_ship_date()));
+    }
+    if (c.has_restock_date()) {
+      absl::StrAppend(&line, ", restock ", FormatDate(c.restock_date()));
+    }
+    AddLine(&out, i == 0 ? "components" : "", line);
+  }
   if (a.has_feed()) {
     const v1::FeedValues& f = a.feed();
     std::string feed = absl::StrCat(f.schema_org_availability(), "; merchant ",

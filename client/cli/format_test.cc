@@ -89,6 +89,40 @@ TEST(FormatTest, ProductBackorderBlock) {
             "fresh\n");
 }
 
+TEST(FormatTest, CompositeListsItsComponents) {
+  const std::string out = FormatProduct(Parse(R"pb(
+    sku: "PC"
+    status: STATUS_BACKORDERABLE
+    product_type: PRODUCT_TYPE_BUNDLE
+    components {
+      sku: "CPU-B"
+      status: STATUS_IN_STOCK
+      display_status: STATUS_IN_STOCK
+      bundle_option: 0
+      option_required: true
+    }
+    components {
+      sku: "RAM"
+      status: STATUS_BACKORDERABLE
+      display_status: STATUS_IN_STOCK
+      first_ship_date { year: 2024 month: 3 day: 5 }
+      bundle_option: 1
+    }
+  )pb"));
+  EXPECT_THAT(out, HasSubstr("  type           bundle\n"
+                             "  components     option 1 (required): CPU-B "
+                             "IN_STOCK\n"
+                             "                 option 2 (optional): RAM "
+                             "BACKORDERABLE (badge IN_STOCK), ships "
+                             "2024-03-05\n"));
+  // A simple product says nothing of its type.
+  EXPECT_THAT(FormatProduct(Parse(R"pb(
+                sku: "A" status: STATUS_IN_STOCK
+                product_type: PRODUCT_TYPE_SIMPLE
+              )pb")),
+              Not(HasSubstr("type")));
+}
+
 TEST(FormatTest, ProductOutOfStockWithAlternativesAndStale) {
   std::string out = FormatProduct(Parse(R"pb(
     sku: "OLD-1"

@@ -1,0 +1,189 @@
+// End-to-end: composite parents (docs/domain.md §10) answered by the real
+// availability-server binary from their variants' records in a real
+// redis-server: a batch of parents, a variant's change reaching a parent's
+// answer served from the near-cache, and a watcher of the parent woken by
+// a variant's change. Records are written straight into Redis (the write
+// path has tests of its own).
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "availability/v1/availability.grpc.pb.h"
+#include "cache/key_schema.h"
+#include "cache/record_codec.h"
+#include "cache/redis_client.h"
+#include "core/record.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "testing/redis_server.h"
+#include "testing/subprocess.h"
+
+namespace availability {
+namespace {
+
+namespace v1 = ::availability::v1;
+
+constexpr int32_t kStock = 1;
+
+class CompositeReadE2ETest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto redis = testing::RedisServer::Start();
+    ASSERT_TRUE(redis.ok()) << redis.status();
+    redis_ = *std::move(redis);
+    cache::RedisOptions options;
+    options.port = redis_->port();
+    client_ = *cache::RedisClient::Start(options);
+    ASSERT_TRUE(client_->WaitUntilConnected(absl::Seconds(5)).ok());
+    core::StoreConfig config;
+    config.stock_id = kStock;
+    Run({"SET", keys_.StoreConfig(kStock), cache::EncodeStoreConfig(config)});
+    // Three shirts, sizes S/M/L each; shirt 1 has an M in stock.
+    for (int shirt = 0; shirt < 3; ++shirt) {
+      std::vector<std::string> sizes;
+      for (const char* size : {"S", "M", "L"}) {
+        sizes.push_back(absl::StrCat("SHIRT", shirt, "-", size));
+        Put(sizes.back(), 1, shirt == 1 && sizes.size() == 2 ? 4 : 0);
+      }
+      core::Record parent;
+      parent.sku = absl::StrCat("SHIRT", shirt);
+      parent.stock_id = kStock;
+      parent.version = 1;
+      parent.product_type = core::ProductType::kConfigurable;
+      parent.components = sizes;
+      Run({"SET", keys_.Record(kStock, parent.sku),
+           cache::EncodeRecord(parent)});
+    }
+    StartServer();
+  }
+
+  void Run(std::vector<std::string> argv) {
+    absl::Notification done;
+    client_->Execute(std::move(argv), absl::Now() + absl::Seconds(5),
+                     [&](absl::StatusOr<cache::RedisReply> r) {
+                       EXPECT_TRUE(r.ok() && !r->is_error());
+                       done.Notify();
+                     });
+    done.WaitForNotification();
+  }
+  void Put(const std::string& sku, int64_t version, int64_t qty) {
+    core::Record r;
+    r.sku = sku;
+    r.stock_id = kStock;
+    r.version = version;
+    r.source_qty = core::QtyFromUnits(qty);
+    Run({"SET", keys_.Record(kStock, sku), cache::EncodeRecord(r)});
+  }
+
+  void StartServer() {
+    const int port = testing::PickFreePort();
+    auto process = testing::Subprocess::Start(
+        {AVAILABILITY_SERVER_BINARY, absl::StrCat("--listen=127.0.0.1:", port),
+         "--sync_listen=", "--metrics_listen=",
+         absl::StrCat("--redis_port=", redis_->port()),
+         "--invalidation_ping_interval=50ms"});
+    ASSERT_TRUE(process.ok()) << process.status();
+    server_ = *std::move(process);
+    auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
+                                       grpc::InsecureChannelCredentials());
+    ASSERT_TRUE(channel->WaitForConnected(std::chrono::system_clock::now() +
+                                          std::chrono::seconds(10)))
+        << server_->Stderr();
+    stub_ = v1::Availability::NewStub(channel);
+    ASSERT_TRUE(Eventually([&] {
+      v1::ProductAvailability a;
+      return Get("SHIRT0", &a).ok();
+    })) << server_->Stderr();
+  }
+
+  template <typename F>
+  static bool Eventually(F condition) {
+    const absl::Time give_up = absl::Now() + absl::Seconds(10);
+    while (absl::Now() < give_up) {
+      if (condition()) return true;
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    return condition();
+  }
+
+  grpc::Status Get(const std::string& sku, v1::ProductAvailability* answer) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
+    v1::GetAvailabilityRequest request;
+    request.set_sku(sku);
+    request.mutable_scope()->set_stock_id(kStock);
+    return stub_->GetAvailability(&context, request, answer);
+  }
+
+  std::unique_ptr<testing::RedisServer> redis_;
+  std::unique_ptr<cache::RedisClient> client_;
+  cache::KeySchema keys_{"av"};
+  std::unique_ptr<testing::Subprocess> server_;
+  std::unique_ptr<v1::Availability::Stub> stub_;
+};
+
+TEST_F(CompositeReadE2ETest, ABatchOfParentsIsAnsweredFromTheirVariants) {
+  v1::BatchGetAvailabilityRequest request;
+  request.mutable_scope()->set_stock_id(kStock);
+  for (const char* sku : {"SHIRT0", "SHIRT1", "SHIRT2", "SHIRT1-M"}) {
+    request.add_items()->set_sku(sku);
+  }
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  v1::BatchGetAvailabilityResponse response;
+  ASSERT_TRUE(stub_->BatchGetAvailability(&context, request, &response).ok());
+  ASSERT_EQ(response.items_size(), 4);
+  EXPECT_EQ(response.items(0).status(), v1::STATUS_OUT_OF_STOCK);
+  EXPECT_EQ(response.items(1).status(), v1::STATUS_IN_STOCK);
+  EXPECT_EQ(response.items(1).display_status(), v1::STATUS_IN_STOCK);
+  EXPECT_EQ(response.items(1).feed().merchant_availability(), "in_stock");
+  EXPECT_EQ(response.items(1).product_type(), v1::PRODUCT_TYPE_CONFIGURABLE);
+  ASSERT_EQ(response.items(1).components_size(), 3);
+  EXPECT_EQ(response.items(1).components(1).sku(), "SHIRT1-M");
+  EXPECT_EQ(response.items(1).components(1).status(), v1::STATUS_IN_STOCK);
+  EXPECT_EQ(response.items(1).components(0).status(),
+            v1::STATUS_OUT_OF_STOCK);
+  EXPECT_EQ(response.items(2).status(), v1::STATUS_OUT_OF_STOCK);
+  // The variant asked for by its own SKU is a simple product.
+  EXPECT_EQ(response.items(3).product_type(), v1::PRODUCT_TYPE_SIMPLE);
+  EXPECT_EQ(response.items(3).components_size(), 0);
+}
+
+TEST_F(CompositeReadE2ETest, AVariantsChangeReachesItsParentFromMemory) {
+  v1::ProductAvailability answer;
+  ASSERT_TRUE(Get("SHIRT2", &answer).ok());
+  ASSERT_EQ(answer.status(), v1::STATUS_OUT_OF_STOCK);
+  ASSERT_TRUE(Get("SHIRT2", &answer).ok());  // near-cache warm now
+  Put("SHIRT2-L", 2, 1);
+  EXPECT_TRUE(Eventually([&] {
+    return Get("SHIRT2", &answer).ok() &&
+           answer.status() == v1::STATUS_IN_STOCK;
+  })) << answer.ShortDebugString();
+}
+
+TEST_F(CompositeReadE2ETest, AVariantsChangeWakesTheWatcherOfItsParent) {
+  v1::WatchAvailabilityRequest request;
+  request.add_skus("SHIRT0");
+  request.mutable_scope()->set_stock_id(kStock);
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+  auto reader = stub_->WatchAvailability(&context, request);
+  v1::ProductAvailability answer;
+  ASSERT_TRUE(reader->Read(&answer));
+  EXPECT_EQ(answer.sku(), "SHIRT0");
+  EXPECT_EQ(answer.status(), v1::STATUS_OUT_OF_STOCK);
+  Put("SHIRT0-S", 2, 3);
+  ASSERT_TRUE(reader->Read(&answer));
+  EXPECT_EQ(answer.sku(), "SHIRT0");
+  EXPECT_EQ(answer.status(), v1::STATUS_IN_STOCK);
+  EXPECT_EQ(answer.components(0).status(), v1::STATUS_IN_STOCK);
+  context.TryCancel();
+}
+
+}  // namespace
+}  // namespace availability
