@@ -1,6 +1,7 @@
 #include "server/availability_lookup.h"
 
 #include <algorithm>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -10,6 +11,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "core/composite.h"
 #include "core/decision.h"
 #include "server/availability_mapping.h"
 #include "base/log.h"
@@ -71,15 +73,24 @@ struct AvailabilityLookup::Call {
   cache::NearCache::ConfigPtr config;
   // The distinct SKUs of the query in first-asked order (views into
   // query.items, which never change), and per item the index of its SKU
-  // there: a SKU named twice is looked up and read once.
+  // there: a SKU named twice is looked up and read once. After the first
+  // `asked` come the components of composite parents that no item names
+  // (views into component_skus), read in one more round trip.
   std::vector<absl::string_view> skus;
   std::vector<size_t> sku_of_item;
+  absl::flat_hash_map<absl::string_view, size_t> index;
+  size_t asked = 0;
+  std::deque<std::string> component_skus;
+  bool components_added = false;
   // Per distinct SKU; null: the SKU is not on the stock (or broken).
   std::vector<cache::NearCache::RecordPtr> records;
   // Per distinct SKU: OK, or DataLoss naming the key of a broken record.
   std::vector<absl::Status> errors;
   // Per item (a placeholder for items of broken records).
   std::vector<core::Decision> decisions;
+  // Per item: a composite parent's components (docs/domain.md §10); empty
+  // for simple products.
+  std::vector<std::vector<core::ComponentAnswer>> components;
   // Items (indexes) that want alternatives.
   std::vector<size_t> wanting;
 };
@@ -144,12 +155,12 @@ void AvailabilityLookup::Run(ValidatedQuery query, absl::Time deadline,
   call->done = std::move(done);
   const std::vector<ValidatedItem>& items = call->query.items;
   call->sku_of_item.reserve(items.size());
-  absl::flat_hash_map<absl::string_view, size_t> index;
   for (const ValidatedItem& item : items) {
-    auto [it, inserted] = index.try_emplace(item.sku, call->skus.size());
+    auto [it, inserted] = call->index.try_emplace(item.sku, call->skus.size());
     if (inserted) call->skus.push_back(item.sku);
     call->sku_of_item.push_back(it->second);
   }
+  call->asked = call->skus.size();
   const ValidatedScope scope = call->query.scope;
   ResolveStock(scope, deadline,
                [this, call](absl::StatusOr<int32_t> stock) {
@@ -187,6 +198,46 @@ void AvailabilityLookup::ReadAndDecide(std::shared_ptr<Call> call) {
     }
   }
   if (config_hit && missing.empty()) {
+    ReadComponents(std::move(call));
+    return;
+  }
+  ReadMissing(std::move(call), std::move(missing));
+}
+
+bool AvailabilityLookup::AddComponentSkus(Call& call) {
+  if (call.components_added) return false;
+  call.components_added = true;
+  for (size_t i = 0; i < call.asked; ++i) {
+    const core::Record* record = call.records[i].get();
+    if (record == nullptr || !core::IsComposite(*record)) continue;
+    for (std::string& sku : core::ComponentSkus(*record)) {
+      if (call.index.contains(sku)) continue;
+      const absl::string_view view = call.component_skus.emplace_back(
+          std::move(sku));
+      call.index.emplace(view, call.skus.size());
+      call.skus.push_back(view);
+    }
+  }
+  call.records.resize(call.skus.size());
+  call.errors.resize(call.skus.size());
+  return call.skus.size() > call.asked;
+}
+
+void AvailabilityLookup::ReadComponents(std::shared_ptr<Call> call) {
+  if (!AddComponentSkus(*call)) {
+    Decide(std::move(call));
+    return;
+  }
+  std::vector<size_t> missing;
+  missing.reserve(call->skus.size() - call->asked);
+  for (size_t i = call->asked; i < call->skus.size(); ++i) {
+    if (near_cache_ == nullptr ||
+        !near_cache_->GetRecord(call->stock_id, call->skus[i],
+                                &call->records[i])) {
+      missing.push_back(i);
+    }
+  }
+  if (missing.empty()) {
     Decide(std::move(call));
     return;
   }
@@ -238,7 +289,7 @@ void AvailabilityLookup::ReadMissing(std::shared_ptr<Call> call,
           }
           call->records[i] = std::move(ptr);
         }
-        Decide(std::move(call));
+        ReadComponents(std::move(call));
       });
 }
 
@@ -250,6 +301,8 @@ void AvailabilityLookup::AnswerStale(std::shared_ptr<Call> call,
         call->stock_id, " is not held in memory")));
     return;
   }
+  // The asked SKUs first, then (once their records are known) the
+  // components of the composite ones among them.
   for (size_t i = 0; i < call->skus.size(); ++i) {
     if (!near_cache_->GetStaleRecord(call->stock_id, call->skus[i],
                                      &call->records[i])) {
@@ -258,6 +311,7 @@ void AvailabilityLookup::AnswerStale(std::shared_ptr<Call> call,
                        " is not held in memory")));
       return;
     }
+    if (i + 1 == call->asked) AddComponentSkus(*call);
   }
   call->stale = true;
   Decide(std::move(call));
@@ -268,6 +322,13 @@ void AvailabilityLookup::Decide(std::shared_ptr<Call> call) {
   call->today = core::StoreToday(config, clock_.Now());
   const size_t n = call->query.items.size();
   call->decisions.reserve(n);
+  call->components.resize(n);
+  // A component's record, or nullptr when it is not on the stock (or
+  // broken: a composite answers without it).
+  auto find = [&call](absl::string_view sku) -> const core::Record* {
+    auto it = call->index.find(sku);
+    return it == call->index.end() ? nullptr : call->records[it->second].get();
+  };
   for (size_t i = 0; i < n; ++i) {
     const size_t sku = call->sku_of_item[i];
     const core::Record* record = call->records[sku].get();
@@ -277,7 +338,15 @@ void AvailabilityLookup::Decide(std::shared_ptr<Call> call) {
       call->decisions.push_back(core::DecideUnknown(qty));
       continue;
     }
-    call->decisions.push_back(core::Decide(*record, config, call->today, qty));
+    if (core::IsComposite(*record)) {
+      core::CompositeDecision composite =
+          core::DecideComposite(*record, config, find, call->today, qty);
+      call->decisions.push_back(std::move(composite.decision));
+      call->components[i] = std::move(composite.components);
+    } else {
+      call->decisions.push_back(
+          core::Decide(*record, config, call->today, qty));
+    }
     if (!call->stale && call->query.max_alternatives > 0 &&
         core::WantsAlternatives(call->decisions.back(), config, call->today)) {
       call->wanting.push_back(i);
@@ -332,6 +401,7 @@ void AvailabilityLookup::ReadAlternatives(std::shared_ptr<Call> call) {
       const core::Decision& decision = call->decisions[i];
       DecisionToApi(call->query.items[i].sku, call->stock_id, record, decision,
                     call->stale, out);
+      ComponentsToApi(call->components[i], out);
       if (candidates == nullptr || next_wanting >= call->wanting.size() ||
           call->wanting[next_wanting] != i) {
         continue;

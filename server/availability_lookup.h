@@ -12,6 +12,10 @@
 // old), and a call with any item not in memory fails fast with Unavailable.
 // Alternatives are left out of stale answers.
 //
+// Composite parents (docs/domain.md §10) are answered from their
+// components' records: the components no item names are looked up in the
+// near-cache and the rest read in ONE more round trip for the whole call.
+//
 // A SKU named more than once in a call is looked up (near-cache) and read
 // (Redis) once; each of its items is decided with its own quantity. A
 // broken record (bytes that do not decode, or another Redis type at the
@@ -117,6 +121,12 @@ class AvailabilityLookup {
   void ReadMissing(std::shared_ptr<Call> call, std::vector<size_t> missing);
   // Answers every item from memory, stale; Unavailable when one is not held.
   void AnswerStale(std::shared_ptr<Call> call, absl::Status why);
+  // Adds the components of the call's composite parents that it has not
+  // named to its SKUs, once; true when it added some.
+  static bool AddComponentSkus(Call& call);
+  // Looks up (near-cache) and reads (Redis, one round trip for the whole
+  // call) those components, then decides.
+  void ReadComponents(std::shared_ptr<Call> call);
   void Decide(std::shared_ptr<Call> call);
   void ReadAlternatives(std::shared_ptr<Call> call);
 

@@ -82,6 +82,45 @@ v1::CartRule CartRuleToApi(core::CartRule rule) {
   return v1::CART_RULE_UNSPECIFIED;
 }
 
+v1::ProductType ProductTypeToApi(core::ProductType type) {
+  switch (type) {
+    case core::ProductType::kSimple:
+      return v1::PRODUCT_TYPE_SIMPLE;
+    case core::ProductType::kConfigurable:
+      return v1::PRODUCT_TYPE_CONFIGURABLE;
+    case core::ProductType::kBundle:
+      return v1::PRODUCT_TYPE_BUNDLE;
+    case core::ProductType::kGrouped:
+      return v1::PRODUCT_TYPE_GROUPED;
+  }
+  return v1::PRODUCT_TYPE_UNSPECIFIED;
+}
+
+void ComponentsToApi(absl::Span<const core::ComponentAnswer> components,
+                     v1::ProductAvailability* out) {
+  out->mutable_components()->Reserve(static_cast<int>(components.size()));
+  for (const core::ComponentAnswer& c : components) {
+    const core::Decision& d = c.decision;
+    v1::ComponentAvailability* component = out->add_components();
+    component->set_sku(c.sku);
+    component->set_status(StatusToApi(d.status));
+    component->set_display_status(StatusToApi(d.display_status));
+    component->set_orderable(d.orderable);
+    component->set_requested_quantity(QtyToApi(d.requested));
+    if (d.only_x_left) component->set_only_x_left(QtyToApi(*d.only_x_left));
+    if (d.first_ship_date) {
+      DateToApi(*d.first_ship_date, component->mutable_first_ship_date());
+    }
+    if (d.restock_date) {
+      DateToApi(*d.restock_date, component->mutable_restock_date());
+    }
+    if (c.option_index >= 0) {
+      component->set_bundle_option(c.option_index);
+      component->set_option_required(c.required);
+    }
+  }
+}
+
 void CompactToApi(const core::Decision& decision,
                   v1::CompactAvailability* out) {
   out->set_status(StatusToApi(decision.status));
@@ -124,7 +163,8 @@ void DecisionToApi(absl::string_view sku, int32_t stock_id,
     split->set_in_stock_quantity(QtyToApi(decision.in_stock_qty));
     split->set_backorder_quantity(QtyToApi(decision.backorder_qty));
     split->set_unavailable_quantity(QtyToApi(decision.unavailable_qty));
-    if (record != nullptr) {
+    // A composite parent has no stock of its own (docs/domain.md §10).
+    if (record != nullptr && !core::IsComposite(*record)) {
       out->set_salable_quantity(QtyToApi(decision.derived.salable_qty));
     }
   }
@@ -153,6 +193,7 @@ void DecisionToApi(absl::string_view sku, int32_t stock_id,
   }
   if (record != nullptr) {
     out->set_lifecycle(LifecycleToApi(decision.lifecycle));
+    out->set_product_type(ProductTypeToApi(record->product_type));
   }
   if (decision.release_date) {
     DateToApi(*decision.release_date, out->mutable_release_date());

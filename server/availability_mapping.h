@@ -9,6 +9,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "availability/v1/availability.pb.h"
+#include "absl/types/span.h"
+#include "core/composite.h"
 #include "core/decision.h"
 #include "core/record.h"
 
@@ -18,12 +20,19 @@ v1::Status StatusToApi(core::Status status);
 v1::Relation RelationToApi(core::Relation relation);
 v1::Lifecycle LifecycleToApi(core::Lifecycle lifecycle);
 v1::CartRule CartRuleToApi(core::CartRule rule);
+v1::ProductType ProductTypeToApi(core::ProductType type);
 
 // Fills `out` from the decision for `record` (nullptr: the SKU is unknown on
-// the stock). Alternatives are not touched.
+// the stock), its product_type included; a composite parent's components
+// are ComponentsToApi's. Alternatives are not touched.
 void DecisionToApi(absl::string_view sku, int32_t stock_id,
                    const core::Record* record, const core::Decision& decision,
                    bool stale, v1::ProductAvailability* out);
+
+// Adds the components of a composite parent's answer (docs/domain.md §10)
+// to `out->components`.
+void ComponentsToApi(absl::Span<const core::ComponentAnswer> components,
+                     v1::ProductAvailability* out);
 
 void CompactToApi(const core::Decision& decision,
                   v1::CompactAvailability* out);

@@ -8,15 +8,10 @@
 // `reply_margin`, so the server answers DEADLINE_EXCEEDED or UNAVAILABLE
 // before the client gives up.
 //
-// WatchAvailability: first the current answer of every watched SKU, then a
-// new answer whenever one changes, driven by the invalidation feed through
-// `watches` (a record or config key of the scope's stock is invalidated:
-// re-read, re-decide, send only when the answer differs from the last one
-// sent or queued) and by the store's local midnight (a grpc::Alarm; "now"
-// comes from `clock`). A slow reader gets the latest answer per SKU: each
-// call keeps a map of pending latest answers and one write in flight, never
-// an unbounded queue. Reactions never block; the call finishes exactly once
-// (also on cancel) and its state lives until OnDone.
+// WatchAvailability: validated here, then run by a WatchCall
+// (server/watch_call.h): the current answer of every watched SKU, then a
+// new one whenever it changes, driven by the invalidation feed through
+// `watches` and by the store's local midnight.
 //
 // Requests are parsed by the service (server/request_parsing.h): a field
 // that is not valid UTF-8 is INVALID_ARGUMENT naming it ("sku: not valid
@@ -84,8 +79,6 @@ class AvailabilityService final
       v1::UnsubscribeBackInStockResponse* response);
 
  private:
-  class WatchCall;
-
   // The cache deadline for a call that arrived now, or nullopt when the
   // call has no time left.
   absl::Time CacheDeadline(const grpc::CallbackServerContext& context) const;

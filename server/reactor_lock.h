@@ -12,9 +12,6 @@
 //     ...
 //     mu_.Defer([this] { Finish(grpc::Status::OK); });
 //   }  // unlocked here, then Finish runs
-//
-// (The Watch call in availability_service.cc still carries its own copy of
-// this pattern.)
 #ifndef AVAILABILITY_SERVER_REACTOR_LOCK_H_
 #define AVAILABILITY_SERVER_REACTOR_LOCK_H_
 
