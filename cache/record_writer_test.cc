@@ -1120,6 +1120,21 @@ TEST_F(CompositeWriteTest, WrongTypeIndexKeyWritesNothing) {
                                 HasSubstr(keys_.Parents(kStock, "V1"))));
   EXPECT_FALSE(Stored("A").has_value());
   EXPECT_FALSE(Stored("P").has_value());
+
+  // The same for the index of a component already written, read when its
+  // summary changes.
+  Command({"DEL", keys_.Parents(kStock, "V1")});
+  Upsert({Configurable("P", 1, {"V1"}), InStock("V1", 1, 0)});
+  Command({"DEL", keys_.ComponentList(kStock, "P")});
+  Command({"HSET", keys_.ComponentList(kStock, "P"), "f", "v"});
+  Waiter<absl::StatusOr<std::vector<WriteOutcome>>> again;
+  writer_->Upsert({InStock("B", 1, 1), InStock("V1", 2, 5)}, "", Now(),
+                  Deadline(), again.Callback());
+  EXPECT_THAT(again.Get(),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr(keys_.ComponentList(kStock, "P"))));
+  EXPECT_FALSE(Stored("B").has_value());
+  EXPECT_EQ(Stored("V1")->version, 1);
 }
 
 // Concurrent writers of the variants: each write that changes a variant's

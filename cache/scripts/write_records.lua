@@ -90,15 +90,31 @@ end
 local function tag_of(rkey, sku)
   return string.sub(rkey, 1, #rkey - #sku - 2)
 end
--- The index keys an item may write, checked like the others.
+-- The index keys an item may read or write, and the component records an
+-- S item reads, checked like the others.
+local function check_all(list)
+  for _, c in ipairs(list) do
+    local err = wrong_type(c[1], c[2])
+    if err then return err end
+  end
+  return nil
+end
 local ichecks = {}
 for i = 0, n - 1 do
   local a = NFIX + i * NPER
-  if ARGV[a + 1] ~= 'S' then
-    local sku = ARGV[a + 2]
-    local tag = tag_of(KEYS[NFIX + 2 * i + 1], sku)
-    local ckey = tag .. 'comp:' .. sku
-    local err = wrong_type(ckey, 'string')
+  local sku = ARGV[a + 2]
+  local tag = tag_of(KEYS[NFIX + 2 * i + 1], sku)
+  if ARGV[a + 1] == 'S' then
+    local list, pos = ARGV[a + 4], 1
+    while pos <= #list do
+      local len = string.byte(list, pos)
+      ichecks[#ichecks + 1] =
+          {tag .. 'r:' .. string.sub(list, pos + 1, pos + len), 'string'}
+      pos = pos + 9 + len
+    end
+  else
+    local ckey, pkey = tag .. 'comp:' .. sku, tag .. 'parents:' .. sku
+    local err = check_all({{ckey, 'string'}, {pkey, 'set'}})
     if err then return redis.error_reply(err) end
     local lists = {ARGV[a + 9], redis.call('GET', ckey) or ''}
     for _, list in ipairs(lists) do
@@ -106,12 +122,13 @@ for i = 0, n - 1 do
         ichecks[#ichecks + 1] = {tag .. 'parents:' .. c, 'set'}
       end
     end
+    for _, p in ipairs(redis.call('SMEMBERS', pkey)) do
+      ichecks[#ichecks + 1] = {tag .. 'comp:' .. p, 'string'}
+    end
   end
 end
-for _, c in ipairs(ichecks) do
-  local err = wrong_type(c[1], c[2])
-  if err then return redis.error_reply(err) end
-end
+local ierr = check_all(ichecks)
+if ierr then return redis.error_reply(ierr) end
 
 -- Replaces the component list of `sku` (parent) with `list`.
 local function set_components(tag, sku, list)
