@@ -56,6 +56,16 @@ std::string KeySchema::NotificationJobs(int32_t stock_id) const {
   return absl::StrCat(StockTag(stock_id), ":jobs");
 }
 
+std::string KeySchema::Parents(int32_t stock_id,
+                               absl::string_view component) const {
+  return absl::StrCat(StockTag(stock_id), ":parents:", component);
+}
+
+std::string KeySchema::ComponentList(int32_t stock_id,
+                                     absl::string_view parent) const {
+  return absl::StrCat(StockTag(stock_id), ":comp:", parent);
+}
+
 std::string KeySchema::Subscriptions(int32_t stock_id,
                                      absl::string_view sku) const {
   return absl::StrCat(StockTag(stock_id), ":sub:", sku);

@@ -7,7 +7,7 @@
 //   keys.Record(1, "24-MB01")   // "av:{1}:r:24-MB01"
 //
 // Layout: "<prefix>:{<stock>}:" then "r:<sku>", "config", "cat:<id>",
-// "events", "jobs", "sub:<sku>", "snap:<id>"; "<prefix>:channels" and
+// "events", "jobs", "sub:<sku>", "snap:<id>", "parents:<sku>", "comp:<sku>"; "<prefix>:channels" and
 // "<prefix>:stocks:<owner>" are global.
 // SKUs are used verbatim (any bytes, ':' and '{' included): they follow the
 // hash tag, so they never change the slot. An empty prefix drops the leading
@@ -53,6 +53,15 @@ class KeySchema {
   // Last announced summary (and tombstone) per SKU, kept by the write
   // script (cache/record_writer.h): hash sku -> summary.
   std::string Summaries(int32_t stock_id) const;
+  // Composite products (docs/domain.md §10), kept by the write script
+  // (cache/scripts/write_records.lua derives these two from Record(), so
+  // their layout must stay "<tag>parents:" / "<tag>comp:" + sku):
+  // the composites on the stock that list `component` (a variant, an
+  // associated product or a bundle selection): set of parent SKUs.
+  std::string Parents(int32_t stock_id, absl::string_view component) const;
+  // The component list of a composite `parent` as last written: string,
+  // each SKU as one length byte then its bytes.
+  std::string ComponentList(int32_t stock_id, absl::string_view parent) const;
   // Stock ids a connector (`owner`, e.g. "magento") keeps in the cache: set.
   // Not per stock.
   std::string ManagedStocks(absl::string_view owner) const;

@@ -30,6 +30,8 @@ TEST(KeySchemaTest, Layout) {
   EXPECT_EQ(keys.NotificationJobs(3), "av:{3}:jobs");
   EXPECT_EQ(keys.Subscriptions(3, "X"), "av:{3}:sub:X");
   EXPECT_EQ(keys.Snapshot(3, "2024-01-01"), "av:{3}:snap:2024-01-01");
+  EXPECT_EQ(keys.Parents(3, "X"), "av:{3}:parents:X");
+  EXPECT_EQ(keys.ComponentList(3, "X"), "av:{3}:comp:X");
   EXPECT_EQ(keys.ManagedStocks("magento"), "av:stocks:magento");
 }
 
@@ -68,7 +70,8 @@ TEST(KeySchemaTest, EveryPerStockKeyHashesOnTheStock) {
             keys.CategoryRanking(7, 9), keys.CategoryRankingPrefix(7),
             keys.Events(7),
             keys.NotificationJobs(7), keys.Subscriptions(7, c.sku),
-            keys.Snapshot(7, c.sku)}) {
+            keys.Snapshot(7, c.sku), keys.Parents(7, c.sku),
+            keys.ComponentList(7, c.sku)}) {
         EXPECT_EQ(HashTag(key), "7") << key;
       }
       EXPECT_EQ(keys.Record(7, c.sku), keys.RecordPrefix(7) + c.sku);

@@ -3,14 +3,17 @@
 #include <algorithm>
 #include <cmath>
 #include <optional>
+#include <set>
 #include <utility>
 
 #include "absl/strings/numbers.h"
+#include "base/log.h"
 #include "absl/strings/str_cat.h"
 #include "cache/record_codec.h"
 #include "cache/redis_reply.h"
 #include "cache/redis_script.h"
 #include "cache/scripts.h"
+#include "core/composite.h"
 #include "core/decision.h"
 
 namespace availability::cache {
@@ -24,6 +27,9 @@ constexpr int kScriptStale = 2;
 constexpr int kScriptKept = 3;
 // X only: the record is already gone.
 constexpr int kScriptAbsent = 4;
+// S only: the parent or one of its components changed since the summary was
+// derived; nothing written.
+constexpr int kScriptChanged = 5;
 
 // The write script (cache/scripts/write_records.lua) with its named
 // constants.
@@ -34,6 +40,7 @@ const std::string& WriteScriptText() {
        {"STALE", kScriptStale},
        {"KEPT", kScriptKept},
        {"ABSENT", kScriptAbsent},
+       {"CHANGED", kScriptChanged},
        {"S_UNKNOWN", kSummaryUnknown},
        {"S_IN_STOCK", kSummaryInStock},
        {"S_BACKORDERABLE", kSummaryBackorderable},
@@ -88,17 +95,42 @@ std::string GlobEscape(absl::string_view s) {
   return out;
 }
 
+// A component list as the write script keeps it: each SKU as one length
+// byte, then its bytes (SKUs are at most core::kMaxSkuBytes < 256 bytes).
+std::string EncodeSkuList(const std::vector<std::string>& skus) {
+  std::string out;
+  for (const std::string& sku : skus) {
+    out.push_back(static_cast<char>(static_cast<unsigned char>(sku.size())));
+    out.append(sku);
+  }
+  return out;
+}
+
+std::vector<std::string> DecodeSkuList(absl::string_view list) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos < list.size()) {
+    const size_t len = static_cast<unsigned char>(list[pos]);
+    out.emplace_back(list.substr(pos + 1, len));
+    pos += 1 + len;
+  }
+  return out;
+}
+
 // What a stock's script call was doing, for its errors.
 std::string WritingStock(int32_t stock_id) {
   return absl::StrCat("writing stock ", stock_id);
 }
 
-// Decodes one stock's script reply into outcomes at `indices` of `out`.
-// Errors (nothing of `out` changed): the script's error reply, mapped
-// (cache/redis_reply.h); Internal for a reply of an unexpected shape.
+// Decodes one stock's script reply into outcomes at `indices` of `out`, and
+// the composites whose summary must be derived again into `parents` (SKU ->
+// component list). Errors (nothing of `out` changed): the script's error
+// reply, mapped (cache/redis_reply.h); Internal for a reply of an
+// unexpected shape.
 absl::Status DecodeOutcomes(const RedisReply& reply, int32_t stock_id,
                             const std::vector<size_t>& indices,
-                            std::vector<WriteOutcome>& out) {
+                            std::vector<WriteOutcome>& out,
+                            std::map<std::string, std::string>& parents) {
   const std::string what = WritingStock(stock_id);
   if (reply.is_error()) return RedisErrorStatus(reply.str, what);
   if (reply.type != RedisReply::Type::kArray ||
@@ -106,7 +138,8 @@ absl::Status DecodeOutcomes(const RedisReply& reply, int32_t stock_id,
     return UnexpectedReply(what);
   }
   for (const RedisReply& item : reply.elements) {
-    if (item.type != RedisReply::Type::kArray || item.elements.size() != 4 ||
+    if (item.type != RedisReply::Type::kArray || item.elements.size() < 4 ||
+        item.elements.size() > 5 ||
         item.elements[0].type != RedisReply::Type::kInteger ||
         item.elements[2].type != RedisReply::Type::kInteger ||
         item.elements[3].type != RedisReply::Type::kInteger) {
@@ -114,7 +147,13 @@ absl::Status DecodeOutcomes(const RedisReply& reply, int32_t stock_id,
     }
     const int64_t code = item.elements[0].integer;
     if (code != kScriptApplied && code != kScriptStale &&
-        code != kScriptKept && code != kScriptAbsent) {
+        code != kScriptKept && code != kScriptAbsent &&
+        code != kScriptChanged) {
+      return UnexpectedReply(what);
+    }
+    if (item.elements.size() == 5 &&
+        (item.elements[4].type != RedisReply::Type::kArray ||
+         item.elements[4].elements.size() % 2 != 0)) {
       return UnexpectedReply(what);
     }
   }
@@ -127,11 +166,17 @@ absl::Status DecodeOutcomes(const RedisReply& reply, int32_t stock_id,
     o.stored_version = VersionFromBytes(item.elements[1].str);
     o.events_appended = static_cast<int>(item.elements[2].integer);
     o.notifications_queued = static_cast<int>(item.elements[3].integer);
+    if (item.elements.size() == 5) {
+      const auto& flat = item.elements[4].elements;
+      for (size_t k = 0; k + 1 < flat.size(); k += 2) {
+        parents[flat[k].str] = flat[k + 1].str;
+      }
+    }
   }
   return absl::OkStatus();
 }
 
-// Marks the outcomes at `indices` failed with `error`.
+// Marks the outcomes at `indices` finish with `error`.
 void FailOutcomes(const absl::Status& error,
                   const std::vector<size_t>& indices,
                   std::vector<WriteOutcome>& out) {
@@ -148,8 +193,13 @@ struct RecordWriter::ScriptItem {
   char op = 'U';
   std::string sku;
   int64_t version = 0;
+  // U: the encoded record; S: the versions the summary was derived from.
   std::string value;
   RecordSummary summary;
+  // U of a composite: the stored summary stays until an S derives it.
+  bool derived_later = false;
+  // The record's component list (EncodeSkuList; "" for a simple product).
+  std::string components;
 };
 
 struct RecordWriter::SnapshotState {
@@ -172,10 +222,10 @@ struct RecordWriter::ScanState {
   StatusCallback done;
 };
 
-RecordSummary SummarizeRecord(const core::Record& record,
-                              const core::StoreConfig& config,
-                              absl::CivilDay today) {
-  const core::Decision d = core::Decide(record, config, today, std::nullopt);
+namespace {
+
+// The status and first ship (or restock) date of a display decision.
+RecordSummary SummaryOf(const core::Decision& d) {
   RecordSummary s;
   s.status = ToSummaryStatus(d.status);
   std::optional<absl::CivilDay> eta;
@@ -192,6 +242,16 @@ RecordSummary SummarizeRecord(const core::Record& record,
   }
   s.eta_days = eta ? static_cast<int64_t>(*eta - absl::CivilDay(1970, 1, 1))
                    : -1;
+  return s;
+}
+
+}  // namespace
+
+RecordSummary SummarizeRecord(const core::Record& record,
+                              const core::StoreConfig& config,
+                              absl::CivilDay today) {
+  RecordSummary s =
+      SummaryOf(core::Decide(record, config, today, std::nullopt));
   s.net = record.source_qty + record.reserved_qty;
   const core::ResolvedSettings settings = core::ResolveSettings(record, config);
   s.low = settings.manage_stock && s.net < settings.notify_stock_qty;
@@ -272,7 +332,7 @@ std::vector<std::string> RecordWriter::ScriptCall(
     const std::string& snapshot_ttl_arg,
     const std::vector<ScriptItem>& items) const {
   std::vector<std::string> call;
-  call.reserve(1 + 4 + 2 * items.size() + 4 + 8 * items.size());
+  call.reserve(1 + 4 + 2 * items.size() + 4 + 9 * items.size());
   call.push_back(absl::StrCat(4 + 2 * items.size()));
   call.push_back(keys_.Events(stock_id));
   call.push_back(keys_.NotificationJobs(stock_id));
@@ -292,10 +352,12 @@ std::vector<std::string> RecordWriter::ScriptCall(
     call.push_back(item.sku);
     call.push_back(VersionBytes(item.version));
     call.push_back(item.value);
-    call.push_back(absl::StrCat(item.summary.status));
+    call.push_back(item.derived_later ? std::string()
+                                      : absl::StrCat(item.summary.status));
     call.push_back(absl::StrCat(item.summary.eta_days));
     call.push_back(absl::StrCat(item.summary.net));
     call.push_back(item.summary.low ? "1" : "0");
+    call.push_back(item.components);
   }
   return call;
 }
@@ -365,7 +427,10 @@ void RecordWriter::ApplyUpserts(
     const absl::StatusOr<core::StoreConfig>& config = configs[r.stock_id];
     ScriptItem item;
     item.op = 'U';
-    if (config.ok()) {
+    if (core::IsComposite(r)) {
+      item.derived_later = true;
+      item.components = EncodeSkuList(core::ComponentSkus(r));
+    } else if (config.ok()) {
       item.summary =
           SummarizeRecord(r, *config, core::StoreToday(*config, now));
     }
@@ -394,11 +459,12 @@ void RecordWriter::ApplyUpserts(
     }
     calls.push_back(std::move(call));
   }
-  RunStockCalls(std::move(calls), records.size(), deadline, std::move(done));
+  RunStockCalls(std::move(calls), records.size(), now, deadline,
+                std::move(done));
 }
 
 void RecordWriter::RunStockCalls(std::vector<StockCall> calls, size_t n,
-                                 absl::Time deadline,
+                                 absl::Time now, absl::Time deadline,
                                  Callback<std::vector<WriteOutcome>> done) {
   std::vector<std::vector<std::string>> scripts;
   std::vector<size_t> ran;  // scripts[k] is calls[ran[k]]
@@ -407,15 +473,19 @@ void RecordWriter::RunStockCalls(std::vector<StockCall> calls, size_t n,
     scripts.push_back(std::move(calls[c].args));
     ran.push_back(c);
   }
-  auto finish = [n, calls = std::move(calls), ran, done = std::move(done)](
+  auto finish = [this, n, calls = std::move(calls), ran, now, deadline,
+                 done = std::move(done)](
                     absl::StatusOr<std::vector<RedisReply>> replies) mutable {
     std::vector<WriteOutcome> out(n);
+    ParentsToDerive parents;
     for (size_t k = 0; k < ran.size(); ++k) {
       StockCall& call = calls[ran[k]];
-      call.error =
-          replies.ok()
-              ? DecodeOutcomes((*replies)[k], call.stock_id, call.indices, out)
-              : ReplyStatus(replies.status(), WritingStock(call.stock_id));
+      call.error = replies.ok()
+                       ? DecodeOutcomes((*replies)[k], call.stock_id,
+                                        call.indices, out,
+                                        parents[call.stock_id])
+                       : ReplyStatus(replies.status(),
+                                     WritingStock(call.stock_id));
     }
     bool any_ok = false;
     for (const StockCall& call : calls) {
@@ -431,7 +501,11 @@ void RecordWriter::RunStockCalls(std::vector<StockCall> calls, size_t n,
       done(calls.front().error);
       return;
     }
-    done(std::move(out));
+    // The records are written: their outcomes stand whether or not the
+    // parents' summaries can be derived now.
+    DeriveParents(std::move(parents), now, deadline,
+                  [out = std::move(out), done = std::move(done)](
+                      absl::Status) mutable { done(std::move(out)); });
   };
   if (scripts.empty()) {
     finish(std::vector<RedisReply>());
@@ -465,7 +539,8 @@ void RecordWriter::Delete(std::vector<DeleteKey> keys, absl::Time deadline,
     call.indices = std::move(group.second);
     calls.push_back(std::move(call));
   }
-  RunStockCalls(std::move(calls), keys.size(), deadline, std::move(done));
+  RunStockCalls(std::move(calls), keys.size(), absl::Now(), deadline,
+                std::move(done));
 }
 
 void RecordWriter::FinishSnapshot(int32_t stock_id, std::string snapshot_id,
@@ -696,7 +771,7 @@ void RecordWriter::SnapshotChunk(const std::shared_ptr<SnapshotState>& state,
   std::vector<std::vector<std::string>> calls;
   calls.push_back(ScriptCall(state->stock_id, state->snapshot_key, "", items));
   RunScripts(std::move(calls), state->deadline,
-             [state, n, next = std::move(next)](
+             [this, state, n, next = std::move(next)](
                  absl::StatusOr<std::vector<RedisReply>> replies) {
                if (!replies.ok()) {
                  next(ReplyStatus(replies.status(),
@@ -706,8 +781,10 @@ void RecordWriter::SnapshotChunk(const std::shared_ptr<SnapshotState>& state,
                std::vector<size_t> indices(n);
                for (size_t i = 0; i < n; ++i) indices[i] = i;
                std::vector<WriteOutcome> out(n);
-               absl::Status s = DecodeOutcomes((*replies)[0], state->stock_id,
-                                               indices, out);
+               ParentsToDerive parents;
+               absl::Status s =
+                   DecodeOutcomes((*replies)[0], state->stock_id, indices, out,
+                                  parents[state->stock_id]);
                if (!s.ok()) {
                  next(s);
                  return;
@@ -717,8 +794,187 @@ void RecordWriter::SnapshotChunk(const std::shared_ptr<SnapshotState>& state,
                  ++state->result.deleted;
                  state->result.events_appended += o.events_appended;
                }
-               next(absl::OkStatus());
+               DeriveParents(std::move(parents), absl::Now(), state->deadline,
+                             [next](absl::Status) { next(absl::OkStatus()); });
              });
+}
+
+namespace {
+
+// A stock's store configuration from its GET reply (nil: Magento's
+// defaults). Errors: the reply's error, DataLoss when undecodable.
+absl::StatusOr<core::StoreConfig> ConfigFromReply(const RedisReply& r,
+                                                  int32_t stock_id) {
+  const std::string what =
+      absl::StrCat("reading store config of stock ", stock_id);
+  if (r.is_error()) return RedisErrorStatus(r.str, what);
+  if (r.is_nil()) {
+    core::StoreConfig defaults;
+    defaults.stock_id = stock_id;
+    return defaults;
+  }
+  absl::StatusOr<core::StoreConfig> config = DecodeStoreConfig(r.str, stock_id);
+  if (!config.ok()) return UndecodableData(what, config.status().message());
+  return config;
+}
+
+// The version bytes of a stored record value; zeros when absent or not a
+// record (as the write script reads them).
+std::string StoredVersionBytes(const RedisReply& value) {
+  if (value.type != RedisReply::Type::kString ||
+      value.str.size() < kRecordHeaderBytes || value.str[0] != 1) {
+    return std::string(8, '\0');
+  }
+  return value.str.substr(1, 8);
+}
+
+}  // namespace
+
+void RecordWriter::DeriveParents(ParentsToDerive parents, absl::Time now,
+                                 absl::Time deadline, StatusCallback done) {
+  // Per stock: its parents first, then their components, each SKU once.
+  struct StockRead {
+    int32_t stock_id = 0;
+    std::vector<std::string> skus;
+    size_t parents = 0;
+  };
+  std::vector<StockRead> reads;
+  std::vector<std::vector<std::string>> commands;
+  for (auto& [stock, list] : parents) {
+    if (list.empty()) continue;
+    StockRead read;
+    read.stock_id = stock;
+    std::set<std::string> seen;
+    for (const auto& entry : list) {
+      read.skus.push_back(entry.first);
+      seen.insert(entry.first);
+    }
+    read.parents = read.skus.size();
+    for (const auto& entry : list) {
+      for (std::string& c : DecodeSkuList(entry.second)) {
+        if (seen.insert(c).second) read.skus.push_back(std::move(c));
+      }
+    }
+    std::vector<std::string> mget = {"MGET"};
+    for (const std::string& sku : read.skus) {
+      mget.push_back(keys_.Record(stock, sku));
+    }
+    commands.push_back({"GET", keys_.StoreConfig(stock)});
+    commands.push_back(std::move(mget));
+    reads.push_back(std::move(read));
+  }
+  if (reads.empty()) {
+    done(absl::OkStatus());
+    return;
+  }
+  auto finish = [done](absl::Status s) {
+    if (!s.ok()) {
+      base::Log(base::LogLevel::kWarning,
+                "composite summaries not derived; the next write of a "
+                "component derives them",
+                {{"error", s.ToString()}});
+    }
+    done(s);
+  };
+  client_.ExecutePipeline(
+      std::move(commands), deadline,
+      [this, reads = std::move(reads), now, deadline,
+       finish](absl::StatusOr<std::vector<RedisReply>> replies) {
+        if (!replies.ok()) {
+          finish(ReplyStatus(replies.status(), "reading composite parents"));
+          return;
+        }
+        std::vector<std::vector<std::string>> calls;
+        absl::Status first_error;
+        for (size_t k = 0; k < reads.size(); ++k) {
+          const StockRead& read = reads[k];
+          absl::StatusOr<core::StoreConfig> config =
+              ConfigFromReply((*replies)[2 * k], read.stock_id);
+          const RedisReply& values = (*replies)[2 * k + 1];
+          if (config.ok() && (values.type != RedisReply::Type::kArray ||
+                              values.elements.size() != read.skus.size())) {
+            config = UnexpectedReply("reading composite parents");
+          }
+          if (!config.ok()) {
+            if (first_error.ok()) first_error = config.status();
+            continue;
+          }
+          std::vector<ScriptItem> items =
+              DerivedSummaries(read.stock_id, read.skus, read.parents,
+                               values.elements, *config, now);
+          if (!items.empty()) {
+            calls.push_back(ScriptCall(read.stock_id, "", "", items));
+          }
+        }
+        if (calls.empty()) {
+          finish(first_error);
+          return;
+        }
+        RunScripts(std::move(calls), deadline,
+                   [finish, first_error](
+                       absl::StatusOr<std::vector<RedisReply>> stored) {
+                     absl::Status s = first_error;
+                     if (!stored.ok()) {
+                       s = ReplyStatus(stored.status(),
+                                       "storing composite summaries");
+                     } else {
+                       for (const RedisReply& r : *stored) {
+                         if (r.is_error() && s.ok()) {
+                           s = RedisErrorStatus(
+                               r.str, "storing composite summaries");
+                         }
+                       }
+                     }
+                     finish(s);
+                   });
+      });
+}
+
+std::vector<RecordWriter::ScriptItem> RecordWriter::DerivedSummaries(
+    int32_t stock_id, const std::vector<std::string>& skus, size_t parents,
+    const std::vector<RedisReply>& values, const core::StoreConfig& config,
+    absl::Time now) const {
+  std::map<absl::string_view, const RedisReply*> value_of;
+  std::vector<core::Record> components;
+  for (size_t i = 0; i < skus.size(); ++i) {
+    value_of[skus[i]] = &values[i];
+    if (i < parents || values[i].type != RedisReply::Type::kString) continue;
+    // An undecodable component counts as not found, as on the read path.
+    absl::StatusOr<core::Record> r =
+        DecodeRecord(values[i].str, stock_id, skus[i]);
+    if (r.ok()) components.push_back(*std::move(r));
+  }
+  const absl::CivilDay today = core::StoreToday(config, now);
+  std::vector<ScriptItem> items;
+  for (size_t i = 0; i < parents; ++i) {
+    if (values[i].type != RedisReply::Type::kString) continue;  // deleted
+    absl::StatusOr<core::Record> parent =
+        DecodeRecord(values[i].str, stock_id, skus[i]);
+    // Gone simple or undecodable: its own write announced it.
+    if (!parent.ok() || !core::IsComposite(*parent)) continue;
+    ScriptItem item;
+    item.op = 'S';
+    item.sku = skus[i];
+    item.version = parent->version;
+    bool complete = true;
+    for (const std::string& c : core::ComponentSkus(*parent)) {
+      auto it = value_of.find(c);
+      // Rewritten since the script listed its components: that write
+      // derives it again.
+      if (it == value_of.end()) {
+        complete = false;
+        break;
+      }
+      item.value.append(EncodeSkuList({c}));
+      item.value.append(StoredVersionBytes(*it->second));
+    }
+    if (!complete) continue;
+    item.summary = SummaryOf(
+        core::DecideComposite(*parent, config, components, today, std::nullopt)
+            .decision);
+    items.push_back(std::move(item));
+  }
+  return items;
 }
 
 void RecordWriter::ReadStoreConfig(int32_t stock_id, absl::Time deadline,

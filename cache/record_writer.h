@@ -48,6 +48,27 @@
 // subscription of (stock, sku) becomes one entry {sku, stock, subscriber,
 // subscribed_at (unix ms), version} and is removed from the open set.
 //
+// Composite products (docs/domain.md §10): a configurable, bundle or grouped
+// record's summary is derived from its components' records on the same
+// stock, never from its own quantities. The script keeps a reverse index
+// (KeySchema::Parents, ::ComponentList) with every applied write of a
+// record. After a batch, the composites it wrote and the parents of every
+// record whose summary changed are derived again (core::DecideComposite
+// over one MGET of parents and components) and stored by "S" items of the
+// same script: summary only, the parent's record and version unchanged, its
+// transitions announced (parent events carry the parent's version) and its
+// back-in-stock subscriptions turned into jobs like any record's.
+// The race accepted: two writers may derive the same parent concurrently
+// from different reads. The script stores a derivation only while the
+// parent's version and every component's version are still those it was
+// derived from (else that item is skipped: a newer write happened, and its
+// own derivation follows it). So a stored parent summary always matches
+// the components current at that instant, events form a chain, and the
+// last writer's derivation settles the final state. A derivation that fails
+// (Redis gone after the write) is logged; the parent's summary then waits
+// for its components' next change (answers are derived at read time and
+// are not affected, only the parent's events).
+//
 // Thread safety: safe from any thread. Callbacks run on the Redis client's
 // loop thread and must not block. Holds a reference to the client, which
 // must outlive it; the writer must outlive every call in flight.
@@ -328,6 +349,10 @@ class RecordWriter {
 
  private:
   struct ScriptItem;
+  // Composites whose summary is derived again after a write: per stock,
+  // parent SKU -> its component list as the write script keeps it.
+  using ParentsToDerive =
+      std::map<int32_t, std::map<std::string, std::string>>;
   // One stock's part of a batch: its script's arguments, or the error that
   // keeps it from running, and the batch positions of its items.
   struct StockCall {
@@ -360,9 +385,24 @@ class RecordWriter {
   // Runs the scripts of the `calls` without an error (one pipeline) and
   // answers `n` outcomes: a failed call's items kFailed with its error, or
   // the first error when every call failed.
-  void RunStockCalls(std::vector<StockCall> calls, size_t n,
+  // Then derives the summaries of the composites the writes affected
+  // (DeriveParents) before answering.
+  void RunStockCalls(std::vector<StockCall> calls, size_t n, absl::Time now,
                      absl::Time deadline,
                      Callback<std::vector<WriteOutcome>> done);
+  // Derives the summaries of `parents` from their components' records (one
+  // round trip: each stock's config and one MGET of parents and components)
+  // and stores them with S items of the write script (one more), announcing
+  // the parents' transitions. `done` gets OK, or the first error (logged;
+  // the writes it follows stand).
+  void DeriveParents(ParentsToDerive parents, absl::Time now,
+                     absl::Time deadline, StatusCallback done);
+  // The S items of one stock: `skus` are the parents (the first `parents`)
+  // then their components, `values` the MGET reply of their record keys.
+  std::vector<ScriptItem> DerivedSummaries(
+      int32_t stock_id, const std::vector<std::string>& skus, size_t parents,
+      const std::vector<RedisReply>& values, const core::StoreConfig& config,
+      absl::Time now) const;
   // SCANs the whole keyspace for keys starting with `prefix`, scan_count
   // keys per step, handing each step's keys to `chunk` before the next
   // step; `done` gets OK after the last step, or the first error.

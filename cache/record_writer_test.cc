@@ -929,5 +929,240 @@ TEST_F(RecordWriterTest, ConcurrentShuffledWritersConvergeWithEventChains) {
   }
 }
 
+// --- composite products (docs/domain.md §10) ---
+
+core::Record Composite(std::string sku, int64_t version, core::ProductType type,
+                       std::vector<std::string> components) {
+  core::Record r = InStock(std::move(sku), version, 0);
+  r.product_type = type;
+  r.components = std::move(components);
+  return r;
+}
+
+core::Record Configurable(std::string sku, int64_t version,
+                          std::vector<std::string> variants) {
+  return Composite(std::move(sku), version, core::ProductType::kConfigurable,
+                   std::move(variants));
+}
+
+class CompositeWriteTest : public RecordWriterTest {
+ protected:
+  // The events of `sku` appended since the last call (any SKU's count).
+  std::vector<std::string> NewEvents(const std::string& sku) {
+    std::vector<TransitionEvent> all = Events();
+    std::vector<std::string> out;
+    for (size_t i = seen_; i < all.size(); ++i) {
+      if (all[i].sku == sku) out.push_back(Describe(all[i]));
+    }
+    seen_ = all.size();
+    return out;
+  }
+
+  // The stored summary's status of `sku` ("" when none).
+  std::string SummaryText(const std::string& sku) {
+    RedisReply r = Command({"HGET", keys_.Summaries(kStock), sku});
+    return r.is_nil() || r.str.size() < 8 ? "" : r.str.substr(8);
+  }
+
+  std::vector<std::string> Members(const std::string& key) {
+    std::vector<std::string> out;
+    for (const RedisReply& m : Command({"SMEMBERS", key}).elements) {
+      out.push_back(m.str);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  void Subscribe(const std::string& sku, const std::string& subscriber) {
+    SubscriptionStore subs(*client_, keys_);
+    Waiter<absl::StatusOr<bool>> w;
+    subs.Subscribe(kStock, sku, subscriber, Now(), Deadline(), w.Callback());
+    ASSERT_THAT(w.Get(), IsOk());
+  }
+
+  size_t seen_ = 0;
+};
+
+TEST_F(CompositeWriteTest, ConfigurableComesBackInStockWithItsFirstVariant) {
+  Upsert({InStock("MH01-XS", 1, 0), InStock("MH01-S", 1, 0)});
+  Upsert({Configurable("MH01", 7, {"MH01-XS", "MH01-S"})});
+  // A new parent is announced from UNKNOWN at its own version.
+  EXPECT_THAT(NewEvents("MH01"), ElementsAre("OUT_OF_STOCK 1->5 v7"));
+  Subscribe("MH01", "alice");
+  const std::string parent_value =
+      Command({"GET", keys_.Record(kStock, "MH01")}).str;
+
+  // The first variant in stock: the parent comes back, once, its
+  // subscriber gets a job, and its record and version stay as written.
+  Upsert({InStock("MH01-XS", 2, 3)});
+  EXPECT_THAT(NewEvents("MH01"), ElementsAre("BACK_IN_STOCK 5->2 v7"));
+  RedisReply jobs = Command({"XRANGE", keys_.NotificationJobs(kStock), "-", "+"});
+  ASSERT_EQ(jobs.elements.size(), 1u);
+  std::map<std::string, std::string> job;
+  const auto& fields = jobs.elements[0].elements[1].elements;
+  for (size_t i = 0; i + 1 < fields.size(); i += 2) {
+    job[fields[i].str] = fields[i + 1].str;
+  }
+  EXPECT_EQ(job["sku"], "MH01");
+  EXPECT_EQ(job["subscriber"], "alice");
+  EXPECT_EQ(job["version"], "7");
+  EXPECT_EQ(Command({"EXISTS", keys_.Subscriptions(kStock, "MH01")}).integer,
+            0);
+  EXPECT_EQ(Command({"GET", keys_.Record(kStock, "MH01")}).str, parent_value);
+
+  // A second variant in stock: no parent event; one variant out: none.
+  Upsert({InStock("MH01-S", 2, 5)});
+  EXPECT_THAT(NewEvents("MH01"), ::testing::IsEmpty());
+  Upsert({InStock("MH01-XS", 3, 0)});
+  EXPECT_THAT(NewEvents("MH01"), ::testing::IsEmpty());
+  // The last one out (here by a delete): the parent goes out of stock.
+  Delete({{kStock, "MH01-S", 3}});
+  EXPECT_THAT(NewEvents("MH01"), ElementsAre("OUT_OF_STOCK 2->5 v7"));
+  EXPECT_EQ(Command({"XLEN", keys_.NotificationJobs(kStock)}).integer, 1);
+}
+
+TEST_F(CompositeWriteTest, ParentWrittenWithItsComponentsInOneBatch) {
+  // Components and parent in one batch, parent first: derived from the
+  // components as written by the same batch.
+  Upsert({Composite("G1", 1, core::ProductType::kGrouped, {"A", "B"}),
+          InStock("A", 1, 0), InStock("B", 1, 4)});
+  EXPECT_THAT(NewEvents("G1"), ElementsAre("BACK_IN_STOCK 1->2 v1"));
+  EXPECT_EQ(SummaryText("G1"), absl::StrCat(kSummaryInStock, ",-1,0,0"));
+  // A new version of the parent that drops B: derived again, announced.
+  Upsert({Composite("G1", 2, core::ProductType::kGrouped, {"A"})});
+  EXPECT_THAT(NewEvents("G1"), ElementsAre("OUT_OF_STOCK 2->5 v2"));
+  // The parent's own is_in_stock = false wins over its components.
+  core::Record off = Composite("G1", 3, core::ProductType::kGrouped, {"B"});
+  off.is_in_stock = false;
+  Upsert({off});
+  EXPECT_THAT(NewEvents("G1"), ::testing::IsEmpty());
+  EXPECT_EQ(SummaryText("G1"), absl::StrCat(kSummaryOutOfStock, ",-1,0,0"));
+}
+
+TEST_F(CompositeWriteTest, BundleIsLimitedByItsRequiredOptionsOnly) {
+  core::Record bundle = Composite("B1", 1, core::ProductType::kBundle, {});
+  bundle.bundle_options = {
+      {true, {{"BALL-GRAY", core::QtyFromUnits(1)},
+              {"BALL-BLUE", core::QtyFromUnits(1)}}},
+      {true, {{"STRAP", core::QtyFromUnits(2)}}},
+      {false, {{"BOTTLE", core::QtyFromUnits(1)}}}};
+  Upsert({InStock("BALL-GRAY", 1, 0), InStock("BALL-BLUE", 1, 5),
+          InStock("STRAP", 1, 1), InStock("BOTTLE", 1, 0), bundle});
+  // STRAP has 1, one bundle takes 2: out of stock.
+  EXPECT_THAT(NewEvents("B1"), ElementsAre("OUT_OF_STOCK 1->5 v1"));
+  // The optional option never limits it; the required one does.
+  Upsert({InStock("BOTTLE", 2, 9)});
+  EXPECT_THAT(NewEvents("B1"), ::testing::IsEmpty());
+  Upsert({InStock("STRAP", 2, 2)});
+  EXPECT_THAT(NewEvents("B1"), ElementsAre("BACK_IN_STOCK 5->2 v1"));
+  // Either ball serves the first option.
+  Upsert({InStock("BALL-BLUE", 2, 0), InStock("BALL-GRAY", 2, 1)});
+  EXPECT_THAT(NewEvents("B1"), ::testing::IsEmpty());
+  // The components' index lists every selection.
+  for (const char* c : {"BALL-GRAY", "BALL-BLUE", "STRAP", "BOTTLE"}) {
+    EXPECT_THAT(Members(keys_.Parents(kStock, c)), ElementsAre("B1")) << c;
+  }
+}
+
+TEST_F(CompositeWriteTest, ReverseIndexFollowsParentWritesAndDeletes) {
+  Upsert({Configurable("P", 1, {"V1", "V2"}),
+          Configurable("Q", 1, {"V2"})});
+  EXPECT_THAT(Members(keys_.Parents(kStock, "V1")), ElementsAre("P"));
+  EXPECT_THAT(Members(keys_.Parents(kStock, "V2")), ElementsAre("P", "Q"));
+  // Stale writes change nothing.
+  Upsert({Configurable("P", 1, {"V9"})});
+  EXPECT_THAT(Members(keys_.Parents(kStock, "V9")), ::testing::IsEmpty());
+  // A newer version moves P from V1 to V3.
+  Upsert({Configurable("P", 2, {"V2", "V3"})});
+  EXPECT_THAT(Members(keys_.Parents(kStock, "V1")), ::testing::IsEmpty());
+  EXPECT_THAT(Members(keys_.Parents(kStock, "V3")), ElementsAre("P"));
+  // Turned simple: gone from the index.
+  Upsert({InStock("Q", 2, 1)});
+  EXPECT_THAT(Members(keys_.Parents(kStock, "V2")), ElementsAre("P"));
+  EXPECT_EQ(Command({"EXISTS", keys_.ComponentList(kStock, "Q")}).integer, 0);
+  // Deleted (by a snapshot that lacks it): gone too.
+  Upsert({InStock("Q", 3, 1)}, "snap1");
+  ASSERT_THAT(Finish("snap1", EmptySnapshot::kRefuse), IsOk());
+  EXPECT_THAT(Members(keys_.Parents(kStock, "V2")), ::testing::IsEmpty());
+  EXPECT_THAT(Members(keys_.Parents(kStock, "V3")), ::testing::IsEmpty());
+  EXPECT_EQ(Command({"EXISTS", keys_.ComponentList(kStock, "P")}).integer, 0);
+}
+
+TEST_F(CompositeWriteTest, WrongTypeIndexKeyWritesNothing) {
+  Command({"SET", keys_.Parents(kStock, "V1"), "not a set"});
+  Waiter<absl::StatusOr<std::vector<WriteOutcome>>> w;
+  writer_->Upsert({InStock("A", 1, 1), Configurable("P", 1, {"V1"})}, "",
+                  Now(), Deadline(), w.Callback());
+  EXPECT_THAT(w.Get(), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                HasSubstr(keys_.Parents(kStock, "V1"))));
+  EXPECT_FALSE(Stored("A").has_value());
+  EXPECT_FALSE(Stored("P").has_value());
+
+  // The same for the index of a component already written, read when its
+  // summary changes.
+  Command({"DEL", keys_.Parents(kStock, "V1")});
+  Upsert({Configurable("P", 1, {"V1"}), InStock("V1", 1, 0)});
+  Command({"DEL", keys_.ComponentList(kStock, "P")});
+  Command({"HSET", keys_.ComponentList(kStock, "P"), "f", "v"});
+  Waiter<absl::StatusOr<std::vector<WriteOutcome>>> again;
+  writer_->Upsert({InStock("B", 1, 1), InStock("V1", 2, 5)}, "", Now(),
+                  Deadline(), again.Callback());
+  EXPECT_THAT(again.Get(),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr(keys_.ComponentList(kStock, "P"))));
+  EXPECT_FALSE(Stored("B").has_value());
+  EXPECT_EQ(Stored("V1")->version, 1);
+}
+
+// Concurrent writers of the variants: each write that changes a variant's
+// summary derives the parent again, and the script stores a derivation only
+// while the versions it came from are current. So the parent's events form
+// a chain and its final summary is the derivation of the final variants.
+TEST_F(CompositeWriteTest, ConcurrentVariantWritersConvergeOnTheParent) {
+  constexpr int kVariants = 6;
+  constexpr int kVersions = 40;
+  std::vector<std::string> variants;
+  for (int v = 0; v < kVariants; ++v) variants.push_back(absl::StrCat("V", v));
+  Upsert({Configurable("P", 1, variants)});
+  auto update = [](int v, int64_t version) {
+    std::mt19937 rng(static_cast<uint32_t>(v * 1000 + version));
+    const bool in_stock = rng() % 5 == 0;  // mostly out: many transitions
+    return InStock(absl::StrCat("V", v), version, in_stock ? 1 : 0);
+  };
+  std::vector<std::thread> writers;
+  std::atomic<int> failures{0};
+  for (int v = 0; v < kVariants; ++v) {
+    writers.emplace_back([&, v] {
+      for (int64_t version = 1; version <= kVersions; ++version) {
+        Waiter<absl::StatusOr<std::vector<WriteOutcome>>> w;
+        writer_->Upsert({update(v, version)}, "", Now(), Deadline(),
+                        w.Callback());
+        if (!w.Get().ok()) ++failures;
+      }
+    });
+  }
+  for (auto& t : writers) t.join();
+  ASSERT_EQ(failures.load(), 0);
+
+  bool any_in_stock = false;
+  for (int v = 0; v < kVariants; ++v) {
+    any_in_stock |= update(v, kVersions).source_qty > 0;
+  }
+  const int expected = any_in_stock ? kSummaryInStock : kSummaryOutOfStock;
+  int status = kSummaryUnknown;
+  int transitions = 0;
+  for (const TransitionEvent& e : Events()) {
+    if (e.sku != "P") continue;
+    EXPECT_EQ(e.old_status, status) << Describe(e);
+    EXPECT_NE(e.new_status, status) << Describe(e);
+    EXPECT_EQ(e.version, 1) << Describe(e);
+    status = e.new_status;
+    ++transitions;
+  }
+  EXPECT_EQ(status, expected);
+  EXPECT_GT(transitions, 2);
+  EXPECT_EQ(SummaryText("P"), absl::StrCat(expected, ",-1,0,0"));
+}
+
 }  // namespace
 }  // namespace availability::cache

@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
@@ -264,6 +265,111 @@ absl::Status MapLinks(const v1::InventoryRecord& in, absl::string_view p,
   return absl::OkStatus();
 }
 
+// The record's product type; an unknown enum value is refused.
+absl::StatusOr<core::ProductType> ProductTypeFromApi(v1::ProductType t,
+                                                     absl::string_view field) {
+  switch (t) {
+    case v1::PRODUCT_TYPE_UNSPECIFIED:
+    case v1::PRODUCT_TYPE_SIMPLE:
+      return core::ProductType::kSimple;
+    case v1::PRODUCT_TYPE_CONFIGURABLE:
+      return core::ProductType::kConfigurable;
+    case v1::PRODUCT_TYPE_BUNDLE:
+      return core::ProductType::kBundle;
+    case v1::PRODUCT_TYPE_GROUPED:
+      return core::ProductType::kGrouped;
+    default:
+      return Invalid(field, absl::StrCat("unknown value ", static_cast<int>(t)));
+  }
+}
+
+// A component SKU of the record `own_sku` (`field`): a valid SKU, not the
+// record's own.
+absl::Status ValidateComponentSku(absl::string_view sku,
+                                  absl::string_view own_sku,
+                                  absl::string_view field) {
+  AV_RETURN_IF_ERROR(ValidateSku(sku, field));
+  if (sku == own_sku) return Invalid(field, "same as the record's sku");
+  return absl::OkStatus();
+}
+
+// component_skus: only on a configurable or grouped record, at most
+// core::kMaxComponents, no duplicates.
+absl::Status MapComponents(const v1::InventoryRecord& in, absl::string_view p,
+                           core::Record& out) {
+  const std::string f = Field(p, "component_skus");
+  if (in.component_skus_size() == 0) return absl::OkStatus();
+  if (out.product_type != core::ProductType::kConfigurable &&
+      out.product_type != core::ProductType::kGrouped) {
+    return Invalid(f, "only a CONFIGURABLE or GROUPED record has components");
+  }
+  if (static_cast<size_t>(in.component_skus_size()) > core::kMaxComponents) {
+    return Invalid(f, absl::StrCat("more than ", core::kMaxComponents));
+  }
+  absl::flat_hash_set<absl::string_view> seen;
+  for (int i = 0; i < in.component_skus_size(); ++i) {
+    const std::string& sku = in.component_skus(i);
+    const std::string fi = absl::StrCat(f, "[", i, "]");
+    AV_RETURN_IF_ERROR(ValidateComponentSku(sku, in.sku(), fi));
+    if (!seen.insert(sku).second) return Invalid(fi, "duplicate sku");
+  }
+  out.components.assign(in.component_skus().begin(),
+                        in.component_skus().end());
+  return absl::OkStatus();
+}
+
+// bundle_options: only on a bundle record, at most core::kMaxBundleOptions,
+// each with 1..core::kMaxComponents selections of a quantity > 0 (0 = 1).
+absl::Status MapBundleOptions(const v1::InventoryRecord& in,
+                              absl::string_view p, core::Record& out) {
+  const std::string f = Field(p, "bundle_options");
+  if (in.bundle_options_size() == 0) return absl::OkStatus();
+  if (out.product_type != core::ProductType::kBundle) {
+    return Invalid(f, "only a BUNDLE record has bundle options");
+  }
+  if (static_cast<size_t>(in.bundle_options_size()) > core::kMaxBundleOptions) {
+    return Invalid(f, absl::StrCat("more than ", core::kMaxBundleOptions));
+  }
+  out.bundle_options.reserve(in.bundle_options_size());
+  for (int i = 0; i < in.bundle_options_size(); ++i) {
+    const v1::BundleOption& option = in.bundle_options(i);
+    const std::string fo = absl::StrCat(f, "[", i, "]");
+    if (option.selections_size() == 0 ||
+        static_cast<size_t>(option.selections_size()) > core::kMaxComponents) {
+      return Invalid(absl::StrCat(fo, ".selections"),
+                     absl::StrCat("must have 1..", core::kMaxComponents));
+    }
+    core::BundleOption mapped;
+    mapped.required = option.required();
+    for (int j = 0; j < option.selections_size(); ++j) {
+      const v1::BundleSelection& sel = option.selections(j);
+      const std::string fs = absl::StrCat(fo, ".selections[", j, "]");
+      core::BundleSelection s;
+      AV_RETURN_IF_ERROR(
+          ValidateComponentSku(sel.sku(), in.sku(), absl::StrCat(fs, ".sku")));
+      s.sku = sel.sku();
+      if (sel.quantity() != 0) {
+        AV_ASSIGN_OR_RETURN(
+            s.qty, PositiveQty(sel.quantity(), absl::StrCat(fs, ".quantity")));
+      }
+      mapped.selections.push_back(std::move(s));
+    }
+    out.bundle_options.push_back(std::move(mapped));
+  }
+  return absl::OkStatus();
+}
+
+// The composite fields (docs/domain.md §10): product_type, component_skus,
+// bundle_options.
+absl::Status MapComposite(const v1::InventoryRecord& in, absl::string_view p,
+                          core::Record& out) {
+  AV_ASSIGN_OR_RETURN(out.product_type,
+                      ProductTypeFromApi(in.product_type(),
+                                         Field(p, "product_type")));
+  AV_RETURN_IF_ERROR(MapComponents(in, p, out));
+  return MapBundleOptions(in, p, out);
+}
+
 }  // namespace
 
 absl::StatusOr<core::Record> RecordFromApi(const v1::InventoryRecord& in,
@@ -293,6 +399,7 @@ absl::StatusOr<core::Record> RecordFromApi(const v1::InventoryRecord& in,
   AV_RETURN_IF_ERROR(MapLifecycle(in, p, out));
   AV_RETURN_IF_ERROR(MapInbound(in, p, out));
   AV_RETURN_IF_ERROR(MapLinks(in, p, out));
+  AV_RETURN_IF_ERROR(MapComposite(in, p, out));
   return out;
 }
 

@@ -11,7 +11,11 @@
 // without is_qty_decimal, min_sale_qty and qty_increments must be whole;
 // successor and alternatives never name the record itself; a calendar must
 // leave at least one business day per week; receipt and release dates are at
-// most kLatestPlannedDate.
+// most kLatestPlannedDate. Composites (docs/domain.md §10): component_skus
+// only on CONFIGURABLE or GROUPED records and bundle_options only on BUNDLE
+// ones, at most core::kMaxComponents / core::kMaxBundleOptions, component
+// SKUs valid, distinct and never the record's own; a selection's quantity 0
+// means 1.
 //
 // Whole requests are checked here too (ValidateUpsertRequest,
 // SnapshotFinishFromApi, ...), so the service only sequences calls; and the
@@ -62,7 +66,8 @@ inline constexpr absl::CivilDay kLatestPlannedDate(9899, 12, 31);
 // InvalidArgument "<prefix>.<field>: <rule>", e.g. "version: must be >= 1",
 // "min_qty: negative requires backorders", "inbound: more than 100 receipts",
 // "alternatives[1].sku: same as the record's sku",
-// "lifecycle: PREORDER requires release_date".
+// "lifecycle: PREORDER requires release_date",
+// "component_skus[3]: duplicate sku".
 absl::StatusOr<core::Record> RecordFromApi(
     const ::availability::v1::InventoryRecord& record,
     absl::string_view field_prefix = "");

@@ -2,7 +2,10 @@
 
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "testing/status_matchers.h"
@@ -409,6 +412,181 @@ INSTANTIATE_TEST_SUITE_P(
         ConfigRejectCase{"Threshold",
                          [](auto& c) { c.set_only_x_left_threshold(-1); },
                          "config.only_x_left_threshold: must be >= 0"}),
+    [](const auto& test) { return test.param.name; });
+
+TEST(RecordFromApiCompositeTest, MapsConfigurableAndGrouped) {
+  for (auto [api, core_type] :
+       {std::pair{v1::PRODUCT_TYPE_CONFIGURABLE,
+                  core::ProductType::kConfigurable},
+        std::pair{v1::PRODUCT_TYPE_GROUPED, core::ProductType::kGrouped}}) {
+    v1::InventoryRecord in = Valid();
+    in.set_product_type(api);
+    in.add_component_skus("MH01-XS-Black");
+    in.add_component_skus("MH01-S-Black");
+    auto r = RecordFromApi(in, "records[2]");
+    ASSERT_THAT(r, IsOk());
+    EXPECT_EQ(r->product_type, core_type);
+    EXPECT_EQ(r->components,
+              (std::vector<std::string>{"MH01-XS-Black", "MH01-S-Black"}));
+    EXPECT_TRUE(r->bundle_options.empty());
+  }
+}
+
+TEST(RecordFromApiCompositeTest, MapsBundleOptionsAndDefaultsQuantityToOne) {
+  v1::InventoryRecord in = Valid();
+  in.set_product_type(v1::PRODUCT_TYPE_BUNDLE);
+  auto* o1 = in.add_bundle_options();
+  o1->set_required(true);
+  o1->add_selections()->set_sku("24-WG081-gray");
+  auto* s = o1->add_selections();
+  s->set_sku("24-WG081-blue");
+  s->set_quantity(2.5);
+  auto* o2 = in.add_bundle_options();
+  o2->add_selections()->set_sku("24-WG085");
+  auto r = RecordFromApi(in);
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->product_type, core::ProductType::kBundle);
+  ASSERT_EQ(r->bundle_options.size(), 2u);
+  EXPECT_TRUE(r->bundle_options[0].required);
+  EXPECT_FALSE(r->bundle_options[1].required);
+  EXPECT_EQ(r->bundle_options[0].selections,
+            (std::vector<core::BundleSelection>{
+                {"24-WG081-gray", core::kQtyScale},
+                {"24-WG081-blue", 25000}}));
+  EXPECT_TRUE(r->components.empty());
+}
+
+TEST(RecordFromApiCompositeTest, UnsetTypeIsSimple) {
+  auto r = RecordFromApi(Valid());
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->product_type, core::ProductType::kSimple);
+}
+
+struct CompositeRejectCase {
+  std::string name;
+  std::function<void(v1::InventoryRecord&)> mutate;
+  std::string message;
+};
+
+class RecordFromApiCompositeRejectTest
+    : public ::testing::TestWithParam<CompositeRejectCase> {};
+
+TEST_P(RecordFromApiCompositeRejectTest, NamesFieldAndRule) {
+  v1::InventoryRecord in = Valid();
+  GetParam().mutate(in);
+  EXPECT_THAT(RecordFromApi(in, "records[2]"),
+              StatusIs(absl::StatusCode::kInvalidArgument, GetParam().message));
+}
+
+void Configurable(v1::InventoryRecord& r, int n) {
+  r.set_product_type(v1::PRODUCT_TYPE_CONFIGURABLE);
+  for (int i = 0; i < n; ++i) r.add_component_skus(absl::StrCat("V-", i));
+}
+
+void Bundle(v1::InventoryRecord& r, int options, int selections) {
+  r.set_product_type(v1::PRODUCT_TYPE_BUNDLE);
+  for (int i = 0; i < options; ++i) {
+    auto* o = r.add_bundle_options();
+    for (int j = 0; j < selections; ++j) {
+      o->add_selections()->set_sku(absl::StrCat("S-", i, "-", j));
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Rules, RecordFromApiCompositeRejectTest,
+    ::testing::Values(
+        CompositeRejectCase{
+            "UnknownType",
+            [](auto& r) { r.set_product_type(static_cast<v1::ProductType>(9)); },
+            "records[2].product_type: unknown value 9"},
+        CompositeRejectCase{
+            "ComponentsOnSimple",
+            [](auto& r) { r.add_component_skus("V-1"); },
+            "records[2].component_skus: only a CONFIGURABLE or GROUPED record "
+            "has components"},
+        CompositeRejectCase{
+            "ComponentsOnBundle",
+            [](auto& r) {
+              r.set_product_type(v1::PRODUCT_TYPE_BUNDLE);
+              r.add_component_skus("V-1");
+            },
+            "records[2].component_skus: only a CONFIGURABLE or GROUPED record "
+            "has components"},
+        CompositeRejectCase{
+            "TooManyComponents", [](auto& r) { Configurable(r, 501); },
+            "records[2].component_skus: more than 500"},
+        CompositeRejectCase{"EmptyComponent",
+                            [](auto& r) {
+                              Configurable(r, 3);
+                              r.add_component_skus("");
+                            },
+                            "records[2].component_skus[3]: empty"},
+        CompositeRejectCase{"DuplicateComponent",
+                            [](auto& r) {
+                              Configurable(r, 3);
+                              r.add_component_skus("V-1");
+                            },
+                            "records[2].component_skus[3]: duplicate sku"},
+        CompositeRejectCase{"OwnSkuComponent",
+                            [](auto& r) {
+                              Configurable(r, 1);
+                              r.add_component_skus(r.sku());
+                            },
+                            "records[2].component_skus[1]: same as the "
+                            "record's sku"},
+        CompositeRejectCase{"LongComponent",
+                            [](auto& r) {
+                              Configurable(r, 0);
+                              r.add_component_skus(std::string(65, 'x'));
+                            },
+                            "records[2].component_skus[0]: longer than 64 "
+                            "bytes"},
+        CompositeRejectCase{
+            "OptionsOnConfigurable",
+            [](auto& r) {
+              Configurable(r, 1);
+              r.add_bundle_options()->add_selections()->set_sku("S");
+            },
+            "records[2].bundle_options: only a BUNDLE record has bundle "
+            "options"},
+        CompositeRejectCase{"TooManyOptions", [](auto& r) { Bundle(r, 51, 1); },
+                            "records[2].bundle_options: more than 50"},
+        CompositeRejectCase{
+            "EmptyOption",
+            [](auto& r) {
+              Bundle(r, 1, 1);
+              r.add_bundle_options();
+            },
+            "records[2].bundle_options[1].selections: must have 1..500"},
+        CompositeRejectCase{
+            "TooManySelections", [](auto& r) { Bundle(r, 1, 501); },
+            "records[2].bundle_options[0].selections: must have 1..500"},
+        CompositeRejectCase{
+            "SelectionOwnSku",
+            [](auto& r) {
+              Bundle(r, 2, 1);
+              r.mutable_bundle_options(1)->add_selections()->set_sku(r.sku());
+            },
+            "records[2].bundle_options[1].selections[1].sku: same as the "
+            "record's sku"},
+        CompositeRejectCase{
+            "NegativeSelectionQty",
+            [](auto& r) {
+              Bundle(r, 1, 1);
+              r.mutable_bundle_options(0)->mutable_selections(0)->set_quantity(
+                  -1);
+            },
+            "records[2].bundle_options[0].selections[0].quantity: must be > 0"},
+        CompositeRejectCase{
+            "FiveDecimalSelectionQty",
+            [](auto& r) {
+              Bundle(r, 1, 1);
+              r.mutable_bundle_options(0)->mutable_selections(0)->set_quantity(
+                  1.00001);
+            },
+            "records[2].bundle_options[0].selections[0].quantity: more than 4 "
+            "decimals"}),
     [](const auto& test) { return test.param.name; });
 
 TEST(ValidateSnapshotIdTest, Rules) {

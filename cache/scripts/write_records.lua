@@ -8,12 +8,31 @@
 -- per item i (0-based): KEYS[5+2i] record key, KEYS[6+2i] subscriptions key.
 -- ARGV[1] events MAXLEN (0 = untrimmed), ARGV[2] jobs MAXLEN, ARGV[3]
 -- snapshot TTL in seconds ("" = no snapshot to join), ARGV[4] stock id; then
--- 8 per item: op (U upsert, D delete, X delete unless in the snapshot set),
--- sku, version (8 bytes big-endian), value, status, eta, net, low (0/1).
+-- 9 per item: op (U upsert, D delete, X delete unless in the snapshot set,
+-- S summary only), sku, version (8 bytes big-endian), value, status, eta,
+-- net, low (0/1), components.
+--
+-- Composite products (docs/domain.md §10): `components` is the record's
+-- component list (each SKU as one length byte then its bytes; "" for a
+-- simple product). An applied write keeps the reverse index current: the
+-- list in "<tag>comp:<sku>" and the parent in each "<tag>parents:<component>"
+-- set, where <tag> is the record key without "r:<sku>" (the stock's hash
+-- tag: same slot; cache/key_schema.h names the keys). A U of a composite
+-- passes status "" and keeps the stored summary (with the new version): its
+-- summary is derived from its components afterwards, by an S item.
+-- S (summary only, a composite parent): `value` lists the versions its
+-- summary was derived from (per component: length byte, SKU, 8-byte version,
+-- zeros when absent); it is stored, and its transitions announced, only when
+-- the parent's record still has `version` and every component still has
+-- the version listed, else the item is CHANGED (a newer write follows with a
+-- recompute of its own). The record itself is not touched.
 --
 -- Replies per item {code, stored version (8 bytes or ""), events appended,
--- notification jobs queued}: code APPLIED, STALE, KEPT or ABSENT; the counts
--- are 0 unless applied.
+-- notification jobs queued, parents}: code APPLIED, STALE, KEPT, ABSENT or
+-- CHANGED; the counts are 0 unless applied. `parents` lists, flat, the
+-- composites whose summary must be derived again ({sku, components, ...}):
+-- an applied U of a composite itself, and the parents of a record whose
+-- summary (status, first ship date or net quantity) changed.
 --
 -- All or nothing: Redis does not roll a script back, so every way it could
 -- fail after its first write is ruled out before it: the type of every key
@@ -24,11 +43,11 @@
 -- NOREPLICAS under min-replicas-to-write. Requires Redis >= 7.0.
 --
 -- Named constants (defined by the loader, cache/record_writer.cc, from the
--- C++ enums so both sides agree): APPLIED, STALE, KEPT, ABSENT (item
--- codes); S_UNKNOWN, S_IN_STOCK, S_BACKORDERABLE, S_PREORDER,
+-- C++ enums so both sides agree): APPLIED, STALE, KEPT, ABSENT, CHANGED
+-- (item codes); S_UNKNOWN, S_IN_STOCK, S_BACKORDERABLE, S_PREORDER,
 -- S_DISCONTINUED (summary statuses, cache::SummaryStatus).
 local NFIX = 4
-local NPER = 8
+local NPER = 9
 local events_max = tonumber(ARGV[1])
 local jobs_max = tonumber(ARGV[2])
 local snap_ttl = ARGV[3]
@@ -55,6 +74,96 @@ end
 for _, c in ipairs(checks) do
   local err = wrong_type(c[1], c[2])
   if err then return redis.error_reply(err) end
+end
+
+-- The composite index (see above): the SKUs of a component list, and the
+-- keys of a record's stock tag.
+local function sku_list(b)
+  local out, pos = {}, 1
+  while pos <= #b do
+    local len = string.byte(b, pos)
+    out[#out + 1] = string.sub(b, pos + 1, pos + len)
+    pos = pos + 1 + len
+  end
+  return out
+end
+local function tag_of(rkey, sku)
+  return string.sub(rkey, 1, #rkey - #sku - 2)
+end
+-- The index keys an item may read or write, and the component records an
+-- S item reads, checked like the others.
+local function check_all(list)
+  for _, c in ipairs(list) do
+    local err = wrong_type(c[1], c[2])
+    if err then return err end
+  end
+  return nil
+end
+local ichecks = {}
+for i = 0, n - 1 do
+  local a = NFIX + i * NPER
+  local sku = ARGV[a + 2]
+  local tag = tag_of(KEYS[NFIX + 2 * i + 1], sku)
+  if ARGV[a + 1] == 'S' then
+    local list, pos = ARGV[a + 4], 1
+    while pos <= #list do
+      local len = string.byte(list, pos)
+      ichecks[#ichecks + 1] =
+          {tag .. 'r:' .. string.sub(list, pos + 1, pos + len), 'string'}
+      pos = pos + 9 + len
+    end
+  else
+    local ckey, pkey = tag .. 'comp:' .. sku, tag .. 'parents:' .. sku
+    local err = check_all({{ckey, 'string'}, {pkey, 'set'}})
+    if err then return redis.error_reply(err) end
+    local lists = {ARGV[a + 9], redis.call('GET', ckey) or ''}
+    for _, list in ipairs(lists) do
+      for _, c in ipairs(sku_list(list)) do
+        ichecks[#ichecks + 1] = {tag .. 'parents:' .. c, 'set'}
+      end
+    end
+    for _, p in ipairs(redis.call('SMEMBERS', pkey)) do
+      ichecks[#ichecks + 1] = {tag .. 'comp:' .. p, 'string'}
+    end
+  end
+end
+local ierr = check_all(ichecks)
+if ierr then return redis.error_reply(ierr) end
+
+-- Replaces the component list of `sku` (parent) with `list`.
+local function set_components(tag, sku, list)
+  local ckey = tag .. 'comp:' .. sku
+  local old = redis.call('GET', ckey) or ''
+  if old == list then return end
+  for _, c in ipairs(sku_list(old)) do
+    redis.call('SREM', tag .. 'parents:' .. c, sku)
+  end
+  for _, c in ipairs(sku_list(list)) do
+    redis.call('SADD', tag .. 'parents:' .. c, sku)
+  end
+  if list == '' then
+    redis.call('DEL', ckey)
+  else
+    redis.call('SET', ckey, list)
+  end
+end
+
+-- Whether the versions an S item's summary was derived from are current.
+local function derived_from_current(tag, checklist)
+  local pos = 1
+  while pos <= #checklist do
+    local len = string.byte(checklist, pos)
+    local c = string.sub(checklist, pos + 1, pos + len)
+    local want = string.sub(checklist, pos + 1 + len, pos + 8 + len)
+    pos = pos + 9 + len
+    local rec = redis.call('GET', tag .. 'r:' .. c)
+    local have = ZERO
+    if rec and #rec >= 9 and string.byte(rec, 1) == 1 then
+      have = string.sub(rec, 2, 9)
+    end
+    if have ~= want then return false end
+  end
+  return true
 end
 
 local function ver(b)
@@ -110,7 +219,10 @@ for i = 0, n - 1 do
   local op, sku, vb, value = ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
   local nstatus, neta = tonumber(ARGV[a + 5]), tonumber(ARGV[a + 6])
   local nnet, nlow = ARGV[a + 7], ARGV[a + 8]
+  local comps = ARGV[a + 9]
   local rkey, skey = KEYS[NFIX + 2 * i + 1], KEYS[NFIX + 2 * i + 2]
+  local tag = tag_of(rkey, sku)
+  local parents = {}
   nev, njobs = 0, 0
 
   local cur = redis.call('GET', rkey)
@@ -122,13 +234,19 @@ for i = 0, n - 1 do
     stored = string.sub(sum, 1, 8)
   end
   local ostatus, oeta, olow, known = S_UNKNOWN, -1, '0', false
+  local onet = '0'
   if sum and #sum > 8 then
-    local s, e, _, l = string.match(string.sub(sum, 9),
-                                    '^(%-?%d+),(%-?%d+),(%-?%d+),([01])$')
+    local s, e, nt, l = string.match(string.sub(sum, 9),
+                                     '^(%-?%d+),(%-?%d+),(%-?%d+),([01])$')
     if s then
-      ostatus, oeta, olow = tonumber(s), tonumber(e), l
+      ostatus, oeta, onet, olow = tonumber(s), tonumber(e), nt, l
       known = ostatus ~= S_UNKNOWN
     end
+  end
+  -- A composite's upsert keeps the summary until it is derived (S).
+  local derived_later = op == 'U' and ARGV[a + 5] == ''
+  if derived_later then
+    nstatus, neta, nnet, nlow = ostatus, oeta, onet, olow
   end
 
   if op == 'U' and snap_ttl ~= '' then
@@ -146,6 +264,11 @@ for i = 0, n - 1 do
     else
       vb = stored or ZERO
     end
+  elseif op == 'S' then
+    if not (cur and stored == vb and derived_from_current(tag, value)) then
+      results[i + 1] = {CHANGED, stored or ''}
+      apply = false
+    end
   elseif stored and not newer(vb, stored) then
     results[i + 1] = {STALE, stored}
     apply = false
@@ -154,9 +277,21 @@ for i = 0, n - 1 do
   if apply then
     if op == 'U' then
       redis.call('SET', rkey, value)
-    else
+      set_components(tag, sku, comps)
+      if derived_later then parents = {sku, comps} end
+    elseif op ~= 'S' then
       redis.call('DEL', rkey)
+      set_components(tag, sku, '')
       nstatus, neta, nnet, nlow = S_UNKNOWN, -1, '0', '0'
+    end
+    -- Any change of the summary (the net quantity too: a bundle takes a
+    -- given number of each selection) reaches the parents.
+    if op ~= 'S' and (nstatus ~= ostatus or neta ~= oeta or
+                      tostring(nnet) ~= onet) then
+      for _, p in ipairs(redis.call('SMEMBERS', tag .. 'parents:' .. sku)) do
+        parents[#parents + 1] = p
+        parents[#parents + 1] = redis.call('GET', tag .. 'comp:' .. p) or ''
+      end
     end
     redis.call('HSET', sums, sku,
                vb .. nstatus .. ',' .. neta .. ',' .. nnet .. ',' .. nlow)
@@ -189,6 +324,7 @@ for i = 0, n - 1 do
     results[i + 1] = {APPLIED, vb}
   end
   results[i + 1][3], results[i + 1][4] = nev, njobs
+  results[i + 1][5] = parents
 end
 if snap_ttl ~= '' then
   redis.call('EXPIRE', KEYS[4], snap_ttl)

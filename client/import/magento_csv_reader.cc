@@ -53,7 +53,9 @@ constexpr absl::string_view kStockColumns[] = {
     "enable_qty_increments", "use_config_enable_qty_inc", "qty_increments",
     "use_config_qty_increments", "is_qty_decimal", "product_websites",
     "categories", "upsell_skus", "upsell_position", "related_skus",
-    "related_position", "crosssell_skus", "crosssell_position"};
+    "related_position", "crosssell_skus", "crosssell_position",
+    "product_type", "configurable_variations", "associated_skus",
+    "bundle_values"};
 
 bool IsStockColumn(absl::string_view name) {
   return std::find(std::begin(kStockColumns), std::end(kStockColumns),
@@ -173,6 +175,140 @@ void AddAlternatives(const Row& row, InventoryRecord& record) {
       alternative->set_sku(std::move(sku));
       alternative->set_relation(link.relation);
     }
+  }
+}
+
+// Splits one "key=value,key=value" entry of Magento's multi-value columns
+// (configurable_variations, bundle_values) into its pairs, in order. A part
+// without "=" belongs to the previous value (a comma inside it, e.g. in a
+// bundle option's title), as Magento's importer reads it.
+std::vector<std::pair<absl::string_view, std::string>> SplitPairs(
+    absl::string_view entry) {
+  std::vector<std::pair<absl::string_view, std::string>> pairs;
+  for (absl::string_view part : absl::StrSplit(entry, ',')) {
+    const size_t eq = part.find('=');
+    if (eq == absl::string_view::npos) {
+      if (!pairs.empty()) absl::StrAppend(&pairs.back().second, ",", part);
+      continue;
+    }
+    pairs.emplace_back(absl::StripAsciiWhitespace(part.substr(0, eq)),
+                       std::string(part.substr(eq + 1)));
+  }
+  return pairs;
+}
+
+// The value of `key` in `pairs`, trimmed; nullopt when absent.
+absl::optional<absl::string_view> PairValue(
+    const std::vector<std::pair<absl::string_view, std::string>>& pairs,
+    absl::string_view key) {
+  for (const auto& [k, v] : pairs) {
+    if (k == key) return absl::StripAsciiWhitespace(v);
+  }
+  return absl::nullopt;
+}
+
+// Adds `sku` to the record's components unless it is the record's own SKU
+// or already listed.
+void AddComponent(absl::string_view sku, absl::flat_hash_set<std::string>& seen,
+                  InventoryRecord& record) {
+  if (sku.empty() || sku == record.sku()) return;
+  if (seen.insert(std::string(sku)).second) {
+    record.add_component_skus(std::string(sku));
+  }
+}
+
+// configurable_variations: "sku=MH01-XS-Black,size=XS,color=Black|sku=...",
+// one entry per variant.
+void AddVariations(const Row& row, InventoryRecord& record) {
+  absl::flat_hash_set<std::string> seen;
+  const absl::string_view column = "configurable_variations";
+  for (absl::string_view entry :
+       absl::StrSplit(row.Get(column).value_or(""), '|')) {
+    if (absl::StripAsciiWhitespace(entry).empty()) continue;
+    const auto pairs = SplitPairs(entry);
+    absl::optional<absl::string_view> sku = PairValue(pairs, "sku");
+    if (!sku || sku->empty()) {
+      row.errors().Add(column, absl::StrCat("\"", entry, "\" has no sku="));
+      continue;
+    }
+    AddComponent(*sku, seen, record);
+  }
+}
+
+// associated_skus: "24-MB01=1,24-MB02=2" (SKU = default quantity) or plain
+// SKUs; the quantity is the shopper's default and does not limit the group.
+void AddAssociated(const Row& row, InventoryRecord& record) {
+  absl::flat_hash_set<std::string> seen;
+  for (absl::string_view item :
+       SplitList(row.Get("associated_skus").value_or(""))) {
+    const size_t eq = item.rfind('=');
+    double qty = 0;
+    if (eq != absl::string_view::npos &&
+        absl::SimpleAtod(item.substr(eq + 1), &qty)) {
+      item = absl::StripAsciiWhitespace(item.substr(0, eq));
+    }
+    AddComponent(item, seen, record);
+  }
+}
+
+// bundle_values: one entry per selection, "name=<option title>,type=radio,
+// required=1,sku=...,price=...,default=0,default_qty=1.0000,price_type=fixed
+// ,can_change_qty=0|...": selections grouped into options by name, in order
+// of appearance; a selection's quantity is its default_qty (empty or 0: 1).
+void AddBundleOptions(const Row& row, InventoryRecord& record) {
+  const absl::string_view column = "bundle_values";
+  std::vector<std::string> names;  // option index -> name
+  for (absl::string_view entry :
+       absl::StrSplit(row.Get(column).value_or(""), '|')) {
+    if (absl::StripAsciiWhitespace(entry).empty()) continue;
+    const auto pairs = SplitPairs(entry);
+    absl::optional<absl::string_view> name = PairValue(pairs, "name");
+    absl::optional<absl::string_view> sku = PairValue(pairs, "sku");
+    if (!name || !sku || sku->empty()) {
+      row.errors().Add(column, absl::StrCat("\"", entry,
+                                            "\" has no name= or no sku="));
+      continue;
+    }
+    double qty = 0;
+    if (absl::optional<absl::string_view> text = PairValue(pairs, "default_qty");
+        text && !text->empty()) {
+      absl::StatusOr<double> parsed = ParseDecimalQuantity(*text);
+      if (!parsed.ok() || *parsed < 0) {
+        row.errors().Add(column, absl::StrCat("default_qty of ", *sku, ": \"",
+                                              *text,
+                                              "\" is not a quantity >= 0"));
+        continue;
+      }
+      qty = *parsed;
+    }
+    size_t index =
+        std::find(names.begin(), names.end(), *name) - names.begin();
+    if (index == names.size()) {
+      names.emplace_back(*name);
+      record.add_bundle_options()->set_required(
+          PairValue(pairs, "required").value_or("0") == "1");
+    }
+    auto* selection = record.mutable_bundle_options(static_cast<int>(index))
+                          ->add_selections();
+    selection->set_sku(std::string(*sku));
+    selection->set_quantity(qty);
+  }
+}
+
+// product_type and the components of a composite (docs/domain.md §10).
+// Magento's simple, virtual and downloadable products, and types this
+// reader does not know (e.g. a gift card), have stock of their own.
+void AddComposite(const Row& row, InventoryRecord& record) {
+  const absl::string_view type = row.Get("product_type").value_or("simple");
+  if (type == "configurable") {
+    record.set_product_type(availability::v1::PRODUCT_TYPE_CONFIGURABLE);
+    AddVariations(row, record);
+  } else if (type == "grouped") {
+    record.set_product_type(availability::v1::PRODUCT_TYPE_GROUPED);
+    AddAssociated(row, record);
+  } else if (type == "bundle") {
+    record.set_product_type(availability::v1::PRODUCT_TYPE_BUNDLE);
+    AddBundleOptions(row, record);
   }
 }
 
@@ -384,7 +520,11 @@ absl::Status MagentoCsvReader::ConvertRow(
         static_cast<int32_t>((micros % 1000000 + 1000000) % 1000000 * 1000));
   }
 
-  record.set_source_quantity(row.Decimal("qty").value_or(0));
+  AddComposite(row, record);
+  // A composite has no stock of its own: its qty column is not read.
+  if (record.product_type() == availability::v1::PRODUCT_TYPE_UNSPECIFIED) {
+    record.set_source_quantity(row.Decimal("qty").value_or(0));
+  }
   if (auto v = row.Bool("is_in_stock")) record.set_is_in_stock(*v);
   if (auto v = row.Bool("is_qty_decimal")) record.set_is_qty_decimal(*v);
   if (row.Own("use_config_manage_stock")) {

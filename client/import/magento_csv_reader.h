@@ -24,6 +24,20 @@
 //   related_skus/_position,        CROSSSELL; each type by position (then
 //   crosssell_skus/_position       list order); a SKU linked twice keeps its
 //                                  first place; links to itself are dropped
+//   product_type                   product_type: simple, virtual,
+//                                  downloadable (and unknown types) SIMPLE;
+//                                  configurable, bundle, grouped
+//   configurable_variations        component_skus: each "sku=" of
+//                                  "sku=X,size=S,color=C|sku=..."
+//   associated_skus                component_skus: "X=1,Y=2" or "X,Y"
+//   bundle_values                  bundle_options: "name=..,type=..,
+//                                  required=1,sku=X,..,default_qty=1.0000,..
+//                                  |..", selections grouped by option name,
+//                                  quantity default_qty
+//
+// A composite's own qty is not read (docs/domain.md §10: its stock is its
+// components'); its is_in_stock is kept. Component lists drop the row's own
+// SKU and repeats.
 //
 // A use_config_X column of "1" leaves the field unset, so the store
 // configuration applies when the record is read; "0" (or no such column)

@@ -297,6 +297,114 @@ TEST(MagentoCsvReaderTest, SelfLinksAndDuplicateCategoriesDropped) {
                           CategoryIdForPath("Default Category/Y")));
 }
 
+// Composite products, from a Magento 2.4 export of configurable, bundle and
+// grouped products (testdata/magento_composite_export.csv).
+class MagentoCompositeFixtureTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::ifstream file(AV_IMPORT_TESTDATA_DIR "/magento_composite_export.csv",
+                       std::ios::binary);
+    ASSERT_TRUE(file.is_open());
+    result_ = ReadAll(file, MagentoCsvOptions());
+  }
+
+  const InventoryRecord& Get(const std::string& sku) const {
+    for (const InventoryRecord& record : result_.records) {
+      if (record.sku() == sku) return record;
+    }
+    ADD_FAILURE() << sku << " not read";
+    static const InventoryRecord* const kNone = new InventoryRecord();
+    return *kNone;
+  }
+
+  Result result_;
+};
+
+TEST_F(MagentoCompositeFixtureTest, EveryRowIsRead) {
+  EXPECT_THAT(result_.errors, ::testing::IsEmpty());
+  EXPECT_EQ(result_.records.size(), 17u);
+}
+
+TEST_F(MagentoCompositeFixtureTest, ConfigurableListsItsVariants) {
+  const InventoryRecord& r = Get("MH01");
+  EXPECT_EQ(r.product_type(), availability::v1::PRODUCT_TYPE_CONFIGURABLE);
+  EXPECT_THAT(r.component_skus(),
+              ElementsAre("MH01-XS-Black", "MH01-S-Black"));
+  EXPECT_TRUE(r.is_in_stock());
+  EXPECT_EQ(r.bundle_options_size(), 0);
+  // A variant is a simple product with its own quantity.
+  const InventoryRecord& v = Get("MH01-S-Black");
+  EXPECT_EQ(v.product_type(), availability::v1::PRODUCT_TYPE_UNSPECIFIED);
+  EXPECT_EQ(v.source_quantity(), 5);
+}
+
+TEST_F(MagentoCompositeFixtureTest, BundleOptionsGroupedByNameWithQuantities) {
+  const InventoryRecord& r = Get("24-WG080");
+  EXPECT_EQ(r.product_type(), availability::v1::PRODUCT_TYPE_BUNDLE);
+  EXPECT_EQ(r.component_skus_size(), 0);
+  ASSERT_EQ(r.bundle_options_size(), 3);
+  // "Sprite Stasis Ball, 55 or 65 cm": a comma inside the option's title.
+  EXPECT_TRUE(r.bundle_options(0).required());
+  ASSERT_EQ(r.bundle_options(0).selections_size(), 2);
+  EXPECT_EQ(r.bundle_options(0).selections(0).sku(), "24-WG081-gray");
+  EXPECT_EQ(r.bundle_options(0).selections(1).sku(), "24-WG082-blue");
+  EXPECT_EQ(r.bundle_options(0).selections(1).quantity(), 1);
+  EXPECT_TRUE(r.bundle_options(1).required());
+  ASSERT_EQ(r.bundle_options(1).selections_size(), 1);
+  EXPECT_EQ(r.bundle_options(1).selections(0).sku(), "24-WG084");
+  EXPECT_EQ(r.bundle_options(1).selections(0).quantity(), 2);
+  EXPECT_FALSE(r.bundle_options(2).required());
+  EXPECT_EQ(r.bundle_options(2).selections(0).sku(), "24-WG085");
+}
+
+TEST_F(MagentoCompositeFixtureTest, GroupedListsAssociatedSkusWithOrWithoutQty) {
+  for (const char* sku : {"24-WB-SET", "24-WB-OFF"}) {
+    const InventoryRecord& r = Get(sku);
+    EXPECT_EQ(r.product_type(), availability::v1::PRODUCT_TYPE_GROUPED) << sku;
+    EXPECT_THAT(r.component_skus(), ElementsAre("24-WB01", "24-WB02")) << sku;
+  }
+  EXPECT_TRUE(Get("24-WB-SET").is_in_stock());
+  EXPECT_FALSE(Get("24-WB-OFF").is_in_stock());
+}
+
+TEST(MagentoCsvReaderTest, CompositeQtyIsIgnoredAndTypesMapped) {
+  Result result = ReadText(
+      "sku,product_type,qty,is_in_stock,configurable_variations\n"
+      "C,configurable,abc,0,sku=C1|sku=C1|sku=C\n"
+      "V,virtual,3,1,\n"
+      "D,downloadable,4,1,\n"
+      "S,,5,1,\n");
+  ASSERT_THAT(result.errors, ::testing::IsEmpty());
+  ASSERT_EQ(result.records.size(), 4u);
+  // qty not read (even when not a number); repeats and itself dropped.
+  EXPECT_EQ(result.records[0].source_quantity(), 0);
+  EXPECT_FALSE(result.records[0].is_in_stock());
+  EXPECT_THAT(result.records[0].component_skus(), ElementsAre("C1"));
+  for (size_t i = 1; i < 4; ++i) {
+    EXPECT_EQ(result.records[i].product_type(),
+              availability::v1::PRODUCT_TYPE_UNSPECIFIED);
+    EXPECT_EQ(result.records[i].source_quantity(), static_cast<double>(i + 2));
+  }
+}
+
+TEST(MagentoCsvReaderTest, MalformedCompositeColumnsAreBadRows) {
+  Result result = ReadText(
+      "sku,product_type,configurable_variations,bundle_values\n"
+      "C,configurable,size=XS|sku=C1,\n"
+      "B,bundle,,name=Ball;type=radio;sku=X\n"
+      "E,bundle,,\"name=Ball,required=1,sku=X,default_qty=1.00001\"\n");
+  EXPECT_TRUE(result.records.empty());
+  ASSERT_EQ(result.errors.size(), 3u);
+  EXPECT_EQ(result.errors[0],
+            "line 2: configurable_variations: \"size=XS\" has no sku=");
+  EXPECT_THAT(result.errors[1],
+              HasSubstr("line 3: bundle_values: \"name=Ball;type=radio;sku=X\" "
+                        "has no name= or no sku="));
+  EXPECT_THAT(result.errors[2],
+              HasSubstr("line 4: bundle_values: default_qty of X: "
+                        "\"1.00001\" is not a quantity >= 0"));
+}
+
 TEST(CategoryIdForPathTest, StablePositiveIds) {
   // FNV-1a 64 of "" is 0xcbf29ce484222325; top bit cleared.
   EXPECT_EQ(CategoryIdForPath(""), 0x4bf29ce484222325);
