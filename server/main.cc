@@ -50,10 +50,10 @@
 #include "base/log.h"
 #include "server/call_limiter.h"
 #include "server/call_metrics.h"
-#include "server/http_endpoint.h"
+#include "base/http_endpoint.h"
 #include "server/listener_hardening.h"
 #include "server/metered_redis_client.h"
-#include "server/metrics.h"
+#include "base/metrics.h"
 #include "cache/redis_flags.h"
 #include "server/tls.h"
 #include "server/watch_registry.h"
@@ -439,7 +439,7 @@ int Run(int argc, char** argv) {
   // So do libevent's (HTTP endpoint, Redis client loops) and gRPC's. A
   // gRPC listener that fails to accept never accepts again (gRPC 1.51):
   // drain and exit non-zero so the pod is replaced.
-  HttpEndpoint::RouteLibeventLogs();
+  base::HttpEndpoint::RouteLibeventLogs();
   InstallGrpcLogHandler([] {
     listener_failed.store(true);
     kill(getpid(), SIGTERM);
@@ -458,7 +458,7 @@ int Run(int argc, char** argv) {
 
   // Security and operations. The metrics outlive everything that reports
   // to them (declared first, destroyed last).
-  MetricsRegistry metrics_registry;
+  base::MetricsRegistry metrics_registry;
   ServerMetrics server_metrics(metrics_registry, core::SystemClock::Get());
   CallLimiter call_limiter(absl::GetFlag(FLAGS_max_concurrent_calls));
   RegisterCallLimiterMetrics(metrics_registry, call_limiter);
@@ -658,18 +658,18 @@ int Run(int argc, char** argv) {
 
   // HTTP /metrics, /healthz, /readyz; /readyz asks the gRPC health service
   // in-process, so it says exactly what gRPC probes see.
-  std::unique_ptr<HttpEndpoint> http;
+  std::unique_ptr<base::HttpEndpoint> http;
   if (const std::string address = absl::GetFlag(FLAGS_metrics_listen);
       !address.empty()) {
-    HttpEndpoint::Handlers handlers;
+    base::HttpEndpoint::Handlers handlers;
     handlers.metrics = [&metrics_registry] {
       return metrics_registry.RenderText();
     };
     handlers.ready = GrpcHealthProbe(
         server->InProcessChannel(grpc::ChannelArguments()), "",
         absl::Seconds(1));
-    absl::StatusOr<std::unique_ptr<HttpEndpoint>> started =
-        HttpEndpoint::Start(address, std::move(handlers));
+    absl::StatusOr<std::unique_ptr<base::HttpEndpoint>> started =
+        base::HttpEndpoint::Start(address, std::move(handlers));
     if (!started.ok()) {
       // Availability answers matter more than their metrics: keep serving.
       Log(LogLevel::kError, "metrics endpoint not started; serving without it",
