@@ -407,7 +407,7 @@ int Run(int argc, char** argv) {
       "AVAILABILITY_<FLAG NAME IN CAPITALS>, e.g. AVAILABILITY_REDIS_HOST.");
   absl::FlagsUsageConfig usage;
   usage.contains_help_flags = [](absl::string_view file) {
-    return absl::StrContains(file, "server/");
+    return absl::StrContains(file, "server/") || cache::IsRedisFlagsFile(file);
   };
   usage.contains_helpshort_flags = usage.contains_help_flags;
   absl::SetFlagsUsageConfig(usage);
