@@ -12,8 +12,9 @@ namespace {
 using magento::MagentoSync;
 
 double Seconds(absl::Time t) {
-  return t == absl::InfinitePast() ? 0 : absl::ToDoubleSeconds(
-                                             t - absl::UnixEpoch());
+  return t == absl::InfinitePast()
+             ? 0
+             : absl::ToDoubleSeconds(t - absl::UnixEpoch());
 }
 
 }  // namespace
@@ -21,23 +22,22 @@ double Seconds(absl::Time t) {
 ConnectorMetrics::ConnectorMetrics(const core::Clock& clock,
                                    absl::Duration ready_max_tail_lag)
     : clock_(clock), ready_max_tail_lag_(ready_max_tail_lag) {
-  const auto gauge = [this](std::string name, std::string help,
-                            std::function<double(const MagentoSync::Stats&)>
-                                read) {
-    registry_.AddGauge("availability_sync_" + name, std::move(help),
-                       [this, read = std::move(read)] {
-                         return read(Current());
-                       });
-  };
-  const auto counter = [this](std::string name, std::string help,
-                              std::function<int64_t(const MagentoSync::Stats&)>
-                                  read) {
-    registry_.AddCounterFunction(
-        "availability_sync_" + name, std::move(help),
-        [this, read = std::move(read)] {
-          return static_cast<uint64_t>(read(Current()));
-        });
-  };
+  const auto gauge =
+      [this](std::string name, std::string help,
+             std::function<double(const MagentoSync::Stats&)> read) {
+        registry_.AddGauge(
+            "availability_sync_" + name, std::move(help),
+            [this, read = std::move(read)] { return read(Current()); });
+      };
+  const auto counter =
+      [this](std::string name, std::string help,
+             std::function<int64_t(const MagentoSync::Stats&)> read) {
+        registry_.AddCounterFunction(
+            "availability_sync_" + name, std::move(help),
+            [this, read = std::move(read)] {
+              return static_cast<uint64_t>(read(Current()));
+            });
+      };
   registry_.AddGauge("availability_sync_leader",
                      "1 while this process holds the writer lease.", [this] {
                        absl::MutexLock lock(&mu_);
@@ -49,12 +49,12 @@ ConnectorMetrics::ConnectorMetrics(const core::Clock& clock,
                        absl::MutexLock lock(&mu_);
                        return static_cast<double>(token_);
                      });
-  registry_.AddCounterFunction(
-      "availability_sync_lease_acquisitions_total",
-      "Times this process acquired the writer lease.", [this] {
-        absl::MutexLock lock(&mu_);
-        return static_cast<uint64_t>(acquisitions_);
-      });
+  registry_.AddCounterFunction("availability_sync_lease_acquisitions_total",
+                               "Times this process acquired the writer lease.",
+                               [this] {
+                                 absl::MutexLock lock(&mu_);
+                                 return static_cast<uint64_t>(acquisitions_);
+                               });
   counter("reconciles_total", "Full reconciles finished.",
           [](const MagentoSync::Stats& s) { return s.reconciles_completed; });
   counter("reconcile_failures_total",
@@ -83,8 +83,8 @@ ConnectorMetrics::ConnectorMetrics(const core::Clock& clock,
       "Records refused (never written), by reason (sync/magento/README.md).",
       {"reason"});
   for (int r = 0; r < magento::kSkipReasonCount; ++r) {
-    skipped_->WithLabels(
-        {std::string(magento::SkipReasonName(static_cast<magento::SkipReason>(r)))});
+    skipped_->WithLabels({std::string(
+        magento::SkipReasonName(static_cast<magento::SkipReason>(r)))});
   }
   gauge("reservation_tail_id",
         "Highest inventory_reservation.reservation_id applied.",
@@ -167,16 +167,16 @@ MagentoSync::Stats ConnectorMetrics::Current() const {
 
 double ConnectorMetrics::TailLagSeconds(const MagentoSync::Stats& s) const {
   if (s.reservations_current_at == absl::InfinitePast()) return 0;
-  return std::max(0.0, absl::ToDoubleSeconds(clock_.Now() -
-                                             s.reservations_current_at));
+  return std::max(
+      0.0, absl::ToDoubleSeconds(clock_.Now() - s.reservations_current_at));
 }
 
 std::string ConnectorMetrics::RenderText() {
   // The per-reason counters follow the connector's (monotonic) totals.
   const MagentoSync::Stats s = Current();
   for (int r = 0; r < magento::kSkipReasonCount; ++r) {
-    base::Counter& c = skipped_->WithLabels(
-        {std::string(magento::SkipReasonName(static_cast<magento::SkipReason>(r)))});
+    base::Counter& c = skipped_->WithLabels({std::string(
+        magento::SkipReasonName(static_cast<magento::SkipReason>(r)))});
     const uint64_t total = static_cast<uint64_t>(s.skipped[r]);
     if (total > c.value()) c.Increment(total - c.value());
   }

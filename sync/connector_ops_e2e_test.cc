@@ -3,7 +3,9 @@
 // (take-over when the leader dies, fencing of a paused leader), the
 // operations endpoint (/metrics, /healthz, /readyz) and --help.
 #include <signal.h>
+#include <unistd.h>
 
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,11 +59,12 @@ class ConnectorOpsTest : public ::testing::Test {
     }
     static int counter = 0;
     database_ = absl::StrCat("ops_", ++counter);
-    ASSERT_THAT(db_server_->Execute(absl::StrCat("CREATE DATABASE ", database_)),
-                IsOk());
+    ASSERT_THAT(
+        db_server_->Execute(absl::StrCat("CREATE DATABASE ", database_)),
+        IsOk());
     for (const char* file : {"/schema.sql", "/fixtures.sql"}) {
-      ASSERT_THAT(db_server_->ExecuteFile(AV_MAGENTO_SQL_DIR + std::string(file),
-                                          database_),
+      ASSERT_THAT(db_server_->ExecuteFile(
+                      AV_MAGENTO_SQL_DIR + std::string(file), database_),
                   IsOk());
     }
     // SELECT on the whole schema is enough here (the README's per-table
@@ -107,8 +110,7 @@ class ConnectorOpsTest : public ::testing::Test {
     // The port chosen, from the "listening" log line.
     const absl::Time give_up = absl::Now() + absl::Seconds(10);
     while (absl::Now() < give_up && c.port == 0) {
-      for (absl::string_view line :
-           absl::StrSplit(c.process->Stderr(), '\n')) {
+      for (absl::string_view line : absl::StrSplit(c.process->Stderr(), '\n')) {
         if (!absl::StrContains(line, "\"service\":\"metrics\"")) continue;
         const size_t at = line.find("\"port\":\"");
         if (at == absl::string_view::npos) continue;
@@ -199,9 +201,12 @@ TEST_F(ConnectorOpsTest, OneOfTwoWritesAndTheStandbyTakesOverWhenItDies) {
   Connector b = StartConnector();
   ASSERT_GT(a.port, 0);
   ASSERT_GT(b.port, 0);
-  ASSERT_TRUE(WaitFor(absl::Seconds(30), [&] {
-    return Status(a, "/readyz") == 200 || Status(b, "/readyz") == 200;
-  })) << a.process->Stderr() << b.process->Stderr();
+  ASSERT_TRUE(WaitFor(absl::Seconds(30),
+                      [&] {
+                        return Status(a, "/readyz") == 200 ||
+                               Status(b, "/readyz") == 200;
+                      }))
+      << a.process->Stderr() << b.process->Stderr();
   const bool a_leads = Status(a, "/readyz") == 200;
   Connector& leader = a_leads ? a : b;
   Connector& standby = a_leads ? b : a;
@@ -213,8 +218,10 @@ TEST_F(ConnectorOpsTest, OneOfTwoWritesAndTheStandbyTakesOverWhenItDies) {
   EXPECT_EQ(Status(standby, "/readyz"), 503);
   EXPECT_EQ(Status(standby, "/healthz"), 200);
   EXPECT_EQ(Metric(standby, "availability_sync_records_written_total"), 0);
-  EXPECT_THAT(standby.process->Stderr(),
-              HasSubstr("standby: another replica holds the writer lease"));
+  EXPECT_TRUE(WaitFor(absl::Seconds(5), [&] {
+    return absl::StrContains(standby.process->Stderr(),
+                             "standby: another replica holds the writer lease");
+  })) << standby.process->Stderr();
   ASSERT_EQ(ReservedMb01(), -U(4));
 
   // The leader dies without releasing; a reservation is committed during
@@ -246,9 +253,9 @@ TEST_F(ConnectorOpsTest, OneOfTwoWritesAndTheStandbyTakesOverWhenItDies) {
 TEST_F(ConnectorOpsTest, PausedLeaderIsFencedAfterItsLeaseWasTaken) {
   Connector a = StartConnector();
   ASSERT_GT(a.port, 0);
-  ASSERT_TRUE(WaitFor(absl::Seconds(30),
-                      [&] { return Status(a, "/readyz") == 200; }))
-      << a.process->Stderr();
+  ASSERT_TRUE(WaitFor(absl::Seconds(30), [&] {
+    return Status(a, "/readyz") == 200;
+  })) << a.process->Stderr();
   Connector b = StartConnector();
   ASSERT_GT(b.port, 0);
   const std::optional<double> a_written =
@@ -261,8 +268,8 @@ TEST_F(ConnectorOpsTest, PausedLeaderIsFencedAfterItsLeaseWasTaken) {
     return Status(b, "/readyz") == 200;
   })) << b.process->Stderr();
   ASSERT_THAT(Reserve(10), IsOk());
-  ASSERT_TRUE(WaitFor(absl::Seconds(20),
-                      [&] { return ReservedMb01() == -U(14); }));
+  ASSERT_TRUE(
+      WaitFor(absl::Seconds(20), [&] { return ReservedMb01() == -U(14); }));
   // One more, so that the resumed a has something new to write at once.
   ASSERT_THAT(Reserve(5), IsOk());
   a.process->Signal(SIGCONT);
@@ -286,8 +293,8 @@ TEST_F(ConnectorOpsTest, PausedLeaderIsFencedAfterItsLeaseWasTaken) {
                absl::StrContains(log, "FENCED")          ? "refused by script"
                : absl::StrContains(log, "write refused") ? "refused locally"
                                                          : "no");
-  EXPECT_TRUE(WaitFor(absl::Seconds(20),
-                      [&] { return ReservedMb01() == -U(19); }));
+  EXPECT_TRUE(
+      WaitFor(absl::Seconds(20), [&] { return ReservedMb01() == -U(19); }));
   EXPECT_EQ(Metric(b, "availability_sync_leader"), 1);
 }
 
@@ -305,9 +312,9 @@ TEST_F(ConnectorOpsTest, MetricsShowReconcileAndReservationTail) {
   Connector c = StartConnector();
   ASSERT_GT(c.port, 0);
   EXPECT_EQ(Status(c, "/healthz"), 200);
-  ASSERT_TRUE(WaitFor(absl::Seconds(30),
-                      [&] { return Status(c, "/readyz") == 200; }))
-      << c.process->Stderr();
+  ASSERT_TRUE(WaitFor(absl::Seconds(30), [&] {
+    return Status(c, "/readyz") == 200;
+  })) << c.process->Stderr();
   const double start =
       *Metric(c, "availability_sync_last_reconcile_start_timestamp_seconds");
   const double end =
@@ -324,10 +331,13 @@ TEST_F(ConnectorOpsTest, MetricsShowReconcileAndReservationTail) {
   EXPECT_EQ(Metric(c, "availability_sync_leader"), 1);
   EXPECT_EQ(Metric(c, "availability_sync_lease_acquisitions_total"), 1);
   // Skipped rows by reason: every reason has its series.
-  EXPECT_GE(Metric(c, "availability_sync_rows_skipped_total{reason=\"sku_too_long\"}"),
-            1);
-  EXPECT_EQ(Metric(c, "availability_sync_rows_skipped_total{reason=\"bad_number\"}"),
-            0);
+  EXPECT_GE(
+      Metric(c,
+             "availability_sync_rows_skipped_total{reason=\"sku_too_long\"}"),
+      1);
+  EXPECT_EQ(
+      Metric(c, "availability_sync_rows_skipped_total{reason=\"bad_number\"}"),
+      0);
 
   // The tail follows the reservations; its lag stays within a few polls.
   const double tail = *Metric(c, "availability_sync_reservation_tail_id");
@@ -341,6 +351,21 @@ TEST_F(ConnectorOpsTest, MetricsShowReconcileAndReservationTail) {
   EXPECT_GE(*lag, 0);
   EXPECT_LT(*lag, 5);
   EXPECT_GT(*Metric(c, "availability_sync_records_written_total"), 0);
+
+  // The page passes Prometheus' own lint (promtool from scripts/setup).
+  absl::StatusOr<testing::HttpAnswer> page = HttpGet(c.port, "/metrics");
+  ASSERT_TRUE(page.ok()) << page.status();
+  const std::string file = absl::StrCat(
+      ::testing::TempDir(), "/connector_metrics_", getpid(), ".txt");
+  {
+    std::ofstream out(file);
+    out << page->body;
+  }
+  absl::StatusOr<testing::CommandResult> lint = testing::RunCommand(
+      {"/bin/sh", "-c", absl::StrCat("promtool check metrics < ", file)},
+      absl::Seconds(30));
+  ASSERT_TRUE(lint.ok()) << lint.status();
+  EXPECT_EQ(lint->exit_code, 0) << lint->out << lint->err << page->body;
 
   // The database gone: the lag grows and errors are counted.
   db_server_->Kill();

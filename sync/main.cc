@@ -41,19 +41,19 @@
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/time.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "base/env_flags.h"
 #include "base/http_endpoint.h"
+#include "base/log.h"
 #include "cache/key_schema.h"
 #include "cache/leader_lease.h"
 #include "cache/record_writer.h"
 #include "cache/redis_client.h"
+#include "cache/redis_flags.h"
 #include "cache/sentinel.h"
 #include "core/clock.h"
-#include "base/env_flags.h"
-#include "base/log.h"
-#include "cache/redis_flags.h"
 #include "sync/connector_metrics.h"
 #include "sync/magento/db_connection.h"
 #include "sync/magento/magento_sync.h"
@@ -83,8 +83,7 @@ ABSL_FLAG(absl::Duration, poll_interval, absl::Milliseconds(200),
 ABSL_FLAG(int, chunk_size, 5000, "Products per reconcile chunk.");
 ABSL_FLAG(int64_t, source_scan_rows, 20000,
           "Source item ids checksummed per poll (change detection).");
-ABSL_FLAG(int, category_ranking_limit, 200,
-          "SKUs kept per category ranking.");
+ABSL_FLAG(int, category_ranking_limit, 200, "SKUs kept per category ranking.");
 // The Redis connection flags (--redis_host, ..., --redis_sentinel_*) are
 // shared with the server: cache/redis_flags.cc.
 ABSL_FLAG(absl::Duration, redis_timeout, absl::Seconds(10),
@@ -116,14 +115,28 @@ using base::LogLevel;
 // Flags of this binary also read from AVAILABILITY_<NAME>; the Redis ones
 // are cache::RedisFlagNames().
 const std::vector<std::string>& SyncFlagNames() {
-  static const auto* names = new std::vector<std::string>{
-      "db_host",          "db_port",          "db_socket",
-      "db_user",          "db_password_file", "db_name",
-      "db_connect_timeout", "db_io_timeout",  "db_max_backoff",
-      "reconcile_interval", "poll_interval",  "chunk_size",
-      "source_scan_rows", "category_ranking_limit", "redis_timeout",
-      "log_level", "metrics_listen", "ready_max_tail_lag", "lease_ttl",
-      "lease_renew_interval", "lease_safety_margin"};
+  static const auto* names =
+      new std::vector<std::string>{"db_host",
+                                   "db_port",
+                                   "db_socket",
+                                   "db_user",
+                                   "db_password_file",
+                                   "db_name",
+                                   "db_connect_timeout",
+                                   "db_io_timeout",
+                                   "db_max_backoff",
+                                   "reconcile_interval",
+                                   "poll_interval",
+                                   "chunk_size",
+                                   "source_scan_rows",
+                                   "category_ranking_limit",
+                                   "redis_timeout",
+                                   "log_level",
+                                   "metrics_listen",
+                                   "ready_max_tail_lag",
+                                   "lease_ttl",
+                                   "lease_renew_interval",
+                                   "lease_safety_margin"};
   return *names;
 }
 
@@ -204,8 +217,7 @@ int RunMagento() {
   lease_options.safety_margin = absl::GetFlag(FLAGS_lease_safety_margin);
   const absl::Duration renew_interval =
       absl::GetFlag(FLAGS_lease_renew_interval);
-  lease_options.command_timeout =
-      std::min(absl::Seconds(2), renew_interval);
+  lease_options.command_timeout = std::min(absl::Seconds(2), renew_interval);
   if (renew_interval <= absl::ZeroDuration() ||
       lease_options.safety_margin <= absl::ZeroDuration() ||
       renew_interval + lease_options.command_timeout >=
@@ -230,9 +242,9 @@ int RunMagento() {
       !address.empty()) {
     base::HttpEndpoint::RouteLibeventLogs();
     absl::StatusOr<std::unique_ptr<base::HttpEndpoint>> started =
-        base::HttpEndpoint::Start(
-            address, {[&metrics] { return metrics.RenderText(); },
-                      [&metrics] { return metrics.Ready(); }});
+        base::HttpEndpoint::Start(address,
+                                  {[&metrics] { return metrics.RenderText(); },
+                                   [&metrics] { return metrics.Ready(); }});
     if (!started.ok()) {
       Die("metrics endpoint not started",
           absl::StrCat(started.status().message(),
@@ -269,12 +281,14 @@ int RunMagento() {
                      ? absl::StrCat("sentinel primary of ",
                                     redis_config->sentinel_master)
                  : redis_options.unix_socket.empty()
-                     ? absl::StrCat(redis_options.host, ":",
-                                    redis_options.port)
+                     ? absl::StrCat(redis_options.host, ":", redis_options.port)
                      : redis_options.unix_socket},
        {"lease", lease_options.lease_key},
        {"owner", lease_options.owner}});
 
+  // The first attempt waits (bounded) for the connection instead of
+  // logging it as unreachable.
+  (*redis)->WaitUntilConnected(lease_options.command_timeout).IgnoreError();
   bool standby_logged = false;
   absl::StatusCode last_lease_error = absl::StatusCode::kOk;
   while (!stopping.HasBeenNotified()) {
@@ -323,6 +337,9 @@ int RunMagento() {
                                      : renewed.status().ToString()}});
         break;
       }
+      // Not the leader any more from here on (/readyz, /metrics), even
+      // while the step in progress finishes.
+      metrics.SetLease(false, lease.token());
       sync.Stop();
       worker.join();
       metrics.SetConnector(nullptr);
@@ -332,7 +349,6 @@ int RunMagento() {
            {"records_written", absl::StrCat(stats.records_written)},
            {"records_skipped", absl::StrCat(stats.skipped_total())}});
     }
-    metrics.SetLease(false, lease.token());
     if (stopping.HasBeenNotified()) {
       if (absl::Status released = lease.Release(); !released.ok()) {
         Log(LogLevel::kWarning, "writer lease not released; it expires",
@@ -374,8 +390,7 @@ int Run(int argc, char** argv) {
   absl::SetFlagsUsageConfig(usage);
   for (const std::vector<std::string>* names :
        {&SyncFlagNames(), &cache::RedisFlagNames()}) {
-    if (absl::Status env = base::ApplyEnvironmentToFlags(*names);
-        !env.ok()) {
+    if (absl::Status env = base::ApplyEnvironmentToFlags(*names); !env.ok()) {
       Die("bad environment", std::string(env.message()));
     }
   }
