@@ -46,7 +46,7 @@ absl::StatusOr<int64_t> LeaderLease::RunScript(const RedisScript& script,
              });
   // The client answers by the deadline; the margin guards a lost callback.
   if (!outcome->done.WaitForNotificationWithTimeout(options_.command_timeout +
-                                                     absl::Seconds(1))) {
+                                                    absl::Seconds(1))) {
     return absl::DeadlineExceededError("writer lease: redis did not answer");
   }
   if (!outcome->replies.ok()) {
