@@ -10,33 +10,19 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "cache/invalidation_listener.h"
 #include "cache/record_codec.h"
 #include "cache/record_writer.h"
 #include "cache/redis_client.h"
 #include "gtest/gtest.h"
+#include "testing/eventually.h"
+#include "testing/fake_clock.h"
 #include "testing/redis_server.h"
+#include "testing/redis_sync.h"
 
 namespace availability::cache {
 namespace {
-
-class FakeClock final : public core::Clock {
- public:
-  absl::Time Now() const override {
-    absl::MutexLock lock(&mu_);
-    return now_;
-  }
-  void Advance(absl::Duration d) {
-    absl::MutexLock lock(&mu_);
-    now_ += d;
-  }
-
- private:
-  mutable absl::Mutex mu_;
-  absl::Time now_ = absl::FromUnixSeconds(1700000000);
-};
 
 NearCache::RecordPtr MakeRecord(const std::string& sku, int64_t version) {
   auto r = std::make_shared<core::Record>();
@@ -45,18 +31,6 @@ NearCache::RecordPtr MakeRecord(const std::string& sku, int64_t version) {
   r->version = version;
   r->source_qty = core::QtyFromUnits(5);
   return r;
-}
-
-// Polls `condition` until it holds or `timeout` passes (no fixed sleeps:
-// each round waits a millisecond at most).
-template <typename F>
-bool Eventually(F condition, absl::Duration timeout = absl::Seconds(5)) {
-  const absl::Time give_up = absl::Now() + timeout;
-  while (absl::Now() < give_up) {
-    if (condition()) return true;
-    absl::SleepFor(absl::Milliseconds(1));
-  }
-  return condition();
 }
 
 class NearCacheTest : public ::testing::Test {
@@ -71,7 +45,7 @@ class NearCacheTest : public ::testing::Test {
     o.max_stale = absl::Minutes(1);
     return o;
   }
-  FakeClock clock_;
+  testing::FakeClock clock_;
   NearCache cache_;
 };
 
@@ -222,7 +196,7 @@ class InvalidationTest : public ::testing::Test {
   void Set(const std::string& key, const std::string& value) {
     const uint64_t before = cache_->stats().invalidations;
     SetNoWait(key, value);
-    EXPECT_TRUE(Eventually(
+    EXPECT_TRUE(testing::Eventually(
         [&] { return cache_->stats().invalidations > before; }));
   }
   void SetNoWait(const std::string& key, const std::string& value) {
@@ -232,38 +206,27 @@ class InvalidationTest : public ::testing::Test {
     }
     // A test may have just killed every normal connection, the writer's
     // too: retry until it has reconnected.
-    EXPECT_TRUE(Eventually([&] {
-      absl::Notification done;
-      bool ok = false;
-      writer_->Execute({"SET", key, value}, absl::Now() + absl::Seconds(1),
-                       [&](absl::StatusOr<RedisReply> r) {
-                         ok = r.ok() && !r->is_error();
-                         done.Notify();
-                       });
-      done.WaitForNotification();
-      if (!ok) absl::SleepFor(absl::Milliseconds(10));
-      return ok;
-    }));
+    EXPECT_TRUE(testing::Eventually(
+        [&] {
+          absl::StatusOr<RedisReply> r =
+              testing::RunSync(*writer_, {"SET", key, value}, absl::Seconds(1));
+          return r.ok() && !r->is_error();
+        },
+        absl::Seconds(5), absl::Milliseconds(10)));
   }
   // Fills the cache the way a reader does: ticket, GET, put.
   void ReadThrough(const std::string& sku) {
     const uint64_t ticket = cache_->ReadTicket();
-    absl::Notification done;
-    client_->Execute({"GET", "av:{1}:r:" + sku}, absl::Now() + absl::Seconds(2),
-                     [&](absl::StatusOr<RedisReply> r) {
-                       EXPECT_TRUE(r.ok());
-                       NearCache::RecordPtr record;
-                       if (r.ok() && !r->is_nil()) {
-                         auto decoded = DecodeRecord(r->str, 1, sku);
-                         EXPECT_TRUE(decoded.ok()) << decoded.status();
-                         if (decoded.ok()) {
-                           record = std::make_shared<core::Record>(*decoded);
-                         }
-                       }
-                       cache_->PutRecord(1, sku, record, ticket);
-                       done.Notify();
-                     });
-    done.WaitForNotification();
+    absl::StatusOr<RedisReply> r = testing::RunSync(
+        *client_, {"GET", "av:{1}:r:" + sku}, absl::Seconds(2));
+    EXPECT_TRUE(r.ok());
+    NearCache::RecordPtr record;
+    if (r.ok() && !r->is_nil()) {
+      auto decoded = DecodeRecord(r->str, 1, sku);
+      EXPECT_TRUE(decoded.ok()) << decoded.status();
+      if (decoded.ok()) record = std::make_shared<core::Record>(*decoded);
+    }
+    cache_->PutRecord(1, sku, record, ticket);
   }
   bool Cached(const std::string& sku) {
     NearCache::RecordPtr out;
@@ -286,7 +249,7 @@ TEST_F(InvalidationTest, AWriteRemovesTheEntry) {
   ReadThrough("A");
   ASSERT_TRUE(Cached("A"));
   Set("av:{1}:r:A", EncodeRecord(*MakeRecord("A", 2)));
-  EXPECT_TRUE(Eventually([&] { return !Cached("A"); }, absl::Seconds(2)));
+  EXPECT_TRUE(testing::Eventually([&] { return !Cached("A"); }, absl::Seconds(2)));
   ReadThrough("A");
   NearCache::RecordPtr out;
   ASSERT_TRUE(cache_->GetRecord(1, "A", &out));
@@ -298,25 +261,23 @@ TEST_F(InvalidationTest, AWriteRemovesTheEntry) {
 TEST_F(InvalidationTest, AVersionedWriteThroughTheWriterRemovesTheEntry) {
   RecordWriter writer(*client_, KeySchema("av"));
   auto upsert = [&](int64_t version) {
-    absl::Notification done;
     core::Record r = *MakeRecord("W", version);
+    testing::Waiter<absl::StatusOr<std::vector<WriteOutcome>>> w;
     writer.Upsert({r}, "", absl::Now(), absl::Now() + absl::Seconds(5),
-                  [&](absl::StatusOr<std::vector<WriteOutcome>> out) {
-                    EXPECT_TRUE(out.ok()) << out.status();
-                    done.Notify();
-                  });
-    done.WaitForNotification();
+                  w.Callback());
+    const absl::StatusOr<std::vector<WriteOutcome>> out = w.Get();
+    EXPECT_TRUE(out.ok()) << out.status();
   };
   const uint64_t before = cache_->stats().invalidations;
   upsert(1);
   // The first write's own invalidation must land before the read, or the
   // race guard (rightly) refuses to cache the read.
-  ASSERT_TRUE(Eventually(
+  ASSERT_TRUE(testing::Eventually(
       [&] { return cache_->stats().invalidations > before; }));
   ReadThrough("W");
   ASSERT_TRUE(Cached("W"));
   upsert(2);
-  EXPECT_TRUE(Eventually([&] { return !Cached("W"); }, absl::Seconds(2)));
+  EXPECT_TRUE(testing::Eventually([&] { return !Cached("W"); }, absl::Seconds(2)));
 }
 
 TEST_F(InvalidationTest, NegativeEntryIsInvalidatedWhenTheSkuAppears) {
@@ -325,7 +286,7 @@ TEST_F(InvalidationTest, NegativeEntryIsInvalidatedWhenTheSkuAppears) {
   ASSERT_TRUE(cache_->GetRecord(1, "NEW", &out));
   EXPECT_EQ(out, nullptr);
   Set("av:{1}:r:NEW", EncodeRecord(*MakeRecord("NEW", 1)));
-  EXPECT_TRUE(Eventually([&] { return !Cached("NEW"); }, absl::Seconds(2)));
+  EXPECT_TRUE(testing::Eventually([&] { return !Cached("NEW"); }, absl::Seconds(2)));
 }
 
 TEST_F(InvalidationTest, KilledInvalidationConnectionFlushesAndRecovers) {
@@ -334,15 +295,15 @@ TEST_F(InvalidationTest, KilledInvalidationConnectionFlushesAndRecovers) {
   ASSERT_TRUE(Cached("A"));
   const uint64_t flushes = cache_->stats().flushes;
   ASSERT_TRUE(redis_->Cli({"CLIENT", "KILL", "TYPE", "pubsub"}).ok());
-  EXPECT_TRUE(Eventually([&] { return cache_->stats().flushes > flushes; }));
+  EXPECT_TRUE(testing::Eventually([&] { return cache_->stats().flushes > flushes; }));
   EXPECT_FALSE(Cached("A"));
-  EXPECT_TRUE(Eventually([&] { return listener_->subscriptions() >= 2; }));
+  EXPECT_TRUE(testing::Eventually([&] { return listener_->subscriptions() >= 2; }));
   ASSERT_TRUE(listener_->WaitUntilTracking(absl::Seconds(5)).ok());
   // Tracking redirects to the new connection: invalidations flow again.
   ReadThrough("A");
   ASSERT_TRUE(Cached("A"));
   Set("av:{1}:r:A", EncodeRecord(*MakeRecord("A", 2)));
-  EXPECT_TRUE(Eventually([&] { return !Cached("A"); }, absl::Seconds(2)));
+  EXPECT_TRUE(testing::Eventually([&] { return !Cached("A"); }, absl::Seconds(2)));
 }
 
 TEST_F(InvalidationTest, KilledDataConnectionFlushesAndRecovers) {
@@ -352,13 +313,13 @@ TEST_F(InvalidationTest, KilledDataConnectionFlushesAndRecovers) {
   const uint64_t flushes = cache_->stats().flushes;
   ASSERT_TRUE(redis_->Cli({"CLIENT", "KILL", "TYPE", "normal", "SKIPME",
                            "yes"}).ok());
-  EXPECT_TRUE(Eventually([&] { return cache_->stats().flushes > flushes; }));
-  EXPECT_TRUE(Eventually([&] { return listener_->tracking(); }));
+  EXPECT_TRUE(testing::Eventually([&] { return cache_->stats().flushes > flushes; }));
+  EXPECT_TRUE(testing::Eventually([&] { return listener_->tracking(); }));
   ReadThrough("A");
   ASSERT_TRUE(Cached("A")) << "dropped " << cache_->stats().puts_dropped
                            << " tracking " << cache_->tracking();
   Set("av:{1}:r:A", EncodeRecord(*MakeRecord("A", 3)));
-  EXPECT_TRUE(Eventually([&] { return !Cached("A"); }, absl::Seconds(2)));
+  EXPECT_TRUE(testing::Eventually([&] { return !Cached("A"); }, absl::Seconds(2)));
 }
 
 TEST_F(InvalidationTest, FlushAllFlushes) {
@@ -366,7 +327,7 @@ TEST_F(InvalidationTest, FlushAllFlushes) {
   ReadThrough("A");
   ASSERT_TRUE(Cached("A"));
   ASSERT_TRUE(redis_->Cli({"FLUSHALL"}).ok());
-  EXPECT_TRUE(Eventually([&] { return !Cached("A"); }, absl::Seconds(2)));
+  EXPECT_TRUE(testing::Eventually([&] { return !Cached("A"); }, absl::Seconds(2)));
   EXPECT_GE(cache_->stats().flushes, 1u);
 }
 
@@ -376,7 +337,7 @@ TEST_F(InvalidationTest, RedisRestartFlushes) {
   ASSERT_TRUE(Cached("A"));
   ASSERT_TRUE(redis_->Restart().ok());
   EXPECT_FALSE(Cached("A"));
-  EXPECT_TRUE(Eventually([&] { return listener_->tracking(); },
+  EXPECT_TRUE(testing::Eventually([&] { return listener_->tracking(); },
                          absl::Seconds(10)));
 }
 
@@ -398,12 +359,12 @@ TEST_F(InvalidationTest, FollowsTheDataClientsResolver) {
 
 TEST_F(InvalidationTest, PausedRedisIsUnresponsiveThenRecovers) {
   redis_->Pause();
-  EXPECT_TRUE(Eventually([&] { return !cache_->redis_responsive(); }));
+  EXPECT_TRUE(testing::Eventually([&] { return !cache_->redis_responsive(); }));
   EXPECT_FALSE(listener_->tracking());
   redis_->Resume();
-  EXPECT_TRUE(Eventually([&] { return cache_->redis_responsive(); },
+  EXPECT_TRUE(testing::Eventually([&] { return cache_->redis_responsive(); },
                          absl::Seconds(10)));
-  EXPECT_TRUE(Eventually([&] { return listener_->tracking(); },
+  EXPECT_TRUE(testing::Eventually([&] { return listener_->tracking(); },
                          absl::Seconds(10)));
 }
 

@@ -12,7 +12,9 @@
 #include "cache/script_sha1.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "testing/eventually.h"
 #include "testing/redis_server.h"
+#include "testing/redis_sync.h"
 #include "testing/status_matchers.h"
 
 namespace availability::cache {
@@ -20,34 +22,13 @@ namespace {
 
 using ::availability::testing::IsOk;
 using ::availability::testing::RedisServer;
+using ::availability::testing::SyncRedisClient;
+using ::availability::testing::Waiter;
 using ::availability::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 constexpr absl::Duration kWait = absl::Seconds(10);
-
-// Waits for one asynchronous result of type T.
-template <typename T>
-struct Waiter {
-  struct State {
-    absl::Notification done;
-    absl::StatusOr<T> value = absl::UnknownError("not called");
-  };
-  std::shared_ptr<State> state = std::make_shared<State>();
-
-  std::function<void(absl::StatusOr<T>)> Callback() {
-    return [s = state](absl::StatusOr<T> v) {
-      s->value = std::move(v);
-      s->done.Notify();
-    };
-  }
-  absl::StatusOr<T> Get() {
-    if (!state->done.WaitForNotificationWithTimeout(kWait)) {
-      return absl::InternalError("test: no callback within 10 s");
-    }
-    return state->value;
-  }
-};
 
 core::Record MakeRecord(int32_t stock, std::string sku, int64_t units) {
   core::Record r;
@@ -65,19 +46,15 @@ class RecordStoreTest : public ::testing::Test {
     auto server = RedisServer::Start();
     ASSERT_THAT(server, IsOk());
     server_ = std::move(*server);
-    RedisOptions options;
-    options.port = server_->port();
-    auto client = RedisClient::Start(options);
+    auto client = SyncRedisClient::Connect(server_->port(), kWait);
     ASSERT_THAT(client, IsOk());
-    client_ = std::move(*client);
-    ASSERT_THAT(client_->WaitUntilConnected(kWait), IsOk());
+    sync_client_ = *std::move(client);
+    client_ = &sync_client_->client();
     store_ = std::make_unique<RecordStore>(*client_, KeySchema("t"));
   }
 
   absl::StatusOr<RedisReply> RunCommand(std::vector<std::string> argv) {
-    Waiter<RedisReply> w;
-    client_->Execute(std::move(argv), Deadline(), w.Callback());
-    return w.Get();
+    return sync_client_->Run(std::move(argv));
   }
   void Put(const core::Record& r) {
     ASSERT_THAT(
@@ -101,7 +78,8 @@ class RecordStoreTest : public ::testing::Test {
   static absl::Time Deadline() { return absl::Now() + absl::Seconds(2); }
 
   std::unique_ptr<RedisServer> server_;
-  std::unique_ptr<RedisClient> client_;
+  std::unique_ptr<SyncRedisClient> sync_client_;
+  RedisClient* client_ = nullptr;
   std::unique_ptr<RecordStore> store_;
 };
 
@@ -119,7 +97,7 @@ TEST_F(RecordStoreTest, ReadStockReturnsPresentAndMissingInOneRoundTrip) {
               IsOk());
   ASSERT_THAT(RunCommand({"CONFIG", "RESETSTAT"}), IsOk());
 
-  Waiter<StockSnapshot> w;
+  Waiter<absl::StatusOr<StockSnapshot>> w(kWait);
   store_->ReadStock(1, {"A", "missing", "B:{x}", "C"}, Deadline(),
                     w.Callback());
   auto snapshot = w.Get();
@@ -142,7 +120,7 @@ TEST_F(RecordStoreTest, ReadStockReturnsPresentAndMissingInOneRoundTrip) {
 }
 
 TEST_F(RecordStoreTest, ReadStockDefaultsTheConfigWhenAbsent) {
-  Waiter<StockSnapshot> w;
+  Waiter<absl::StatusOr<StockSnapshot>> w(kWait);
   store_->ReadStock(4, {}, Deadline(), w.Callback());
   auto snapshot = w.Get();
   ASSERT_THAT(snapshot, IsOk());
@@ -165,7 +143,7 @@ TEST_F(RecordStoreTest, ReadStockAnswersBrokenRecordsPerSku) {
               IsOk());
   ASSERT_THAT(RunCommand({"CONFIG", "RESETSTAT"}), IsOk());
 
-  Waiter<StockSnapshot> w;
+  Waiter<absl::StatusOr<StockSnapshot>> w(kWait);
   store_->ReadStock(1, {"A", "bad", "hash", "missing", "list", "C"}, Deadline(),
                     w.Callback());
   auto snapshot = w.Get();
@@ -201,7 +179,7 @@ TEST_F(RecordStoreTest, ReadStockAnswersBrokenRecordsPerSku) {
 // everywhere (cache/redis_reply.h).
 TEST_F(RecordStoreTest, ReadStockReportsWrongTypeAsFailedPrecondition) {
   ASSERT_THAT(RunCommand({"HSET", store_->keys().StoreConfig(1), "a", "b"}), IsOk());
-  Waiter<StockSnapshot> w;
+  Waiter<absl::StatusOr<StockSnapshot>> w(kWait);
   store_->ReadStock(1, {"A"}, Deadline(), w.Callback());
   EXPECT_THAT(w.Get(), StatusIs(absl::StatusCode::kFailedPrecondition,
                                 HasSubstr("WRONGTYPE")));
@@ -209,7 +187,7 @@ TEST_F(RecordStoreTest, ReadStockReportsWrongTypeAsFailedPrecondition) {
 
 TEST_F(RecordStoreTest, ReadStockFailsFastWhenRedisIsDown) {
   server_->Kill();
-  Waiter<StockSnapshot> w;
+  Waiter<absl::StatusOr<StockSnapshot>> w(kWait);
   store_->ReadStock(1, {"A"}, absl::Now() + absl::Seconds(5), w.Callback());
   EXPECT_THAT(w.Get(), StatusIs(absl::StatusCode::kUnavailable));
 }
@@ -225,13 +203,13 @@ TEST_F(RecordStoreTest, ResolveSalesChannel) {
   for (const Case& c : {Case{"base", 1}, Case{"de", 2},
                         Case{"unknown", std::nullopt}}) {
     SCOPED_TRACE(c.code);
-    Waiter<std::optional<int32_t>> w;
+    Waiter<absl::StatusOr<std::optional<int32_t>>> w(kWait);
     store_->ResolveSalesChannel(c.code, Deadline(), w.Callback());
     auto stock = w.Get();
     ASSERT_THAT(stock, IsOk());
     EXPECT_EQ(*stock, c.stock);
   }
-  Waiter<std::optional<int32_t>> w;
+  Waiter<absl::StatusOr<std::optional<int32_t>>> w(kWait);
   store_->ResolveSalesChannel("broken", Deadline(), w.Callback());
   EXPECT_THAT(w.Get(), StatusIs(absl::StatusCode::kDataLoss,
                                 HasSubstr("\"broken\"")));
@@ -251,7 +229,7 @@ TEST_F(RecordStoreTest, ReadCandidatesWithSkusAndCategoryRankings) {
 
   for (int round = 0; round < 2; ++round) {  // NOSCRIPT, then cached
     SCOPED_TRACE(round);
-    Waiter<RecordStore::Candidates> w;
+    Waiter<absl::StatusOr<RecordStore::Candidates>> w(kWait);
     store_->ReadCandidates(1, {"succ", "gone", "alt"}, {10, 20, 30}, 3,
                            Deadline(), w.Callback());
     auto candidates = w.Get();
@@ -284,7 +262,7 @@ TEST_F(RecordStoreTest, ReadCandidatesEdgeCases) {
   Put(MakeRecord(1, "a", 1));
   Rank(1, 10, {"a"});
   {
-    Waiter<RecordStore::Candidates> w;
+    Waiter<absl::StatusOr<RecordStore::Candidates>> w(kWait);
     store_->ReadCandidates(1, {}, {}, 5, Deadline(), w.Callback());
     auto c = w.Get();
     ASSERT_THAT(c, IsOk());
@@ -292,7 +270,7 @@ TEST_F(RecordStoreTest, ReadCandidatesEdgeCases) {
     EXPECT_TRUE(c->by_category.empty());
   }
   {
-    Waiter<RecordStore::Candidates> w;
+    Waiter<absl::StatusOr<RecordStore::Candidates>> w(kWait);
     store_->ReadCandidates(1, {}, {10}, 5, Deadline(), w.Callback());
     auto c = w.Get();
     ASSERT_THAT(c, IsOk());
@@ -300,7 +278,7 @@ TEST_F(RecordStoreTest, ReadCandidatesEdgeCases) {
     EXPECT_EQ(c->by_category[0].sku, "a");
   }
   {
-    Waiter<RecordStore::Candidates> w;
+    Waiter<absl::StatusOr<RecordStore::Candidates>> w(kWait);
     store_->ReadCandidates(1, {"a"}, {10}, 0, Deadline(), w.Callback());
     auto c = w.Get();
     ASSERT_THAT(c, IsOk());
@@ -318,7 +296,7 @@ TEST_F(RecordStoreTest, ReadCandidatesSkipsBrokenCandidates) {
               IsOk());
   Rank(1, 10, {"junk", "hash", "p1"});
 
-  Waiter<RecordStore::Candidates> w;
+  Waiter<absl::StatusOr<RecordStore::Candidates>> w(kWait);
   store_->ReadCandidates(1, {"succ", "junk", "hash"}, {10}, 3, Deadline(),
                          w.Callback());
   auto candidates = w.Get();

@@ -19,7 +19,9 @@
 #include "core/decision.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "testing/eventually.h"
 #include "testing/redis_server.h"
+#include "testing/redis_sync.h"
 #include "testing/status_matchers.h"
 
 namespace availability::cache {
@@ -27,38 +29,14 @@ namespace {
 
 using ::availability::testing::IsOk;
 using ::availability::testing::RedisServer;
+using ::availability::testing::SyncRedisClient;
 using ::availability::testing::StatusIs;
+using ::availability::testing::Waiter;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 constexpr absl::Duration kWait = absl::Seconds(20);
 constexpr int32_t kStock = 1;
-
-// Waits (bounded) for one asynchronous result.
-template <typename T>
-class Waiter {
- public:
-  std::function<void(T)> Callback() {
-    return [s = state_](T v) {
-      s->value.emplace(std::move(v));
-      s->done.Notify();
-    };
-  }
-  T Get() {
-    if (!state_->done.WaitForNotificationWithTimeout(kWait)) {
-      ADD_FAILURE() << "no callback within " << kWait;
-      return T(absl::DeadlineExceededError("test wait"));
-    }
-    return std::move(*state_->value);
-  }
-
- private:
-  struct State {
-    absl::Notification done;
-    std::optional<T> value;
-  };
-  std::shared_ptr<State> state_ = std::make_shared<State>();
-};
 
 // March 1st 2026, noon UTC: the stores' "today".
 absl::Time Now() {
@@ -90,12 +68,10 @@ class RecordWriterTest : public ::testing::Test {
     auto server = RedisServer::Start();
     ASSERT_THAT(server, IsOk());
     server_ = *std::move(server);
-    RedisOptions options;
-    options.port = server_->port();
-    auto client = RedisClient::Start(options);
+    auto client = SyncRedisClient::Connect(server_->port(), kWait);
     ASSERT_THAT(client, IsOk());
-    client_ = *std::move(client);
-    ASSERT_THAT(client_->WaitUntilConnected(kWait), IsOk());
+    sync_client_ = *std::move(client);
+    client_ = &sync_client_->client();
     RecordWriter::Options wo;
     wo.events_max_len = 0;  // keep every event for the assertions
     writer_ = std::make_unique<RecordWriter>(*client_, keys_, wo);
@@ -105,7 +81,7 @@ class RecordWriterTest : public ::testing::Test {
 
   std::vector<WriteOutcome> Upsert(std::vector<core::Record> records,
                                    std::string snapshot = "") {
-    Waiter<absl::StatusOr<std::vector<WriteOutcome>>> w;
+    Waiter<absl::StatusOr<std::vector<WriteOutcome>>> w(kWait);
     writer_->Upsert(std::move(records), std::move(snapshot), Now(),
                     Deadline(), w.Callback());
     auto r = w.Get();
@@ -114,7 +90,7 @@ class RecordWriterTest : public ::testing::Test {
   }
 
   std::vector<WriteOutcome> Delete(std::vector<DeleteKey> keys) {
-    Waiter<absl::StatusOr<std::vector<WriteOutcome>>> w;
+    Waiter<absl::StatusOr<std::vector<WriteOutcome>>> w(kWait);
     writer_->Delete(std::move(keys), Deadline(), w.Callback());
     auto r = w.Get();
     EXPECT_THAT(r, IsOk());
@@ -123,14 +99,14 @@ class RecordWriterTest : public ::testing::Test {
 
   absl::StatusOr<SnapshotResult> Finish(std::string snapshot,
                                         EmptySnapshot if_empty) {
-    Waiter<absl::StatusOr<SnapshotResult>> w;
+    Waiter<absl::StatusOr<SnapshotResult>> w(kWait);
     writer_->FinishSnapshot(kStock, std::move(snapshot), if_empty, Deadline(),
                             w.Callback());
     return w.Get();
   }
 
   RedisReply Command(std::vector<std::string> argv) {
-    Waiter<absl::StatusOr<RedisReply>> w;
+    Waiter<absl::StatusOr<RedisReply>> w(kWait);
     client_->Execute(std::move(argv), Deadline(), w.Callback());
     auto r = w.Get();
     EXPECT_THAT(r, IsOk());
@@ -157,7 +133,8 @@ class RecordWriterTest : public ::testing::Test {
   }
 
   std::unique_ptr<RedisServer> server_;
-  std::unique_ptr<RedisClient> client_;
+  std::unique_ptr<SyncRedisClient> sync_client_;
+  RedisClient* client_ = nullptr;
   KeySchema keys_{"av"};
   std::unique_ptr<RecordWriter> writer_;
 };
@@ -267,7 +244,7 @@ TEST_F(RecordWriterTest, OutcomesCountTheEventsAndJobsTheyAppended) {
   // Back in stock with two open subscriptions: one job each.
   SubscriptionStore subs(*client_, keys_);
   for (std::string subscriber : {"alice", "bob"}) {
-    Waiter<absl::StatusOr<bool>> w;
+    Waiter<absl::StatusOr<bool>> w(kWait);
     subs.Subscribe(kStock, "A", subscriber, Now(), Deadline(), w.Callback());
     ASSERT_THAT(w.Get(), IsOk());
   }
@@ -335,11 +312,11 @@ TEST_F(RecordWriterTest, SummaryUsesTheStoredStoreConfig) {
   config.stock_id = kStock;
   config.notify_stock_qty = core::QtyFromUnits(5);
   config.backorders = core::Backorders::kYes;
-  Waiter<absl::Status> put;
+  Waiter<absl::Status> put(kWait);
   writer_->PutStoreConfig(config, Deadline(), put.Callback());
   ASSERT_THAT(put.Get(), IsOk());
 
-  Waiter<absl::StatusOr<core::StoreConfig>> read;
+  Waiter<absl::StatusOr<core::StoreConfig>> read(kWait);
   writer_->ReadStoreConfig(kStock, Deadline(), read.Callback());
   auto got = read.Get();
   ASSERT_THAT(got, IsOk());
@@ -354,7 +331,7 @@ TEST_F(RecordWriterTest, SummaryUsesTheStoredStoreConfig) {
 }
 
 TEST_F(RecordWriterTest, ReadStoreConfigDefaultsWhenNeverSet) {
-  Waiter<absl::StatusOr<core::StoreConfig>> read;
+  Waiter<absl::StatusOr<core::StoreConfig>> read(kWait);
   writer_->ReadStoreConfig(9, Deadline(), read.Callback());
   auto got = read.Get();
   ASSERT_THAT(got, IsOk());
@@ -370,7 +347,7 @@ TEST_F(RecordWriterTest, FinishSnapshotDeletesRecordsTheSnapshotLacks) {
   EXPECT_EQ(out[0].result, WriteResult::kApplied);
   EXPECT_EQ(out[1].result, WriteResult::kStale);
 
-  Waiter<absl::StatusOr<SnapshotResult>> w;
+  Waiter<absl::StatusOr<SnapshotResult>> w(kWait);
   writer_->FinishSnapshot(kStock, "snap-1", Deadline(), w.Callback());
   auto result = w.Get();
   ASSERT_THAT(result, IsOk());
@@ -388,7 +365,7 @@ TEST_F(RecordWriterTest, FinishSnapshotDeletesRecordsTheSnapshotLacks) {
   EXPECT_EQ(events.back().sku, "C");
   // The set is gone: finishing again (or a typo) deletes nothing.
   EXPECT_EQ(Command({"EXISTS", keys_.Snapshot(kStock, "snap-1")}).integer, 0);
-  Waiter<absl::StatusOr<SnapshotResult>> again;
+  Waiter<absl::StatusOr<SnapshotResult>> again(kWait);
   writer_->FinishSnapshot(kStock, "snap-1", Deadline(), again.Callback());
   EXPECT_THAT(again.Get(), StatusIs(absl::StatusCode::kFailedPrecondition,
                                     HasSubstr("nothing deleted")));
@@ -406,7 +383,7 @@ TEST_F(RecordWriterTest, FinishSnapshotScansInChunks) {
   }
   Upsert(all);
   Upsert(half, "s");
-  Waiter<absl::StatusOr<SnapshotResult>> w;
+  Waiter<absl::StatusOr<SnapshotResult>> w(kWait);
   writer.FinishSnapshot(kStock, "s", Deadline(), w.Callback());
   auto result = w.Get();
   ASSERT_THAT(result, IsOk());
@@ -425,7 +402,7 @@ TEST_F(RecordWriterTest, EmptySnapshotEmptiesTheStockOnlyWhenAsked) {
   Upsert({other});
 
   // By default (and as the sync API does) an empty set deletes nothing.
-  Waiter<absl::StatusOr<SnapshotResult>> plain;
+  Waiter<absl::StatusOr<SnapshotResult>> plain(kWait);
   writer_->FinishSnapshot(kStock, "never-used", Deadline(), plain.Callback());
   EXPECT_THAT(plain.Get(), StatusIs(absl::StatusCode::kFailedPrecondition,
                                     HasSubstr("nothing deleted")));
@@ -476,7 +453,7 @@ TEST_F(RecordWriterTest, MassDeleteGuardRefusesBeforeDeletingAnything) {
   Upsert(kept, "s");
   const size_t events_before = Events().size();
   auto finish = [&](DeleteLimit limit) {
-    Waiter<absl::StatusOr<SnapshotResult>> w;
+    Waiter<absl::StatusOr<SnapshotResult>> w(kWait);
     writer.FinishSnapshot(kStock, "s", EmptySnapshot::kRefuse, limit,
                           Deadline(), w.Callback());
     return w.Get();
@@ -523,15 +500,15 @@ TEST_F(RecordWriterTest, SnapshotSetExpires) {
 }
 
 TEST_F(RecordWriterTest, SalesChannelsMergeOrReplace) {
-  Waiter<absl::Status> a;
+  Waiter<absl::Status> a(kWait);
   writer_->PutSalesChannels({{"base", 1}, {"de", 2}}, false, Deadline(),
                             a.Callback());
   ASSERT_THAT(a.Get(), IsOk());
-  Waiter<absl::Status> b;
+  Waiter<absl::Status> b(kWait);
   writer_->PutSalesChannels({{"fr", 3}}, false, Deadline(), b.Callback());
   ASSERT_THAT(b.Get(), IsOk());
   EXPECT_EQ(Command({"HLEN", keys_.SalesChannels()}).integer, 3);
-  Waiter<absl::Status> c;
+  Waiter<absl::Status> c(kWait);
   writer_->PutSalesChannels({{"us", 4}}, true, Deadline(), c.Callback());
   ASSERT_THAT(c.Get(), IsOk());
   RedisReply all = Command({"HGETALL", keys_.SalesChannels()});
@@ -541,11 +518,11 @@ TEST_F(RecordWriterTest, SalesChannelsMergeOrReplace) {
 }
 
 TEST_F(RecordWriterTest, CategoryRankingIsReplacedWhole) {
-  Waiter<absl::Status> a;
+  Waiter<absl::Status> a(kWait);
   writer_->PutCategoryRanking(kStock, 10, {"A", "B", "C"}, Deadline(),
                               a.Callback());
   ASSERT_THAT(a.Get(), IsOk());
-  Waiter<absl::Status> b;
+  Waiter<absl::Status> b(kWait);
   writer_->PutCategoryRanking(kStock, 10, {"C", "A"}, Deadline(),
                               b.Callback());
   ASSERT_THAT(b.Get(), IsOk());
@@ -561,21 +538,21 @@ TEST_F(RecordWriterTest, ListCategoryRankingsScansTheStock) {
   wo.scan_count = 3;  // several SCAN steps
   RecordWriter writer(*client_, keys_, wo);
   for (int64_t category = 1; category <= 20; ++category) {
-    Waiter<absl::Status> put;
+    Waiter<absl::Status> put(kWait);
     writer.PutCategoryRanking(kStock, category * 10, {"A"}, Deadline(),
                               put.Callback());
     ASSERT_THAT(put.Get(), IsOk());
   }
-  Waiter<absl::Status> other;
+  Waiter<absl::Status> other(kWait);
   writer.PutCategoryRanking(2, 5, {"A"}, Deadline(), other.Callback());
   ASSERT_THAT(other.Get(), IsOk());
-  Waiter<absl::Status> removed;
+  Waiter<absl::Status> removed(kWait);
   writer.PutCategoryRanking(kStock, 70, {}, Deadline(), removed.Callback());
   ASSERT_THAT(removed.Get(), IsOk());
   // Not a ranking: a key that only shares the prefix.
   Command({"SET", keys_.CategoryRankingPrefix(kStock) + "x", "1"});
 
-  Waiter<absl::StatusOr<std::vector<int64_t>>> list;
+  Waiter<absl::StatusOr<std::vector<int64_t>>> list(kWait);
   writer.ListCategoryRankings(kStock, Deadline(), list.Callback());
   auto ids = list.Get();
   ASSERT_THAT(ids, IsOk());
@@ -585,7 +562,7 @@ TEST_F(RecordWriterTest, ListCategoryRankingsScansTheStock) {
   }
   EXPECT_EQ(*ids, want);
 
-  Waiter<absl::StatusOr<std::vector<int64_t>>> none;
+  Waiter<absl::StatusOr<std::vector<int64_t>>> none(kWait);
   writer.ListCategoryRankings(3, Deadline(), none.Callback());
   auto empty = none.Get();
   ASSERT_THAT(empty, IsOk());
@@ -594,32 +571,32 @@ TEST_F(RecordWriterTest, ListCategoryRankingsScansTheStock) {
 
 TEST_F(RecordWriterTest, ManagedStocksAreAddedReadAndRemoved) {
   auto read = [&](absl::string_view owner) {
-    Waiter<absl::StatusOr<std::vector<int32_t>>> w;
+    Waiter<absl::StatusOr<std::vector<int32_t>>> w(kWait);
     writer_->ReadManagedStocks(owner, Deadline(), w.Callback());
     auto r = w.Get();
     EXPECT_THAT(r, IsOk());
     return r.ok() ? *r : std::vector<int32_t>();
   };
   EXPECT_TRUE(read("magento").empty());
-  Waiter<absl::Status> add;
+  Waiter<absl::Status> add(kWait);
   writer_->AddManagedStocks("magento", {3, 1, 2}, Deadline(), add.Callback());
   ASSERT_THAT(add.Get(), IsOk());
-  Waiter<absl::Status> again;
+  Waiter<absl::Status> again(kWait);
   writer_->AddManagedStocks("magento", {2}, Deadline(), again.Callback());
   ASSERT_THAT(again.Get(), IsOk());
   EXPECT_THAT(read("magento"), ElementsAre(1, 2, 3));
   EXPECT_TRUE(read("erp").empty());
-  Waiter<absl::Status> remove;
+  Waiter<absl::Status> remove(kWait);
   writer_->RemoveManagedStocks("magento", {2, 9}, Deadline(),
                                remove.Callback());
   ASSERT_THAT(remove.Get(), IsOk());
   EXPECT_THAT(read("magento"), ElementsAre(1, 3));
-  Waiter<absl::Status> nothing;
+  Waiter<absl::Status> nothing(kWait);
   writer_->RemoveManagedStocks("magento", {}, Deadline(), nothing.Callback());
   EXPECT_THAT(nothing.Get(), IsOk());
 
   Command({"SADD", keys_.ManagedStocks("magento"), "not-a-stock"});
-  Waiter<absl::StatusOr<std::vector<int32_t>>> bad;
+  Waiter<absl::StatusOr<std::vector<int32_t>>> bad(kWait);
   writer_->ReadManagedStocks("magento", Deadline(), bad.Callback());
   EXPECT_THAT(bad.Get(), StatusIs(absl::StatusCode::kDataLoss,
                                   HasSubstr("not-a-stock")));
@@ -627,7 +604,7 @@ TEST_F(RecordWriterTest, ManagedStocksAreAddedReadAndRemoved) {
 
 TEST_F(RecordWriterTest, CacheDownIsUnavailable) {
   server_->Kill();
-  Waiter<absl::StatusOr<std::vector<WriteOutcome>>> w;
+  Waiter<absl::StatusOr<std::vector<WriteOutcome>>> w(kWait);
   writer_->Upsert({InStock("A", 1, 1)}, "", Now(), Deadline(), w.Callback());
   auto r = w.Get();
   EXPECT_FALSE(r.ok());
@@ -653,7 +630,7 @@ class AllOrNothingTest : public RecordWriterTest {
     Upsert(std::move(records), "s0");
     Delete({{stock, "E", 2}});
     SubscriptionStore subs(*client_, keys_);
-    Waiter<absl::StatusOr<bool>> w;
+    Waiter<absl::StatusOr<bool>> w(kWait);
     subs.Subscribe(stock, "A", "alice", Now(), Deadline(), w.Callback());
     ASSERT_THAT(w.Get(), IsOk());
     Command({"XADD", keys_.NotificationJobs(stock), "*", "sku", "Z"});
@@ -685,7 +662,7 @@ class AllOrNothingTest : public RecordWriterTest {
 
   absl::StatusOr<std::vector<WriteOutcome>> TryUpsert(
       std::vector<core::Record> records, std::string snapshot = "s1") {
-    Waiter<absl::StatusOr<std::vector<WriteOutcome>>> w;
+    Waiter<absl::StatusOr<std::vector<WriteOutcome>>> w(kWait);
     writer_->Upsert(std::move(records), std::move(snapshot), Now(),
                     Deadline(), w.Callback());
     return w.Get();
@@ -708,7 +685,7 @@ TEST_F(AllOrNothingTest, WrongTypeRecordKeyMidBatchWritesNothing) {
   EXPECT_EQ(Dump(kStock), before);
 
   // Deletes of that stock: the same.
-  Waiter<absl::StatusOr<std::vector<WriteOutcome>>> w;
+  Waiter<absl::StatusOr<std::vector<WriteOutcome>>> w(kWait);
   writer_->Delete({{kStock, "A", 9}, {kStock, "C", 9}}, Deadline(),
                   w.Callback());
   EXPECT_THAT(w.Get(), StatusIs(absl::StatusCode::kFailedPrecondition,
@@ -775,7 +752,7 @@ TEST_F(AllOrNothingTest, OverMaxmemoryTheScriptIsRefusedWhole) {
   Command({"CONFIG", "SET", "maxmemory", "1"});
   auto r = TryUpsert(Batch(kStock));
   EXPECT_THAT(r, StatusIs(absl::StatusCode::kUnavailable, HasSubstr("OOM")));
-  Waiter<absl::StatusOr<std::vector<WriteOutcome>>> w;
+  Waiter<absl::StatusOr<std::vector<WriteOutcome>>> w(kWait);
   writer_->Delete({{kStock, "B", 9}}, Deadline(), w.Callback());
   EXPECT_THAT(w.Get(),
               StatusIs(absl::StatusCode::kUnavailable, HasSubstr("OOM")));
@@ -904,7 +881,7 @@ TEST_F(RecordWriterTest, ConcurrentShuffledWritersConvergeWithEventChains) {
     writers.emplace_back([&, t] {
       std::vector<core::Record> batch;
       auto flush = [&] {
-        Waiter<absl::StatusOr<std::vector<WriteOutcome>>> w;
+        Waiter<absl::StatusOr<std::vector<WriteOutcome>>> w(kWait);
         writer_->Upsert(std::move(batch), "", Now(), Deadline(),
                         w.Callback());
         if (!w.Get().ok()) ++failures;

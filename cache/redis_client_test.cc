@@ -13,6 +13,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "testing/redis_server.h"
+#include "testing/redis_sync.h"
 #include "testing/status_matchers.h"
 
 namespace availability::cache {
@@ -21,11 +22,14 @@ namespace {
 using ::availability::testing::IsOk;
 using ::availability::testing::IsOkAndHolds;
 using ::availability::testing::RedisServer;
+using ::availability::testing::RunSync;
 using ::availability::testing::StatusIs;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
+// The deadline of a command unless a test names one.
+constexpr absl::Duration kDeadline = absl::Seconds(2);
 constexpr absl::Duration kWait = absl::Seconds(10);
 
 // The outcome of one command, shared with its callback so that a test that
@@ -50,16 +54,6 @@ std::shared_ptr<Outcome> Send(RedisClient& client,
                    }
                  });
   return outcome;
-}
-
-absl::StatusOr<RedisReply> RunCommand(RedisClient& client,
-                               std::vector<std::string> argv,
-                               absl::Duration deadline = absl::Seconds(2)) {
-  auto outcome = Send(client, std::move(argv), deadline);
-  if (!outcome->done.WaitForNotificationWithTimeout(kWait)) {
-    return absl::InternalError("test: no callback within 10 s");
-  }
-  return outcome->reply;
 }
 
 std::unique_ptr<RedisServer> StartServer(std::vector<std::string> args = {}) {
@@ -93,38 +87,38 @@ TEST(RedisClientTest, RepliesOfEveryType) {
   EXPECT_TRUE(client->IsConnected());
 
   const std::string binary("a\0b\r\n\xff", 6);
-  auto set = RunCommand(*client, {"SET", "k", binary});
+  auto set = RunSync(*client, {"SET", "k", binary}, kDeadline);
   ASSERT_THAT(set, IsOk());
   EXPECT_EQ(set->type, RedisReply::Type::kStatus);
   EXPECT_EQ(set->str, "OK");
 
-  auto get = RunCommand(*client, {"GET", "k"});
+  auto get = RunSync(*client, {"GET", "k"}, kDeadline);
   ASSERT_THAT(get, IsOk());
   EXPECT_EQ(get->type, RedisReply::Type::kString);
   EXPECT_EQ(get->str, binary);
 
-  auto missing = RunCommand(*client, {"GET", "missing"});
+  auto missing = RunSync(*client, {"GET", "missing"}, kDeadline);
   ASSERT_THAT(missing, IsOk());
   EXPECT_TRUE(missing->is_nil());
 
-  auto incr = RunCommand(*client, {"INCRBY", "n", "-5"});
+  auto incr = RunSync(*client, {"INCRBY", "n", "-5"}, kDeadline);
   ASSERT_THAT(incr, IsOk());
   EXPECT_EQ(incr->type, RedisReply::Type::kInteger);
   EXPECT_EQ(incr->integer, -5);
 
-  auto mget = RunCommand(*client, {"MGET", "k", "missing"});
+  auto mget = RunSync(*client, {"MGET", "k", "missing"}, kDeadline);
   ASSERT_THAT(mget, IsOk());
   ASSERT_EQ(mget->type, RedisReply::Type::kArray);
   ASSERT_EQ(mget->elements.size(), 2u);
   EXPECT_EQ(mget->elements[0].str, binary);
   EXPECT_TRUE(mget->elements[1].is_nil());
 
-  auto error = RunCommand(*client, {"INCR", "k"});
+  auto error = RunSync(*client, {"INCR", "k"}, kDeadline);
   ASSERT_THAT(error, IsOk());  // a Redis error is a reply, not a status
   EXPECT_TRUE(error->is_error());
   EXPECT_THAT(error->str, HasSubstr("not an integer"));
 
-  EXPECT_THAT(RunCommand(*client, {}), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(RunSync(*client, {}, kDeadline), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(RedisClientTest, PipelineAnswersInOrder) {
@@ -217,7 +211,7 @@ TEST(RedisClientTest, DeadlineFiresWhileServerIsStoppedThenRecovers) {
 
   server->Resume();
   // The late replies arrive first on the connection and are dropped.
-  auto after = RunCommand(*client, {"GET", "late"});
+  auto after = RunSync(*client, {"GET", "late"}, kDeadline);
   ASSERT_THAT(after, IsOk());
   EXPECT_EQ(after->str, "1");  // the SET did run, late
   EXPECT_EQ(slow->calls.load(), 1);
@@ -229,7 +223,7 @@ TEST(RedisClientTest, PastDeadlineFailsAtOnce) {
   ASSERT_NE(server, nullptr);
   auto client = Connect(OptionsFor(*server));
   ASSERT_NE(client, nullptr);
-  EXPECT_THAT(RunCommand(*client, {"PING"}, -absl::Milliseconds(1)),
+  EXPECT_THAT(RunSync(*client, {"PING"}, -absl::Milliseconds(1)),
               StatusIs(absl::StatusCode::kDeadlineExceeded));
 }
 
@@ -238,13 +232,13 @@ TEST(RedisClientTest, SurvivesServerRestartFailingFastDuringTheOutage) {
   ASSERT_NE(server, nullptr);
   auto client = Connect(OptionsFor(*server));
   ASSERT_NE(client, nullptr);
-  ASSERT_THAT(RunCommand(*client, {"SET", "k", "v"}), IsOk());
+  ASSERT_THAT(RunSync(*client, {"SET", "k", "v"}, kDeadline), IsOk());
 
   server->Kill();
   for (int i = 0; i < 5; ++i) {
     const absl::Time start = absl::Now();
     // Deadline far away: the failure must not wait for it.
-    EXPECT_THAT(RunCommand(*client, {"GET", "k"}, absl::Seconds(5)),
+    EXPECT_THAT(RunSync(*client, {"GET", "k"}, absl::Seconds(5)),
                 StatusIs(absl::StatusCode::kUnavailable));
     EXPECT_LT(absl::Now() - start, absl::Milliseconds(200));
   }
@@ -252,7 +246,7 @@ TEST(RedisClientTest, SurvivesServerRestartFailingFastDuringTheOutage) {
 
   ASSERT_THAT(server->Restart(), IsOk());
   ASSERT_THAT(client->WaitUntilConnected(kWait), IsOk());
-  auto set = RunCommand(*client, {"SET", "k", "again"});
+  auto set = RunSync(*client, {"SET", "k", "again"}, kDeadline);
   ASSERT_THAT(set, IsOk());
   EXPECT_EQ(set->str, "OK");
 }
@@ -263,12 +257,12 @@ TEST(RedisClientTest, StartsBeforeTheServerAndConnectsWhenItComes) {
   server->Kill();
   auto client = RedisClient::Start(OptionsFor(*server));
   ASSERT_THAT(client, IsOk());
-  EXPECT_THAT(RunCommand(**client, {"PING"}),
+  EXPECT_THAT(RunSync(**client, {"PING"}, kDeadline),
               StatusIs(absl::StatusCode::kUnavailable,
                        HasSubstr("not connected to redis at 127.0.0.1:")));
   ASSERT_THAT(server->Restart(), IsOk());
   EXPECT_THAT((*client)->WaitUntilConnected(kWait), IsOk());
-  EXPECT_THAT(RunCommand(**client, {"PING"}), IsOk());
+  EXPECT_THAT(RunSync(**client, {"PING"}, kDeadline), IsOk());
 }
 
 TEST(RedisClientTest, AuthWithRequirepass) {
@@ -279,7 +273,7 @@ TEST(RedisClientTest, AuthWithRequirepass) {
   auto client = Connect(options);
   ASSERT_NE(client, nullptr);
   EXPECT_TRUE(client->IsConnected());
-  auto who = RunCommand(*client, {"ACL", "WHOAMI"});
+  auto who = RunSync(*client, {"ACL", "WHOAMI"}, kDeadline);
   ASSERT_THAT(who, IsOk());
   EXPECT_EQ(who->str, "default");
 }
@@ -295,7 +289,7 @@ TEST(RedisClientTest, AuthWithAclUser) {
   options.password = "app-pass";
   auto client = Connect(options);
   ASSERT_NE(client, nullptr);
-  auto who = RunCommand(*client, {"ACL", "WHOAMI"});
+  auto who = RunSync(*client, {"ACL", "WHOAMI"}, kDeadline);
   ASSERT_THAT(who, IsOk());
   EXPECT_EQ(who->str, "app");
 }
@@ -314,7 +308,7 @@ TEST(RedisClientTest, WrongPasswordNeverConnectsAndIsNeverShown) {
                        AllOf(HasSubstr("WRONGPASS"),
                              Not(HasSubstr("wrong-horse-battery")))));
   EXPECT_FALSE((*client)->IsConnected());
-  EXPECT_THAT(RunCommand(**client, {"PING"}),
+  EXPECT_THAT(RunSync(**client, {"PING"}, kDeadline),
               StatusIs(absl::StatusCode::kUnavailable,
                        AllOf(HasSubstr("WRONGPASS"),
                              Not(HasSubstr("wrong-horse-battery")))));
@@ -345,7 +339,7 @@ TEST(RedisClientTest, SelectsTheDatabase) {
   options.database = 3;
   auto client = Connect(options);
   ASSERT_NE(client, nullptr);
-  ASSERT_THAT(RunCommand(*client, {"SET", "where", "db3"}), IsOk());
+  ASSERT_THAT(RunSync(*client, {"SET", "where", "db3"}, kDeadline), IsOk());
   EXPECT_THAT(server->Cli({"-n", "3", "GET", "where"}),
               IsOkAndHolds(std::string("db3\n")));
   EXPECT_THAT(server->Cli({"-n", "0", "GET", "where"}),
@@ -360,10 +354,10 @@ TEST(RedisClientTest, ConnectsOverUnixSocket) {
   options.host = "";  // ignored
   auto client = Connect(options);
   ASSERT_NE(client, nullptr);
-  auto pong = RunCommand(*client, {"PING"});
+  auto pong = RunSync(*client, {"PING"}, kDeadline);
   ASSERT_THAT(pong, IsOk());
   EXPECT_EQ(pong->str, "PONG");
-  auto info = RunCommand(*client, {"CLIENT", "INFO"});
+  auto info = RunSync(*client, {"CLIENT", "INFO"}, kDeadline);
   ASSERT_THAT(info, IsOk());
   EXPECT_THAT(info->str, HasSubstr("redis.sock"));
 }

@@ -8,7 +8,9 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "testing/eventually.h"
 #include "testing/redis_server.h"
+#include "testing/redis_sync.h"
 #include "testing/status_matchers.h"
 
 namespace availability::cache {
@@ -16,6 +18,8 @@ namespace {
 
 using ::availability::testing::IsOk;
 using ::availability::testing::RedisServer;
+using ::availability::testing::SyncRedisClient;
+using ::availability::testing::Waiter;
 using ::testing::HasSubstr;
 
 class RedisScriptTest : public ::testing::Test {
@@ -24,31 +28,24 @@ class RedisScriptTest : public ::testing::Test {
     auto server = RedisServer::Start();
     ASSERT_THAT(server, IsOk());
     server_ = *std::move(server);
-    RedisOptions options;
-    options.port = server_->port();
-    auto client = RedisClient::Start(options);
+    auto client = SyncRedisClient::Connect(server_->port(), absl::Seconds(10));
     ASSERT_THAT(client, IsOk());
-    client_ = *std::move(client);
-    ASSERT_THAT(client_->WaitUntilConnected(absl::Seconds(10)), IsOk());
+    sync_client_ = *std::move(client);
+    client_ = &sync_client_->client();
   }
 
   absl::StatusOr<std::vector<RedisReply>> Run(
       const RedisScript& script, std::vector<std::vector<std::string>> calls,
       bool read_only) {
-    absl::Notification done;
-    absl::StatusOr<std::vector<RedisReply>> out;
+    Waiter<absl::StatusOr<std::vector<RedisReply>>> w;
     script.Run(*client_, std::move(calls), read_only,
-               absl::Now() + absl::Seconds(10),
-               [&](absl::StatusOr<std::vector<RedisReply>> r) {
-                 out = std::move(r);
-                 done.Notify();
-               });
-    done.WaitForNotification();
-    return out;
+               absl::Now() + absl::Seconds(10), w.Callback());
+    return w.Get();
   }
 
   std::unique_ptr<RedisServer> server_;
-  std::unique_ptr<RedisClient> client_;
+  std::unique_ptr<SyncRedisClient> sync_client_;
+  RedisClient* client_ = nullptr;
 };
 
 TEST_F(RedisScriptTest, SendsTheBodyOnlyWhenRedisLacksIt) {

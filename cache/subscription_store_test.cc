@@ -11,7 +11,9 @@
 #include "cache/record_writer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "testing/eventually.h"
 #include "testing/redis_server.h"
+#include "testing/redis_sync.h"
 #include "testing/status_matchers.h"
 
 namespace availability::cache {
@@ -19,7 +21,9 @@ namespace {
 
 using ::availability::testing::IsOk;
 using ::availability::testing::RedisServer;
+using ::availability::testing::SyncRedisClient;
 using ::availability::testing::StatusIs;
+using ::availability::testing::Waiter;
 using ::testing::HasSubstr;
 using ::testing::UnorderedElementsAre;
 
@@ -33,31 +37,6 @@ MATCHER_P(IsOkAndHolds, value, "is OK and holds " + ::testing::PrintToString(val
   return *arg == value;
 }
 constexpr int32_t kStock = 1;
-
-template <typename T>
-class Waiter {
- public:
-  std::function<void(T)> Callback() {
-    return [s = state_](T v) {
-      s->value.emplace(std::move(v));
-      s->done.Notify();
-    };
-  }
-  T Get() {
-    if (!state_->done.WaitForNotificationWithTimeout(kWait)) {
-      ADD_FAILURE() << "no callback within " << kWait;
-      return T(absl::DeadlineExceededError("test wait"));
-    }
-    return std::move(*state_->value);
-  }
-
- private:
-  struct State {
-    absl::Notification done;
-    std::optional<T> value;
-  };
-  std::shared_ptr<State> state_ = std::make_shared<State>();
-};
 
 const absl::Time kNow = absl::FromUnixSeconds(1772366400);  // 2026-03-01
 
@@ -76,12 +55,10 @@ class SubscriptionStoreTest : public ::testing::Test {
     auto server = RedisServer::Start();
     ASSERT_THAT(server, IsOk());
     server_ = *std::move(server);
-    RedisOptions options;
-    options.port = server_->port();
-    auto client = RedisClient::Start(options);
+    auto client = SyncRedisClient::Connect(server_->port(), kWait);
     ASSERT_THAT(client, IsOk());
-    client_ = *std::move(client);
-    ASSERT_THAT(client_->WaitUntilConnected(kWait), IsOk());
+    sync_client_ = *std::move(client);
+    client_ = &sync_client_->client();
     SubscriptionStore::Options so;
     so.max_per_sku = 3;
     subs_ = std::make_unique<SubscriptionStore>(*client_, keys_, so);
@@ -92,26 +69,26 @@ class SubscriptionStoreTest : public ::testing::Test {
 
   absl::StatusOr<bool> Subscribe(std::string subscriber,
                                  std::string sku = "24-MB01") {
-    Waiter<absl::StatusOr<bool>> w;
+    Waiter<absl::StatusOr<bool>> w(kWait);
     subs_->Subscribe(kStock, std::move(sku), std::move(subscriber), kNow,
                      Deadline(), w.Callback());
     return w.Get();
   }
   absl::StatusOr<bool> Unsubscribe(std::string subscriber) {
-    Waiter<absl::StatusOr<bool>> w;
+    Waiter<absl::StatusOr<bool>> w(kWait);
     subs_->Unsubscribe(kStock, "24-MB01", std::move(subscriber), Deadline(),
                        w.Callback());
     return w.Get();
   }
   int64_t Open() {
-    Waiter<absl::StatusOr<int64_t>> w;
+    Waiter<absl::StatusOr<int64_t>> w(kWait);
     subs_->CountOpen(kStock, "24-MB01", Deadline(), w.Callback());
     auto n = w.Get();
     EXPECT_THAT(n, IsOk());
     return n.ok() ? *n : -1;
   }
   void Write(core::Record r) {
-    Waiter<absl::StatusOr<std::vector<WriteOutcome>>> w;
+    Waiter<absl::StatusOr<std::vector<WriteOutcome>>> w(kWait);
     writer_->Upsert({std::move(r)}, "", kNow, Deadline(), w.Callback());
     auto out = w.Get();
     ASSERT_THAT(out, IsOk());
@@ -119,7 +96,7 @@ class SubscriptionStoreTest : public ::testing::Test {
   }
   // Jobs as "subscriber@subscribed_at v<version>".
   std::vector<std::string> Jobs() {
-    Waiter<absl::StatusOr<RedisReply>> w;
+    Waiter<absl::StatusOr<RedisReply>> w(kWait);
     client_->Execute({"XRANGE", keys_.NotificationJobs(kStock), "-", "+"},
                      Deadline(), w.Callback());
     auto r = w.Get();
@@ -139,7 +116,8 @@ class SubscriptionStoreTest : public ::testing::Test {
   }
 
   std::unique_ptr<RedisServer> server_;
-  std::unique_ptr<RedisClient> client_;
+  std::unique_ptr<SyncRedisClient> sync_client_;
+  RedisClient* client_ = nullptr;
   KeySchema keys_{"av"};
   std::unique_ptr<SubscriptionStore> subs_;
   std::unique_ptr<RecordWriter> writer_;

@@ -4,12 +4,10 @@
 
 #include "server/availability_lookup.h"
 
-#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
@@ -31,7 +29,10 @@
 #include "server/channel_resolver.h"
 #include "base/log.h"
 #include "server/watch_registry.h"
+#include "testing/fake_clock.h"
+#include "testing/in_process_server.h"
 #include "testing/redis_server.h"
+#include "testing/redis_sync.h"
 
 namespace availability::server {
 using ::availability::base::LogLevel;
@@ -44,25 +45,8 @@ using ::testing::HasSubstr;
 constexpr int32_t kStock = 1;
 constexpr int kDataLoss = 15;
 
-class FakeClock final : public core::Clock {
- public:
-  explicit FakeClock(absl::Time now) : now_(now) {}
-  absl::Time Now() const override {
-    absl::MutexLock lock(&mu_);
-    return now_;
-  }
-  void Advance(absl::Duration d) {
-    absl::MutexLock lock(&mu_);
-    now_ += d;
-  }
-
- private:
-  mutable absl::Mutex mu_;
-  absl::Time now_;
-};
-
 TEST(BrokenRecordLogTest, CountsEveryReadAndLogsAKeyOncePerInterval) {
-  FakeClock clock(absl::FromUnixSeconds(1700000000));
+  testing::FakeClock clock(absl::FromUnixSeconds(1700000000));
   BrokenRecordLog log(clock, absl::Minutes(1));
   const absl::Status error = absl::DataLossError("broken");
   EXPECT_TRUE(log.Report("av:{1}:r:A", error));
@@ -76,7 +60,7 @@ TEST(BrokenRecordLogTest, CountsEveryReadAndLogsAKeyOncePerInterval) {
 }
 
 TEST(BrokenRecordLogTest, StaysBoundedUnderManyKeys) {
-  FakeClock clock(absl::FromUnixSeconds(1700000000));
+  testing::FakeClock clock(absl::FromUnixSeconds(1700000000));
   BrokenRecordLog log(clock, absl::Minutes(1));
   const absl::Status error = absl::DataLossError("broken");
   SetLogLevel(LogLevel::kError);  // not 12k warning lines
@@ -99,13 +83,15 @@ class LookupTest : public ::testing::Test {
     redis_ = *std::move(redis);
     cache::RedisOptions options;
     options.port = redis_->port();
-    client_ = *cache::RedisClient::Start(options);
-    ASSERT_TRUE(client_->WaitUntilConnected(absl::Seconds(5)).ok());
+    auto client = testing::SyncRedisClient::Connect(options);
+    ASSERT_TRUE(client.ok()) << client.status();
+    sync_client_ = *std::move(client);
+    client_ = &sync_client_->client();
 
     core::StoreConfig config;
     config.stock_id = kStock;
     config.handling_days = 1;
-    Run({"SET", keys_.StoreConfig(kStock), cache::EncodeStoreConfig(config)});
+    sync_client_->PutStoreConfig(config);
 
     store_ = std::make_unique<cache::RecordStore>(*client_, keys_);
     channels_ = std::make_unique<ChannelResolver>(ChannelResolver::Options{},
@@ -128,41 +114,21 @@ class LookupTest : public ::testing::Test {
     service_ = std::make_unique<AvailabilityService>(
         AvailabilityService::Options{}, *lookup_, nullptr, clock_,
         registry_.get());
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
-                             &port);
-    builder.RegisterService(service_.get());
-    server_ = builder.BuildAndStart();
-    ASSERT_NE(server_, nullptr);
-    stub_ = v1::Availability::NewStub(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+    auto server = testing::InProcessServer::Start({service_.get()});
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    stub_ = v1::Availability::NewStub(server_->Channel());
   }
 
   void TearDown() override {
-    if (server_ != nullptr) {
-      server_->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
-      server_->Wait();
-    }
+    server_.reset();
     listener_.reset();
   }
 
-  cache::RedisReply Run(std::vector<std::string> argv) {
-    absl::Notification done;
-    cache::RedisReply reply;
-    client_->Execute(std::move(argv), absl::Now() + absl::Seconds(5),
-                     [&](absl::StatusOr<cache::RedisReply> r) {
-                       EXPECT_TRUE(r.ok() && !r->is_error());
-                       if (r.ok()) reply = *std::move(r);
-                       done.Notify();
-                     });
-    done.WaitForNotification();
-    return reply;
-  }
   void Put(core::Record r) {
     r.stock_id = kStock;
     if (r.version == 0) r.version = 1;
-    Run({"SET", keys_.Record(kStock, r.sku), cache::EncodeRecord(r)});
+    sync_client_->PutRecord(r);
   }
   void Put(const std::string& sku, int64_t qty) {
     core::Record r;
@@ -172,24 +138,16 @@ class LookupTest : public ::testing::Test {
   }
   // Garbage bytes at SKU's record key, and a hash at another's.
   void Break(const std::string& garbage_sku, const std::string& hash_sku) {
-    Run({"SET", keys_.Record(kStock, garbage_sku), "not a record"});
-    Run({"HSET", keys_.Record(kStock, hash_sku), "qty", "5"});
+    sync_client_->Expect({"SET", keys_.Record(kStock, garbage_sku), "not a record"});
+    sync_client_->Expect({"HSET", keys_.Record(kStock, hash_sku), "qty", "5"});
   }
   // keyspace_hits + keyspace_misses of INFO stats: keys Redis looked up.
   int64_t KeysLookedUp() {
-    const std::string info = Run({"INFO", "stats"}).str;
-    int64_t total = 0;
-    for (const char* field : {"keyspace_hits:", "keyspace_misses:"}) {
-      const size_t at = info.find(field);
-      EXPECT_NE(at, std::string::npos) << field;
-      if (at == std::string::npos) return -1;
-      const size_t from = at + strlen(field);
-      int64_t value = 0;
-      EXPECT_TRUE(absl::SimpleAtoi(
-          info.substr(from, info.find('\r', from) - from), &value));
-      total += value;
-    }
-    return total;
+    const int64_t hits = sync_client_->InfoField("stats", "keyspace_hits");
+    const int64_t misses = sync_client_->InfoField("stats", "keyspace_misses");
+    EXPECT_GE(hits, 0);
+    EXPECT_GE(misses, 0);
+    return hits + misses;
   }
 
   absl::StatusOr<AvailabilityLookup::Answers> Lookup(ValidatedQuery query) {
@@ -210,10 +168,11 @@ class LookupTest : public ::testing::Test {
     return query;
   }
 
-  FakeClock clock_{absl::Now()};
+  testing::FakeClock clock_{absl::Now()};
   cache::KeySchema keys_{"av"};
   std::unique_ptr<testing::RedisServer> redis_;
-  std::unique_ptr<cache::RedisClient> client_;
+  std::unique_ptr<testing::SyncRedisClient> sync_client_;
+  cache::RedisClient* client_ = nullptr;
   std::unique_ptr<cache::RecordStore> store_;
   std::unique_ptr<ChannelResolver> channels_;
   std::unique_ptr<cache::NearCache> near_cache_;
@@ -221,7 +180,7 @@ class LookupTest : public ::testing::Test {
   std::unique_ptr<cache::InvalidationListener> listener_;
   std::unique_ptr<AvailabilityLookup> lookup_;
   std::unique_ptr<AvailabilityService> service_;
-  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<testing::InProcessServer> server_;
   std::unique_ptr<v1::Availability::Stub> stub_;
 };
 
@@ -282,14 +241,14 @@ TEST_F(LookupTest, ASkuNamedTwentyTimesIsReadOnceAndAnsweredTwenty) {
   // A batch naming a SKU once, then a batch naming another one 20 times:
   // Redis looks up as many keys for each, and the near-cache counts one
   // miss for the record (plus one for the config on the first call).
-  Run({"CONFIG", "RESETSTAT"});
+  sync_client_->Expect({"CONFIG", "RESETSTAT"});
   const uint64_t misses_before = near_cache_->stats().misses;
   ASSERT_TRUE(Lookup(Query({"ONE"})).ok());
   const int64_t keys_for_one = KeysLookedUp();
   const uint64_t misses_for_one = near_cache_->stats().misses - misses_before;
   ASSERT_GT(keys_for_one, 0);
 
-  Run({"CONFIG", "RESETSTAT"});
+  sync_client_->Expect({"CONFIG", "RESETSTAT"});
   const uint64_t misses_before_twenty = near_cache_->stats().misses;
   ValidatedQuery query;
   for (int i = 1; i <= 20; ++i) {
@@ -324,7 +283,7 @@ TEST_F(LookupTest, ABrokenCandidateIsSkippedFromAlternatives) {
   Put("GOOD", 5);
   Put("RANKED", 5);
   Break("GARBAGE", "HASH");
-  Run({"RPUSH", keys_.CategoryRanking(kStock, 10), "GARBAGE", "HASH",
+  sync_client_->Expect({"RPUSH", keys_.CategoryRanking(kStock, 10), "GARBAGE", "HASH",
        "RANKED"});
   ValidatedQuery query = Query({"OUT"});
   query.max_alternatives = 5;

@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "availability/v1/availability.pb.h"
 #include "cache/record_codec.h"
@@ -20,7 +19,10 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "server/sync_mapping.h"
+#include "testing/fake_clock.h"
+#include "testing/in_process_server.h"
 #include "testing/redis_server.h"
+#include "testing/redis_sync.h"
 #include "testing/status_matchers.h"
 
 namespace availability::server {
@@ -29,20 +31,13 @@ namespace {
 namespace v1 = ::availability::v1;
 using ::availability::testing::IsOk;
 using ::availability::testing::RedisServer;
+using ::availability::testing::SyncRedisClient;
 using ::availability::testing::StatusIs;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
 constexpr absl::Duration kWait = absl::Seconds(20);
 constexpr char kToken[] = "sync-token-0123456789abcdef";
-
-class FixedClock : public core::Clock {
- public:
-  absl::Time Now() const override {
-    return absl::FromCivil(absl::CivilSecond(2026, 3, 1, 12, 0, 0),
-                           absl::UTCTimeZone());
-  }
-};
 
 v1::InventoryRecord ApiRecord(const std::string& sku, int64_t version,
                               double qty, int32_t stock = 1) {
@@ -60,12 +55,10 @@ class InventorySyncServiceTest : public ::testing::Test {
     auto server = RedisServer::Start();
     ASSERT_THAT(server, IsOk());
     redis_ = *std::move(server);
-    cache::RedisOptions options;
-    options.port = redis_->port();
-    auto client = cache::RedisClient::Start(options);
+    auto client = SyncRedisClient::Connect(redis_->port(), kWait);
     ASSERT_THAT(client, IsOk());
-    client_ = *std::move(client);
-    ASSERT_THAT(client_->WaitUntilConnected(kWait), IsOk());
+    sync_client_ = *std::move(client);
+    client_ = &sync_client_->client();
     cache::RecordWriter::Options wo;
     wo.events_max_len = 0;
     writer_ = std::make_unique<cache::RecordWriter>(*client_, keys_, wo);
@@ -76,20 +69,15 @@ class InventorySyncServiceTest : public ::testing::Test {
     ASSERT_THAT(InventorySyncService::ValidateOptions(so), IsOk());
     service_ = std::make_unique<InventorySyncService>(so, *writer_, *client_,
                                                       clock_);
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
-                             &port);
-    builder.RegisterService(service_.get());
-    server_ = builder.BuildAndStart();
-    ASSERT_NE(server_, nullptr);
-    ASSERT_GT(port, 0);
-    stub_ = v1::InventorySync::NewStub(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+    auto grpc_server =
+        ::availability::testing::InProcessServer::Start({service_.get()});
+    ASSERT_THAT(grpc_server, IsOk());
+    server_ = *std::move(grpc_server);
+    stub_ = v1::InventorySync::NewStub(server_->Channel());
   }
 
   void TearDown() override {
-    if (server_) server_->Shutdown(absl::ToChronoTime(absl::Now() + kWait));
+    if (server_) server_->Stop(kWait);
   }
 
   // A context with a deadline and, unless empty, the given authorization.
@@ -104,14 +92,8 @@ class InventorySyncServiceTest : public ::testing::Test {
   }
 
   cache::RedisReply Command(std::vector<std::string> argv) {
-    absl::Notification done;
-    absl::StatusOr<cache::RedisReply> reply;
-    client_->Execute(std::move(argv), absl::Now() + kWait,
-                     [&](absl::StatusOr<cache::RedisReply> r) {
-                       reply = std::move(r);
-                       done.Notify();
-                     });
-    EXPECT_TRUE(done.WaitForNotificationWithTimeout(kWait));
+    const absl::StatusOr<cache::RedisReply> reply =
+        ::availability::testing::RunSync(*client_, std::move(argv), kWait);
     EXPECT_THAT(reply, IsOk());
     return reply.ok() ? *reply : cache::RedisReply();
   }
@@ -143,13 +125,16 @@ class InventorySyncServiceTest : public ::testing::Test {
     return stub_->UpsertRecords(ctx.get(), req, resp);
   }
 
-  FixedClock clock_;
+  // March 1st 2026, noon UTC; never moves.
+  ::availability::testing::FakeClock clock_{absl::FromCivil(
+      absl::CivilSecond(2026, 3, 1, 12, 0, 0), absl::UTCTimeZone())};
   cache::KeySchema keys_{"av"};
   std::unique_ptr<RedisServer> redis_;
-  std::unique_ptr<cache::RedisClient> client_;
+  std::unique_ptr<SyncRedisClient> sync_client_;
+  cache::RedisClient* client_ = nullptr;
   std::unique_ptr<cache::RecordWriter> writer_;
   std::unique_ptr<InventorySyncService> service_;
-  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<::availability::testing::InProcessServer> server_;
   std::unique_ptr<v1::InventorySync::Stub> stub_;
 };
 
@@ -644,7 +629,8 @@ TEST_F(InventorySyncServiceTest, TailEndsWhenTheServerShutsDown) {
   v1::TailEventsRequest tail;
   tail.set_stock_id(1);
   auto reader = stub_->TailEvents(ctx.get(), tail);
-  server_->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
+  server_->server().Shutdown(
+      absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
   v1::InventoryEvent event;
   EXPECT_FALSE(reader->Read(&event));
   EXPECT_FALSE(reader->Finish().ok());

@@ -1,7 +1,6 @@
 #include "server/tls.h"
 
 #include <chrono>
-#include <filesystem>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -21,21 +20,9 @@ using ::testing::Not;
 class TlsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (certs_ == nullptr) {
-      // Made by the first test, not in SetUpTestSuite: a fatal failure
-      // there would report the suite's tests as SKIPPED, not failed.
-      auto certs = TestCertificates::Make();
-      ASSERT_TRUE(certs.ok()) << certs.status();
-      certs_ = new TestCertificates(*std::move(certs));
-    }
-  }
-
-  static void TearDownTestSuite() {
-    if (certs_ == nullptr) return;
-    std::error_code ignored;
-    std::filesystem::remove_all(certs_->dir, ignored);
-    delete certs_;
-    certs_ = nullptr;
+    auto certs = TestCertificates::Shared();
+    ASSERT_TRUE(certs.ok()) << certs.status();
+    certs_ = *certs;
   }
 
   // Starts a server (no services) with `files`; its port.
@@ -55,24 +42,16 @@ class TlsTest : public ::testing::Test {
   // Whether a TLS client trusting the test CA (with `client`'s certificate,
   // if any) completes a handshake.
   bool Connects(int port, const TestCertificates::Pair* client) {
-    grpc::SslCredentialsOptions options;
-    options.pem_root_certs = certs_->ca.cert_pem;
-    if (client != nullptr) {
-      options.pem_private_key = client->key_pem;
-      options.pem_cert_chain = client->cert_pem;
-    }
     auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
-                                       grpc::SslCredentials(options));
+                                       certs_->ClientCredentials(client));
     return channel->WaitForConnected(std::chrono::system_clock::now() +
                                      std::chrono::seconds(3));
   }
 
-  static TestCertificates* certs_;
+  const TestCertificates* certs_ = nullptr;
   grpc::CallbackGenericService generic_;
   std::unique_ptr<grpc::Server> server_;
 };
-
-TestCertificates* TlsTest::certs_ = nullptr;
 
 TEST_F(TlsTest, TlsServerAnswersAClientTrustingTheCa) {
   const int port =

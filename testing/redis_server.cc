@@ -23,6 +23,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 
 extern char** environ;
@@ -223,8 +224,14 @@ absl::Status RedisServer::WaitUntilReady(absl::Duration timeout) {
 
 absl::StatusOr<std::string> RedisServer::Cli(
     const std::vector<std::string>& args) const {
+  return RedisCli(port_, args, PasswordOf(extra_args_));
+}
+
+absl::StatusOr<std::string> RedisCli(int port,
+                                     const std::vector<std::string>& args,
+                                     const std::string& password) {
   std::vector<std::string> all = {"/usr/bin/redis-cli", "-h", "127.0.0.1",
-                                  "-p", absl::StrCat(port_)};
+                                  "-p", absl::StrCat(port)};
   all.insert(all.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (std::string& arg : all) argv.push_back(arg.data());
@@ -235,7 +242,6 @@ absl::StatusOr<std::string> RedisServer::Cli(
   for (char** e = environ; *e != nullptr; ++e) {
     if (!absl::StartsWith(*e, "REDISCLI_AUTH=")) env_storage.push_back(*e);
   }
-  const std::string password = PasswordOf(extra_args_);
   if (!password.empty()) env_storage.push_back("REDISCLI_AUTH=" + password);
   std::vector<char*> envp;
   for (std::string& e : env_storage) envp.push_back(e.data());
@@ -276,6 +282,23 @@ absl::StatusOr<std::string> RedisServer::Cli(
         absl::StrCat("redis-cli failed (status ", status, "): ", output));
   }
   return output;
+}
+
+absl::StatusOr<std::unique_ptr<Subprocess>> StartRedisSentinel(
+    const std::string& dir, int port, const std::string& master,
+    int primary_port) {
+  const std::string conf = absl::StrCat(dir, "/sentinel-", port, ".conf");
+  std::ofstream(conf) << absl::StrFormat(
+      "port %d\nbind 127.0.0.1\ndaemonize no\ndir %s\n"
+      "logfile %s/sentinel-%d.log\n"
+      "sentinel monitor %s 127.0.0.1 %d 2\n"
+      "sentinel down-after-milliseconds %s 1000\n"
+      "sentinel failover-timeout %s 5000\n",
+      port, dir, dir, port, master, primary_port, master, master);
+  if (std::filesystem::exists("/usr/bin/redis-sentinel")) {
+    return Subprocess::Start({"/usr/bin/redis-sentinel", conf});
+  }
+  return Subprocess::Start({RedisServerBinary(), conf, "--sentinel"});
 }
 
 void RedisServer::Pause() {

@@ -21,6 +21,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "testing/subprocess.h"
 
 namespace availability::testing {
 
@@ -63,6 +64,22 @@ class RedisServer {
   std::string dir_;
   std::vector<std::string> extra_args_;
 };
+
+// Runs one command through redis-cli against 127.0.0.1:`port` (any Redis,
+// sentinels included; `password` through the environment, never argv) and
+// returns its raw stdout. Errors: Internal when redis-cli cannot run or
+// exits non-zero.
+absl::StatusOr<std::string> RedisCli(int port,
+                                     const std::vector<std::string>& args,
+                                     const std::string& password = "");
+
+// Starts a redis-sentinel on 127.0.0.1:`port` monitoring the primary on
+// 127.0.0.1:`primary_port` as `master` (quorum 2, down after 1 s, failover
+// timeout 5 s); its configuration (which it rewrites) and log go to `dir`.
+// Errors: Internal when it cannot be spawned.
+absl::StatusOr<std::unique_ptr<Subprocess>> StartRedisSentinel(
+    const std::string& dir, int port, const std::string& master,
+    int primary_port);
 
 // A TCP port on 127.0.0.1 that was free when asked, chosen at random below
 // the kernel's ephemeral range so that no outgoing connection takes it

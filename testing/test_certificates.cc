@@ -1,7 +1,9 @@
 #include "testing/test_certificates.h"
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <vector>
 
@@ -121,6 +123,34 @@ absl::StatusOr<TestCertificates> TestCertificates::Make() {
     if (!s.ok()) return s;
   }
   return certs;
+}
+
+absl::StatusOr<const TestCertificates*> TestCertificates::Shared() {
+  // Made once and never destroyed; the directory is removed at exit.
+  static const absl::StatusOr<TestCertificates>* const certs =
+      new absl::StatusOr<TestCertificates>(Make());
+  static const bool removed_at_exit = [] {
+    std::atexit([] {
+      if (!certs->ok()) return;
+      std::error_code ignored;
+      std::filesystem::remove_all((*certs)->dir, ignored);
+    });
+    return true;
+  }();
+  (void)removed_at_exit;
+  if (!certs->ok()) return certs->status();
+  return &**certs;
+}
+
+std::shared_ptr<grpc::ChannelCredentials> TestCertificates::ClientCredentials(
+    const Pair* client) const {
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = ca.cert_pem;
+  if (client != nullptr) {
+    options.pem_private_key = client->key_pem;
+    options.pem_cert_chain = client->cert_pem;
+  }
+  return grpc::SslCredentials(options);
 }
 
 }  // namespace availability::testing

@@ -7,17 +7,21 @@
 //   intruder      client certificate CN=intruder, by ca
 //   stranger      client certificate CN=sync-worker by another CA
 //
-//   absl::StatusOr<TestCertificates> certs = TestCertificates::Make();
+//   absl::StatusOr<const TestCertificates*> certs = TestCertificates::Shared();
 //   ASSERT_TRUE(certs.ok()) << certs.status();
-//   flags.push_back("--tls_cert_file=" + certs->server.cert_file);
+//   flags.push_back("--tls_cert_file=" + (*certs)->server.cert_file);
+//   auto channel = grpc::CreateChannel(
+//       address, (*certs)->ClientCredentials(&(*certs)->sync_worker));
 //
 // Keys are P-256, valid two days. For tests only; not thread-safe.
 #ifndef AVAILABILITY_TESTING_TEST_CERTIFICATES_H_
 #define AVAILABILITY_TESTING_TEST_CERTIFICATES_H_
 
+#include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "grpcpp/security/credentials.h"
 
 namespace availability::testing {
 
@@ -32,6 +36,15 @@ struct TestCertificates {
 
   // Errors: Internal with openssl's stderr when a step fails.
   static absl::StatusOr<TestCertificates> Make();
+  // One set per test process, made by the first call (call it from SetUp,
+  // not SetUpTestSuite: a fatal failure there reports the suite's tests as
+  // SKIPPED) and removed at exit. Errors: as Make(), on every call.
+  static absl::StatusOr<const TestCertificates*> Shared();
+
+  // TLS credentials of a client that trusts `ca` and presents `client`'s
+  // certificate (none when null).
+  std::shared_ptr<grpc::ChannelCredentials> ClientCredentials(
+      const Pair* client = nullptr) const;
 
   std::string dir;
   Pair ca;

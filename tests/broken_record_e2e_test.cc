@@ -6,22 +6,19 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "availability/v1/availability.grpc.pb.h"
 #include "cache/key_schema.h"
 #include "cache/record_codec.h"
-#include "cache/redis_client.h"
 #include "core/record.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
-#include "server/test_http_get.h"
 #include "testing/redis_server.h"
-#include "testing/subprocess.h"
+#include "testing/redis_sync.h"
+#include "testing/server_process.h"
 
 namespace availability {
 namespace {
@@ -44,14 +41,13 @@ class BrokenRecordE2ETest : public ::testing::Test {
     auto redis = testing::RedisServer::Start();
     ASSERT_TRUE(redis.ok()) << redis.status();
     redis_ = *std::move(redis);
-    cache::RedisOptions options;
-    options.port = redis_->port();
-    client_ = *cache::RedisClient::Start(options);
-    ASSERT_TRUE(client_->WaitUntilConnected(absl::Seconds(5)).ok());
+    auto client = testing::SyncRedisClient::Connect(redis_->port());
+    ASSERT_TRUE(client.ok()) << client.status();
+    client_ = *std::move(client);
 
     core::StoreConfig config;
     config.stock_id = kStock;
-    Run({"SET", keys_.StoreConfig(kStock), cache::EncodeStoreConfig(config)});
+    client_->PutStoreConfig(config);
     std::vector<std::string> mset = {"MSET"};
     for (int i = 0; i < kBatch; ++i) {
       core::Record r;
@@ -62,55 +58,22 @@ class BrokenRecordE2ETest : public ::testing::Test {
       mset.push_back(keys_.Record(kStock, r.sku));
       mset.push_back(cache::EncodeRecord(r));
     }
-    Run(std::move(mset));
-    Run({"SET", kGarbageKey, "\x01 garbage, not a record"});
-    Run({"HSET", kHashKey, "qty", "5"});
+    client_->Expect(std::move(mset));
+    client_->Expect({"SET", kGarbageKey, "\x01 garbage, not a record"});
+    client_->Expect({"HSET", kHashKey, "qty", "5"});
 
-    port_ = testing::PickFreePort();
-    http_port_ = testing::PickFreePort();
-    auto server = testing::Subprocess::Start(
-        {AVAILABILITY_SERVER_BINARY, absl::StrCat("--listen=127.0.0.1:", port_),
-         "--sync_listen=",
-         absl::StrCat("--metrics_listen=127.0.0.1:", http_port_),
-         absl::StrCat("--redis_port=", redis_->port())});
+    testing::ServerProcess::Options server_options;
+    server_options.redis_port = redis_->port();
+    server_options.metrics = true;
+    auto server = testing::ServerProcess::Start(server_options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
-    auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port_),
-                                       grpc::InsecureChannelCredentials());
-    ASSERT_TRUE(channel->WaitForConnected(std::chrono::system_clock::now() +
-                                          std::chrono::seconds(10)))
-        << server_->Stderr();
-    stub_ = v1::Availability::NewStub(channel);
+    stub_ = server_->NewStub();
   }
 
-  cache::RedisReply Run(std::vector<std::string> argv) {
-    absl::Notification done;
-    cache::RedisReply reply;
-    client_->Execute(std::move(argv), absl::Now() + absl::Seconds(5),
-                     [&](absl::StatusOr<cache::RedisReply> r) {
-                       EXPECT_TRUE(r.ok() && !r->is_error());
-                       if (r.ok()) reply = *std::move(r);
-                       done.Notify();
-                     });
-    done.WaitForNotification();
-    return reply;
-  }
-
-  // A field of INFO (e.g. "keyspace_hits", or "cmdstat_mget" whose
-  // "calls=" is read), -1 when absent.
-  int64_t Info(const std::string& section, const std::string& field) {
-    const std::string info = Run({"INFO", section}).str;
-    size_t at = info.find("\n" + field + ":");
-    if (at == std::string::npos) return -1;
-    at += field.size() + 2;
-    if (info.compare(at, 6, "calls=") == 0) at += 6;
-    int64_t value = -1;
-    absl::SimpleAtoi(info.substr(at, info.find_first_of(",\r", at) - at),
-                     &value);
-    return value;
-  }
   int64_t KeysLookedUp() {
-    return Info("stats", "keyspace_hits") + Info("stats", "keyspace_misses");
+    return client_->InfoField("stats", "keyspace_hits") +
+           client_->InfoField("stats", "keyspace_misses");
   }
 
   grpc::Status Batch(const std::vector<std::string>& skus,
@@ -123,30 +86,15 @@ class BrokenRecordE2ETest : public ::testing::Test {
     return stub_->BatchGetAvailability(&context, request, response);
   }
 
-  double Metric(const std::string& name) {
-    absl::StatusOr<server::HttpAnswer> a =
-        server::HttpGet(http_port_, "/metrics");
-    EXPECT_TRUE(a.ok()) << a.status();
-    if (!a.ok()) return -1;
-    size_t at = a->body.find("\n" + name + " ");
-    if (at == std::string::npos) return -1;
-    at += name.size() + 2;
-    double value = -1;
-    absl::SimpleAtod(a->body.substr(at, a->body.find('\n', at) - at), &value);
-    return value;
-  }
-
   cache::KeySchema keys_{"av"};
   std::unique_ptr<testing::RedisServer> redis_;
-  std::unique_ptr<cache::RedisClient> client_;
-  std::unique_ptr<testing::Subprocess> server_;
+  std::unique_ptr<testing::SyncRedisClient> client_;
+  std::unique_ptr<testing::ServerProcess> server_;
   std::unique_ptr<v1::Availability::Stub> stub_;
-  int port_ = 0;
-  int http_port_ = 0;
 };
 
 TEST_F(BrokenRecordE2ETest, BatchOf500AnswersAllButTheTwoBrokenRecords) {
-  EXPECT_EQ(Metric(kMetric), 0);
+  EXPECT_EQ(server_->MetricSample(kMetric), 0);
   // 498 good SKUs, the garbage record at position 123, the hash at 400.
   std::vector<std::string> skus;
   for (int i = 0; static_cast<int>(skus.size()) < kBatch; ++i) {
@@ -187,7 +135,7 @@ TEST_F(BrokenRecordE2ETest, BatchOf500AnswersAllButTheTwoBrokenRecords) {
                                        "\": holds a Redis hash")));
     // Counted at every read (broken records are not kept in the
     // near-cache: they are re-read until repaired).
-    EXPECT_EQ(Metric(kMetric), 2 * round);
+    EXPECT_EQ(server_->MetricSample(kMetric), 2 * round);
   }
 
   // Logged once per key however often it is read, naming the key.
@@ -225,7 +173,7 @@ TEST_F(BrokenRecordE2ETest, GetOfTheBrokenSkuIsDataLossNamingTheKey) {
                 HasSubstr(absl::StrCat("record \"", c.key, "\"")));
     EXPECT_THAT(status.error_message(), HasSubstr(c.what));
   }
-  EXPECT_EQ(Metric(kMetric), 2);
+  EXPECT_EQ(server_->MetricSample(kMetric), 2);
   // Its neighbours are fine.
   v1::GetAvailabilityRequest request;
   request.set_sku(Sku(7));
@@ -245,7 +193,7 @@ TEST_F(BrokenRecordE2ETest, ABrokenAlternativeIsSkipped) {
   out.alternatives = {{"GARBAGE", core::Relation::kSubstitute},
                       {"HASH", core::Relation::kSubstitute},
                       {Sku(1), core::Relation::kRelated}};
-  Run({"SET", keys_.Record(kStock, "OUT"), cache::EncodeRecord(out)});
+  client_->PutRecord(out);
   v1::GetAvailabilityRequest request;
   request.set_sku("OUT");
   request.mutable_scope()->set_stock_id(kStock);
@@ -259,7 +207,7 @@ TEST_F(BrokenRecordE2ETest, ABrokenAlternativeIsSkipped) {
   EXPECT_EQ(answer.status(), v1::STATUS_OUT_OF_STOCK);
   ASSERT_EQ(answer.alternatives_size(), 1);
   EXPECT_EQ(answer.alternatives(0).sku(), Sku(1));
-  EXPECT_EQ(Metric(kMetric), 1);  // GARBAGE; HASH reads as absent there
+  EXPECT_EQ(server_->MetricSample(kMetric), 1);  // GARBAGE; HASH reads as absent there
 }
 
 TEST_F(BrokenRecordE2ETest, ASkuNamedTwentyTimesIsReadOnce) {
@@ -268,19 +216,19 @@ TEST_F(BrokenRecordE2ETest, ASkuNamedTwentyTimesIsReadOnce) {
   v1::BatchGetAvailabilityResponse response;
   ASSERT_TRUE(Batch({Sku(0)}, &response).ok());
 
-  Run({"CONFIG", "RESETSTAT"});
+  client_->Expect({"CONFIG", "RESETSTAT"});
   ASSERT_TRUE(Batch({Sku(1)}, &response).ok());
   const int64_t keys_for_one = KeysLookedUp();
   ASSERT_GT(keys_for_one, 0);
 
-  Run({"CONFIG", "RESETSTAT"});
+  client_->Expect({"CONFIG", "RESETSTAT"});
   std::vector<std::string> twenty(20, Sku(2));
   response.Clear();
   ASSERT_TRUE(Batch(twenty, &response).ok());
   // One MGET naming the key once: as many keys looked up as for one SKU
   // (20 would add 19 more to the MGET alone).
   EXPECT_EQ(KeysLookedUp(), keys_for_one);
-  EXPECT_EQ(Info("commandstats", "cmdstat_mget"), 1);
+  EXPECT_EQ(client_->InfoField("commandstats", "cmdstat_mget"), 1);
   ASSERT_EQ(response.items_size(), 20);
   for (const v1::ProductAvailability& item : response.items()) {
     EXPECT_EQ(item.sku(), Sku(2));

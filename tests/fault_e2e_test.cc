@@ -20,18 +20,17 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "bench/load_generator.h"
 #include "cache/key_schema.h"
 #include "cache/record_codec.h"
-#include "cache/redis_client.h"
 #include "core/record.h"
 #include "gtest/gtest.h"
 #include "testing/redis_server.h"
+#include "testing/redis_sync.h"
 #include "testing/sanitizer_slowdown.h"
-#include "testing/subprocess.h"
+#include "testing/server_process.h"
 
 namespace availability {
 namespace {
@@ -86,12 +85,9 @@ TEST(FaultE2ETest, RedisKilledAndStoppedUnderLoad) {
   {
     // The catalog, written straight into Redis the way the sync path
     // stores it.
-    cache::RedisOptions options;
-    options.port = server_redis.port();
-    auto client = cache::RedisClient::Start(options);
+    auto client = testing::SyncRedisClient::Connect(server_redis.port());
     ASSERT_TRUE(client.ok()) << client.status();
-    ASSERT_TRUE((*client)->WaitUntilConnected(absl::Seconds(5)).ok());
-    const cache::KeySchema keys("av");
+    const cache::KeySchema& keys = (*client)->keys();
     core::StoreConfig config;
     config.stock_id = 1;
     std::vector<std::vector<std::string>> commands = {
@@ -106,28 +102,18 @@ TEST(FaultE2ETest, RedisKilledAndStoppedUnderLoad) {
       commands.push_back(
           {"SET", keys.Record(1, r.sku), cache::EncodeRecord(r)});
     }
-    absl::Notification done;
-    bool ok = false;
-    (*client)->ExecutePipeline(
-        std::move(commands), absl::Now() + absl::Seconds(10),
-        [&](absl::StatusOr<std::vector<cache::RedisReply>> r) {
-          ok = r.ok();
-          done.Notify();
-        });
-    done.WaitForNotification();
-    ASSERT_TRUE(ok);
+    ASSERT_TRUE((*client)->RunPipeline(std::move(commands)).ok());
   }
 
-  const int port = testing::PickFreePort();
-  auto server = testing::Subprocess::Start(
-      {AVAILABILITY_SERVER_BINARY, absl::StrCat("--listen=127.0.0.1:", port),
-       "--sync_listen=", "--metrics_listen=", "--health_interval=200ms",
-       absl::StrCat("--redis_port=", server_redis.port())});
+  testing::ServerProcess::Options options;
+  options.redis_port = server_redis.port();
+  options.health_interval = absl::Milliseconds(200);
+  auto server = testing::ServerProcess::Start(options);
   ASSERT_TRUE(server.ok()) << server.status();
 
   CallLog log;
   av::bench::LoadOptions load;
-  load.target = absl::StrCat("127.0.0.1:", port);
+  load.target = (*server)->address();
   load.rate = 300;
   load.deadline = absl::Milliseconds(200);
   // The bound: 50 ms past the deadline, scaled only in sanitizer

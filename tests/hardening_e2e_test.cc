@@ -31,7 +31,9 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "server/test_http_get.h"
+#include "testing/eventually.h"
 #include "testing/redis_server.h"
+#include "testing/server_process.h"
 #include "testing/subprocess.h"
 
 namespace availability {
@@ -143,55 +145,41 @@ class HardeningE2ETest : public ::testing::Test {
   }
 
   // Starts the server with `extra` flags; `prefix` runs it under another
-  // command (e.g. prlimit).
+  // command (e.g. prlimit). Waits only until it listens: the tests count
+  // the calls it gets, health checks included.
   void StartServer(std::vector<std::string> extra = {},
                    std::vector<std::string> prefix = {}) {
-    port_ = testing::PickFreePort();
-    sync_port_ = testing::PickFreePort();
-    http_port_ = testing::PickFreePort();
-    std::vector<std::string> argv = prefix;
-    for (std::string arg :
-         {std::string(AVAILABILITY_SERVER_BINARY),
-          absl::StrCat("--listen=127.0.0.1:", port_),
-          absl::StrCat("--sync_listen=127.0.0.1:", sync_port_),
-          absl::StrCat("--metrics_listen=127.0.0.1:", http_port_),
-          absl::StrCat("--redis_port=", redis_->port()),
-          std::string("--health_interval=100ms")}) {
-      argv.push_back(std::move(arg));
-    }
-    for (auto& e : extra) argv.push_back(e);
-    auto server = testing::Subprocess::Start(
-        argv, {absl::StrCat("AVAILABILITY_SYNC_TOKEN=", kToken)});
+    testing::ServerProcess::Options options;
+    options.redis_port = redis_->port();
+    options.sync = true;
+    options.metrics = true;
+    options.health_interval = absl::Milliseconds(100);
+    options.flags = std::move(extra);
+    options.prefix = std::move(prefix);
+    options.env = {absl::StrCat("AVAILABILITY_SYNC_TOKEN=", kToken)};
+    options.ready = testing::ServerProcess::Ready::kListening;
+    auto server = testing::ServerProcess::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
-    auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port_),
-                                       grpc::InsecureChannelCredentials());
-    ASSERT_TRUE(channel->WaitForConnected(std::chrono::system_clock::now() +
-                                          std::chrono::seconds(10)))
-        << server_->Stderr();
+    port_ = server_->port();
+    sync_port_ = server_->sync_port();
+    http_port_ = server_->metrics_port();
     // The metrics listener starts after the gRPC one.
-    const absl::Time give_up = absl::Now() + absl::Seconds(10);
-    while (!HttpGet(http_port_, "/healthz").ok() && absl::Now() < give_up) {
-      absl::SleepFor(absl::Milliseconds(20));
-    }
+    testing::Eventually([&] { return HttpGet(http_port_, "/healthz").ok(); },
+                        absl::Seconds(10), absl::Milliseconds(20));
   }
 
   // Polls /readyz until it answers 200 (bounded by 10 s).
   bool Ready() {
-    const absl::Time give_up = absl::Now() + absl::Seconds(10);
-    while (absl::Now() < give_up) {
-      absl::StatusOr<HttpAnswer> a = HttpGet(http_port_, "/readyz");
-      if (a.ok() && a->code == 200) return true;
-      absl::SleepFor(absl::Milliseconds(20));
-    }
-    return false;
+    return testing::Eventually(
+        [&] {
+          absl::StatusOr<HttpAnswer> a = HttpGet(http_port_, "/readyz");
+          return a.ok() && a->code == 200;
+        },
+        absl::Seconds(10), absl::Milliseconds(20));
   }
 
-  std::string Metrics() {
-    absl::StatusOr<HttpAnswer> a = HttpGet(http_port_, "/metrics");
-    EXPECT_TRUE(a.ok()) << a.status();
-    return a.ok() ? a->body : "";
-  }
+  std::string Metrics() { return server_->Metrics(); }
 
   // A unary call with an empty request to `path` on `stub`.
   static grpc::Status CallPath(grpc::GenericStub& stub, const std::string& path,
@@ -217,7 +205,7 @@ class HardeningE2ETest : public ::testing::Test {
   }
 
   std::unique_ptr<testing::RedisServer> redis_;
-  std::unique_ptr<testing::Subprocess> server_;
+  std::unique_ptr<testing::ServerProcess> server_;
   int port_ = 0;
   int sync_port_ = 0;
   int http_port_ = 0;
@@ -550,7 +538,7 @@ TEST(HardeningFlagsTest, BadConnectionLimitsAreRefusedNamingTheFlag) {
         "--max_connection_idle=0s", "--max_connection_age=-1s",
         "--max_connection_age_grace=-1s"}) {
     absl::StatusOr<testing::CommandResult> run =
-        testing::RunCommand({AVAILABILITY_SERVER_BINARY, flag,
+        testing::RunCommand({testing::ServerBinary(), flag,
                              "--listen=127.0.0.1:0", "--metrics_listen="},
                             absl::Seconds(10));
     ASSERT_TRUE(run.ok()) << run.status();

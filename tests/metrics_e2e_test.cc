@@ -10,7 +10,6 @@
 #include <thread>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -20,13 +19,13 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "server/test_http_get.h"
+#include "testing/eventually.h"
 #include "testing/redis_server.h"
-#include "testing/subprocess.h"
+#include "testing/server_process.h"
 
 namespace availability {
 namespace {
 
-using ::availability::server::HttpAnswer;
 using ::availability::server::HttpGet;
 using ::testing::HasSubstr;
 namespace v1 = ::availability::v1;
@@ -41,31 +40,23 @@ class MetricsE2ETest : public ::testing::Test {
     redis_ = *std::move(redis);
   }
 
-  void StartServer(int redis_port, std::vector<std::string> extra = {}) {
-    port_ = testing::PickFreePort();
-    sync_port_ = testing::PickFreePort();
-    http_port_ = testing::PickFreePort();
-    std::vector<std::string> argv = {
-        AVAILABILITY_SERVER_BINARY,
-        absl::StrCat("--listen=127.0.0.1:", port_),
-        absl::StrCat("--sync_listen=127.0.0.1:", sync_port_),
-        absl::StrCat("--metrics_listen=127.0.0.1:", http_port_),
-        absl::StrCat("--redis_port=", redis_port),
-        "--health_interval=100ms"};
-    for (auto& e : extra) argv.push_back(e);
-    auto server = testing::Subprocess::Start(
-        argv, {absl::StrCat("AVAILABILITY_SYNC_TOKEN=", kToken)});
+  void StartServer(int redis_port, std::vector<std::string> extra = {},
+                   testing::ServerProcess::Ready ready =
+                       testing::ServerProcess::Ready::kServing) {
+    testing::ServerProcess::Options options;
+    options.redis_port = redis_port;
+    options.sync = true;
+    options.metrics = true;
+    options.health_interval = absl::Milliseconds(100);
+    options.flags = std::move(extra);
+    options.env = {absl::StrCat("AVAILABILITY_SYNC_TOKEN=", kToken)};
+    options.ready = ready;
+    auto server = testing::ServerProcess::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
-    auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port_),
-                                       grpc::InsecureChannelCredentials());
-    ASSERT_TRUE(channel->WaitForConnected(std::chrono::system_clock::now() +
-                                          std::chrono::seconds(10)))
-        << server_->Stderr();
-    stub_ = v1::Availability::NewStub(channel);
-    sync_ = v1::InventorySync::NewStub(
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", sync_port_),
-                            grpc::InsecureChannelCredentials()));
+    http_port_ = server_->metrics_port();
+    stub_ = server_->NewStub();
+    sync_ = server_->NewSyncStub();
   }
 
   grpc::Status Get(const std::string& sku, absl::Duration timeout) {
@@ -78,33 +69,15 @@ class MetricsE2ETest : public ::testing::Test {
     return stub_->GetAvailability(&context, request, &answer);
   }
 
-  std::string Metrics() {
-    absl::StatusOr<HttpAnswer> a = HttpGet(http_port_, "/metrics");
-    EXPECT_TRUE(a.ok()) << a.status();
-    return a.ok() ? a->body : "";
-  }
-
-  // The value of the sample line starting with `series` ("name{labels}"),
-  // or -1 when absent.
   double Sample(const std::string& series) {
-    const std::string text = Metrics();
-    size_t at = text.find("\n" + series + " ");
-    if (at == std::string::npos) return -1;
-    at += series.size() + 2;
-    double value = -1;
-    absl::SimpleAtod(text.substr(at, text.find('\n', at) - at), &value);
-    return value;
+    return server_->MetricSample(series);
   }
 
   // Polls until the value of `series` satisfies `done` (bounded by 10 s).
   bool WaitUntil(const std::string& series,
                  const std::function<bool(double)>& done) {
-    const absl::Time give_up = absl::Now() + absl::Seconds(10);
-    while (absl::Now() < give_up) {
-      if (done(Sample(series))) return true;
-      absl::SleepFor(absl::Milliseconds(20));
-    }
-    return false;
+    return testing::Eventually([&] { return done(Sample(series)); },
+                               absl::Seconds(10), absl::Milliseconds(20));
   }
 
   // Polls until `series` has at least `value` (bounded by 10 s).
@@ -113,11 +86,9 @@ class MetricsE2ETest : public ::testing::Test {
   }
 
   std::unique_ptr<testing::RedisServer> redis_;
-  std::unique_ptr<testing::Subprocess> server_;
+  std::unique_ptr<testing::ServerProcess> server_;
   std::unique_ptr<v1::Availability::Stub> stub_;
   std::unique_ptr<v1::InventorySync::Stub> sync_;
-  int port_ = 0;
-  int sync_port_ = 0;
   int http_port_ = 0;
 };
 
@@ -174,7 +145,7 @@ TEST_F(MetricsE2ETest, CountsCallsLatencySyncWritesRedisAndFreshness) {
   EXPECT_EQ(Sample("availability_freshness_lag_seconds_bucket{le=\"10\"}"), 0);
   EXPECT_EQ(Sample("availability_freshness_lag_seconds_bucket{le=\"60\"}"), 1);
   EXPECT_GT(Sample("availability_redis_command_seconds_count"), 0);
-  const std::string text = Metrics();
+  const std::string text = server_->Metrics();
   EXPECT_THAT(text, HasSubstr("# TYPE grpc_server_handling_seconds histogram"));
   EXPECT_THAT(text, HasSubstr("# TYPE availability_calls_in_flight gauge"));
 }
@@ -275,16 +246,16 @@ TEST_F(MetricsE2ETest, HealthzAndReadyzFollowTheGrpcHealthStatus) {
   StartServer(redis_->port());
   EXPECT_EQ(HttpGet(http_port_, "/healthz")->code, 200);
   // SERVING once the first health ping is answered.
-  const absl::Time give_up = absl::Now() + absl::Seconds(10);
   int ready = 0;
-  while (absl::Now() < give_up && (ready = HttpGet(http_port_, "/readyz")->code) != 200) {
-    absl::SleepFor(absl::Milliseconds(20));
-  }
+  testing::Eventually(
+      [&] { return (ready = HttpGet(http_port_, "/readyz")->code) == 200; },
+      absl::Seconds(10), absl::Milliseconds(20));
   EXPECT_EQ(ready, 200) << server_->Stderr();
 }
 
 TEST_F(MetricsE2ETest, NotReadyWithoutRedisButAlive) {
-  StartServer(testing::PickFreePort());  // nothing listens there
+  StartServer(testing::PickFreePort(), {},  // nothing listens there
+              testing::ServerProcess::Ready::kListening);
   absl::SleepFor(absl::Milliseconds(300));  // a few health intervals
   EXPECT_EQ(HttpGet(http_port_, "/healthz")->code, 200);
   EXPECT_EQ(HttpGet(http_port_, "/readyz")->code, 503);

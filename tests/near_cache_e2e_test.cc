@@ -7,27 +7,24 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "availability/v1/availability.grpc.pb.h"
 #include "availability/v1/inventory_sync.grpc.pb.h"
-#include "cache/key_schema.h"
 #include "client/availability_client.h"
-#include "cache/record_codec.h"
-#include "cache/redis_client.h"
 #include "core/record.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "testing/eventually.h"
 #include "testing/redis_server.h"
-#include "testing/subprocess.h"
+#include "testing/redis_sync.h"
+#include "testing/server_process.h"
 
 namespace availability {
 namespace {
@@ -38,19 +35,8 @@ using ::testing::HasSubstr;
 constexpr int32_t kStock = 1;
 constexpr char kToken[] = "e2e-sync-token-0123456789";
 
-// Polls until `condition` or `timeout` (each round at most a few ms).
-template <typename F>
-bool Eventually(F condition, absl::Duration timeout = absl::Seconds(5)) {
-  const absl::Time give_up = absl::Now() + timeout;
-  while (absl::Now() < give_up) {
-    if (condition()) return true;
-    absl::SleepFor(absl::Milliseconds(2));
-  }
-  return condition();
-}
-
 struct Server {
-  std::unique_ptr<testing::Subprocess> process;
+  std::unique_ptr<testing::ServerProcess> process;
   std::unique_ptr<v1::Availability::Stub> stub;
   std::unique_ptr<v1::InventorySync::Stub> sync;
   std::shared_ptr<grpc::Channel> channel;
@@ -62,72 +48,43 @@ class NearCacheE2ETest : public ::testing::Test {
     auto redis = testing::RedisServer::Start();
     ASSERT_TRUE(redis.ok()) << redis.status();
     redis_ = *std::move(redis);
-    cache::RedisOptions options;
-    options.port = redis_->port();
-    client_ = *cache::RedisClient::Start(options);
-    ASSERT_TRUE(client_->WaitUntilConnected(absl::Seconds(5)).ok());
+    auto client = testing::SyncRedisClient::Connect(redis_->port());
+    ASSERT_TRUE(client.ok()) << client.status();
+    client_ = *std::move(client);
     core::StoreConfig config;
     config.stock_id = kStock;
-    Run({"SET", keys_.StoreConfig(kStock), cache::EncodeStoreConfig(config)});
+    client_->PutStoreConfig(config);
     Put("WARM", 1, 10);
     Put("COLD", 1, 10);
-    token_file_ = redis_->dir() + "/sync-token";
-    std::ofstream(token_file_) << kToken;
   }
 
-  void Run(std::vector<std::string> argv) {
-    absl::Notification done;
-    client_->Execute(std::move(argv), absl::Now() + absl::Seconds(5),
-                     [&](absl::StatusOr<cache::RedisReply> r) {
-                       EXPECT_TRUE(r.ok() && !r->is_error());
-                       done.Notify();
-                     });
-    done.WaitForNotification();
-  }
   void Put(const std::string& sku, int64_t version, int64_t qty) {
     core::Record r;
     r.sku = sku;
     r.stock_id = kStock;
     r.version = version;
     r.source_qty = core::QtyFromUnits(qty);
-    Run({"SET", keys_.Record(kStock, sku), cache::EncodeRecord(r)});
+    client_->PutRecord(r);
   }
 
   Server Start(std::vector<std::string> extra = {}, bool with_sync = false) {
     Server s;
-    const int port = testing::PickFreePort();
-    const int sync_port = testing::PickFreePort();
-    std::vector<std::string> argv = {
-        AVAILABILITY_SERVER_BINARY,
-        absl::StrCat("--listen=127.0.0.1:", port),
-        with_sync ? absl::StrCat("--sync_listen=127.0.0.1:", sync_port)
-                  : "--sync_listen=",
-        "--metrics_listen=",
-        absl::StrCat("--redis_port=", redis_->port()),
-        "--health_interval=100ms",
-        "--invalidation_ping_interval=50ms",
-        "--invalidation_ping_timeout=250ms"};
-    if (with_sync) argv.push_back("--sync_token_file=" + token_file_);
-    for (auto& e : extra) argv.push_back(e);
-    auto process = testing::Subprocess::Start(argv);
+    testing::ServerProcess::Options options;
+    options.redis_port = redis_->port();
+    options.sync = with_sync;
+    options.sync_token = kToken;
+    options.health_interval = absl::Milliseconds(100);
+    options.flags = {"--invalidation_ping_interval=50ms",
+                     "--invalidation_ping_timeout=250ms"};
+    options.flags.insert(options.flags.end(), extra.begin(), extra.end());
+    auto process = testing::ServerProcess::Start(options);
     EXPECT_TRUE(process.ok()) << process.status();
     s.process = *std::move(process);
-    s.channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
-                                    grpc::InsecureChannelCredentials());
-    EXPECT_TRUE(s.channel->WaitForConnected(std::chrono::system_clock::now() +
-                                            std::chrono::seconds(10)))
-        << s.process->Stderr();
+    s.channel = s.process->Channel();
     s.stub = v1::Availability::NewStub(s.channel);
-    if (with_sync) {
-      auto sync_channel =
-          grpc::CreateChannel(absl::StrCat("127.0.0.1:", sync_port),
-                              grpc::InsecureChannelCredentials());
-      EXPECT_TRUE(sync_channel->WaitForConnected(
-          std::chrono::system_clock::now() + std::chrono::seconds(10)));
-      s.sync = v1::InventorySync::NewStub(sync_channel);
-    }
+    if (with_sync) s.sync = s.process->NewSyncStub();
     // Ready once an answer comes back (Redis connected, tracking on).
-    EXPECT_TRUE(Eventually([&] {
+    EXPECT_TRUE(testing::Eventually([&] {
       v1::ProductAvailability a;
       return Get(s, "WARM", &a).ok();
     }, absl::Seconds(10)));
@@ -146,9 +103,7 @@ class NearCacheE2ETest : public ::testing::Test {
   }
 
   std::unique_ptr<testing::RedisServer> redis_;
-  std::unique_ptr<cache::RedisClient> client_;
-  cache::KeySchema keys_{"av"};
-  std::string token_file_;
+  std::unique_ptr<testing::SyncRedisClient> client_;
 };
 
 TEST_F(NearCacheE2ETest, AWriteReachesAnAnswerServedFromMemory) {
@@ -157,7 +112,7 @@ TEST_F(NearCacheE2ETest, AWriteReachesAnAnswerServedFromMemory) {
   ASSERT_TRUE(Get(s, "WARM", &answer).ok());
   EXPECT_EQ(answer.freshness().version(), 1);
   Put("WARM", 2, 0);
-  EXPECT_TRUE(Eventually([&] {
+  EXPECT_TRUE(testing::Eventually([&] {
     return Get(s, "WARM", &answer).ok() && answer.freshness().version() == 2;
   }, absl::Seconds(2)));
   EXPECT_EQ(answer.status(), v1::STATUS_OUT_OF_STOCK);
@@ -166,7 +121,7 @@ TEST_F(NearCacheE2ETest, AWriteReachesAnAnswerServedFromMemory) {
   EXPECT_EQ(Get(s, "LATER", &answer).error_code(),
             grpc::StatusCode::NOT_FOUND);
   Put("LATER", 1, 4);
-  EXPECT_TRUE(Eventually([&] { return Get(s, "LATER", &answer).ok(); },
+  EXPECT_TRUE(testing::Eventually([&] { return Get(s, "LATER", &answer).ok(); },
                          absl::Seconds(2)));
 }
 
@@ -175,7 +130,7 @@ TEST_F(NearCacheE2ETest, PausedRedisServesWarmStaleAndFailsColdFast) {
   v1::ProductAvailability answer;
   ASSERT_TRUE(Get(s, "WARM", &answer).ok());
   redis_->Pause();
-  EXPECT_TRUE(Eventually([&] {
+  EXPECT_TRUE(testing::Eventually([&] {
     return Get(s, "WARM", &answer, absl::Milliseconds(500)).ok() &&
            answer.freshness().stale();
   })) << "a warm SKU answers from memory, marked stale";
@@ -190,7 +145,7 @@ TEST_F(NearCacheE2ETest, PausedRedisServesWarmStaleAndFailsColdFast) {
   std::printf("cold miss with Redis paused failed in %s\n",
               absl::FormatDuration(took).c_str());
   redis_->Resume();
-  EXPECT_TRUE(Eventually([&] {
+  EXPECT_TRUE(testing::Eventually([&] {
     return Get(s, "WARM", &answer).ok() && !answer.freshness().stale();
   }, absl::Seconds(10)));
   EXPECT_TRUE(Get(s, "COLD", &answer).ok());
@@ -203,21 +158,21 @@ TEST_F(NearCacheE2ETest, KilledRedisServesWarmStaleThenHealthTurnsAfterGrace) {
         av::client::CheckHealth(s.channel, "", absl::Seconds(1));
     return status.ok() && *status == av::client::HealthStatus::kServing;
   };
-  EXPECT_TRUE(Eventually(serving));
+  EXPECT_TRUE(testing::Eventually(serving));
   v1::ProductAvailability answer;
   ASSERT_TRUE(Get(s, "WARM", &answer).ok());
   redis_->Kill();
   const absl::Time killed = absl::Now();
-  EXPECT_TRUE(Eventually([&] {
+  EXPECT_TRUE(testing::Eventually([&] {
     return Get(s, "WARM", &answer).ok() && answer.freshness().stale();
   }));
   EXPECT_EQ(Get(s, "COLD", &answer).error_code(),
             grpc::StatusCode::UNAVAILABLE);
-  EXPECT_TRUE(Eventually([&] { return !serving(); }, absl::Seconds(10)));
+  EXPECT_TRUE(testing::Eventually([&] { return !serving(); }, absl::Seconds(10)));
   EXPECT_GE(absl::Now() - killed, absl::Milliseconds(900))
       << "NOT_SERVING only after --unhealthy_after";
   ASSERT_TRUE(redis_->Restart().ok());
-  EXPECT_TRUE(Eventually(serving, absl::Seconds(10)));
+  EXPECT_TRUE(testing::Eventually(serving, absl::Seconds(10)));
 }
 
 // Write-to-visible time across two servers (each with its near-cache) on

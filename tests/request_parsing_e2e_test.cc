@@ -3,8 +3,6 @@
 // with its storefront and sync listeners, a real redis-server, requests sent
 // as raw bytes with grpc::GenericStub.
 
-#include <cstdio>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,7 +21,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "testing/redis_server.h"
-#include "testing/subprocess.h"
+#include "testing/server_process.h"
 
 namespace availability {
 namespace {
@@ -80,26 +78,15 @@ class RequestParsingE2ETest : public ::testing::Test {
     auto redis = testing::RedisServer::Start();
     ASSERT_TRUE(redis.ok()) << redis.status();
     redis_ = *std::move(redis);
-    const std::string token_file = redis_->dir() + "/sync-token";
-    std::ofstream(token_file) << kToken << "\n";
-    const int port = testing::PickFreePort();
-    const int sync_port = testing::PickFreePort();
-    auto server = testing::Subprocess::Start(
-        {AVAILABILITY_SERVER_BINARY, absl::StrCat("--listen=127.0.0.1:", port),
-         absl::StrCat("--sync_listen=127.0.0.1:", sync_port),
-         "--metrics_listen=", "--sync_token_file=" + token_file,
-         absl::StrCat("--redis_port=", redis_->port())});
+    testing::ServerProcess::Options options;
+    options.redis_port = redis_->port();
+    options.sync = true;
+    options.sync_token = kToken;
+    auto server = testing::ServerProcess::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
-    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
-                                   grpc::InsecureChannelCredentials());
-    sync_channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", sync_port),
-                                        grpc::InsecureChannelCredentials());
-    for (auto* c : {&channel_, &sync_channel_}) {
-      ASSERT_TRUE((*c)->WaitForConnected(std::chrono::system_clock::now() +
-                                         std::chrono::seconds(10)))
-          << server_->Stderr();
-    }
+    channel_ = server_->Channel();
+    sync_channel_ = server_->SyncChannel();
     stub_ = v1::Availability::NewStub(channel_);
     sync_stub_ = v1::InventorySync::NewStub(sync_channel_);
     // Known SKUs for the storefront checks, written through the sync API.
@@ -120,10 +107,6 @@ class RequestParsingE2ETest : public ::testing::Test {
     // they go through its JSON log (at debug for a client's bad string).
     const std::string log = server_->Stderr();
     EXPECT_THAT(log, Not(HasSubstr("libprotobuf")));
-    if (HasFailure()) {
-      std::fprintf(stderr, "--- availability-server stderr ---\n%s\n",
-                   log.c_str());
-    }
   }
 
   static void Authorize(grpc::ClientContext& context) {
@@ -221,7 +204,7 @@ class RequestParsingE2ETest : public ::testing::Test {
   }
 
   std::unique_ptr<testing::RedisServer> redis_;
-  std::unique_ptr<testing::Subprocess> server_;
+  std::unique_ptr<testing::ServerProcess> server_;
   std::shared_ptr<grpc::Channel> channel_;
   std::shared_ptr<grpc::Channel> sync_channel_;
   std::unique_ptr<v1::Availability::Stub> stub_;
@@ -515,17 +498,13 @@ TEST_F(RequestParsingE2ETest, ProtobufMessagesJoinTheJsonLogAtDebug) {
   // Restart the server at debug level: protobuf's complaint about the bad
   // string is then a JSON line of its own.
   server_.reset();
-  const int port = testing::PickFreePort();
-  auto server = testing::Subprocess::Start(
-      {AVAILABILITY_SERVER_BINARY, absl::StrCat("--listen=127.0.0.1:", port),
-       "--sync_listen=", "--metrics_listen=", "--log_level=debug",
-       absl::StrCat("--redis_port=", redis_->port())});
+  testing::ServerProcess::Options options;
+  options.redis_port = redis_->port();
+  options.flags = {"--log_level=debug"};
+  auto server = testing::ServerProcess::Start(options);
   ASSERT_TRUE(server.ok()) << server.status();
   server_ = *std::move(server);
-  channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
-                                 grpc::InsecureChannelCredentials());
-  ASSERT_TRUE(channel_->WaitForConnected(std::chrono::system_clock::now() +
-                                         std::chrono::seconds(10)));
+  channel_ = server_->Channel();
   v1::GetAvailabilityRequest request;
   request.set_sku("BAD0");
   request.mutable_scope()->set_stock_id(1);

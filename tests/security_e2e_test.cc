@@ -2,7 +2,6 @@
 // availability-server binary over TLS and mTLS (certificates made at run
 // time with the openssl tool), a real redis-server with a password.
 
-#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -19,6 +18,7 @@
 #include "gtest/gtest.h"
 #include "testing/test_certificates.h"
 #include "testing/redis_server.h"
+#include "testing/server_process.h"
 #include "testing/subprocess.h"
 
 namespace availability {
@@ -34,22 +34,10 @@ constexpr char kSyncToken[] = "sync-token-e2e-0123456789abcdef";
 
 class SecurityE2ETest : public ::testing::Test {
  protected:
-  static void TearDownTestSuite() {
-    if (certs_ == nullptr) return;
-    std::error_code ignored;
-    std::filesystem::remove_all(certs_->dir, ignored);
-    delete certs_;
-    certs_ = nullptr;
-  }
-
   void SetUp() override {
-    if (certs_ == nullptr) {
-      // Made by the first test, not in SetUpTestSuite: a fatal failure
-      // there would report the suite's tests as SKIPPED, not failed.
-      auto certs = TestCertificates::Make();
-      ASSERT_TRUE(certs.ok()) << certs.status();
-      certs_ = new TestCertificates(*std::move(certs));
-    }
+    auto certs = TestCertificates::Shared();
+    ASSERT_TRUE(certs.ok()) << certs.status();
+    certs_ = *certs;
     auto redis = testing::RedisServer::Start({"--requirepass", kRedisPassword});
     ASSERT_TRUE(redis.ok()) << redis.status();
     redis_ = *std::move(redis);
@@ -63,35 +51,34 @@ class SecurityE2ETest : public ::testing::Test {
     return path;
   }
 
-  // Starts the server with TLS on both listeners and `extra` flags.
-  void StartServer(std::vector<std::string> extra) {
-    port_ = testing::PickFreePort();
-    sync_port_ = testing::PickFreePort();
-    std::vector<std::string> argv = {
-        AVAILABILITY_SERVER_BINARY,
-        absl::StrCat("--listen=127.0.0.1:", port_),
-        absl::StrCat("--sync_listen=127.0.0.1:", sync_port_),
-        absl::StrCat("--redis_port=", redis_->port()),
-        "--metrics_listen=",
-        "--health_interval=200ms",
-        "--tls_cert_file=" + certs_->server.cert_file,
-        "--tls_key_file=" + certs_->server.key_file};
-    for (auto& e : extra) argv.push_back(e);
-    auto server = testing::Subprocess::Start(argv);
+  // TLS on both listeners, a free port for each; the harness's channels
+  // trust the test CA and present `client`'s certificate, if any.
+  testing::ServerProcess::Options TlsOptions(
+      std::vector<std::string> extra,
+      const TestCertificates::Pair* client = nullptr) {
+    testing::ServerProcess::Options options;
+    options.redis_port = redis_->port();
+    options.sync = true;
+    options.health_interval = absl::Milliseconds(200);
+    options.tls_cert_file = certs_->server.cert_file;
+    options.tls_key_file = certs_->server.key_file;
+    options.flags = std::move(extra);
+    options.credentials = certs_->ClientCredentials(client);
+    return options;
+  }
+
+  void StartServer(testing::ServerProcess::Options options) {
+    auto server = testing::ServerProcess::Start(std::move(options));
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
+    port_ = server_->port();
+    sync_port_ = server_->sync_port();
   }
 
   std::shared_ptr<grpc::Channel> Channel(
       int port, const TestCertificates::Pair* client) {
-    grpc::SslCredentialsOptions options;
-    options.pem_root_certs = certs_->ca.cert_pem;
-    if (client != nullptr) {
-      options.pem_private_key = client->key_pem;
-      options.pem_cert_chain = client->cert_pem;
-    }
     return grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
-                               grpc::SslCredentials(options));
+                               certs_->ClientCredentials(client));
   }
 
   bool WaitUp(const std::shared_ptr<grpc::Channel>& channel) {
@@ -143,21 +130,20 @@ class SecurityE2ETest : public ::testing::Test {
     }
   }
 
-  static TestCertificates* certs_;
+  const TestCertificates* certs_ = nullptr;
   std::unique_ptr<testing::RedisServer> redis_;
-  std::unique_ptr<testing::Subprocess> server_;
+  std::unique_ptr<testing::ServerProcess> server_;
   std::string password_file_;
   std::string token_file_;
   int port_ = 0;
   int sync_port_ = 0;
 };
 
-TestCertificates* SecurityE2ETest::certs_ = nullptr;
-
 TEST_F(SecurityE2ETest, StorefrontMtlsAdmitsOnlyCertificatesOfTheCa) {
-  StartServer({"--redis_password_file=" + password_file_,
-               "--tls_client_ca_file=" + certs_->ca.cert_file,
-               "--sync_listen="});
+  StartServer(TlsOptions({"--redis_password_file=" + password_file_,
+                          "--tls_client_ca_file=" + certs_->ca.cert_file,
+                          "--sync_listen="},
+                         &certs_->sync_worker));
   ASSERT_TRUE(WaitUp(Channel(port_, &certs_->sync_worker)))
       << server_->Stderr();
   // The call reaches the service (an unknown SKU), over verified mTLS.
@@ -175,10 +161,10 @@ TEST_F(SecurityE2ETest, StorefrontMtlsAdmitsOnlyCertificatesOfTheCa) {
 }
 
 TEST_F(SecurityE2ETest, SyncAcceptsTheTokenOrAnAllowedIdentity) {
-  StartServer({"--redis_password_file=" + password_file_,
-               "--sync_token_file=" + token_file_,
-               "--sync_tls_client_ca_file=" + certs_->ca.cert_file,
-               "--sync_allowed_client_subjects=CN=sync-worker"});
+  StartServer(TlsOptions({"--redis_password_file=" + password_file_,
+                          "--sync_token_file=" + token_file_,
+                          "--sync_tls_client_ca_file=" + certs_->ca.cert_file,
+                          "--sync_allowed_client_subjects=CN=sync-worker"}));
   ASSERT_TRUE(WaitUp(Channel(sync_port_, nullptr))) << server_->Stderr();
   struct Case {
     std::string name;
@@ -211,28 +197,24 @@ TEST_F(SecurityE2ETest, SyncAcceptsTheTokenOrAnAllowedIdentity) {
 }
 
 TEST_F(SecurityE2ETest, IdentitiesWithoutAClientCaAreRefusedAtStart) {
-  StartServer({"--redis_password_file=" + password_file_,
-               "--sync_allowed_client_subjects=CN=sync-worker"});
+  testing::ServerProcess::Options options =
+      TlsOptions({"--redis_password_file=" + password_file_,
+                  "--sync_allowed_client_subjects=CN=sync-worker"});
+  options.ready = testing::ServerProcess::Ready::kStarted;  // it exits
+  StartServer(std::move(options));
   ASSERT_EQ(server_->Wait(absl::Seconds(10)), 1);
   EXPECT_THAT(server_->Stderr(), HasSubstr("--sync_allowed_client_subjects"));
 }
 
 TEST_F(SecurityE2ETest, SecretsNeverReachLogsErrorsOrHelp) {
   // A wrong Redis password (from the environment) and wrong-token calls.
-  port_ = testing::PickFreePort();
-  sync_port_ = testing::PickFreePort();
   const std::string wrong_password = std::string(kRedisPassword) + "-wrong";
-  auto server = testing::Subprocess::Start(
-      {AVAILABILITY_SERVER_BINARY, absl::StrCat("--listen=127.0.0.1:", port_),
-       absl::StrCat("--sync_listen=127.0.0.1:", sync_port_),
-       absl::StrCat("--redis_port=", redis_->port()), "--metrics_listen=",
-       "--health_interval=100ms", "--log_level=debug",
-       "--tls_cert_file=" + certs_->server.cert_file,
-       "--tls_key_file=" + certs_->server.key_file},
-      {"AVAILABILITY_REDIS_PASSWORD=" + wrong_password,
-       absl::StrCat("AVAILABILITY_SYNC_TOKEN=", kSyncToken)});
-  ASSERT_TRUE(server.ok()) << server.status();
-  server_ = *std::move(server);
+  testing::ServerProcess::Options options = TlsOptions({"--log_level=debug"});
+  options.health_interval = absl::Milliseconds(100);
+  options.env = {"AVAILABILITY_REDIS_PASSWORD=" + wrong_password,
+                 absl::StrCat("AVAILABILITY_SYNC_TOKEN=", kSyncToken)};
+  options.ready = testing::ServerProcess::Ready::kListening;  // Redis refuses
+  StartServer(std::move(options));
   ASSERT_TRUE(WaitUp(Channel(port_, nullptr))) << server_->Stderr();
   grpc::Status storefront = StorefrontCall(nullptr);
   EXPECT_EQ(storefront.error_code(), grpc::StatusCode::UNAVAILABLE)
@@ -258,7 +240,7 @@ TEST_F(SecurityE2ETest, SecretsNeverReachLogsErrorsOrHelp) {
   }
 
   auto help = testing::RunCommand(
-      {AVAILABILITY_SERVER_BINARY, "--help"}, absl::Seconds(10),
+      {testing::ServerBinary(), "--help"}, absl::Seconds(10),
       {absl::StrCat("AVAILABILITY_REDIS_PASSWORD=", kRedisPassword),
        absl::StrCat("AVAILABILITY_SYNC_TOKEN=", kSyncToken),
        "AVAILABILITY_TLS_KEY_FILE=" + certs_->server.key_file});

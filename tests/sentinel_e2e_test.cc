@@ -12,7 +12,6 @@
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -26,18 +25,18 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "availability/v1/availability.grpc.pb.h"
 #include "availability/v1/inventory_sync.grpc.pb.h"
-#include "cache/key_schema.h"
-#include "cache/record_codec.h"
-#include "cache/redis_client.h"
 #include "client/availability_client.h"
+#include "cache/record_codec.h"
 #include "core/record.h"
 #include "gtest/gtest.h"
+#include "testing/eventually.h"
 #include "testing/redis_server.h"
+#include "testing/redis_sync.h"
+#include "testing/server_process.h"
 #include "testing/subprocess.h"
 
 namespace availability {
@@ -50,35 +49,13 @@ constexpr char kMaster[] = "mymaster";
 constexpr int kReadSkus = 40;
 constexpr int kWriters = 2;
 constexpr int kWriterSkus = 10;
+// How often the test polls Redis, the sentinels and the server.
+constexpr absl::Duration kPoll = absl::Milliseconds(50);
 
-// One command through redis-cli against any port (sentinels included).
-std::string Cli(int port, std::vector<std::string> args) {
-  args.insert(args.begin(),
-              {"/usr/bin/redis-cli", "-h", "127.0.0.1", "-p",
-               absl::StrCat(port)});
-  absl::StatusOr<testing::CommandResult> r =
-      testing::RunCommand(args, absl::Seconds(5));
-  return r.ok() && r->exit_code == 0 ? r->out : "";
-}
-
-// One command through the C++ client (binary-safe); false on any error.
-bool RedisCommand(int port, std::vector<std::string> argv) {
-  cache::RedisOptions options;
-  options.port = port;
-  absl::StatusOr<std::unique_ptr<cache::RedisClient>> redis =
-      cache::RedisClient::Start(options);
-  if (!redis.ok() || !(*redis)->WaitUntilConnected(absl::Seconds(5)).ok()) {
-    return false;
-  }
-  absl::Notification done;
-  bool ok = false;
-  (*redis)->Execute(std::move(argv), absl::Now() + absl::Seconds(5),
-                    [&](absl::StatusOr<cache::RedisReply> r) {
-                      ok = r.ok() && !r->is_error();
-                      done.Notify();
-                    });
-  done.WaitForNotification();
-  return ok;
+// One command through redis-cli against any port (sentinels included);
+// "" when it fails.
+std::string Cli(int port, const std::vector<std::string>& args) {
+  return testing::RedisCli(port, args).value_or("");
 }
 
 // The primary's port as sentinel `port` reports it; 0 when unknown.
@@ -90,41 +67,6 @@ int MasterPort(int sentinel_port) {
   int port = 0;
   if (lines.size() == 2 && absl::SimpleAtoi(lines[1], &port)) return port;
   return 0;
-}
-
-// A redis-sentinel process with a writable configuration in `dir`.
-std::unique_ptr<testing::Subprocess> StartSentinel(const std::string& dir,
-                                                   int port,
-                                                   int primary_port) {
-  const std::string conf = absl::StrCat(dir, "/sentinel-", port, ".conf");
-  std::ofstream(conf) << absl::StrFormat(
-      "port %d\nbind 127.0.0.1\ndaemonize no\ndir %s\n"
-      "logfile %s/sentinel-%d.log\n"
-      "sentinel monitor %s 127.0.0.1 %d 2\n"
-      "sentinel down-after-milliseconds %s 1000\n"
-      "sentinel failover-timeout %s 5000\n",
-      port, dir, dir, port, kMaster, primary_port, kMaster, kMaster);
-  const char* binary = std::filesystem::exists("/usr/bin/redis-sentinel")
-                           ? "/usr/bin/redis-sentinel"
-                           : nullptr;
-  absl::StatusOr<std::unique_ptr<testing::Subprocess>> started =
-      binary != nullptr
-          ? testing::Subprocess::Start({binary, conf})
-          : testing::Subprocess::Start({"/usr/bin/redis-server", conf,
-                                        "--sentinel"});
-  EXPECT_TRUE(started.ok()) << started.status();
-  return started.ok() ? *std::move(started) : nullptr;
-}
-
-// Polls `done` every 50 ms until it holds or `timeout` passes.
-template <typename F>
-bool PollUntil(absl::Duration timeout, F done) {
-  const absl::Time give_up = absl::Now() + timeout;
-  while (absl::Now() < give_up) {
-    if (done()) return true;
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  return done();
 }
 
 v1::InventoryRecord MakeRecord(const std::string& sku, int64_t version) {
@@ -150,20 +92,22 @@ class SentinelE2ETest : public ::testing::Test {
         {"--replicaof", "127.0.0.1", absl::StrCat(primary_->port())});
     ASSERT_TRUE(replica.ok()) << replica.status();
     replica_ = *std::move(replica);
-    ASSERT_TRUE(PollUntil(absl::Seconds(10), [&] {
+    ASSERT_TRUE(testing::Eventually([&] {
       return absl::StrContains(Cli(replica_->port(), {"INFO", "replication"}),
                                "master_link_status:up");
-    })) << "replica never linked";
+    }, absl::Seconds(10), kPoll)) << "replica never linked";
 
     for (int i = 0; i < 3; ++i) {
       const int port = testing::PickFreePort();
       sentinel_ports_.push_back(port);
-      sentinels_.push_back(StartSentinel(dir_, port, primary_->port()));
-      ASSERT_NE(sentinels_.back(), nullptr);
+      auto sentinel =
+          testing::StartRedisSentinel(dir_, port, kMaster, primary_->port());
+      ASSERT_TRUE(sentinel.ok()) << sentinel.status();
+      sentinels_.push_back(*std::move(sentinel));
     }
     // Every sentinel sees the replica and the two others (needed for the
     // quorum and the leader election).
-    ASSERT_TRUE(PollUntil(absl::Seconds(20), [&] {
+    ASSERT_TRUE(testing::Eventually([&] {
       for (int port : sentinel_ports_) {
         const std::string master = Cli(port, {"SENTINEL", "master", kMaster});
         if (!absl::StrContains(master, "num-other-sentinels\n2\n") ||
@@ -172,61 +116,53 @@ class SentinelE2ETest : public ::testing::Test {
         }
       }
       return true;
-    })) << "sentinels did not discover each other: "
+    }, absl::Seconds(20), kPoll)) << "sentinels did not discover each other: "
         << Cli(sentinel_ports_[0], {"SENTINEL", "master", kMaster});
 
     // Store configuration and channels straight into the primary.
+    auto primary_client = testing::SyncRedisClient::Connect(primary_->port());
+    ASSERT_TRUE(primary_client.ok()) << primary_client.status();
     core::StoreConfig config;
     config.stock_id = 1;
-    const cache::KeySchema keys("av");
-    ASSERT_TRUE(RedisCommand(primary_->port(), {"SET", keys.StoreConfig(1),
-                                       cache::EncodeStoreConfig(config)}));
-    ASSERT_TRUE(
-        RedisCommand(primary_->port(), {"HSET", keys.SalesChannels(), "base", "1"}));
+    (*primary_client)->PutStoreConfig(config);
+    (*primary_client)->Expect(
+        {"HSET", (*primary_client)->keys().SalesChannels(), "base", "1"});
+    ASSERT_FALSE(HasFailure());
 
-    const std::string token_file = dir_ + "/token";
-    std::ofstream(token_file) << kToken << "\n";
-    port_ = testing::PickFreePort();
-    sync_port_ = testing::PickFreePort();
     std::vector<std::string> addresses;
     for (int port : sentinel_ports_) {
       addresses.push_back(absl::StrCat("127.0.0.1:", port));
     }
-    auto server = testing::Subprocess::Start(
-        {AVAILABILITY_SERVER_BINARY,
-         absl::StrCat("--listen=127.0.0.1:", port_),
-         absl::StrCat("--sync_listen=127.0.0.1:", sync_port_),
-         "--sync_token_file=" + token_file, "--metrics_listen=",
-         "--health_interval=200ms",
-         "--redis_sentinel_addresses=" + absl::StrJoin(addresses, ","),
-         absl::StrCat("--redis_sentinel_master=", kMaster),
-         "--read_from=replica"});
+    testing::ServerProcess::Options options;
+    options.sync = true;
+    options.sync_token = kToken;
+    options.health_interval = absl::Milliseconds(200);
+    options.flags = {
+        "--redis_sentinel_addresses=" + absl::StrJoin(addresses, ","),
+        absl::StrCat("--redis_sentinel_master=", kMaster),
+        "--read_from=replica"};
+    auto server = testing::ServerProcess::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
 
-    auto channel = av::client::MakeChannel(absl::StrCat("127.0.0.1:", port_));
-    ASSERT_TRUE(channel->WaitForConnected(std::chrono::system_clock::now() +
-                                          std::chrono::seconds(10)))
-        << server_->Stderr();
-    client_ = std::make_unique<av::client::AvailabilityClient>(channel);
+    client_ = server_->NewClient();
     av::client::SyncClient::Options sync_options;
     sync_options.write_timeout = absl::Seconds(1);
-    sync_ = std::make_unique<av::client::SyncClient>(
-        av::client::MakeChannel(absl::StrCat("127.0.0.1:", sync_port_)),
-        kToken, sync_options);
+    sync_ = server_->NewSyncClient(sync_options);
 
     v1::UpsertRecordsRequest request;
     for (int i = 0; i < kReadSkus; ++i) {
       *request.add_records() = MakeRecord(absl::StrFormat("R-%03d", i), 1);
     }
     absl::StatusOr<v1::UpsertRecordsResponse> loaded;
-    ASSERT_TRUE(PollUntil(absl::Seconds(10), [&] {
+    ASSERT_TRUE(testing::Eventually([&] {
       loaded = sync_->UpsertRecords(request);
       return loaded.ok() && loaded->applied() == kReadSkus;
-    })) << loaded.status() << server_->Stderr();
-    ASSERT_TRUE(PollUntil(absl::Seconds(10), [&] {
+    }, absl::Seconds(10), kPoll)) << loaded.status() << server_->Stderr();
+    ASSERT_TRUE(testing::Eventually([&] {
       return Get(kReadSkus - 1).ok();
-    })) << "records never readable from the replica: " << server_->Stderr();
+    }, absl::Seconds(10), kPoll))
+        << "records never readable from the replica: " << server_->Stderr();
   }
 
   void TearDown() override {
@@ -252,11 +188,9 @@ class SentinelE2ETest : public ::testing::Test {
   std::unique_ptr<testing::RedisServer> replica_;
   std::vector<int> sentinel_ports_;
   std::vector<std::unique_ptr<testing::Subprocess>> sentinels_;
-  std::unique_ptr<testing::Subprocess> server_;
+  std::unique_ptr<testing::ServerProcess> server_;
   std::unique_ptr<av::client::AvailabilityClient> client_;
   std::unique_ptr<av::client::SyncClient> sync_;
-  int port_ = 0;
-  int sync_port_ = 0;
 };
 
 TEST_F(SentinelE2ETest, PrimaryKilledUnderLoadFailsOverWithoutLosingWrites) {
@@ -314,15 +248,15 @@ TEST_F(SentinelE2ETest, PrimaryKilledUnderLoadFailsOverWithoutLosingWrites) {
   primary_->Kill();
   // +switch-master, as clients see it.
   absl::Time switched = absl::InfiniteFuture();
-  EXPECT_TRUE(PollUntil(absl::Seconds(30), [&] {
+  EXPECT_TRUE(testing::Eventually([&] {
     if (MasterPort(sentinel_ports_[0]) != new_port) return false;
     switched = absl::Now();
     return true;
-  })) << "no failover: " << Cli(sentinel_ports_[0],
+  }, absl::Seconds(30), kPoll)) << "no failover: " << Cli(sentinel_ports_[0],
                                 {"SENTINEL", "master", kMaster});
   // Writes resume (bounded wait), then a little more load on the new primary.
   absl::Time resumed = absl::InfiniteFuture();
-  PollUntil(absl::Seconds(15), [&] {
+  testing::Eventually([&] {
     absl::MutexLock lock(&mu);
     for (absl::Time t : write_successes) {
       if (t > switched) {
@@ -330,7 +264,7 @@ TEST_F(SentinelE2ETest, PrimaryKilledUnderLoadFailsOverWithoutLosingWrites) {
       }
     }
     return resumed != absl::InfiniteFuture();
-  });
+  }, absl::Seconds(15), kPoll);
   absl::SleepFor(absl::Seconds(1));
   stop = true;
   for (std::thread& t : threads) t.join();
@@ -365,28 +299,17 @@ TEST_F(SentinelE2ETest, PrimaryKilledUnderLoadFailsOverWithoutLosingWrites) {
   // No acknowledged write is lost: each is on the new primary with at least
   // its acknowledged version.
   ASSERT_FALSE(acknowledged.empty());
-  const cache::KeySchema keys("av");
-  cache::RedisOptions options;
-  options.port = new_port;
-  absl::StatusOr<std::unique_ptr<cache::RedisClient>> redis =
-      cache::RedisClient::Start(options);
+  auto redis = testing::SyncRedisClient::Connect(new_port);
   ASSERT_TRUE(redis.ok()) << redis.status();
-  ASSERT_TRUE((*redis)->WaitUntilConnected(absl::Seconds(5)).ok());
   int lost = 0;
   for (const auto& [sku, version] : acknowledged) {
-    absl::Notification done;
     int64_t stored = -1;
-    (*redis)->Execute({"GET", keys.Record(1, sku)},
-                   absl::Now() + absl::Seconds(5),
-                   [&](absl::StatusOr<cache::RedisReply> r) {
-                     if (r.ok() && r->type == cache::RedisReply::Type::kString) {
-                       absl::StatusOr<int64_t> v =
-                           cache::PeekRecordVersion(r->str);
-                       if (v.ok()) stored = *v;
-                     }
-                     done.Notify();
-                   });
-    done.WaitForNotification();
+    absl::StatusOr<cache::RedisReply> r =
+        (*redis)->Run({"GET", (*redis)->keys().Record(1, sku)});
+    if (r.ok() && r->type == cache::RedisReply::Type::kString) {
+      absl::StatusOr<int64_t> v = cache::PeekRecordVersion(r->str);
+      if (v.ok()) stored = *v;
+    }
     if (stored < version) {
       ++lost;
       ADD_FAILURE() << sku << ": acknowledged version " << version

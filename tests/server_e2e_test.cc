@@ -10,20 +10,17 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "availability/v1/availability.grpc.pb.h"
-#include "cache/key_schema.h"
-#include "cache/record_codec.h"
-#include "cache/redis_client.h"
 #include "core/decision.h"
 #include "core/record.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "testing/redis_server.h"
-#include "testing/subprocess.h"
+#include "testing/redis_sync.h"
+#include "testing/server_process.h"
 
 namespace availability {
 namespace {
@@ -35,72 +32,32 @@ constexpr int32_t kStock = 1;
 
 core::Qty Units(int64_t n) { return core::QtyFromUnits(n); }
 
-// Writes records and configuration straight into Redis, the way the sync
-// path stores them.
-class CacheWriter {
- public:
-  explicit CacheWriter(int port) {
-    cache::RedisOptions options;
-    options.port = port;
-    client_ = *cache::RedisClient::Start(options);
-    EXPECT_TRUE(client_->WaitUntilConnected(absl::Seconds(5)).ok());
-  }
-  void Run(std::vector<std::string> argv) {
-    absl::Notification done;
-    client_->Execute(std::move(argv), absl::Now() + absl::Seconds(5),
-                     [&](absl::StatusOr<cache::RedisReply> r) {
-                       EXPECT_TRUE(r.ok()) << r.status();
-                       if (r.ok()) {
-                         EXPECT_FALSE(r->is_error()) << r->str;
-                       }
-                       done.Notify();
-                     });
-    done.WaitForNotification();
-  }
-  void Put(const core::Record& record) {
-    Run({"SET", keys_.Record(record.stock_id, record.sku),
-         cache::EncodeRecord(record)});
-  }
-  void PutConfig(const core::StoreConfig& config) {
-    Run({"SET", keys_.StoreConfig(config.stock_id),
-         cache::EncodeStoreConfig(config)});
-  }
-
- private:
-  cache::KeySchema keys_{"av"};
-  std::unique_ptr<cache::RedisClient> client_;
-};
-
 class ServerE2ETest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto redis = testing::RedisServer::Start();
     ASSERT_TRUE(redis.ok()) << redis.status();
     redis_ = *std::move(redis);
-    writer_ = std::make_unique<CacheWriter>(redis_->port());
+    ConnectWriter();
     today_ = absl::ToCivilDay(absl::Now(), absl::UTCTimeZone());
     LoadCatalog();
     StartServer();
   }
 
-  void StartServer(std::vector<std::string> extra = {}) {
-    port_ = testing::PickFreePort();
-    std::vector<std::string> argv = {
-        AVAILABILITY_SERVER_BINARY,
-        absl::StrCat("--listen=127.0.0.1:", port_),
-        "--sync_listen=", "--metrics_listen=",
-        absl::StrCat("--redis_port=", redis_->port()),
-        "--health_interval=200ms"};
-    for (auto& e : extra) argv.push_back(e);
-    auto server = testing::Subprocess::Start(argv);
+  void ConnectWriter() {
+    auto writer = testing::SyncRedisClient::Connect(redis_->port());
+    ASSERT_TRUE(writer.ok()) << writer.status();
+    writer_ = *std::move(writer);
+  }
+
+  void StartServer() {
+    testing::ServerProcess::Options options;
+    options.redis_port = redis_->port();
+    options.health_interval = absl::Milliseconds(200);
+    auto server = testing::ServerProcess::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
-    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port_),
-                                   grpc::InsecureChannelCredentials());
-    ASSERT_TRUE(channel_->WaitForConnected(std::chrono::system_clock::now() +
-                                           std::chrono::seconds(10)))
-        << server_->Stderr();
-    stub_ = v1::Availability::NewStub(channel_);
+    stub_ = server_->NewStub();
   }
 
   void LoadCatalog() {
@@ -109,8 +66,8 @@ class ServerE2ETest : public ::testing::Test {
     config.only_x_left_threshold = Units(5);
     config.handling_days = 1;
     config.alternatives_backorder_days = 14;
-    writer_->PutConfig(config);
-    writer_->Run({"HSET", "av:channels", "base", "1"});
+    writer_->PutStoreConfig(config);
+    writer_->Expect({"HSET", "av:channels", "base", "1"});
 
     core::Record r;
     r.stock_id = kStock;
@@ -119,7 +76,7 @@ class ServerE2ETest : public ::testing::Test {
     r.sku = "IN-LOW";
     r.source_qty = Units(3);
     r.category_ids = {10};
-    writer_->Put(r);
+    writer_->PutRecord(r);
 
     r = core::Record{};
     r.stock_id = kStock;
@@ -127,7 +84,7 @@ class ServerE2ETest : public ::testing::Test {
     r.sku = "IN-PLENTY";
     r.source_qty = Units(100);
     r.category_ids = {10};
-    writer_->Put(r);
+    writer_->PutRecord(r);
 
     r = core::Record{};
     r.stock_id = kStock;
@@ -136,7 +93,7 @@ class ServerE2ETest : public ::testing::Test {
     r.source_qty = Units(2);
     r.backorders = core::Backorders::kYesNotify;
     r.inbound = {{today_ + 10, Units(5)}, {today_ + 20, Units(10)}};
-    writer_->Put(r);
+    writer_->PutRecord(r);
 
     r = core::Record{};
     r.stock_id = kStock;
@@ -144,7 +101,7 @@ class ServerE2ETest : public ::testing::Test {
     r.sku = "PREORDER";
     r.lifecycle = core::Lifecycle::kPreorder;
     r.release_date = today_ + 30;
-    writer_->Put(r);
+    writer_->PutRecord(r);
 
     r = core::Record{};
     r.stock_id = kStock;
@@ -154,8 +111,8 @@ class ServerE2ETest : public ::testing::Test {
     r.alternatives = {{"IN-PLENTY", core::Relation::kSubstitute},
                       {"BACKORDER", core::Relation::kRelated}};
     r.category_ids = {10};
-    writer_->Put(r);
-    writer_->Run({"RPUSH", "av:{1}:cat:10", "OUT", "IN-LOW", "IN-PLENTY"});
+    writer_->PutRecord(r);
+    writer_->Expect({"RPUSH", "av:{1}:cat:10", "OUT", "IN-LOW", "IN-PLENTY"});
 
     r = core::Record{};
     r.stock_id = kStock;
@@ -163,7 +120,7 @@ class ServerE2ETest : public ::testing::Test {
     r.sku = "GONE";
     r.lifecycle = core::Lifecycle::kDiscontinued;
     r.successor_sku = "IN-PLENTY";
-    writer_->Put(r);
+    writer_->PutRecord(r);
   }
 
   grpc::Status Get(const v1::GetAvailabilityRequest& request,
@@ -191,12 +148,10 @@ class ServerE2ETest : public ::testing::Test {
   }
 
   std::unique_ptr<testing::RedisServer> redis_;
-  std::unique_ptr<CacheWriter> writer_;
-  std::unique_ptr<testing::Subprocess> server_;
-  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<testing::SyncRedisClient> writer_;
+  std::unique_ptr<testing::ServerProcess> server_;
   std::unique_ptr<v1::Availability::Stub> stub_;
   absl::CivilDay today_;
-  int port_ = 0;
 };
 
 TEST_F(ServerE2ETest, InStockWithOnlyXLeft) {
@@ -414,7 +369,7 @@ TEST_F(ServerE2ETest, SurvivesARedisRestart) {
   ASSERT_TRUE(Get(Request("IN-LOW"), &answer).ok());
   ASSERT_TRUE(redis_->Restart().ok());
   // The restarted Redis is empty (no persistence): load again.
-  writer_ = std::make_unique<CacheWriter>(redis_->port());
+  ConnectWriter();
   LoadCatalog();
   bool recovered = false;
   const absl::Time give_up = absl::Now() + absl::Seconds(10);

@@ -3,7 +3,6 @@
 
 #include <signal.h>
 
-#include <cstdio>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -18,7 +17,9 @@
 #include "client/availability_client.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "testing/eventually.h"
 #include "testing/redis_server.h"
+#include "testing/server_process.h"
 #include "testing/subprocess.h"
 
 namespace availability {
@@ -35,55 +36,31 @@ class SyncE2ETest : public ::testing::Test {
     auto redis = testing::RedisServer::Start();
     ASSERT_TRUE(redis.ok()) << redis.status();
     redis_ = *std::move(redis);
-    token_file_ = redis_->dir() + "/sync-token";
-    std::ofstream(token_file_) << kToken << "\n";
     wrong_token_file_ = redis_->dir() + "/wrong-token";
     std::ofstream(wrong_token_file_) << "not-the-right-token-at-all\n";
 
-    port_ = testing::PickFreePort();
-    sync_port_ = testing::PickFreePort();
-    auto server = testing::Subprocess::Start(
-        {AVAILABILITY_SERVER_BINARY, absl::StrCat("--listen=127.0.0.1:", port_),
-         absl::StrCat("--sync_listen=127.0.0.1:", sync_port_), "--metrics_listen=",
-         "--sync_token_file=" + token_file_,
-         absl::StrCat("--redis_port=", redis_->port())});
+    testing::ServerProcess::Options server_options;
+    server_options.redis_port = redis_->port();
+    server_options.sync = true;
+    server_options.sync_token = kToken;
+    auto server = testing::ServerProcess::Start(server_options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
-    auto channel = av::client::MakeChannel(absl::StrCat("127.0.0.1:", port_));
-    ASSERT_TRUE(channel->WaitForConnected(std::chrono::system_clock::now() +
-                                          std::chrono::seconds(10)))
-        << server_->Stderr();
     av::client::AvailabilityClient::Options options;
     options.read_timeout = absl::Seconds(5);
-    client_ = std::make_unique<av::client::AvailabilityClient>(channel, options);
-    auto sync_channel =
-        av::client::MakeChannel(absl::StrCat("127.0.0.1:", sync_port_));
-    sync_ = std::make_unique<av::client::SyncClient>(sync_channel, kToken);
+    client_ = server_->NewClient(options);
+    sync_ = server_->NewSyncClient();
     v1::PutSalesChannelsRequest channels;
     (*channels.mutable_channels())["base"] = 1;
     (*channels.mutable_channels())["wholesale"] = 2;
-    absl::Status put;
-    for (int i = 0; i < 50; ++i) {  // the sync listener may still be starting
-      put = sync_->PutSalesChannels(channels);
-      if (put.ok()) break;
-      absl::SleepFor(absl::Milliseconds(100));
-    }
+    const absl::Status put = sync_->PutSalesChannels(channels);
     ASSERT_TRUE(put.ok()) << put;
-  }
-
-  void TearDown() override {
-    // A failure is often the server's: show what it said (a sanitizer
-    // report, a fatal log line).
-    if (HasFailure() && server_ != nullptr) {
-      std::fprintf(stderr, "--- availability-server stderr ---\n%s\n",
-                   server_->Stderr().c_str());
-    }
   }
 
   testing::CommandResult Cli(std::vector<std::string> args,
                              absl::Duration timeout = absl::Seconds(60)) {
     args.insert(args.begin(), AVAILABILITY_CLI_BINARY);
-    args.push_back(absl::StrCat("--server=127.0.0.1:", port_));
+    args.push_back("--server=" + server_->address());
     absl::StatusOr<testing::CommandResult> result =
         testing::RunCommand(args, timeout);
     EXPECT_TRUE(result.ok()) << result.status();
@@ -91,8 +68,8 @@ class SyncE2ETest : public ::testing::Test {
   }
 
   std::vector<std::string> Import(const std::string& file) {
-    return {"import", file, absl::StrCat("--sync-server=127.0.0.1:", sync_port_),
-            "--token-file=" + token_file_};
+    return {"import", file, "--sync-server=" + server_->sync_address(),
+            "--token-file=" + server_->sync_token_file()};
   }
 
   absl::StatusOr<v1::ProductAvailability> Get(const std::string& sku,
@@ -121,13 +98,10 @@ class SyncE2ETest : public ::testing::Test {
   }
 
   std::unique_ptr<testing::RedisServer> redis_;
-  std::unique_ptr<testing::Subprocess> server_;
+  std::unique_ptr<testing::ServerProcess> server_;
   std::unique_ptr<av::client::AvailabilityClient> client_;
   std::unique_ptr<av::client::SyncClient> sync_;
-  std::string token_file_;
   std::string wrong_token_file_;
-  int port_ = 0;
-  int sync_port_ = 0;
 };
 
 TEST_F(SyncE2ETest, ImportsMagentoProductExportCsv) {
@@ -204,7 +178,7 @@ TEST_F(SyncE2ETest, ReplaceDeletesRecordsAbsentFromTheSnapshot) {
 TEST_F(SyncE2ETest, WrongTokenChangesNothing) {
   const std::string file = WriteFile("one.jsonl", Line("SECRET-TEST", 1, 5));
   std::vector<std::string> args = {
-      "import", file, absl::StrCat("--sync-server=127.0.0.1:", sync_port_),
+      "import", file, "--sync-server=" + server_->sync_address(),
       "--token-file=" + wrong_token_file_};
   testing::CommandResult result = Cli(args);
   EXPECT_NE(result.exit_code, 0);
@@ -232,12 +206,12 @@ TEST_F(SyncE2ETest, ImporterKilledMidFileLeavesNoTornRecord) {
   auto importer = testing::Subprocess::Start(args);
   ASSERT_TRUE(importer.ok());
   // Wait until some of the new versions are visible, then SIGKILL.
-  const absl::Time give_up = absl::Now() + absl::Seconds(60);
-  while (absl::Now() < give_up) {
-    absl::StatusOr<v1::ProductAvailability> first = Get("KILL-000000");
-    if (first.ok() && first->freshness().version() == 2) break;
-    absl::SleepFor(absl::Milliseconds(5));
-  }
+  testing::Eventually(
+      [&] {
+        absl::StatusOr<v1::ProductAvailability> first = Get("KILL-000000");
+        return first.ok() && first->freshness().version() == 2;
+      },
+      absl::Seconds(60), absl::Milliseconds(5));
   (*importer)->Signal(SIGKILL);
   ASSERT_TRUE((*importer)->Wait(absl::Seconds(10)).has_value());
 

@@ -9,7 +9,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "availability/v1/availability.grpc.pb.h"
@@ -28,7 +27,11 @@
 #include "server/availability_service.h"
 #include "server/channel_resolver.h"
 #include "server/watch_registry.h"
+#include "testing/eventually.h"
+#include "testing/fake_clock.h"
+#include "testing/in_process_server.h"
 #include "testing/redis_server.h"
+#include "testing/redis_sync.h"
 
 namespace availability {
 namespace {
@@ -37,33 +40,6 @@ namespace v1 = ::availability::v1;
 using ::testing::HasSubstr;
 
 constexpr int32_t kStock = 1;
-
-class FakeClock final : public core::Clock {
- public:
-  explicit FakeClock(absl::Time now) : now_(now) {}
-  absl::Time Now() const override {
-    absl::MutexLock lock(&mu_);
-    return now_;
-  }
-  void Set(absl::Time now) {
-    absl::MutexLock lock(&mu_);
-    now_ = now;
-  }
-
- private:
-  mutable absl::Mutex mu_;
-  absl::Time now_;
-};
-
-template <typename F>
-bool Eventually(F condition, absl::Duration timeout = absl::Seconds(5)) {
-  const absl::Time give_up = absl::Now() + timeout;
-  while (absl::Now() < give_up) {
-    if (condition()) return true;
-    absl::SleepFor(absl::Milliseconds(1));
-  }
-  return condition();
-}
 
 class WatchTest : public ::testing::Test {
  protected:
@@ -82,16 +58,18 @@ class WatchTest : public ::testing::Test {
     redis_ = *std::move(redis);
     cache::RedisOptions options;
     options.port = redis_->port();
-    client_ = *cache::RedisClient::Start(options);
-    ASSERT_TRUE(client_->WaitUntilConnected(absl::Seconds(5)).ok());
+    auto redis_client = testing::SyncRedisClient::Connect(options);
+    ASSERT_TRUE(redis_client.ok()) << redis_client.status();
+    redis_client_ = *std::move(redis_client);
+    cache::RedisClient& client = redis_client_->client();
 
     core::StoreConfig config;
     config.stock_id = kStock;
     config.handling_days = 1;
-    Run({"SET", keys_.StoreConfig(kStock), cache::EncodeStoreConfig(config)});
+    redis_client_->PutStoreConfig(config);
     Put("A", 1, 10);
 
-    store_ = std::make_unique<cache::RecordStore>(*client_, keys_);
+    store_ = std::make_unique<cache::RecordStore>(client, keys_);
     channels_ = std::make_unique<server::ChannelResolver>(
         server::ChannelResolver::Options{}, *store_, clock_);
     near_cache_ = std::make_unique<cache::NearCache>(cache::NearCacheOptions{},
@@ -105,7 +83,7 @@ class WatchTest : public ::testing::Test {
     };
     observer.on_all = [this] { registry_->OnAll(); };
     listener_ = *cache::InvalidationListener::Start(
-        listener_options, *client_, near_cache_.get(), observer);
+        listener_options, client, near_cache_.get(), observer);
     ASSERT_TRUE(listener_->WaitUntilTracking(absl::Seconds(5)).ok());
     lookup_ = std::make_unique<server::AvailabilityLookup>(
         *store_, *channels_, clock_, near_cache_.get());
@@ -113,35 +91,17 @@ class WatchTest : public ::testing::Test {
         server::AvailabilityService::Options{}, *lookup_, nullptr, clock_,
         registry_.get());
 
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
-                             &port);
-    builder.RegisterService(service_.get());
-    server_ = builder.BuildAndStart();
-    ASSERT_NE(server_, nullptr);
-    ASSERT_GT(port, 0);
-    stub_ = v1::Availability::NewStub(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+    auto server = testing::InProcessServer::Start({service_.get()});
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    stub_ = v1::Availability::NewStub(server_->Channel());
   }
 
   void TearDown() override {
-    if (server_ != nullptr) {
-      server_->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
-      server_->Wait();
-    }
+    server_.reset();
     listener_.reset();
   }
 
-  void Run(std::vector<std::string> argv) {
-    absl::Notification done;
-    client_->Execute(std::move(argv), absl::Now() + absl::Seconds(5),
-                     [&](absl::StatusOr<cache::RedisReply> r) {
-                       EXPECT_TRUE(r.ok() && !r->is_error());
-                       done.Notify();
-                     });
-    done.WaitForNotification();
-  }
   std::string Encoded(const std::string& sku, int64_t version, int64_t qty) {
     core::Record r;
     r.sku = sku;
@@ -151,7 +111,8 @@ class WatchTest : public ::testing::Test {
     return cache::EncodeRecord(r);
   }
   void Put(const std::string& sku, int64_t version, int64_t qty) {
-    Run({"SET", keys_.Record(kStock, sku), Encoded(sku, version, qty)});
+    redis_client_->Expect(
+        {"SET", keys_.Record(kStock, sku), Encoded(sku, version, qty)});
   }
 
   std::unique_ptr<grpc::ClientReader<v1::ProductAvailability>> Watch(
@@ -164,10 +125,10 @@ class WatchTest : public ::testing::Test {
   }
 
   absl::CivilDay today_;
-  FakeClock clock_;
+  testing::FakeClock clock_;
   cache::KeySchema keys_{"av"};
   std::unique_ptr<testing::RedisServer> redis_;
-  std::unique_ptr<cache::RedisClient> client_;
+  std::unique_ptr<testing::SyncRedisClient> redis_client_;
   std::unique_ptr<cache::RecordStore> store_;
   std::unique_ptr<server::ChannelResolver> channels_;
   std::unique_ptr<cache::NearCache> near_cache_;
@@ -175,7 +136,7 @@ class WatchTest : public ::testing::Test {
   std::unique_ptr<cache::InvalidationListener> listener_;
   std::unique_ptr<server::AvailabilityLookup> lookup_;
   std::unique_ptr<server::AvailabilityService> service_;
-  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<testing::InProcessServer> server_;
   std::unique_ptr<v1::Availability::Stub> stub_;
 };
 
@@ -207,7 +168,7 @@ TEST_F(WatchTest, InitialAnswersThenAChangeAfterAWrite) {
   context.TryCancel();
   EXPECT_FALSE(reader->Read(&answer));
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
-  EXPECT_TRUE(Eventually([&] { return registry_->size() == 0; }))
+  EXPECT_TRUE(testing::Eventually([&] { return registry_->size() == 0; }))
       << "the call unregisters when it ends";
 }
 
@@ -221,7 +182,7 @@ TEST_F(WatchTest, DatesMoveAtTheStoresMidnight) {
   r.source_qty = core::QtyFromUnits(5);
   r.lifecycle = core::Lifecycle::kPreorder;
   r.release_date = today_ + 1;
-  Run({"SET", keys_.Record(kStock, "P"), cache::EncodeRecord(r)});
+  redis_client_->PutRecord(r);
   grpc::ClientContext context;
   auto reader = Watch(&context, {"P"});
   v1::ProductAvailability before;
@@ -251,13 +212,14 @@ TEST_F(WatchTest, ASlowReaderGetsTheLatestAnswerNotABacklog) {
   absl::Mutex mu;
   int acked = 0;
   for (int v = 2; v <= 101; ++v) {
-    client_->Execute({"SET", keys_.Record(kStock, "A"), Encoded("A", v, v)},
-                     absl::Now() + absl::Seconds(5),
-                     [&](absl::StatusOr<cache::RedisReply> r) {
-                       EXPECT_TRUE(r.ok());
-                       absl::MutexLock lock(&mu);
-                       ++acked;
-                     });
+    redis_client_->client().Execute(
+        {"SET", keys_.Record(kStock, "A"), Encoded("A", v, v)},
+        absl::Now() + absl::Seconds(5),
+        [&](absl::StatusOr<cache::RedisReply> r) {
+          EXPECT_TRUE(r.ok());
+          absl::MutexLock lock(&mu);
+          ++acked;
+        });
   }
   {
     absl::MutexLock lock(&mu);
