@@ -21,6 +21,8 @@ namespace {
 
 // The write script's per-item result codes (the first element of each
 // item's reply).
+// ARGV slot (1-based) of the fencing token (cache/scripts/write_records.lua).
+constexpr size_t kFenceTokenArg = 5;
 constexpr int kScriptApplied = 1;
 constexpr int kScriptStale = 2;
 // X only: the snapshot holds the SKU; the record stays.
@@ -323,6 +325,24 @@ RecordWriter::RecordWriter(RedisClient& client, KeySchema keys,
 void RecordWriter::RunScripts(std::vector<std::vector<std::string>> calls,
                               absl::Time deadline,
                               Callback<std::vector<RedisReply>> done) {
+  if (!options_.fence_key.empty()) {
+    // Fenced: the token goes into ARGV[5] of each call (after numkeys and
+    // the KEYS); without a valid lease nothing is sent.
+    absl::StatusOr<int64_t> token =
+        options_.fencing_token ? options_.fencing_token()
+                               : absl::FailedPreconditionError(
+                                     "writer lease not held");
+    if (!token.ok()) {
+      done(absl::FailedPreconditionError(
+          absl::StrCat("write refused: ", token.status().message())));
+      return;
+    }
+    for (std::vector<std::string>& call : calls) {
+      size_t numkeys = 0;
+      if (!absl::SimpleAtoi(call[0], &numkeys)) continue;
+      call[1 + numkeys + kFenceTokenArg - 1] = absl::StrCat(*token);
+    }
+  }
   script_.Run(client_, std::move(calls), /*read_only=*/false, deadline,
               std::move(done));
 }
@@ -332,13 +352,17 @@ std::vector<std::string> RecordWriter::ScriptCall(
     const std::string& snapshot_ttl_arg,
     const std::vector<ScriptItem>& items) const {
   std::vector<std::string> call;
-  call.reserve(1 + 4 + 2 * items.size() + 4 + 9 * items.size());
-  call.push_back(absl::StrCat(4 + 2 * items.size()));
+  call.reserve(1 + 5 + 2 * items.size() + 5 + 9 * items.size());
+  call.push_back(absl::StrCat(5 + 2 * items.size()));
   call.push_back(keys_.Events(stock_id));
   call.push_back(keys_.NotificationJobs(stock_id));
   call.push_back(keys_.Summaries(stock_id));
   call.push_back(snapshot_key.empty() ? keys_.Summaries(stock_id)
                                       : snapshot_key);
+  // KEYS[5]: the fencing token counter (the summaries hash again, unread,
+  // when not fenced); RunScripts fills ARGV[5].
+  call.push_back(options_.fence_key.empty() ? keys_.Summaries(stock_id)
+                                            : options_.fence_key);
   for (const ScriptItem& item : items) {
     call.push_back(keys_.Record(stock_id, item.sku));
     call.push_back(keys_.Subscriptions(stock_id, item.sku));
@@ -347,6 +371,7 @@ std::vector<std::string> RecordWriter::ScriptCall(
   call.push_back(absl::StrCat(std::max<int64_t>(options_.jobs_max_len, 0)));
   call.push_back(snapshot_ttl_arg);
   call.push_back(absl::StrCat(stock_id));
+  call.push_back("");  // ARGV[5], the fencing token: "" = not fenced
   for (const ScriptItem& item : items) {
     call.push_back(std::string(1, item.op));
     call.push_back(item.sku);

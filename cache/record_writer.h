@@ -239,6 +239,15 @@ class RecordWriter {
     absl::Duration snapshot_ttl = absl::Hours(24);
     // Keys per SCAN step (and per script call) in FinishSnapshot.
     int scan_count = 500;
+    // One writer at a time (cache/leader_lease.h). With `fence_key` set
+    // (the lease's token counter) every script call of Upsert, Delete and
+    // FinishSnapshot passes fencing_token(): the script refuses the whole
+    // call, FailedPrecondition "FENCED ...", when it is below the counter;
+    // fencing_token() failing (lease not held or expired) fails the call
+    // with FailedPrecondition before anything is sent. Empty: not fenced
+    // (the sync API, imports).
+    std::string fence_key;
+    std::function<absl::StatusOr<int64_t>()> fencing_token;
   };
 
   template <typename T>

@@ -28,7 +28,9 @@ absl::StatusCode RedisErrorCode(absl::string_view error) {
   for (absl::string_view transient : kTransient) {
     if (prefix == transient) return absl::StatusCode::kUnavailable;
   }
-  if (prefix == "WRONGTYPE") return absl::StatusCode::kFailedPrecondition;
+  if (prefix == "WRONGTYPE" || prefix == "FENCED") {
+    return absl::StatusCode::kFailedPrecondition;
+  }
   return absl::StatusCode::kInternal;
 }
 

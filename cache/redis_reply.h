@@ -15,7 +15,9 @@
 //   OOM, LOADING, BUSY, MASTERDOWN, READONLY, TRYAGAIN, CLUSTERDOWN, MISCONF,
 //   NOREPLICAS, MOVED, ASK, NOAUTH.
 // - WRONGTYPE (a key holds another type than the cache's schema says; an
-//   operator must repair it, retrying does not help): FailedPrecondition.
+//   operator must repair it, retrying does not help), and FENCED (the write
+//   script refused a writer whose lease a newer writer took,
+//   cache/leader_lease.h): FailedPrecondition.
 // - Any other error reply (ERR, NOPERM, a script's runtime error, ...):
 //   Internal.
 // - A reply of an unexpected shape: Internal (UnexpectedReply); stored data

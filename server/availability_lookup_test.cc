@@ -153,7 +153,7 @@ class LookupTest : public ::testing::Test {
   // Calls of one Redis command (lower case) since the last CONFIG
   // RESETSTAT, from INFO commandstats.
   int64_t CommandCalls(const std::string& command) {
-    const std::string info = Run({"INFO", "commandstats"}).str;
+    const std::string info = sync_client_->Run({"INFO", "commandstats"})->str;
     const std::string field = absl::StrCat("cmdstat_", command, ":calls=");
     const size_t at = info.find(field);
     if (at == std::string::npos) return 0;
@@ -396,11 +396,11 @@ TEST_F(LookupTest, AListingOfFiftyConfigurablesTakesOneMoreRoundTrip) {
     PutComposite(parents.back(), core::ProductType::kConfigurable, variants);
   }
   WaitForInvalidations(50 * 8);
-  Run({"CONFIG", "RESETSTAT"});
+  sync_client_->Expect({"CONFIG", "RESETSTAT"});
   ASSERT_TRUE(Lookup(Query(plain)).ok());
   EXPECT_EQ(CommandCalls("mget"), 1);
 
-  Run({"CONFIG", "RESETSTAT"});
+  sync_client_->Expect({"CONFIG", "RESETSTAT"});
   auto answers = Lookup(Query(parents));
   ASSERT_TRUE(answers.ok()) << answers.status();
   // One pipeline for the parents, one for all 300 variants.
@@ -418,7 +418,7 @@ TEST_F(LookupTest, AListingOfFiftyConfigurablesTakesOneMoreRoundTrip) {
   }
 
   // Parents and variants are near-cache hits now: no round trip.
-  Run({"CONFIG", "RESETSTAT"});
+  sync_client_->Expect({"CONFIG", "RESETSTAT"});
   ASSERT_TRUE(Lookup(Query(parents)).ok());
   EXPECT_EQ(CommandCalls("mget"), 0);
 }
@@ -427,7 +427,7 @@ TEST_F(LookupTest, ComponentsNamedInTheBatchAreNotReadAgain) {
   Put("V1", 0);
   Put("V2", 3);
   PutComposite("PARENT", core::ProductType::kGrouped, {"V1", "V2"});
-  Run({"CONFIG", "RESETSTAT"});
+  sync_client_->Expect({"CONFIG", "RESETSTAT"});
   auto answers = Lookup(Query({"V1", "PARENT", "V2"}));
   ASSERT_TRUE(answers.ok()) << answers.status();
   EXPECT_EQ(CommandCalls("mget"), 1);

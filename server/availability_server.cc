@@ -147,7 +147,7 @@ absl::StatusOr<std::unique_ptr<AvailabilityServer>> AvailabilityServer::Start(
 
 absl::Status AvailabilityServer::StartParts(AvailabilityServerConfig& config) {
   const core::Clock& clock = *config.clock;
-  metrics_registry_ = std::make_unique<MetricsRegistry>();
+  metrics_registry_ = std::make_unique<base::MetricsRegistry>();
   server_metrics_ = std::make_unique<ServerMetrics>(*metrics_registry_, clock);
   call_limiter_ = std::make_unique<CallLimiter>(config.max_concurrent_calls);
   RegisterCallLimiterMetrics(*metrics_registry_, *call_limiter_);
@@ -281,15 +281,15 @@ absl::Status AvailabilityServer::StartStorefront(
 // HTTP /metrics, /healthz, /readyz; /readyz asks the gRPC health service
 // in-process, so it says exactly what gRPC probes see.
 void AvailabilityServer::StartHttp(const std::string& address) {
-  HttpEndpoint::Handlers handlers;
+  base::HttpEndpoint::Handlers handlers;
   handlers.metrics = [registry = metrics_registry_.get()] {
     return registry->RenderText();
   };
   handlers.ready = GrpcHealthProbe(
       server_->InProcessChannel(grpc::ChannelArguments()), "",
       absl::Seconds(1));
-  absl::StatusOr<std::unique_ptr<HttpEndpoint>> started =
-      HttpEndpoint::Start(address, std::move(handlers));
+  absl::StatusOr<std::unique_ptr<base::HttpEndpoint>> started =
+      base::HttpEndpoint::Start(address, std::move(handlers));
   if (!started.ok()) {
     // Availability answers matter more than their metrics: keep serving.
     Log(LogLevel::kError, "metrics endpoint not started; serving without it",

@@ -42,11 +42,11 @@
 #include "server/call_limiter.h"
 #include "server/call_metrics.h"
 #include "server/channel_resolver.h"
-#include "server/http_endpoint.h"
+#include "base/http_endpoint.h"
 #include "server/inventory_sync_service.h"
 #include "server/listener_hardening.h"
 #include "server/metered_redis_client.h"
-#include "server/metrics.h"
+#include "base/metrics.h"
 #include "server/watch_registry.h"
 
 namespace availability::server {
@@ -133,7 +133,7 @@ class AvailabilityServer {
 
   // Declared in start order: destroyed in reverse, each part before what
   // it uses (the metrics first in, last out; HTTP before what it scrapes).
-  std::unique_ptr<MetricsRegistry> metrics_registry_;
+  std::unique_ptr<base::MetricsRegistry> metrics_registry_;
   std::unique_ptr<ServerMetrics> server_metrics_;
   std::unique_ptr<CallLimiter> call_limiter_;
   std::unique_ptr<cache::RedisClient> redis_;
@@ -152,7 +152,7 @@ class AvailabilityServer {
   std::unique_ptr<InventorySyncService> sync_;
   std::unique_ptr<grpc::Server> sync_server_;
   std::unique_ptr<grpc::Server> server_;
-  std::unique_ptr<HttpEndpoint> http_;
+  std::unique_ptr<base::HttpEndpoint> http_;
   std::unique_ptr<HealthReporter> health_;
   int storefront_port_ = 0;
   int sync_port_ = 0;

@@ -140,7 +140,7 @@ const char* GrpcCodeName(grpc::StatusCode code) {
   }
 }
 
-ServerMetrics::ServerMetrics(MetricsRegistry& registry,
+ServerMetrics::ServerMetrics(base::MetricsRegistry& registry,
                              const core::Clock& clock)
     : clock_(clock),
       known_methods_(ServedMethods()),
@@ -151,7 +151,7 @@ ServerMetrics::ServerMetrics(MetricsRegistry& registry,
       handling_seconds_(registry.AddHistogramFamily(
           "grpc_server_handling_seconds",
           "Time from a unary call's arrival to its status, in seconds.",
-          {"grpc_service", "grpc_method"}, LatencyBuckets())),
+          {"grpc_service", "grpc_method"}, base::LatencyBuckets())),
       freshness_lag_(registry.AddHistogramFamily(
           "availability_freshness_lag_seconds",
           "Age of the source data behind each answered product: now minus "
@@ -182,7 +182,7 @@ ServerMetrics::ServerMetrics(MetricsRegistry& registry,
           "availability_redis_command_seconds",
           "Redis command (or pipeline) latency as seen by the server, "
           "queueing included, in seconds.",
-          {}, LatencyBuckets())),
+          {}, base::LatencyBuckets())),
       redis_errors_(registry.AddCounterFamily(
           "availability_redis_errors_total",
           "Redis commands that failed, by kind: unavailable, "
@@ -295,7 +295,7 @@ void ServerMetrics::ObserveRedisCommand(absl::Duration latency,
   if (error != nullptr) redis_errors_.WithLabels({error}).Increment();
 }
 
-void RegisterCallLimiterMetrics(MetricsRegistry& registry,
+void RegisterCallLimiterMetrics(base::MetricsRegistry& registry,
                                 const CallLimiter& limiter) {
   registry.AddGauge(
       "availability_calls_in_flight",
@@ -308,7 +308,7 @@ void RegisterCallLimiterMetrics(MetricsRegistry& registry,
       [&limiter] { return limiter.rejected(); });
 }
 
-void RegisterWatchMetrics(MetricsRegistry& registry,
+void RegisterWatchMetrics(base::MetricsRegistry& registry,
                           std::function<double()> open_streams) {
   registry.AddGauge("availability_watch_streams",
                     "WatchAvailability streams open (registered for change "
@@ -316,7 +316,7 @@ void RegisterWatchMetrics(MetricsRegistry& registry,
                     std::move(open_streams));
 }
 
-void RegisterNearCacheMetrics(MetricsRegistry& registry,
+void RegisterNearCacheMetrics(base::MetricsRegistry& registry,
                               std::function<uint64_t()> hits,
                               std::function<uint64_t()> misses) {
   registry.AddCounterFunction(

@@ -49,13 +49,13 @@
 #include "core/clock.h"
 #include "grpcpp/support/server_interceptor.h"
 #include "server/call_limiter.h"
-#include "server/metrics.h"
+#include "base/metrics.h"
 
 namespace availability::server {
 
 class ServerMetrics {
  public:
-  ServerMetrics(MetricsRegistry& registry, const core::Clock& clock);
+  ServerMetrics(base::MetricsRegistry& registry, const core::Clock& clock);
   ServerMetrics(const ServerMetrics&) = delete;
   ServerMetrics& operator=(const ServerMetrics&) = delete;
 
@@ -85,26 +85,26 @@ class ServerMetrics {
 
   const core::Clock& clock_;
   const absl::flat_hash_set<std::string> known_methods_;
-  CounterFamily& handled_;
-  HistogramFamily& handling_seconds_;
-  HistogramFamily& freshness_lag_;
-  CounterFamily& subscription_changes_;
-  CounterFamily& sync_records_;
-  CounterFamily& events_appended_;
-  CounterFamily& notifications_queued_;
-  HistogramFamily& redis_seconds_;
-  CounterFamily& redis_errors_;
+  base::CounterFamily& handled_;
+  base::HistogramFamily& handling_seconds_;
+  base::HistogramFamily& freshness_lag_;
+  base::CounterFamily& subscription_changes_;
+  base::CounterFamily& sync_records_;
+  base::CounterFamily& events_appended_;
+  base::CounterFamily& notifications_queued_;
+  base::HistogramFamily& redis_seconds_;
+  base::CounterFamily& redis_errors_;
 };
 
 // Exports the limiter's in-flight calls (gauge) and refusals (counter).
-void RegisterCallLimiterMetrics(MetricsRegistry& registry,
+void RegisterCallLimiterMetrics(base::MetricsRegistry& registry,
                                 const CallLimiter& limiter);
 
 // Exports the near cache's hit and miss counts, read at scrape time, as
 // availability_near_cache_hits_total / _misses_total (the hit ratio is
 // hits / (hits + misses)). `hits` and `misses` must be cheap, non-blocking
 // and callable from any thread for as long as the registry serves.
-void RegisterNearCacheMetrics(MetricsRegistry& registry,
+void RegisterNearCacheMetrics(base::MetricsRegistry& registry,
                               std::function<uint64_t()> hits,
                               std::function<uint64_t()> misses);
 
@@ -112,7 +112,7 @@ void RegisterNearCacheMetrics(MetricsRegistry& registry,
 // notifications) as the gauge availability_watch_streams. `open_streams`
 // must be cheap, non-blocking and callable from any thread for as long as
 // the registry serves.
-void RegisterWatchMetrics(MetricsRegistry& registry,
+void RegisterWatchMetrics(base::MetricsRegistry& registry,
                           std::function<double()> open_streams);
 
 // The canonical name of a gRPC code, e.g. "RESOURCE_EXHAUSTED".

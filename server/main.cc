@@ -37,7 +37,7 @@
 #include "cache/sentinel.h"
 #include "grpcpp/grpcpp.h"
 #include "server/availability_server.h"
-#include "server/http_endpoint.h"
+#include "base/http_endpoint.h"
 #include "server/listener_hardening.h"
 #include "server/tls.h"
 
@@ -457,7 +457,7 @@ int Run(int argc, char** argv) {
   // So do libevent's (HTTP endpoint, Redis client loops) and gRPC's. A
   // gRPC listener that fails to accept never accepts again (gRPC 1.51):
   // drain and exit non-zero so the pod is replaced.
-  HttpEndpoint::RouteLibeventLogs();
+  base::HttpEndpoint::RouteLibeventLogs();
   InstallGrpcLogHandler([] {
     listener_failed.store(true);
     kill(getpid(), SIGTERM);

@@ -11,10 +11,23 @@
 // environment variable: --db_host <-> AVAILABILITY_DB_HOST. The database
 // password comes from --db_password_file or AVAILABILITY_DB_PASSWORD and is
 // never logged. Logs are JSON lines on stderr. SIGTERM/SIGINT: finish the
-// step in progress, exit 0.
+// step in progress, give the writer lease up, exit 0.
+//
+// One writer at a time: replicas share a writer lease in Redis
+// (cache/leader_lease.h, key "<key_prefix>:lease:magento"). The holder
+// runs the connector and renews every --lease_renew_interval; the others
+// wait (not ready) and try every --lease_renew_interval, so a standby takes
+// over at most --lease_ttl + --lease_renew_interval after the leader died
+// (at once after a clean stop). A holder that cannot renew stops writing
+// --lease_safety_margin before its lease can expire, and the write script
+// refuses the fencing token of a writer whose lease was taken over.
+//
+// --metrics_listen (default off): GET /metrics, /healthz, /readyz
+// (sync/connector_metrics.h says what is exported and when it is ready).
 
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -28,15 +41,20 @@
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "base/env_flags.h"
+#include "base/http_endpoint.h"
+#include "base/log.h"
 #include "cache/key_schema.h"
+#include "cache/leader_lease.h"
 #include "cache/record_writer.h"
 #include "cache/redis_client.h"
+#include "cache/redis_flags.h"
 #include "cache/sentinel.h"
 #include "core/clock.h"
-#include "base/env_flags.h"
-#include "base/log.h"
-#include "cache/redis_flags.h"
+#include "sync/connector_metrics.h"
 #include "sync/magento/db_connection.h"
 #include "sync/magento/magento_sync.h"
 
@@ -84,6 +102,22 @@ ABSL_FLAG(absl::Duration, reservation_gap_horizon, absl::Minutes(10),
 ABSL_FLAG(absl::Duration, redis_timeout, absl::Seconds(10),
           "Deadline of each cache write.");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error.");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "HTTP address (host:port) of /metrics (Prometheus), /healthz and "
+          "/readyz; empty (the default) disables it.");
+ABSL_FLAG(absl::Duration, ready_max_tail_lag, absl::Seconds(30),
+          "/readyz answers 200 only while the reservation tail is at most "
+          "this far behind (and the first reconcile finished, and this "
+          "replica holds the writer lease).");
+ABSL_FLAG(absl::Duration, lease_ttl, absl::Seconds(10),
+          "Time-to-live of the writer lease: a standby takes over at most "
+          "this plus --lease_renew_interval after the leader died.");
+ABSL_FLAG(absl::Duration, lease_renew_interval, absl::Seconds(3),
+          "How often the leader renews the writer lease and a standby tries "
+          "to take it.");
+ABSL_FLAG(absl::Duration, lease_safety_margin, absl::Seconds(2),
+          "A leader that could not renew stops writing this long before its "
+          "lease can expire.");
 
 namespace availability::sync {
 namespace {
@@ -101,7 +135,9 @@ const std::vector<std::string>& SyncFlagNames() {
       "reconcile_interval", "poll_interval",  "chunk_size",
       "source_scan_rows", "category_ranking_limit", "redis_timeout",
       "log_level", "db_table_prefix", "config_override",
-      "config_override_file", "reservation_gap_horizon"};
+      "config_override_file", "reservation_gap_horizon", "metrics_listen",
+      "ready_max_tail_lag", "lease_ttl", "lease_renew_interval",
+      "lease_safety_margin"};
   return *names;
 }
 
@@ -185,22 +221,69 @@ int RunMagento() {
     Die("redis client not started", std::string(redis.status().message()));
   }
 
-  cache::RecordWriter writer(**redis,
-                             cache::KeySchema(redis_config->key_prefix));
-  magento::MagentoSync sync(options, db, writer, **redis,
-                            core::SystemClock::Get(), &LogSyncLine);
+  cache::LeaderLease::Options lease_options;
+  const std::string& prefix = redis_config->key_prefix;
+  lease_options.lease_key =
+      prefix.empty() ? "lease:magento" : absl::StrCat(prefix, ":lease:magento");
+  lease_options.token_key = absl::StrCat(lease_options.lease_key, ":token");
+  lease_options.owner = cache::LeaderLease::RandomOwnerId();
+  lease_options.ttl = absl::GetFlag(FLAGS_lease_ttl);
+  lease_options.safety_margin = absl::GetFlag(FLAGS_lease_safety_margin);
+  const absl::Duration renew_interval =
+      absl::GetFlag(FLAGS_lease_renew_interval);
+  lease_options.command_timeout = std::min(absl::Seconds(2), renew_interval);
+  if (renew_interval <= absl::ZeroDuration() ||
+      lease_options.safety_margin <= absl::ZeroDuration() ||
+      renew_interval + lease_options.command_timeout >=
+          lease_options.ttl - lease_options.safety_margin) {
+    Die("bad flag",
+        "--lease_renew_interval and --lease_safety_margin must be > 0 and "
+        "a renewal (interval + its 2 s deadline) must fit in --lease_ttl "
+        "minus --lease_safety_margin");
+  }
+  cache::LeaderLease lease(**redis, lease_options);
 
+  cache::RecordWriter::Options writer_options;
+  writer_options.fence_key = lease_options.token_key;
+  writer_options.fencing_token = [&lease] { return lease.ValidToken(); };
+  cache::RecordWriter writer(
+      **redis, cache::KeySchema(redis_config->key_prefix), writer_options);
+
+  ConnectorMetrics metrics(core::SystemClock::Get(),
+                           absl::GetFlag(FLAGS_ready_max_tail_lag));
+  std::unique_ptr<base::HttpEndpoint> http;
+  if (const std::string address = absl::GetFlag(FLAGS_metrics_listen);
+      !address.empty()) {
+    base::HttpEndpoint::RouteLibeventLogs();
+    absl::StatusOr<std::unique_ptr<base::HttpEndpoint>> started =
+        base::HttpEndpoint::Start(address,
+                                  {[&metrics] { return metrics.RenderText(); },
+                                   [&metrics] { return metrics.Ready(); }});
+    if (!started.ok()) {
+      Die("metrics endpoint not started",
+          absl::StrCat(started.status().message(),
+                       " (check --metrics_listen)"));
+    }
+    http = *std::move(started);
+    Log(LogLevel::kInfo, "listening",
+        {{"service", "metrics"},
+         {"address", address},
+         {"port", absl::StrCat(http->port())}});
+  }
+
+  absl::Notification stopping;
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
-  std::thread signal_thread([&signals, &sync] {
+  std::thread signal_thread([&signals, &stopping] {
     int signal_number = 0;
     sigwait(&signals, &signal_number);
     if (signal_number != 0) {
-      Log(LogLevel::kInfo, "stopping", {{"signal", absl::StrCat(signal_number)}});
+      Log(LogLevel::kInfo, "stopping",
+          {{"signal", absl::StrCat(signal_number)}});
     }
-    sync.Stop();
+    stopping.Notify();
   });
 
   Log(LogLevel::kInfo, "magento sync starting",
@@ -212,20 +295,97 @@ int RunMagento() {
                      ? absl::StrCat("sentinel primary of ",
                                     redis_config->sentinel_master)
                  : redis_options.unix_socket.empty()
-                     ? absl::StrCat(redis_options.host, ":",
-                                    redis_options.port)
-                     : redis_options.unix_socket}});
-  absl::Status status = sync.Run();
-  // Run returned because Stop was called: the signal thread is done, or is
-  // woken here when Run ended on its own.
-  pthread_kill(signal_thread.native_handle(), SIGTERM);
+                     ? absl::StrCat(redis_options.host, ":", redis_options.port)
+                     : redis_options.unix_socket},
+       {"lease", lease_options.lease_key},
+       {"owner", lease_options.owner}});
+
+  // The first attempt waits (bounded) for the connection instead of
+  // logging it as unreachable.
+  (*redis)->WaitUntilConnected(lease_options.command_timeout).IgnoreError();
+  bool standby_logged = false;
+  absl::StatusCode last_lease_error = absl::StatusCode::kOk;
+  while (!stopping.HasBeenNotified()) {
+    // Standby: try to take the lease every renew interval.
+    absl::StatusOr<bool> acquired = lease.TryAcquire();
+    if (!acquired.ok()) {
+      if (acquired.status().code() != last_lease_error) {
+        Log(LogLevel::kWarning, "writer lease not reachable; retrying",
+            {{"error", acquired.status().ToString()}});
+      }
+      last_lease_error = acquired.status().code();
+    } else {
+      last_lease_error = absl::StatusCode::kOk;
+    }
+    if (!acquired.ok() || !*acquired) {
+      if (acquired.ok() && !standby_logged) {
+        Log(LogLevel::kInfo, "standby: another replica holds the writer lease",
+            {{"lease", lease_options.lease_key}});
+        standby_logged = true;
+      }
+      stopping.WaitForNotificationWithTimeout(renew_interval);
+      continue;
+    }
+    standby_logged = false;
+    Log(LogLevel::kInfo, "writer lease acquired; leading",
+        {{"token", absl::StrCat(lease.token())}});
+    metrics.SetLease(true, lease.token());
+    {
+      magento::MagentoSync sync(options, db, writer, **redis,
+                                core::SystemClock::Get(), &LogSyncLine);
+      metrics.SetConnector(&sync);
+      std::thread worker([&sync] { sync.Run().IgnoreError(); });
+      // Leader: renew; stop writing once the lease is lost, or is about to
+      // expire without a successful renewal.
+      while (!stopping.WaitForNotificationWithTimeout(renew_interval)) {
+        absl::StatusOr<bool> renewed = lease.Renew();
+        if (renewed.ok() && *renewed) continue;
+        if (!renewed.ok() && lease.ValidToken().ok()) {
+          Log(LogLevel::kWarning, "writer lease renewal failed; retrying",
+              {{"error", renewed.status().ToString()}});
+          continue;
+        }
+        Log(LogLevel::kWarning, "writer lease lost; writes stopped",
+            {{"token", absl::StrCat(lease.token())},
+             {"reason", renewed.ok() ? "taken over or expired"
+                                     : renewed.status().ToString()}});
+        break;
+      }
+      // Not the leader any more from here on (/readyz, /metrics), even
+      // while the step in progress finishes.
+      metrics.SetLease(false, lease.token());
+      sync.Stop();
+      worker.join();
+      metrics.SetConnector(nullptr);
+      const magento::MagentoSync::Stats stats = sync.stats();
+      Log(LogLevel::kInfo, "leader term ended",
+          {{"reconciles", absl::StrCat(stats.reconciles_completed)},
+           {"records_written", absl::StrCat(stats.records_written)},
+           {"records_skipped", absl::StrCat(stats.skipped_total())}});
+    }
+    if (stopping.HasBeenNotified()) {
+      if (absl::Status released = lease.Release(); !released.ok()) {
+        Log(LogLevel::kWarning, "writer lease not released; it expires",
+            {{"error", released.ToString()}});
+      }
+    } else {
+      lease.Release().IgnoreError();  // lost already: nothing of ours to drop
+    }
+  }
+  // The signal thread has returned (stopping is notified only by it).
   signal_thread.join();
-  const magento::MagentoSync::Stats stats = sync.stats();
-  Log(LogLevel::kInfo, "stopped",
-      {{"reconciles", absl::StrCat(stats.reconciles_completed)},
-       {"records_written", absl::StrCat(stats.records_written)},
-       {"records_skipped", absl::StrCat(stats.skipped_total())}});
-  return status.ok() ? 0 : 1;
+  Log(LogLevel::kInfo, "stopped");
+  return 0;
+}
+
+// The flag's file relative to the project ("sync/main.cc"), without the
+// build machine's directories, for --help.
+std::string ProjectRelativeFile(absl::string_view file) {
+  for (absl::string_view dir : {"/sync/", "/cache/", "/base/"}) {
+    const size_t at = file.rfind(dir);
+    if (at != absl::string_view::npos) return std::string(file.substr(at + 1));
+  }
+  return std::string(file);
 }
 
 int Run(int argc, char** argv) {
@@ -235,15 +395,16 @@ int Run(int argc, char** argv) {
       "MSI database).\nEvery flag may also be set by the environment variable "
       "AVAILABILITY_<FLAG NAME IN CAPITALS>, e.g. AVAILABILITY_DB_HOST.");
   absl::FlagsUsageConfig usage;
+  usage.normalize_filename = &ProjectRelativeFile;
   usage.contains_help_flags = [](absl::string_view file) {
-    return absl::StrContains(file, "sync/") || cache::IsRedisFlagsFile(file);
+    return absl::StartsWith(ProjectRelativeFile(file), "sync/") ||
+           cache::IsRedisFlagsFile(file);
   };
   usage.contains_helpshort_flags = usage.contains_help_flags;
   absl::SetFlagsUsageConfig(usage);
   for (const std::vector<std::string>* names :
        {&SyncFlagNames(), &cache::RedisFlagNames()}) {
-    if (absl::Status env = base::ApplyEnvironmentToFlags(*names);
-        !env.ok()) {
+    if (absl::Status env = base::ApplyEnvironmentToFlags(*names); !env.ok()) {
       Die("bad environment", std::string(env.message()));
     }
   }

@@ -4,10 +4,13 @@
 -- back-in-stock notification jobs they cause (docs/domain.md §8).
 --
 -- KEYS[1] events stream, KEYS[2] jobs stream, KEYS[3] summaries hash,
--- KEYS[4] snapshot set (the summaries hash again when there is none), then
--- per item i (0-based): KEYS[5+2i] record key, KEYS[6+2i] subscriptions key.
+-- KEYS[4] snapshot set (the summaries hash again when there is none),
+-- KEYS[5] fencing token counter (the summaries hash again, unread, when not
+-- fenced), then per item i (0-based): KEYS[6+2i] record key, KEYS[7+2i]
+-- subscriptions key.
 -- ARGV[1] events MAXLEN (0 = untrimmed), ARGV[2] jobs MAXLEN, ARGV[3]
--- snapshot TTL in seconds ("" = no snapshot to join), ARGV[4] stock id; then
+-- snapshot TTL in seconds ("" = no snapshot to join), ARGV[4] stock id,
+-- ARGV[5] fencing token ("" = not fenced: the sync API, imports); then
 -- 9 per item: op (U upsert, D delete, X delete unless in the snapshot set,
 -- S summary only), sku, version (8 bytes big-endian), value, status, eta,
 -- net, low (0/1), components.
@@ -26,6 +29,12 @@
 -- the parent's record still has `version` and every component still has
 -- the version listed, else the item is CHANGED (a newer write follows with a
 -- recompute of its own). The record itself is not touched.
+--
+-- Fencing (one writer at a time, cache/leader_lease.h): a call whose token
+-- is below the counter's value (a newer writer acquired the lease) is
+-- refused whole, error reply "FENCED ...", nothing written. The counter is
+-- one global key outside the stock's hash slot: fenced writes need a
+-- non-cluster Redis (single instance or Sentinel).
 --
 -- Replies per item {code, stored version (8 bytes or ""), events appended,
 -- notification jobs queued, parents}: code APPLIED, STALE, KEPT, ABSENT or
@@ -46,7 +55,7 @@
 -- C++ enums so both sides agree): APPLIED, STALE, KEPT, ABSENT, CHANGED
 -- (item codes); S_UNKNOWN, S_IN_STOCK, S_BACKORDERABLE, S_PREORDER,
 -- S_DISCONTINUED (summary statuses, cache::SummaryStatus).
-local NFIX = 4
+local NFIX = 5
 local NPER = 9
 local events_max = tonumber(ARGV[1])
 local jobs_max = tonumber(ARGV[2])
@@ -65,6 +74,17 @@ local function wrong_type(key, want)
   end
   return nil
 end
+local fence_token = ARGV[5]
+if fence_token ~= '' then
+  local current = tonumber(redis.call('GET', KEYS[5]) or '0')
+  if tonumber(fence_token) < current then
+    return redis.error_reply('FENCED writer token ' .. fence_token ..
+                             ' is below the current token ' .. current ..
+                             ' (another writer holds the lease); nothing ' ..
+                             'of stock ' .. stock .. ' was written')
+  end
+end
+
 local checks = {{KEYS[1], 'stream'}, {KEYS[2], 'stream'}, {sums, 'hash'}}
 if KEYS[4] ~= sums then checks[#checks + 1] = {KEYS[4], 'set'} end
 for i = 0, n - 1 do

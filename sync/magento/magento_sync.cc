@@ -48,6 +48,17 @@ MagentoSync::Stats MagentoSync::stats() const {
   s.records_written = records_written_.load();
   s.incremental_updates = incremental_updates_.load();
   s.db_reconnects = db_reconnects_.load();
+  const auto time_or_past = [](int64_t us) {
+    return us == 0 ? absl::InfinitePast() : absl::FromUnixMicros(us);
+  };
+  s.last_reconcile_started = time_or_past(reconcile_started_us_.load());
+  s.last_reconcile_finished = time_or_past(reconcile_finished_us_.load());
+  s.last_reconcile_ok = reconcile_ok_.load();
+  s.reconcile_failures = reconcile_failures_.load();
+  s.reservation_tail_id = tail_id_.load();
+  s.reservations_current_at = time_or_past(tail_current_us_.load());
+  s.db_errors = db_errors_.load();
+  s.redis_errors = redis_errors_.load();
   absl::MutexLock lock(&skip_mu_);
   s.skipped = skipped_;
   s.last_reconcile_skipped = last_reconcile_skipped_;
@@ -71,7 +82,15 @@ absl::Status MagentoSync::Run() {
   absl::Duration backoff = options_.db_min_backoff;
   absl::StatusCode last_code = absl::StatusCode::kOk;
   while (!stop_.HasBeenNotified()) {
+    cache_failed_ = false;
     absl::Status status = Step();
+    if (!status.ok()) {
+      (cache_failed_ ? redis_errors_ : db_errors_).fetch_add(1);
+      if (reconcile_.has_value()) {
+        reconcile_ok_.store(false);
+        reconcile_failures_.fetch_add(1);
+      }
+    }
     if (status.ok()) {
       if (last_code != absl::StatusCode::kOk) Log(SyncLogLevel::kInfo, "recovered");
       last_code = absl::StatusCode::kOk;
@@ -150,6 +169,7 @@ absl::Status MagentoSync::Baseline() {
   }
   scan_next_bucket_ = 0;
   baseline_done_ = true;
+  tail_id_.store(last_reservation_id_);
   Log(SyncLogLevel::kInfo, "change tracking started",
       {{"reservation_id", absl::StrCat(last_reservation_id_)},
        {"source_item_buckets", absl::StrCat(buckets_.size())}});
@@ -196,8 +216,10 @@ absl::Status MagentoSync::Await(
   // lost callback.
   if (!outcome->done.WaitForNotificationWithTimeout(options_.redis_timeout +
                                                      absl::Seconds(5))) {
+    cache_failed_ = true;
     return absl::DeadlineExceededError("cache write did not answer");
   }
+  if (!outcome->status.ok()) cache_failed_ = true;
   return outcome->status;
 }
 
@@ -471,6 +493,7 @@ absl::Status MagentoSync::StartReconcile() {
   state.snapshot_id = absl::StrCat("magento-", NextVersion());
   state.stocks = std::move(stocks);
   state.started = clock_.Now();
+  reconcile_started_us_.store(absl::ToUnixMicros(state.started));
   reconcile_ = std::move(state);
   reconcile_requested_ = false;
   Log(SyncLogLevel::kInfo, "reconcile started",
@@ -600,6 +623,8 @@ absl::Status MagentoSync::FinishReconcile() {
        {"records_kept", absl::StrCat(reconcile_->kept)},
        {"skip_lines_suppressed", absl::StrCat(skip_lines_suppressed_now_)}});
   reconcile_.reset();
+  reconcile_finished_us_.store(absl::ToUnixMicros(clock_.Now()));
+  reconcile_ok_.store(true);
   reconciles_completed_.fetch_add(1);
   return absl::OkStatus();
 }
@@ -791,6 +816,10 @@ absl::Status MagentoSync::Poll() {
     expected = id + 1;
   }
   if (!new_ids.empty()) last_reservation_id_ = new_ids.back();
+  tail_id_.store(last_reservation_id_);
+  if (rows.size() < static_cast<size_t>(kReservationsPerPoll)) {
+    tail_current_us_.store(absl::ToUnixMicros(now));
+  }
   for (const BucketChecksum& c : changed) {
     buckets_[c.bucket] = {c.rows, c.checksum, std::move(bucket_skus[c.bucket])};
   }

@@ -147,7 +147,7 @@ class MagentoSync {
     int skip_log_lines_per_reason = 10;
   };
 
-  // Counters for tests and logs (the connector has no metrics listener).
+  // Counters for tests, logs and availability-sync's /metrics.
   struct Stats {
     int64_t reconciles_completed = 0;
     int64_t records_written = 0;
@@ -165,6 +165,25 @@ class MagentoSync {
     int64_t records_kept = 0;
     // "record skipped" lines not written because of the per-reason limit.
     int64_t skip_lines_suppressed = 0;
+
+    // For availability-sync's /metrics (sync/connector_metrics.h):
+    // when the last reconcile started and finished (InfinitePast: none
+    // yet), and whether the reconcile in progress or last finished has
+    // had no failing step since it started.
+    absl::Time last_reconcile_started = absl::InfinitePast();
+    absl::Time last_reconcile_finished = absl::InfinitePast();
+    bool last_reconcile_ok = true;
+    // Steps of a reconcile that failed (each retried).
+    int64_t reconcile_failures = 0;
+    // The reservation tail: the highest reservation_id applied, and when a
+    // poll last read inventory_reservation to its end and wrote what it
+    // found (InfinitePast: not yet).
+    int64_t reservation_tail_id = 0;
+    absl::Time reservations_current_at = absl::InfinitePast();
+    // Failed steps by cause: a database read, or a cache write (this
+    // includes writes refused for a lost writer lease).
+    int64_t db_errors = 0;
+    int64_t redis_errors = 0;
 
     int64_t skipped_total() const;
   };
@@ -305,6 +324,16 @@ class MagentoSync {
   std::atomic<int64_t> records_written_{0};
   std::atomic<int64_t> incremental_updates_{0};
   std::atomic<int64_t> db_reconnects_{0};
+  // Operations view (Stats); written by the worker thread only.
+  bool cache_failed_ = false;  // the current step failed on a cache call
+  std::atomic<int64_t> reconcile_started_us_{0};
+  std::atomic<int64_t> reconcile_finished_us_{0};
+  std::atomic<bool> reconcile_ok_{true};
+  std::atomic<int64_t> reconcile_failures_{0};
+  std::atomic<int64_t> tail_id_{0};
+  std::atomic<int64_t> tail_current_us_{0};
+  std::atomic<int64_t> db_errors_{0};
+  std::atomic<int64_t> redis_errors_{0};
   mutable absl::Mutex skip_mu_;
   std::array<int64_t, kSkipReasonCount> skipped_ ABSL_GUARDED_BY(skip_mu_){};
   std::array<int64_t, kSkipReasonCount> last_reconcile_skipped_

@@ -1,6 +1,6 @@
 // Validates the chart's rendered manifests (scripts/helm-check).
 //
-//   node validate.mjs --server-binary BIN [--cli-binary BIN]
+//   node validate.mjs --server-binary BIN [--cli-binary BIN] [--sync-binary BIN]
 //        --future tests/helm/future-flags.txt RENDER.yaml...
 //
 // For every document of every RENDER.yaml (one `helm template` output per
@@ -29,11 +29,12 @@ function parseArgs(argv) {
     const a = argv[i];
     if (a === "--server-binary") out.server = argv[++i];
     else if (a === "--cli-binary") out.cli = argv[++i];
+    else if (a === "--sync-binary") out.sync = argv[++i];
     else if (a === "--future") out.future = argv[++i];
     else out.files.push(a);
   }
   if (!out.server || !out.future || out.files.length === 0) {
-    console.error("usage: validate.mjs --server-binary BIN [--cli-binary BIN] --future FILE RENDER.yaml...");
+    console.error("usage: validate.mjs --server-binary BIN [--cli-binary BIN] [--sync-binary BIN] --future FILE RENDER.yaml...");
     process.exit(2);
   }
   return out;
@@ -101,6 +102,24 @@ function cliFlags(command) {
     cliHelp.set(command, known ? flags : null);
   }
   return cliHelp.get(command);
+}
+
+// availability-sync's flags (the Magento connector's Deployment), when
+// --sync-binary is given.
+const syncFlags = args.sync
+  ? new Set([...helpText(args.sync, ["--help"]).matchAll(/--([a-z0-9_]+) \(/g)].map((m) => m[1]))
+  : null;
+if (syncFlags && syncFlags.size === 0) {
+  console.error(`validate: ${args.sync} --help lists no flags`);
+  process.exit(1);
+}
+function checkSync(c, where) {
+  if (!syncFlags) return;
+  for (const e of c.env ?? []) {
+    if (!e.name.startsWith("AVAILABILITY_")) continue;
+    const name = e.name.slice("AVAILABILITY_".length).toLowerCase();
+    if (!syncFlags.has(name)) problems.push(`${where} env ${e.name}: --${name} is not a flag of availability-sync (--help does not list it)`);
+  }
 }
 
 function checkServerFlag(name, where) {
@@ -189,6 +208,7 @@ for (const file of args.files) {
       checkContainerSecurity(pod, c, where, doc);
       const cmd = c.command?.[0] ?? "";
       if (cmd.endsWith("/availability")) { checkCli(c, where); continue; }
+      if (cmd.endsWith("/availability-sync")) { checkSync(c, where); continue; }
       if (doc.kind !== "Deployment" || c.name !== "server") continue;
       // The server: flags from its environment (ConfigMaps and env) and args.
       const env = {};

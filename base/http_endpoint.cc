@@ -1,4 +1,4 @@
-#include "server/http_endpoint.h"
+#include "base/http_endpoint.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -23,10 +23,7 @@
 #include "event2/listener.h"
 #include "base/log.h"
 
-namespace availability::server {
-using ::availability::base::Log;
-using ::availability::base::LogLevel;
-using ::availability::base::LogEnabled;
+namespace availability::base {
 
 namespace {
 
@@ -238,4 +235,4 @@ void HttpEndpoint::OnRequest(evhttp_request* request, void* arg) {
   }
 }
 
-}  // namespace availability::server
+}  // namespace availability::base

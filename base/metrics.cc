@@ -1,4 +1,4 @@
-#include "server/metrics.h"
+#include "base/metrics.h"
 
 #include <algorithm>
 #include <cmath>
@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
-namespace availability::server {
+namespace availability::base {
 namespace {
 
 std::string FormatValue(double value) {
@@ -193,4 +193,4 @@ std::string MetricsRegistry::RenderText() const {
   return out;
 }
 
-}  // namespace availability::server
+}  // namespace availability::base

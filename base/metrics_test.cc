@@ -1,4 +1,4 @@
-#include "server/metrics.h"
+#include "base/metrics.h"
 
 #include <thread>
 #include <vector>
@@ -6,7 +6,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace availability::server {
+namespace availability::base {
 namespace {
 
 using ::testing::HasSubstr;
@@ -83,4 +83,4 @@ TEST(MetricsRegistryTest, ConcurrentIncrementsAreAllCounted) {
 }
 
 }  // namespace
-}  // namespace availability::server
+}  // namespace availability::base

@@ -1,14 +1,16 @@
-#include "server/http_endpoint.h"
+#include "base/http_endpoint.h"
 
 #include <atomic>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/test_http_get.h"
+#include "testing/http_get.h"
 
-namespace availability::server {
+namespace availability::base {
 namespace {
 
+using ::availability::testing::HttpAnswer;
+using ::availability::testing::HttpGet;
 using ::testing::HasSubstr;
 
 class HttpEndpointTest : public ::testing::Test {
@@ -60,4 +62,4 @@ TEST(HttpEndpointStartTest, BadAddressesAreNamed) {
 }
 
 }  // namespace
-}  // namespace availability::server
+}  // namespace availability::base

@@ -14,8 +14,8 @@
 // series' counters are atomics, so the hot path takes only the family's
 // lock to find the series. Families are owned by the registry and live as
 // long as it does; references to them and to series stay valid.
-#ifndef AVAILABILITY_SERVER_METRICS_H_
-#define AVAILABILITY_SERVER_METRICS_H_
+#ifndef AVAILABILITY_BASE_METRICS_H_
+#define AVAILABILITY_BASE_METRICS_H_
 
 #include <atomic>
 #include <cstdint>
@@ -28,7 +28,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 
-namespace availability::server {
+namespace availability::base {
 
 // A monotonically increasing count.
 class Counter {
@@ -148,6 +148,6 @@ class MetricsRegistry {
 // `value` escaped for a label value: backslash, double quote and newline.
 std::string EscapeLabelValue(const std::string& value);
 
-}  // namespace availability::server
+}  // namespace availability::base
 
-#endif  // AVAILABILITY_SERVER_METRICS_H_
+#endif  // AVAILABILITY_BASE_METRICS_H_

@@ -20,8 +20,8 @@
 // of the ones not logged; accepting resumes once descriptors are free.
 //
 // Thread-safe: Start and the destructor from one thread; port() anywhere.
-#ifndef AVAILABILITY_SERVER_HTTP_ENDPOINT_H_
-#define AVAILABILITY_SERVER_HTTP_ENDPOINT_H_
+#ifndef AVAILABILITY_BASE_HTTP_ENDPOINT_H_
+#define AVAILABILITY_BASE_HTTP_ENDPOINT_H_
 
 #include <cstdint>
 #include <functional>
@@ -38,7 +38,7 @@ struct event;
 struct evhttp_request;
 struct evconnlistener;
 
-namespace availability::server {
+namespace availability::base {
 
 class HttpEndpoint {
  public:
@@ -93,6 +93,6 @@ class HttpEndpoint {
   std::thread thread_;
 };
 
-}  // namespace availability::server
+}  // namespace availability::base
 
-#endif  // AVAILABILITY_SERVER_HTTP_ENDPOINT_H_
+#endif  // AVAILABILITY_BASE_HTTP_ENDPOINT_H_
