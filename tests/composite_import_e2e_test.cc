@@ -22,6 +22,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "testing/redis_server.h"
+#include "testing/server_process.h"
 #include "testing/subprocess.h"
 
 namespace availability {
@@ -40,43 +41,22 @@ class CompositeImportE2ETest : public ::testing::Test {
     auto redis = testing::RedisServer::Start();
     ASSERT_TRUE(redis.ok()) << redis.status();
     redis_ = *std::move(redis);
-    token_file_ = redis_->dir() + "/sync-token";
-    std::ofstream(token_file_) << kToken << "\n";
-    port_ = testing::PickFreePort();
-    sync_port_ = testing::PickFreePort();
-    auto server = testing::Subprocess::Start(
-        {AVAILABILITY_SERVER_BINARY, absl::StrCat("--listen=127.0.0.1:", port_),
-         absl::StrCat("--sync_listen=127.0.0.1:", sync_port_),
-         "--metrics_listen=", "--sync_token_file=" + token_file_,
-         absl::StrCat("--redis_port=", redis_->port())});
+    testing::ServerProcess::Options options;
+    options.redis_port = redis_->port();
+    options.sync = true;
+    options.sync_token = kToken;
+    auto server = testing::ServerProcess::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
-    auto channel = av::client::MakeChannel(absl::StrCat("127.0.0.1:", port_));
-    ASSERT_TRUE(channel->WaitForConnected(std::chrono::system_clock::now() +
-                                          std::chrono::seconds(10)))
-        << server_->Stderr();
-    av::client::AvailabilityClient::Options options;
-    options.read_timeout = absl::Seconds(5);
-    client_ = std::make_unique<av::client::AvailabilityClient>(channel, options);
-    sync_ = std::make_unique<av::client::SyncClient>(
-        av::client::MakeChannel(absl::StrCat("127.0.0.1:", sync_port_)),
-        kToken);
+    token_file_ = server_->sync_token_file();
+    sync_port_ = server_->sync_port();
+    av::client::AvailabilityClient::Options client_options;
+    client_options.read_timeout = absl::Seconds(5);
+    client_ = server_->NewClient(client_options);
+    sync_ = server_->NewSyncClient();
     v1::PutSalesChannelsRequest channels;
     (*channels.mutable_channels())["base"] = 1;
-    absl::Status put;
-    for (int i = 0; i < 50; ++i) {  // the sync listener may still be starting
-      put = sync_->PutSalesChannels(channels);
-      if (put.ok()) break;
-      absl::SleepFor(absl::Milliseconds(100));
-    }
-    ASSERT_TRUE(put.ok()) << put;
-  }
-
-  void TearDown() override {
-    if (HasFailure() && server_ != nullptr) {
-      std::fprintf(stderr, "--- availability-server stderr ---\n%s\n",
-                   server_->Stderr().c_str());
-    }
+    ASSERT_TRUE(sync_->PutSalesChannels(channels).ok());
   }
 
   // Runs `availability import FILE ARGS...` against the sync listener.
@@ -121,11 +101,10 @@ class CompositeImportE2ETest : public ::testing::Test {
   }
 
   std::unique_ptr<testing::RedisServer> redis_;
-  std::unique_ptr<testing::Subprocess> server_;
+  std::unique_ptr<testing::ServerProcess> server_;
   std::unique_ptr<av::client::AvailabilityClient> client_;
   std::unique_ptr<av::client::SyncClient> sync_;
   std::string token_file_;
-  int port_ = 0;
   int sync_port_ = 0;
 };
 

@@ -5,6 +5,7 @@
 // a variant's change. Records are written straight into Redis (the write
 // path has tests of its own).
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,8 +21,10 @@
 #include "core/record.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "testing/eventually.h"
 #include "testing/redis_server.h"
-#include "testing/subprocess.h"
+#include "testing/redis_sync.h"
+#include "testing/server_process.h"
 
 namespace availability {
 namespace {
@@ -36,13 +39,12 @@ class CompositeReadE2ETest : public ::testing::Test {
     auto redis = testing::RedisServer::Start();
     ASSERT_TRUE(redis.ok()) << redis.status();
     redis_ = *std::move(redis);
-    cache::RedisOptions options;
-    options.port = redis_->port();
-    client_ = *cache::RedisClient::Start(options);
-    ASSERT_TRUE(client_->WaitUntilConnected(absl::Seconds(5)).ok());
+    auto client = testing::SyncRedisClient::Connect(redis_->port());
+    ASSERT_TRUE(client.ok()) << client.status();
+    client_ = *std::move(client);
     core::StoreConfig config;
     config.stock_id = kStock;
-    Run({"SET", keys_.StoreConfig(kStock), cache::EncodeStoreConfig(config)});
+    client_->PutStoreConfig(config);
     // Three shirts, sizes S/M/L each; shirt 1 has an M in stock.
     for (int shirt = 0; shirt < 3; ++shirt) {
       std::vector<std::string> sizes;
@@ -56,59 +58,29 @@ class CompositeReadE2ETest : public ::testing::Test {
       parent.version = 1;
       parent.product_type = core::ProductType::kConfigurable;
       parent.components = sizes;
-      Run({"SET", keys_.Record(kStock, parent.sku),
-           cache::EncodeRecord(parent)});
+      client_->PutRecord(parent);
     }
-    StartServer();
+    testing::ServerProcess::Options options;
+    options.redis_port = redis_->port();
+    options.flags = {"--invalidation_ping_interval=50ms"};
+    auto server = testing::ServerProcess::Start(options);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    stub_ = server_->NewStub();
   }
 
-  void Run(std::vector<std::string> argv) {
-    absl::Notification done;
-    client_->Execute(std::move(argv), absl::Now() + absl::Seconds(5),
-                     [&](absl::StatusOr<cache::RedisReply> r) {
-                       EXPECT_TRUE(r.ok() && !r->is_error());
-                       done.Notify();
-                     });
-    done.WaitForNotification();
-  }
   void Put(const std::string& sku, int64_t version, int64_t qty) {
     core::Record r;
     r.sku = sku;
     r.stock_id = kStock;
     r.version = version;
     r.source_qty = core::QtyFromUnits(qty);
-    Run({"SET", keys_.Record(kStock, sku), cache::EncodeRecord(r)});
+    client_->PutRecord(r);
   }
 
-  void StartServer() {
-    const int port = testing::PickFreePort();
-    auto process = testing::Subprocess::Start(
-        {AVAILABILITY_SERVER_BINARY, absl::StrCat("--listen=127.0.0.1:", port),
-         "--sync_listen=", "--metrics_listen=",
-         absl::StrCat("--redis_port=", redis_->port()),
-         "--invalidation_ping_interval=50ms"});
-    ASSERT_TRUE(process.ok()) << process.status();
-    server_ = *std::move(process);
-    auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
-                                       grpc::InsecureChannelCredentials());
-    ASSERT_TRUE(channel->WaitForConnected(std::chrono::system_clock::now() +
-                                          std::chrono::seconds(10)))
-        << server_->Stderr();
-    stub_ = v1::Availability::NewStub(channel);
-    ASSERT_TRUE(Eventually([&] {
-      v1::ProductAvailability a;
-      return Get("SHIRT0", &a).ok();
-    })) << server_->Stderr();
-  }
-
-  template <typename F>
-  static bool Eventually(F condition) {
-    const absl::Time give_up = absl::Now() + absl::Seconds(10);
-    while (absl::Now() < give_up) {
-      if (condition()) return true;
-      absl::SleepFor(absl::Milliseconds(5));
-    }
-    return condition();
+  static bool Eventually(const std::function<bool()>& condition) {
+    return testing::Eventually(condition, absl::Seconds(10),
+                               absl::Milliseconds(5));
   }
 
   grpc::Status Get(const std::string& sku, v1::ProductAvailability* answer) {
@@ -121,9 +93,8 @@ class CompositeReadE2ETest : public ::testing::Test {
   }
 
   std::unique_ptr<testing::RedisServer> redis_;
-  std::unique_ptr<cache::RedisClient> client_;
-  cache::KeySchema keys_{"av"};
-  std::unique_ptr<testing::Subprocess> server_;
+  std::unique_ptr<testing::SyncRedisClient> client_;
+  std::unique_ptr<testing::ServerProcess> server_;
   std::unique_ptr<v1::Availability::Stub> stub_;
 };
 

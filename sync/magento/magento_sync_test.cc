@@ -35,6 +35,7 @@
 #include "sync/magento/magento_sync_test_fixture.h"
 #include "testing/mariadb_server.h"
 #include "testing/redis_server.h"
+#include "testing/server_process.h"
 #include "testing/status_matchers.h"
 #include "testing/subprocess.h"
 
@@ -974,22 +975,15 @@ class ServerAnswers {
   // Starts the server (no sync or metrics listener) on `redis_port`.
   static std::unique_ptr<ServerAnswers> Start(int redis_port) {
     auto answers = std::unique_ptr<ServerAnswers>(new ServerAnswers);
-    const int port = testing::PickFreePort();
-    auto server = testing::Subprocess::Start(
-        {AV_SERVER_BINARY, absl::StrCat("--listen=127.0.0.1:", port),
-         "--sync_listen=", "--metrics_listen=",
-         absl::StrCat("--redis_port=", redis_port)});
+    testing::ServerProcess::Options options;
+    options.redis_port = redis_port;
+    auto server = testing::ServerProcess::Start(options);
     EXPECT_TRUE(server.ok()) << server.status();
     if (!server.ok()) return nullptr;
     answers->server_ = *std::move(server);
-    auto channel = av::client::MakeChannel(absl::StrCat("127.0.0.1:", port));
-    EXPECT_TRUE(channel->WaitForConnected(std::chrono::system_clock::now() +
-                                          std::chrono::seconds(10)))
-        << answers->server_->Stderr();
-    av::client::AvailabilityClient::Options options;
-    options.read_timeout = absl::Seconds(5);
-    answers->client_ =
-        std::make_unique<av::client::AvailabilityClient>(channel, options);
+    av::client::AvailabilityClient::Options client_options;
+    client_options.read_timeout = absl::Seconds(5);
+    answers->client_ = answers->server_->NewClient(client_options);
     return answers;
   }
 
@@ -1013,7 +1007,7 @@ class ServerAnswers {
 
  private:
   ServerAnswers() = default;
-  std::unique_ptr<testing::Subprocess> server_;
+  std::unique_ptr<testing::ServerProcess> server_;
   std::unique_ptr<av::client::AvailabilityClient> client_;
 };
 
@@ -1109,9 +1103,8 @@ TEST_F(MagentoSyncTest, CompositeProductsAreWrittenWithTheirComponents) {
 }
 
 // The parents' answers as Magento's storefront shows them (docs/domain.md
-// §10), through the server. Disabled until the server derives composite
-// answers from their components (issue 15's server part); enable it then.
-TEST_F(MagentoSyncTest, DISABLED_CompositeParentsAnswerAsMagentoSellsThem) {
+// §10), through the server, which derives them from their components.
+TEST_F(MagentoSyncTest, CompositeParentsAnswerAsMagentoSellsThem) {
   database_ = absl::StrCat(database_, "_composites");
   CreateDatabase(database_, "", {"composite_fixtures.sql"});
   StartSync(FastOptions());
