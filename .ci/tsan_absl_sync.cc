@@ -82,8 +82,8 @@ bool EvalHolding(HeldCondition* held) {
 
 // `wrapped`: the caller's condition, acquiring `this` mutex before it is
 // evaluated (valid while the caller waits in the real call).
-#define AV_WRAP(cond)                     \
-  HeldCondition held{&(cond), this};      \
+#define AV_WRAP(cond)                \
+  HeldCondition held{&(cond), this}; \
   const Condition wrapped(&EvalHolding, &held)
 
 namespace absl {
@@ -246,9 +246,10 @@ bool Notification::WaitForNotificationWithTimeout(Duration timeout) const {
   return notified;
 }
 bool Notification::WaitForNotificationWithDeadline(Time deadline) const {
-  AV_REAL(bool (*)(const Notification*, Time),
-          "_ZNK4absl7debian312Notification31WaitForNotificationWithDeadlineENS0_"
-          "4TimeE");
+  AV_REAL(
+      bool (*)(const Notification*, Time),
+      "_ZNK4absl7debian312Notification31WaitForNotificationWithDeadlineENS0_"
+      "4TimeE");
   const bool notified = real(this, deadline);
   if (notified) Acquire(NotifiedFlag(this));
   return notified;
@@ -260,8 +261,7 @@ bool Notification::WaitForNotificationWithDeadline(Time deadline) const {
 // often on another thread than the one that last read it. Model the
 // decrement's acquire-release on the payload's address.
 void Status::UnrefNonInlined(uintptr_t rep) {
-  AV_REAL(void (*)(uintptr_t),
-          "_ZN4absl7debian36Status15UnrefNonInlinedEm");
+  AV_REAL(void (*)(uintptr_t), "_ZN4absl7debian36Status15UnrefNonInlinedEm");
   Release(reinterpret_cast<const void*>(rep));
   Acquire(reinterpret_cast<const void*>(rep));
   real(rep);

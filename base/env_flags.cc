@@ -26,8 +26,7 @@ absl::Status ApplyEnvironmentToFlags(
     }
     std::string error;
     if (!flag->ParseFrom(value, &error)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(var, ": ", error));
+      return absl::InvalidArgumentError(absl::StrCat(var, ": ", error));
     }
   }
   return absl::OkStatus();

@@ -19,7 +19,8 @@ std::string EnvVarForFlag(absl::string_view flag_name);
 // Sets each of `flag_names` from its environment variable when that is set.
 // Call before absl::ParseCommandLine so the command line overrides.
 // Errors: InvalidArgument naming the variable when a value does not parse.
-absl::Status ApplyEnvironmentToFlags(const std::vector<std::string>& flag_names);
+absl::Status ApplyEnvironmentToFlags(
+    const std::vector<std::string>& flag_names);
 
 // Reads a secret from `file` when non-empty, else from environment variable
 // `env_var`; "" when neither is set. Trailing newlines are removed.

@@ -16,12 +16,12 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "base/log.h"
 #include "event2/buffer.h"
 #include "event2/event.h"
 #include "event2/http.h"
 #include "event2/keyvalq_struct.h"
 #include "event2/listener.h"
-#include "base/log.h"
 
 namespace availability::base {
 
@@ -30,8 +30,7 @@ namespace {
 void Reply(evhttp_request* request, int code, const char* reason,
            absl::string_view content_type, absl::string_view body) {
   evkeyvalq* headers = evhttp_request_get_output_headers(request);
-  evhttp_add_header(headers, "Content-Type",
-                    std::string(content_type).c_str());
+  evhttp_add_header(headers, "Content-Type", std::string(content_type).c_str());
   evhttp_add_header(headers, "Cache-Control", "no-store");
   evbuffer* out = evbuffer_new();
   if (out == nullptr) {
@@ -86,8 +85,9 @@ absl::StatusOr<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(
   if (colon == std::string::npos ||
       !absl::SimpleAtoi(absl::string_view(address).substr(colon + 1), &port) ||
       port < 0 || port > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "HTTP address \"", address, "\": expected host:port, e.g. 0.0.0.0:9464"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("HTTP address \"", address,
+                     "\": expected host:port, e.g. 0.0.0.0:9464"));
   }
   std::string host = address.substr(0, colon);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
@@ -117,9 +117,9 @@ absl::StatusOr<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(
   evhttp_bound_socket* bound =
       evhttp_bind_socket_with_handle(self->http_, host.c_str(), port);
   if (bound == nullptr) {
-    return absl::UnavailableError(absl::StrCat(
-        "HTTP endpoint: cannot listen on ", address,
-        " (in use, or not an address of this host?)"));
+    return absl::UnavailableError(
+        absl::StrCat("HTTP endpoint: cannot listen on ", address,
+                     " (in use, or not an address of this host?)"));
   }
   sockaddr_storage name{};
   socklen_t name_len = sizeof(name);

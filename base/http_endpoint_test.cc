@@ -16,9 +16,9 @@ using ::testing::HasSubstr;
 class HttpEndpointTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto http = HttpEndpoint::Start(
-        "127.0.0.1:0", {[] { return std::string("up 1\n"); },
-                        [this] { return ready_.load(); }});
+    auto http = HttpEndpoint::Start("127.0.0.1:0",
+                                    {[] { return std::string("up 1\n"); },
+                                     [this] { return ready_.load(); }});
     ASSERT_TRUE(http.ok()) << http.status();
     http_ = *std::move(http);
     ASSERT_GT(http_->port(), 0);
@@ -56,8 +56,8 @@ TEST(HttpEndpointStartTest, BadAddressesAreNamed) {
   EXPECT_THAT(no_port.status().message(), HasSubstr("host:port"));
   auto first = HttpEndpoint::Start("127.0.0.1:0", {});
   ASSERT_TRUE(first.ok());
-  auto taken = HttpEndpoint::Start(
-      absl::StrCat("127.0.0.1:", (*first)->port()), {});
+  auto taken =
+      HttpEndpoint::Start(absl::StrCat("127.0.0.1:", (*first)->port()), {});
   EXPECT_EQ(taken.status().code(), absl::StatusCode::kUnavailable);
 }
 

@@ -53,8 +53,8 @@ void OnProtobufLog(google::protobuf::LogLevel level, const char* filename,
   }
   Log(ours, "protobuf",
       {{"detail", message},
-       {"source", absl::StrCat(filename == nullptr ? "" : filename, ":",
-                               line)}});
+       {"source",
+        absl::StrCat(filename == nullptr ? "" : filename, ":", line)}});
 }
 
 }  // namespace

@@ -64,14 +64,13 @@ std::string EscapeLabelValue(const std::string& value) {
 }
 
 Histogram::Histogram(const std::vector<double>& bounds)
-    : bounds_(bounds),
-      buckets_(new std::atomic<uint64_t>[bounds.size() + 1]) {
+    : bounds_(bounds), buckets_(new std::atomic<uint64_t>[bounds.size() + 1]) {
   for (size_t i = 0; i <= bounds_.size(); ++i) buckets_[i].store(0);
 }
 
 void Histogram::Observe(double value) {
-  const size_t i = std::lower_bound(bounds_.begin(), bounds_.end(), value) -
-                   bounds_.begin();
+  const size_t i =
+      std::lower_bound(bounds_.begin(), bounds_.end(), value) - bounds_.begin();
   buckets_[i].fetch_add(1, std::memory_order_relaxed);
   double old = sum_.load(std::memory_order_relaxed);
   while (!sum_.compare_exchange_weak(old, old + value,
@@ -92,9 +91,9 @@ std::vector<uint64_t> Histogram::CumulativeCounts() const {
 double Histogram::sum() const { return sum_.load(std::memory_order_relaxed); }
 
 const std::vector<double>& LatencyBuckets() {
-  static const auto* bounds = new std::vector<double>{
-      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-      0.1,    0.25,  0.5,    1,     2.5,  5,     10};
+  static const auto* bounds =
+      new std::vector<double>{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                              0.1,    0.25,  0.5,    1,     2.5,  5,     10};
   return *bounds;
 }
 

@@ -13,9 +13,8 @@ using ::testing::HasSubstr;
 
 TEST(MetricsRegistryTest, RendersCountersWithEscapedLabels) {
   MetricsRegistry registry;
-  CounterFamily& calls =
-      registry.AddCounterFamily("calls_total", "Calls.\nSecond line.",
-                                {"method", "code"});
+  CounterFamily& calls = registry.AddCounterFamily(
+      "calls_total", "Calls.\nSecond line.", {"method", "code"});
   calls.WithLabels({"Get", "OK"}).Increment();
   calls.WithLabels({"Get", "OK"}).Increment(2);
   calls.WithLabels({"we\"ird\\\n", "X"}).Increment();
@@ -23,8 +22,9 @@ TEST(MetricsRegistryTest, RendersCountersWithEscapedLabels) {
   EXPECT_THAT(text, HasSubstr("# HELP calls_total Calls.\\nSecond line.\n"));
   EXPECT_THAT(text, HasSubstr("# TYPE calls_total counter\n"));
   EXPECT_THAT(text, HasSubstr("calls_total{method=\"Get\",code=\"OK\"} 3\n"));
-  EXPECT_THAT(text,
-              HasSubstr("calls_total{method=\"we\\\"ird\\\\\\n\",code=\"X\"} 1\n"));
+  EXPECT_THAT(
+      text,
+      HasSubstr("calls_total{method=\"we\\\"ird\\\\\\n\",code=\"X\"} 1\n"));
 }
 
 TEST(MetricsRegistryTest, HistogramBucketsAreCumulative) {
@@ -38,12 +38,13 @@ TEST(MetricsRegistryTest, HistogramBucketsAreCumulative) {
   h.Observe(7);
   const std::string text = registry.RenderText();
   EXPECT_THAT(text, HasSubstr("# TYPE latency_seconds histogram\n"));
-  EXPECT_THAT(text,
-              HasSubstr("latency_seconds_bucket{method=\"Get\",le=\"0.10000000000000001\"} 2\n"));
+  EXPECT_THAT(text, HasSubstr("latency_seconds_bucket{method=\"Get\",le=\"0."
+                              "10000000000000001\"} 2\n"));
   EXPECT_THAT(text,
               HasSubstr("latency_seconds_bucket{method=\"Get\",le=\"1\"} 3\n"));
-  EXPECT_THAT(text, HasSubstr(
-                        "latency_seconds_bucket{method=\"Get\",le=\"+Inf\"} 4\n"));
+  EXPECT_THAT(
+      text,
+      HasSubstr("latency_seconds_bucket{method=\"Get\",le=\"+Inf\"} 4\n"));
   EXPECT_THAT(text, HasSubstr("latency_seconds_sum{method=\"Get\"} 7.65"));
   EXPECT_THAT(text, HasSubstr("latency_seconds_count{method=\"Get\"} 4\n"));
 }

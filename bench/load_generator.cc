@@ -1,5 +1,7 @@
 #include "bench/load_generator.h"
 
+#include <grpcpp/grpcpp.h>
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -7,8 +9,6 @@
 #include <random>
 #include <thread>
 #include <utility>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/ascii.h"
@@ -26,17 +26,27 @@ namespace {
 
 namespace v1 = ::availability::v1;
 
-constexpr int kSubBucketBits = 7;                       // 128 exact values
+constexpr int kSubBucketBits = 7;  // 128 exact values
 constexpr uint64_t kExact = uint64_t{1} << kSubBucketBits;
-constexpr uint64_t kHalf = kExact / 2;                  // 64 per power of 2
+constexpr uint64_t kHalf = kExact / 2;  // 64 per power of 2
 
-constexpr std::array<const char*, 17> kCodeNames = {
-    "OK",        "CANCELLED",          "UNKNOWN",
-    "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
-    "ALREADY_EXISTS",   "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
-    "FAILED_PRECONDITION", "ABORTED",      "OUT_OF_RANGE",
-    "UNIMPLEMENTED",    "INTERNAL",          "UNAVAILABLE",
-    "DATA_LOSS",        "UNAUTHENTICATED"};
+constexpr std::array<const char*, 17> kCodeNames = {"OK",
+                                                    "CANCELLED",
+                                                    "UNKNOWN",
+                                                    "INVALID_ARGUMENT",
+                                                    "DEADLINE_EXCEEDED",
+                                                    "NOT_FOUND",
+                                                    "ALREADY_EXISTS",
+                                                    "PERMISSION_DENIED",
+                                                    "RESOURCE_EXHAUSTED",
+                                                    "FAILED_PRECONDITION",
+                                                    "ABORTED",
+                                                    "OUT_OF_RANGE",
+                                                    "UNIMPLEMENTED",
+                                                    "INTERNAL",
+                                                    "UNAVAILABLE",
+                                                    "DATA_LOSS",
+                                                    "UNAUTHENTICATED"};
 
 const char* ModeName(LoadMode mode) {
   return mode == LoadMode::kGet ? "get" : "batch";
@@ -120,8 +130,7 @@ absl::Status CheckLocalTarget(absl::string_view target) {
       host = rest.substr(0, close);
       port = rest.substr(close + 2);
     }
-  } else if (size_t colon = rest.rfind(':');
-             colon != absl::string_view::npos) {
+  } else if (size_t colon = rest.rfind(':'); colon != absl::string_view::npos) {
     host = rest.substr(0, colon);
     port = rest.substr(colon + 1);
   }
@@ -247,8 +256,8 @@ class LoadRun {
     absl::Time connect_by = absl::Now() + absl::Seconds(5);
     for (const auto& channel : channels_) {
       if (!channel->WaitForConnected(absl::ToChronoTime(connect_by))) {
-        return absl::UnavailableError(absl::StrCat(
-            "cannot connect to ", options_.target, " within 5 s"));
+        return absl::UnavailableError(
+            absl::StrCat("cannot connect to ", options_.target, " within 5 s"));
       }
     }
     start_ = absl::Now();
@@ -266,8 +275,7 @@ class LoadRun {
     }
     // Every call ends by its deadline; allow slack for a stuck library.
     absl::Time give_up = measure_end_ + options_.deadline + absl::Seconds(10);
-    mu_.LockWhenWithDeadline(absl::Condition(this, &LoadRun::Drained),
-                             give_up);
+    mu_.LockWhenWithDeadline(absl::Condition(this, &LoadRun::Drained), give_up);
     bool drained = outstanding_ == 0;
     mu_.Unlock();
     if (!drained) {
@@ -410,7 +418,7 @@ class LoadRun {
 
   LatencyHistogram histogram_;
   std::array<std::atomic<uint64_t>, 17> codes_;  // calls by gRPC code
-  std::atomic<uint64_t> late_{0};  // see LoadOptions::late_after
+  std::atomic<uint64_t> late_{0};                // see LoadOptions::late_after
   absl::Mutex mu_;
   int64_t outstanding_ ABSL_GUARDED_BY(mu_) = 0;
 };
@@ -425,9 +433,8 @@ absl::StatusOr<LoadResult> RunLoad(const LoadOptions& options) {
   if (options.channels < 1 || options.channels > 1000) {
     return absl::InvalidArgumentError("--channels: must be 1..1000");
   }
-  if (options.rate <= 0 &&
-      (options.in_flight_per_channel < 1 ||
-       options.in_flight_per_channel > 10000)) {
+  if (options.rate <= 0 && (options.in_flight_per_channel < 1 ||
+                            options.in_flight_per_channel > 10000)) {
     return absl::InvalidArgumentError("--in_flight: must be 1..10000");
   }
   if (options.mode == LoadMode::kBatch &&
@@ -450,10 +457,10 @@ absl::StatusOr<LoadResult> RunLoad(const LoadOptions& options) {
 
 std::string FormatResultLine(const LoadResult& r) {
   const LoadOptions& o = r.options;
-  std::string shape =
-      o.rate > 0 ? absl::StrFormat("open loop %.0f/s", o.rate)
-                 : absl::StrFormat("closed loop %dch x %d", o.channels,
-                                   o.in_flight_per_channel);
+  std::string shape = o.rate > 0
+                          ? absl::StrFormat("open loop %.0f/s", o.rate)
+                          : absl::StrFormat("closed loop %dch x %d", o.channels,
+                                            o.in_flight_per_channel);
   std::string mode = o.mode == LoadMode::kGet
                          ? "get"
                          : absl::StrFormat("batch(%d)", o.batch_size);
@@ -464,10 +471,10 @@ std::string FormatResultLine(const LoadResult& r) {
   return absl::StrFormat(
       "%s %s: %.0f calls/s (%.0f SKUs/s), p50 %.3f ms, p99 %.3f ms, "
       "p999 %.3f ms, max %.3f ms, errors %d%s",
-      mode, shape, r.calls_per_second, r.items_per_second,
-      r.p50_nanos / 1e6, r.p99_nanos / 1e6, r.p999_nanos / 1e6,
-      r.max_nanos / 1e6, r.calls - r.ok,
-      errors.empty() ? "" : absl::StrCat(" (", absl::StrJoin(errors, ", "), ")"));
+      mode, shape, r.calls_per_second, r.items_per_second, r.p50_nanos / 1e6,
+      r.p99_nanos / 1e6, r.p999_nanos / 1e6, r.max_nanos / 1e6, r.calls - r.ok,
+      errors.empty() ? ""
+                     : absl::StrCat(" (", absl::StrJoin(errors, ", "), ")"));
 }
 
 std::string FormatResultJson(const LoadResult& r) {
@@ -485,10 +492,10 @@ std::string FormatResultJson(const LoadResult& r) {
       "\"errors_by_code\":{%s}}",
       ModeName(o.mode), o.mode == LoadMode::kGet ? 1 : o.batch_size,
       o.rate > 0 ? "open" : "closed", o.rate, o.channels,
-      o.in_flight_per_channel, absl::ToDoubleSeconds(r.measured), r.calls,
-      r.ok, r.calls - r.ok, r.calls_per_second, r.items_per_second,
-      r.p50_nanos / 1e3, r.p99_nanos / 1e3, r.p999_nanos / 1e3,
-      r.max_nanos / 1e3, r.mean_nanos / 1e3, absl::StrJoin(errors, ","));
+      o.in_flight_per_channel, absl::ToDoubleSeconds(r.measured), r.calls, r.ok,
+      r.calls - r.ok, r.calls_per_second, r.items_per_second, r.p50_nanos / 1e3,
+      r.p99_nanos / 1e3, r.p999_nanos / 1e3, r.max_nanos / 1e3,
+      r.mean_nanos / 1e3, absl::StrJoin(errors, ","));
 }
 
 }  // namespace av::bench

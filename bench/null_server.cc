@@ -10,13 +10,13 @@
 //
 // Binds 127.0.0.1 only.
 
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+
 #include <csignal>
 #include <cstdio>
 #include <memory>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
-#include <grpcpp/health_check_service_interface.h>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"

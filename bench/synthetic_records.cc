@@ -17,18 +17,18 @@
 #include <cstdio>
 #include <functional>
 #include <memory>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
@@ -76,8 +76,7 @@ availability::core::Record ConfigurableRecord(int64_t i, int32_t stock,
   r.version = 1;
   r.product_type = availability::core::ProductType::kConfigurable;
   for (int64_t v = 0; v < kVariantsPerParent; ++v) {
-    r.components.push_back(
-        Sku(((i - 1) * kVariantsPerParent + v) % count + 1));
+    r.components.push_back(Sku(((i - 1) * kVariantsPerParent + v) % count + 1));
   }
   return r;
 }
@@ -101,18 +100,18 @@ availability::core::Record SyntheticRecord(int64_t i, int32_t stock) {
 int64_t UsedMemory(RedisClient& client) {
   absl::Notification done;
   int64_t used = -1;
-  client.Execute({"INFO", "memory"}, absl::Now() + absl::Seconds(5),
-                 [&](absl::StatusOr<RedisReply> r) {
-                   if (r.ok() && r->type == RedisReply::Type::kString) {
-                     for (absl::string_view line :
-                          absl::StrSplit(r->str, "\r\n")) {
-                       if (absl::ConsumePrefix(&line, "used_memory:")) {
-                         (void)absl::SimpleAtoi(line, &used);
-                       }
-                     }
-                   }
-                   done.Notify();
-                 });
+  client.Execute(
+      {"INFO", "memory"}, absl::Now() + absl::Seconds(5),
+      [&](absl::StatusOr<RedisReply> r) {
+        if (r.ok() && r->type == RedisReply::Type::kString) {
+          for (absl::string_view line : absl::StrSplit(r->str, "\r\n")) {
+            if (absl::ConsumePrefix(&line, "used_memory:")) {
+              (void)absl::SimpleAtoi(line, &used);
+            }
+          }
+        }
+        done.Notify();
+      });
   done.WaitForNotification();
   if (used < 0) Die("INFO memory: no used_memory");
   return used;
@@ -151,7 +150,8 @@ void WritePipelined(
   }
   {
     absl::MutexLock lock(&mu);
-    mu.Await(absl::Condition(+[](int* n) { return *n == 0; }, &in_flight));
+    mu.Await(absl::Condition(
+        +[](int* n) { return *n == 0; }, &in_flight));
   }
   if (failed > 0) Die(absl::StrCat(failed, " batches failed"));
 }
@@ -193,23 +193,22 @@ void WriteRecords() {
   const int64_t parents = absl::GetFlag(FLAGS_configurables);
   if (parents > 0 && count > 0) {
     WritePipelined(**client, parents, [&](int64_t i) {
-      return std::make_pair(
-          keys.Record(stock, absl::StrFormat("CFG-%06d", i)),
-          availability::cache::EncodeRecord(
-              ConfigurableRecord(i, stock, count)));
+      return std::make_pair(keys.Record(stock, absl::StrFormat("CFG-%06d", i)),
+                            availability::cache::EncodeRecord(
+                                ConfigurableRecord(i, stock, count)));
     });
   }
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
   if (memory) {
     const int64_t after = UsedMemory(**client);
     std::printf(
-        "{\"records\":%" PRId64 ",\"seconds\":%.2f,\"used_memory_before\":%"
-        PRId64 ",\"used_memory_after\":%" PRId64 ",\"bytes_per_sku\":%.1f}\n",
+        "{\"records\":%" PRId64
+        ",\"seconds\":%.2f,\"used_memory_before\":%" PRId64
+        ",\"used_memory_after\":%" PRId64 ",\"bytes_per_sku\":%.1f}\n",
         count, seconds, before, after,
         static_cast<double>(after - before) / static_cast<double>(count));
   } else {
-    std::printf("{\"records\":%" PRId64 ",\"seconds\":%.2f}\n", count,
-                seconds);
+    std::printf("{\"records\":%" PRId64 ",\"seconds\":%.2f}\n", count, seconds);
   }
 }
 
@@ -228,8 +227,7 @@ void FillServer(const std::string& target) {
       request.add_items()->set_sku(Sku(i));
     }
     grpc::ClientContext context;
-    context.set_deadline(
-        absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
     availability::v1::BatchGetAvailabilityResponse response;
     grpc::Status status =
         stub->BatchGetAvailability(&context, request, &response);

@@ -81,8 +81,8 @@ class Listener final : public InvalidationListener {
       Wake();
       thread_.join();
     }
-    for (event* e : {wake_event_, ping_timer_, reconnect_timer_,
-                     connect_timer_}) {
+    for (event* e :
+         {wake_event_, ping_timer_, reconnect_timer_, connect_timer_}) {
       if (e != nullptr) event_free(e);
     }
     if (base_ != nullptr) event_base_free(base_);
@@ -97,9 +97,10 @@ class Listener final : public InvalidationListener {
     }
     base_ = event_base_new();
     if (base_ == nullptr) return absl::InternalError("event_base_new failed");
-    wake_event_ =
-        event_new(base_, wake_fd_, EV_READ | EV_PERSIST, &Listener::OnWake, this);
-    ping_timer_ = event_new(base_, -1, EV_PERSIST, &Listener::OnPingTimer, this);
+    wake_event_ = event_new(base_, wake_fd_, EV_READ | EV_PERSIST,
+                            &Listener::OnWake, this);
+    ping_timer_ =
+        event_new(base_, -1, EV_PERSIST, &Listener::OnPingTimer, this);
     reconnect_timer_ = evtimer_new(base_, &Listener::OnReconnectTimer, this);
     connect_timer_ = evtimer_new(base_, &Listener::OnConnectTimeout, this);
     if (wake_event_ == nullptr || ping_timer_ == nullptr ||
@@ -138,9 +139,8 @@ class Listener final : public InvalidationListener {
                                      timeout)) {
       return absl::OkStatus();
     }
-    return absl::UnavailableError(
-        absl::StrCat("invalidations not tracking after ",
-                     absl::FormatDuration(timeout)));
+    return absl::UnavailableError(absl::StrCat(
+        "invalidations not tracking after ", absl::FormatDuration(timeout)));
   }
 
  private:
@@ -148,8 +148,7 @@ class Listener final : public InvalidationListener {
 
   // Logs a connection event of the invalidation channel (base/log.h).
   void Log(base::LogLevel level, absl::string_view message) const {
-    base::Log(level, "redis invalidations",
-              {{"event", std::string(message)}});
+    base::Log(level, "redis invalidations", {{"event", std::string(message)}});
   }
 
   void Wake() {
@@ -233,8 +232,9 @@ class Listener final : public InvalidationListener {
       generation = shared_->generation;
       client_id = shared_->client_id;
     }
-    std::vector<std::string> on = {"CLIENT", "TRACKING", "on", "REDIRECT",
-                                   absl::StrCat(client_id), "BCAST"};
+    std::vector<std::string> on = {
+        "CLIENT", "TRACKING", "on", "REDIRECT", absl::StrCat(client_id),
+        "BCAST"};
     if (!tracking_prefix_.empty()) {
       on.push_back("PREFIX");
       on.push_back(tracking_prefix_);
@@ -243,12 +243,12 @@ class Listener final : public InvalidationListener {
     data_.ExecutePipeline(
         {{"CLIENT", "TRACKING", "off"}, std::move(on)},
         absl::Now() + options_.tracking_timeout,
-        [this, weak, generation](
-            absl::StatusOr<std::vector<RedisReply>> replies) {
+        [this, weak,
+         generation](absl::StatusOr<std::vector<RedisReply>> replies) {
           auto shared = weak.lock();
           if (shared == nullptr) return;
-          const bool ok = replies.ok() && replies->size() == 2 &&
-                          !(*replies)[1].is_error();
+          const bool ok =
+              replies.ok() && replies->size() == 2 && !(*replies)[1].is_error();
           // Held throughout: the destructor waits for it, so `this` stays
           // valid while alive.
           absl::MutexLock lock(&shared->mu);
@@ -262,7 +262,8 @@ class Listener final : public InvalidationListener {
               shared->reconnect = true;
               Wake();
             }
-            Log(base::LogLevel::kWarning, absl::StrCat("CLIENT TRACKING failed: ",
+            Log(base::LogLevel::kWarning,
+                absl::StrCat("CLIENT TRACKING failed: ",
                              !replies.ok() ? replies.status().ToString()
                              : replies->size() == 2 ? (*replies)[1].str
                                                     : "unexpected reply"));
@@ -346,9 +347,9 @@ class Listener final : public InvalidationListener {
     if (ac != self->ac_ || reply == nullptr) return;
     const auto* r = static_cast<const redisReply*>(reply);
     if (r->type == REDIS_REPLY_ERROR) {
-      self->DropConnection(absl::StrCat("AUTH failed: ",
-                                        absl::string_view(r->str, r->len)),
-                           false);
+      self->DropConnection(
+          absl::StrCat("AUTH failed: ", absl::string_view(r->str, r->len)),
+          false);
     }
   }
 
@@ -486,7 +487,8 @@ class Listener final : public InvalidationListener {
     if (shutting_down_) return;
     if (was_subscribed) {
       FlushAll();
-      Log(base::LogLevel::kWarning, absl::StrCat("connection lost (near-cache flushed): ", reason));
+      Log(base::LogLevel::kWarning,
+          absl::StrCat("connection lost (near-cache flushed): ", reason));
       logged_lost_ = true;
     }
     const timeval tv = absl::ToTimeval(backoff_);

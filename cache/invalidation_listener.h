@@ -67,8 +67,7 @@ class InvalidationListener {
   // Errors: InvalidArgument for unusable options, Internal when the loop
   // cannot be created.
   static absl::StatusOr<std::unique_ptr<InvalidationListener>> Start(
-      Options options, RedisClient& data, NearCache* cache,
-      Observer observer);
+      Options options, RedisClient& data, NearCache* cache, Observer observer);
 
   virtual ~InvalidationListener() = default;
 

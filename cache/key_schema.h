@@ -7,7 +7,8 @@
 //   keys.Record(1, "24-MB01")   // "av:{1}:r:24-MB01"
 //
 // Layout: "<prefix>:{<stock>}:" then "r:<sku>", "config", "cat:<id>",
-// "events", "jobs", "sub:<sku>", "snap:<id>", "parents:<sku>", "comp:<sku>"; "<prefix>:channels" and
+// "events", "jobs", "sub:<sku>", "snap:<id>", "parents:<sku>", "comp:<sku>";
+// "<prefix>:channels" and
 // "<prefix>:stocks:<owner>" are global.
 // SKUs are used verbatim (any bytes, ':' and '{' included): they follow the
 // hash tag, so they never change the slot. An empty prefix drops the leading

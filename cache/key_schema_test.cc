@@ -54,12 +54,9 @@ TEST(KeySchemaTest, EveryPerStockKeyHashesOnTheStock) {
     std::string sku;
   };
   const Case cases[] = {
-      {"plain", "24-MB01"},
-      {"colon", "a:b:c"},
-      {"braces", "{x}y{"},
-      {"closing_brace_first", "}a{b}"},
-      {"utf8", "Kaffeemühle-Ø42-☕"},
-      {"empty_braces", "{}"},
+      {"plain", "24-MB01"},          {"colon", "a:b:c"},
+      {"braces", "{x}y{"},           {"closing_brace_first", "}a{b}"},
+      {"utf8", "Kaffeemühle-Ø42-☕"}, {"empty_braces", "{}"},
   };
   for (const std::string& prefix : {std::string("av"), std::string("")}) {
     KeySchema keys(prefix);
@@ -68,10 +65,9 @@ TEST(KeySchemaTest, EveryPerStockKeyHashesOnTheStock) {
       for (const std::string& key :
            {keys.Record(7, c.sku), keys.RecordPrefix(7), keys.StoreConfig(7),
             keys.CategoryRanking(7, 9), keys.CategoryRankingPrefix(7),
-            keys.Events(7),
-            keys.NotificationJobs(7), keys.Subscriptions(7, c.sku),
-            keys.Snapshot(7, c.sku), keys.Parents(7, c.sku),
-            keys.ComponentList(7, c.sku)}) {
+            keys.Events(7), keys.NotificationJobs(7),
+            keys.Subscriptions(7, c.sku), keys.Snapshot(7, c.sku),
+            keys.Parents(7, c.sku), keys.ComponentList(7, c.sku)}) {
         EXPECT_EQ(HashTag(key), "7") << key;
       }
       EXPECT_EQ(keys.Record(7, c.sku), keys.RecordPrefix(7) + c.sku);

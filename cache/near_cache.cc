@@ -51,7 +51,9 @@ NearCache::NearCache(NearCacheOptions options, KeySchema keys,
       shard_max_entries_(std::max<size_t>(1, options.max_entries / kShards)),
       shard_max_bytes_(std::max<size_t>(1, options.max_bytes / kShards)) {}
 
-size_t NearCache::HashOf(const KeyView& key) { return absl::Hash<KeyView>{}(key); }
+size_t NearCache::HashOf(const KeyView& key) {
+  return absl::Hash<KeyView>{}(key);
+}
 
 bool NearCache::GetRecord(int32_t stock_id, absl::string_view sku,
                           RecordPtr* out) {
@@ -86,9 +88,9 @@ bool NearCache::Get(const KeyView& key, bool stale, RecordPtr* record,
     if (it != shard.map.end()) {
       const Entry& entry = *it->second;
       const absl::Duration age = now - entry.stored;
-      const bool usable =
-          stale ? age <= options_.max_stale
-                : entry.epoch == epoch && age <= options_.max_age;
+      const bool usable = stale
+                              ? age <= options_.max_stale
+                              : entry.epoch == epoch && age <= options_.max_age;
       if (usable) {
         if (!entry.referenced.load(std::memory_order_relaxed)) {
           entry.referenced.store(true, std::memory_order_relaxed);
@@ -109,8 +111,7 @@ void NearCache::PutRecord(int32_t stock_id, absl::string_view sku,
   Put(KeyView{stock_id, false, sku}, std::move(record), nullptr, ticket);
 }
 
-void NearCache::PutConfig(int32_t stock_id, ConfigPtr config,
-                          uint64_t ticket) {
+void NearCache::PutConfig(int32_t stock_id, ConfigPtr config, uint64_t ticket) {
   Put(KeyView{stock_id, true, {}}, nullptr, std::move(config), ticket);
 }
 
@@ -138,9 +139,9 @@ void NearCache::Put(const KeyView& key, RecordPtr record, ConfigPtr config,
     shard.lru.erase(it->second);
     shard.map.erase(it);
   }
-  Entry& stored = shard.lru.emplace_front(
-      key.stock_id, key.is_config, std::string(key.sku), std::move(record),
-      std::move(config), now, epoch);
+  Entry& stored =
+      shard.lru.emplace_front(key.stock_id, key.is_config, std::string(key.sku),
+                              std::move(record), std::move(config), now, epoch);
   stored.bytes =
       EntryBytes(stored.sku, stored.record.get(), stored.config.get());
   shard.bytes += stored.bytes;
@@ -157,7 +158,8 @@ void NearCache::EvictOver(Shard& shard) {
       // Used since it was last looked at: a second chance at the front.
       // Each entry is passed over at most once per scan, so this ends.
       victim.referenced.store(false, std::memory_order_relaxed);
-      shard.lru.splice(shard.lru.begin(), shard.lru, std::prev(shard.lru.end()));
+      shard.lru.splice(shard.lru.begin(), shard.lru,
+                       std::prev(shard.lru.end()));
       continue;
     }
     shard.map.erase(KeyView{victim.stock_id, victim.is_config, victim.sku});
@@ -194,8 +196,7 @@ void NearCache::Invalidate(const KeyView& key) {
 }
 
 bool NearCache::ParseKey(const KeySchema& keys, absl::string_view key,
-                         int32_t* stock_id, std::string* sku,
-                         bool* is_config) {
+                         int32_t* stock_id, std::string* sku, bool* is_config) {
   if (!keys.prefix().empty()) {
     if (!absl::ConsumePrefix(&key, keys.prefix()) ||
         !absl::ConsumePrefix(&key, ":")) {

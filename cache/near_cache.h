@@ -85,8 +85,7 @@ class NearCache {
   using RecordPtr = std::shared_ptr<const core::Record>;
   using ConfigPtr = std::shared_ptr<const core::StoreConfig>;
 
-  NearCache(NearCacheOptions options, KeySchema keys,
-            const core::Clock& clock);
+  NearCache(NearCacheOptions options, KeySchema keys, const core::Clock& clock);
   NearCache(const NearCache&) = delete;
   NearCache& operator=(const NearCache&) = delete;
 
@@ -101,8 +100,7 @@ class NearCache {
   bool GetRecord(int32_t stock_id, absl::string_view sku, RecordPtr* out);
   bool GetConfig(int32_t stock_id, ConfigPtr* out);
   // Lookups for when Redis is unreachable: any epoch, up to max_stale old.
-  bool GetStaleRecord(int32_t stock_id, absl::string_view sku,
-                      RecordPtr* out);
+  bool GetStaleRecord(int32_t stock_id, absl::string_view sku, RecordPtr* out);
   bool GetStaleConfig(int32_t stock_id, ConfigPtr* out);
 
   // Stores a read's result (record null: absent), unless tracking is off or
@@ -176,8 +174,7 @@ class NearCache {
     bool is_config;
     absl::string_view sku;
     bool operator==(const KeyView& o) const {
-      return stock_id == o.stock_id && is_config == o.is_config &&
-             sku == o.sku;
+      return stock_id == o.stock_id && is_config == o.is_config && sku == o.sku;
     }
     template <typename H>
     friend H AbslHashValue(H h, const KeyView& k) {

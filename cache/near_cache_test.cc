@@ -249,7 +249,8 @@ TEST_F(InvalidationTest, AWriteRemovesTheEntry) {
   ReadThrough("A");
   ASSERT_TRUE(Cached("A"));
   Set("av:{1}:r:A", EncodeRecord(*MakeRecord("A", 2)));
-  EXPECT_TRUE(testing::Eventually([&] { return !Cached("A"); }, absl::Seconds(2)));
+  EXPECT_TRUE(
+      testing::Eventually([&] { return !Cached("A"); }, absl::Seconds(2)));
   ReadThrough("A");
   NearCache::RecordPtr out;
   ASSERT_TRUE(cache_->GetRecord(1, "A", &out));
@@ -277,7 +278,8 @@ TEST_F(InvalidationTest, AVersionedWriteThroughTheWriterRemovesTheEntry) {
   ReadThrough("W");
   ASSERT_TRUE(Cached("W"));
   upsert(2);
-  EXPECT_TRUE(testing::Eventually([&] { return !Cached("W"); }, absl::Seconds(2)));
+  EXPECT_TRUE(
+      testing::Eventually([&] { return !Cached("W"); }, absl::Seconds(2)));
 }
 
 TEST_F(InvalidationTest, NegativeEntryIsInvalidatedWhenTheSkuAppears) {
@@ -286,7 +288,8 @@ TEST_F(InvalidationTest, NegativeEntryIsInvalidatedWhenTheSkuAppears) {
   ASSERT_TRUE(cache_->GetRecord(1, "NEW", &out));
   EXPECT_EQ(out, nullptr);
   Set("av:{1}:r:NEW", EncodeRecord(*MakeRecord("NEW", 1)));
-  EXPECT_TRUE(testing::Eventually([&] { return !Cached("NEW"); }, absl::Seconds(2)));
+  EXPECT_TRUE(
+      testing::Eventually([&] { return !Cached("NEW"); }, absl::Seconds(2)));
 }
 
 TEST_F(InvalidationTest, KilledInvalidationConnectionFlushesAndRecovers) {
@@ -295,15 +298,18 @@ TEST_F(InvalidationTest, KilledInvalidationConnectionFlushesAndRecovers) {
   ASSERT_TRUE(Cached("A"));
   const uint64_t flushes = cache_->stats().flushes;
   ASSERT_TRUE(redis_->Cli({"CLIENT", "KILL", "TYPE", "pubsub"}).ok());
-  EXPECT_TRUE(testing::Eventually([&] { return cache_->stats().flushes > flushes; }));
+  EXPECT_TRUE(
+      testing::Eventually([&] { return cache_->stats().flushes > flushes; }));
   EXPECT_FALSE(Cached("A"));
-  EXPECT_TRUE(testing::Eventually([&] { return listener_->subscriptions() >= 2; }));
+  EXPECT_TRUE(
+      testing::Eventually([&] { return listener_->subscriptions() >= 2; }));
   ASSERT_TRUE(listener_->WaitUntilTracking(absl::Seconds(5)).ok());
   // Tracking redirects to the new connection: invalidations flow again.
   ReadThrough("A");
   ASSERT_TRUE(Cached("A"));
   Set("av:{1}:r:A", EncodeRecord(*MakeRecord("A", 2)));
-  EXPECT_TRUE(testing::Eventually([&] { return !Cached("A"); }, absl::Seconds(2)));
+  EXPECT_TRUE(
+      testing::Eventually([&] { return !Cached("A"); }, absl::Seconds(2)));
 }
 
 TEST_F(InvalidationTest, KilledDataConnectionFlushesAndRecovers) {
@@ -311,15 +317,17 @@ TEST_F(InvalidationTest, KilledDataConnectionFlushesAndRecovers) {
   ReadThrough("A");
   ASSERT_TRUE(Cached("A"));
   const uint64_t flushes = cache_->stats().flushes;
-  ASSERT_TRUE(redis_->Cli({"CLIENT", "KILL", "TYPE", "normal", "SKIPME",
-                           "yes"}).ok());
-  EXPECT_TRUE(testing::Eventually([&] { return cache_->stats().flushes > flushes; }));
+  ASSERT_TRUE(
+      redis_->Cli({"CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"}).ok());
+  EXPECT_TRUE(
+      testing::Eventually([&] { return cache_->stats().flushes > flushes; }));
   EXPECT_TRUE(testing::Eventually([&] { return listener_->tracking(); }));
   ReadThrough("A");
   ASSERT_TRUE(Cached("A")) << "dropped " << cache_->stats().puts_dropped
                            << " tracking " << cache_->tracking();
   Set("av:{1}:r:A", EncodeRecord(*MakeRecord("A", 3)));
-  EXPECT_TRUE(testing::Eventually([&] { return !Cached("A"); }, absl::Seconds(2)));
+  EXPECT_TRUE(
+      testing::Eventually([&] { return !Cached("A"); }, absl::Seconds(2)));
 }
 
 TEST_F(InvalidationTest, FlushAllFlushes) {
@@ -327,7 +335,8 @@ TEST_F(InvalidationTest, FlushAllFlushes) {
   ReadThrough("A");
   ASSERT_TRUE(Cached("A"));
   ASSERT_TRUE(redis_->Cli({"FLUSHALL"}).ok());
-  EXPECT_TRUE(testing::Eventually([&] { return !Cached("A"); }, absl::Seconds(2)));
+  EXPECT_TRUE(
+      testing::Eventually([&] { return !Cached("A"); }, absl::Seconds(2)));
   EXPECT_GE(cache_->stats().flushes, 1u);
 }
 
@@ -338,7 +347,7 @@ TEST_F(InvalidationTest, RedisRestartFlushes) {
   ASSERT_TRUE(redis_->Restart().ok());
   EXPECT_FALSE(Cached("A"));
   EXPECT_TRUE(testing::Eventually([&] { return listener_->tracking(); },
-                         absl::Seconds(10)));
+                                  absl::Seconds(10)));
 }
 
 TEST_F(InvalidationTest, FollowsTheDataClientsResolver) {
@@ -363,9 +372,9 @@ TEST_F(InvalidationTest, PausedRedisIsUnresponsiveThenRecovers) {
   EXPECT_FALSE(listener_->tracking());
   redis_->Resume();
   EXPECT_TRUE(testing::Eventually([&] { return cache_->redis_responsive(); },
-                         absl::Seconds(10)));
+                                  absl::Seconds(10)));
   EXPECT_TRUE(testing::Eventually([&] { return listener_->tracking(); },
-                         absl::Seconds(10)));
+                                  absl::Seconds(10)));
 }
 
 }  // namespace

@@ -30,8 +30,9 @@ void AppendHeader(int64_t version, std::string& out) {
 
 absl::Status CheckHeader(absl::string_view value, absl::string_view what) {
   if (value.size() < kRecordHeaderBytes) {
-    return absl::DataLossError(absl::StrCat(what, ": value of ", value.size(),
-                                            " bytes is shorter than its header"));
+    return absl::DataLossError(
+        absl::StrCat(what, ": value of ", value.size(),
+                     " bytes is shorter than its header"));
   }
   if (value[0] != kRecordFormatTag) {
     return absl::DataLossError(

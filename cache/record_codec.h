@@ -47,10 +47,9 @@ std::string EncodeRecord(const core::Record& record,
 // version does not know (empty when none). Errors: DataLoss for a value that
 // is not a record of this format (wrong tag, short header, malformed
 // message, an enum value out of range).
-absl::StatusOr<core::Record> DecodeRecord(absl::string_view value,
-                                          int32_t stock_id,
-                                          absl::string_view sku,
-                                          std::string* unknown_fields = nullptr);
+absl::StatusOr<core::Record> DecodeRecord(
+    absl::string_view value, int32_t stock_id, absl::string_view sku,
+    std::string* unknown_fields = nullptr);
 
 // The version in a value's header without decoding the message. Errors:
 // DataLoss for a short value or a wrong tag.

@@ -4,8 +4,8 @@
 #include <string>
 
 #include "availability/storage/v1/record.pb.h"
-#include "google/protobuf/unknown_field_set.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/unknown_field_set.h"
 #include "gtest/gtest.h"
 #include "testing/status_matchers.h"
 
@@ -14,8 +14,8 @@ namespace {
 
 using ::availability::testing::IsOk;
 using ::availability::testing::StatusIs;
-using ::testing::HasSubstr;
 using core::QtyFromUnits;
+using ::testing::HasSubstr;
 
 core::Record FullRecord() {
   core::Record r;
@@ -122,13 +122,15 @@ TEST(RecordCodecTest, HeaderIsTagAndBigEndianVersion) {
   r.version = 0x0102030405060708;
   const std::string v = EncodeRecord(r);
   ASSERT_GE(v.size(), kRecordHeaderBytes);
-  EXPECT_EQ(v.substr(0, 9), std::string("\x01\x01\x02\x03\x04\x05\x06\x07\x08", 9));
+  EXPECT_EQ(v.substr(0, 9),
+            std::string("\x01\x01\x02\x03\x04\x05\x06\x07\x08", 9));
   EXPECT_THAT(PeekRecordVersion(v), IsOk());
   EXPECT_EQ(*PeekRecordVersion(v), 0x0102030405060708);
 
   r.version = -2;
   const std::string negative = EncodeRecord(r);
-  EXPECT_EQ(negative.substr(1, 8), std::string("\xff\xff\xff\xff\xff\xff\xff\xfe", 8));
+  EXPECT_EQ(negative.substr(1, 8),
+            std::string("\xff\xff\xff\xff\xff\xff\xff\xfe", 8));
   EXPECT_EQ(*PeekRecordVersion(negative), -2);
   EXPECT_EQ(DecodeRecord(negative, 0, "")->version, -2);
 }
@@ -146,13 +148,13 @@ TEST(RecordCodecTest, SkuAndStockComeFromTheCaller) {
 TEST(RecordCodecTest, UnknownFieldsSurviveReadModifyWrite) {
   const core::Record r = FullRecord();
   // A newer writer added field 1000 (varint 42) and 1001 (bytes "new").
-  const std::string newer_fields = std::string("\xc0\x3e\x2a", 3) +
-                                   std::string("\xca\x3e\x03new", 6);
+  const std::string newer_fields =
+      std::string("\xc0\x3e\x2a", 3) + std::string("\xca\x3e\x03new", 6);
   const std::string stored = EncodeRecord(r) + newer_fields;
 
   std::string unknown;
-  absl::StatusOr<core::Record> read = DecodeRecord(stored, r.stock_id, r.sku,
-                                                   &unknown);
+  absl::StatusOr<core::Record> read =
+      DecodeRecord(stored, r.stock_id, r.sku, &unknown);
   ASSERT_THAT(read, IsOk());
   EXPECT_TRUE(*read == r);  // ignored by this version
   EXPECT_EQ(unknown, newer_fields);
@@ -206,7 +208,10 @@ TEST(RecordCodecTest, GarbageIsDataLoss) {
       {"wrong_tag", std::string("\x02", 1) + header.substr(1), "format tag 2"},
       {"json", "{\"sku\":\"A\",\"qty\":1}", "format tag 123"},
       {"bad_wire_type", header + "\xff\xff\xff", "malformed"},
-      {"truncated_string", header + std::string("\x82\x01\x05" "ab", 5),
+      {"truncated_string",
+       header + std::string("\x82\x01\x05"
+                            "ab",
+                            5),
        "malformed"},
       {"truncated_varint", header + "\x20\xff", "malformed"},
       {"backorders_out_of_range", header + bad_enum.SerializeAsString(),
@@ -289,9 +294,9 @@ TEST(StoreConfigCodecTest, AbsentFieldsMeanMagentoDefaults) {
 TEST(StoreConfigCodecTest, UnloadableTimeZoneIsDataLoss) {
   core::StoreConfig c;
   c.time_zone_name = "Mars/Olympus_Mons";
-  EXPECT_THAT(DecodeStoreConfig(EncodeStoreConfig(c), 8),
-              StatusIs(absl::StatusCode::kDataLoss,
-                       HasSubstr("Mars/Olympus_Mons")));
+  EXPECT_THAT(
+      DecodeStoreConfig(EncodeStoreConfig(c), 8),
+      StatusIs(absl::StatusCode::kDataLoss, HasSubstr("Mars/Olympus_Mons")));
   EXPECT_THAT(DecodeStoreConfig("garbage", 8),
               StatusIs(absl::StatusCode::kDataLoss));
 }
@@ -325,9 +330,10 @@ TEST(RecordCodecTest, BytesPerTypicalRecord) {
 
   const size_t in_stock_bytes = EncodeRecord(in_stock).size();
   const size_t backorder_bytes = EncodeRecord(backorder).size();
-  std::printf("bytes per record: in stock %zu, backorder+3 receipts+5 "
-              "alternatives+3 categories %zu (header %zu)\n",
-              in_stock_bytes, backorder_bytes, kRecordHeaderBytes);
+  std::printf(
+      "bytes per record: in stock %zu, backorder+3 receipts+5 "
+      "alternatives+3 categories %zu (header %zu)\n",
+      in_stock_bytes, backorder_bytes, kRecordHeaderBytes);
   RecordProperty("in_stock_bytes", static_cast<int>(in_stock_bytes));
   RecordProperty("backorder_bytes", static_cast<int>(backorder_bytes));
   EXPECT_LE(in_stock_bytes, 40u);

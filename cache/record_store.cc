@@ -17,7 +17,6 @@
 namespace availability::cache {
 namespace {
 
-
 // An error reply, mapped as every cache error is (cache/redis_reply.h).
 absl::Status ReplyError(const RedisReply& reply, absl::string_view what) {
   return RedisErrorStatus(reply.str, what);

@@ -22,9 +22,9 @@ namespace {
 
 using ::availability::testing::IsOk;
 using ::availability::testing::RedisServer;
+using ::availability::testing::StatusIs;
 using ::availability::testing::SyncRedisClient;
 using ::availability::testing::Waiter;
-using ::availability::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -57,9 +57,9 @@ class RecordStoreTest : public ::testing::Test {
     return sync_client_->Run(std::move(argv));
   }
   void Put(const core::Record& r) {
-    ASSERT_THAT(
-        RunCommand({"SET", store_->keys().Record(r.stock_id, r.sku), EncodeRecord(r)}),
-        IsOk());
+    ASSERT_THAT(RunCommand({"SET", store_->keys().Record(r.stock_id, r.sku),
+                            EncodeRecord(r)}),
+                IsOk());
   }
   void Rank(int32_t stock, int64_t category, std::vector<std::string> skus) {
     std::vector<std::string> argv = {
@@ -93,7 +93,7 @@ TEST_F(RecordStoreTest, ReadStockReturnsPresentAndMissingInOneRoundTrip) {
   config.time_zone_name = "Europe/Berlin";
   ASSERT_TRUE(absl::LoadTimeZone("Europe/Berlin", &config.time_zone));
   ASSERT_THAT(RunCommand({"SET", store_->keys().StoreConfig(1),
-                   EncodeStoreConfig(config)}),
+                          EncodeStoreConfig(config)}),
               IsOk());
   ASSERT_THAT(RunCommand({"CONFIG", "RESETSTAT"}), IsOk());
 
@@ -178,7 +178,8 @@ TEST_F(RecordStoreTest, ReadStockAnswersBrokenRecordsPerSku) {
 // A key of the wrong type needs an operator: FailedPrecondition, as
 // everywhere (cache/redis_reply.h).
 TEST_F(RecordStoreTest, ReadStockReportsWrongTypeAsFailedPrecondition) {
-  ASSERT_THAT(RunCommand({"HSET", store_->keys().StoreConfig(1), "a", "b"}), IsOk());
+  ASSERT_THAT(RunCommand({"HSET", store_->keys().StoreConfig(1), "a", "b"}),
+              IsOk());
   Waiter<absl::StatusOr<StockSnapshot>> w(kWait);
   store_->ReadStock(1, {"A"}, Deadline(), w.Callback());
   EXPECT_THAT(w.Get(), StatusIs(absl::StatusCode::kFailedPrecondition,
@@ -194,14 +195,14 @@ TEST_F(RecordStoreTest, ReadStockFailsFastWhenRedisIsDown) {
 
 TEST_F(RecordStoreTest, ResolveSalesChannel) {
   ASSERT_THAT(RunCommand({"HSET", store_->keys().SalesChannels(), "base", "1",
-                   "de", "2", "broken", "two"}),
+                          "de", "2", "broken", "two"}),
               IsOk());
   struct Case {
     const char* code;
     std::optional<int32_t> stock;
   };
-  for (const Case& c : {Case{"base", 1}, Case{"de", 2},
-                        Case{"unknown", std::nullopt}}) {
+  for (const Case& c :
+       {Case{"base", 1}, Case{"de", 2}, Case{"unknown", std::nullopt}}) {
     SCOPED_TRACE(c.code);
     Waiter<absl::StatusOr<std::optional<int32_t>>> w(kWait);
     store_->ResolveSalesChannel(c.code, Deadline(), w.Callback());
@@ -211,8 +212,8 @@ TEST_F(RecordStoreTest, ResolveSalesChannel) {
   }
   Waiter<absl::StatusOr<std::optional<int32_t>>> w(kWait);
   store_->ResolveSalesChannel("broken", Deadline(), w.Callback());
-  EXPECT_THAT(w.Get(), StatusIs(absl::StatusCode::kDataLoss,
-                                HasSubstr("\"broken\"")));
+  EXPECT_THAT(w.Get(),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("\"broken\"")));
 }
 
 TEST_F(RecordStoreTest, ReadCandidatesWithSkusAndCategoryRankings) {
@@ -318,8 +319,8 @@ TEST_F(RecordStoreTest, ReadCandidatesSkipsBrokenCandidates) {
 }
 
 TEST_F(RecordStoreTest, ScriptShaMatchesRedis) {
-  auto sha = RunCommand({"SCRIPT", "LOAD",
-                  std::string(RecordStore::CandidatesScriptForTest())});
+  auto sha = RunCommand(
+      {"SCRIPT", "LOAD", std::string(RecordStore::CandidatesScriptForTest())});
   ASSERT_THAT(sha, IsOk());
   EXPECT_EQ(sha->str, ScriptSha1(RecordStore::CandidatesScriptForTest()));
 }

@@ -7,8 +7,8 @@
 #include <utility>
 
 #include "absl/strings/numbers.h"
-#include "base/log.h"
 #include "absl/strings/str_cat.h"
+#include "base/log.h"
 #include "cache/record_codec.h"
 #include "cache/redis_reply.h"
 #include "cache/redis_script.h"
@@ -37,17 +37,16 @@ constexpr int kScriptChanged = 5;
 // constants.
 const std::string& WriteScriptText() {
   static const std::string* const text = new std::string(LuaWithConstants(
-      kWriteRecordsLua,
-      {{"APPLIED", kScriptApplied},
-       {"STALE", kScriptStale},
-       {"KEPT", kScriptKept},
-       {"ABSENT", kScriptAbsent},
-       {"CHANGED", kScriptChanged},
-       {"S_UNKNOWN", kSummaryUnknown},
-       {"S_IN_STOCK", kSummaryInStock},
-       {"S_BACKORDERABLE", kSummaryBackorderable},
-       {"S_PREORDER", kSummaryPreorder},
-       {"S_DISCONTINUED", kSummaryDiscontinued}}));
+      kWriteRecordsLua, {{"APPLIED", kScriptApplied},
+                         {"STALE", kScriptStale},
+                         {"KEPT", kScriptKept},
+                         {"ABSENT", kScriptAbsent},
+                         {"CHANGED", kScriptChanged},
+                         {"S_UNKNOWN", kSummaryUnknown},
+                         {"S_IN_STOCK", kSummaryInStock},
+                         {"S_BACKORDERABLE", kSummaryBackorderable},
+                         {"S_PREORDER", kSummaryPreorder},
+                         {"S_DISCONTINUED", kSummaryDiscontinued}}));
   return *text;
 }
 
@@ -148,9 +147,8 @@ absl::Status DecodeOutcomes(const RedisReply& reply, int32_t stock_id,
       return UnexpectedReply(what);
     }
     const int64_t code = item.elements[0].integer;
-    if (code != kScriptApplied && code != kScriptStale &&
-        code != kScriptKept && code != kScriptAbsent &&
-        code != kScriptChanged) {
+    if (code != kScriptApplied && code != kScriptStale && code != kScriptKept &&
+        code != kScriptAbsent && code != kScriptChanged) {
       return UnexpectedReply(what);
     }
     if (item.elements.size() == 5 &&
@@ -179,8 +177,7 @@ absl::Status DecodeOutcomes(const RedisReply& reply, int32_t stock_id,
 }
 
 // Marks the outcomes at `indices` finish with `error`.
-void FailOutcomes(const absl::Status& error,
-                  const std::vector<size_t>& indices,
+void FailOutcomes(const absl::Status& error, const std::vector<size_t>& indices,
                   std::vector<WriteOutcome>& out) {
   for (size_t i : indices) {
     out[i] = WriteOutcome();
@@ -242,8 +239,8 @@ RecordSummary SummaryOf(const core::Decision& d) {
     default:
       break;
   }
-  s.eta_days = eta ? static_cast<int64_t>(*eta - absl::CivilDay(1970, 1, 1))
-                   : -1;
+  s.eta_days =
+      eta ? static_cast<int64_t>(*eta - absl::CivilDay(1970, 1, 1)) : -1;
   return s;
 }
 
@@ -315,8 +312,7 @@ const char* RecordWriter::WriteScript() { return WriteScriptText().c_str(); }
 RecordWriter::RecordWriter(RedisClient& client, KeySchema keys)
     : RecordWriter(client, std::move(keys), Options()) {}
 
-RecordWriter::RecordWriter(RedisClient& client, KeySchema keys,
-                           Options options)
+RecordWriter::RecordWriter(RedisClient& client, KeySchema keys, Options options)
     : client_(client),
       keys_(std::move(keys)),
       options_(options),
@@ -329,9 +325,9 @@ void RecordWriter::RunScripts(std::vector<std::vector<std::string>> calls,
     // Fenced: the token goes into ARGV[5] of each call (after numkeys and
     // the KEYS); without a valid lease nothing is sent.
     absl::StatusOr<int64_t> token =
-        options_.fencing_token ? options_.fencing_token()
-                               : absl::FailedPreconditionError(
-                                     "writer lease not held");
+        options_.fencing_token
+            ? options_.fencing_token()
+            : absl::FailedPreconditionError("writer lease not held");
     if (!token.ok()) {
       done(absl::FailedPreconditionError(
           absl::StrCat("write refused: ", token.status().message())));
@@ -400,7 +396,8 @@ void RecordWriter::Upsert(std::vector<core::Record> records,
   std::sort(stocks.begin(), stocks.end());
   stocks.erase(std::unique(stocks.begin(), stocks.end()), stocks.end());
   std::vector<std::vector<std::string>> gets;
-  for (int32_t stock : stocks) gets.push_back({"GET", keys_.StoreConfig(stock)});
+  for (int32_t stock : stocks)
+    gets.push_back({"GET", keys_.StoreConfig(stock)});
   client_.ExecutePipeline(
       std::move(gets), deadline,
       [this, stocks = std::move(stocks), records = std::move(records),
@@ -432,14 +429,14 @@ void RecordWriter::Upsert(std::vector<core::Record> records,
             configs.emplace(stocks[i], std::move(config));
           }
         }
-        ApplyUpserts(std::move(records), std::move(snapshot_id), now,
-                     deadline, std::move(configs), std::move(done));
+        ApplyUpserts(std::move(records), std::move(snapshot_id), now, deadline,
+                     std::move(configs), std::move(done));
       });
 }
 
 void RecordWriter::ApplyUpserts(
-    std::vector<core::Record> records, std::string snapshot_id,
-    absl::Time now, absl::Time deadline,
+    std::vector<core::Record> records, std::string snapshot_id, absl::Time now,
+    absl::Time deadline,
     std::map<int32_t, absl::StatusOr<core::StoreConfig>> configs,
     Callback<std::vector<WriteOutcome>> done) {
   struct Group {
@@ -505,12 +502,11 @@ void RecordWriter::RunStockCalls(std::vector<StockCall> calls, size_t n,
     ParentsToDerive parents;
     for (size_t k = 0; k < ran.size(); ++k) {
       StockCall& call = calls[ran[k]];
-      call.error = replies.ok()
-                       ? DecodeOutcomes((*replies)[k], call.stock_id,
-                                        call.indices, out,
-                                        parents[call.stock_id])
-                       : ReplyStatus(replies.status(),
-                                     WritingStock(call.stock_id));
+      call.error =
+          replies.ok()
+              ? DecodeOutcomes((*replies)[k], call.stock_id, call.indices, out,
+                               parents[call.stock_id])
+              : ReplyStatus(replies.status(), WritingStock(call.stock_id));
     }
     bool any_ok = false;
     for (const StockCall& call : calls) {
@@ -710,8 +706,8 @@ void RecordWriter::CountAbsentRecords(std::shared_ptr<SnapshotState> state,
         }
         client_.Execute(
             std::move(argv), state->deadline,
-            [state, n, next = std::move(next)](
-                absl::StatusOr<RedisReply> reply) {
+            [state, n,
+             next = std::move(next)](absl::StatusOr<RedisReply> reply) {
               if (absl::Status s = ReplyStatus(reply, "snapshot count");
                   !s.ok()) {
                 next(s);
@@ -743,38 +739,38 @@ void RecordWriter::ScanPrefix(const std::string& prefix, absl::Time deadline,
 }
 
 void RecordWriter::ScanStep(std::shared_ptr<ScanState> state) {
-  client_.Execute(
-      {"SCAN", state->cursor, "MATCH", state->match, "COUNT",
-       absl::StrCat(std::max(options_.scan_count, 1))},
-      state->deadline, [this, state](absl::StatusOr<RedisReply> reply) {
-        if (absl::Status s = ReplyStatus(reply, "scan"); !s.ok()) {
-          state->done(s);
-          return;
-        }
-        if (reply->type != RedisReply::Type::kArray ||
-            reply->elements.size() != 2) {
-          state->done(UnexpectedReply("scan"));
-          return;
-        }
-        state->cursor = reply->elements[0].str;
-        std::vector<std::string> keys;
-        for (RedisReply& key : reply->elements[1].elements) {
-          keys.push_back(std::move(key.str));
-        }
-        const bool last = state->cursor == "0";
-        StatusCallback next = [this, state, last](absl::Status s) {
-          if (!s.ok() || last) {
-            state->done(s);
-            return;
-          }
-          ScanStep(state);
-        };
-        if (keys.empty()) {
-          next(absl::OkStatus());
-          return;
-        }
-        state->chunk(std::move(keys), std::move(next));
-      });
+  client_.Execute({"SCAN", state->cursor, "MATCH", state->match, "COUNT",
+                   absl::StrCat(std::max(options_.scan_count, 1))},
+                  state->deadline,
+                  [this, state](absl::StatusOr<RedisReply> reply) {
+                    if (absl::Status s = ReplyStatus(reply, "scan"); !s.ok()) {
+                      state->done(s);
+                      return;
+                    }
+                    if (reply->type != RedisReply::Type::kArray ||
+                        reply->elements.size() != 2) {
+                      state->done(UnexpectedReply("scan"));
+                      return;
+                    }
+                    state->cursor = reply->elements[0].str;
+                    std::vector<std::string> keys;
+                    for (RedisReply& key : reply->elements[1].elements) {
+                      keys.push_back(std::move(key.str));
+                    }
+                    const bool last = state->cursor == "0";
+                    StatusCallback next = [this, state, last](absl::Status s) {
+                      if (!s.ok() || last) {
+                        state->done(s);
+                        return;
+                      }
+                      ScanStep(state);
+                    };
+                    if (keys.empty()) {
+                      next(absl::OkStatus());
+                      return;
+                    }
+                    state->chunk(std::move(keys), std::move(next));
+                  });
 }
 
 void RecordWriter::SnapshotChunk(const std::shared_ptr<SnapshotState>& state,
@@ -795,33 +791,32 @@ void RecordWriter::SnapshotChunk(const std::shared_ptr<SnapshotState>& state,
   const size_t n = items.size();
   std::vector<std::vector<std::string>> calls;
   calls.push_back(ScriptCall(state->stock_id, state->snapshot_key, "", items));
-  RunScripts(std::move(calls), state->deadline,
-             [this, state, n, next = std::move(next)](
-                 absl::StatusOr<std::vector<RedisReply>> replies) {
-               if (!replies.ok()) {
-                 next(ReplyStatus(replies.status(),
-                                  WritingStock(state->stock_id)));
-                 return;
-               }
-               std::vector<size_t> indices(n);
-               for (size_t i = 0; i < n; ++i) indices[i] = i;
-               std::vector<WriteOutcome> out(n);
-               ParentsToDerive parents;
-               absl::Status s =
-                   DecodeOutcomes((*replies)[0], state->stock_id, indices, out,
-                                  parents[state->stock_id]);
-               if (!s.ok()) {
-                 next(s);
-                 return;
-               }
-               for (const WriteOutcome& o : out) {
-                 if (o.result != WriteResult::kApplied) continue;
-                 ++state->result.deleted;
-                 state->result.events_appended += o.events_appended;
-               }
-               DeriveParents(std::move(parents), absl::Now(), state->deadline,
-                             [next](absl::Status) { next(absl::OkStatus()); });
-             });
+  RunScripts(
+      std::move(calls), state->deadline,
+      [this, state, n, next = std::move(next)](
+          absl::StatusOr<std::vector<RedisReply>> replies) {
+        if (!replies.ok()) {
+          next(ReplyStatus(replies.status(), WritingStock(state->stock_id)));
+          return;
+        }
+        std::vector<size_t> indices(n);
+        for (size_t i = 0; i < n; ++i) indices[i] = i;
+        std::vector<WriteOutcome> out(n);
+        ParentsToDerive parents;
+        absl::Status s = DecodeOutcomes((*replies)[0], state->stock_id, indices,
+                                        out, parents[state->stock_id]);
+        if (!s.ok()) {
+          next(s);
+          return;
+        }
+        for (const WriteOutcome& o : out) {
+          if (o.result != WriteResult::kApplied) continue;
+          ++state->result.deleted;
+          state->result.events_appended += o.events_appended;
+        }
+        DeriveParents(std::move(parents), absl::Now(), state->deadline,
+                      [next](absl::Status) { next(absl::OkStatus()); });
+      });
 }
 
 namespace {
@@ -935,23 +930,22 @@ void RecordWriter::DeriveParents(ParentsToDerive parents, absl::Time now,
           finish(first_error);
           return;
         }
-        RunScripts(std::move(calls), deadline,
-                   [finish, first_error](
-                       absl::StatusOr<std::vector<RedisReply>> stored) {
-                     absl::Status s = first_error;
-                     if (!stored.ok()) {
-                       s = ReplyStatus(stored.status(),
-                                       "storing composite summaries");
-                     } else {
-                       for (const RedisReply& r : *stored) {
-                         if (r.is_error() && s.ok()) {
-                           s = RedisErrorStatus(
-                               r.str, "storing composite summaries");
-                         }
-                       }
-                     }
-                     finish(s);
-                   });
+        RunScripts(
+            std::move(calls), deadline,
+            [finish,
+             first_error](absl::StatusOr<std::vector<RedisReply>> stored) {
+              absl::Status s = first_error;
+              if (!stored.ok()) {
+                s = ReplyStatus(stored.status(), "storing composite summaries");
+              } else {
+                for (const RedisReply& r : *stored) {
+                  if (r.is_error() && s.ok()) {
+                    s = RedisErrorStatus(r.str, "storing composite summaries");
+                  }
+                }
+              }
+              finish(s);
+            });
       });
 }
 

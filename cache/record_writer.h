@@ -341,9 +341,8 @@ class RecordWriter {
                          Callback<std::vector<int32_t>> done);
   void AddManagedStocks(absl::string_view owner, std::vector<int32_t> stocks,
                         absl::Time deadline, StatusCallback done);
-  void RemoveManagedStocks(absl::string_view owner,
-                           std::vector<int32_t> stocks, absl::Time deadline,
-                           StatusCallback done);
+  void RemoveManagedStocks(absl::string_view owner, std::vector<int32_t> stocks,
+                           absl::Time deadline, StatusCallback done);
 
   const KeySchema& keys() const { return keys_; }
 
@@ -360,8 +359,7 @@ class RecordWriter {
   struct ScriptItem;
   // Composites whose summary is derived again after a write: per stock,
   // parent SKU -> its component list as the write script keeps it.
-  using ParentsToDerive =
-      std::map<int32_t, std::map<std::string, std::string>>;
+  using ParentsToDerive = std::map<int32_t, std::map<std::string, std::string>>;
   // One stock's part of a batch: its script's arguments, or the error that
   // keeps it from running, and the batch positions of its items.
   struct StockCall {
@@ -379,13 +377,11 @@ class RecordWriter {
   // Runs the write script once per element of `calls` (each holding
   // numkeys, KEYS and ARGV), pipelined (RedisScript::Run).
   void RunScripts(std::vector<std::vector<std::string>> calls,
-                  absl::Time deadline,
-                  Callback<std::vector<RedisReply>> done);
-  std::vector<std::string> ScriptCall(int32_t stock_id,
-                                      const std::string& snapshot_key,
-                                      const std::string& snapshot_ttl_arg,
-                                      const std::vector<ScriptItem>& items)
-      const;
+                  absl::Time deadline, Callback<std::vector<RedisReply>> done);
+  std::vector<std::string> ScriptCall(
+      int32_t stock_id, const std::string& snapshot_key,
+      const std::string& snapshot_ttl_arg,
+      const std::vector<ScriptItem>& items) const;
   void ApplyUpserts(
       std::vector<core::Record> records, std::string snapshot_id,
       absl::Time now, absl::Time deadline,
@@ -427,8 +423,7 @@ class RecordWriter {
                           DeleteLimit limit, StatusCallback done);
   // One FinishSnapshot chunk: deletes the `keys` (records) the set lacks.
   void SnapshotChunk(const std::shared_ptr<SnapshotState>& state,
-                     const std::vector<std::string>& keys,
-                     StatusCallback next);
+                     const std::vector<std::string>& keys, StatusCallback next);
   void ChangeManagedStocks(const char* command, absl::string_view owner,
                            std::vector<int32_t> stocks, absl::Time deadline,
                            StatusCallback done);

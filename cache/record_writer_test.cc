@@ -29,8 +29,8 @@ namespace {
 
 using ::availability::testing::IsOk;
 using ::availability::testing::RedisServer;
-using ::availability::testing::SyncRedisClient;
 using ::availability::testing::StatusIs;
+using ::availability::testing::SyncRedisClient;
 using ::availability::testing::Waiter;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -82,8 +82,8 @@ class RecordWriterTest : public ::testing::Test {
   std::vector<WriteOutcome> Upsert(std::vector<core::Record> records,
                                    std::string snapshot = "") {
     Waiter<absl::StatusOr<std::vector<WriteOutcome>>> w(kWait);
-    writer_->Upsert(std::move(records), std::move(snapshot), Now(),
-                    Deadline(), w.Callback());
+    writer_->Upsert(std::move(records), std::move(snapshot), Now(), Deadline(),
+                    w.Callback());
     auto r = w.Get();
     EXPECT_THAT(r, IsOk());
     return r.ok() ? *r : std::vector<WriteOutcome>();
@@ -187,21 +187,21 @@ TEST_F(RecordWriterTest, VersionsBeyondDoublePrecisionCompareExactly) {
 
 TEST_F(RecordWriterTest, AnnouncesEachTransitionExactlyOnce) {
   const absl::CivilDay mar10(2026, 3, 10), mar12(2026, 3, 12);
-  Upsert({InStock("A", 1, 10)});                     // appears in stock
-  Upsert({InStock("A", 2, 8)});                      // same summary but net
-  Upsert({InStock("A", 3, 0)});                      // out of stock, low
-  Upsert({Backorderable("A", 4, mar10)});            // backorderable
-  Upsert({Backorderable("A", 5, mar12)});            // later ETA
-  Upsert({Backorderable("A", 6, mar12)});            // nothing changed
+  Upsert({InStock("A", 1, 10)});           // appears in stock
+  Upsert({InStock("A", 2, 8)});            // same summary but net
+  Upsert({InStock("A", 3, 0)});            // out of stock, low
+  Upsert({Backorderable("A", 4, mar10)});  // backorderable
+  Upsert({Backorderable("A", 5, mar12)});  // later ETA
+  Upsert({Backorderable("A", 6, mar12)});  // nothing changed
   core::Record preorder = InStock("A", 7, 0);
   preorder.lifecycle = core::Lifecycle::kPreorder;
   preorder.release_date = absl::CivilDay(2026, 4, 1);
-  Upsert({preorder});                                // preorder
-  Upsert({InStock("A", 8, 3)});                      // back in stock
+  Upsert({preorder});            // preorder
+  Upsert({InStock("A", 8, 3)});  // back in stock
   core::Record discontinued = InStock("A", 9, 0);
   discontinued.lifecycle = core::Lifecycle::kDiscontinued;
-  Upsert({discontinued});                            // discontinued, low
-  Delete({{kStock, "A", 10}});                       // gone
+  Upsert({discontinued});       // discontinued, low
+  Delete({{kStock, "A", 10}});  // gone
 
   auto events = Events();
   EXPECT_THAT(Describe(events),
@@ -421,10 +421,10 @@ TEST_F(RecordWriterTest, EmptySnapshotEmptiesTheStockOnlyWhenAsked) {
   // Announced as deletes, and tombstoned at the stored versions.
   auto events = Events();
   ASSERT_EQ(events.size(), 4u);
-  EXPECT_THAT(Describe(std::vector<TransitionEvent>(events.begin() + 2,
-                                                    events.end())),
-              ::testing::UnorderedElementsAre("OUT_OF_STOCK 2->1 v1",
-                                              "OUT_OF_STOCK 2->1 v2"));
+  EXPECT_THAT(
+      Describe(std::vector<TransitionEvent>(events.begin() + 2, events.end())),
+      ::testing::UnorderedElementsAre("OUT_OF_STOCK 2->1 v1",
+                                      "OUT_OF_STOCK 2->1 v2"));
   EXPECT_EQ(Upsert({InStock("B", 2, 1)})[0].result, WriteResult::kStale);
   // Another stock is untouched.
   EXPECT_FALSE(Command({"GET", keys_.Record(2, "A")}).is_nil());
@@ -493,8 +493,7 @@ TEST_F(RecordWriterTest, MassDeleteGuardRefusesBeforeDeletingAnything) {
 
 TEST_F(RecordWriterTest, SnapshotSetExpires) {
   Upsert({InStock("A", 1, 1)}, "s");
-  const int64_t ttl =
-      Command({"TTL", keys_.Snapshot(kStock, "s")}).integer;
+  const int64_t ttl = Command({"TTL", keys_.Snapshot(kStock, "s")}).integer;
   EXPECT_GT(ttl, 0);
   EXPECT_LE(ttl, 24 * 3600);
 }
@@ -523,8 +522,7 @@ TEST_F(RecordWriterTest, CategoryRankingIsReplacedWhole) {
                               a.Callback());
   ASSERT_THAT(a.Get(), IsOk());
   Waiter<absl::Status> b(kWait);
-  writer_->PutCategoryRanking(kStock, 10, {"C", "A"}, Deadline(),
-                              b.Callback());
+  writer_->PutCategoryRanking(kStock, 10, {"C", "A"}, Deadline(), b.Callback());
   ASSERT_THAT(b.Get(), IsOk());
   RedisReply list =
       Command({"LRANGE", keys_.CategoryRanking(kStock, 10), "0", "-1"});
@@ -598,8 +596,8 @@ TEST_F(RecordWriterTest, ManagedStocksAreAddedReadAndRemoved) {
   Command({"SADD", keys_.ManagedStocks("magento"), "not-a-stock"});
   Waiter<absl::StatusOr<std::vector<int32_t>>> bad(kWait);
   writer_->ReadManagedStocks("magento", Deadline(), bad.Callback());
-  EXPECT_THAT(bad.Get(), StatusIs(absl::StatusCode::kDataLoss,
-                                  HasSubstr("not-a-stock")));
+  EXPECT_THAT(bad.Get(),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("not-a-stock")));
 }
 
 TEST_F(RecordWriterTest, CacheDownIsUnavailable) {
@@ -663,8 +661,8 @@ class AllOrNothingTest : public RecordWriterTest {
   absl::StatusOr<std::vector<WriteOutcome>> TryUpsert(
       std::vector<core::Record> records, std::string snapshot = "s1") {
     Waiter<absl::StatusOr<std::vector<WriteOutcome>>> w(kWait);
-    writer_->Upsert(std::move(records), std::move(snapshot), Now(),
-                    Deadline(), w.Callback());
+    writer_->Upsert(std::move(records), std::move(snapshot), Now(), Deadline(),
+                    w.Callback());
     return w.Get();
   }
 };
@@ -688,8 +686,8 @@ TEST_F(AllOrNothingTest, WrongTypeRecordKeyMidBatchWritesNothing) {
   Waiter<absl::StatusOr<std::vector<WriteOutcome>>> w(kWait);
   writer_->Delete({{kStock, "A", 9}, {kStock, "C", 9}}, Deadline(),
                   w.Callback());
-  EXPECT_THAT(w.Get(), StatusIs(absl::StatusCode::kFailedPrecondition,
-                                HasSubstr(bad)));
+  EXPECT_THAT(w.Get(),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr(bad)));
   EXPECT_EQ(Dump(kStock), before);
 }
 
@@ -825,9 +823,8 @@ TEST_F(AllOrNothingTest, TwoStocksOneBrokenReportsEachRecord) {
       EXPECT_THAT((*r)[i].error, IsOk());
     } else {
       EXPECT_EQ((*r)[i].result, WriteResult::kFailed);
-      EXPECT_THAT((*r)[i].error,
-                  StatusIs(absl::StatusCode::kFailedPrecondition,
-                           HasSubstr(bad + " holds a hash")));
+      EXPECT_THAT((*r)[i].error, StatusIs(absl::StatusCode::kFailedPrecondition,
+                                          HasSubstr(bad + " holds a hash")));
       EXPECT_EQ((*r)[i].events_appended, 0);
     }
   }
@@ -882,8 +879,7 @@ TEST_F(RecordWriterTest, ConcurrentShuffledWritersConvergeWithEventChains) {
       std::vector<core::Record> batch;
       auto flush = [&] {
         Waiter<absl::StatusOr<std::vector<WriteOutcome>>> w(kWait);
-        writer_->Upsert(std::move(batch), "", Now(), Deadline(),
-                        w.Callback());
+        writer_->Upsert(std::move(batch), "", Now(), Deadline(), w.Callback());
         if (!w.Get().ok()) ++failures;
         batch.clear();
       };
@@ -996,7 +992,8 @@ TEST_F(CompositeWriteTest, ConfigurableComesBackInStockWithItsFirstVariant) {
   // subscriber gets a job, and its record and version stay as written.
   Upsert({InStock("MH01-XS", 2, 3)});
   EXPECT_THAT(NewEvents("MH01"), ElementsAre("BACK_IN_STOCK 5->2 v7"));
-  RedisReply jobs = Command({"XRANGE", keys_.NotificationJobs(kStock), "-", "+"});
+  RedisReply jobs =
+      Command({"XRANGE", keys_.NotificationJobs(kStock), "-", "+"});
   ASSERT_EQ(jobs.elements.size(), 1u);
   std::map<std::string, std::string> job;
   const auto& fields = jobs.elements[0].elements[1].elements;
@@ -1041,11 +1038,11 @@ TEST_F(CompositeWriteTest, ParentWrittenWithItsComponentsInOneBatch) {
 
 TEST_F(CompositeWriteTest, BundleIsLimitedByItsRequiredOptionsOnly) {
   core::Record bundle = Composite("B1", 1, core::ProductType::kBundle, {});
-  bundle.bundle_options = {
-      {true, {{"BALL-GRAY", core::QtyFromUnits(1)},
-              {"BALL-BLUE", core::QtyFromUnits(1)}}},
-      {true, {{"STRAP", core::QtyFromUnits(2)}}},
-      {false, {{"BOTTLE", core::QtyFromUnits(1)}}}};
+  bundle.bundle_options = {{true,
+                            {{"BALL-GRAY", core::QtyFromUnits(1)},
+                             {"BALL-BLUE", core::QtyFromUnits(1)}}},
+                           {true, {{"STRAP", core::QtyFromUnits(2)}}},
+                           {false, {{"BOTTLE", core::QtyFromUnits(1)}}}};
   Upsert({InStock("BALL-GRAY", 1, 0), InStock("BALL-BLUE", 1, 5),
           InStock("STRAP", 1, 1), InStock("BOTTLE", 1, 0), bundle});
   // STRAP has 1, one bundle takes 2: out of stock.
@@ -1065,8 +1062,7 @@ TEST_F(CompositeWriteTest, BundleIsLimitedByItsRequiredOptionsOnly) {
 }
 
 TEST_F(CompositeWriteTest, ReverseIndexFollowsParentWritesAndDeletes) {
-  Upsert({Configurable("P", 1, {"V1", "V2"}),
-          Configurable("Q", 1, {"V2"})});
+  Upsert({Configurable("P", 1, {"V1", "V2"}), Configurable("Q", 1, {"V2"})});
   EXPECT_THAT(Members(keys_.Parents(kStock, "V1")), ElementsAre("P"));
   EXPECT_THAT(Members(keys_.Parents(kStock, "V2")), ElementsAre("P", "Q"));
   // Stale writes change nothing.
@@ -1091,8 +1087,8 @@ TEST_F(CompositeWriteTest, ReverseIndexFollowsParentWritesAndDeletes) {
 TEST_F(CompositeWriteTest, WrongTypeIndexKeyWritesNothing) {
   Command({"SET", keys_.Parents(kStock, "V1"), "not a set"});
   Waiter<absl::StatusOr<std::vector<WriteOutcome>>> w;
-  writer_->Upsert({InStock("A", 1, 1), Configurable("P", 1, {"V1"})}, "",
-                  Now(), Deadline(), w.Callback());
+  writer_->Upsert({InStock("A", 1, 1), Configurable("P", 1, {"V1"})}, "", Now(),
+                  Deadline(), w.Callback());
   EXPECT_THAT(w.Get(), StatusIs(absl::StatusCode::kFailedPrecondition,
                                 HasSubstr(keys_.Parents(kStock, "V1"))));
   EXPECT_FALSE(Stored("A").has_value());

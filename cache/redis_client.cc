@@ -84,8 +84,8 @@ class HiredisClient final : public RedisClient {
       if (wake) Wake();
       thread_.join();
     }
-    for (event* e : {wake_event_, deadline_timer_, reconnect_timer_,
-                     connect_timer_}) {
+    for (event* e :
+         {wake_event_, deadline_timer_, reconnect_timer_, connect_timer_}) {
       if (e != nullptr) event_free(e);
     }
     if (base_ != nullptr) event_base_free(base_);
@@ -323,8 +323,8 @@ class HiredisClient final : public RedisClient {
                                 lens_.data()) != REDIS_OK) {
         // Replies of commands already queued find no op and are dropped.
         Fail(s.single, s.pipeline,
-             absl::UnavailableError(absl::StrCat(
-                 "redis at ", Endpoint(), ": cannot send command")));
+             absl::UnavailableError(absl::StrCat("redis at ", Endpoint(),
+                                                 ": cannot send command")));
         return;
       }
     }
@@ -555,8 +555,8 @@ class HiredisClient final : public RedisClient {
     auto* self = static_cast<HiredisClient*>(arg);
     if (self->state_ != State::kConnecting) return;
     self->DropConnection(absl::StrCat(
-        "connect timeout (", absl::FormatDuration(self->options_.connect_timeout),
-        ")"));
+        "connect timeout (",
+        absl::FormatDuration(self->options_.connect_timeout), ")"));
   }
 
   static void OnReconnectTimer(evutil_socket_t, short, void* arg) {
@@ -590,9 +590,11 @@ class HiredisClient final : public RedisClient {
     if (shutting_down_) return;
     if (was_ready) NotifyObserver(false);
     if (was_ready) {
-      Log(base::LogLevel::kWarning, absl::StrCat("connection lost: ", loop_last_error_));
+      Log(base::LogLevel::kWarning,
+          absl::StrCat("connection lost: ", loop_last_error_));
     } else if (loop_last_error_ != last_logged_error_) {
-      Log(base::LogLevel::kWarning, absl::StrCat("connect failed: ", loop_last_error_,
+      Log(base::LogLevel::kWarning,
+          absl::StrCat("connect failed: ", loop_last_error_,
                        " (retrying with backoff)"));
     }
     last_logged_error_ = loop_last_error_;
@@ -656,8 +658,7 @@ absl::StatusOr<std::unique_ptr<RedisClient>> RedisClient::Start(
     }
   }
   if (!options.user.empty() && options.password.empty()) {
-    return absl::InvalidArgumentError(
-        "redis: an ACL user needs a password");
+    return absl::InvalidArgumentError("redis: an ACL user needs a password");
   }
   if (options.database < 0) {
     return absl::InvalidArgumentError("redis: database must be >= 0");

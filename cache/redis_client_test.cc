@@ -118,7 +118,8 @@ TEST(RedisClientTest, RepliesOfEveryType) {
   EXPECT_TRUE(error->is_error());
   EXPECT_THAT(error->str, HasSubstr("not an integer"));
 
-  EXPECT_THAT(RunSync(*client, {}, kDeadline), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(RunSync(*client, {}, kDeadline),
+              StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(RedisClientTest, PipelineAnswersInOrder) {
@@ -281,9 +282,9 @@ TEST(RedisClientTest, AuthWithRequirepass) {
 TEST(RedisClientTest, AuthWithAclUser) {
   auto server = StartServer();
   ASSERT_NE(server, nullptr);
-  ASSERT_THAT(server->Cli({"ACL", "SETUSER", "app", "on", ">app-pass", "~*",
-                           "+@all"}),
-              IsOk());
+  ASSERT_THAT(
+      server->Cli({"ACL", "SETUSER", "app", "on", ">app-pass", "~*", "+@all"}),
+      IsOk());
   RedisOptions options = OptionsFor(*server);
   options.user = "app";
   options.password = "app-pass";
@@ -303,10 +304,9 @@ TEST(RedisClientTest, WrongPasswordNeverConnectsAndIsNeverShown) {
   ASSERT_THAT(client, IsOk());
   const absl::Status waited =
       (*client)->WaitUntilConnected(absl::Milliseconds(500));
-  EXPECT_THAT(waited,
-              StatusIs(absl::StatusCode::kUnavailable,
-                       AllOf(HasSubstr("WRONGPASS"),
-                             Not(HasSubstr("wrong-horse-battery")))));
+  EXPECT_THAT(waited, StatusIs(absl::StatusCode::kUnavailable,
+                               AllOf(HasSubstr("WRONGPASS"),
+                                     Not(HasSubstr("wrong-horse-battery")))));
   EXPECT_FALSE((*client)->IsConnected());
   EXPECT_THAT(RunSync(**client, {"PING"}, kDeadline),
               StatusIs(absl::StatusCode::kUnavailable,
@@ -370,9 +370,9 @@ TEST(RedisClientTest, ConnectTimeoutAgainstAStoppedServer) {
   options.connect_timeout = absl::Milliseconds(100);
   auto client = RedisClient::Start(options);
   ASSERT_THAT(client, IsOk());
-  EXPECT_THAT((*client)->WaitUntilConnected(absl::Milliseconds(400)),
-              StatusIs(absl::StatusCode::kUnavailable,
-                       HasSubstr("connect timeout")));
+  EXPECT_THAT(
+      (*client)->WaitUntilConnected(absl::Milliseconds(400)),
+      StatusIs(absl::StatusCode::kUnavailable, HasSubstr("connect timeout")));
   server->Resume();
   EXPECT_THAT((*client)->WaitUntilConnected(kWait), IsOk());
 }

@@ -28,8 +28,8 @@ std::string LuaWithConstants(
   absl::string_view shebang;
   if (absl::StartsWith(source, "#!")) {
     const size_t end = source.find('\n');
-    shebang = source.substr(0, end == absl::string_view::npos ? source.size()
-                                                              : end + 1);
+    shebang = source.substr(
+        0, end == absl::string_view::npos ? source.size() : end + 1);
     source.remove_prefix(shebang.size());
   }
   std::string out(shebang);

@@ -85,9 +85,9 @@ TEST_F(RedisScriptTest, ReadOnlyRunsRefuseWrites) {
 TEST_F(RedisScriptTest, ConstantsFollowTheShebangAndReachTheScript) {
   EXPECT_EQ(LuaWithConstants("return A + B", {{"A", 1}, {"B", -2}}),
             "local A = 1\nlocal B = -2\nreturn A + B");
-  const std::string text = LuaWithConstants(
-      "#!lua flags=no-writes\nreturn {CODE, OTHER}",
-      {{"CODE", 7}, {"OTHER", 9}});
+  const std::string text =
+      LuaWithConstants("#!lua flags=no-writes\nreturn {CODE, OTHER}",
+                       {{"CODE", 7}, {"OTHER", 9}});
   EXPECT_EQ(text.rfind("#!lua flags=no-writes\nlocal CODE = 7\n", 0), 0u)
       << text;
   auto r = Run(RedisScript(text), {{"0"}}, true);

@@ -30,8 +30,9 @@ using ContextPtr = std::unique_ptr<redisContext, ContextDeleter>;
 using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
 
 std::string Name(const RedisEndpoint& e) {
-  return absl::StrContains(e.host, ':') ? absl::StrCat("[", e.host, "]:", e.port)
-                                        : absl::StrCat(e.host, ":", e.port);
+  return absl::StrContains(e.host, ':')
+             ? absl::StrCat("[", e.host, "]:", e.port)
+             : absl::StrCat(e.host, ":", e.port);
 }
 
 ReplyPtr Command(redisContext* c, const std::vector<std::string>& argv) {
@@ -51,8 +52,8 @@ absl::StatusOr<ReplyPtr> AskOne(const SentinelOptions& options,
                                 const RedisEndpoint& sentinel,
                                 const std::vector<std::string>& argv) {
   const timeval tv = absl::ToTimeval(options.timeout);
-  ContextPtr c(redisConnectWithTimeout(sentinel.host.c_str(), sentinel.port,
-                                       tv));
+  ContextPtr c(
+      redisConnectWithTimeout(sentinel.host.c_str(), sentinel.port, tv));
   if (c == nullptr) return absl::UnavailableError("cannot allocate");
   if (c->err != 0) return absl::UnavailableError(c->errstr);
   if (redisSetTimeout(c.get(), tv) != REDIS_OK) {
@@ -89,8 +90,8 @@ absl::StatusOr<T> AskSentinels(const SentinelOptions& options,
         reply.ok() ? parse(**reply) : absl::StatusOr<T>(reply.status());
     if (parsed.ok()) return parsed;
     not_found = not_found || absl::IsNotFound(parsed.status());
-    errors.push_back(absl::StrCat(Name(sentinel), ": ",
-                                  parsed.status().message()));
+    errors.push_back(
+        absl::StrCat(Name(sentinel), ": ", parsed.status().message()));
   }
   std::string message =
       absl::StrCat("sentinel: no answer for master '", options.master_name,
@@ -110,8 +111,8 @@ absl::StatusOr<RedisEndpoint> ParseAddress(const redisReply& r) {
   }
   RedisEndpoint e;
   e.host.assign(r.element[0]->str, r.element[0]->len);
-  if (!absl::SimpleAtoi(
-          absl::string_view(r.element[1]->str, r.element[1]->len), &e.port)) {
+  if (!absl::SimpleAtoi(absl::string_view(r.element[1]->str, r.element[1]->len),
+                        &e.port)) {
     return absl::UnavailableError("bad port in reply");
   }
   return e;
@@ -214,11 +215,9 @@ absl::StatusOr<RedisEndpoint> SentinelResolver::Primary() const {
       ParseAddress);
 }
 
-absl::StatusOr<std::vector<RedisEndpoint>> SentinelResolver::Replicas()
-    const {
+absl::StatusOr<std::vector<RedisEndpoint>> SentinelResolver::Replicas() const {
   return AskSentinels<std::vector<RedisEndpoint>>(
-      options_, {"SENTINEL", "replicas", options_.master_name},
-      ParseReplicas);
+      options_, {"SENTINEL", "replicas", options_.master_name}, ParseReplicas);
 }
 
 absl::StatusOr<RedisEndpoint> SentinelResolver::Resolve(Role role,
@@ -234,9 +233,8 @@ absl::StatusOr<RedisEndpoint> SentinelResolver::Resolve(Role role,
 
 std::function<absl::StatusOr<RedisEndpoint>()> SentinelResolver::Resolver(
     Role role, size_t seed) const {
-  return [resolver = *this, role, seed] {
-    return resolver.Resolve(role, seed);
-  };
+  return
+      [resolver = *this, role, seed] { return resolver.Resolve(role, seed); };
 }
 
 }  // namespace availability::cache

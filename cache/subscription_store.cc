@@ -74,14 +74,13 @@ void SubscriptionStore::Subscribe(int32_t stock_id, std::string sku,
        absl::StrCat(max)},
       deadline,
       [max, done = std::move(done)](absl::StatusOr<RedisReply> reply) {
-        absl::StatusOr<int64_t> n =
-            IntegerReply(std::move(reply), "subscribe");
+        absl::StatusOr<int64_t> n = IntegerReply(std::move(reply), "subscribe");
         if (!n.ok()) {
           done(n.status());
         } else if (*n == kSubscribeFull) {
-          done(absl::ResourceExhaustedError(absl::StrCat(
-              "subscriptions: this product already has ", max,
-              " open back-in-stock subscriptions")));
+          done(absl::ResourceExhaustedError(
+              absl::StrCat("subscriptions: this product already has ", max,
+                           " open back-in-stock subscriptions")));
         } else {
           done(*n == kSubscribeCreated);
         }
@@ -89,8 +88,8 @@ void SubscriptionStore::Subscribe(int32_t stock_id, std::string sku,
 }
 
 void SubscriptionStore::Unsubscribe(int32_t stock_id, std::string sku,
-                                    std::string subscriber,
-                                    absl::Time deadline, Callback done) {
+                                    std::string subscriber, absl::Time deadline,
+                                    Callback done) {
   if (absl::Status s = ValidateKey(stock_id, sku, subscriber); !s.ok()) {
     done(s);
     return;

@@ -21,15 +21,16 @@ namespace {
 
 using ::availability::testing::IsOk;
 using ::availability::testing::RedisServer;
-using ::availability::testing::SyncRedisClient;
 using ::availability::testing::StatusIs;
+using ::availability::testing::SyncRedisClient;
 using ::availability::testing::Waiter;
 using ::testing::HasSubstr;
 using ::testing::UnorderedElementsAre;
 
 constexpr absl::Duration kWait = absl::Seconds(10);
 
-MATCHER_P(IsOkAndHolds, value, "is OK and holds " + ::testing::PrintToString(value)) {
+MATCHER_P(IsOkAndHolds, value,
+          "is OK and holds " + ::testing::PrintToString(value)) {
   if (!arg.ok()) {
     *result_listener << "which is " << arg.status();
     return false;
@@ -106,7 +107,8 @@ class SubscriptionStoreTest : public ::testing::Test {
     for (const RedisReply& entry : r->elements) {
       std::map<std::string, std::string> f;
       const auto& kv = entry.elements[1].elements;
-      for (size_t i = 0; i + 1 < kv.size(); i += 2) f[kv[i].str] = kv[i + 1].str;
+      for (size_t i = 0; i + 1 < kv.size(); i += 2)
+        f[kv[i].str] = kv[i + 1].str;
       EXPECT_EQ(f["sku"], "24-MB01");
       EXPECT_EQ(f["stock"], "1");
       out.push_back(f["subscriber"] + "@" + f["subscribed_at"] + " v" +
@@ -153,8 +155,8 @@ TEST_F(SubscriptionStoreTest, RejectsBadKeys) {
                                       HasSubstr("subscriber")));
   EXPECT_THAT(Subscribe(std::string(257, 'x')),
               StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(Subscribe("a", ""), StatusIs(absl::StatusCode::kInvalidArgument,
-                                           HasSubstr("sku")));
+  EXPECT_THAT(Subscribe("a", ""),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("sku")));
 }
 
 TEST_F(SubscriptionStoreTest, BackInStockTurnsEachSubscriptionIntoOneJob) {
@@ -169,8 +171,8 @@ TEST_F(SubscriptionStoreTest, BackInStockTurnsEachSubscriptionIntoOneJob) {
 
   Write(Record(3, 5));  // back in stock
   const std::string at = std::to_string(absl::ToUnixMillis(kNow));
-  EXPECT_THAT(Jobs(), UnorderedElementsAre("alice@" + at + " v3",
-                                           "bob@" + at + " v3"));
+  EXPECT_THAT(Jobs(),
+              UnorderedElementsAre("alice@" + at + " v3", "bob@" + at + " v3"));
   EXPECT_EQ(Open(), 0);
 
   // A second BACK_IN_STOCK does not notify them again.

@@ -1,9 +1,5 @@
 #include "client/availability_client.h"
 
-#include <chrono>
-#include <utility>
-#include <vector>
-
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/wire_format_lite.h>
@@ -11,6 +7,10 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/support/byte_buffer.h>
 #include <grpcpp/support/channel_arguments.h>
+
+#include <chrono>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -37,19 +37,18 @@ void SetDeadline(grpc::ClientContext& context, absl::Duration timeout) {
 }  // namespace
 
 std::string RetryServiceConfigJson(const ChannelOptions& options) {
-  const std::string names =
-      R"([{"service":"availability.v1.Availability"},)"
-      R"({"service":"availability.v1.InventorySync"}])";
+  const std::string names = R"([{"service":"availability.v1.Availability"},)"
+                            R"({"service":"availability.v1.InventorySync"}])";
   if (options.max_attempts <= 1) {
     return absl::StrCat(R"({"methodConfig":[{"name":)", names, "}]}");
   }
-  return absl::StrCat(
-      R"({"methodConfig":[{"name":)", names,
-      R"(,"retryPolicy":{"maxAttempts":)", options.max_attempts,
-      R"(,"initialBackoff":)", JsonDuration(options.initial_backoff),
-      R"(,"maxBackoff":)", JsonDuration(options.max_backoff),
-      R"(,"backoffMultiplier":)", options.backoff_multiplier,
-      R"(,"retryableStatusCodes":["UNAVAILABLE"]}}]})");
+  return absl::StrCat(R"({"methodConfig":[{"name":)", names,
+                      R"(,"retryPolicy":{"maxAttempts":)", options.max_attempts,
+                      R"(,"initialBackoff":)",
+                      JsonDuration(options.initial_backoff),
+                      R"(,"maxBackoff":)", JsonDuration(options.max_backoff),
+                      R"(,"backoffMultiplier":)", options.backoff_multiplier,
+                      R"(,"retryableStatusCodes":["UNAVAILABLE"]}}]})");
 }
 
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target,
@@ -86,8 +85,7 @@ AvailabilityClient::AvailabilityClient(
 
 AvailabilityClient::AvailabilityClient(
     std::shared_ptr<grpc::ChannelInterface> channel, Options options)
-    : stub_(v1::Availability::NewStub(std::move(channel))),
-      options_(options) {}
+    : stub_(v1::Availability::NewStub(std::move(channel))), options_(options) {}
 
 absl::StatusOr<v1::ProductAvailability> AvailabilityClient::GetAvailability(
     const v1::GetAvailabilityRequest& request) const {
@@ -174,9 +172,9 @@ void SyncClient::Prepare(grpc::ClientContext& context,
 }
 
 // Unary calls share one shape: prepare, call, map the status.
-#define AV_SYNC_UNARY(method, request, response)                  \
-  grpc::ClientContext context;                                    \
-  Prepare(context, options_.write_timeout);                       \
+#define AV_SYNC_UNARY(method, request, response)                     \
+  grpc::ClientContext context;                                       \
+  Prepare(context, options_.write_timeout);                          \
   grpc::Status status = stub_->method(&context, request, &response); \
   if (!status.ok()) return ToAbslStatus(status)
 
@@ -257,8 +255,7 @@ SyncClient::ClaimNotificationJobs(
   return response;
 }
 
-absl::StatusOr<v1::AckNotificationJobsResponse>
-SyncClient::AckNotificationJobs(
+absl::StatusOr<v1::AckNotificationJobsResponse> SyncClient::AckNotificationJobs(
     const v1::AckNotificationJobsRequest& request) const {
   v1::AckNotificationJobsResponse response;
   AV_SYNC_UNARY(AckNotificationJobs, request, response);
@@ -316,8 +313,8 @@ std::string EncodeHealthCheckRequest(absl::string_view service) {
   {
     google::protobuf::io::StringOutputStream stream(&out);
     google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.WriteTag(WireFormatLite::MakeTag(
-        1, WireFormatLite::WIRETYPE_LENGTH_DELIMITED));
+    coded.WriteTag(
+        WireFormatLite::MakeTag(1, WireFormatLite::WIRETYPE_LENGTH_DELIMITED));
     coded.WriteVarint32(static_cast<uint32_t>(service.size()));
     coded.WriteRaw(service.data(), static_cast<int>(service.size()));
   }  // The coded stream flushes into `out` when destroyed.

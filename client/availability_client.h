@@ -21,14 +21,14 @@
 #ifndef CLIENT_AVAILABILITY_CLIENT_H_
 #define CLIENT_AVAILABILITY_CLIENT_H_
 
-#include <cstdint>
-#include <memory>
-#include <string>
-
 #include <grpcpp/channel.h>
 #include <grpcpp/client_context.h>
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/support/status.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"

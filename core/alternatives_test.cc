@@ -45,8 +45,8 @@ INSTANTIATE_TEST_SUITE_P(
         WantsCase{"OutOfStock", Answer(Status::kOutOfStock), 0, true},
         WantsCase{"Discontinued", Answer(Status::kDiscontinued), 0, true},
         WantsCase{"InStock", Answer(Status::kInStock), 5, false},
-        WantsCase{"Preorder",
-                  Answer(Status::kPreorder, CivilDay(2024, 6, 1)), 5, false},
+        WantsCase{"Preorder", Answer(Status::kPreorder, CivilDay(2024, 6, 1)),
+                  5, false},
         WantsCase{"Unknown", Answer(Status::kUnknown), 5, false},
         WantsCase{"BackorderableSettingOff",
                   Answer(Status::kBackorderable, CivilDay(2024, 6, 1)), 0,
@@ -168,9 +168,7 @@ INSTANTIATE_TEST_SUITE_P(
                  0,
                  {}},
         PickCase{"NoCandidates", Answer(Status::kOutOfStock), {}, 3, {}}),
-    [](const testing::TestParamInfo<PickCase>& row) {
-      return row.param.name;
-    });
+    [](const testing::TestParamInfo<PickCase>& row) { return row.param.name; });
 
 TEST(PickAlternativesTest, WorksOnRealDecisions) {
   StoreConfig config;

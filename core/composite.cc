@@ -186,8 +186,8 @@ CompositeDecision DecideBundle(const Record& parent, const StoreConfig& config,
   // The display quantity as Decide's: max(min_sale_qty, 1), whole bundles.
   const Qty unit = QtyFromUnits(1);
   const Qty min_sale = ResolveSettings(parent, config).min_sale_qty;
-  const Qty q = requested.value_or(
-      std::max(unit, (min_sale + unit - 1) / unit * unit));
+  const Qty q =
+      requested.value_or(std::max(unit, (min_sale + unit - 1) / unit * unit));
 
   bool any_required = false;
   for (const BundleOption& option : parent.bundle_options) {
@@ -202,8 +202,8 @@ CompositeDecision DecideBundle(const Record& parent, const StoreConfig& config,
     bool have = false;
     for (const BundleSelection& selection : option.selections) {
       const Record* record = find(selection.sku);
-      Decision decision = DecideComponent(
-          record, config, today, ComponentNeed(q, selection.qty));
+      Decision decision = DecideComponent(record, config, today,
+                                          ComponentNeed(q, selection.qty));
       const Candidate key = KeyOf(decision, CompletionDate(decision, today));
       if (!have || Better(key, chosen_key)) {
         have = true;
@@ -229,8 +229,8 @@ CompositeDecision DecideBundle(const Record& parent, const StoreConfig& config,
   // Ambiguity decided (as Magento's Bundle\Model\Product\Type::isSalable):
   // with no required option the bundle needs one servable option; with no
   // option at all it is out of stock.
-  const int rank = any_required ? worst_rank
-                                : std::min(best_optional_rank, kOutOfStockRank);
+  const int rank =
+      any_required ? worst_rank : std::min(best_optional_rank, kOutOfStockRank);
   // The options that limit the bundle: the required ones, or the best
   // optional one when none is required.
   auto limits = [&](const ComponentAnswer& a) {
@@ -251,7 +251,8 @@ CompositeDecision DecideBundle(const Record& parent, const StoreConfig& config,
     for (const ComponentAnswer& a : out.components) {
       if (!limits(a) || ServingRank(a.decision) != kOutOfStockRank) continue;
       any = true;
-      if (!a.decision.restock_date || a.decision.broken_rule != CartRule::kNone) {
+      if (!a.decision.restock_date ||
+          a.decision.broken_rule != CartRule::kNone) {
         known = false;
       } else if (!restock || *a.decision.restock_date > *restock) {
         restock = a.decision.restock_date;
@@ -363,7 +364,9 @@ CompositeDecision DecideComposite(const Record& parent,
   std::vector<const Record*> sorted;
   sorted.reserve(components.size());
   for (const Record& r : components) sorted.push_back(&r);
-  auto by_sku = [](const Record* a, const Record* b) { return a->sku < b->sku; };
+  auto by_sku = [](const Record* a, const Record* b) {
+    return a->sku < b->sku;
+  };
   std::stable_sort(sorted.begin(), sorted.end(), by_sku);
   auto find = [&sorted](absl::string_view sku) -> const Record* {
     auto it = std::lower_bound(

@@ -71,7 +71,7 @@ BundleOption Option(bool required, std::vector<BundleSelection> selections) {
 }
 
 CompositeDecision Answer(const Record& parent, const std::vector<Record>& found,
-                      std::optional<Qty> q = std::nullopt) {
+                         std::optional<Qty> q = std::nullopt) {
   return DecideComposite(parent, StoreConfig{}, found, kToday, q);
 }
 
@@ -79,9 +79,8 @@ TEST(ComponentSkusTest, ListsEachComponentOnceInOrder) {
   EXPECT_TRUE(ComponentSkus(Simple("A", 0)).empty());
   EXPECT_EQ(ComponentSkus(Parent(ProductType::kConfigurable, {"B", "A", "B"})),
             (std::vector<std::string>{"B", "A"}));
-  const Record bundle =
-      Bundle({Option(true, {{"X", U(1)}, {"Y", U(2)}}),
-              Option(false, {{"Y", U(1)}, {"Z", U(1)}})});
+  const Record bundle = Bundle({Option(true, {{"X", U(1)}, {"Y", U(2)}}),
+                                Option(false, {{"Y", U(1)}, {"Z", U(1)}})});
   EXPECT_EQ(ComponentSkus(bundle), (std::vector<std::string>{"X", "Y", "Z"}));
 }
 
@@ -96,11 +95,10 @@ TEST(CompositeTest, SimpleRecordIsDecide) {
 // Configurable.
 
 TEST(ConfigurableTest, BestVariantDecides) {
-  const Record parent =
-      Parent(ProductType::kConfigurable, {"S", "M", "L"});
+  const Record parent = Parent(ProductType::kConfigurable, {"S", "M", "L"});
   const CompositeDecision d =
       Answer(parent, {Simple("S", 0), Backorderable("M", CivilDay(2024, 3, 10)),
-                   Simple("L", U(2))});
+                      Simple("L", U(2))});
   EXPECT_EQ(d.decision.status, Status::kInStock);
   EXPECT_EQ(d.decision.display_status, Status::kInStock);
   EXPECT_TRUE(d.decision.orderable);
@@ -134,8 +132,8 @@ TEST(ConfigurableTest, BackorderableEarliestFirstShipDate) {
   const Record parent = Parent(ProductType::kConfigurable, {"A", "B", "C"});
   const CompositeDecision d =
       Answer(parent, {Backorderable("A", CivilDay(2024, 3, 20)),
-                   Backorderable("B", CivilDay(2024, 3, 5)),
-                   Preorder("C", CivilDay(2024, 3, 2))});
+                      Backorderable("B", CivilDay(2024, 3, 5)),
+                      Preorder("C", CivilDay(2024, 3, 2))});
   EXPECT_EQ(d.decision.status, Status::kBackorderable);
   EXPECT_EQ(d.decision.first_ship_date, CivilDay(2024, 3, 5));
   EXPECT_EQ(d.decision.feed.merchant, "backorder");
@@ -146,7 +144,7 @@ TEST(ConfigurableTest, BackorderableBeatsPreorder) {
   const Record parent = Parent(ProductType::kConfigurable, {"P", "B"});
   const CompositeDecision d =
       Answer(parent, {Preorder("P", CivilDay(2024, 3, 2)),
-                   Backorderable("B", CivilDay(2024, 4, 1))});
+                      Backorderable("B", CivilDay(2024, 4, 1))});
   EXPECT_EQ(d.decision.status, Status::kBackorderable);
 }
 
@@ -154,7 +152,7 @@ TEST(ConfigurableTest, PreorderCarriesReleaseDateForFeeds) {
   const Record parent = Parent(ProductType::kConfigurable, {"P1", "P2"});
   const CompositeDecision d =
       Answer(parent, {Preorder("P1", CivilDay(2024, 5, 1)),
-                   Preorder("P2", CivilDay(2024, 4, 1))});
+                      Preorder("P2", CivilDay(2024, 4, 1))});
   EXPECT_EQ(d.decision.status, Status::kPreorder);
   EXPECT_EQ(d.decision.first_ship_date, CivilDay(2024, 4, 1));
   EXPECT_EQ(d.decision.feed.merchant, "preorder");
@@ -174,9 +172,9 @@ TEST(ConfigurableTest, DiscontinuedVariantRanksAsOutOfStock) {
 
 TEST(ConfigurableTest, RestockDateIsEarliestVariantRestock) {
   const Record parent = Parent(ProductType::kConfigurable, {"A", "B", "C"});
-  const CompositeDecision d =
-      Answer(parent, {OutWithRestock("A", CivilDay(2024, 3, 20)), Simple("B", 0),
-                   OutWithRestock("C", CivilDay(2024, 3, 8))});
+  const CompositeDecision d = Answer(
+      parent, {OutWithRestock("A", CivilDay(2024, 3, 20)), Simple("B", 0),
+               OutWithRestock("C", CivilDay(2024, 3, 8))});
   EXPECT_EQ(d.decision.status, Status::kOutOfStock);
   EXPECT_EQ(d.decision.restock_date, CivilDay(2024, 3, 8));
   EXPECT_EQ(d.decision.feed.merchant, "out_of_stock");
@@ -211,7 +209,8 @@ TEST(ConfigurableTest, MissingVariantsAreNotFound) {
 }
 
 TEST(ConfigurableTest, NoVariantsIsOutOfStock) {
-  const CompositeDecision d = Answer(Parent(ProductType::kConfigurable, {}), {});
+  const CompositeDecision d =
+      Answer(Parent(ProductType::kConfigurable, {}), {});
   EXPECT_EQ(d.decision.status, Status::kOutOfStock);
   EXPECT_TRUE(d.components.empty());
 }
@@ -260,8 +259,8 @@ TEST(ConfigurableTest, CartRuleBreakingVariantsRankLast) {
     EXPECT_EQ(d.decision.broken_rule, CartRule::kNone);
   }
   // Only rule breakers: the parent answers with the first one's rule.
-  const CompositeDecision only = Answer(
-      Parent(ProductType::kConfigurable, {"TENS"}), {tens}, U(5));
+  const CompositeDecision only =
+      Answer(Parent(ProductType::kConfigurable, {"TENS"}), {tens}, U(5));
   EXPECT_EQ(only.decision.broken_rule, CartRule::kQtyIncrements);
   EXPECT_FALSE(only.decision.orderable);
 }
@@ -271,8 +270,8 @@ TEST(ConfigurableTest, CartRuleBreakingVariantsRankLast) {
 
 TEST(GroupedTest, LikeConfigurable) {
   const Record parent = Parent(ProductType::kGrouped, {"A", "B"});
-  const CompositeDecision d =
-      Answer(parent, {Simple("A", 0), Backorderable("B", CivilDay(2024, 3, 4))});
+  const CompositeDecision d = Answer(
+      parent, {Simple("A", 0), Backorderable("B", CivilDay(2024, 3, 4))});
   EXPECT_EQ(d.decision.status, Status::kBackorderable);
   EXPECT_EQ(d.decision.first_ship_date, CivilDay(2024, 3, 4));
   EXPECT_EQ(d.components.size(), 2u);
@@ -286,13 +285,12 @@ TEST(GroupedTest, LikeConfigurable) {
 // Bundle.
 
 TEST(BundleTest, WorstRequiredOptionEachServedByItsBest) {
-  const Record bundle =
-      Bundle({Option(true, {{"CPU1", U(1)}, {"CPU2", U(1)}}),
-              Option(true, {{"RAM", U(2)}})});
+  const Record bundle = Bundle({Option(true, {{"CPU1", U(1)}, {"CPU2", U(1)}}),
+                                Option(true, {{"RAM", U(2)}})});
   // CPU1 out, CPU2 in stock: the option is in stock. RAM backorderable.
   const CompositeDecision d =
       Answer(bundle, {Simple("CPU1", 0), Simple("CPU2", U(1)),
-                   Backorderable("RAM", CivilDay(2024, 3, 7))});
+                      Backorderable("RAM", CivilDay(2024, 3, 7))});
   EXPECT_EQ(d.decision.status, Status::kBackorderable);
   EXPECT_EQ(d.decision.first_ship_date, CivilDay(2024, 3, 7));
   EXPECT_EQ(d.decision.backorder_qty, U(1));
@@ -314,12 +312,12 @@ TEST(BundleTest, SelectionMustSupplyQTimesItsQty) {
 }
 
 TEST(BundleTest, ShipsWhenSlowestRequiredOptionShips) {
-  const Record bundle = Bundle({Option(true, {{"A", U(1)}}),
-                                Option(true, {{"B", U(1)}}),
-                                Option(false, {{"C", U(1)}})});
-  const CompositeDecision d =
-      Answer(bundle, {Backorderable("A", CivilDay(2024, 3, 5)),
-                   Backorderable("B", CivilDay(2024, 3, 12)), Simple("C", 0)});
+  const Record bundle =
+      Bundle({Option(true, {{"A", U(1)}}), Option(true, {{"B", U(1)}}),
+              Option(false, {{"C", U(1)}})});
+  const CompositeDecision d = Answer(
+      bundle, {Backorderable("A", CivilDay(2024, 3, 5)),
+               Backorderable("B", CivilDay(2024, 3, 12)), Simple("C", 0)});
   EXPECT_EQ(d.decision.status, Status::kBackorderable);
   EXPECT_EQ(d.decision.first_ship_date, CivilDay(2024, 3, 12));
   EXPECT_TRUE(d.decision.eta_known);
@@ -330,15 +328,15 @@ TEST(BundleTest, BestSelectionIsEarliestAmongEqualStatus) {
       Bundle({Option(true, {{"LATE", U(1)}, {"SOON", U(1)}})});
   const CompositeDecision d =
       Answer(bundle, {Backorderable("LATE", CivilDay(2024, 4, 1)),
-                   Backorderable("SOON", CivilDay(2024, 3, 3))});
+                      Backorderable("SOON", CivilDay(2024, 3, 3))});
   ASSERT_EQ(d.components.size(), 1u);
   EXPECT_EQ(d.components[0].sku, "SOON");
   EXPECT_EQ(d.decision.first_ship_date, CivilDay(2024, 3, 3));
 }
 
 TEST(BundleTest, OptionalOptionsDoNotLimit) {
-  const Record bundle = Bundle({Option(true, {{"A", U(1)}}),
-                                Option(false, {{"GONE", U(1)}})});
+  const Record bundle =
+      Bundle({Option(true, {{"A", U(1)}}), Option(false, {{"GONE", U(1)}})});
   const CompositeDecision d = Answer(bundle, {Simple("A", U(1))});
   EXPECT_EQ(d.decision.status, Status::kInStock);
   ASSERT_EQ(d.components.size(), 2u);
@@ -347,19 +345,19 @@ TEST(BundleTest, OptionalOptionsDoNotLimit) {
 }
 
 TEST(BundleTest, MissingRequiredSelectionMakesItOutOfStock) {
-  const Record bundle = Bundle({Option(true, {{"A", U(1)}}),
-                                Option(true, {{"GONE", U(1)}})});
+  const Record bundle =
+      Bundle({Option(true, {{"A", U(1)}}), Option(true, {{"GONE", U(1)}})});
   const CompositeDecision d = Answer(bundle, {Simple("A", U(1))});
   EXPECT_EQ(d.decision.status, Status::kOutOfStock);
   EXPECT_FALSE(d.decision.orderable);
 }
 
 TEST(BundleTest, PreorderIsWorseThanBackorderable) {
-  const Record bundle = Bundle({Option(true, {{"B", U(1)}}),
-                                Option(true, {{"P", U(1)}})});
+  const Record bundle =
+      Bundle({Option(true, {{"B", U(1)}}), Option(true, {{"P", U(1)}})});
   const CompositeDecision d =
       Answer(bundle, {Backorderable("B", CivilDay(2024, 3, 5)),
-                   Preorder("P", CivilDay(2024, 3, 9))});
+                      Preorder("P", CivilDay(2024, 3, 9))});
   EXPECT_EQ(d.decision.status, Status::kPreorder);
   EXPECT_EQ(d.decision.release_date, CivilDay(2024, 3, 9));
   EXPECT_EQ(d.decision.first_ship_date, CivilDay(2024, 3, 9));
@@ -367,25 +365,24 @@ TEST(BundleTest, PreorderIsWorseThanBackorderable) {
 }
 
 TEST(BundleTest, RestockIsLatestOfOutOptions) {
-  const Record bundle = Bundle({Option(true, {{"A", U(1)}}),
-                                Option(true, {{"B", U(1)}}),
-                                Option(true, {{"C", U(1)}})});
-  const CompositeDecision d =
-      Answer(bundle, {OutWithRestock("A", CivilDay(2024, 3, 5)),
-                   OutWithRestock("B", CivilDay(2024, 3, 15)),
-                   Simple("C", U(9))});
+  const Record bundle =
+      Bundle({Option(true, {{"A", U(1)}}), Option(true, {{"B", U(1)}}),
+              Option(true, {{"C", U(1)}})});
+  const CompositeDecision d = Answer(
+      bundle, {OutWithRestock("A", CivilDay(2024, 3, 5)),
+               OutWithRestock("B", CivilDay(2024, 3, 15)), Simple("C", U(9))});
   EXPECT_EQ(d.decision.status, Status::kOutOfStock);
   EXPECT_EQ(d.decision.restock_date, CivilDay(2024, 3, 15));
   // One out option without a restock date: none for the bundle.
   const CompositeDecision never =
       Answer(bundle, {OutWithRestock("A", CivilDay(2024, 3, 5)), Simple("B", 0),
-                   Simple("C", U(9))});
+                      Simple("C", U(9))});
   EXPECT_FALSE(never.decision.restock_date.has_value());
 }
 
 TEST(BundleTest, NoRequiredOptionNeedsOneServableOption) {
-  const Record bundle = Bundle({Option(false, {{"A", U(1)}}),
-                                Option(false, {{"B", U(1)}})});
+  const Record bundle =
+      Bundle({Option(false, {{"A", U(1)}}), Option(false, {{"B", U(1)}})});
   EXPECT_EQ(Answer(bundle, {Simple("A", 0), Simple("B", U(1))}).decision.status,
             Status::kInStock);
   EXPECT_EQ(Answer(bundle, {Simple("A", 0), Simple("B", 0)}).decision.status,
@@ -444,9 +441,9 @@ TEST(CompositePropertyTest, ConfigurableIsBestVariant) {
         default:
           continue;  // not found
       }
-      best = std::min(best,
-                      rank(Decide(r, StoreConfig{}, kToday, std::nullopt)
-                               .display_status));
+      best = std::min(
+          best,
+          rank(Decide(r, StoreConfig{}, kToday, std::nullopt).display_status));
       found.push_back(r);
     }
     const CompositeDecision d =

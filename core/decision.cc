@@ -107,9 +107,9 @@ void PlanBackorder(const PlanningContext& ctx, Qty in_stock, Qty target,
   const Qty uncovered = target - allocated;
   if (uncovered <= 0) return;
   if (const std::optional<absl::CivilDay> lead = LeadTimeShipDate(ctx)) {
-    // Ambiguity decided: docs/domain.md §4.4 dates the uncovered part from today,
-    // so with a short lead time it can ship before a late receipt's tranche;
-    // `shipments` stays in date order.
+    // Ambiguity decided: docs/domain.md §4.4 dates the uncovered part from
+    // today, so with a short lead time it can ship before a late receipt's
+    // tranche; `shipments` stays in date order.
     const absl::CivilDay ship = *lead;
     AddShipment(d.shipments, uncovered, ship);
     if (!d.first_ship_date || ship < *d.first_ship_date) {
@@ -180,8 +180,8 @@ absl::Span<const Receipt> SortedReceipts(const std::vector<Receipt>& inbound,
 
 // The decision for quantity q (> 0) with no cart rule broken.
 Decision DecideQuantity(const Record& record, const ResolvedSettings& s,
-                        const StoreConfig& config, absl::CivilDay today,
-                        Qty q, bool requested_explicitly) {
+                        const StoreConfig& config, absl::CivilDay today, Qty q,
+                        bool requested_explicitly) {
   Decision d;
   d.requested = q;
   d.lifecycle = record.lifecycle;
@@ -279,8 +279,8 @@ Decision DecideQuantity(const Record& record, const ResolvedSettings& s,
       }
       if (d.status == Status::kOutOfStock) {
         // Ambiguity decided: for the display quantity, "back" means any
-        // sellable stock (docs/domain.md: ships_now > 0); for an explicit request
-        // it means the whole request can ship from stock.
+        // sellable stock (docs/domain.md: ships_now > 0); for an explicit
+        // request it means the whole request can ship from stock.
         const Qty need = requested_explicitly ? q : granularity;
         d.restock_date = RestockDate(ctx, need);
       }
@@ -384,9 +384,8 @@ absl::CivilDay AddShippingDays(const BusinessCalendar& calendar,
   int weekday = static_cast<int>(absl::GetWeekday(from));
   auto next_holiday = std::upper_bound(calendar.holidays.begin(),
                                        calendar.holidays.end(), from);
-  int64_t holiday_offset = next_holiday == calendar.holidays.end()
-                               ? -1
-                               : *next_holiday - from;
+  int64_t holiday_offset =
+      next_holiday == calendar.holidays.end() ? -1 : *next_holiday - from;
   int64_t offset = 0;
   for (int counted = 0; counted < days;) {
     ++offset;
@@ -394,9 +393,8 @@ absl::CivilDay AddShippingDays(const BusinessCalendar& calendar,
     const bool holiday = offset == holiday_offset;
     if (holiday) {
       ++next_holiday;
-      holiday_offset = next_holiday == calendar.holidays.end()
-                           ? -1
-                           : *next_holiday - from;
+      holiday_offset =
+          next_holiday == calendar.holidays.end() ? -1 : *next_holiday - from;
     }
     if (!holiday && !calendar.weekend[weekday]) ++counted;
   }
@@ -409,10 +407,10 @@ Decision Decide(const Record& record, const StoreConfig& config,
   // Ambiguity decided: the display quantity of a product not sold in
   // decimals is rounded up to a whole unit (a min_sale_qty of 1.5 shows the
   // status for 2).
-  const Qty display_qty = record.is_qty_decimal
-                              ? std::max(s.min_sale_qty, kOneUnit)
-                              : CeilTo(std::max(s.min_sale_qty, kOneUnit),
-                                       kOneUnit);
+  const Qty display_qty =
+      record.is_qty_decimal
+          ? std::max(s.min_sale_qty, kOneUnit)
+          : CeilTo(std::max(s.min_sale_qty, kOneUnit), kOneUnit);
   if (!requested.has_value()) {
     return DecideQuantity(record, s, config, today, display_qty, false);
   }
@@ -424,8 +422,8 @@ Decision Decide(const Record& record, const StoreConfig& config,
   if (q > 0 && rule == CartRule::kNone) {
     Decision d = DecideQuantity(record, s, config, today, q, true);
     if (q != display_qty) {
-      // The badge and the feeds follow the display quantity (docs/domain.md §4):
-      // one call serves both the quantity box and the badge.
+      // The badge and the feeds follow the display quantity (docs/domain.md
+      // §4): one call serves both the quantity box and the badge.
       const Decision display =
           DecideQuantity(record, s, config, today, display_qty, false);
       d.display_status = display.status;

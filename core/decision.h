@@ -97,8 +97,8 @@ struct FeedValues {
 struct Decision {
   // The status for the quantity answered for (`requested`).
   Status status = Status::kUnknown;
-  // The status for the display quantity (docs/domain.md §3), which the badge, the
-  // feed values and structured data follow: equal to `status` unless a
+  // The status for the display quantity (docs/domain.md §3), which the badge,
+  // the feed values and structured data follow: equal to `status` unless a
   // quantity was requested and its answer differs (10 asked, 3 in stock:
   // status BACKORDERABLE, display_status IN_STOCK).
   Status display_status = Status::kUnknown;
@@ -133,7 +133,8 @@ struct Decision {
   std::optional<absl::CivilDay> release_date;
   std::string successor_sku;
 
-  // For the display status, whatever the quantity requested (docs/domain.md §4).
+  // For the display status, whatever the quantity requested (docs/domain.md
+  // §4).
   FeedValues feed;
   DerivedQuantities derived;
 
@@ -170,9 +171,10 @@ Decision DecideUnknown(std::optional<Qty> requested);
 
 FeedValues FeedFor(const Decision& decision);
 
-// True when docs/domain.md §5 asks for alternatives for this answer: OUT_OF_STOCK,
-// DISCONTINUED, and BACKORDERABLE when alternatives_backorder_days > 0 and the
-// first ETA is more than that many days after `today` (or unknown).
+// True when docs/domain.md §5 asks for alternatives for this answer:
+// OUT_OF_STOCK, DISCONTINUED, and BACKORDERABLE when
+// alternatives_backorder_days > 0 and the first ETA is more than that many days
+// after `today` (or unknown).
 bool WantsAlternatives(const Decision& decision, const StoreConfig& config,
                        absl::CivilDay today);
 

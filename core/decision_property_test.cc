@@ -47,8 +47,8 @@ class Generator {
     const int backorders = Int(0, 2);
     r.backorders = static_cast<Backorders>(backorders);
     if (Chance(40)) {
-      r.min_qty = QtyFromUnits(backorders != 0 && Chance(50) ? -Int(0, 20)
-                                                              : Int(0, 5));
+      r.min_qty =
+          QtyFromUnits(backorders != 0 && Chance(50) ? -Int(0, 20) : Int(0, 5));
     }
     r.min_sale_qty = 0;  // cart rules are tested elsewhere
     r.max_sale_qty = 0;
@@ -96,8 +96,7 @@ std::optional<CivilDay> LastShipDate(const Decision& d) {
 void CheckInvariants(const Record& r, const StoreConfig& config,
                      const Decision& d) {
   SCOPED_TRACE(r.sku);
-  EXPECT_EQ(d.in_stock_qty + d.backorder_qty + d.unavailable_qty,
-            d.requested);
+  EXPECT_EQ(d.in_stock_qty + d.backorder_qty + d.unavailable_qty, d.requested);
   EXPECT_GE(d.in_stock_qty, 0);
   EXPECT_GE(d.backorder_qty, 0);
   EXPECT_GE(d.unavailable_qty, 0);
@@ -194,10 +193,9 @@ TEST(DecisionPropertyTest, ReceiptOrderDoesNotMatter) {
     const StoreConfig config = gen.NextConfig();
     const Qty q = gen.Quantity(1, 40, r.is_qty_decimal);
     Record sorted = r;
-    std::stable_sort(sorted.inbound.begin(), sorted.inbound.end(),
-                     [](const Receipt& a, const Receipt& b) {
-                       return a.date < b.date;
-                     });
+    std::stable_sort(
+        sorted.inbound.begin(), sorted.inbound.end(),
+        [](const Receipt& a, const Receipt& b) { return a.date < b.date; });
     std::reverse(r.inbound.begin(), r.inbound.end());
     // Reversal changes the order of same-day receipts, which only moves
     // quantity between equal dates: the merged plan is the same.

@@ -62,32 +62,75 @@ TEST_P(DeriveTest, Computes) {
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, DeriveTest,
-    testing::Values(
-        DeriveCase{"PlainStock", U(10), 0, 0, Backorders::kNo,
-                   {U(10), 0, U(10), 0, U(10)}},
-        DeriveCase{"ReservationsNetOut", U(10), -U(4), 0, Backorders::kNo,
-                   {U(6), 0, U(6), 0, U(6)}},
-        DeriveCase{"ThresholdHoldsBack", U(10), 0, U(3), Backorders::kNo,
-                   {U(10), U(3), U(7), 0, U(7)}},
-        DeriveCase{"BelowThresholdShipsNothing", U(2), 0, U(3),
-                   Backorders::kNo, {U(2), U(3), 0, 0, 0}},
-        DeriveCase{"BackordersUnlimitedWithMinQtyZero", U(2), 0, 0,
-                   Backorders::kYes, {U(2), 0, U(2), kUnlimitedQty, U(2)}},
-        DeriveCase{"BackordersUnlimitedWithPositiveMinQty", U(5), 0, U(2),
-                   Backorders::kYesNotify,
-                   {U(5), U(2), U(3), kUnlimitedQty, U(3)}},
-        DeriveCase{"NegativeMinQtyIsBackorderLimit", U(2), 0, -U(5),
-                   Backorders::kYes, {U(2), 0, U(2), U(5), U(7)}},
-        DeriveCase{"ExistingBackordersUseTheLimit", 0, -U(3), -U(5),
-                   Backorders::kYes, {-U(3), 0, 0, U(2), U(2)}},
-        DeriveCase{"LimitExhausted", 0, -U(6), -U(5), Backorders::kYes,
-                   {-U(6), 0, 0, 0, 0}},
-        // Magento's GetProductSalableQty answers 0 for an item that is not
-        // salable, whatever its quantity.
-        DeriveCase{"SetOutOfStockByHandIsNotSalable", U(10), 0, 0,
-                   Backorders::kNo, {U(10), 0, U(10), 0, 0}, false},
-        DeriveCase{"NegativeMinQtyWithoutBackordersIsZero", U(2), 0, -U(5),
-                   Backorders::kNo, {U(2), 0, U(2), 0, U(2)}}),
+    testing::Values(DeriveCase{"PlainStock",
+                               U(10),
+                               0,
+                               0,
+                               Backorders::kNo,
+                               {U(10), 0, U(10), 0, U(10)}},
+                    DeriveCase{"ReservationsNetOut",
+                               U(10),
+                               -U(4),
+                               0,
+                               Backorders::kNo,
+                               {U(6), 0, U(6), 0, U(6)}},
+                    DeriveCase{"ThresholdHoldsBack",
+                               U(10),
+                               0,
+                               U(3),
+                               Backorders::kNo,
+                               {U(10), U(3), U(7), 0, U(7)}},
+                    DeriveCase{"BelowThresholdShipsNothing",
+                               U(2),
+                               0,
+                               U(3),
+                               Backorders::kNo,
+                               {U(2), U(3), 0, 0, 0}},
+                    DeriveCase{"BackordersUnlimitedWithMinQtyZero",
+                               U(2),
+                               0,
+                               0,
+                               Backorders::kYes,
+                               {U(2), 0, U(2), kUnlimitedQty, U(2)}},
+                    DeriveCase{"BackordersUnlimitedWithPositiveMinQty",
+                               U(5),
+                               0,
+                               U(2),
+                               Backorders::kYesNotify,
+                               {U(5), U(2), U(3), kUnlimitedQty, U(3)}},
+                    DeriveCase{"NegativeMinQtyIsBackorderLimit",
+                               U(2),
+                               0,
+                               -U(5),
+                               Backorders::kYes,
+                               {U(2), 0, U(2), U(5), U(7)}},
+                    DeriveCase{"ExistingBackordersUseTheLimit",
+                               0,
+                               -U(3),
+                               -U(5),
+                               Backorders::kYes,
+                               {-U(3), 0, 0, U(2), U(2)}},
+                    DeriveCase{"LimitExhausted",
+                               0,
+                               -U(6),
+                               -U(5),
+                               Backorders::kYes,
+                               {-U(6), 0, 0, 0, 0}},
+                    // Magento's GetProductSalableQty answers 0 for an item that
+                    // is not salable, whatever its quantity.
+                    DeriveCase{"SetOutOfStockByHandIsNotSalable",
+                               U(10),
+                               0,
+                               0,
+                               Backorders::kNo,
+                               {U(10), 0, U(10), 0, 0},
+                               false},
+                    DeriveCase{"NegativeMinQtyWithoutBackordersIsZero",
+                               U(2),
+                               0,
+                               -U(5),
+                               Backorders::kNo,
+                               {U(2), 0, U(2), 0, U(2)}}),
     [](const testing::TestParamInfo<DeriveCase>& row) {
       return row.param.name;
     });
@@ -121,8 +164,7 @@ TEST_P(DecideTest, Decides) {
   EXPECT_EQ(d.in_stock_qty, c.in_stock);
   EXPECT_EQ(d.backorder_qty, c.backorder);
   EXPECT_EQ(d.unavailable_qty, c.unavailable);
-  EXPECT_EQ(d.in_stock_qty + d.backorder_qty + d.unavailable_qty,
-            d.requested);
+  EXPECT_EQ(d.in_stock_qty + d.backorder_qty + d.unavailable_qty, d.requested);
   EXPECT_EQ(d.orderable, c.orderable);
   EXPECT_EQ(d.only_x_left, c.only_x_left);
   EXPECT_EQ(d.broken_rule, c.broken_rule);
@@ -208,8 +250,7 @@ INSTANTIATE_TEST_SUITE_P(
                    },
                    std::nullopt, Status::kBackorderable, 0, U(1), 0, true},
         // Rule 5.
-        DecideCase{"InStock",
-                   [](Record& r, StoreConfig&) { Stock(r, U(10)); },
+        DecideCase{"InStock", [](Record& r, StoreConfig&) { Stock(r, U(10)); },
                    std::nullopt, Status::kInStock, U(1), 0, 0, true},
         DecideCase{"InStockExactRequest",
                    [](Record& r, StoreConfig&) { Stock(r, U(10)); }, U(10),
@@ -290,11 +331,10 @@ INSTANTIATE_TEST_SUITE_P(
                    },
                    U(5), Status::kDiscontinued, U(2), 0, U(3), false},
         // Rule 7.
-        DecideCase{"BackorderableWithoutStock",
-                   [](Record& r, StoreConfig&) {
-                     r.backorders = Backorders::kYes;
-                   },
-                   std::nullopt, Status::kBackorderable, 0, U(1), 0, true},
+        DecideCase{
+            "BackorderableWithoutStock",
+            [](Record& r, StoreConfig&) { r.backorders = Backorders::kYes; },
+            std::nullopt, Status::kBackorderable, 0, U(1), 0, true},
         DecideCase{"BackordersFromStoreConfig",
                    [](Record&, StoreConfig& c) {
                      c.backorders = Backorders::kYesNotify;
@@ -437,135 +477,138 @@ INSTANTIATE_TEST_SUITE_P(
                      r.is_qty_decimal = true;
                      c.only_x_left_threshold = U(5);
                    },
-                   std::nullopt, Status::kInStock, U(1), 0, 0, true,
-                   T(35000)}),
+                   std::nullopt, Status::kInStock, U(1), 0, 0, true, T(35000)}),
     [](const testing::TestParamInfo<DecideCase>& row) {
       return row.param.name;
     });
 
 INSTANTIATE_TEST_SUITE_P(
     CartRules, DecideTest,
-    testing::Values(
-        DecideCase{"BelowMinSaleQty",
-                   [](Record& r, StoreConfig&) {
-                     Stock(r, U(10));
-                     r.min_sale_qty = U(2);
-                   },
-                   U(1), Status::kInStock, 0, 0, U(1), false, std::nullopt,
-                   CartRule::kMinSaleQty, U(2)},
-        DecideCase{"AtMinSaleQty",
-                   [](Record& r, StoreConfig&) {
-                     Stock(r, U(10));
-                     r.min_sale_qty = U(2);
-                   },
-                   U(2), Status::kInStock, U(2), 0, 0, true},
-        DecideCase{"AboveMaxSaleQty",
-                   [](Record& r, StoreConfig&) {
-                     Stock(r, U(10));
-                     r.max_sale_qty = U(5);
-                   },
-                   U(6), Status::kInStock, 0, 0, U(6), false, std::nullopt,
-                   CartRule::kMaxSaleQty, U(5)},
-        DecideCase{"AtMaxSaleQty",
-                   [](Record& r, StoreConfig&) {
-                     Stock(r, U(10));
-                     r.max_sale_qty = U(5);
-                   },
-                   U(5), Status::kInStock, U(5), 0, 0, true},
-        DecideCase{"DefaultMaxSaleQtyIsTenThousand",
-                   [](Record& r, StoreConfig&) { Stock(r, U(20000)); },
-                   U(10001), Status::kInStock, 0, 0, U(10001), false,
-                   std::nullopt, CartRule::kMaxSaleQty, U(10000)},
-        DecideCase{"MaxSaleQtyZeroIsNoLimit",
-                   [](Record& r, StoreConfig&) {
-                     Stock(r, U(20000));
-                     r.max_sale_qty = 0;
-                   },
-                   U(15000), Status::kInStock, U(15000), 0, 0, true},
-        DecideCase{"NotAMultipleOfIncrements",
-                   [](Record& r, StoreConfig&) {
-                     Stock(r, U(100));
-                     r.enable_qty_increments = true;
-                     r.qty_increments = U(6);
-                   },
-                   U(8), Status::kInStock, 0, 0, U(8), false, std::nullopt,
-                   CartRule::kQtyIncrements, U(6)},
-        DecideCase{"MultipleOfIncrements",
-                   [](Record& r, StoreConfig&) {
-                     Stock(r, U(100));
-                     r.enable_qty_increments = true;
-                     r.qty_increments = U(6);
-                   },
-                   U(12), Status::kInStock, U(12), 0, 0, true},
-        DecideCase{"IncrementsIgnoredWhenNotEnabled",
-                   [](Record& r, StoreConfig&) {
-                     Stock(r, U(100));
-                     r.qty_increments = U(6);
-                   },
-                   U(8), Status::kInStock, U(8), 0, 0, true},
-        DecideCase{"IncrementsFromStoreConfig",
-                   [](Record& r, StoreConfig& c) {
-                     Stock(r, U(100));
-                     c.enable_qty_increments = true;
-                     c.qty_increments = U(5);
-                   },
-                   U(7), Status::kInStock, 0, 0, U(7), false, std::nullopt,
-                   CartRule::kQtyIncrements, U(5)},
-        DecideCase{"DecimalIncrements",
-                   [](Record& r, StoreConfig&) {
-                     Stock(r, U(100));
-                     r.is_qty_decimal = true;
-                     r.enable_qty_increments = true;
-                     r.qty_increments = T(2500);
-                   },
-                   T(17500), Status::kInStock, T(17500), 0, 0, true},
-        DecideCase{"FractionOfWholeUnitProduct",
-                   [](Record& r, StoreConfig&) { Stock(r, U(10)); },
-                   T(15000), Status::kInStock, 0, 0, T(15000), false,
-                   std::nullopt, CartRule::kIsQtyDecimal, U(1)},
-        DecideCase{"FractionOfDecimalProduct",
-                   [](Record& r, StoreConfig&) {
-                     Stock(r, U(10));
-                     r.is_qty_decimal = true;
-                   },
-                   T(15000), Status::kInStock, T(15000), 0, 0, true},
-        DecideCase{"DecimalRuleCheckedBeforeMinSaleQty",
-                   [](Record& r, StoreConfig&) { Stock(r, U(10)); },
-                   T(5000), Status::kInStock, 0, 0, T(5000), false,
-                   std::nullopt, CartRule::kIsQtyDecimal, U(1)},
-        DecideCase{"BrokenRuleKeepsBackorderableDisplayStatus",
-                   [](Record& r, StoreConfig&) {
-                     r.backorders = Backorders::kYes;
-                     r.max_sale_qty = U(5);
-                   },
-                   U(6), Status::kBackorderable, 0, 0, U(6), false,
-                   std::nullopt, CartRule::kMaxSaleQty, U(5)},
-        DecideCase{"BrokenRuleKeepsOutOfStockDisplayStatus",
-                   [](Record&, StoreConfig&) {}, U(10001),
-                   Status::kOutOfStock, 0, 0, U(10001), false, std::nullopt,
-                   CartRule::kMaxSaleQty, U(10000)},
-        DecideCase{"BrokenRuleKeepsOnlyXLeftOfDisplay",
-                   [](Record& r, StoreConfig& c) {
-                     Stock(r, U(3));
-                     c.only_x_left_threshold = U(5);
-                   },
-                   T(15000), Status::kInStock, 0, 0, T(15000), false, U(3),
-                   CartRule::kIsQtyDecimal, U(1)},
-        DecideCase{"RulesApplyWithManageStockOff",
-                   [](Record& r, StoreConfig&) {
-                     r.manage_stock = false;
-                     r.max_sale_qty = U(5);
-                   },
-                   U(6), Status::kInStock, 0, 0, U(6), false, std::nullopt,
-                   CartRule::kMaxSaleQty, U(5)},
-        DecideCase{"RulesApplyToPreorders",
-                   [](Record& r, StoreConfig&) {
-                     r.lifecycle = Lifecycle::kPreorder;
-                     r.release_date = CivilDay(2024, 4, 1);
-                     r.min_sale_qty = U(2);
-                   },
-                   U(1), Status::kPreorder, 0, 0, U(1), false, std::nullopt,
-                   CartRule::kMinSaleQty, U(2)}),
+    testing::Values(DecideCase{"BelowMinSaleQty",
+                               [](Record& r, StoreConfig&) {
+                                 Stock(r, U(10));
+                                 r.min_sale_qty = U(2);
+                               },
+                               U(1), Status::kInStock, 0, 0, U(1), false,
+                               std::nullopt, CartRule::kMinSaleQty, U(2)},
+                    DecideCase{"AtMinSaleQty",
+                               [](Record& r, StoreConfig&) {
+                                 Stock(r, U(10));
+                                 r.min_sale_qty = U(2);
+                               },
+                               U(2), Status::kInStock, U(2), 0, 0, true},
+                    DecideCase{"AboveMaxSaleQty",
+                               [](Record& r, StoreConfig&) {
+                                 Stock(r, U(10));
+                                 r.max_sale_qty = U(5);
+                               },
+                               U(6), Status::kInStock, 0, 0, U(6), false,
+                               std::nullopt, CartRule::kMaxSaleQty, U(5)},
+                    DecideCase{"AtMaxSaleQty",
+                               [](Record& r, StoreConfig&) {
+                                 Stock(r, U(10));
+                                 r.max_sale_qty = U(5);
+                               },
+                               U(5), Status::kInStock, U(5), 0, 0, true},
+                    DecideCase{
+                        "DefaultMaxSaleQtyIsTenThousand",
+                        [](Record& r, StoreConfig&) { Stock(r, U(20000)); },
+                        U(10001), Status::kInStock, 0, 0, U(10001), false,
+                        std::nullopt, CartRule::kMaxSaleQty, U(10000)},
+                    DecideCase{"MaxSaleQtyZeroIsNoLimit",
+                               [](Record& r, StoreConfig&) {
+                                 Stock(r, U(20000));
+                                 r.max_sale_qty = 0;
+                               },
+                               U(15000), Status::kInStock, U(15000), 0, 0,
+                               true},
+                    DecideCase{"NotAMultipleOfIncrements",
+                               [](Record& r, StoreConfig&) {
+                                 Stock(r, U(100));
+                                 r.enable_qty_increments = true;
+                                 r.qty_increments = U(6);
+                               },
+                               U(8), Status::kInStock, 0, 0, U(8), false,
+                               std::nullopt, CartRule::kQtyIncrements, U(6)},
+                    DecideCase{"MultipleOfIncrements",
+                               [](Record& r, StoreConfig&) {
+                                 Stock(r, U(100));
+                                 r.enable_qty_increments = true;
+                                 r.qty_increments = U(6);
+                               },
+                               U(12), Status::kInStock, U(12), 0, 0, true},
+                    DecideCase{"IncrementsIgnoredWhenNotEnabled",
+                               [](Record& r, StoreConfig&) {
+                                 Stock(r, U(100));
+                                 r.qty_increments = U(6);
+                               },
+                               U(8), Status::kInStock, U(8), 0, 0, true},
+                    DecideCase{"IncrementsFromStoreConfig",
+                               [](Record& r, StoreConfig& c) {
+                                 Stock(r, U(100));
+                                 c.enable_qty_increments = true;
+                                 c.qty_increments = U(5);
+                               },
+                               U(7), Status::kInStock, 0, 0, U(7), false,
+                               std::nullopt, CartRule::kQtyIncrements, U(5)},
+                    DecideCase{"DecimalIncrements",
+                               [](Record& r, StoreConfig&) {
+                                 Stock(r, U(100));
+                                 r.is_qty_decimal = true;
+                                 r.enable_qty_increments = true;
+                                 r.qty_increments = T(2500);
+                               },
+                               T(17500), Status::kInStock, T(17500), 0, 0,
+                               true},
+                    DecideCase{"FractionOfWholeUnitProduct",
+                               [](Record& r, StoreConfig&) { Stock(r, U(10)); },
+                               T(15000), Status::kInStock, 0, 0, T(15000),
+                               false, std::nullopt, CartRule::kIsQtyDecimal,
+                               U(1)},
+                    DecideCase{"FractionOfDecimalProduct",
+                               [](Record& r, StoreConfig&) {
+                                 Stock(r, U(10));
+                                 r.is_qty_decimal = true;
+                               },
+                               T(15000), Status::kInStock, T(15000), 0, 0,
+                               true},
+                    DecideCase{"DecimalRuleCheckedBeforeMinSaleQty",
+                               [](Record& r, StoreConfig&) { Stock(r, U(10)); },
+                               T(5000), Status::kInStock, 0, 0, T(5000), false,
+                               std::nullopt, CartRule::kIsQtyDecimal, U(1)},
+                    DecideCase{"BrokenRuleKeepsBackorderableDisplayStatus",
+                               [](Record& r, StoreConfig&) {
+                                 r.backorders = Backorders::kYes;
+                                 r.max_sale_qty = U(5);
+                               },
+                               U(6), Status::kBackorderable, 0, 0, U(6), false,
+                               std::nullopt, CartRule::kMaxSaleQty, U(5)},
+                    DecideCase{"BrokenRuleKeepsOutOfStockDisplayStatus",
+                               [](Record&, StoreConfig&) {}, U(10001),
+                               Status::kOutOfStock, 0, 0, U(10001), false,
+                               std::nullopt, CartRule::kMaxSaleQty, U(10000)},
+                    DecideCase{"BrokenRuleKeepsOnlyXLeftOfDisplay",
+                               [](Record& r, StoreConfig& c) {
+                                 Stock(r, U(3));
+                                 c.only_x_left_threshold = U(5);
+                               },
+                               T(15000), Status::kInStock, 0, 0, T(15000),
+                               false, U(3), CartRule::kIsQtyDecimal, U(1)},
+                    DecideCase{"RulesApplyWithManageStockOff",
+                               [](Record& r, StoreConfig&) {
+                                 r.manage_stock = false;
+                                 r.max_sale_qty = U(5);
+                               },
+                               U(6), Status::kInStock, 0, 0, U(6), false,
+                               std::nullopt, CartRule::kMaxSaleQty, U(5)},
+                    DecideCase{"RulesApplyToPreorders",
+                               [](Record& r, StoreConfig&) {
+                                 r.lifecycle = Lifecycle::kPreorder;
+                                 r.release_date = CivilDay(2024, 4, 1);
+                                 r.min_sale_qty = U(2);
+                               },
+                               U(1), Status::kPreorder, 0, 0, U(1), false,
+                               std::nullopt, CartRule::kMinSaleQty, U(2)}),
     [](const testing::TestParamInfo<DecideCase>& row) {
       return row.param.name;
     });
@@ -748,8 +791,7 @@ INSTANTIATE_TEST_SUITE_P(
                    d.status = Status::kOutOfStock;
                    d.restock_date = CivilDay(2024, 3, 9);
                  },
-                 "https://schema.org/OutOfStock", "out_of_stock",
-                 std::nullopt},
+                 "https://schema.org/OutOfStock", "out_of_stock", std::nullopt},
         FeedCase{"Discontinued",
                  [](Decision& d) { d.status = Status::kDiscontinued; },
                  "https://schema.org/Discontinued", "out_of_stock",
@@ -757,9 +799,7 @@ INSTANTIATE_TEST_SUITE_P(
         FeedCase{"Unknown", [](Decision& d) { d.status = Status::kUnknown; },
                  "https://schema.org/OutOfStock", "out_of_stock",
                  std::nullopt}),
-    [](const testing::TestParamInfo<FeedCase>& row) {
-      return row.param.name;
-    });
+    [](const testing::TestParamInfo<FeedCase>& row) { return row.param.name; });
 
 TEST(FeedForTest, DecideFillsTheFeed) {
   Record r = BaseRecord();

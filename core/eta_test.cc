@@ -1,5 +1,5 @@
-// docs/domain.md §4: available-to-promise over receipts, ship dates (calendar and
-// business days), preorder dates, restock_date and the store's "today".
+// docs/domain.md §4: available-to-promise over receipts, ship dates (calendar
+// and business days), preorder dates, restock_date and the store's "today".
 #include <functional>
 #include <optional>
 #include <string>
@@ -69,408 +69,430 @@ TEST_P(EtaTest, Plans) {
   EXPECT_EQ(shipped, d.in_stock_qty + d.backorder_qty);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Atp, EtaTest,
-    testing::Values(
-        EtaCase{"WorkedExample",
-                WorkedExample,
-                U(10),
-                Status::kBackorderable,
-                {{U(3), kToday},
-                 {U(5), CivilDay(2024, 3, 5)},
-                 {U(2), CivilDay(2024, 3, 21)}},
-                0,
-                CivilDay(2024, 3, 5)},
-        EtaCase{"WorkedExampleUnsortedReceipts",
-                [](Record& r, StoreConfig& c) {
-                  WorkedExample(r, c);
-                  std::swap(r.inbound[0], r.inbound[1]);
-                },
-                U(10),
-                Status::kBackorderable,
-                {{U(3), kToday},
-                 {U(5), CivilDay(2024, 3, 5)},
-                 {U(2), CivilDay(2024, 3, 21)}},
-                0,
-                CivilDay(2024, 3, 5)},
-        EtaCase{"WorkedExampleDisplayQuantityIsInStock",
-                WorkedExample,
-                std::nullopt,
-                Status::kInStock,
-                {{U(1), kToday}}},
-        EtaCase{"WorkedExampleWithinFirstReceipt",
-                WorkedExample,
-                U(8),
-                Status::kBackorderable,
-                {{U(3), kToday}, {U(5), CivilDay(2024, 3, 5)}},
-                0,
-                CivilDay(2024, 3, 5)},
-        EtaCase{"SafetyDaysAddToReceipts",
-                [](Record& r, StoreConfig& c) {
-                  WorkedExample(r, c);
-                  c.safety_days = 2;
-                },
-                U(10),
-                Status::kBackorderable,
-                {{U(3), kToday},
-                 {U(5), CivilDay(2024, 3, 7)},
-                 {U(2), CivilDay(2024, 3, 23)}},
-                0,
-                CivilDay(2024, 3, 7)},
-        EtaCase{"ExistingBackordersConsumeReceiptsFirst",
-                [](Record& r, StoreConfig&) {
-                  r.reserved_qty = -U(2);
-                  r.backorders = Backorders::kYes;
-                  r.inbound = {{CivilDay(2024, 3, 4), U(5)},
-                               {CivilDay(2024, 3, 20), U(10)}};
-                },
-                U(5),
-                Status::kBackorderable,
-                {{U(3), CivilDay(2024, 3, 4)}, {U(2), CivilDay(2024, 3, 20)}},
-                0,
-                CivilDay(2024, 3, 4)},
-        EtaCase{"ThresholdShortfallConsumesReceiptsFirst",
-                [](Record& r, StoreConfig&) {
-                  r.source_qty = U(1);
-                  r.min_qty = U(2);
-                  r.backorders = Backorders::kYes;
-                  r.inbound = {{CivilDay(2024, 3, 4), U(3)},
-                               {CivilDay(2024, 3, 8), U(5)}};
-                },
-                U(3),
-                Status::kBackorderable,
-                {{U(2), CivilDay(2024, 3, 4)}, {U(1), CivilDay(2024, 3, 8)}},
-                0,
-                CivilDay(2024, 3, 4)},
-        EtaCase{"OverdueReceiptsCountAsToday",
-                [](Record& r, StoreConfig& c) {
-                  r.backorders = Backorders::kYes;
-                  r.inbound = {{CivilDay(2024, 2, 20), U(4)},
-                               {CivilDay(2024, 2, 25), U(1)}};
-                  c.handling_days = 2;
-                },
-                U(5),
-                Status::kBackorderable,
-                {{U(5), CivilDay(2024, 3, 3)}},
-                0,
-                CivilDay(2024, 3, 3)},
-        EtaCase{"OverdueReceiptNeverShipsBeforeTodayPlusHandling",
-                [](Record& r, StoreConfig& c) {
-                  r.backorders = Backorders::kYes;
-                  r.inbound = {{CivilDay(2024, 2, 28), U(4)}};
-                  c.handling_days = 1;
-                },
-                U(2),
-                Status::kBackorderable,
-                {{U(2), CivilDay(2024, 3, 2)}},
-                0,
-                CivilDay(2024, 3, 2)},
-        EtaCase{"OverdueReceiptWithoutHandlingShipsToday",
-                [](Record& r, StoreConfig&) {
-                  r.source_qty = U(2);
-                  r.backorders = Backorders::kYes;
-                  r.inbound = {{CivilDay(2024, 2, 20), U(5)}};
-                },
-                U(4),
-                Status::kBackorderable,
-                {{U(4), kToday}},
-                0,
-                kToday},
-        EtaCase{"ReceiptsRunOutThenLeadTime",
-                [](Record& r, StoreConfig& c) {
-                  r.backorders = Backorders::kYes;
-                  r.inbound = {{CivilDay(2024, 3, 4), U(2)}};
-                  r.lead_time_days = 10;
-                  c.handling_days = 1;
-                },
-                U(5),
-                Status::kBackorderable,
-                {{U(2), CivilDay(2024, 3, 5)}, {U(3), CivilDay(2024, 3, 12)}},
-                0,
-                CivilDay(2024, 3, 5)},
-        EtaCase{"ReceiptsRunOutWithoutLeadTimeIsUndated",
-                [](Record& r, StoreConfig& c) {
-                  r.backorders = Backorders::kYes;
-                  r.inbound = {{CivilDay(2024, 3, 4), U(2)}};
-                  c.handling_days = 1;
-                },
-                U(5),
-                Status::kBackorderable,
-                {{U(2), CivilDay(2024, 3, 5)}},
-                U(3),
-                CivilDay(2024, 3, 5)},
-        EtaCase{"NoReceiptsNoLeadTimeIsUndated",
-                [](Record& r, StoreConfig&) {
-                  r.source_qty = U(1);
-                  r.backorders = Backorders::kYes;
-                },
-                U(3),
-                Status::kBackorderable,
-                {{U(1), kToday}},
-                U(2)},
-        EtaCase{"LeadTimePlusHandlingPlusSafety",
-                [](Record& r, StoreConfig& c) {
-                  r.backorders = Backorders::kYes;
-                  r.lead_time_days = 7;
-                  c.handling_days = 1;
-                  c.safety_days = 1;
-                },
-                U(3),
-                Status::kBackorderable,
-                {{U(3), CivilDay(2024, 3, 10)}},
-                0,
-                CivilDay(2024, 3, 10)},
-        EtaCase{"ShortLeadTimeShipsBeforeLateReceipt",
-                [](Record& r, StoreConfig&) {
-                  r.backorders = Backorders::kYes;
-                  r.inbound = {{CivilDay(2024, 4, 1), U(2)}};
-                  r.lead_time_days = 5;
-                },
-                U(5),
-                Status::kBackorderable,
-                {{U(3), CivilDay(2024, 3, 6)}, {U(2), CivilDay(2024, 4, 1)}},
-                0,
-                CivilDay(2024, 3, 6)},
-        EtaCase{"NegativeReceiptIgnored",
-                [](Record& r, StoreConfig&) {
-                  r.backorders = Backorders::kYes;
-                  r.inbound = {{CivilDay(2024, 3, 4), -U(3)},
-                               {CivilDay(2024, 3, 8), U(3)}};
-                },
-                U(3),
-                Status::kBackorderable,
-                {{U(3), CivilDay(2024, 3, 8)}},
-                0,
-                CivilDay(2024, 3, 8)},
-        EtaCase{"DecimalTranches",
-                [](Record& r, StoreConfig&) {
-                  r.is_qty_decimal = true;
-                  r.source_qty = T(5000);
-                  r.backorders = Backorders::kYes;
-                  r.inbound = {{CivilDay(2024, 3, 4), T(12500)}};
-                },
-                T(15000),
-                Status::kBackorderable,
-                {{T(5000), kToday}, {U(1), CivilDay(2024, 3, 4)}},
-                0,
-                CivilDay(2024, 3, 4)},
-        EtaCase{"WholeUnitTranchesRoundDown",
-                [](Record& r, StoreConfig&) {
-                  r.source_qty = T(5000);
-                  r.backorders = Backorders::kYes;
-                  r.inbound = {{CivilDay(2024, 3, 4), T(12500)},
-                               {CivilDay(2024, 3, 8), U(2)}};
-                },
-                U(3),
-                Status::kBackorderable,
-                {{U(1), CivilDay(2024, 3, 4)}, {U(2), CivilDay(2024, 3, 8)}},
-                0,
-                CivilDay(2024, 3, 4)},
-        EtaCase{"BackorderLimitPlansWhatItAllows",
-                [](Record& r, StoreConfig&) {
-                  r.backorders = Backorders::kYes;
-                  r.min_qty = -U(5);
-                  r.inbound = {{CivilDay(2024, 3, 4), U(3)}};
-                },
-                U(6),
-                Status::kOutOfStock,
-                {{U(3), CivilDay(2024, 3, 4)}},
-                U(2),
-                CivilDay(2024, 3, 4),
-                // Restock for an explicit request waits for all 6 units:
-                // receipts never reach them and there is no lead time.
-                std::nullopt},
-        EtaCase{"PreorderShipsOnReleasePlusHandling",
-                [](Record& r, StoreConfig& c) {
-                  r.lifecycle = Lifecycle::kPreorder;
-                  r.release_date = CivilDay(2024, 3, 20);
-                  c.handling_days = 2;
-                  c.safety_days = 3;
-                },
-                U(4),
-                Status::kPreorder,
-                {{U(4), CivilDay(2024, 3, 22)}},
-                0,
-                CivilDay(2024, 3, 22)},
-        EtaCase{"PreorderOnReleaseDateUsesStock",
-                [](Record& r, StoreConfig& c) {
-                  r.lifecycle = Lifecycle::kPreorder;
-                  r.release_date = kToday;
-                  r.source_qty = U(2);
-                  r.backorders = Backorders::kYes;
-                  r.inbound = {{CivilDay(2024, 3, 5), U(10)}};
-                  c.handling_days = 2;
-                },
-                U(4),
-                Status::kBackorderable,
-                {{U(2), kToday}, {U(2), CivilDay(2024, 3, 7)}},
-                0,
-                CivilDay(2024, 3, 7)}),
-    [](const testing::TestParamInfo<EtaCase>& row) {
-      return row.param.name;
-    });
+INSTANTIATE_TEST_SUITE_P(Atp, EtaTest,
+                         testing::Values(
+                             EtaCase{"WorkedExample",
+                                     WorkedExample,
+                                     U(10),
+                                     Status::kBackorderable,
+                                     {{U(3), kToday},
+                                      {U(5), CivilDay(2024, 3, 5)},
+                                      {U(2), CivilDay(2024, 3, 21)}},
+                                     0,
+                                     CivilDay(2024, 3, 5)},
+                             EtaCase{"WorkedExampleUnsortedReceipts",
+                                     [](Record& r, StoreConfig& c) {
+                                       WorkedExample(r, c);
+                                       std::swap(r.inbound[0], r.inbound[1]);
+                                     },
+                                     U(10),
+                                     Status::kBackorderable,
+                                     {{U(3), kToday},
+                                      {U(5), CivilDay(2024, 3, 5)},
+                                      {U(2), CivilDay(2024, 3, 21)}},
+                                     0,
+                                     CivilDay(2024, 3, 5)},
+                             EtaCase{"WorkedExampleDisplayQuantityIsInStock",
+                                     WorkedExample,
+                                     std::nullopt,
+                                     Status::kInStock,
+                                     {{U(1), kToday}}},
+                             EtaCase{
+                                 "WorkedExampleWithinFirstReceipt",
+                                 WorkedExample,
+                                 U(8),
+                                 Status::kBackorderable,
+                                 {{U(3), kToday}, {U(5), CivilDay(2024, 3, 5)}},
+                                 0,
+                                 CivilDay(2024, 3, 5)},
+                             EtaCase{"SafetyDaysAddToReceipts",
+                                     [](Record& r, StoreConfig& c) {
+                                       WorkedExample(r, c);
+                                       c.safety_days = 2;
+                                     },
+                                     U(10),
+                                     Status::kBackorderable,
+                                     {{U(3), kToday},
+                                      {U(5), CivilDay(2024, 3, 7)},
+                                      {U(2), CivilDay(2024, 3, 23)}},
+                                     0,
+                                     CivilDay(2024, 3, 7)},
+                             EtaCase{"ExistingBackordersConsumeReceiptsFirst",
+                                     [](Record& r, StoreConfig&) {
+                                       r.reserved_qty = -U(2);
+                                       r.backorders = Backorders::kYes;
+                                       r.inbound = {
+                                           {CivilDay(2024, 3, 4), U(5)},
+                                           {CivilDay(2024, 3, 20), U(10)}};
+                                     },
+                                     U(5),
+                                     Status::kBackorderable,
+                                     {{U(3), CivilDay(2024, 3, 4)},
+                                      {U(2), CivilDay(2024, 3, 20)}},
+                                     0,
+                                     CivilDay(2024, 3, 4)},
+                             EtaCase{"ThresholdShortfallConsumesReceiptsFirst",
+                                     [](Record& r, StoreConfig&) {
+                                       r.source_qty = U(1);
+                                       r.min_qty = U(2);
+                                       r.backorders = Backorders::kYes;
+                                       r.inbound = {
+                                           {CivilDay(2024, 3, 4), U(3)},
+                                           {CivilDay(2024, 3, 8), U(5)}};
+                                     },
+                                     U(3),
+                                     Status::kBackorderable,
+                                     {{U(2), CivilDay(2024, 3, 4)},
+                                      {U(1), CivilDay(2024, 3, 8)}},
+                                     0,
+                                     CivilDay(2024, 3, 4)},
+                             EtaCase{"OverdueReceiptsCountAsToday",
+                                     [](Record& r, StoreConfig& c) {
+                                       r.backorders = Backorders::kYes;
+                                       r.inbound = {
+                                           {CivilDay(2024, 2, 20), U(4)},
+                                           {CivilDay(2024, 2, 25), U(1)}};
+                                       c.handling_days = 2;
+                                     },
+                                     U(5),
+                                     Status::kBackorderable,
+                                     {{U(5), CivilDay(2024, 3, 3)}},
+                                     0,
+                                     CivilDay(2024, 3, 3)},
+                             EtaCase{
+                                 "OverdueReceiptNeverShipsBeforeTodayPlusHandli"
+                                 "ng",
+                                 [](Record& r, StoreConfig& c) {
+                                   r.backorders = Backorders::kYes;
+                                   r.inbound = {{CivilDay(2024, 2, 28), U(4)}};
+                                   c.handling_days = 1;
+                                 },
+                                 U(2),
+                                 Status::kBackorderable,
+                                 {{U(2), CivilDay(2024, 3, 2)}},
+                                 0,
+                                 CivilDay(2024, 3, 2)},
+                             EtaCase{
+                                 "OverdueReceiptWithoutHandlingShipsToday",
+                                 [](Record& r, StoreConfig&) {
+                                   r.source_qty = U(2);
+                                   r.backorders = Backorders::kYes;
+                                   r.inbound = {{CivilDay(2024, 2, 20), U(5)}};
+                                 },
+                                 U(4),
+                                 Status::kBackorderable,
+                                 {{U(4), kToday}},
+                                 0,
+                                 kToday},
+                             EtaCase{
+                                 "ReceiptsRunOutThenLeadTime",
+                                 [](Record& r, StoreConfig& c) {
+                                   r.backorders = Backorders::kYes;
+                                   r.inbound = {{CivilDay(2024, 3, 4), U(2)}};
+                                   r.lead_time_days = 10;
+                                   c.handling_days = 1;
+                                 },
+                                 U(5),
+                                 Status::kBackorderable,
+                                 {{U(2), CivilDay(2024, 3, 5)},
+                                  {U(3), CivilDay(2024, 3, 12)}},
+                                 0,
+                                 CivilDay(2024, 3, 5)},
+                             EtaCase{
+                                 "ReceiptsRunOutWithoutLeadTimeIsUndated",
+                                 [](Record& r, StoreConfig& c) {
+                                   r.backorders = Backorders::kYes;
+                                   r.inbound = {{CivilDay(2024, 3, 4), U(2)}};
+                                   c.handling_days = 1;
+                                 },
+                                 U(5),
+                                 Status::kBackorderable,
+                                 {{U(2), CivilDay(2024, 3, 5)}},
+                                 U(3),
+                                 CivilDay(2024, 3, 5)},
+                             EtaCase{"NoReceiptsNoLeadTimeIsUndated",
+                                     [](Record& r, StoreConfig&) {
+                                       r.source_qty = U(1);
+                                       r.backorders = Backorders::kYes;
+                                     },
+                                     U(3),
+                                     Status::kBackorderable,
+                                     {{U(1), kToday}},
+                                     U(2)},
+                             EtaCase{"LeadTimePlusHandlingPlusSafety",
+                                     [](Record& r, StoreConfig& c) {
+                                       r.backorders = Backorders::kYes;
+                                       r.lead_time_days = 7;
+                                       c.handling_days = 1;
+                                       c.safety_days = 1;
+                                     },
+                                     U(3),
+                                     Status::kBackorderable,
+                                     {{U(3), CivilDay(2024, 3, 10)}},
+                                     0,
+                                     CivilDay(2024, 3, 10)},
+                             EtaCase{
+                                 "ShortLeadTimeShipsBeforeLateReceipt",
+                                 [](Record& r, StoreConfig&) {
+                                   r.backorders = Backorders::kYes;
+                                   r.inbound = {{CivilDay(2024, 4, 1), U(2)}};
+                                   r.lead_time_days = 5;
+                                 },
+                                 U(5),
+                                 Status::kBackorderable,
+                                 {{U(3), CivilDay(2024, 3, 6)},
+                                  {U(2), CivilDay(2024, 4, 1)}},
+                                 0,
+                                 CivilDay(2024, 3, 6)},
+                             EtaCase{"NegativeReceiptIgnored",
+                                     [](Record& r, StoreConfig&) {
+                                       r.backorders = Backorders::kYes;
+                                       r.inbound = {
+                                           {CivilDay(2024, 3, 4), -U(3)},
+                                           {CivilDay(2024, 3, 8), U(3)}};
+                                     },
+                                     U(3),
+                                     Status::kBackorderable,
+                                     {{U(3), CivilDay(2024, 3, 8)}},
+                                     0,
+                                     CivilDay(2024, 3, 8)},
+                             EtaCase{"DecimalTranches",
+                                     [](Record& r, StoreConfig&) {
+                                       r.is_qty_decimal = true;
+                                       r.source_qty = T(5000);
+                                       r.backorders = Backorders::kYes;
+                                       r.inbound = {
+                                           {CivilDay(2024, 3, 4), T(12500)}};
+                                     },
+                                     T(15000),
+                                     Status::kBackorderable,
+                                     {{T(5000), kToday},
+                                      {U(1), CivilDay(2024, 3, 4)}},
+                                     0,
+                                     CivilDay(2024, 3, 4)},
+                             EtaCase{"WholeUnitTranchesRoundDown",
+                                     [](Record& r, StoreConfig&) {
+                                       r.source_qty = T(5000);
+                                       r.backorders = Backorders::kYes;
+                                       r.inbound = {
+                                           {CivilDay(2024, 3, 4), T(12500)},
+                                           {CivilDay(2024, 3, 8), U(2)}};
+                                     },
+                                     U(3),
+                                     Status::kBackorderable,
+                                     {{U(1), CivilDay(2024, 3, 4)},
+                                      {U(2), CivilDay(2024, 3, 8)}},
+                                     0,
+                                     CivilDay(2024, 3, 4)},
+                             EtaCase{
+                                 "BackorderLimitPlansWhatItAllows",
+                                 [](Record& r, StoreConfig&) {
+                                   r.backorders = Backorders::kYes;
+                                   r.min_qty = -U(5);
+                                   r.inbound = {{CivilDay(2024, 3, 4), U(3)}};
+                                 },
+                                 U(6),
+                                 Status::kOutOfStock,
+                                 {{U(3), CivilDay(2024, 3, 4)}},
+                                 U(2),
+                                 CivilDay(2024, 3, 4),
+                                 // Restock for an explicit request waits for
+                                 // all 6 units: receipts never reach them and
+                                 // there is no lead time.
+                                 std::nullopt},
+                             EtaCase{"PreorderShipsOnReleasePlusHandling",
+                                     [](Record& r, StoreConfig& c) {
+                                       r.lifecycle = Lifecycle::kPreorder;
+                                       r.release_date = CivilDay(2024, 3, 20);
+                                       c.handling_days = 2;
+                                       c.safety_days = 3;
+                                     },
+                                     U(4),
+                                     Status::kPreorder,
+                                     {{U(4), CivilDay(2024, 3, 22)}},
+                                     0,
+                                     CivilDay(2024, 3, 22)},
+                             EtaCase{
+                                 "PreorderOnReleaseDateUsesStock",
+                                 [](Record& r, StoreConfig& c) {
+                                   r.lifecycle = Lifecycle::kPreorder;
+                                   r.release_date = kToday;
+                                   r.source_qty = U(2);
+                                   r.backorders = Backorders::kYes;
+                                   r.inbound = {{CivilDay(2024, 3, 5), U(10)}};
+                                   c.handling_days = 2;
+                                 },
+                                 U(4),
+                                 Status::kBackorderable,
+                                 {{U(2), kToday}, {U(2), CivilDay(2024, 3, 7)}},
+                                 0,
+                                 CivilDay(2024, 3, 7)}),
+                         [](const testing::TestParamInfo<EtaCase>& row) {
+                           return row.param.name;
+                         });
 
 INSTANTIATE_TEST_SUITE_P(
     BusinessDays, EtaTest,
-    testing::Values(
-        EtaCase{"WorkedExampleOnBusinessDays",
-                [](Record& r, StoreConfig& c) {
-                  WorkedExample(r, c);
-                  c.calendar = WeekendsAndEaster2024();
-                },
-                U(10),
-                Status::kBackorderable,
-                {{U(3), kToday},
-                 {U(5), CivilDay(2024, 3, 5)},
-                 {U(2), CivilDay(2024, 3, 21)}},
-                0,
-                CivilDay(2024, 3, 5)},
-        EtaCase{"HolidaySkipped",
-                [](Record& r, StoreConfig& c) {
-                  WorkedExample(r, c);
-                  c.calendar.holidays = {CivilDay(2024, 3, 5)};
-                },
-                U(10),
-                Status::kBackorderable,
-                {{U(3), kToday},
-                 {U(5), CivilDay(2024, 3, 6)},
-                 {U(2), CivilDay(2024, 3, 21)}},
-                0,
-                CivilDay(2024, 3, 6)},
-        EtaCase{"ReceiptOnFridayShipsMonday",
-                [](Record& r, StoreConfig& c) {
-                  r.backorders = Backorders::kYes;
-                  r.inbound = {{CivilDay(2024, 3, 8), U(5)}};
-                  c.handling_days = 1;
-                  c.calendar = WeekendsAndEaster2024();
-                },
-                U(5),
-                Status::kBackorderable,
-                {{U(5), CivilDay(2024, 3, 11)}},
-                0,
-                CivilDay(2024, 3, 11)},
-        EtaCase{"LeadTimeInBusinessDays",
-                [](Record& r, StoreConfig& c) {
-                  r.backorders = Backorders::kYes;
-                  r.lead_time_days = 5;
-                  c.handling_days = 1;
-                  c.calendar = WeekendsAndEaster2024();
-                },
-                U(1),
-                Status::kBackorderable,
-                {{U(1), CivilDay(2024, 3, 11)}},
-                0,
-                CivilDay(2024, 3, 11)},
-        EtaCase{"EasterSkippedForPreorder",
-                [](Record& r, StoreConfig& c) {
-                  r.lifecycle = Lifecycle::kPreorder;
-                  r.release_date = CivilDay(2024, 3, 28);
-                  c.handling_days = 1;
-                  c.calendar = WeekendsAndEaster2024();
-                },
-                U(1),
-                Status::kPreorder,
-                {{U(1), CivilDay(2024, 4, 2)}},
-                0,
-                CivilDay(2024, 4, 2)}),
-    [](const testing::TestParamInfo<EtaCase>& row) {
-      return row.param.name;
-    });
+    testing::Values(EtaCase{"WorkedExampleOnBusinessDays",
+                            [](Record& r, StoreConfig& c) {
+                              WorkedExample(r, c);
+                              c.calendar = WeekendsAndEaster2024();
+                            },
+                            U(10),
+                            Status::kBackorderable,
+                            {{U(3), kToday},
+                             {U(5), CivilDay(2024, 3, 5)},
+                             {U(2), CivilDay(2024, 3, 21)}},
+                            0,
+                            CivilDay(2024, 3, 5)},
+                    EtaCase{"HolidaySkipped",
+                            [](Record& r, StoreConfig& c) {
+                              WorkedExample(r, c);
+                              c.calendar.holidays = {CivilDay(2024, 3, 5)};
+                            },
+                            U(10),
+                            Status::kBackorderable,
+                            {{U(3), kToday},
+                             {U(5), CivilDay(2024, 3, 6)},
+                             {U(2), CivilDay(2024, 3, 21)}},
+                            0,
+                            CivilDay(2024, 3, 6)},
+                    EtaCase{"ReceiptOnFridayShipsMonday",
+                            [](Record& r, StoreConfig& c) {
+                              r.backorders = Backorders::kYes;
+                              r.inbound = {{CivilDay(2024, 3, 8), U(5)}};
+                              c.handling_days = 1;
+                              c.calendar = WeekendsAndEaster2024();
+                            },
+                            U(5),
+                            Status::kBackorderable,
+                            {{U(5), CivilDay(2024, 3, 11)}},
+                            0,
+                            CivilDay(2024, 3, 11)},
+                    EtaCase{"LeadTimeInBusinessDays",
+                            [](Record& r, StoreConfig& c) {
+                              r.backorders = Backorders::kYes;
+                              r.lead_time_days = 5;
+                              c.handling_days = 1;
+                              c.calendar = WeekendsAndEaster2024();
+                            },
+                            U(1),
+                            Status::kBackorderable,
+                            {{U(1), CivilDay(2024, 3, 11)}},
+                            0,
+                            CivilDay(2024, 3, 11)},
+                    EtaCase{"EasterSkippedForPreorder",
+                            [](Record& r, StoreConfig& c) {
+                              r.lifecycle = Lifecycle::kPreorder;
+                              r.release_date = CivilDay(2024, 3, 28);
+                              c.handling_days = 1;
+                              c.calendar = WeekendsAndEaster2024();
+                            },
+                            U(1),
+                            Status::kPreorder,
+                            {{U(1), CivilDay(2024, 4, 2)}},
+                            0,
+                            CivilDay(2024, 4, 2)}),
+    [](const testing::TestParamInfo<EtaCase>& row) { return row.param.name; });
 
 INSTANTIATE_TEST_SUITE_P(
     Restock, EtaTest,
-    testing::Values(
-        EtaCase{"FirstReceiptAfterShortfall",
-                [](Record& r, StoreConfig& c) {
-                  r.reserved_qty = -U(2);
-                  r.inbound = {{CivilDay(2024, 3, 4), U(2)},
-                               {CivilDay(2024, 3, 10), U(5)}};
-                  c.handling_days = 1;
-                },
-                std::nullopt,
-                Status::kOutOfStock,
-                {},
-                0,
-                std::nullopt,
-                CivilDay(2024, 3, 11)},
-        EtaCase{"FromLeadTime",
-                [](Record& r, StoreConfig& c) {
-                  r.lead_time_days = 5;
-                  c.handling_days = 1;
-                },
-                std::nullopt,
-                Status::kOutOfStock,
-                {},
-                0,
-                std::nullopt,
-                CivilDay(2024, 3, 7)},
-        EtaCase{"LeadTimeWhenReceiptsFallShort",
-                [](Record& r, StoreConfig&) {
-                  r.reserved_qty = -U(5);
-                  r.inbound = {{CivilDay(2024, 3, 4), U(5)}};
-                  r.lead_time_days = 20;
-                },
-                std::nullopt,
-                Status::kOutOfStock,
-                {},
-                0,
-                std::nullopt,
-                CivilDay(2024, 3, 21)},
-        EtaCase{"NoneWithoutReceiptsOrLeadTime", [](Record&, StoreConfig&) {},
-                std::nullopt, Status::kOutOfStock, {}},
-        EtaCase{"OverdueReceiptRestocksToday",
-                [](Record& r, StoreConfig&) {
-                  r.inbound = {{CivilDay(2024, 2, 20), U(1)}};
-                },
-                std::nullopt,
-                Status::kOutOfStock,
-                {},
-                0,
-                std::nullopt,
-                kToday},
-        EtaCase{"ExplicitRequestWaitsForTheWholeQuantity",
-                [](Record& r, StoreConfig&) {
-                  r.source_qty = U(2);
-                  r.inbound = {{CivilDay(2024, 3, 4), U(1)},
-                               {CivilDay(2024, 3, 8), U(2)}};
-                },
-                U(5),
-                Status::kOutOfStock,
-                {{U(2), kToday}},
-                0,
-                std::nullopt,
-                CivilDay(2024, 3, 8)},
-        EtaCase{"BackorderLimitReached",
-                [](Record& r, StoreConfig&) {
-                  r.reserved_qty = -U(5);
-                  r.min_qty = -U(5);
-                  r.backorders = Backorders::kYes;
-                  r.inbound = {{CivilDay(2024, 3, 4), U(5)},
-                               {CivilDay(2024, 3, 6), U(1)}};
-                },
-                std::nullopt,
-                Status::kOutOfStock,
-                {},
-                0,
-                std::nullopt,
-                CivilDay(2024, 3, 6)},
-        EtaCase{"NoneForManualOutOfStock",
-                [](Record& r, StoreConfig&) {
-                  r.is_in_stock = false;
-                  r.inbound = {{CivilDay(2024, 3, 4), U(5)}};
-                  r.lead_time_days = 3;
-                },
-                std::nullopt, Status::kOutOfStock, {}},
-        EtaCase{"NoneForDiscontinued",
-                [](Record& r, StoreConfig&) {
-                  r.lifecycle = Lifecycle::kDiscontinued;
-                  r.inbound = {{CivilDay(2024, 3, 4), U(5)}};
-                  r.lead_time_days = 3;
-                },
-                std::nullopt, Status::kDiscontinued, {}}),
-    [](const testing::TestParamInfo<EtaCase>& row) {
-      return row.param.name;
-    });
+    testing::Values(EtaCase{"FirstReceiptAfterShortfall",
+                            [](Record& r, StoreConfig& c) {
+                              r.reserved_qty = -U(2);
+                              r.inbound = {{CivilDay(2024, 3, 4), U(2)},
+                                           {CivilDay(2024, 3, 10), U(5)}};
+                              c.handling_days = 1;
+                            },
+                            std::nullopt,
+                            Status::kOutOfStock,
+                            {},
+                            0,
+                            std::nullopt,
+                            CivilDay(2024, 3, 11)},
+                    EtaCase{"FromLeadTime",
+                            [](Record& r, StoreConfig& c) {
+                              r.lead_time_days = 5;
+                              c.handling_days = 1;
+                            },
+                            std::nullopt,
+                            Status::kOutOfStock,
+                            {},
+                            0,
+                            std::nullopt,
+                            CivilDay(2024, 3, 7)},
+                    EtaCase{"LeadTimeWhenReceiptsFallShort",
+                            [](Record& r, StoreConfig&) {
+                              r.reserved_qty = -U(5);
+                              r.inbound = {{CivilDay(2024, 3, 4), U(5)}};
+                              r.lead_time_days = 20;
+                            },
+                            std::nullopt,
+                            Status::kOutOfStock,
+                            {},
+                            0,
+                            std::nullopt,
+                            CivilDay(2024, 3, 21)},
+                    EtaCase{"NoneWithoutReceiptsOrLeadTime",
+                            [](Record&, StoreConfig&) {},
+                            std::nullopt,
+                            Status::kOutOfStock,
+                            {}},
+                    EtaCase{"OverdueReceiptRestocksToday",
+                            [](Record& r, StoreConfig&) {
+                              r.inbound = {{CivilDay(2024, 2, 20), U(1)}};
+                            },
+                            std::nullopt,
+                            Status::kOutOfStock,
+                            {},
+                            0,
+                            std::nullopt,
+                            kToday},
+                    EtaCase{"ExplicitRequestWaitsForTheWholeQuantity",
+                            [](Record& r, StoreConfig&) {
+                              r.source_qty = U(2);
+                              r.inbound = {{CivilDay(2024, 3, 4), U(1)},
+                                           {CivilDay(2024, 3, 8), U(2)}};
+                            },
+                            U(5),
+                            Status::kOutOfStock,
+                            {{U(2), kToday}},
+                            0,
+                            std::nullopt,
+                            CivilDay(2024, 3, 8)},
+                    EtaCase{"BackorderLimitReached",
+                            [](Record& r, StoreConfig&) {
+                              r.reserved_qty = -U(5);
+                              r.min_qty = -U(5);
+                              r.backorders = Backorders::kYes;
+                              r.inbound = {{CivilDay(2024, 3, 4), U(5)},
+                                           {CivilDay(2024, 3, 6), U(1)}};
+                            },
+                            std::nullopt,
+                            Status::kOutOfStock,
+                            {},
+                            0,
+                            std::nullopt,
+                            CivilDay(2024, 3, 6)},
+                    EtaCase{"NoneForManualOutOfStock",
+                            [](Record& r, StoreConfig&) {
+                              r.is_in_stock = false;
+                              r.inbound = {{CivilDay(2024, 3, 4), U(5)}};
+                              r.lead_time_days = 3;
+                            },
+                            std::nullopt,
+                            Status::kOutOfStock,
+                            {}},
+                    EtaCase{"NoneForDiscontinued",
+                            [](Record& r, StoreConfig&) {
+                              r.lifecycle = Lifecycle::kDiscontinued;
+                              r.inbound = {{CivilDay(2024, 3, 4), U(5)}};
+                              r.lead_time_days = 3;
+                            },
+                            std::nullopt,
+                            Status::kDiscontinued,
+                            {}}),
+    [](const testing::TestParamInfo<EtaCase>& row) { return row.param.name; });
 
 // A request at 23:30 UTC for a store where it is already tomorrow: "today"
 // is the store's date, so a receipt dated the UTC day is already overdue and
@@ -501,8 +523,7 @@ TEST_P(StoreZoneTest, TodayIsTheStoresDate) {
   backordered.backorders = Backorders::kYes;
   backordered.inbound = {{CivilDay(2024, 3, 3), U(5)}};
   const Decision d = Decide(backordered, config, today, U(2));
-  EXPECT_EQ(d.shipments,
-            (std::vector<Shipment>{{U(2), c.receipt_ship_date}}));
+  EXPECT_EQ(d.shipments, (std::vector<Shipment>{{U(2), c.receipt_ship_date}}));
 
   Record preorder;
   preorder.sku = "SKU-2";
@@ -521,10 +542,7 @@ INSTANTIATE_TEST_SUITE_P(
                              CivilDay(2024, 3, 5), Status::kInStock},
                     ZoneCase{"Tokyo", "Asia/Tokyo", CivilDay(2024, 3, 5),
                              Status::kInStock}),
-    [](const testing::TestParamInfo<ZoneCase>& row) {
-      return row.param.name;
-    });
-
+    [](const testing::TestParamInfo<ZoneCase>& row) { return row.param.name; });
 
 // A record stored before the write path refused dates near the end of the
 // range (or written by a connector that does not check) never makes an
@@ -630,8 +648,8 @@ TEST_F(DateRangeTest, NoAnswerEverCarriesYear10000) {
           const CivilDay today = kLatestAnswerDate - offset;
           for (std::optional<Qty> q :
                {std::optional<Qty>(), std::optional<Qty>(U(3))}) {
-            SCOPED_TRACE(testing::Message() << days << " " << lead << " "
-                                            << offset);
+            SCOPED_TRACE(testing::Message()
+                         << days << " " << lead << " " << offset);
             ExpectWithinRange(Decide(r_, config_, today, q));
           }
         }

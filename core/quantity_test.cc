@@ -25,8 +25,7 @@ TEST_P(QtyFromDoubleValidTest, ConvertsExactly) {
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, QtyFromDoubleValidTest,
-    testing::Values(ValidCase{"Zero", 0.0, 0},
-                    ValidCase{"OneTenth", 0.1, 1000},
+    testing::Values(ValidCase{"Zero", 0.0, 0}, ValidCase{"OneTenth", 0.1, 1000},
                     ValidCase{"TwoAndAHalf", 2.5, 25000},
                     ValidCase{"OneTenThousandth", 1e-4, 1},
                     ValidCase{"FourDecimals", 1.2345, 12345},
@@ -60,8 +59,8 @@ INSTANTIATE_TEST_SUITE_P(
         InvalidCase{"FiveDecimals", 1e-5, "more than 4 decimals"},
         InvalidCase{"FiveDecimalsOnUnits", 2.00001, "more than 4 decimals"},
         InvalidCase{"NaN", std::nan(""), "not a number"},
-        InvalidCase{"PositiveInfinity",
-                    std::numeric_limits<double>::infinity(), "infinite"},
+        InvalidCase{"PositiveInfinity", std::numeric_limits<double>::infinity(),
+                    "infinite"},
         InvalidCase{"NegativeInfinity",
                     -std::numeric_limits<double>::infinity(), "infinite"},
         InvalidCase{"OneBillion", 1e9,

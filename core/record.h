@@ -1,5 +1,5 @@
-// The inventory record of one SKU on one stock (docs/domain.md §1), and the store
-// configuration that its unset settings fall back to (docs/domain.md §6).
+// The inventory record of one SKU on one stock (docs/domain.md §1), and the
+// store configuration that its unset settings fall back to (docs/domain.md §6).
 //
 // Plain values: no I/O, no generated code. A `std::optional` setting that is
 // empty means "use the store configuration" (Magento's use_config_* = 1); it
@@ -52,7 +52,12 @@ struct AlternativeLink {
 // Magento's product types that matter for availability (docs/domain.md §10).
 // A simple product (and Magento's virtual and downloadable ones) has stock
 // of its own; a composite has none and is answered from its components.
-enum class ProductType { kSimple = 0, kConfigurable = 1, kBundle = 2, kGrouped = 3 };
+enum class ProductType {
+  kSimple = 0,
+  kConfigurable = 1,
+  kBundle = 2,
+  kGrouped = 3
+};
 
 // One selection of a bundle option: a component and how many of it one
 // bundle takes.

@@ -49,8 +49,7 @@ INSTANTIATE_TEST_SUITE_P(
                 CivilDay(2024, 3, 2)},
         AddCase{"NegativeDaysIsFrom", true, CivilDay(2024, 3, 4), -3,
                 CivilDay(2024, 3, 4)},
-        AddCase{"MidWeek", true, CivilDay(2024, 3, 5), 2,
-                CivilDay(2024, 3, 7)},
+        AddCase{"MidWeek", true, CivilDay(2024, 3, 5), 2, CivilDay(2024, 3, 7)},
         AddCase{"FridayPlusOneIsMonday", true, CivilDay(2024, 3, 1), 1,
                 CivilDay(2024, 3, 4)},
         AddCase{"SaturdayPlusOneIsMonday", true, CivilDay(2024, 3, 2), 1,
@@ -59,9 +58,7 @@ INSTANTIATE_TEST_SUITE_P(
                 CivilDay(2024, 3, 28), 1, CivilDay(2024, 4, 2)},
         AddCase{"FiveBusinessDaysIsAWeek", true, CivilDay(2024, 3, 4), 5,
                 CivilDay(2024, 3, 11)}),
-    [](const testing::TestParamInfo<AddCase>& row) {
-      return row.param.name;
-    });
+    [](const testing::TestParamInfo<AddCase>& row) { return row.param.name; });
 
 TEST(BusinessCalendarTest, EmptyAndBusinessDays) {
   EXPECT_TRUE(BusinessCalendar{}.empty());

@@ -38,27 +38,27 @@ const absl::Status& AsStatus(const absl::StatusOr<T>& status_or) {
 
 }  // namespace availability::core::status_macros_internal
 
-#define AV_RETURN_IF_ERROR(expr)                                           \
-  do {                                                                     \
-    const auto& av_status_macros_result_ = (expr);                         \
-    if (ABSL_PREDICT_FALSE(!av_status_macros_result_.ok())) {              \
-      return ::availability::core::status_macros_internal::AsStatus(      \
-          av_status_macros_result_);                                       \
-    }                                                                      \
+#define AV_RETURN_IF_ERROR(expr)                                     \
+  do {                                                               \
+    const auto& av_status_macros_result_ = (expr);                   \
+    if (ABSL_PREDICT_FALSE(!av_status_macros_result_.ok())) {        \
+      return ::availability::core::status_macros_internal::AsStatus( \
+          av_status_macros_result_);                                 \
+    }                                                                \
   } while (false)
 
 #define AV_STATUS_MACROS_CONCAT_INNER_(a, b) a##b
 #define AV_STATUS_MACROS_CONCAT_(a, b) AV_STATUS_MACROS_CONCAT_INNER_(a, b)
 
-#define AV_ASSIGN_OR_RETURN(lhs, expr)                                     \
-  AV_ASSIGN_OR_RETURN_IMPL_(                                               \
-      AV_STATUS_MACROS_CONCAT_(av_status_or_, __LINE__), lhs, expr)
+#define AV_ASSIGN_OR_RETURN(lhs, expr)                                         \
+  AV_ASSIGN_OR_RETURN_IMPL_(AV_STATUS_MACROS_CONCAT_(av_status_or_, __LINE__), \
+                            lhs, expr)
 
-#define AV_ASSIGN_OR_RETURN_IMPL_(status_or, lhs, expr)                    \
-  auto status_or = (expr);                                                 \
-  if (ABSL_PREDICT_FALSE(!status_or.ok())) {                               \
-    return std::move(status_or).status();                                  \
-  }                                                                        \
+#define AV_ASSIGN_OR_RETURN_IMPL_(status_or, lhs, expr) \
+  auto status_or = (expr);                              \
+  if (ABSL_PREDICT_FALSE(!status_or.ok())) {            \
+    return std::move(status_or).status();               \
+  }                                                     \
   lhs = std::move(status_or).value()
 
 #endif  // AVAILABILITY_CORE_STATUS_MACROS_H_

@@ -86,8 +86,7 @@ TEST(StatusMacrosTest, AssignOrReturnIntoExistingVariable) {
   EXPECT_TRUE(AssignExisting(true, &out).ok());
   EXPECT_EQ(out, 7);
   out = 0;
-  EXPECT_EQ(AssignExisting(false, &out).code(),
-            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(AssignExisting(false, &out).code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(out, 0);
 }
 

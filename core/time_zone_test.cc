@@ -17,8 +17,8 @@ TEST(LoadStoreTimeZoneTest, EmptyIsUtc) {
 }
 
 TEST(LoadStoreTimeZoneTest, LoadsIanaNames) {
-  for (const char* name :
-       {"Pacific/Auckland", "Asia/Tokyo", "Europe/Berlin", "America/New_York"}) {
+  for (const char* name : {"Pacific/Auckland", "Asia/Tokyo", "Europe/Berlin",
+                           "America/New_York"}) {
     absl::StatusOr<absl::TimeZone> tz = LoadStoreTimeZone(name);
     ASSERT_TRUE(tz.ok()) << name << ": " << tz.status();
     EXPECT_EQ(tz->name(), name);
@@ -64,23 +64,22 @@ TEST_P(StoreTodayTest, IsTheStoresLocalDate) {
   StoreConfig config;
   config.time_zone_name = GetParam().zone;
   config.time_zone = *tz;
-  const absl::Time now =
-      absl::FromCivil(absl::CivilMinute(2024, 3, 3, 23, 30), absl::UTCTimeZone());
+  const absl::Time now = absl::FromCivil(absl::CivilMinute(2024, 3, 3, 23, 30),
+                                         absl::UTCTimeZone());
   EXPECT_EQ(StoreToday(config, now), GetParam().expected);
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, StoreTodayTest,
-    testing::Values(
-        TodayCase{"Utc", "", absl::CivilDay(2024, 3, 3)},
-        TodayCase{"AucklandAlreadyTomorrow", "Pacific/Auckland",
-                  absl::CivilDay(2024, 3, 4)},
-        TodayCase{"TokyoAlreadyTomorrow", "Asia/Tokyo",
-                  absl::CivilDay(2024, 3, 4)},
-        TodayCase{"BerlinAlreadyTomorrow", "Europe/Berlin",
-                  absl::CivilDay(2024, 3, 4)},
-        TodayCase{"LosAngelesStillToday", "America/Los_Angeles",
-                  absl::CivilDay(2024, 3, 3)}),
+    testing::Values(TodayCase{"Utc", "", absl::CivilDay(2024, 3, 3)},
+                    TodayCase{"AucklandAlreadyTomorrow", "Pacific/Auckland",
+                              absl::CivilDay(2024, 3, 4)},
+                    TodayCase{"TokyoAlreadyTomorrow", "Asia/Tokyo",
+                              absl::CivilDay(2024, 3, 4)},
+                    TodayCase{"BerlinAlreadyTomorrow", "Europe/Berlin",
+                              absl::CivilDay(2024, 3, 4)},
+                    TodayCase{"LosAngelesStillToday", "America/Los_Angeles",
+                              absl::CivilDay(2024, 3, 3)}),
     [](const testing::TestParamInfo<TodayCase>& row) {
       return row.param.name;
     });

@@ -34,11 +34,11 @@ const absl::CivilDay kMaxDay(9999, 12, 31);
 Qty AnyQty(FuzzedDataProvider& in, bool allow_negative) {
   switch (in.ConsumeIntegralInRange<int>(0, 3)) {
     case 0:
-      return QtyFromUnits(in.ConsumeIntegralInRange<int>(
-          allow_negative ? -20 : 0, 40));
+      return QtyFromUnits(
+          in.ConsumeIntegralInRange<int>(allow_negative ? -20 : 0, 40));
     case 1:
-      return in.ConsumeIntegralInRange<Qty>(allow_negative ? -kQtyScale * 50 : 0,
-                                            kQtyScale * 50);
+      return in.ConsumeIntegralInRange<Qty>(
+          allow_negative ? -kQtyScale * 50 : 0, kQtyScale * 50);
     default:
       return in.ConsumeIntegralInRange<Qty>(allow_negative ? -kMaxQty : 0,
                                             kMaxQty);
@@ -165,15 +165,16 @@ void CheckDecision(const Decision& d, std::optional<Qty> requested,
     FUZZ_CHECK(s.ship_date >= today) << "shipment " << i << " before today";
     if (i > 0) {
       FUZZ_CHECK(d.shipments[i - 1].ship_date < s.ship_date)
-          << "shipments " << i - 1 << " and " << i << " not increasing: "
-          << d.shipments[i - 1].ship_date << " " << s.ship_date;
+          << "shipments " << i - 1 << " and " << i
+          << " not increasing: " << d.shipments[i - 1].ship_date << " "
+          << s.ship_date;
     }
     shipped += s.qty;
   }
   FUZZ_CHECK(d.undated_qty >= 0) << d.undated_qty;
   FUZZ_CHECK(shipped + d.undated_qty == d.in_stock_qty + d.backorder_qty)
-      << shipped << " + " << d.undated_qty << " != " << d.in_stock_qty
-      << " + " << d.backorder_qty;
+      << shipped << " + " << d.undated_qty << " != " << d.in_stock_qty << " + "
+      << d.backorder_qty;
   FUZZ_CHECK(d.eta_known == (d.undated_qty == 0));
   FUZZ_CHECK(d.orderable ==
              (d.broken_rule == CartRule::kNone && d.unavailable_qty == 0));

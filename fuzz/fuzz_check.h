@@ -18,8 +18,7 @@ namespace availability::fuzz {
 class CheckFailure {
  public:
   CheckFailure(const char* condition, const char* file, int line) {
-    out_ << file << ":" << line << ": FUZZ_CHECK(" << condition
-         << ") failed: ";
+    out_ << file << ":" << line << ": FUZZ_CHECK(" << condition << ") failed: ";
   }
   CheckFailure(const CheckFailure&) = delete;
   CheckFailure& operator=(const CheckFailure&) = delete;
@@ -41,12 +40,11 @@ struct Voidify {
 
 }  // namespace availability::fuzz
 
-#define FUZZ_CHECK(condition)                                     \
-  (condition) ? (void)0                                           \
-              : ::availability::fuzz::Voidify() &                 \
-                    ::availability::fuzz::CheckFailure(#condition, \
-                                                       __FILE__,   \
-                                                       __LINE__)   \
-                        .stream()
+#define FUZZ_CHECK(condition)                                                  \
+  (condition)                                                                  \
+      ? (void)0                                                                \
+      : ::availability::fuzz::Voidify() &                                      \
+            ::availability::fuzz::CheckFailure(#condition, __FILE__, __LINE__) \
+                .stream()
 
 #endif  // AVAILABILITY_FUZZ_FUZZ_CHECK_H_

@@ -134,21 +134,20 @@ void ReadMagento(const std::string& input, const char* encoding = nullptr) {
   absl::StatusOr<std::unique_ptr<MagentoCsvReader>> reader =
       MagentoCsvReader::Create(in, options);
   if (!reader.ok()) return;
-  Drain(**reader, size,
-        [](const availability::v1::InventoryRecord& r) {
-          FUZZ_CHECK(r.stock_id() >= 1 && r.stock_id() <= 3) << r.stock_id();
-          FUZZ_CHECK(r.version() == kVersion);
-          CheckQuantity(r.source_quantity());
-          if (r.has_min_qty()) CheckQuantity(r.min_qty());
-          if (r.has_min_sale_qty()) CheckQuantity(r.min_sale_qty());
-          if (r.has_max_sale_qty()) CheckQuantity(r.max_sale_qty());
-          if (r.has_qty_increments()) CheckQuantity(r.qty_increments());
-          if (r.has_notify_stock_qty()) CheckQuantity(r.notify_stock_qty());
-          for (const auto& link : r.alternatives()) {
-            FUZZ_CHECK(link.sku() != r.sku()) << "a link to itself";
-          }
-          for (int64_t id : r.category_ids()) FUZZ_CHECK(id >= 1) << id;
-        });
+  Drain(**reader, size, [](const availability::v1::InventoryRecord& r) {
+    FUZZ_CHECK(r.stock_id() >= 1 && r.stock_id() <= 3) << r.stock_id();
+    FUZZ_CHECK(r.version() == kVersion);
+    CheckQuantity(r.source_quantity());
+    if (r.has_min_qty()) CheckQuantity(r.min_qty());
+    if (r.has_min_sale_qty()) CheckQuantity(r.min_sale_qty());
+    if (r.has_max_sale_qty()) CheckQuantity(r.max_sale_qty());
+    if (r.has_qty_increments()) CheckQuantity(r.qty_increments());
+    if (r.has_notify_stock_qty()) CheckQuantity(r.notify_stock_qty());
+    for (const auto& link : r.alternatives()) {
+      FUZZ_CHECK(link.sku() != r.sku()) << "a link to itself";
+    }
+    for (int64_t id : r.category_ids()) FUZZ_CHECK(id >= 1) << id;
+  });
 }
 
 void ReadJsonl(const std::string& input) {

@@ -53,7 +53,8 @@ void CheckStoreConfig(absl::string_view value) {
   }
   FUZZ_CHECK(config->stock_id == kStockId);
   const std::string encoded = EncodeStoreConfig(*config);
-  absl::StatusOr<core::StoreConfig> again = DecodeStoreConfig(encoded, kStockId);
+  absl::StatusOr<core::StoreConfig> again =
+      DecodeStoreConfig(encoded, kStockId);
   FUZZ_CHECK(again.ok()) << "re-encoded config does not decode: "
                          << again.status();
   FUZZ_CHECK(*again == *config) << "config changed by Encode -> Decode";

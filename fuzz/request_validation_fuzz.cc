@@ -56,10 +56,11 @@ core::Record RecordFor(const ValidatedItem& item, int32_t stock_id) {
   r.stock_id = stock_id;
   r.version = 1 + take(1000);
   // Any time the sync API accepts, before and after 1970, to the microsecond.
-  r.source_time = absl::FromUnixMicros(
-      (kMinTimestampSeconds + take(kMaxTimestampSeconds - kMinTimestampSeconds)) *
-          1000000 +
-      take(1000000));
+  r.source_time =
+      absl::FromUnixMicros((kMinTimestampSeconds +
+                            take(kMaxTimestampSeconds - kMinTimestampSeconds)) *
+                               1000000 +
+                           take(1000000));
   if (take(4) == 0) r.manage_stock = take(2) == 0;
   r.is_in_stock = take(8) != 0;
   r.is_qty_decimal = take(2) == 0;
@@ -84,7 +85,8 @@ core::Record RecordFor(const ValidatedItem& item, int32_t stock_id) {
   if (take(3) == 0) r.successor_sku = "SUCCESSOR";
   const int64_t receipts = take(4);
   for (int64_t i = 0; i < receipts; ++i) {
-    r.inbound.push_back({kToday + (take(90) - 10), core::QtyFromUnits(1 + take(20))});
+    r.inbound.push_back(
+        {kToday + (take(90) - 10), core::QtyFromUnits(1 + take(20))});
   }
   r.lead_time_days = take(2) == 0 ? 0 : static_cast<int32_t>(take(40));
   return r;
@@ -96,8 +98,7 @@ void CheckDate(const v1::Date& date) {
       << date.ShortDebugString();
 }
 
-void CheckAnswer(const v1::ProductAvailability& out,
-                 const core::Decision& d) {
+void CheckAnswer(const v1::ProductAvailability& out, const core::Decision& d) {
   FUZZ_CHECK(out.status() != v1::STATUS_UNSPECIFIED);
   if (out.has_split()) {
     const v1::QuantitySplit& s = out.split();

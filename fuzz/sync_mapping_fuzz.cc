@@ -93,9 +93,8 @@ void CheckRecord(const v1::InventoryRecord& in) {
   FUZZ_CHECK(again.ok() && *again == r);
 
   // Every accepted record can be decided on (Magento's default store).
-  const core::Decision d =
-      core::Decide(r, core::StoreConfig(), absl::CivilDay(2026, 3, 1),
-                   std::nullopt);
+  const core::Decision d = core::Decide(
+      r, core::StoreConfig(), absl::CivilDay(2026, 3, 1), std::nullopt);
   FUZZ_CHECK(d.in_stock_qty + d.backorder_qty + d.unavailable_qty ==
              d.requested);
 }
@@ -122,8 +121,8 @@ void CheckStoreConfig(const v1::StoreConfig& in) {
              c.alternatives_backorder_days <= kMaxLeadTimeDays);
   FUZZ_CHECK(!std::all_of(c.calendar.weekend.begin(), c.calendar.weekend.end(),
                           [](bool w) { return w; }));
-  FUZZ_CHECK(std::is_sorted(c.calendar.holidays.begin(),
-                            c.calendar.holidays.end()));
+  FUZZ_CHECK(
+      std::is_sorted(c.calendar.holidays.begin(), c.calendar.holidays.end()));
   FUZZ_CHECK(std::adjacent_find(c.calendar.holidays.begin(),
                                 c.calendar.holidays.end()) ==
              c.calendar.holidays.end());

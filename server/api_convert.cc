@@ -27,13 +27,15 @@ absl::StatusOr<absl::CivilDay> DateFromApi(const v1::Date& date,
                                            absl::string_view field) {
   if (date.year() < 1 || date.year() > 9999 || date.month() < 1 ||
       date.month() > 12 || date.day() < 1 || date.day() > 31) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": not a valid date"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": not a valid date"));
   }
   absl::CivilDay day(date.year(), date.month(), date.day());
   // CivilDay normalizes Feb 30 to Mar 2: a changed day means invalid.
   if (day.year() != date.year() || day.month() != date.month() ||
       day.day() != date.day()) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": not a valid date"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": not a valid date"));
   }
   return day;
 }

@@ -11,17 +11,16 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "base/log.h"
 #include "core/composite.h"
 #include "core/decision.h"
 #include "server/availability_mapping.h"
-#include "base/log.h"
 
 namespace availability::server {
-using ::availability::base::Log;
-using ::availability::base::LogLevel;
 using ::availability::base::JsonQuote;
+using ::availability::base::Log;
 using ::availability::base::LogEnabled;
-
+using ::availability::base::LogLevel;
 
 bool BrokenRecordLog::Report(absl::string_view key, const absl::Status& error) {
   count_.fetch_add(1, std::memory_order_relaxed);
@@ -121,9 +120,8 @@ void AvailabilityLookup::ResolveStock(
         if (!r.ok()) {
           done(r.status());
         } else if (!r->has_value()) {
-          done(absl::InvalidArgumentError(
-              absl::StrCat("scope.sales_channel: unknown channel ",
-                           JsonQuote(code))));
+          done(absl::InvalidArgumentError(absl::StrCat(
+              "scope.sales_channel: unknown channel ", JsonQuote(code))));
         } else {
           done(**r);
         }
@@ -138,15 +136,15 @@ void AvailabilityLookup::ReadTimeZone(
     done(config->time_zone);
     return;
   }
-  store_.ReadStock(stock_id, {}, deadline,
-                   [done = std::move(done)](
-                       absl::StatusOr<cache::StockSnapshot> snapshot) {
-                     if (!snapshot.ok()) {
-                       done(snapshot.status());
-                     } else {
-                       done(snapshot->config.time_zone);
-                     }
-                   });
+  store_.ReadStock(
+      stock_id, {}, deadline,
+      [done = std::move(done)](absl::StatusOr<cache::StockSnapshot> snapshot) {
+        if (!snapshot.ok()) {
+          done(snapshot.status());
+        } else {
+          done(snapshot->config.time_zone);
+        }
+      });
 }
 
 void AvailabilityLookup::RunWithComponents(ValidatedQuery query,
@@ -155,8 +153,8 @@ void AvailabilityLookup::RunWithComponents(ValidatedQuery query,
   auto components = std::make_shared<std::vector<std::vector<std::string>>>();
   auto call = std::make_shared<Call>();
   call->components_out = components;
-  call->done = [components, done = std::move(done)](
-                   absl::StatusOr<Answers> answers) {
+  call->done = [components,
+                done = std::move(done)](absl::StatusOr<Answers> answers) {
     components->resize(answers.ok() ? answers->size() : 0);
     done(std::move(answers), std::move(*components));
   };
@@ -183,15 +181,14 @@ void AvailabilityLookup::Start(std::shared_ptr<Call> call, ValidatedQuery query,
   }
   call->asked = call->skus.size();
   const ValidatedScope scope = call->query.scope;
-  ResolveStock(scope, deadline,
-               [this, call](absl::StatusOr<int32_t> stock) {
-                 if (!stock.ok()) {
-                   call->done(stock.status());
-                   return;
-                 }
-                 call->stock_id = *stock;
-                 ReadAndDecide(call);
-               });
+  ResolveStock(scope, deadline, [this, call](absl::StatusOr<int32_t> stock) {
+    if (!stock.ok()) {
+      call->done(stock.status());
+      return;
+    }
+    call->stock_id = *stock;
+    ReadAndDecide(call);
+  });
 }
 
 void AvailabilityLookup::ReadAndDecide(std::shared_ptr<Call> call) {
@@ -233,8 +230,8 @@ bool AvailabilityLookup::AddComponentSkus(Call& call) {
     if (record == nullptr || !core::IsComposite(*record)) continue;
     for (std::string& sku : core::ComponentSkus(*record)) {
       if (call.index.contains(sku)) continue;
-      const absl::string_view view = call.component_skus.emplace_back(
-          std::move(sku));
+      const absl::string_view view =
+          call.component_skus.emplace_back(std::move(sku));
       call.index.emplace(view, call.skus.size());
       call.skus.push_back(view);
     }
@@ -317,9 +314,9 @@ void AvailabilityLookup::ReadMissing(std::shared_ptr<Call> call,
 void AvailabilityLookup::AnswerStale(std::shared_ptr<Call> call,
                                      absl::Status why) {
   if (!near_cache_->GetStaleConfig(call->stock_id, &call->config)) {
-    call->done(absl::UnavailableError(absl::StrCat(
-        why.message(), "; the store configuration of stock ",
-        call->stock_id, " is not held in memory")));
+    call->done(absl::UnavailableError(
+        absl::StrCat(why.message(), "; the store configuration of stock ",
+                     call->stock_id, " is not held in memory")));
     return;
   }
   // The asked SKUs first, then (once their records are known) the
@@ -436,17 +433,17 @@ void AvailabilityLookup::ReadAlternatives(std::shared_ptr<Call> call) {
       for (const CandidateRef& ref : ExplicitCandidates(*record)) {
         auto it = by_sku.find(ref.sku);
         if (it == by_sku.end()) continue;
-        list.push_back({ref.sku, ref.relation,
-                        core::Decide(*it->second, config, call->today,
-                                     std::nullopt)});
+        list.push_back(
+            {ref.sku, ref.relation,
+             core::Decide(*it->second, config, call->today, std::nullopt)});
       }
       absl::flat_hash_set<int64_t> categories(record->category_ids.begin(),
                                               record->category_ids.end());
       for (const auto& ranked : candidates->by_category) {
         if (!categories.contains(ranked.category_id)) continue;
-        list.push_back({ranked.sku, core::Relation::kSameCategory,
-                        core::Decide(ranked.record, config, call->today,
-                                     std::nullopt)});
+        list.push_back(
+            {ranked.sku, core::Relation::kSameCategory,
+             core::Decide(ranked.record, config, call->today, std::nullopt)});
       }
       const std::vector<core::PickedAlternative> picked =
           core::PickAlternatives(record->sku, decision, list,

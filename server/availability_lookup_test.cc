@@ -14,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "availability/v1/availability.grpc.pb.h"
+#include "base/log.h"
 #include "cache/invalidation_listener.h"
 #include "cache/key_schema.h"
 #include "cache/near_cache.h"
@@ -27,7 +28,6 @@
 #include "gtest/gtest.h"
 #include "server/availability_service.h"
 #include "server/channel_resolver.h"
-#include "base/log.h"
 #include "server/watch_registry.h"
 #include "testing/fake_clock.h"
 #include "testing/in_process_server.h"
@@ -138,7 +138,8 @@ class LookupTest : public ::testing::Test {
   }
   // Garbage bytes at SKU's record key, and a hash at another's.
   void Break(const std::string& garbage_sku, const std::string& hash_sku) {
-    sync_client_->Expect({"SET", keys_.Record(kStock, garbage_sku), "not a record"});
+    sync_client_->Expect(
+        {"SET", keys_.Record(kStock, garbage_sku), "not a record"});
     sync_client_->Expect({"HSET", keys_.Record(kStock, hash_sku), "qty", "5"});
   }
   // keyspace_hits + keyspace_misses of INFO stats: keys Redis looked up.
@@ -159,8 +160,8 @@ class LookupTest : public ::testing::Test {
     if (at == std::string::npos) return 0;
     const size_t from = at + field.size();
     int64_t value = -1;
-    EXPECT_TRUE(absl::SimpleAtoi(
-        info.substr(from, info.find(',', from) - from), &value));
+    EXPECT_TRUE(absl::SimpleAtoi(info.substr(from, info.find(',', from) - from),
+                                 &value));
     return value;
   }
   // Until the near-cache has seen `n` invalidations since start: the
@@ -315,8 +316,8 @@ TEST_F(LookupTest, ABrokenCandidateIsSkippedFromAlternatives) {
   Put("GOOD", 5);
   Put("RANKED", 5);
   Break("GARBAGE", "HASH");
-  sync_client_->Expect({"RPUSH", keys_.CategoryRanking(kStock, 10), "GARBAGE", "HASH",
-       "RANKED"});
+  sync_client_->Expect({"RPUSH", keys_.CategoryRanking(kStock, 10), "GARBAGE",
+                        "HASH", "RANKED"});
   ValidatedQuery query = Query({"OUT"});
   query.max_alternatives = 5;
   auto answers = Lookup(std::move(query));
@@ -411,8 +412,8 @@ TEST_F(LookupTest, AListingOfFiftyConfigurablesTakesOneMoreRoundTrip) {
     const v1::ProductAvailability& a = (*answers)[p];
     EXPECT_EQ(a.product_type(), v1::PRODUCT_TYPE_CONFIGURABLE);
     ASSERT_EQ(a.components_size(), 6) << p;
-    EXPECT_EQ(a.status(), p % 7 == 6 ? v1::STATUS_OUT_OF_STOCK
-                                     : v1::STATUS_IN_STOCK)
+    EXPECT_EQ(a.status(),
+              p % 7 == 6 ? v1::STATUS_OUT_OF_STOCK : v1::STATUS_IN_STOCK)
         << p;
     EXPECT_EQ(a.display_status(), a.status());
   }
@@ -463,8 +464,7 @@ TEST_F(LookupTest, AConfigurableAnswersFromItsVariants) {
   EXPECT_EQ(display.components(0).status(), v1::STATUS_OUT_OF_STOCK);
   EXPECT_EQ(display.components(1).status(), v1::STATUS_BACKORDERABLE);
   // docs/domain.md §4: handling_days = 1 after the receipt.
-  EXPECT_EQ(display.components(1).first_ship_date().day(),
-            (today + 11).day());
+  EXPECT_EQ(display.components(1).first_ship_date().day(), (today + 11).day());
   EXPECT_EQ(display.components(2).status(), v1::STATUS_IN_STOCK);
   EXPECT_TRUE(display.components(2).orderable());
   EXPECT_EQ(display.components(3).status(), v1::STATUS_UNKNOWN);
@@ -500,7 +500,8 @@ TEST_F(LookupTest, ABundleListsTheSelectionServingEachOption) {
   bundle.sku = "PC";
   bundle.product_type = core::ProductType::kBundle;
   bundle.bundle_options = {
-      {true, {{"CPU-A", core::QtyFromUnits(1)}, {"CPU-B", core::QtyFromUnits(1)}}},
+      {true,
+       {{"CPU-A", core::QtyFromUnits(1)}, {"CPU-B", core::QtyFromUnits(1)}}},
       {true, {{"RAM", core::QtyFromUnits(2)}}}};
   Put(bundle);
   ValidatedQuery query = Query({"PC", "PC"});

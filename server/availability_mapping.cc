@@ -11,12 +11,18 @@ namespace availability::server {
 
 // The cache stores statuses in summaries and events with numbers of its own
 // (cache::SummaryStatus); the events API passes them on as v1::Status.
-static_assert(static_cast<int>(cache::kSummaryUnknown) == static_cast<int>(v1::STATUS_UNKNOWN));
-static_assert(static_cast<int>(cache::kSummaryInStock) == static_cast<int>(v1::STATUS_IN_STOCK));
-static_assert(static_cast<int>(cache::kSummaryBackorderable) == static_cast<int>(v1::STATUS_BACKORDERABLE));
-static_assert(static_cast<int>(cache::kSummaryPreorder) == static_cast<int>(v1::STATUS_PREORDER));
-static_assert(static_cast<int>(cache::kSummaryOutOfStock) == static_cast<int>(v1::STATUS_OUT_OF_STOCK));
-static_assert(static_cast<int>(cache::kSummaryDiscontinued) == static_cast<int>(v1::STATUS_DISCONTINUED));
+static_assert(static_cast<int>(cache::kSummaryUnknown) ==
+              static_cast<int>(v1::STATUS_UNKNOWN));
+static_assert(static_cast<int>(cache::kSummaryInStock) ==
+              static_cast<int>(v1::STATUS_IN_STOCK));
+static_assert(static_cast<int>(cache::kSummaryBackorderable) ==
+              static_cast<int>(v1::STATUS_BACKORDERABLE));
+static_assert(static_cast<int>(cache::kSummaryPreorder) ==
+              static_cast<int>(v1::STATUS_PREORDER));
+static_assert(static_cast<int>(cache::kSummaryOutOfStock) ==
+              static_cast<int>(v1::STATUS_OUT_OF_STOCK));
+static_assert(static_cast<int>(cache::kSummaryDiscontinued) ==
+              static_cast<int>(v1::STATUS_DISCONTINUED));
 
 v1::Status StatusToApi(core::Status status) {
   switch (status) {

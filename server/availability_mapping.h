@@ -8,8 +8,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "availability/v1/availability.pb.h"
 #include "absl/types/span.h"
+#include "availability/v1/availability.pb.h"
 #include "core/composite.h"
 #include "core/decision.h"
 #include "core/record.h"
@@ -34,8 +34,7 @@ void DecisionToApi(absl::string_view sku, int32_t stock_id,
 void ComponentsToApi(absl::Span<const core::ComponentAnswer> components,
                      v1::ProductAvailability* out);
 
-void CompactToApi(const core::Decision& decision,
-                  v1::CompactAvailability* out);
+void CompactToApi(const core::Decision& decision, v1::CompactAvailability* out);
 
 // Makes `out` the answer of a batch item that cannot be answered: every
 // field but `sku` cleared, `error` = {code of `error`, its message}. The one

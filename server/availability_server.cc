@@ -163,8 +163,8 @@ absl::Status AvailabilityServer::StartParts(AvailabilityServerConfig& config) {
   }
 
   const cache::KeySchema keys(config.key_prefix);
-  metered_redis_ = std::make_unique<MeteredRedisClient>(*redis_,
-                                                        *server_metrics_);
+  metered_redis_ =
+      std::make_unique<MeteredRedisClient>(*redis_, *server_metrics_);
   metered_write_redis_ =
       std::make_unique<MeteredRedisClient>(WriteRedis(), *server_metrics_);
   store_ = std::make_unique<cache::RecordStore>(*metered_redis_, keys);
@@ -195,10 +195,10 @@ absl::Status AvailabilityServer::StartParts(AvailabilityServerConfig& config) {
   listener_options.ping_interval = config.invalidation_ping_interval;
   listener_options.ping_timeout = config.invalidation_ping_timeout;
   cache::InvalidationListener::Observer observer;
-  observer.on_keys = [watches = watches_.get()](
-                         const std::vector<std::string>& changed) {
-    watches->OnKeys(changed);
-  };
+  observer.on_keys =
+      [watches = watches_.get()](const std::vector<std::string>& changed) {
+        watches->OnKeys(changed);
+      };
   observer.on_all = [watches = watches_.get()] { watches->OnAll(); };
   absl::StatusOr<std::unique_ptr<cache::InvalidationListener>> listener =
       cache::InvalidationListener::Start(listener_options, *redis_,
@@ -269,10 +269,10 @@ absl::Status AvailabilityServer::StartStorefront(
   interceptors.push_back(
       MakeStorefrontCallLimitInterceptorFactory(*call_limiter_));
   interceptors.push_back(server_metrics_->MakeInterceptorFactory());
-  absl::StatusOr<std::unique_ptr<grpc::Server>> server = StartListener(
-      "storefront", config.listen, config.storefront_credentials,
-      config.storefront_limits, std::move(interceptors), storefront_.get(),
-      &storefront_port_);
+  absl::StatusOr<std::unique_ptr<grpc::Server>> server =
+      StartListener("storefront", config.listen, config.storefront_credentials,
+                    config.storefront_limits, std::move(interceptors),
+                    storefront_.get(), &storefront_port_);
   if (!server.ok()) return server.status();
   server_ = *std::move(server);
   return absl::OkStatus();
@@ -285,9 +285,9 @@ void AvailabilityServer::StartHttp(const std::string& address) {
   handlers.metrics = [registry = metrics_registry_.get()] {
     return registry->RenderText();
   };
-  handlers.ready = GrpcHealthProbe(
-      server_->InProcessChannel(grpc::ChannelArguments()), "",
-      absl::Seconds(1));
+  handlers.ready =
+      GrpcHealthProbe(server_->InProcessChannel(grpc::ChannelArguments()), "",
+                      absl::Seconds(1));
   absl::StatusOr<std::unique_ptr<base::HttpEndpoint>> started =
       base::HttpEndpoint::Start(address, std::move(handlers));
   if (!started.ok()) {

@@ -28,6 +28,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "base/http_endpoint.h"
+#include "base/metrics.h"
 #include "cache/invalidation_listener.h"
 #include "cache/key_schema.h"
 #include "cache/near_cache.h"
@@ -42,11 +44,9 @@
 #include "server/call_limiter.h"
 #include "server/call_metrics.h"
 #include "server/channel_resolver.h"
-#include "base/http_endpoint.h"
 #include "server/inventory_sync_service.h"
 #include "server/listener_hardening.h"
 #include "server/metered_redis_client.h"
-#include "base/metrics.h"
 #include "server/watch_registry.h"
 
 namespace availability::server {

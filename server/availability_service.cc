@@ -63,30 +63,28 @@ grpc::ServerUnaryReactor* AvailabilityService::GetAvailability(
     reactor->Finish(ToGrpcStatus(query.status()));
     return reactor;
   }
-  lookup_.Run(*std::move(query), CacheDeadline(*context),
-              [reactor, response](
-                  absl::StatusOr<AvailabilityLookup::Answers> answers) {
-                if (!answers.ok()) {
-                  LogCallFailure(answers.status(), "GetAvailability");
-                  reactor->Finish(ToGrpcStatus(answers.status()));
-                  return;
-                }
-                v1::ProductAvailability& answer = *answers->Mutable(0);
-                if (answer.has_error()) {  // e.g. a broken record: DATA_LOSS
-                  reactor->Finish(
-                      ToGrpcStatus(ItemErrorFromApi(answer.error())));
-                  return;
-                }
-                if (answer.status() == v1::STATUS_UNKNOWN) {
-                  reactor->Finish(grpc::Status(
-                      grpc::StatusCode::NOT_FOUND,
-                      "sku: not found on stock " +
-                          std::to_string(answer.stock_id())));
-                  return;
-                }
-                response->Swap(&answer);
-                reactor->Finish(grpc::Status::OK);
-              });
+  lookup_.Run(
+      *std::move(query), CacheDeadline(*context),
+      [reactor, response](absl::StatusOr<AvailabilityLookup::Answers> answers) {
+        if (!answers.ok()) {
+          LogCallFailure(answers.status(), "GetAvailability");
+          reactor->Finish(ToGrpcStatus(answers.status()));
+          return;
+        }
+        v1::ProductAvailability& answer = *answers->Mutable(0);
+        if (answer.has_error()) {  // e.g. a broken record: DATA_LOSS
+          reactor->Finish(ToGrpcStatus(ItemErrorFromApi(answer.error())));
+          return;
+        }
+        if (answer.status() == v1::STATUS_UNKNOWN) {
+          reactor->Finish(grpc::Status(
+              grpc::StatusCode::NOT_FOUND,
+              "sku: not found on stock " + std::to_string(answer.stock_id())));
+          return;
+        }
+        response->Swap(&answer);
+        reactor->Finish(grpc::Status::OK);
+      });
   return reactor;
 }
 

@@ -16,7 +16,8 @@ namespace {
 
 namespace v1 = ::availability::v1;
 
-constexpr absl::string_view kStorefrontPrefix = "/availability.v1.Availability/";
+constexpr absl::string_view kStorefrontPrefix =
+    "/availability.v1.Availability/";
 
 using ClearRequest = void (*)(void*);
 
@@ -53,7 +54,8 @@ class CallLimitInterceptor final : public grpc::experimental::Interceptor {
         clear_(clear),
         max_calls_(limiter.max_calls()) {}
 
-  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+  void Intercept(
+      grpc::experimental::InterceptorBatchMethods* methods) override {
     using grpc::experimental::InterceptionHookPoints;
     if (!slot_.has_value()) {
       if (methods->QueryInterceptionHookPoint(

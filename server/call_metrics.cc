@@ -11,8 +11,8 @@
 #include "absl/time/clock.h"
 #include "availability/v1/availability.pb.h"
 #include "availability/v1/inventory_sync.pb.h"
-#include "grpcpp/support/interceptor.h"
 #include "google/protobuf/descriptor.h"
+#include "grpcpp/support/interceptor.h"
 #include "grpcpp/support/status.h"
 
 namespace availability::server {
@@ -70,14 +70,14 @@ absl::flat_hash_set<std::string> ServedMethods() {
 
 class CallMetricsInterceptor final : public grpc::experimental::Interceptor {
  public:
-  CallMetricsInterceptor(ServerMetrics& metrics, std::string method,
-                         bool unary)
+  CallMetricsInterceptor(ServerMetrics& metrics, std::string method, bool unary)
       : metrics_(metrics),
         method_(std::move(method)),
         unary_(unary),
         start_(absl::Now()) {}
 
-  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+  void Intercept(
+      grpc::experimental::InterceptorBatchMethods* methods) override {
     using grpc::experimental::InterceptionHookPoints;
     if (methods->QueryInterceptionHookPoint(
             InterceptionHookPoints::PRE_SEND_MESSAGE)) {
@@ -119,24 +119,42 @@ class CallMetricsInterceptorFactory final
 
 const char* GrpcCodeName(grpc::StatusCode code) {
   switch (code) {
-    case grpc::StatusCode::OK: return "OK";
-    case grpc::StatusCode::CANCELLED: return "CANCELLED";
-    case grpc::StatusCode::UNKNOWN: return "UNKNOWN";
-    case grpc::StatusCode::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
-    case grpc::StatusCode::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
-    case grpc::StatusCode::NOT_FOUND: return "NOT_FOUND";
-    case grpc::StatusCode::ALREADY_EXISTS: return "ALREADY_EXISTS";
-    case grpc::StatusCode::PERMISSION_DENIED: return "PERMISSION_DENIED";
-    case grpc::StatusCode::UNAUTHENTICATED: return "UNAUTHENTICATED";
-    case grpc::StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
-    case grpc::StatusCode::FAILED_PRECONDITION: return "FAILED_PRECONDITION";
-    case grpc::StatusCode::ABORTED: return "ABORTED";
-    case grpc::StatusCode::OUT_OF_RANGE: return "OUT_OF_RANGE";
-    case grpc::StatusCode::UNIMPLEMENTED: return "UNIMPLEMENTED";
-    case grpc::StatusCode::INTERNAL: return "INTERNAL";
-    case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
-    case grpc::StatusCode::DATA_LOSS: return "DATA_LOSS";
-    default: return "UNKNOWN";
+    case grpc::StatusCode::OK:
+      return "OK";
+    case grpc::StatusCode::CANCELLED:
+      return "CANCELLED";
+    case grpc::StatusCode::UNKNOWN:
+      return "UNKNOWN";
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return "INVALID_ARGUMENT";
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::NOT_FOUND:
+      return "NOT_FOUND";
+    case grpc::StatusCode::ALREADY_EXISTS:
+      return "ALREADY_EXISTS";
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return "PERMISSION_DENIED";
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return "UNAUTHENTICATED";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return "FAILED_PRECONDITION";
+    case grpc::StatusCode::ABORTED:
+      return "ABORTED";
+    case grpc::StatusCode::OUT_OF_RANGE:
+      return "OUT_OF_RANGE";
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return "UNIMPLEMENTED";
+    case grpc::StatusCode::INTERNAL:
+      return "INTERNAL";
+    case grpc::StatusCode::UNAVAILABLE:
+      return "UNAVAILABLE";
+    case grpc::StatusCode::DATA_LOSS:
+      return "DATA_LOSS";
+    default:
+      return "UNKNOWN";
   }
 }
 
@@ -203,8 +221,7 @@ std::pair<std::string, std::string> ServerMetrics::MethodLabels(
 }
 
 void ServerMetrics::ObserveCall(absl::string_view method, bool unary,
-                                absl::Duration latency,
-                                grpc::StatusCode code) {
+                                absl::Duration latency, grpc::StatusCode code) {
   auto [service, name] = MethodLabels(method);
   handled_.WithLabels({service, name, GrpcCodeName(code)}).Increment();
   if (unary) {
@@ -285,12 +302,18 @@ void ServerMetrics::ObserveRedisCommand(absl::Duration latency,
     case absl::StatusCode::kOk:
       if (error_reply) error = "error_reply";
       break;
-    case absl::StatusCode::kUnavailable: error = "unavailable"; break;
+    case absl::StatusCode::kUnavailable:
+      error = "unavailable";
+      break;
     case absl::StatusCode::kDeadlineExceeded:
       error = "deadline_exceeded";
       break;
-    case absl::StatusCode::kCancelled: error = "cancelled"; break;
-    default: error = "other"; break;
+    case absl::StatusCode::kCancelled:
+      error = "cancelled";
+      break;
+    default:
+      error = "other";
+      break;
   }
   if (error != nullptr) redis_errors_.WithLabels({error}).Increment();
 }

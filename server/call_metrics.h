@@ -46,10 +46,10 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "base/metrics.h"
 #include "core/clock.h"
 #include "grpcpp/support/server_interceptor.h"
 #include "server/call_limiter.h"
-#include "base/metrics.h"
 
 namespace availability::server {
 
@@ -76,8 +76,8 @@ class ServerMetrics {
       absl::string_view method) const;
 
   // Called by the interceptor (public for tests).
-  void ObserveCall(absl::string_view method, bool unary,
-                   absl::Duration latency, grpc::StatusCode code);
+  void ObserveCall(absl::string_view method, bool unary, absl::Duration latency,
+                   grpc::StatusCode code);
   void ObserveResponse(absl::string_view method, const void* message);
 
  private:

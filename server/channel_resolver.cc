@@ -48,8 +48,8 @@ void ChannelResolver::Fetch(const std::string& code, absl::Time deadline,
                             Callback done) {
   store_.ResolveSalesChannel(
       code, deadline,
-      [this, code, done = std::move(done)](
-          absl::StatusOr<std::optional<int32_t>> result) {
+      [this, code,
+       done = std::move(done)](absl::StatusOr<std::optional<int32_t>> result) {
         {
           absl::MutexLock lock(&mutex_);
           if (result.ok()) {

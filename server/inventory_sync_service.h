@@ -1,7 +1,8 @@
 // The sync/admin write API (availability.v1.InventorySync) over the cache:
 // versioned upserts and deletes, snapshot reconciliation, store
 // configuration, sales channels, category rankings, a tail of the
-// transition events and the back-in-stock notification jobs. Serve it on its own listener, never the storefront's.
+// transition events and the back-in-stock notification jobs. Serve it on its
+// own listener, never the storefront's.
 //
 // Wiring (server/main.cc):
 //
@@ -23,10 +24,10 @@
 // is compared in constant time over its full length. Alternatively, with
 // allowed_client_subjects, a caller whose verified client certificate (mTLS)
 // has one of those identities needs no token. Neither: UNAUTHENTICATED
-// ("missing or invalid bearer token"), and nothing is read or changed. ValidateOptions refuses an empty or short token
-// unless identities are configured, so a sync listener never starts open;
-// a service constructed with neither refuses every call. The token is
-// never logged nor put in an error.
+// ("missing or invalid bearer token"), and nothing is read or changed.
+// ValidateOptions refuses an empty or short token unless identities are
+// configured, so a sync listener never starts open; a service constructed with
+// neither refuses every call. The token is never logged nor put in an error.
 //
 // Requests are parsed by the service (server/request_parsing.h): a string
 // field that is not valid UTF-8 rejects just its record (RESULT_REJECTED
@@ -142,10 +143,10 @@ class InventorySyncService final
       grpc::CallbackServerContext* context,
       const ParsedRequest<::availability::v1::UpsertRecordsRequest>* parsed,
       ::availability::v1::UpsertRecordsResponse* response);
-  grpc::ServerReadReactor<ParsedRequest<::availability::v1::UpsertRecordsRequest>>*
-  StreamUpsertRecords(
-      grpc::CallbackServerContext* context,
-      ::availability::v1::UpsertRecordsResponse* response);
+  grpc::ServerReadReactor<
+      ParsedRequest<::availability::v1::UpsertRecordsRequest>>*
+  StreamUpsertRecords(grpc::CallbackServerContext* context,
+                      ::availability::v1::UpsertRecordsResponse* response);
   grpc::ServerUnaryReactor* DeleteRecords(
       grpc::CallbackServerContext* context,
       const ParsedRequest<::availability::v1::DeleteRecordsRequest>* parsed,

@@ -31,8 +31,8 @@ namespace {
 namespace v1 = ::availability::v1;
 using ::availability::testing::IsOk;
 using ::availability::testing::RedisServer;
-using ::availability::testing::SyncRedisClient;
 using ::availability::testing::StatusIs;
+using ::availability::testing::SyncRedisClient;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -68,8 +68,8 @@ class InventorySyncServiceTest : public ::testing::Test {
     so.token = kToken;
     so.tail_poll_interval = absl::Milliseconds(20);
     ASSERT_THAT(InventorySyncService::ValidateOptions(so), IsOk());
-    service_ = std::make_unique<InventorySyncService>(so, *writer_, *client_,
-                                                      clock_);
+    service_ =
+        std::make_unique<InventorySyncService>(so, *writer_, *client_, clock_);
     auto grpc_server =
         ::availability::testing::InProcessServer::Start({service_.get()});
     ASSERT_THAT(grpc_server, IsOk());
@@ -101,7 +101,8 @@ class InventorySyncServiceTest : public ::testing::Test {
 
   int64_t KeyCount() { return Command({"DBSIZE"}).integer; }
 
-  std::optional<core::Record> Stored(const std::string& sku, int32_t stock = 1) {
+  std::optional<core::Record> Stored(const std::string& sku,
+                                     int32_t stock = 1) {
     cache::RedisReply r = Command({"GET", keys_.Record(stock, sku)});
     if (r.is_nil()) return std::nullopt;
     auto rec = cache::DecodeRecord(r.str, stock, sku);
@@ -217,8 +218,7 @@ TEST_F(InventorySyncServiceTest, WrongOrMissingTokenIsUnauthenticated) {
     auto writer = stub_->StreamUpsertRecords(ctx.get(), &resp);
     writer->Write(req);
     writer->WritesDone();
-    EXPECT_EQ(writer->Finish().error_code(),
-              grpc::StatusCode::UNAUTHENTICATED);
+    EXPECT_EQ(writer->Finish().error_code(), grpc::StatusCode::UNAUTHENTICATED);
     ctx = Context(auth);
     v1::TailEventsRequest tail;
     tail.set_stock_id(1);
@@ -723,8 +723,7 @@ TEST_F(InventorySyncServiceTest, ConcurrentClientsConverge) {
       status = e.new_status;
       eta = e.eta_days;
     }
-    EXPECT_EQ(status,
-              cache::SummarizeRecord(*expected, config, today).status);
+    EXPECT_EQ(status, cache::SummarizeRecord(*expected, config, today).status);
   }
 }
 

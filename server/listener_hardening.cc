@@ -14,18 +14,17 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "base/log.h"
 #include "grpc/grpc.h"
 #include "grpc/support/log.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/support/byte_buffer.h"
-#include "base/log.h"
 
 namespace availability::server {
 using ::availability::base::Log;
-using ::availability::base::LogLevel;
 using ::availability::base::LogEnabled;
-
+using ::availability::base::LogLevel;
 
 absl::Status ValidateHardening(const ListenerHardening& limits) {
   if (limits.max_receive_message_bytes < 1024) {
@@ -109,9 +108,9 @@ absl::StatusOr<OpenFilesLimit> RaiseOpenFilesLimit() {
   if (limit.rlim_cur != limit.rlim_max) {
     limit.rlim_cur = limit.rlim_max;
     if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
-      return absl::InternalError(absl::StrCat(
-          "setrlimit(RLIMIT_NOFILE, ", limit.rlim_max,
-          "): ", std::strerror(errno)));
+      return absl::InternalError(absl::StrCat("setrlimit(RLIMIT_NOFILE, ",
+                                              limit.rlim_max,
+                                              "): ", std::strerror(errno)));
     }
   }
   result.soft = limit.rlim_cur;
@@ -123,11 +122,10 @@ namespace {
 std::atomic<void (*)()> accept_failure_callback{nullptr};
 
 void OnGrpcLog(gpr_log_func_args* args) {
-  const LogLevel level = args->severity == GPR_LOG_SEVERITY_ERROR
-                             ? LogLevel::kError
-                             : args->severity == GPR_LOG_SEVERITY_INFO
-                                   ? LogLevel::kInfo
-                                   : LogLevel::kDebug;
+  const LogLevel level =
+      args->severity == GPR_LOG_SEVERITY_ERROR  ? LogLevel::kError
+      : args->severity == GPR_LOG_SEVERITY_INFO ? LogLevel::kInfo
+                                                : LogLevel::kDebug;
   const absl::string_view message =
       args->message == nullptr ? "" : args->message;
   // gRPC 1.51 tcp_server_posix.cc: "Failed accept4: <strerror>", after
@@ -173,8 +171,7 @@ std::function<bool()> GrpcHealthProbe(std::shared_ptr<grpc::Channel> channel,
     absl::Notification done;
     grpc::Status status;
     stub->UnaryCall(&context, "/grpc.health.v1.Health/Check",
-                    grpc::StubOptions(), &in, &out,
-                    [&](grpc::Status s) {
+                    grpc::StubOptions(), &in, &out, [&](grpc::Status s) {
                       status = std::move(s);
                       done.Notify();
                     });

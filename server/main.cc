@@ -31,13 +31,13 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "base/env_flags.h"
+#include "base/http_endpoint.h"
 #include "base/log.h"
 #include "cache/near_cache.h"
 #include "cache/redis_flags.h"
 #include "cache/sentinel.h"
 #include "grpcpp/grpcpp.h"
 #include "server/availability_server.h"
-#include "base/http_endpoint.h"
 #include "server/listener_hardening.h"
 #include "server/tls.h"
 
@@ -153,14 +153,14 @@ ABSL_FLAG(std::string, read_from, "primary",
           "primary while there is none).");
 
 namespace availability::server {
-using ::availability::base::Log;
-using ::availability::base::LogLevel;
-using ::availability::base::LogField;
-using ::availability::base::ReadSecret;
 using ::availability::base::ApplyEnvironmentToFlags;
-using ::availability::base::ParseLogLevel;
-using ::availability::base::SetLogLevel;
 using ::availability::base::InstallProtobufLogHandler;
+using ::availability::base::Log;
+using ::availability::base::LogField;
+using ::availability::base::LogLevel;
+using ::availability::base::ParseLogLevel;
+using ::availability::base::ReadSecret;
+using ::availability::base::SetLogLevel;
 using ::availability::cache::RedisConnectionConfig;
 using ::availability::cache::RedisConnectionFromFlags;
 using ::availability::cache::RedisFlagNames;
@@ -170,29 +170,49 @@ namespace {
 // Flags of the security and operations block, also read from
 // AVAILABILITY_<NAME>.
 const std::vector<std::string>& OpsFlagNames() {
-  static const auto* names = new std::vector<std::string>{
-      "tls_cert_file", "tls_key_file", "tls_client_ca_file",
-      "sync_tls_cert_file", "sync_tls_key_file", "sync_tls_client_ca_file",
-      "sync_allowed_client_subjects", "max_message_bytes",
-      "sync_max_message_bytes", "max_concurrent_calls",
-      "keepalive_min_ping_interval", "keepalive_max_ping_strikes",
-      "max_concurrent_streams", "handshake_timeout", "max_connection_idle",
-      "max_connection_age",
-      "max_connection_age_grace", "metrics_listen"};
+  static const auto* names =
+      new std::vector<std::string>{"tls_cert_file",
+                                   "tls_key_file",
+                                   "tls_client_ca_file",
+                                   "sync_tls_cert_file",
+                                   "sync_tls_key_file",
+                                   "sync_tls_client_ca_file",
+                                   "sync_allowed_client_subjects",
+                                   "max_message_bytes",
+                                   "sync_max_message_bytes",
+                                   "max_concurrent_calls",
+                                   "keepalive_min_ping_interval",
+                                   "keepalive_max_ping_strikes",
+                                   "max_concurrent_streams",
+                                   "handshake_timeout",
+                                   "max_connection_idle",
+                                   "max_connection_age",
+                                   "max_connection_age_grace",
+                                   "metrics_listen"};
   return *names;
 }
 
 // Flags that take their value from AVAILABILITY_<NAME> when set (besides
 // OpsFlagNames and RedisFlagNames).
 const std::vector<std::string>& ServerFlagNames() {
-  static const auto* names = new std::vector<std::string>{
-      "listen",          "sync_listen",     "sync_token_file",
-      "sync_read_token_file",
-      "max_call_time",   "shutdown_grace",  "health_interval",
-      "log_level",       "unhealthy_after", "near_cache",
-      "near_cache_entries", "near_cache_bytes", "near_cache_max_age",
-      "near_cache_max_stale", "invalidation_ping_interval",
-      "invalidation_ping_timeout", "read_from"};
+  static const auto* names =
+      new std::vector<std::string>{"listen",
+                                   "sync_listen",
+                                   "sync_token_file",
+                                   "sync_read_token_file",
+                                   "max_call_time",
+                                   "shutdown_grace",
+                                   "health_interval",
+                                   "log_level",
+                                   "unhealthy_after",
+                                   "near_cache",
+                                   "near_cache_entries",
+                                   "near_cache_bytes",
+                                   "near_cache_max_age",
+                                   "near_cache_max_stale",
+                                   "invalidation_ping_interval",
+                                   "invalidation_ping_timeout",
+                                   "read_from"};
   return *names;
 }
 
@@ -214,10 +234,9 @@ struct OpsSettings {
 // Exits with a log line naming the flag and what to fix when one is bad.
 OpsSettings OpsSettingsFromFlags() {
   OpsSettings ops;
-  TlsFiles storefront{absl::GetFlag(FLAGS_tls_cert_file),
-                      absl::GetFlag(FLAGS_tls_key_file),
-                      absl::GetFlag(FLAGS_tls_client_ca_file),
-                      ClientCerts::kRequire};
+  TlsFiles storefront{
+      absl::GetFlag(FLAGS_tls_cert_file), absl::GetFlag(FLAGS_tls_key_file),
+      absl::GetFlag(FLAGS_tls_client_ca_file), ClientCerts::kRequire};
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> creds =
       ServerCredentialsFromFiles(storefront);
   if (!creds.ok()) {
@@ -242,8 +261,9 @@ OpsSettings OpsSettingsFromFlags() {
     Die("bad TLS configuration",
         {{"listener", "sync"},
          {"error", std::string(creds.status().message())},
-         {"check", "--sync_tls_cert_file, --sync_tls_key_file, "
-                   "--sync_tls_client_ca_file"}});
+         {"check",
+          "--sync_tls_cert_file, --sync_tls_key_file, "
+          "--sync_tls_client_ca_file"}});
   }
   ops.sync_credentials = *creds;
   for (absl::string_view subject :
@@ -252,11 +272,12 @@ OpsSettings OpsSettingsFromFlags() {
     ops.sync_allowed_subjects.emplace_back(absl::StripAsciiWhitespace(subject));
   }
   if (!ops.sync_allowed_subjects.empty() && sync.client_ca_file.empty()) {
-    Die("bad flag",
-        {{"error", "--sync_allowed_client_subjects needs verified client "
-                   "certificates on the sync listener"},
-         {"check", "set --sync_tls_client_ca_file (or --tls_client_ca_file) "
-                   "and TLS certificate and key files"}});
+    Die("bad flag", {{"error",
+                      "--sync_allowed_client_subjects needs verified client "
+                      "certificates on the sync listener"},
+                     {"check",
+                      "set --sync_tls_client_ca_file (or --tls_client_ca_file) "
+                      "and TLS certificate and key files"}});
   }
   ops.storefront_limits.max_receive_message_bytes =
       absl::GetFlag(FLAGS_max_message_bytes);
@@ -276,14 +297,14 @@ OpsSettings OpsSettingsFromFlags() {
           absl::GetFlag(FLAGS_max_connection_age_grace);
     }
     if (absl::Status valid = ValidateHardening(*limits); !valid.ok()) {
-      Die("bad flag",
-          {{"error", std::string(valid.message())},
-           {"check", "--max_message_bytes, --sync_max_message_bytes, "
-                     "--keepalive_min_ping_interval, "
-                     "--keepalive_max_ping_strikes, "
-                     "--max_concurrent_streams, --handshake_timeout, "
-                     "--max_connection_idle, "
-                     "--max_connection_age, --max_connection_age_grace"}});
+      Die("bad flag", {{"error", std::string(valid.message())},
+                       {"check",
+                        "--max_message_bytes, --sync_max_message_bytes, "
+                        "--keepalive_min_ping_interval, "
+                        "--keepalive_max_ping_strikes, "
+                        "--max_concurrent_streams, --handshake_timeout, "
+                        "--max_connection_idle, "
+                        "--max_connection_age, --max_connection_age_grace"}});
     }
   }
   if (absl::GetFlag(FLAGS_max_concurrent_calls) < 0) {
@@ -302,8 +323,9 @@ bool ReadFromReplicaFromFlags(const RedisConnectionConfig& redis) {
   }
   if (redis.sentinel == nullptr) {
     if (read_from == "replica") {
-      Die("bad flag", {{"error", "--read_from=replica needs "
-                                 "--redis_sentinel_addresses"}});
+      Die("bad flag", {{"error",
+                        "--read_from=replica needs "
+                        "--redis_sentinel_addresses"}});
     }
     return false;
   }
@@ -362,8 +384,8 @@ AvailabilityServerConfig ConfigFromFlags(const OpsSettings& ops) {
         static_cast<size_t>(getpid()));
     if (read_replica) {
       config.write_redis = redis->options;
-      config.write_redis->resolve_endpoint = redis->sentinel->Resolver(
-          cache::SentinelResolver::Role::kPrimary);
+      config.write_redis->resolve_endpoint =
+          redis->sentinel->Resolver(cache::SentinelResolver::Role::kPrimary);
     }
   }
 
@@ -371,8 +393,9 @@ AvailabilityServerConfig ConfigFromFlags(const OpsSettings& ops) {
     const int64_t entries = absl::GetFlag(FLAGS_near_cache_entries);
     const int64_t bytes = absl::GetFlag(FLAGS_near_cache_bytes);
     if (entries <= 0 || bytes <= 0) {
-      Die("bad flag", {{"error", "--near_cache_entries and "
-                                 "--near_cache_bytes must be positive"}});
+      Die("bad flag", {{"error",
+                        "--near_cache_entries and "
+                        "--near_cache_bytes must be positive"}});
     }
     cache::NearCacheOptions near_cache;
     near_cache.max_entries = static_cast<size_t>(entries);
@@ -436,8 +459,7 @@ int Run(int argc, char** argv) {
   if (absl::Status env = ApplyEnvironmentToFlags(OpsFlagNames()); !env.ok()) {
     Die("bad environment", {{"error", std::string(env.message())}});
   }
-  if (absl::Status env = ApplyEnvironmentToFlags(RedisFlagNames());
-      !env.ok()) {
+  if (absl::Status env = ApplyEnvironmentToFlags(RedisFlagNames()); !env.ok()) {
     Die("bad environment", {{"error", std::string(env.message())}});
   }
   absl::ParseCommandLine(argc, argv);
@@ -448,8 +470,9 @@ int Run(int argc, char** argv) {
 
   LogLevel level;
   if (!ParseLogLevel(absl::GetFlag(FLAGS_log_level), &level)) {
-    Die("bad flag", {{"error", "--log_level: not one of debug, info, "
-                               "warning, error"}});
+    Die("bad flag", {{"error",
+                      "--log_level: not one of debug, info, "
+                      "warning, error"}});
   }
   SetLogLevel(level);
   // protobuf's own messages join the JSON log instead of stderr text.
@@ -496,8 +519,9 @@ int Run(int argc, char** argv) {
   if (listener_failed.load()) {
     Log(LogLevel::kError,
         "shutting down: a gRPC listener stopped accepting connections",
-        {{"check", "out of file descriptors? the open files limit "
-                   "(hard) and the number of client connections"}});
+        {{"check",
+          "out of file descriptors? the open files limit "
+          "(hard) and the number of client connections"}});
   } else {
     Log(LogLevel::kInfo, "shutting down",
         {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});

@@ -30,15 +30,15 @@ class MeteredRedisClient final : public cache::RedisClient {
 
   void Execute(std::vector<std::string> argv, absl::Time deadline,
                Callback done) override {
-    inner_.Execute(std::move(argv), deadline,
-                   [metrics = &metrics_, start = absl::Now(),
-                    done = std::move(done)](
-                       absl::StatusOr<cache::RedisReply> reply) {
-                     metrics->ObserveRedisCommand(
-                         absl::Now() - start, reply.status().code(),
-                         reply.ok() && reply->is_error());
-                     done(std::move(reply));
-                   });
+    inner_.Execute(
+        std::move(argv), deadline,
+        [metrics = &metrics_, start = absl::Now(),
+         done = std::move(done)](absl::StatusOr<cache::RedisReply> reply) {
+          metrics->ObserveRedisCommand(absl::Now() - start,
+                                       reply.status().code(),
+                                       reply.ok() && reply->is_error());
+          done(std::move(reply));
+        });
   }
 
   void ExecutePipeline(std::vector<std::vector<std::string>> commands,

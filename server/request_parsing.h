@@ -151,10 +151,10 @@ class ParsedRequestService : public GeneratedService {
   }
 
   template <typename Derived, typename Request, typename Response>
-  void ServeClientStreaming(
-      absl::string_view method, Derived* self,
-      grpc::ServerReadReactor<ParsedRequest<Request>>* (Derived::*handler)(
-          grpc::CallbackServerContext*, Response*)) {
+  void ServeClientStreaming(absl::string_view method, Derived* self,
+                            grpc::ServerReadReactor<ParsedRequest<Request>>* (
+                                Derived::*handler)(grpc::CallbackServerContext*,
+                                                   Response*)) {
     this->MarkMethodCallback(
         Index<Request, Response>(method, true, false),
         new grpc::internal::CallbackClientStreamingHandler<
@@ -169,9 +169,9 @@ class ParsedRequestService : public GeneratedService {
   template <typename Request, typename Response>
   int Index(absl::string_view method, bool client_streaming,
             bool server_streaming) const {
-    return MethodIndexOrDie(service_full_name_, method,
-                            *Request::descriptor(), *Response::descriptor(),
-                            client_streaming, server_streaming);
+    return MethodIndexOrDie(service_full_name_, method, *Request::descriptor(),
+                            *Response::descriptor(), client_streaming,
+                            server_streaming);
   }
 
   const std::string service_full_name_;

@@ -102,10 +102,9 @@ absl::StatusOr<ValidatedQuery> ValidateBatch(
   query.items.reserve(request.items_size());
   for (int i = 0; i < request.items_size(); ++i) {
     const auto& in = request.items(i);
-    AV_ASSIGN_OR_RETURN(
-        ValidatedItem item,
-        ValidateItem(in.sku(), in.has_quantity(), in.quantity(),
-                     absl::StrCat("items[", i, "].")));
+    AV_ASSIGN_OR_RETURN(ValidatedItem item,
+                        ValidateItem(in.sku(), in.has_quantity(), in.quantity(),
+                                     absl::StrCat("items[", i, "].")));
     query.items.push_back(std::move(item));
   }
   query.max_alternatives = request.max_alternatives();

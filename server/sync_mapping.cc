@@ -50,10 +50,10 @@ absl::StatusOr<absl::CivilDay> PlannedDateFromApi(const v1::Date& date,
                                                   absl::string_view field) {
   AV_ASSIGN_OR_RETURN(absl::CivilDay day, DateFromApi(date, field));
   if (day > kLatestPlannedDate) {
-    return Invalid(field, absl::StrCat("after ", absl::FormatCivilTime(
-                                                     kLatestPlannedDate),
-                                       ", the latest date whose ship date "
-                                       "stays within 9999-12-31"));
+    return Invalid(
+        field, absl::StrCat("after ", absl::FormatCivilTime(kLatestPlannedDate),
+                            ", the latest date whose ship date "
+                            "stays within 9999-12-31"));
   }
   return day;
 }
@@ -70,7 +70,8 @@ absl::StatusOr<std::optional<core::Backorders>> BackordersFromApi(
     case v1::BACKORDERS_YES_NOTIFY:
       return core::Backorders::kYesNotify;
     default:
-      return Invalid(field, absl::StrCat("unknown value ", static_cast<int>(b)));
+      return Invalid(field,
+                     absl::StrCat("unknown value ", static_cast<int>(b)));
   }
 }
 
@@ -101,15 +102,16 @@ absl::Status WholeUnlessDecimal(core::Qty q, bool is_qty_decimal,
   return absl::OkStatus();
 }
 
-absl::Status MapQuantities(const v1::InventoryRecord& in,
-                           absl::string_view p, core::Record& out) {
-  AV_ASSIGN_OR_RETURN(out.source_qty,
-                      QtyFromApi(in.source_quantity(), Field(p, "source_quantity")));
+absl::Status MapQuantities(const v1::InventoryRecord& in, absl::string_view p,
+                           core::Record& out) {
+  AV_ASSIGN_OR_RETURN(out.source_qty, QtyFromApi(in.source_quantity(),
+                                                 Field(p, "source_quantity")));
   AV_ASSIGN_OR_RETURN(
       out.reserved_qty,
       QtyFromApi(in.reserved_quantity(), Field(p, "reserved_quantity")));
-  AV_ASSIGN_OR_RETURN(out.backorders,
-                      BackordersFromApi(in.backorders(), Field(p, "backorders")));
+  AV_ASSIGN_OR_RETURN(
+      out.backorders,
+      BackordersFromApi(in.backorders(), Field(p, "backorders")));
   if (in.has_min_qty()) {
     AV_ASSIGN_OR_RETURN(core::Qty min_qty,
                         QtyFromApi(in.min_qty(), Field(p, "min_qty")));
@@ -164,9 +166,9 @@ absl::Status MapLifecycle(const v1::InventoryRecord& in, absl::string_view p,
       out.lifecycle = core::Lifecycle::kDiscontinued;
       break;
     default:
-      return Invalid(Field(p, "lifecycle"),
-                     absl::StrCat("unknown value ",
-                                  static_cast<int>(in.lifecycle())));
+      return Invalid(
+          Field(p, "lifecycle"),
+          absl::StrCat("unknown value ", static_cast<int>(in.lifecycle())));
   }
   if (in.has_release_date()) {
     AV_ASSIGN_OR_RETURN(
@@ -200,8 +202,8 @@ absl::Status MapInbound(const v1::InventoryRecord& in, absl::string_view p,
     core::Receipt receipt;
     AV_ASSIGN_OR_RETURN(receipt.date,
                         PlannedDateFromApi(r.date(), absl::StrCat(f, ".date")));
-    AV_ASSIGN_OR_RETURN(receipt.qty,
-                        PositiveQty(r.quantity(), absl::StrCat(f, ".quantity")));
+    AV_ASSIGN_OR_RETURN(
+        receipt.qty, PositiveQty(r.quantity(), absl::StrCat(f, ".quantity")));
     out.inbound.push_back(receipt);
   }
   if (in.lead_time_days() < 0 || in.lead_time_days() > kMaxLeadTimeDays) {
@@ -279,7 +281,8 @@ absl::StatusOr<core::ProductType> ProductTypeFromApi(v1::ProductType t,
     case v1::PRODUCT_TYPE_GROUPED:
       return core::ProductType::kGrouped;
     default:
-      return Invalid(field, absl::StrCat("unknown value ", static_cast<int>(t)));
+      return Invalid(field,
+                     absl::StrCat("unknown value ", static_cast<int>(t)));
   }
 }
 
@@ -313,8 +316,7 @@ absl::Status MapComponents(const v1::InventoryRecord& in, absl::string_view p,
     AV_RETURN_IF_ERROR(ValidateComponentSku(sku, in.sku(), fi));
     if (!seen.insert(sku).second) return Invalid(fi, "duplicate sku");
   }
-  out.components.assign(in.component_skus().begin(),
-                        in.component_skus().end());
+  out.components.assign(in.component_skus().begin(), in.component_skus().end());
   return absl::OkStatus();
 }
 
@@ -363,9 +365,9 @@ absl::Status MapBundleOptions(const v1::InventoryRecord& in,
 // bundle_options.
 absl::Status MapComposite(const v1::InventoryRecord& in, absl::string_view p,
                           core::Record& out) {
-  AV_ASSIGN_OR_RETURN(out.product_type,
-                      ProductTypeFromApi(in.product_type(),
-                                         Field(p, "product_type")));
+  AV_ASSIGN_OR_RETURN(
+      out.product_type,
+      ProductTypeFromApi(in.product_type(), Field(p, "product_type")));
   AV_RETURN_IF_ERROR(MapComponents(in, p, out));
   return MapBundleOptions(in, p, out);
 }
@@ -409,22 +411,26 @@ absl::StatusOr<core::StoreConfig> StoreConfigFromApi(const v1::StoreConfig& in,
   if (in.stock_id() < 1) return Invalid(Field(p, "stock_id"), "must be >= 1");
   out.stock_id = in.stock_id();
   if (in.has_manage_stock()) out.manage_stock = in.manage_stock();
-  AV_ASSIGN_OR_RETURN(std::optional<core::Backorders> backorders,
-                      BackordersFromApi(in.backorders(), Field(p, "backorders")));
+  AV_ASSIGN_OR_RETURN(
+      std::optional<core::Backorders> backorders,
+      BackordersFromApi(in.backorders(), Field(p, "backorders")));
   out.backorders = backorders.value_or(core::Backorders::kNo);
   if (in.has_min_qty()) {
-    AV_ASSIGN_OR_RETURN(out.min_qty, QtyFromApi(in.min_qty(), Field(p, "min_qty")));
+    AV_ASSIGN_OR_RETURN(out.min_qty,
+                        QtyFromApi(in.min_qty(), Field(p, "min_qty")));
     if (out.min_qty < 0 && out.backorders == core::Backorders::kNo) {
       return Invalid(Field(p, "min_qty"), "negative requires backorders");
     }
   }
   if (in.has_min_sale_qty()) {
-    AV_ASSIGN_OR_RETURN(out.min_sale_qty,
-                        PositiveQty(in.min_sale_qty(), Field(p, "min_sale_qty")));
+    AV_ASSIGN_OR_RETURN(
+        out.min_sale_qty,
+        PositiveQty(in.min_sale_qty(), Field(p, "min_sale_qty")));
   }
   if (in.has_max_sale_qty()) {
-    AV_ASSIGN_OR_RETURN(out.max_sale_qty,
-                        PositiveQty(in.max_sale_qty(), Field(p, "max_sale_qty")));
+    AV_ASSIGN_OR_RETURN(
+        out.max_sale_qty,
+        PositiveQty(in.max_sale_qty(), Field(p, "max_sale_qty")));
   }
   if (out.max_sale_qty < out.min_sale_qty) {
     return Invalid(Field(p, "max_sale_qty"), "less than min_sale_qty");
@@ -489,10 +495,9 @@ absl::StatusOr<core::StoreConfig> StoreConfigFromApi(const v1::StoreConfig& in,
                    absl::StrCat("more than ", kMaxHolidays));
   }
   for (int i = 0; i < in.calendar().holidays_size(); ++i) {
-    AV_ASSIGN_OR_RETURN(
-        absl::CivilDay day,
-        DateFromApi(in.calendar().holidays(i),
-                    absl::StrCat(cal, ".holidays[", i, "]")));
+    AV_ASSIGN_OR_RETURN(absl::CivilDay day,
+                        DateFromApi(in.calendar().holidays(i),
+                                    absl::StrCat(cal, ".holidays[", i, "]")));
     out.calendar.holidays.push_back(day);
   }
   auto& h = out.calendar.holidays;
@@ -540,9 +545,9 @@ absl::Status ValidateSnapshotId(absl::string_view id, absl::string_view field) {
 
 absl::Status ValidateBatchSize(int n, absl::string_view field) {
   if (n < 1 || n > kMaxRecordsPerRequest) {
-    return Invalid(field, absl::StrCat("1..", kMaxRecordsPerRequest,
-                                       " per request, got ", n,
-                                       n > 0 ? " (split the batch)" : ""));
+    return Invalid(
+        field, absl::StrCat("1..", kMaxRecordsPerRequest, " per request, got ",
+                            n, n > 0 ? " (split the batch)" : ""));
   }
   return absl::OkStatus();
 }
@@ -555,7 +560,8 @@ absl::Status ValidateStockId(int32_t stock_id, absl::string_view field) {
 absl::Status ValidateUpsertRequest(const v1::UpsertRecordsRequest& request) {
   AV_RETURN_IF_ERROR(ValidateBatchSize(request.records_size(), "records"));
   if (!request.snapshot_id().empty()) {
-    AV_RETURN_IF_ERROR(ValidateSnapshotId(request.snapshot_id(), "snapshot_id"));
+    AV_RETURN_IF_ERROR(
+        ValidateSnapshotId(request.snapshot_id(), "snapshot_id"));
   }
   return absl::OkStatus();
 }
@@ -565,7 +571,8 @@ absl::StatusOr<cache::DeleteKey> DeleteKeyFromApi(const v1::RecordKey& key,
   const std::string field = absl::StrCat("keys[", index, "]");
   AV_RETURN_IF_ERROR(ValidateSku(key.sku(), Field(field, "sku")));
   AV_RETURN_IF_ERROR(ValidateStockId(key.stock_id(), Field(field, "stock_id")));
-  if (key.version() < 1) return Invalid(Field(field, "version"), "must be >= 1");
+  if (key.version() < 1)
+    return Invalid(Field(field, "version"), "must be >= 1");
   return cache::DeleteKey{key.stock_id(), key.sku(), key.version()};
 }
 
@@ -584,9 +591,9 @@ absl::StatusOr<cache::DeleteLimit> SnapshotFinishFromApi(
   }
   if (request.has_max_delete_count()) {
     if (request.max_delete_count() < 0) {
-      return Invalid("max_delete_count",
-                     absl::StrCat("must be >= 0, got ",
-                                  request.max_delete_count()));
+      return Invalid(
+          "max_delete_count",
+          absl::StrCat("must be >= 0, got ", request.max_delete_count()));
     }
     limit.max_count = request.max_delete_count();
   }
@@ -712,9 +719,9 @@ absl::StatusOr<std::vector<std::string>> JobIdsFromApi(
   AV_RETURN_IF_ERROR(ValidateStockId(request.stock_id(), "stock_id"));
   const int n = request.ids_size();
   if (n < 1 || n > cache::NotificationJobQueue::kMaxJobsPerCall) {
-    return Invalid("ids", absl::StrCat("1..",
-                                       cache::NotificationJobQueue::kMaxJobsPerCall,
-                                       " per request, got ", n));
+    return Invalid(
+        "ids", absl::StrCat("1..", cache::NotificationJobQueue::kMaxJobsPerCall,
+                            " per request, got ", n));
   }
   std::vector<std::string> ids;
   ids.reserve(n);
@@ -741,8 +748,8 @@ void WriteOutcomeToApi(const cache::WriteOutcome& w, v1::RecordOutcome* o) {
     case cache::WriteResult::kFailed:
       // "UNAVAILABLE: writing stock 3: redis error: OOM ...".
       o->set_result(v1::RecordOutcome::RESULT_FAILED);
-      o->set_error(absl::StrCat(absl::StatusCodeToString(w.error.code()),
-                                ": ", w.error.message()));
+      o->set_error(absl::StrCat(absl::StatusCodeToString(w.error.code()), ": ",
+                                w.error.message()));
       break;
   }
 }
@@ -760,8 +767,7 @@ void CountWriteOutcome(const cache::WriteOutcome& w,
       response.set_failed(response.failed() + 1);
       break;
   }
-  response.set_events_appended(response.events_appended() +
-                               w.events_appended);
+  response.set_events_appended(response.events_appended() + w.events_appended);
   response.set_notifications_queued(response.notifications_queued() +
                                     w.notifications_queued);
 }

@@ -156,12 +156,14 @@ INSTANTIATE_TEST_SUITE_P(
                      r.set_backorders(v1::BACKORDERS_NO);
                    },
                    "records[3].min_qty: negative requires backorders"},
-        RejectCase{"Backorders",
-                   [](auto& r) { r.set_backorders(static_cast<v1::Backorders>(9)); },
-                   "records[3].backorders: unknown value 9"},
+        RejectCase{
+            "Backorders",
+            [](auto& r) { r.set_backorders(static_cast<v1::Backorders>(9)); },
+            "records[3].backorders: unknown value 9"},
         RejectCase{"MinSale", [](auto& r) { r.set_min_sale_qty(0); },
                    "records[3].min_sale_qty: must be > 0"},
-        RejectCase{"FractionalMinSale", [](auto& r) { r.set_min_sale_qty(1.5); },
+        RejectCase{"FractionalMinSale",
+                   [](auto& r) { r.set_min_sale_qty(1.5); },
                    "records[3].min_sale_qty: fractional while is_qty_decimal "
                    "is false"},
         RejectCase{"MaxBelowMin",
@@ -201,7 +203,8 @@ INSTANTIATE_TEST_SUITE_P(
                        SetDate(x->mutable_date(), 2026, 3, 1);
                        x->set_quantity(1);
                      }
-                     SetDate(r.mutable_inbound(2)->mutable_date(), 9999, 12, 31);
+                     SetDate(r.mutable_inbound(2)->mutable_date(), 9999, 12,
+                             31);
                    },
                    "records[3].inbound[2].date: after 9899-12-31, the latest "
                    "date whose ship date stays within 9999-12-31"},
@@ -380,10 +383,11 @@ INSTANTIATE_TEST_SUITE_P(
                          "config.handling_days: must be 0..60"},
         ConfigRejectCase{"Safety", [](auto& c) { c.set_safety_days(-1); },
                          "config.safety_days: must be 0..60"},
-        ConfigRejectCase{"Weekday",
-                         [](auto& c) { c.mutable_calendar()->add_weekend_days(8); },
-                         "config.calendar.weekend_days[2]: must be 1 "
-                         "(Monday)..7 (Sunday)"},
+        ConfigRejectCase{
+            "Weekday",
+            [](auto& c) { c.mutable_calendar()->add_weekend_days(8); },
+            "config.calendar.weekend_days[2]: must be 1 "
+            "(Monday)..7 (Sunday)"},
         ConfigRejectCase{"AllWeekend",
                          [](auto& c) {
                            for (int d = 1; d <= 5; ++d) {
@@ -451,8 +455,7 @@ TEST(RecordFromApiCompositeTest, MapsBundleOptionsAndDefaultsQuantityToOne) {
   EXPECT_FALSE(r->bundle_options[1].required);
   EXPECT_EQ(r->bundle_options[0].selections,
             (std::vector<core::BundleSelection>{
-                {"24-WG081-gray", core::kQtyScale},
-                {"24-WG081-blue", 25000}}));
+                {"24-WG081-gray", core::kQtyScale}, {"24-WG081-blue", 25000}}));
   EXPECT_TRUE(r->components.empty());
 }
 
@@ -496,13 +499,14 @@ void Bundle(v1::InventoryRecord& r, int options, int selections) {
 INSTANTIATE_TEST_SUITE_P(
     Rules, RecordFromApiCompositeRejectTest,
     ::testing::Values(
+        CompositeRejectCase{"UnknownType",
+                            [](auto& r) {
+                              r.set_product_type(
+                                  static_cast<v1::ProductType>(9));
+                            },
+                            "records[2].product_type: unknown value 9"},
         CompositeRejectCase{
-            "UnknownType",
-            [](auto& r) { r.set_product_type(static_cast<v1::ProductType>(9)); },
-            "records[2].product_type: unknown value 9"},
-        CompositeRejectCase{
-            "ComponentsOnSimple",
-            [](auto& r) { r.add_component_skus("V-1"); },
+            "ComponentsOnSimple", [](auto& r) { r.add_component_skus("V-1"); },
             "records[2].component_skus: only a CONFIGURABLE or GROUPED record "
             "has components"},
         CompositeRejectCase{
@@ -513,9 +517,9 @@ INSTANTIATE_TEST_SUITE_P(
             },
             "records[2].component_skus: only a CONFIGURABLE or GROUPED record "
             "has components"},
-        CompositeRejectCase{
-            "TooManyComponents", [](auto& r) { Configurable(r, 501); },
-            "records[2].component_skus: more than 500"},
+        CompositeRejectCase{"TooManyComponents",
+                            [](auto& r) { Configurable(r, 501); },
+                            "records[2].component_skus: more than 500"},
         CompositeRejectCase{"EmptyComponent",
                             [](auto& r) {
                               Configurable(r, 3);
@@ -623,8 +627,8 @@ TEST_P(JobClaimFromApiTest, Rules) {
     EXPECT_EQ(claim->consumer, request.consumer());
     return;
   }
-  EXPECT_THAT(claim, StatusIs(absl::StatusCode::kInvalidArgument,
-                              GetParam().error));
+  EXPECT_THAT(claim,
+              StatusIs(absl::StatusCode::kInvalidArgument, GetParam().error));
 }
 
 INSTANTIATE_TEST_SUITE_P(

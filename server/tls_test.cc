@@ -92,23 +92,29 @@ TEST_F(TlsTest, ConfigurationErrorsNameTheFileNotTheSecret) {
   };
   const std::string missing = certs_->dir + "/missing.pem";
   const std::vector<Case> cases = {
-      {"cert without key", {certs_->server.cert_file, "", "", {}},
-       absl::StatusCode::kInvalidArgument, "both a certificate file and a key"},
-      {"ca without tls", {"", "", certs_->ca.cert_file, {}},
-       absl::StatusCode::kInvalidArgument, "client CA file needs TLS"},
-      {"missing key", {certs_->server.cert_file, missing, "", {}},
-       absl::StatusCode::kNotFound, missing},
-      {"not pem", {certs_->server.cert_file, certs_->dir + "/server.ext", "",
-                   {}},
-       absl::StatusCode::kInvalidArgument, "no PEM block"},
+      {"cert without key",
+       {certs_->server.cert_file, "", "", {}},
+       absl::StatusCode::kInvalidArgument,
+       "both a certificate file and a key"},
+      {"ca without tls",
+       {"", "", certs_->ca.cert_file, {}},
+       absl::StatusCode::kInvalidArgument,
+       "client CA file needs TLS"},
+      {"missing key",
+       {certs_->server.cert_file, missing, "", {}},
+       absl::StatusCode::kNotFound,
+       missing},
+      {"not pem",
+       {certs_->server.cert_file, certs_->dir + "/server.ext", "", {}},
+       absl::StatusCode::kInvalidArgument,
+       "no PEM block"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
     auto creds = ServerCredentialsFromFiles(c.files);
     EXPECT_EQ(creds.status().code(), c.code);
     EXPECT_THAT(creds.status().message(), HasSubstr(c.message));
-    EXPECT_THAT(creds.status().message(),
-                Not(HasSubstr("PRIVATE KEY")));
+    EXPECT_THAT(creds.status().message(), Not(HasSubstr("PRIVATE KEY")));
   }
 }
 

@@ -45,28 +45,29 @@ class WatchCall::State final : public WatchRegistry::Watcher,
 
   void Begin() {
     auto self = shared_from_this();
-    lookup_.ResolveStock(
-        query_.scope, absl::Now() + options_.read_timeout,
-        [self](absl::StatusOr<int32_t> stock) {
-          if (!stock.ok()) {
-            self->FinishWith(ToGrpcStatus(stock.status()));
-            return;
-          }
-          {
-            ReactorLock lock(&self->mu_);
-            if (self->finishing()) return;
-            self->stock_id_ = *stock;
-            self->query_.scope = ValidatedScope{*stock, ""};
-            self->phase_ = Phase::kFirstRead;
-          }
-          // Registered before the first read: no change can fall between.
-          self->registry_.Add(*stock, self->skus_, self);
-          // The first answers' day is the one of this instant: the next
-          // midnight is counted from it, even if the zone is known later.
-          const absl::Time first_read = self->clock_.Now();
-          self->OnAllChanged();
-          self->ScheduleMidnight(first_read);
-        });
+    lookup_.ResolveStock(query_.scope, absl::Now() + options_.read_timeout,
+                         [self](absl::StatusOr<int32_t> stock) {
+                           if (!stock.ok()) {
+                             self->FinishWith(ToGrpcStatus(stock.status()));
+                             return;
+                           }
+                           {
+                             ReactorLock lock(&self->mu_);
+                             if (self->finishing()) return;
+                             self->stock_id_ = *stock;
+                             self->query_.scope = ValidatedScope{*stock, ""};
+                             self->phase_ = Phase::kFirstRead;
+                           }
+                           // Registered before the first read: no change can
+                           // fall between.
+                           self->registry_.Add(*stock, self->skus_, self);
+                           // The first answers' day is the one of this instant:
+                           // the next midnight is counted from it, even if the
+                           // zone is known later.
+                           const absl::Time first_read = self->clock_.Now();
+                           self->OnAllChanged();
+                           self->ScheduleMidnight(first_read);
+                         });
   }
 
   void OnChanged(const std::string& sku) override {
@@ -271,9 +272,8 @@ class WatchCall::State final : public WatchRegistry::Watcher,
       phase_ = Phase::kFinished;
       // Finish may run OnDone on another thread at once; nothing of the
       // reactor is touched after it.
-      mu_.Defer([call = call_, status = final_status_] {
-        call->Finish(status);
-      });
+      mu_.Defer(
+          [call = call_, status = final_status_] { call->Finish(status); });
       return;
     }
     if (order_.empty()) return;
@@ -283,9 +283,8 @@ class WatchCall::State final : public WatchRegistry::Watcher,
     auto it = pending_.find(sku);
     in_flight_.Swap(&it->second);
     pending_.erase(it);
-    mu_.Defer([call = call_, message = &in_flight_] {
-      call->StartWrite(message);
-    });
+    mu_.Defer(
+        [call = call_, message = &in_flight_] { call->StartWrite(message); });
   }
 
   void ScheduleRetry() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {

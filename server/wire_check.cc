@@ -147,9 +147,8 @@ class Walker {
           field_type == pb::FieldDescriptor::TYPE_MESSAGE) {
         const int index = field->is_repeated() ? elements[number]++ : -1;
         if (field_type == pb::FieldDescriptor::TYPE_STRING) {
-          if (MustBeUtf8(*field) &&
-              !pb::internal::IsStructurallyValidUTF8(payload.data(),
-                                                     payload.size())) {
+          if (MustBeUtf8(*field) && !pb::internal::IsStructurallyValidUTF8(
+                                        payload.data(), payload.size())) {
             InvalidUtf8Field found;
             found.path = path_;
             found.path.push_back({field, index});
@@ -175,8 +174,7 @@ class Walker {
             continue;
           }
         }
-      } else if (field->is_packable() &&
-                 !IsWellFormedPacked(payload, *field)) {
+      } else if (field->is_packable() && !IsWellFormedPacked(payload, *field)) {
         return false;
       }
       absl::StrAppend(out, in.Since(start));

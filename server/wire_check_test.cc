@@ -11,9 +11,9 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
-#include "gtest/gtest.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/slice.h"
+#include "gtest/gtest.h"
 #include "server/request_parsing.h"
 
 namespace availability::server {
@@ -30,9 +30,9 @@ using ::testing::Pair;
 std::string WithInvalidUtf8(const google::protobuf::Message& message) {
   std::string bytes = message.SerializeAsString();
   for (int i = 0; i < 10; ++i) {
-    absl::StrReplaceAll({{absl::StrCat("BAD", i),
-                          absl::StrCat("\xff\xfe", i, "\xc0")}},
-                        &bytes);
+    absl::StrReplaceAll(
+        {{absl::StrCat("BAD", i), absl::StrCat("\xff\xfe", i, "\xc0")}},
+        &bytes);
   }
   return bytes;
 }
@@ -64,7 +64,9 @@ std::vector<WalkCase> WalkCases() {
     cases.push_back({"GetSku", r.GetDescriptor(), WithInvalidUtf8(r), {"sku"}});
     r.set_sku("ok");
     r.mutable_scope()->set_sales_channel("BAD1");
-    cases.push_back({"GetScopeChannel", r.GetDescriptor(), WithInvalidUtf8(r),
+    cases.push_back({"GetScopeChannel",
+                     r.GetDescriptor(),
+                     WithInvalidUtf8(r),
                      {"scope.sales_channel"}});
   }
   {
@@ -74,7 +76,9 @@ std::vector<WalkCase> WalkCases() {
     r.add_items()->set_sku("BAD0");
     r.add_items()->set_sku("C");
     r.add_items()->set_sku("BAD1");
-    cases.push_back({"BatchItems", r.GetDescriptor(), WithInvalidUtf8(r),
+    cases.push_back({"BatchItems",
+                     r.GetDescriptor(),
+                     WithInvalidUtf8(r),
                      {"items[1].sku", "items[3].sku"}});
   }
   {
@@ -90,7 +94,9 @@ std::vector<WalkCase> WalkCases() {
     r.mutable_records(2)->add_alternatives()->set_sku("BAD0");
     r.mutable_records(2)->mutable_alternatives(0)->set_sku("BAD1");
     r.set_snapshot_id("BAD2");
-    cases.push_back({"NestedRecords", r.GetDescriptor(), WithInvalidUtf8(r),
+    cases.push_back({"NestedRecords",
+                     r.GetDescriptor(),
+                     WithInvalidUtf8(r),
                      {"records[2].alternatives[0].sku",
                       "records[2].alternatives[1].sku", "snapshot_id"}});
   }
@@ -110,21 +116,28 @@ std::vector<WalkCase> WalkCases() {
   // Invalid forms of UTF-8 protobuf refuses: a lone continuation byte, an
   // overlong encoding, a surrogate, a code point past U+10FFFF, a cut-off
   // sequence.
-  for (const auto& [name, sku] : std::vector<std::pair<std::string, std::string>>{
+  for (const auto& [name, sku] :
+       std::vector<std::pair<std::string, std::string>>{
            {"Continuation", "\x80"},
            {"Overlong", "\xc0\x80"},
            {"Surrogate", "\xed\xa0\x80"},
            {"BeyondUnicode", "\xf4\x90\x80\x80"},
            {"CutOff", "ab\xe2\x82"}}) {
-    cases.push_back({name, get, absl::StrCat("\x0a", std::string(1, static_cast<char>(sku.size())), sku), {"sku"}});
+    cases.push_back(
+        {name,
+         get,
+         absl::StrCat("\x0a", std::string(1, static_cast<char>(sku.size())),
+                      sku),
+         {"sku"}});
   }
   // Unknown fields (a varint, a group with a string inside, a known field
   // sent with another wire type) are kept and never checked.
-  cases.push_back({"UnknownFieldsKept", get,
-                   std::string("\x0a\x01\xff"           // sku: bad
-                               "\xf8\x06\x05"           // field 111: varint
+  cases.push_back({"UnknownFieldsKept",
+                   get,
+                   std::string("\x0a\x01\xff"  // sku: bad
+                               "\xf8\x06\x05"  // field 111: varint
                                "\xfb\x06\x0a\x01\xff\xfc\x06"  // group 111
-                               "\x08\x07",              // sku as a varint
+                               "\x08\x07",  // sku as a varint
                                15),
                    {"sku"}});
   return cases;
@@ -266,9 +279,8 @@ TEST(RequestProblemsTest, CountsFurtherFields) {
   grpc::ByteBuffer buffer = Buffer(WithInvalidUtf8(r));
   ParsedRequest<v1::BackInStockSubscription> parsed;
   parsed.ParseFrom(&buffer);
-  EXPECT_EQ(parsed.status(),
-            absl::InvalidArgumentError(
-                "sku: not valid UTF-8 (and 2 more fields)"));
+  EXPECT_EQ(parsed.status(), absl::InvalidArgumentError(
+                                 "sku: not valid UTF-8 (and 2 more fields)"));
 }
 
 TEST(RequestProblemsTest, ElementsApartFromTheRest) {

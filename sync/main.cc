@@ -83,8 +83,7 @@ ABSL_FLAG(absl::Duration, poll_interval, absl::Milliseconds(200),
 ABSL_FLAG(int, chunk_size, 5000, "Products per reconcile chunk.");
 ABSL_FLAG(int64_t, source_scan_rows, 20000,
           "Source item ids checksummed per poll (change detection).");
-ABSL_FLAG(int, category_ranking_limit, 200,
-          "SKUs kept per category ranking.");
+ABSL_FLAG(int, category_ranking_limit, 200, "SKUs kept per category ranking.");
 ABSL_FLAG(std::string, db_table_prefix, "",
           "Magento's table prefix (app/etc/env.php db/table_prefix).");
 ABSL_FLAG(std::vector<std::string>, config_override, {},
@@ -128,16 +127,32 @@ using base::LogLevel;
 // Flags of this binary also read from AVAILABILITY_<NAME>; the Redis ones
 // are cache::RedisFlagNames().
 const std::vector<std::string>& SyncFlagNames() {
-  static const auto* names = new std::vector<std::string>{
-      "db_host",          "db_port",          "db_socket",
-      "db_user",          "db_password_file", "db_name",
-      "db_connect_timeout", "db_io_timeout",  "db_max_backoff",
-      "reconcile_interval", "poll_interval",  "chunk_size",
-      "source_scan_rows", "category_ranking_limit", "redis_timeout",
-      "log_level", "db_table_prefix", "config_override",
-      "config_override_file", "reservation_gap_horizon", "metrics_listen",
-      "ready_max_tail_lag", "lease_ttl", "lease_renew_interval",
-      "lease_safety_margin"};
+  static const auto* names =
+      new std::vector<std::string>{"db_host",
+                                   "db_port",
+                                   "db_socket",
+                                   "db_user",
+                                   "db_password_file",
+                                   "db_name",
+                                   "db_connect_timeout",
+                                   "db_io_timeout",
+                                   "db_max_backoff",
+                                   "reconcile_interval",
+                                   "poll_interval",
+                                   "chunk_size",
+                                   "source_scan_rows",
+                                   "category_ranking_limit",
+                                   "redis_timeout",
+                                   "log_level",
+                                   "db_table_prefix",
+                                   "config_override",
+                                   "config_override_file",
+                                   "reservation_gap_horizon",
+                                   "metrics_listen",
+                                   "ready_max_tail_lag",
+                                   "lease_ttl",
+                                   "lease_renew_interval",
+                                   "lease_safety_margin"};
   return *names;
 }
 

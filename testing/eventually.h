@@ -62,9 +62,8 @@ class Waiter {
   T Get() {
     if (!state_->done.WaitForNotificationWithTimeout(timeout_)) {
       ADD_FAILURE() << "no callback within " << timeout_;
-      return T(absl::DeadlineExceededError(
-          absl::StrCat("test: no callback within ",
-                       absl::FormatDuration(timeout_))));
+      return T(absl::DeadlineExceededError(absl::StrCat(
+          "test: no callback within ", absl::FormatDuration(timeout_))));
     }
     return std::move(*state_->value);
   }

@@ -71,9 +71,8 @@ class RootConnection {
     mysql_optionsv(mysql_, MYSQL_SET_CHARSET_NAME, "utf8mb4");
     const std::string db(database);
     if (mysql_real_connect(mysql_, "localhost", "root", "",
-                           db.empty() ? nullptr : db.c_str(), 0,
-                           socket.c_str(), CLIENT_MULTI_STATEMENTS) ==
-        nullptr) {
+                           db.empty() ? nullptr : db.c_str(), 0, socket.c_str(),
+                           CLIENT_MULTI_STATEMENTS) == nullptr) {
       return absl::UnavailableError(
           absl::StrCat("connect to ", socket, ": ", mysql_error(mysql_)));
     }
@@ -153,12 +152,12 @@ MariadbServer::~MariadbServer() {
 
 absl::Status MariadbServer::Install() {
   const std::string log = dir_ + "/install.log";
-  const pid_t pid = Spawn(
-      {"/usr/bin/mariadb-install-db", "--no-defaults",
-       absl::StrCat("--datadir=", dir_, "/data"), "--user=root",
-       "--auth-root-authentication-method=normal", "--skip-test-db",
-       "--skip-name-resolve"},
-      log);
+  const pid_t pid =
+      Spawn({"/usr/bin/mariadb-install-db", "--no-defaults",
+             absl::StrCat("--datadir=", dir_, "/data"), "--user=root",
+             "--auth-root-authentication-method=normal", "--skip-test-db",
+             "--skip-name-resolve"},
+            log);
   if (pid < 0) {
     return absl::UnavailableError(absl::StrCat("fork: ", std::strerror(errno)));
   }
@@ -173,18 +172,18 @@ absl::Status MariadbServer::Install() {
 }
 
 absl::Status MariadbServer::Launch() {
-  pid_ = Spawn({MariadbdBinary(), "--no-defaults",
-                absl::StrCat("--datadir=", dir_, "/data"),
-                absl::StrCat("--socket=", socket()),
-                absl::StrCat("--port=", port_), "--bind-address=127.0.0.1",
-                absl::StrCat("--pid-file=", dir_, "/mysqld.pid"),
-                absl::StrCat("--tmpdir=", dir_), "--user=root",
-                "--skip-name-resolve", "--skip-log-bin",
-                "--performance-schema=OFF", "--innodb-buffer-pool-size=64M",
-                "--innodb-log-file-size=32M",
-                "--innodb-flush-log-at-trx-commit=2", "--max-connections=100",
-                "--character-set-server=utf8mb4"},
-               dir_ + "/error.log");
+  pid_ =
+      Spawn({MariadbdBinary(), "--no-defaults",
+             absl::StrCat("--datadir=", dir_, "/data"),
+             absl::StrCat("--socket=", socket()),
+             absl::StrCat("--port=", port_), "--bind-address=127.0.0.1",
+             absl::StrCat("--pid-file=", dir_, "/mysqld.pid"),
+             absl::StrCat("--tmpdir=", dir_), "--user=root",
+             "--skip-name-resolve", "--skip-log-bin",
+             "--performance-schema=OFF", "--innodb-buffer-pool-size=64M",
+             "--innodb-log-file-size=32M", "--innodb-flush-log-at-trx-commit=2",
+             "--max-connections=100", "--character-set-server=utf8mb4"},
+            dir_ + "/error.log");
   if (pid_ < 0) {
     return absl::UnavailableError(absl::StrCat("fork: ", std::strerror(errno)));
   }
@@ -209,10 +208,9 @@ absl::Status MariadbServer::WaitUntilReady(absl::Duration timeout) {
     }
     absl::SleepFor(absl::Milliseconds(20));  // polling a child process
   }
-  return absl::UnavailableError(
-      absl::StrCat("mariadbd on port ", port_, " not ready in ",
-                   absl::FormatDuration(timeout), ": ",
-                   FileTail(dir_ + "/error.log")));
+  return absl::UnavailableError(absl::StrCat(
+      "mariadbd on port ", port_, " not ready in ",
+      absl::FormatDuration(timeout), ": ", FileTail(dir_ + "/error.log")));
 }
 
 absl::Status MariadbServer::Execute(absl::string_view sql,

@@ -15,8 +15,8 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <random>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <utility>
 
@@ -64,9 +64,10 @@ bool Pings(int port) {
         static_cast<ssize_t>(sizeof(kPing) - 1)) {
       char buf[64];
       const ssize_t n = recv(fd, buf, sizeof(buf), 0);
-      up = n > 0 && (buf[0] == '+' ||
-                     (buf[0] == '-' &&
-                      !absl::StartsWith(absl::string_view(buf, n), "-LOADING")));
+      up =
+          n > 0 && (buf[0] == '+' ||
+                    (buf[0] == '-' &&
+                     !absl::StartsWith(absl::string_view(buf, n), "-LOADING")));
     }
   }
   close(fd);
@@ -139,8 +140,7 @@ absl::StatusOr<std::unique_ptr<RedisServer>> RedisServer::Start(
   std::string dir_template =
       (std::filesystem::temp_directory_path() / "av-redis-XXXXXX").string();
   if (mkdtemp(dir_template.data()) == nullptr) {
-    return absl::InternalError(
-        absl::StrCat("mkdtemp: ", std::strerror(errno)));
+    return absl::InternalError(absl::StrCat("mkdtemp: ", std::strerror(errno)));
   }
   server->dir_ = dir_template;
   server->extra_args_ = std::move(extra_args);
@@ -165,15 +165,24 @@ RedisServer::~RedisServer() {
 absl::Status RedisServer::Launch() {
   const std::string binary = RedisServerBinary();
   std::vector<std::string> args = {binary,
-                                   "--port", absl::StrCat(port_),
-                                   "--bind", "127.0.0.1",
-                                   "--dir", dir_,
-                                   "--save", "",
-                                   "--appendonly", "no",
-                                   "--daemonize", "no",
-                                   "--unixsocket", unix_socket(),
-                                   "--unixsocketperm", "700",
-                                   "--logfile", dir_ + "/redis.log"};
+                                   "--port",
+                                   absl::StrCat(port_),
+                                   "--bind",
+                                   "127.0.0.1",
+                                   "--dir",
+                                   dir_,
+                                   "--save",
+                                   "",
+                                   "--appendonly",
+                                   "no",
+                                   "--daemonize",
+                                   "no",
+                                   "--unixsocket",
+                                   unix_socket(),
+                                   "--unixsocketperm",
+                                   "700",
+                                   "--logfile",
+                                   dir_ + "/redis.log"};
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
@@ -210,16 +219,15 @@ absl::Status RedisServer::WaitUntilReady(absl::Duration timeout) {
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
       return absl::UnavailableError(
-          absl::StrCat("redis-server on port ", port_, " exited: ",
-                       LogTail(dir_ + "/redis.log")));
+          absl::StrCat("redis-server on port ", port_,
+                       " exited: ", LogTail(dir_ + "/redis.log")));
     }
     if (Pings(port_)) return absl::OkStatus();
     absl::SleepFor(absl::Milliseconds(5));  // polling a child process
   }
-  return absl::UnavailableError(
-      absl::StrCat("redis-server on port ", port_, " did not answer PING in ",
-                   absl::FormatDuration(timeout), ": ",
-                   LogTail(dir_ + "/redis.log")));
+  return absl::UnavailableError(absl::StrCat(
+      "redis-server on port ", port_, " did not answer PING in ",
+      absl::FormatDuration(timeout), ": ", LogTail(dir_ + "/redis.log")));
 }
 
 absl::StatusOr<std::string> RedisServer::Cli(
@@ -230,8 +238,8 @@ absl::StatusOr<std::string> RedisServer::Cli(
 absl::StatusOr<std::string> RedisCli(int port,
                                      const std::vector<std::string>& args,
                                      const std::string& password) {
-  std::vector<std::string> all = {"/usr/bin/redis-cli", "-h", "127.0.0.1",
-                                  "-p", absl::StrCat(port)};
+  std::vector<std::string> all = {"/usr/bin/redis-cli", "-h", "127.0.0.1", "-p",
+                                  absl::StrCat(port)};
   all.insert(all.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (std::string& arg : all) argv.push_back(arg.data());
@@ -261,8 +269,7 @@ absl::StatusOr<std::string> RedisCli(int port,
   close(out[1]);
   if (rc != 0) {
     close(out[0]);
-    return absl::InternalError(
-        absl::StrCat("redis-cli: ", std::strerror(rc)));
+    return absl::InternalError(absl::StrCat("redis-cli: ", std::strerror(rc)));
   }
   std::string output;
   char buf[4096];

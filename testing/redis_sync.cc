@@ -87,8 +87,7 @@ int64_t SyncRedisClient::InfoField(const std::string& section,
   at += field.size() + 2;
   if (info.compare(at, 6, "calls=") == 0) at += 6;
   int64_t value = -1;
-  absl::SimpleAtoi(info.substr(at, info.find_first_of(",\r", at) - at),
-                   &value);
+  absl::SimpleAtoi(info.substr(at, info.find_first_of(",\r", at) - at), &value);
   return value;
 }
 

@@ -46,10 +46,11 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
   }
   server->dir_ = dir_template;
   server->sync_token_file_ = server->options_.sync_token_file;
-  if (server->sync_token_file_.empty() && !server->options_.sync_token.empty()) {
+  if (server->sync_token_file_.empty() &&
+      !server->options_.sync_token.empty()) {
     server->sync_token_file_ = server->dir_ + "/sync-token";
-    std::ofstream(server->sync_token_file_) << server->options_.sync_token
-                                            << "\n";
+    std::ofstream(server->sync_token_file_)
+        << server->options_.sync_token << "\n";
     chmod(server->sync_token_file_.c_str(), 0600);
   }
   absl::Status last;
@@ -113,12 +114,12 @@ absl::Status ServerProcess::Launch() {
     argv.push_back("--tls_key_file=" + options_.tls_key_file);
   }
   if (options_.near_cache.has_value()) {
-    argv.push_back(absl::StrCat("--near_cache=",
-                                *options_.near_cache ? "true" : "false"));
+    argv.push_back(
+        absl::StrCat("--near_cache=", *options_.near_cache ? "true" : "false"));
   }
   if (options_.health_interval.has_value()) {
-    argv.push_back(absl::StrCat("--health_interval=",
-                                absl::FormatDuration(*options_.health_interval)));
+    argv.push_back(absl::StrCat(
+        "--health_interval=", absl::FormatDuration(*options_.health_interval)));
   }
   argv.insert(argv.end(), options_.flags.begin(), options_.flags.end());
   absl::StatusOr<std::unique_ptr<Subprocess>> process =
@@ -144,9 +145,9 @@ absl::Status ServerProcess::WaitUntilReady() {
           return absl::OkStatus();
         }
       }
-      return absl::UnavailableError(absl::StrCat(
-          "availability-server does not listen on ", address(), ": ",
-          Tail(process_->Stderr())));
+      return absl::UnavailableError(
+          absl::StrCat("availability-server does not listen on ", address(),
+                       ": ", Tail(process_->Stderr())));
     }
   }
   return absl::OkStatus();
@@ -164,21 +165,20 @@ absl::Status ServerProcess::WaitUntilServing(absl::Duration timeout) {
     if (health.ok() && *health == av::client::HealthStatus::kServing) {
       return absl::OkStatus();
     }
-    last = health.ok() ? absl::UnavailableError(av::client::HealthStatusName(
-                             *health))
-                       : health.status();
+    last = health.ok()
+               ? absl::UnavailableError(av::client::HealthStatusName(*health))
+               : health.status();
     if (absl::Now() >= give_up) {
-      return absl::UnavailableError(absl::StrCat(
-          "availability-server on ", address(), " not SERVING within ",
-          absl::FormatDuration(timeout), " (", last.ToString(), "): ",
-          Tail(process_->Stderr())));
+      return absl::UnavailableError(
+          absl::StrCat("availability-server on ", address(),
+                       " not SERVING within ", absl::FormatDuration(timeout),
+                       " (", last.ToString(), "): ", Tail(process_->Stderr())));
     }
     absl::SleepFor(absl::Milliseconds(20));  // the health status is polled
   }
-  return absl::UnavailableError(
-      absl::StrCat("availability-server exited (", *process_->Wait(
-                                                       absl::ZeroDuration()),
-                   "): ", Tail(process_->Stderr())));
+  return absl::UnavailableError(absl::StrCat(
+      "availability-server exited (", *process_->Wait(absl::ZeroDuration()),
+      "): ", Tail(process_->Stderr())));
 }
 
 std::string ServerProcess::address() const {

@@ -92,8 +92,8 @@ class ServerProcess {
   int port() const { return port_; }
   int sync_port() const { return sync_port_; }        // 0 without sync
   int metrics_port() const { return metrics_port_; }  // 0 without metrics
-  std::string address() const;       // "127.0.0.1:<port>"
-  std::string sync_address() const;  // "127.0.0.1:<sync_port>"
+  std::string address() const;                        // "127.0.0.1:<port>"
+  std::string sync_address() const;                   // "127.0.0.1:<sync_port>"
 
   // A new channel to the storefront / sync listener with the options'
   // credentials, and stubs on new channels.

@@ -151,8 +151,8 @@ internal::StatusIsMatcher StatusIs(absl::StatusCode code,
 
 // Asserts that `expr` (an absl::StatusOr) is OK and moves its value into
 // `lhs` (a declaration such as `auto x` or an existing variable).
-#define AV_ASSERT_OK_AND_ASSIGN(lhs, expr)                                  \
-  AV_ASSERT_OK_AND_ASSIGN_IMPL(                                             \
+#define AV_ASSERT_OK_AND_ASSIGN(lhs, expr) \
+  AV_ASSERT_OK_AND_ASSIGN_IMPL(            \
       AV_STATUS_MATCHERS_CONCAT(av_status_or_, __LINE__), lhs, expr)
 #define AV_ASSERT_OK_AND_ASSIGN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                                 \

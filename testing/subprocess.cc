@@ -53,7 +53,8 @@ absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(
   c_argv.push_back(nullptr);
 
   const pid_t pid = fork();
-  if (pid < 0) return absl::InternalError(absl::StrCat("fork: ", strerror(errno)));
+  if (pid < 0)
+    return absl::InternalError(absl::StrCat("fork: ", strerror(errno)));
   if (pid == 0) {
     const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -97,8 +98,8 @@ std::optional<int> Subprocess::Wait(absl::Duration timeout) {
     int status = 0;
     const pid_t r = waitpid(pid_, &status, WNOHANG);
     if (r == pid_) {
-      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status)
-                                     : 128 + WTERMSIG(status);
+      exit_code_ =
+          WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
       return exit_code_;
     }
     if (absl::Now() >= deadline) return std::nullopt;

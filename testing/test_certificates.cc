@@ -25,8 +25,8 @@ absl::Status Openssl(std::vector<std::string> args) {
       testing::RunCommand(args, absl::Seconds(30));
   if (!r.ok()) return r.status();
   if (r->exit_code != 0) {
-    return absl::InternalError(absl::StrCat("openssl ", args[1],
-                                            " failed: ", r->err));
+    return absl::InternalError(
+        absl::StrCat("openssl ", args[1], " failed: ", r->err));
   }
   return absl::OkStatus();
 }
@@ -59,19 +59,19 @@ absl::StatusOr<TestCertificates::Pair> Issue(const std::string& dir,
   const std::string ext_file = absl::StrCat(dir, "/", name, ".ext");
   if (absl::Status s = WriteFile(ext_file, extensions); !s.ok()) return s;
   if (ca_name.empty()) {
-    absl::Status s = Openssl(
-        {"req", "-x509", "-newkey", "ec", "-pkeyopt",
-         "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", pair.key_file,
-         "-out", pair.cert_file, "-days", "2", "-subj", subject,
-         "-addext", "basicConstraints=critical,CA:TRUE", "-addext",
-         "keyUsage=critical,keyCertSign,cRLSign"});
+    absl::Status s =
+        Openssl({"req", "-x509", "-newkey", "ec", "-pkeyopt",
+                 "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+                 pair.key_file, "-out", pair.cert_file, "-days", "2", "-subj",
+                 subject, "-addext", "basicConstraints=critical,CA:TRUE",
+                 "-addext", "keyUsage=critical,keyCertSign,cRLSign"});
     if (!s.ok()) return s;
   } else {
     const std::string csr = absl::StrCat(dir, "/", name, ".csr");
-    absl::Status s = Openssl({"req", "-new", "-newkey", "ec", "-pkeyopt",
-                              "ec_paramgen_curve:prime256v1", "-nodes",
-                              "-keyout", pair.key_file, "-out", csr, "-subj",
-                              subject});
+    absl::Status s =
+        Openssl({"req", "-new", "-newkey", "ec", "-pkeyopt",
+                 "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+                 pair.key_file, "-out", csr, "-subj", subject});
     if (!s.ok()) return s;
     s = Openssl({"x509", "-req", "-in", csr, "-CA",
                  absl::StrCat(dir, "/", ca_name, ".crt"), "-CAkey",
@@ -114,8 +114,7 @@ absl::StatusOr<TestCertificates> TestCertificates::Make() {
                  &certs.server),
            issue("sync-worker", "/CN=sync-worker", "ca", client_ext,
                  &certs.sync_worker),
-           issue("intruder", "/CN=intruder", "ca", client_ext,
-                 &certs.intruder),
+           issue("intruder", "/CN=intruder", "ca", client_ext, &certs.intruder),
            issue("other-ca", "/CN=other-ca", "", "", &other_ca),
            issue("stranger", "/CN=sync-worker", "other-ca", client_ext,
                  &certs.stranger),

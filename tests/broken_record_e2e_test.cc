@@ -207,7 +207,8 @@ TEST_F(BrokenRecordE2ETest, ABrokenAlternativeIsSkipped) {
   EXPECT_EQ(answer.status(), v1::STATUS_OUT_OF_STOCK);
   ASSERT_EQ(answer.alternatives_size(), 1);
   EXPECT_EQ(answer.alternatives(0).sku(), Sku(1));
-  EXPECT_EQ(server_->MetricSample(kMetric), 1);  // GARBAGE; HASH reads as absent there
+  EXPECT_EQ(server_->MetricSample(kMetric),
+            1);  // GARBAGE; HASH reads as absent there
 }
 
 TEST_F(BrokenRecordE2ETest, ASkuNamedTwentyTimesIsReadOnce) {

@@ -89,13 +89,13 @@ class CompositeImportE2ETest : public ::testing::Test {
     absl::StatusOr<std::string> raw =
         redis_->Cli({"XRANGE", "av:{1}:events", "-", "+"});
     EXPECT_TRUE(raw.ok()) << raw.status();
-    std::vector<std::string> lines =
-        absl::StrSplit(raw.ok() ? *raw : "", '\n');
+    std::vector<std::string> lines = absl::StrSplit(raw.ok() ? *raw : "", '\n');
     std::vector<std::string> out;
     std::string type;
     for (size_t i = 0; i + 1 < lines.size(); ++i) {
       if (lines[i] == "type") type = lines[i + 1];
-      if (lines[i] == "sku") out.push_back(absl::StrCat(type, " ", lines[i + 1]));
+      if (lines[i] == "sku")
+        out.push_back(absl::StrCat(type, " ", lines[i + 1]));
     }
     return out;
   }

@@ -117,8 +117,7 @@ TEST_F(CompositeReadE2ETest, ABatchOfParentsIsAnsweredFromTheirVariants) {
   ASSERT_EQ(response.items(1).components_size(), 3);
   EXPECT_EQ(response.items(1).components(1).sku(), "SHIRT1-M");
   EXPECT_EQ(response.items(1).components(1).status(), v1::STATUS_IN_STOCK);
-  EXPECT_EQ(response.items(1).components(0).status(),
-            v1::STATUS_OUT_OF_STOCK);
+  EXPECT_EQ(response.items(1).components(0).status(), v1::STATUS_OUT_OF_STOCK);
   EXPECT_EQ(response.items(2).status(), v1::STATUS_OUT_OF_STOCK);
   // The variant asked for by its own SKU is a simple product.
   EXPECT_EQ(response.items(3).product_type(), v1::PRODUCT_TYPE_SIMPLE);

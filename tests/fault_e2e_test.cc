@@ -121,7 +121,8 @@ TEST(FaultE2ETest, RedisKilledAndStoppedUnderLoad) {
   load.late_after = absl::Milliseconds(50) * testing::kSanitizerSlowdown;
   load.warmup = absl::Seconds(1);
   // Baseline, kill + outage + observe, stop + outage + observe.
-  load.duration = absl::Seconds(2) + 2 * (kOutage + kObserve) + absl::Seconds(1);
+  load.duration =
+      absl::Seconds(2) + 2 * (kOutage + kObserve) + absl::Seconds(1);
   load.skus = *av::bench::ExpandSkuPattern("F-%04d", 0, kSkus);
   load.scope.set_stock_id(1);
   load.on_call = [&log](absl::Time t, int code) { log.Add(t, code); };
@@ -155,8 +156,7 @@ TEST(FaultE2ETest, RedisKilledAndStoppedUnderLoad) {
     auto it = r.errors_by_code.find(name);
     return it == r.errors_by_code.end() ? 0 : it->second;
   };
-  const absl::Duration kill_recovery =
-      log.RecoveryAfter(restarted, stopped);
+  const absl::Duration kill_recovery = log.RecoveryAfter(restarted, stopped);
   const absl::Duration stop_recovery =
       log.RecoveryAfter(continued, continued + kObserve);
   const auto kill_window = log.Counts(killed, restarted);

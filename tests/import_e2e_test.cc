@@ -36,8 +36,8 @@ constexpr char kHeader[] =
 
 // One Magento export row on the default website.
 std::string Row(int i, const std::string& related = "") {
-  return absl::StrFormat("SKU-%04d,,Product %d,Plain,%d.0000,1,base,%s\n", i,
-                         i, 10 + i % 7, related);
+  return absl::StrFormat("SKU-%04d,,Product %d,Plain,%d.0000,1,base,%s\n", i, i,
+                         10 + i % 7, related);
 }
 
 class ImportE2ETest : public ::testing::Test {
@@ -66,10 +66,9 @@ class ImportE2ETest : public ::testing::Test {
   // Runs `availability import FILE ARGS...` against the sync listener.
   testing::CommandResult Import(const std::string& file,
                                 std::vector<std::string> args = {}) {
-    args.insert(args.begin(),
-                {AVAILABILITY_CLI_BINARY, "import", file,
-                 "--sync-server=" + server_->sync_address(),
-                 "--token-file=" + server_->sync_token_file()});
+    args.insert(args.begin(), {AVAILABILITY_CLI_BINARY, "import", file,
+                               "--sync-server=" + server_->sync_address(),
+                               "--token-file=" + server_->sync_token_file()});
     absl::StatusOr<testing::CommandResult> result =
         testing::RunCommand(args, absl::Seconds(120));
     EXPECT_TRUE(result.ok()) << result.status();
@@ -200,10 +199,10 @@ TEST_F(ImportE2ETest, DuplicateRowsAndMultilineFieldsAreReported) {
       "dups.csv",
       absl::StrCat(kHeader,
                    "SKU-0001,,Bag,\"Line one\nline two\nline three\",5,1,"
-                   "base,\n",                              // lines 2-4
-                   Row(2),                                 // line 5
+                   "base,\n",                               // lines 2-4
+                   Row(2),                                  // line 5
                    "SKU-0001,,Bag,Plain,7.0000,1,base,\n",  // line 6: qty 7
-                   Row(3), Row(3)));                       // lines 7, 8
+                   Row(3), Row(3)));                        // lines 7, 8
   testing::CommandResult result = Import(file, {"--replace"});
   EXPECT_EQ(result.exit_code, 6) << result.out << result.err;
   EXPECT_THAT(result.err,
@@ -218,8 +217,8 @@ TEST_F(ImportE2ETest, DuplicateRowsAndMultilineFieldsAreReported) {
   EXPECT_THAT(result.out, HasSubstr("identical duplicates 1"));
 
   // Identical duplicates alone are a warning: exit 0.
-  const std::string same = WriteFile(
-      "same.csv", absl::StrCat(kHeader, Row(1), Row(2), Row(1)));
+  const std::string same =
+      WriteFile("same.csv", absl::StrCat(kHeader, Row(1), Row(2), Row(1)));
   testing::CommandResult warned = Import(same);
   EXPECT_EQ(warned.exit_code, 0) << warned.out << warned.err;
   EXPECT_THAT(warned.err, HasSubstr("line 4: warning: SKU \"SKU-0001\""));

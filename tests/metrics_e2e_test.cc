@@ -120,13 +120,14 @@ TEST_F(MetricsE2ETest, CountsCallsLatencySyncWritesRedisAndFreshness) {
   EXPECT_EQ(Get("NOPE", absl::Seconds(2)).error_code(),
             grpc::StatusCode::NOT_FOUND);
 
-  const std::string get = "grpc_service=\"availability.v1.Availability\","
-                          "grpc_method=\"GetAvailability\"";
+  const std::string get =
+      "grpc_service=\"availability.v1.Availability\","
+      "grpc_method=\"GetAvailability\"";
   EXPECT_EQ(Sample("grpc_server_handled_total{" + get + ",grpc_code=\"OK\"}"),
             1);
-  EXPECT_EQ(Sample("grpc_server_handled_total{" + get +
-                   ",grpc_code=\"NOT_FOUND\"}"),
-            1);
+  EXPECT_EQ(
+      Sample("grpc_server_handled_total{" + get + ",grpc_code=\"NOT_FOUND\"}"),
+      1);
   EXPECT_EQ(Sample("grpc_server_handling_seconds_count{" + get + "}"), 2);
   EXPECT_EQ(Sample("grpc_server_handled_total{grpc_service=\"availability.v1."
                    "InventorySync\",grpc_method=\"UpsertRecords\",grpc_code="
@@ -215,8 +216,8 @@ TEST_F(MetricsE2ETest, CountsEventsOfDeletesAndSnapshotsAndQueuedJobs) {
   }
   EXPECT_EQ(Sample("availability_events_appended_total{operation=\"upsert\"}"),
             3);
-  EXPECT_EQ(Sample("availability_events_appended_total{operation=\"snapshot\"}"),
-            1);
+  EXPECT_EQ(
+      Sample("availability_events_appended_total{operation=\"snapshot\"}"), 1);
   EXPECT_EQ(Sample("availability_events_appended_total{operation=\"delete\"}"),
             1);
   EXPECT_EQ(Sample("availability_notifications_queued_total"), 1);
@@ -238,8 +239,8 @@ TEST_F(MetricsE2ETest, WatchStreamsGaugeFollowsOpenStreams) {
   context.TryCancel();
   EXPECT_FALSE(reader->Read(&answer));
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
-  EXPECT_TRUE(WaitUntil("availability_watch_streams",
-                        [](double v) { return v == 0; }));
+  EXPECT_TRUE(
+      WaitUntil("availability_watch_streams", [](double v) { return v == 0; }));
 }
 
 TEST_F(MetricsE2ETest, HealthzAndReadyzFollowTheGrpcHealthStatus) {
@@ -300,9 +301,9 @@ TEST_F(MetricsE2ETest, OversizedRequestsAreRefused) {
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
   v1::BatchGetAvailabilityResponse response;
-  EXPECT_EQ(stub_->BatchGetAvailability(&context, request, &response)
-                .error_code(),
-            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(
+      stub_->BatchGetAvailability(&context, request, &response).error_code(),
+      grpc::StatusCode::RESOURCE_EXHAUSTED);
 }
 
 }  // namespace

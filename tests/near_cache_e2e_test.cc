@@ -84,10 +84,12 @@ class NearCacheE2ETest : public ::testing::Test {
     s.stub = v1::Availability::NewStub(s.channel);
     if (with_sync) s.sync = s.process->NewSyncStub();
     // Ready once an answer comes back (Redis connected, tracking on).
-    EXPECT_TRUE(testing::Eventually([&] {
-      v1::ProductAvailability a;
-      return Get(s, "WARM", &a).ok();
-    }, absl::Seconds(10)));
+    EXPECT_TRUE(testing::Eventually(
+        [&] {
+          v1::ProductAvailability a;
+          return Get(s, "WARM", &a).ok();
+        },
+        absl::Seconds(10)));
     return s;
   }
 
@@ -112,17 +114,19 @@ TEST_F(NearCacheE2ETest, AWriteReachesAnAnswerServedFromMemory) {
   ASSERT_TRUE(Get(s, "WARM", &answer).ok());
   EXPECT_EQ(answer.freshness().version(), 1);
   Put("WARM", 2, 0);
-  EXPECT_TRUE(testing::Eventually([&] {
-    return Get(s, "WARM", &answer).ok() && answer.freshness().version() == 2;
-  }, absl::Seconds(2)));
+  EXPECT_TRUE(testing::Eventually(
+      [&] {
+        return Get(s, "WARM", &answer).ok() &&
+               answer.freshness().version() == 2;
+      },
+      absl::Seconds(2)));
   EXPECT_EQ(answer.status(), v1::STATUS_OUT_OF_STOCK);
   EXPECT_FALSE(answer.freshness().stale());
   // Unknown SKUs are cached negatively and announced when they appear.
-  EXPECT_EQ(Get(s, "LATER", &answer).error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Get(s, "LATER", &answer).error_code(), grpc::StatusCode::NOT_FOUND);
   Put("LATER", 1, 4);
   EXPECT_TRUE(testing::Eventually([&] { return Get(s, "LATER", &answer).ok(); },
-                         absl::Seconds(2)));
+                                  absl::Seconds(2)));
 }
 
 TEST_F(NearCacheE2ETest, PausedRedisServesWarmStaleAndFailsColdFast) {
@@ -145,9 +149,11 @@ TEST_F(NearCacheE2ETest, PausedRedisServesWarmStaleAndFailsColdFast) {
   std::printf("cold miss with Redis paused failed in %s\n",
               absl::FormatDuration(took).c_str());
   redis_->Resume();
-  EXPECT_TRUE(testing::Eventually([&] {
-    return Get(s, "WARM", &answer).ok() && !answer.freshness().stale();
-  }, absl::Seconds(10)));
+  EXPECT_TRUE(testing::Eventually(
+      [&] {
+        return Get(s, "WARM", &answer).ok() && !answer.freshness().stale();
+      },
+      absl::Seconds(10)));
   EXPECT_TRUE(Get(s, "COLD", &answer).ok());
 }
 
@@ -168,7 +174,8 @@ TEST_F(NearCacheE2ETest, KilledRedisServesWarmStaleThenHealthTurnsAfterGrace) {
   }));
   EXPECT_EQ(Get(s, "COLD", &answer).error_code(),
             grpc::StatusCode::UNAVAILABLE);
-  EXPECT_TRUE(testing::Eventually([&] { return !serving(); }, absl::Seconds(10)));
+  EXPECT_TRUE(
+      testing::Eventually([&] { return !serving(); }, absl::Seconds(10)));
   EXPECT_GE(absl::Now() - killed, absl::Milliseconds(900))
       << "NOT_SERVING only after --unhealthy_after";
   ASSERT_TRUE(redis_->Restart().ok());
@@ -222,9 +229,10 @@ TEST_F(NearCacheE2ETest, FreshnessAcrossTwoServers) {
   std::sort(millis.begin(), millis.end());
   const double p50 = millis[millis.size() / 2];
   const double p99 = millis[millis.size() * 99 / 100];
-  std::printf("freshness over %d writes (both servers answer the new "
-              "version): p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
-              kWrites, p50, p99, millis.back());
+  std::printf(
+      "freshness over %d writes (both servers answer the new "
+      "version): p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+      kWrites, p50, p99, millis.back());
   RecordProperty("freshness_p50_ms", std::to_string(p50));
   RecordProperty("freshness_p99_ms", std::to_string(p99));
   // The goal. Five runs on the shared 2-core machine at load average 15-18

@@ -116,16 +116,14 @@ class RequestParsingE2ETest : public ::testing::Test {
 
   // A unary call with raw request bytes; the response bytes in `response`.
   grpc::Status RawUnary(const std::shared_ptr<grpc::Channel>& channel,
-                        const std::string& method,
-                        const std::string& request, std::string* response,
-                        bool authorize = true) {
+                        const std::string& method, const std::string& request,
+                        std::string* response, bool authorize = true) {
     grpc::GenericStub stub(channel);
     grpc::ClientContext context;
     if (authorize) {
       Authorize(context);
     } else {
-      context.set_deadline(
-          absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+      context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
     }
     grpc::ByteBuffer in = Buffer(request);
     grpc::ByteBuffer out;
@@ -141,8 +139,7 @@ class RequestParsingE2ETest : public ::testing::Test {
     return status;
   }
 
-  grpc::Status Storefront(const std::string& method,
-                          const std::string& request,
+  grpc::Status Storefront(const std::string& method, const std::string& request,
                           std::string* response = nullptr) {
     return RawUnary(channel_, kStorefront + method, request, response,
                     /*authorize=*/false);
@@ -323,7 +320,8 @@ TEST_F(RequestParsingE2ETest, OtherStorefrontMethodsNameTheField) {
   sub.set_sku("KNOWN-A");
   sub.mutable_scope()->set_stock_id(1);
   sub.set_subscriber_id("BAD0");
-  for (const char* method : {"SubscribeBackInStock", "UnsubscribeBackInStock"}) {
+  for (const char* method :
+       {"SubscribeBackInStock", "UnsubscribeBackInStock"}) {
     grpc::Status s = Storefront(method, WithInvalidUtf8(sub));
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << method;
     EXPECT_EQ(s.error_message(), "subscriber_id: not valid UTF-8") << method;
@@ -390,10 +388,9 @@ TEST_F(RequestParsingE2ETest, StreamFailsAtABadMessageAndWritesNothingAfter) {
     return WithInvalidUtf8(m);
   };
   v1::UpsertRecordsResponse response;
-  grpc::Status s =
-      RawStream({message({"S1-A", "S1-B"}), message({"S2-A", "BAD0"}),
-                 message({"S3-A"})},
-                &response);
+  grpc::Status s = RawStream(
+      {message({"S1-A", "S1-B"}), message({"S2-A", "BAD0"}), message({"S3-A"})},
+      &response);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(s.error_message(),
               StartsWith("message 2: records[1].sku: not valid UTF-8"));
@@ -422,8 +419,8 @@ TEST_F(RequestParsingE2ETest, OtherSyncMethodsNameTheField) {
     v1::FinishSnapshotRequest r;
     r.set_stock_id(1);
     r.set_snapshot_id("BAD0");
-    cases.push_back({"FinishSnapshot", WithInvalidUtf8(r),
-                     "snapshot_id: not valid UTF-8"});
+    cases.push_back(
+        {"FinishSnapshot", WithInvalidUtf8(r), "snapshot_id: not valid UTF-8"});
   }
   {
     v1::PutStoreConfigRequest r;
@@ -444,15 +441,15 @@ TEST_F(RequestParsingE2ETest, OtherSyncMethodsNameTheField) {
     r.set_category_id(10);
     r.add_skus("KNOWN-A");
     r.add_skus("BAD0");
-    cases.push_back({"PutCategoryRanking", WithInvalidUtf8(r),
-                     "skus[1]: not valid UTF-8"});
+    cases.push_back(
+        {"PutCategoryRanking", WithInvalidUtf8(r), "skus[1]: not valid UTF-8"});
   }
   {
     v1::UpsertRecordsRequest r;
     *r.add_records() = Record("FINE");
     r.set_snapshot_id("BAD0");
-    cases.push_back({"UpsertRecords", WithInvalidUtf8(r),
-                     "snapshot_id: not valid UTF-8"});
+    cases.push_back(
+        {"UpsertRecords", WithInvalidUtf8(r), "snapshot_id: not valid UTF-8"});
   }
   for (const Case& c : cases) {
     grpc::Status s = Sync(c.method, c.bytes);
@@ -462,8 +459,9 @@ TEST_F(RequestParsingE2ETest, OtherSyncMethodsNameTheField) {
   EXPECT_EQ(Lookup("FINE").error_code(), grpc::StatusCode::NOT_FOUND);
 
   // Without the token the answer is UNAUTHENTICATED, bad bytes or not.
-  grpc::Status s = RawUnary(sync_channel_, absl::StrCat(kSync, "FinishSnapshot"),
-                            cases[0].bytes, nullptr, /*authorize=*/false);
+  grpc::Status s =
+      RawUnary(sync_channel_, absl::StrCat(kSync, "FinishSnapshot"),
+               cases[0].bytes, nullptr, /*authorize=*/false);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
 }
 

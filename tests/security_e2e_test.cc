@@ -16,10 +16,10 @@
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
-#include "testing/test_certificates.h"
 #include "testing/redis_server.h"
 #include "testing/server_process.h"
 #include "testing/subprocess.h"
+#include "testing/test_certificates.h"
 
 namespace availability {
 namespace {
@@ -75,8 +75,8 @@ class SecurityE2ETest : public ::testing::Test {
     sync_port_ = server_->sync_port();
   }
 
-  std::shared_ptr<grpc::Channel> Channel(
-      int port, const TestCertificates::Pair* client) {
+  std::shared_ptr<grpc::Channel> Channel(int port,
+                                         const TestCertificates::Pair* client) {
     return grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
                                certs_->ClientCredentials(client));
   }
@@ -116,7 +116,8 @@ class SecurityE2ETest : public ::testing::Test {
   // and each base64 line of the server's private key.
   std::vector<std::string> Secrets() const {
     std::vector<std::string> secrets = {kRedisPassword, kSyncToken};
-    for (absl::string_view line : absl::StrSplit(certs_->server.key_pem, '\n')) {
+    for (absl::string_view line :
+         absl::StrSplit(certs_->server.key_pem, '\n')) {
       if (line.size() > 20 && !absl::StartsWith(line, "-----")) {
         secrets.emplace_back(line);
       }
@@ -140,10 +141,10 @@ class SecurityE2ETest : public ::testing::Test {
 };
 
 TEST_F(SecurityE2ETest, StorefrontMtlsAdmitsOnlyCertificatesOfTheCa) {
-  StartServer(TlsOptions({"--redis_password_file=" + password_file_,
-                          "--tls_client_ca_file=" + certs_->ca.cert_file,
-                          "--sync_listen="},
-                         &certs_->sync_worker));
+  StartServer(TlsOptions(
+      {"--redis_password_file=" + password_file_,
+       "--tls_client_ca_file=" + certs_->ca.cert_file, "--sync_listen="},
+      &certs_->sync_worker));
   ASSERT_TRUE(WaitUp(Channel(port_, &certs_->sync_worker)))
       << server_->Stderr();
   // The call reaches the service (an unknown SKU), over verified mTLS.

@@ -29,8 +29,8 @@
 #include "absl/time/time.h"
 #include "availability/v1/availability.grpc.pb.h"
 #include "availability/v1/inventory_sync.grpc.pb.h"
-#include "client/availability_client.h"
 #include "cache/record_codec.h"
+#include "client/availability_client.h"
 #include "core/record.h"
 #include "gtest/gtest.h"
 #include "testing/eventually.h"
@@ -92,10 +92,14 @@ class SentinelE2ETest : public ::testing::Test {
         {"--replicaof", "127.0.0.1", absl::StrCat(primary_->port())});
     ASSERT_TRUE(replica.ok()) << replica.status();
     replica_ = *std::move(replica);
-    ASSERT_TRUE(testing::Eventually([&] {
-      return absl::StrContains(Cli(replica_->port(), {"INFO", "replication"}),
-                               "master_link_status:up");
-    }, absl::Seconds(10), kPoll)) << "replica never linked";
+    ASSERT_TRUE(testing::Eventually(
+        [&] {
+          return absl::StrContains(
+              Cli(replica_->port(), {"INFO", "replication"}),
+              "master_link_status:up");
+        },
+        absl::Seconds(10), kPoll))
+        << "replica never linked";
 
     for (int i = 0; i < 3; ++i) {
       const int port = testing::PickFreePort();
@@ -107,16 +111,20 @@ class SentinelE2ETest : public ::testing::Test {
     }
     // Every sentinel sees the replica and the two others (needed for the
     // quorum and the leader election).
-    ASSERT_TRUE(testing::Eventually([&] {
-      for (int port : sentinel_ports_) {
-        const std::string master = Cli(port, {"SENTINEL", "master", kMaster});
-        if (!absl::StrContains(master, "num-other-sentinels\n2\n") ||
-            !absl::StrContains(master, "num-slaves\n1\n")) {
-          return false;
-        }
-      }
-      return true;
-    }, absl::Seconds(20), kPoll)) << "sentinels did not discover each other: "
+    ASSERT_TRUE(testing::Eventually(
+        [&] {
+          for (int port : sentinel_ports_) {
+            const std::string master =
+                Cli(port, {"SENTINEL", "master", kMaster});
+            if (!absl::StrContains(master, "num-other-sentinels\n2\n") ||
+                !absl::StrContains(master, "num-slaves\n1\n")) {
+              return false;
+            }
+          }
+          return true;
+        },
+        absl::Seconds(20), kPoll))
+        << "sentinels did not discover each other: "
         << Cli(sentinel_ports_[0], {"SENTINEL", "master", kMaster});
 
     // Store configuration and channels straight into the primary.
@@ -125,8 +133,9 @@ class SentinelE2ETest : public ::testing::Test {
     core::StoreConfig config;
     config.stock_id = 1;
     (*primary_client)->PutStoreConfig(config);
-    (*primary_client)->Expect(
-        {"HSET", (*primary_client)->keys().SalesChannels(), "base", "1"});
+    (*primary_client)
+        ->Expect(
+            {"HSET", (*primary_client)->keys().SalesChannels(), "base", "1"});
     ASSERT_FALSE(HasFailure());
 
     std::vector<std::string> addresses;
@@ -155,13 +164,15 @@ class SentinelE2ETest : public ::testing::Test {
       *request.add_records() = MakeRecord(absl::StrFormat("R-%03d", i), 1);
     }
     absl::StatusOr<v1::UpsertRecordsResponse> loaded;
-    ASSERT_TRUE(testing::Eventually([&] {
-      loaded = sync_->UpsertRecords(request);
-      return loaded.ok() && loaded->applied() == kReadSkus;
-    }, absl::Seconds(10), kPoll)) << loaded.status() << server_->Stderr();
-    ASSERT_TRUE(testing::Eventually([&] {
-      return Get(kReadSkus - 1).ok();
-    }, absl::Seconds(10), kPoll))
+    ASSERT_TRUE(testing::Eventually(
+        [&] {
+          loaded = sync_->UpsertRecords(request);
+          return loaded.ok() && loaded->applied() == kReadSkus;
+        },
+        absl::Seconds(10), kPoll))
+        << loaded.status() << server_->Stderr();
+    ASSERT_TRUE(testing::Eventually([&] { return Get(kReadSkus - 1).ok(); },
+                                    absl::Seconds(10), kPoll))
         << "records never readable from the replica: " << server_->Stderr();
   }
 
@@ -248,23 +259,28 @@ TEST_F(SentinelE2ETest, PrimaryKilledUnderLoadFailsOverWithoutLosingWrites) {
   primary_->Kill();
   // +switch-master, as clients see it.
   absl::Time switched = absl::InfiniteFuture();
-  EXPECT_TRUE(testing::Eventually([&] {
-    if (MasterPort(sentinel_ports_[0]) != new_port) return false;
-    switched = absl::Now();
-    return true;
-  }, absl::Seconds(30), kPoll)) << "no failover: " << Cli(sentinel_ports_[0],
-                                {"SENTINEL", "master", kMaster});
+  EXPECT_TRUE(testing::Eventually(
+      [&] {
+        if (MasterPort(sentinel_ports_[0]) != new_port) return false;
+        switched = absl::Now();
+        return true;
+      },
+      absl::Seconds(30), kPoll))
+      << "no failover: "
+      << Cli(sentinel_ports_[0], {"SENTINEL", "master", kMaster});
   // Writes resume (bounded wait), then a little more load on the new primary.
   absl::Time resumed = absl::InfiniteFuture();
-  testing::Eventually([&] {
-    absl::MutexLock lock(&mu);
-    for (absl::Time t : write_successes) {
-      if (t > switched) {
-        resumed = std::min(resumed, t);
-      }
-    }
-    return resumed != absl::InfiniteFuture();
-  }, absl::Seconds(15), kPoll);
+  testing::Eventually(
+      [&] {
+        absl::MutexLock lock(&mu);
+        for (absl::Time t : write_successes) {
+          if (t > switched) {
+            resumed = std::min(resumed, t);
+          }
+        }
+        return resumed != absl::InfiniteFuture();
+      },
+      absl::Seconds(15), kPoll);
   absl::SleepFor(absl::Seconds(1));
   stop = true;
   for (std::thread& t : threads) t.join();
@@ -290,8 +306,7 @@ TEST_F(SentinelE2ETest, PrimaryKilledUnderLoadFailsOverWithoutLosingWrites) {
       static_cast<unsigned long long>(window_ok),
       static_cast<unsigned long long>(window_reads), 100 * window_rate,
       static_cast<unsigned long long>(total_ok), reads.size(),
-      write_successes.size(),
-      static_cast<unsigned long long>(write_failures));
+      write_successes.size(), static_cast<unsigned long long>(write_failures));
   EXPECT_LE(resumed - switched, absl::Seconds(10));
   EXPECT_GT(window_reads, 0u);
   EXPECT_GE(window_rate, 0.95) << server_->Stderr();

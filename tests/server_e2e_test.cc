@@ -349,8 +349,8 @@ TEST_F(ServerE2ETest, PausedRedisFailsCallsAtTheirDeadlineAndRecovers) {
   ASSERT_TRUE(Get(Request("IN-LOW"), &answer).ok());
   redis_->Pause();
   const absl::Time start = absl::Now();
-  grpc::Status status = Get(Request("IN-PLENTY"), &answer,
-                            absl::Milliseconds(300));
+  grpc::Status status =
+      Get(Request("IN-PLENTY"), &answer, absl::Milliseconds(300));
   const absl::Duration took = absl::Now() - start;
   EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED)
       << status.error_message();

@@ -159,8 +159,8 @@ TEST_F(SyncE2ETest, ReplaceDeletesRecordsAbsentFromTheSnapshot) {
   ASSERT_EQ(Cli(Import(full)).exit_code, 0);
   ASSERT_TRUE(Get("DROP-1").ok());
 
-  const std::string smaller = WriteFile(
-      "smaller.jsonl", Line("KEEP-1", 2, 7) + Line("KEEP-2", 1, 5));
+  const std::string smaller =
+      WriteFile("smaller.jsonl", Line("KEEP-1", 2, 7) + Line("KEEP-2", 1, 5));
   std::vector<std::string> args = Import(smaller);
   args.push_back("--replace");
   args.push_back("--max-delete=100");  // 1 of 3 is above the default 10 %
@@ -177,9 +177,9 @@ TEST_F(SyncE2ETest, ReplaceDeletesRecordsAbsentFromTheSnapshot) {
 
 TEST_F(SyncE2ETest, WrongTokenChangesNothing) {
   const std::string file = WriteFile("one.jsonl", Line("SECRET-TEST", 1, 5));
-  std::vector<std::string> args = {
-      "import", file, "--sync-server=" + server_->sync_address(),
-      "--token-file=" + wrong_token_file_};
+  std::vector<std::string> args = {"import", file,
+                                   "--sync-server=" + server_->sync_address(),
+                                   "--token-file=" + wrong_token_file_};
   testing::CommandResult result = Cli(args);
   EXPECT_NE(result.exit_code, 0);
   EXPECT_THAT(result.err, HasSubstr("UNAUTHENTICATED"));
@@ -195,8 +195,9 @@ TEST_F(SyncE2ETest, ImporterKilledMidFileLeavesNoTornRecord) {
     v1_lines += Line(sku, 1, i % 50);
     v2_lines += Line(sku, 2, 100 + i % 50);
   }
-  ASSERT_EQ(Cli(Import(WriteFile("v1.jsonl", v1_lines)),
-                absl::Minutes(3)).exit_code, 0);
+  ASSERT_EQ(
+      Cli(Import(WriteFile("v1.jsonl", v1_lines)), absl::Minutes(3)).exit_code,
+      0);
 
   // The second import, in reconcile mode, is killed part-way.
   std::vector<std::string> args = Import(WriteFile("v2.jsonl", v2_lines));
@@ -276,8 +277,8 @@ TEST_F(SyncE2ETest, BackInStockSubscriptionsBecomeOneJobEach) {
     return n.ok() ? std::stoi(*n) : -1;
   };
   EXPECT_EQ(jobs(), 0);
-  ASSERT_EQ(Cli(Import(WriteFile("back.jsonl", Line("WANTED", 2, 9)))).exit_code,
-            0);
+  ASSERT_EQ(
+      Cli(Import(WriteFile("back.jsonl", Line("WANTED", 2, 9)))).exit_code, 0);
   EXPECT_EQ(jobs(), 2);  // customer-1 once, customer-2 once, not customer-3
   // Out and back in again: the subscriptions were used up.
   ASSERT_EQ(Cli(Import(WriteFile("again.jsonl",
@@ -286,7 +287,6 @@ TEST_F(SyncE2ETest, BackInStockSubscriptionsBecomeOneJobEach) {
             0);
   EXPECT_EQ(jobs(), 2);
 }
-
 
 // One record of an UpsertRecordsRequest.
 void AddRecord(v1::UpsertRecordsRequest& request, const std::string& sku,
@@ -360,8 +360,8 @@ TEST_F(SyncE2ETest, OutOfMemoryIsUnavailableAndWritesNothing) {
   AddRecord(request, "A", 1, 1, 5);
   ASSERT_TRUE(sync_->UpsertRecords(request).ok());
   const std::string before = *redis_->Cli({"DUMP", "av:{1}:r:A"});
-  ASSERT_TRUE(redis_->Cli({"CONFIG", "SET", "maxmemory-policy", "noeviction"})
-                  .ok());
+  ASSERT_TRUE(
+      redis_->Cli({"CONFIG", "SET", "maxmemory-policy", "noeviction"}).ok());
   ASSERT_TRUE(redis_->Cli({"CONFIG", "SET", "maxmemory", "1"}).ok());
   v1::UpsertRecordsRequest change;
   AddRecord(change, "A", 1, 2, 0);

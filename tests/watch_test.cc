@@ -197,7 +197,8 @@ TEST_F(WatchTest, DatesMoveAtTheStoresMidnight) {
   EXPECT_EQ(after.sku(), "P");
   EXPECT_NE(after.status(), v1::STATUS_PREORDER);
   EXPECT_NE(before.SerializeAsString(), after.SerializeAsString())
-      << before.ShortDebugString() << "\n" << after.ShortDebugString();
+      << before.ShortDebugString() << "\n"
+      << after.ShortDebugString();
   context.TryCancel();
   reader->Finish();
 }

@@ -47,8 +47,7 @@ absl::Status ArgParser::ParseImpl(const std::vector<std::string>& args,
       if (rest != nullptr) {
         rest->insert(rest->end(), args.begin() + i, args.end());
       } else {
-        positional_.insert(positional_.end(), args.begin() + i + 1,
-                           args.end());
+        positional_.insert(positional_.end(), args.begin() + i + 1, args.end());
       }
       break;
     }
@@ -85,9 +84,9 @@ absl::Status ArgParser::ParseImpl(const std::vector<std::string>& args,
     if (!spec->takes_value) {
       if (inline_value.has_value() && *inline_value != "true" &&
           *inline_value != "false") {
-        return absl::InvalidArgumentError(absl::StrFormat(
-            "--%s: expects no value or true/false, got \"%s\"", name,
-            *inline_value));
+        return absl::InvalidArgumentError(
+            absl::StrFormat("--%s: expects no value or true/false, got \"%s\"",
+                            name, *inline_value));
       }
       values.push_back(inline_value.value_or("true"));
       continue;

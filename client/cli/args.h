@@ -64,8 +64,7 @@ class ArgParser {
   // Typed getters: nullopt when not given; InvalidArgument naming the flag
   // when the value does not parse.
   absl::StatusOr<std::optional<int64_t>> GetInt(absl::string_view name) const;
-  absl::StatusOr<std::optional<double>> GetDouble(
-      absl::string_view name) const;
+  absl::StatusOr<std::optional<double>> GetDouble(absl::string_view name) const;
   // Like GetInt, also rejecting values outside [min, max].
   absl::StatusOr<std::optional<int64_t>> GetIntInRange(absl::string_view name,
                                                        int64_t min,

@@ -30,9 +30,9 @@ namespace v1 = ::availability::v1;
 constexpr int kMaxItemsPerCall = 500;
 
 // Appends the items of `in` ("SKU" or "SKU,qty" lines) to `items`.
-absl::Status ReadItems(std::istream& in, absl::string_view file_name,
-                       std::vector<v1::BatchGetAvailabilityRequest::Item>*
-                           items) {
+absl::Status ReadItems(
+    std::istream& in, absl::string_view file_name,
+    std::vector<v1::BatchGetAvailabilityRequest::Item>* items) {
   std::string line;
   int line_number = 0;
   while (std::getline(in, line)) {
@@ -41,9 +41,9 @@ absl::Status ReadItems(std::istream& in, absl::string_view file_name,
     if (text.empty() || text[0] == '#') continue;
     std::vector<absl::string_view> fields = absl::StrSplit(text, ',');
     if (fields.size() > 2) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "--file %s:%d: expected \"SKU\" or \"SKU,qty\"", file_name,
-          line_number));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("--file %s:%d: expected \"SKU\" or \"SKU,qty\"",
+                          file_name, line_number));
     }
     v1::BatchGetAvailabilityRequest::Item item;
     item.set_sku(std::string(absl::StripAsciiWhitespace(fields[0])));
@@ -99,8 +99,7 @@ int RunBatch(CommandContext& ctx, const CommandArgs& args) {
     } else {
       std::ifstream in(file);
       if (!in) {
-        return UsageError(ctx,
-                          absl::StrFormat("--file %s: cannot open", file));
+        return UsageError(ctx, absl::StrFormat("--file %s: cannot open", file));
       }
       read = ReadItems(in, file, &items);
     }

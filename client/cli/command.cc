@@ -39,8 +39,7 @@ int ReportError(CommandContext& ctx, const absl::Status& status) {
 }
 
 int UsageError(CommandContext& ctx, absl::string_view message) {
-  *ctx.err << "availability: " << message
-           << " (see availability --help)\n";
+  *ctx.err << "availability: " << message << " (see availability --help)\n";
   return kExitUsage;
 }
 
@@ -54,8 +53,8 @@ absl::StatusOr<availability::v1::Scope> ScopeFromFlags(
     const ArgParser& parser) {
   availability::v1::Scope scope;
   std::optional<std::string> channel = parser.GetString("channel");
-  absl::StatusOr<std::optional<int64_t>> stock = parser.GetIntInRange(
-      "stock", 1, std::numeric_limits<int32_t>::max());
+  absl::StatusOr<std::optional<int64_t>> stock =
+      parser.GetIntInRange("stock", 1, std::numeric_limits<int32_t>::max());
   if (!stock.ok()) return stock.status();
   if (channel.has_value() && stock->has_value()) {
     return absl::InvalidArgumentError(

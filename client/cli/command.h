@@ -16,16 +16,16 @@
 #ifndef CLIENT_CLI_COMMAND_H_
 #define CLIENT_CLI_COMMAND_H_
 
+#include <grpcpp/channel.h>
+
 #include <iosfwd>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include <grpcpp/channel.h>
-
 #include "absl/status/status.h"
-#include "absl/strings/string_view.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "availability/v1/availability.pb.h"
 #include "client/cli/args.h"
@@ -70,8 +70,7 @@ int UsageError(CommandContext& ctx, absl::string_view message);
 void AddScopeFlags(ArgParser& parser);
 // The Scope from --channel / --stock: at most one of them; neither means
 // stock 1 (Magento's default stock). InvalidArgument naming the flag.
-absl::StatusOr<availability::v1::Scope> ScopeFromFlags(
-    const ArgParser& parser);
+absl::StatusOr<availability::v1::Scope> ScopeFromFlags(const ArgParser& parser);
 
 // The subcommands.
 using CommandArgs = std::vector<std::string>;

@@ -57,8 +57,8 @@ absl::Status WriteJsonl(const std::filesystem::path& path,
   }
   out.close();
   if (!out) {
-    return absl::DataLossError(absl::StrCat("writing ", path.string(),
-                                            " failed"));
+    return absl::DataLossError(
+        absl::StrCat("writing ", path.string(), " failed"));
   }
   return absl::OkStatus();
 }
@@ -112,8 +112,8 @@ int RunDemoCatalog(CommandContext& ctx, const CommandArgs& args) {
   options.today = StoreToday();
   if (std::optional<std::string> today = parser.GetString("today")) {
     if (!absl::ParseCivilTime(*today, &options.today)) {
-      return UsageError(ctx, absl::StrCat("--today: \"", *today,
-                                          "\" is not YYYY-MM-DD"));
+      return UsageError(
+          ctx, absl::StrCat("--today: \"", *today, "\" is not YYYY-MM-DD"));
     }
   }
 
@@ -123,9 +123,9 @@ int RunDemoCatalog(CommandContext& ctx, const CommandArgs& args) {
   std::error_code error;
   std::filesystem::create_directories(dir, error);
   if (error) {
-    return ReportError(ctx, absl::PermissionDeniedError(absl::StrCat(
-                                "cannot create ", dir.string(), ": ",
-                                error.message())));
+    return ReportError(
+        ctx, absl::PermissionDeniedError(absl::StrCat(
+                 "cannot create ", dir.string(), ": ", error.message())));
   }
   for (absl::Status status :
        {WriteJsonl(dir / kRecordsFile, catalog.records),
@@ -187,13 +187,14 @@ int RunSetupDemoStore(CommandContext& ctx, const CommandArgs& args) {
   // The rankings: from the catalog's file, or generated like it.
   std::vector<availability::v1::PutCategoryRankingRequest> rankings;
   if (std::optional<std::string> dir = parser.GetString("dir")) {
-    const std::filesystem::path path = std::filesystem::path(*dir) / kRankingsFile;
+    const std::filesystem::path path =
+        std::filesystem::path(*dir) / kRankingsFile;
     std::ifstream in(path, std::ios::binary);
     if (!in.is_open()) {
-      return ReportError(ctx, absl::NotFoundError(absl::StrCat(
-                                  "cannot read ", path.string(),
-                                  "; run availability demo-catalog --out ",
-                                  *dir, " first")));
+      return ReportError(
+          ctx, absl::NotFoundError(absl::StrCat(
+                   "cannot read ", path.string(),
+                   "; run availability demo-catalog --out ", *dir, " first")));
     }
     int64_t line_number = 0;
     std::string line;

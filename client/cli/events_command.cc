@@ -48,8 +48,8 @@ std::string FormatEventLine(const InventoryEvent& event) {
   if (event.has_first_ship_date()) {
     absl::StrAppend(&line, "  ships ", FormatDate(event.first_ship_date()));
   }
-  absl::StrAppend(&line, "  net ", FormatQuantity(event.net_quantity()),
-                  "  v", event.version(), "  id ", event.id());
+  absl::StrAppend(&line, "  net ", FormatQuantity(event.net_quantity()), "  v",
+                  event.version(), "  id ", event.id());
   return line;
 }
 
@@ -60,8 +60,9 @@ int RunEvents(CommandContext& ctx, const CommandArgs& args) {
   parser.AddFlag("after", "STREAM_ID", "start after this event id");
   parser.AddSwitch("json", "one protobuf JSON object per event");
   parser.AddFlag("count", "N", "stop after N events (default: never)");
-  parser.AddFlag("duration", "SECONDS", "stop after this long (default: "
-                                        "never; Ctrl-C ends)");
+  parser.AddFlag("duration", "SECONDS",
+                 "stop after this long (default: "
+                 "never; Ctrl-C ends)");
   AddSyncFlags(parser);
   if (absl::Status s = parser.Parse(args); !s.ok()) {
     return UsageError(ctx, s.message());
@@ -103,7 +104,8 @@ int RunEvents(CommandContext& ctx, const CommandArgs& args) {
   absl::Status print_error;
   absl::Status status = (*client)->TailEvents(
       request,
-      duration->has_value() ? absl::Seconds(**duration) : absl::Hours(24 * 3650),
+      duration->has_value() ? absl::Seconds(**duration)
+                            : absl::Hours(24 * 3650),
       [&](const InventoryEvent& event) {
         if (json) {
           absl::StatusOr<std::string> line = ToJsonLine(event);

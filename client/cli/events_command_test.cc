@@ -21,10 +21,11 @@ TEST(FormatEventLineTest, BackInStockWithShipDate) {
   event.mutable_first_ship_date()->set_month(3);
   event.mutable_first_ship_date()->set_day(5);
   event.set_net_quantity(12.5);
-  EXPECT_EQ(FormatEventLine(event),
-            "2026-03-04T09:55:02.123Z  BACK_IN_STOCK     24-MB01                  "
-            "OUT_OF_STOCK -> IN_STOCK  ships 2026-03-05  net 12.5  v7  id "
-            "1772618102123-0");
+  EXPECT_EQ(
+      FormatEventLine(event),
+      "2026-03-04T09:55:02.123Z  BACK_IN_STOCK     24-MB01                  "
+      "OUT_OF_STOCK -> IN_STOCK  ships 2026-03-05  net 12.5  v7  id "
+      "1772618102123-0");
 }
 
 TEST(FormatEventLineTest, NoShipDateAndOddId) {

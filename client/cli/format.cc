@@ -1,10 +1,10 @@
 #include "client/cli/format.h"
 
+#include <google/protobuf/util/json_util.h>
+
 #include <algorithm>
 #include <array>
 #include <iterator>
-
-#include <google/protobuf/util/json_util.h>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -23,13 +23,13 @@ constexpr int kLabelWidth = 14;
 
 void AddLine(std::string* out, absl::string_view label,
              absl::string_view value) {
-  absl::StrAppend(out, absl::StrFormat("  %-*s %s\n", kLabelWidth, label,
-                                       value));
+  absl::StrAppend(out,
+                  absl::StrFormat("  %-*s %s\n", kLabelWidth, label, value));
 }
 
 std::string FormatTimestamp(const google::protobuf::Timestamp& ts) {
-  absl::Time t = absl::FromUnixSeconds(ts.seconds()) +
-                 absl::Nanoseconds(ts.nanos());
+  absl::Time t =
+      absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
   return absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", t, absl::UTCTimeZone());
 }
 
@@ -86,13 +86,23 @@ namespace {
 
 // "INVALID_ARGUMENT" for 3, ...; the number for codes it does not know.
 std::string GrpcCodeName(int32_t code) {
-  static constexpr const char* kNames[] = {
-      "OK",        "CANCELLED",          "UNKNOWN",
-      "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
-      "ALREADY_EXISTS",   "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
-      "FAILED_PRECONDITION", "ABORTED",        "OUT_OF_RANGE",
-      "UNIMPLEMENTED",    "INTERNAL",          "UNAVAILABLE",
-      "DATA_LOSS",        "UNAUTHENTICATED"};
+  static constexpr const char* kNames[] = {"OK",
+                                           "CANCELLED",
+                                           "UNKNOWN",
+                                           "INVALID_ARGUMENT",
+                                           "DEADLINE_EXCEEDED",
+                                           "NOT_FOUND",
+                                           "ALREADY_EXISTS",
+                                           "PERMISSION_DENIED",
+                                           "RESOURCE_EXHAUSTED",
+                                           "FAILED_PRECONDITION",
+                                           "ABORTED",
+                                           "OUT_OF_RANGE",
+                                           "UNIMPLEMENTED",
+                                           "INTERNAL",
+                                           "UNAVAILABLE",
+                                           "DATA_LOSS",
+                                           "UNAUTHENTICATED"};
   if (code >= 0 && code < static_cast<int32_t>(std::size(kNames))) {
     return kNames[code];
   }
@@ -114,13 +124,12 @@ std::string FormatProduct(const v1::ProductAvailability& a) {
   }
   if (a.has_split()) {
     const v1::QuantitySplit& s = a.split();
-    AddLine(&out, "quantity",
-            absl::StrCat(FormatQuantity(s.requested_quantity()),
-                         " requested: ", FormatQuantity(s.in_stock_quantity()),
-                         " ship now, ", FormatQuantity(s.backorder_quantity()),
-                         " backorder, ",
-                         FormatQuantity(s.unavailable_quantity()),
-                         " unavailable"));
+    AddLine(
+        &out, "quantity",
+        absl::StrCat(FormatQuantity(s.requested_quantity()), " requested: ",
+                     FormatQuantity(s.in_stock_quantity()), " ship now, ",
+                     FormatQuantity(s.backorder_quantity()), " backorder, ",
+                     FormatQuantity(s.unavailable_quantity()), " unavailable"));
   }
   if (a.shipments_size() > 0) {
     std::vector<std::string> parts;
@@ -146,8 +155,7 @@ std::string FormatProduct(const v1::ProductAvailability& a) {
   if (a.has_cart_rule_violation()) {
     const v1::CartRuleViolation& v = a.cart_rule_violation();
     AddLine(&out, "cart rule",
-            absl::StrCat(v.code(), " (limit ", FormatQuantity(v.limit()),
-                         ")"));
+            absl::StrCat(v.code(), " (limit ", FormatQuantity(v.limit()), ")"));
   }
   if (a.has_release_date()) {
     AddLine(&out, "release", FormatDate(a.release_date()));
@@ -207,8 +215,8 @@ std::string FormatProduct(const v1::ProductAvailability& a) {
       absl::StrAppend(&fresh, ", source time ",
                       FormatTimestamp(f.source_time()));
     }
-    absl::StrAppend(&fresh, f.stale() ? ", STALE (cache unreachable)"
-                                      : ", fresh");
+    absl::StrAppend(&fresh,
+                    f.stale() ? ", STALE (cache unreachable)" : ", fresh");
     AddLine(&out, "freshness", fresh);
   }
   return out;
@@ -217,13 +225,13 @@ std::string FormatProduct(const v1::ProductAvailability& a) {
 std::string BatchNote(const v1::ProductAvailability& a) {
   std::vector<std::string> notes;
   if (a.has_only_x_left()) {
-    notes.push_back(absl::StrCat("only ", FormatQuantity(a.only_x_left()),
-                                 " left"));
+    notes.push_back(
+        absl::StrCat("only ", FormatQuantity(a.only_x_left()), " left"));
   }
   if (a.has_cart_rule_violation()) {
-    notes.push_back(absl::StrCat(
-        "cart rule ", a.cart_rule_violation().code(), " ",
-        FormatQuantity(a.cart_rule_violation().limit())));
+    notes.push_back(
+        absl::StrCat("cart rule ", a.cart_rule_violation().code(), " ",
+                     FormatQuantity(a.cart_rule_violation().limit())));
   }
   if (EtaUnknown(a)) notes.push_back("ETA unknown");
   if (a.backorder_notice()) notes.push_back("backorder notice");
@@ -254,10 +262,10 @@ std::string FormatBatchTable(
     Row row;
     row[0] = a.sku();
     row[1] = StatusName(a.status());
-    row[2] = a.has_split() ? FormatQuantity(a.split().in_stock_quantity())
-                           : "-";
-    row[3] = a.has_split() ? FormatQuantity(a.split().backorder_quantity())
-                           : "-";
+    row[2] =
+        a.has_split() ? FormatQuantity(a.split().in_stock_quantity()) : "-";
+    row[3] =
+        a.has_split() ? FormatQuantity(a.split().backorder_quantity()) : "-";
     if (a.has_first_ship_date()) {
       row[4] = FormatDate(a.first_ship_date());
     } else if (a.shipments_size() > 0) {

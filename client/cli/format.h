@@ -9,10 +9,10 @@
 #ifndef CLIENT_CLI_FORMAT_H_
 #define CLIENT_CLI_FORMAT_H_
 
+#include <google/protobuf/message.h>
+
 #include <string>
 #include <vector>
-
-#include <google/protobuf/message.h>
 
 #include "absl/status/statusor.h"
 #include "availability/v1/availability.pb.h"
@@ -47,7 +47,8 @@ std::string FormatBatchTable(
 
 // Protobuf JSON on one line, with the proto field names (snake_case), and a
 // trailing newline. Internal error only if the message cannot be printed.
-absl::StatusOr<std::string> ToJsonLine(const google::protobuf::Message& message);
+absl::StatusOr<std::string> ToJsonLine(
+    const google::protobuf::Message& message);
 
 }  // namespace av::cli
 

@@ -1,9 +1,9 @@
 #include "client/cli/format.h"
 
+#include <google/protobuf/text_format.h>
+
 #include <string>
 #include <vector>
-
-#include <google/protobuf/text_format.h>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -29,14 +29,19 @@ constexpr char kBackorder[] = R"pb(
   stock_id: 1
   status: STATUS_BACKORDERABLE
   orderable: true
-  split {
-    requested_quantity: 10
-    in_stock_quantity: 3
-    backorder_quantity: 7
+  split { requested_quantity: 10 in_stock_quantity: 3 backorder_quantity: 7 }
+  shipments {
+    quantity: 3
+    ship_date { year: 2024 month: 3 day: 1 }
   }
-  shipments { quantity: 3 ship_date { year: 2024 month: 3 day: 1 } }
-  shipments { quantity: 5 ship_date { year: 2024 month: 3 day: 5 } }
-  shipments { quantity: 2 ship_date { year: 2024 month: 3 day: 21 } }
+  shipments {
+    quantity: 5
+    ship_date { year: 2024 month: 3 day: 5 }
+  }
+  shipments {
+    quantity: 2
+    ship_date { year: 2024 month: 3 day: 21 }
+  }
   eta_known: true
   first_ship_date { year: 2024 month: 3 day: 5 }
   backorder_notice: true
@@ -117,7 +122,8 @@ TEST(FormatTest, CompositeListsItsComponents) {
                              "2024-03-05\n"));
   // A simple product says nothing of its type.
   EXPECT_THAT(FormatProduct(Parse(R"pb(
-                sku: "A" status: STATUS_IN_STOCK
+                sku: "A"
+                status: STATUS_IN_STOCK
                 product_type: PRODUCT_TYPE_SIMPLE
               )pb")),
               Not(HasSubstr("type")));
@@ -146,7 +152,8 @@ TEST(FormatTest, ProductOutOfStockWithAlternativesAndStale) {
     }
     freshness { version: 7 stale: true }
   )pb"));
-  EXPECT_THAT(out, HasSubstr("OLD-1 on stock 2: DISCONTINUED (not orderable)\n"));
+  EXPECT_THAT(out,
+              HasSubstr("OLD-1 on stock 2: DISCONTINUED (not orderable)\n"));
   EXPECT_THAT(out, HasSubstr("  restock        2024-04-01\n"));
   EXPECT_THAT(out, HasSubstr("  successor      NEW-1\n"));
   EXPECT_THAT(out, HasSubstr("  alternatives   NEW-1 (successor) IN_STOCK, "
@@ -158,27 +165,35 @@ TEST(FormatTest, ProductOutOfStockWithAlternativesAndStale) {
 }
 
 TEST(FormatTest, ProductNoticesForOnlyLeftEtaUnknownCartRuleAndPreorder) {
-  std::string out = FormatProduct(Parse(R"pb(
-    sku: "A" status: STATUS_IN_STOCK only_x_left: 3 orderable: true
-  )pb"));
+  std::string out = FormatProduct(
+      Parse(R"pb(
+        sku: "A" status: STATUS_IN_STOCK only_x_left: 3 orderable: true
+      )pb"));
   EXPECT_THAT(out, HasSubstr("  only left      3\n"));
 
   out = FormatProduct(Parse(R"pb(
-    sku: "B" status: STATUS_BACKORDERABLE eta_known: false
+    sku: "B"
+    status: STATUS_BACKORDERABLE
+    eta_known: false
     split { requested_quantity: 4 backorder_quantity: 4 }
   )pb"));
   EXPECT_THAT(out, HasSubstr("  eta            unknown"));
 
   out = FormatProduct(Parse(R"pb(
-    sku: "C" status: STATUS_IN_STOCK
+    sku: "C"
+    status: STATUS_IN_STOCK
     cart_rule_violation {
-      rule: CART_RULE_QTY_INCREMENTS code: "qty_increments" limit: 6
+      rule: CART_RULE_QTY_INCREMENTS
+      code: "qty_increments"
+      limit: 6
     }
   )pb"));
   EXPECT_THAT(out, HasSubstr("  cart rule      qty_increments (limit 6)\n"));
 
   out = FormatProduct(Parse(R"pb(
-    sku: "D" status: STATUS_PREORDER release_date { year: 2025 month: 1 day: 2 }
+    sku: "D"
+    status: STATUS_PREORDER
+    release_date { year: 2025 month: 1 day: 2 }
   )pb"));
   EXPECT_THAT(out, HasSubstr("  release        2025-01-02\n"));
 }
@@ -188,9 +203,14 @@ TEST(FormatTest, BatchTableAlignsColumns) {
       Parse(kBackorder),
       Parse(R"pb(sku: "X" status: STATUS_UNKNOWN)pb"),
       Parse(R"pb(
-        sku: "IN-1" status: STATUS_IN_STOCK only_x_left: 2
+        sku: "IN-1"
+        status: STATUS_IN_STOCK
+        only_x_left: 2
         split { requested_quantity: 1 in_stock_quantity: 1 }
-        shipments { quantity: 1 ship_date { year: 2024 month: 3 day: 1 } }
+        shipments {
+          quantity: 1
+          ship_date { year: 2024 month: 3 day: 1 }
+        }
       )pb"),
   };
   EXPECT_EQ(FormatBatchTable(answers),
@@ -205,7 +225,10 @@ TEST(FormatTest, BatchTableAlignsColumns) {
 TEST(FormatTest, BatchTableShowsItemErrors) {
   std::vector<v1::ProductAvailability> answers = {
       Parse(R"pb(sku: "BAD"
-                 error { code: 15 message: "record \"av:{1}:r:BAD\": not a valid stored record" })pb"),
+                 error {
+                   code: 15
+                   message: "record \"av:{1}:r:BAD\": not a valid stored record"
+                 })pb"),
   };
   const std::string table = FormatBatchTable(answers);
   EXPECT_THAT(table, HasSubstr("BAD  ERROR "));
@@ -215,8 +238,11 @@ TEST(FormatTest, BatchTableShowsItemErrors) {
 
 TEST(FormatTest, ProductShowsTheBadgeWhenItDiffersFromTheStatus) {
   const v1::ProductAvailability a = Parse(R"pb(
-    sku: "24-MB01" stock_id: 1 status: STATUS_BACKORDERABLE
-    display_status: STATUS_IN_STOCK orderable: true
+    sku: "24-MB01"
+    stock_id: 1
+    status: STATUS_BACKORDERABLE
+    display_status: STATUS_IN_STOCK
+    orderable: true
   )pb");
   EXPECT_THAT(FormatProduct(a), HasSubstr("  badge          IN_STOCK\n"));
   v1::ProductAvailability same = a;

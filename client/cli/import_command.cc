@@ -9,9 +9,9 @@
 #include <iostream>
 #include <limits>
 #include <map>
-#include <ostream>
 #include <memory>
 #include <optional>
+#include <ostream>
 #include <random>
 #include <string>
 #include <utility>
@@ -19,10 +19,10 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "client/cli/import_commands.h"
@@ -70,13 +70,15 @@ class ProgressBar {
     last_draw_ = now;
     const double seconds = std::max(absl::ToDoubleSeconds(now - start_), 1e-3);
     const double fraction =
-        file_bytes_ > 0 ? std::min(1.0, static_cast<double>(bytes) / file_bytes_)
-                        : 0.0;
+        file_bytes_ > 0
+            ? std::min(1.0, static_cast<double>(bytes) / file_bytes_)
+            : 0.0;
     constexpr int kWidth = 30;
     const int filled = static_cast<int>(fraction * kWidth);
     std::string eta = "--:--";
     if (fraction > 0) {
-      const auto left = static_cast<int64_t>(seconds * (1 - fraction) / fraction);
+      const auto left =
+          static_cast<int64_t>(seconds * (1 - fraction) / fraction);
       eta = absl::StrFormat("%d:%02d", left / 60, left % 60);
     }
     out_ << absl::StrFormat("\r[%s%s] %3d%%  %d records  %d/s  ETA %s\033[K",
@@ -142,8 +144,7 @@ absl::StatusOr<std::optional<double>> MaxDeleteFraction(
   absl::string_view number = absl::StripAsciiWhitespace(*text);
   absl::ConsumeSuffix(&number, "%");
   double percent = 0;
-  if (!absl::SimpleAtod(number, &percent) || !(percent >= 0) ||
-      percent > 100) {
+  if (!absl::SimpleAtod(number, &percent) || !(percent >= 0) || percent > 100) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--max-delete: \"", *text, "\" is not a percentage 0..100"));
   }
@@ -224,9 +225,8 @@ int RunImport(CommandContext& ctx, const CommandArgs& args) {
   absl::StatusOr<std::optional<int64_t>> version =
       parser.GetIntInRange("version", 1, std::numeric_limits<int64_t>::max());
   if (!version.ok()) return UsageError(ctx, version.status().message());
-  absl::StatusOr<std::optional<int64_t>> max_field_lines =
-      parser.GetIntInRange("max-field-lines", 2,
-                           std::numeric_limits<int32_t>::max());
+  absl::StatusOr<std::optional<int64_t>> max_field_lines = parser.GetIntInRange(
+      "max-field-lines", 2, std::numeric_limits<int32_t>::max());
   if (!max_field_lines.ok()) {
     return UsageError(ctx, max_field_lines.status().message());
   }
@@ -250,8 +250,8 @@ int RunImport(CommandContext& ctx, const CommandArgs& args) {
   }
   std::ifstream file(path, std::ios::binary);
   if (!file.is_open()) {
-    return ReportError(ctx, absl::NotFoundError(
-                                absl::StrCat("import: cannot open ", path)));
+    return ReportError(
+        ctx, absl::NotFoundError(absl::StrCat("import: cannot open ", path)));
   }
   // Another encoding is decoded to UTF-8 before the readers see it.
   std::unique_ptr<av::client::TranscodingStreamBuf> transcoder;

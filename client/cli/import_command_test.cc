@@ -1,14 +1,14 @@
 // The import, demo-catalog and setup-demo-store commands end to end against
 // an in-process fake InventorySync service on a free port.
 
+#include <grpcpp/grpcpp.h>
+
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/synchronization/mutex.h"
 #include "availability/v1/inventory_sync.grpc.pb.h"
@@ -192,8 +192,8 @@ class ImportCommandTest : public ::testing::Test {
 std::string Jsonl(int count, int stock, int first = 0) {
   std::string text;
   for (int i = first; i < first + count; ++i) {
-    text += "{\"sku\":\"SKU-" + std::to_string(i) + "\",\"stock_id\":" +
-            std::to_string(stock) + ",\"version\":5}\n";
+    text += "{\"sku\":\"SKU-" + std::to_string(i) +
+            "\",\"stock_id\":" + std::to_string(stock) + ",\"version\":5}\n";
   }
   return text;
 }
@@ -213,8 +213,8 @@ TEST_F(ImportCommandTest, ReplaceStreamsOneSnapshotAndFinishesEachStock) {
   EXPECT_EQ(finished[0].stock_id(), 1);
   EXPECT_EQ(finished[1].stock_id(), 2);
   EXPECT_EQ(finished[0].snapshot_id(), snapshot);
-  EXPECT_THAT(out_.str(), HasSubstr("snapshot " + snapshot +
-                                    " finished on stock 1,2\n"));
+  EXPECT_THAT(out_.str(),
+              HasSubstr("snapshot " + snapshot + " finished on stock 1,2\n"));
   EXPECT_THAT(out_.str(),
               ::testing::ContainsRegex(
                   "imported 5 records in [0-9.]+ s \\([0-9]+/s\\): applied "
@@ -248,15 +248,14 @@ TEST_F(ImportCommandTest, WrongTokenIsReportedWithoutTheToken) {
 }
 
 TEST_F(ImportCommandTest, MagentoCsvWithChannelsAndVersion) {
-  const std::string file = Write(
-      "export.csv",
-      "name,sku,qty,product_websites\n"
-      "\"Bag, large\",BAG-1,5.0000,\"base,de\"\n"
-      "Cap,CAP-1,abc,base\n");
-  EXPECT_EQ(Run(RunImport,
-                {file, "--channels", "base=1,de=2", "--version", "42"},
-                token_file_),
-            kExitPartial);
+  const std::string file = Write("export.csv",
+                                 "name,sku,qty,product_websites\n"
+                                 "\"Bag, large\",BAG-1,5.0000,\"base,de\"\n"
+                                 "Cap,CAP-1,abc,base\n");
+  EXPECT_EQ(
+      Run(RunImport, {file, "--channels", "base=1,de=2", "--version", "42"},
+          token_file_),
+      kExitPartial);
   std::vector<v1::UpsertRecordsRequest> batches = service_.batches();
   ASSERT_EQ(batches.size(), 1u);
   ASSERT_EQ(batches[0].records_size(), 2);
@@ -280,16 +279,17 @@ TEST_F(ImportCommandTest, MassDeleteLimitGoesToFinishSnapshot) {
   const std::string file = Write("e.jsonl", Jsonl(2, 1));
   ASSERT_EQ(Run(RunImport, {file, "--replace"}, token_file_), kExitOk)
       << err_.str();
-  ASSERT_EQ(Run(RunImport, {file, "--replace", "--max-delete=100"},
+  ASSERT_EQ(
+      Run(RunImport, {file, "--replace", "--max-delete=100"}, token_file_),
+      kExitOk);
+  ASSERT_EQ(Run(RunImport,
+                {file, "--replace", "--max-delete", "2.5%",
+                 "--max-delete-count", "7"},
                 token_file_),
             kExitOk);
-  ASSERT_EQ(Run(RunImport, {file, "--replace", "--max-delete", "2.5%",
-                            "--max-delete-count", "7"},
-                token_file_),
-            kExitOk);
-  ASSERT_EQ(Run(RunImport, {file, "--replace", "--max-delete-count=0"},
-                token_file_),
-            kExitOk);
+  ASSERT_EQ(
+      Run(RunImport, {file, "--replace", "--max-delete-count=0"}, token_file_),
+      kExitOk);
   std::vector<v1::FinishSnapshotRequest> finished = service_.finished();
   ASSERT_EQ(finished.size(), 4u);
   EXPECT_DOUBLE_EQ(finished[0].max_delete_fraction(), 0.1);  // the default
@@ -337,8 +337,7 @@ TEST_F(ImportCommandTest, Windows1252CellIsABadRowUnlessDecoded) {
   EXPECT_EQ(Run(RunImport, {file, "--dry-run"}, token_file_), kExitPartial);
   EXPECT_THAT(err_.str(), HasSubstr("line 3: name: not valid UTF-8"));
 
-  const std::string sku_file =
-      Write("sku.csv", "sku,qty\nCaf\xE9,2\n");
+  const std::string sku_file = Write("sku.csv", "sku,qty\nCaf\xE9,2\n");
   EXPECT_EQ(Run(RunImport, {sku_file, "--replace", "--encoding=windows-1252"},
                 token_file_),
             kExitOk)
@@ -401,12 +400,13 @@ TEST_F(ImportCommandTest, DemoCatalogRoundTripsAndSetsUpTheStore) {
   const std::vector<v1::PutCategoryRankingRequest> all = service_.rankings();
   ASSERT_EQ(all.size(), 24u);
   for (size_t i = 0; i < 12; ++i) {
-    EXPECT_EQ(all[12 + i].SerializeAsString(), from_file[i].SerializeAsString());
+    EXPECT_EQ(all[12 + i].SerializeAsString(),
+              from_file[i].SerializeAsString());
   }
 
-  ASSERT_EQ(Run(RunImport, {out_dir + "/records.jsonl", "--replace"},
-                token_file_),
-            kExitOk)
+  ASSERT_EQ(
+      Run(RunImport, {out_dir + "/records.jsonl", "--replace"}, token_file_),
+      kExitOk)
       << err_.str();
   EXPECT_THAT(out_.str(), HasSubstr("applied 56"));
 }

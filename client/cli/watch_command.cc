@@ -57,9 +57,9 @@ int RunWatch(CommandContext& ctx, const CommandArgs& args) {
 
   if (!ctx.channel->WaitForConnected(
           absl::ToChronoTime(absl::Now() + ctx.timeout))) {
-    return ReportError(ctx, absl::UnavailableError(absl::StrCat(
-                                "cannot connect within ",
-                                absl::FormatDuration(ctx.timeout))));
+    return ReportError(
+        ctx, absl::UnavailableError(absl::StrCat(
+                 "cannot connect within ", absl::FormatDuration(ctx.timeout))));
   }
   auto stub = v1::Availability::NewStub(ctx.channel);
   grpc::ClientContext context;

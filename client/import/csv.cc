@@ -18,8 +18,7 @@ int CsvReader::Get() {
   if (c == std::char_traits<char>::eof()) return kEof;
   ++bytes_read_;
   // A line ends at LF, at CRLF (counted once, at the LF) or at a lone CR.
-  if (c == '\n' ||
-      (c == '\r' && in_->sgetc() != '\n')) {
+  if (c == '\n' || (c == '\r' && in_->sgetc() != '\n')) {
     ++line_;
   }
   return c;
@@ -65,9 +64,9 @@ absl::StatusOr<bool> CsvReader::ReadRecord(std::vector<std::string>* fields) {
 
   for (;; c = Get()) {
     if (c != kEof && ++record_bytes > options_.max_record_bytes) {
-      fatal_ = absl::ResourceExhaustedError(absl::StrCat(
-          "line ", record_line_, ": record longer than ",
-          options_.max_record_bytes, " bytes"));
+      fatal_ = absl::ResourceExhaustedError(
+          absl::StrCat("line ", record_line_, ": record longer than ",
+                       options_.max_record_bytes, " bytes"));
       return fatal_;
     }
     switch (state) {
@@ -128,8 +127,8 @@ absl::StatusOr<bool> CsvReader::ReadRecord(std::vector<std::string>* fields) {
             return absl::InvalidArgumentError(absl::StrCat(
                 "line ", record_line_,
                 ": unexpected character after a closing quote on line ", line,
-                "; the quoted field opened on line ", quote_line,
-                ", so lines ", record_line_, "-", line,
+                "; the quoted field opened on line ", quote_line, ", so lines ",
+                record_line_, "-", line,
                 " were skipped as one row (a stray quote?)"));
           }
           return absl::InvalidArgumentError(absl::StrCat(

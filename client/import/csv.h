@@ -7,8 +7,8 @@
 //   std::vector<std::string> fields;
 //   for (;;) {
 //     absl::StatusOr<bool> more = csv.ReadRecord(&fields);
-//     if (!more.ok()) { ...; if (IsRecoverableCsvError(more.status())) continue; break; }
-//     if (!*more) break;
+//     if (!more.ok()) { ...; if (IsRecoverableCsvError(more.status()))
+//     continue; break; } if (!*more) break;
 //     ... fields ..., csv.record_line()
 //   }
 //

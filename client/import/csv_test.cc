@@ -48,8 +48,7 @@ TEST_P(CsvReaderCases, Reads) {
 INSTANTIATE_TEST_SUITE_P(
     Rfc4180, CsvReaderCases,
     ::testing::Values(
-        Case{"Empty", "", {}},
-        Case{"OneField", "a", {{"a"}}},
+        Case{"Empty", "", {}}, Case{"OneField", "a", {{"a"}}},
         Case{"TrailingNewline", "a,b\n", {{"a", "b"}}},
         Case{"NoTrailingNewline", "a,b\nc,d", {{"a", "b"}, {"c", "d"}}},
         Case{"Crlf", "a,b\r\nc,d\r\n", {{"a", "b"}, {"c", "d"}}},
@@ -58,18 +57,23 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"TrailingDelimiterAtEof", "a,", {{"a", ""}}},
         Case{"BlankLine", "a\n\nb\n", {{"a"}, {""}, {"b"}}},
         Case{"QuotedComma", "\"a,b\",c\n", {{"a,b", "c"}}},
-        Case{"DoubledQuotes", "\"say \"\"hi\"\"\",x\n",
-             {{"say \"hi\"", "x"}}},
+        Case{"DoubledQuotes", "\"say \"\"hi\"\"\",x\n", {{"say \"hi\"", "x"}}},
         Case{"OnlyDoubledQuotes", "\"\"\"\"\n", {{"\""}}},
         Case{"EmptyQuoted", "\"\",\"\"\n", {{"", ""}}},
-        Case{"NewlineInQuotes", "\"line1\nline2\",b\nc\n",
+        Case{"NewlineInQuotes",
+             "\"line1\nline2\",b\nc\n",
              {{"line1\nline2", "b"}, {"c"}}},
         Case{"CrlfInQuotesKept", "\"a\r\nb\"\r\n", {{"a\r\nb"}}},
-        Case{"QuoteInsideUnquotedIsLiteral", "15\" x 9\",b\n",
+        Case{"QuoteInsideUnquotedIsLiteral",
+             "15\" x 9\",b\n",
              {{"15\" x 9\"", "b"}}},
         Case{"SpacesKept", " a , b \n", {{" a ", " b "}}},
-        Case{"Utf8", "K\xC3\xBC" "che,\xE2\x82\xAC\n",
-             {{"K\xC3\xBC" "che", "\xE2\x82\xAC"}}}),
+        Case{"Utf8",
+             "K\xC3\xBC"
+             "che,\xE2\x82\xAC\n",
+             {{"K\xC3\xBC"
+               "che",
+               "\xE2\x82\xAC"}}}),
     CaseName);
 
 TEST(CsvReaderTest, RecordLineIsTheFirstPhysicalLine) {
@@ -95,7 +99,8 @@ TEST(CsvReaderTest, UnterminatedQuoteNamesItsLine) {
   absl::StatusOr<bool> bad = csv.ReadRecord(&fields);
   ASSERT_FALSE(bad.ok());
   EXPECT_TRUE(IsRecoverableCsvError(bad.status()));
-  EXPECT_THAT(bad.status().message(), HasSubstr("line 2: quoted field never closed"));
+  EXPECT_THAT(bad.status().message(),
+              HasSubstr("line 2: quoted field never closed"));
   absl::StatusOr<bool> end = csv.ReadRecord(&fields);
   ASSERT_TRUE(end.ok());
   EXPECT_FALSE(*end);

@@ -66,8 +66,8 @@ class Random {
   explicit Random(uint64_t seed) : engine_(seed) {}
   // Uniform in [lo, hi].
   int64_t Between(int64_t lo, int64_t hi) {
-    return lo + static_cast<int64_t>(engine_() %
-                                     static_cast<uint64_t>(hi - lo + 1));
+    return lo +
+           static_cast<int64_t>(engine_() % static_cast<uint64_t>(hi - lo + 1));
   }
   bool Percent(int percent) { return Between(1, 100) <= percent; }
 
@@ -121,7 +121,8 @@ InventoryRecord NewRecord(const std::string& sku, int category,
 
 std::vector<std::string> DemoCategoryPaths() {
   std::vector<std::string> paths;
-  for (const Category& category : kCategories) paths.emplace_back(category.path);
+  for (const Category& category : kCategories)
+    paths.emplace_back(category.path);
   return paths;
 }
 
@@ -166,8 +167,8 @@ DemoCatalog GenerateDemoCatalog(const DemoCatalogOptions& options) {
                      : static_cast<int>(random.Between(0, kOwnCategories - 1));
     p.eco = random.Percent(15);
     p.popularity = random.Between(0, 1000000);
-    p.sku = absl::StrFormat("%s-%05d", kCategories[p.category].sku_prefix,
-                            i + 1);
+    p.sku =
+        absl::StrFormat("%s-%05d", kCategories[p.category].sku_prefix, i + 1);
     if (p.kind == DemoKind::kInStock) {
       in_stock_by_category[p.category].push_back(i);
     }
@@ -198,22 +199,22 @@ DemoCatalog GenerateDemoCatalog(const DemoCatalogOptions& options) {
     low.set_source_quantity(3);
     low.set_backorders(availability::v1::BACKORDERS_NO);
 
-    InventoryRecord& backorder = featured(
-        "DEMO-BACKORDER", kBags,
-        "backorderable: 5 arrive in 4 days, 10 more in 18 days");
+    InventoryRecord& backorder =
+        featured("DEMO-BACKORDER", kBags,
+                 "backorderable: 5 arrive in 4 days, 10 more in 18 days");
     backorder.set_backorders(availability::v1::BACKORDERS_YES);
     AddReceipt(today + 4, 5, backorder);
     AddReceipt(today + 18, 10, backorder);
 
-    InventoryRecord& preorder = featured(
-        "DEMO-PREORDER", kWatches, "preorder, released in 30 days");
+    InventoryRecord& preorder =
+        featured("DEMO-PREORDER", kWatches, "preorder, released in 30 days");
     preorder.set_lifecycle(availability::v1::LIFECYCLE_PREORDER);
     SetDate(today + 30, preorder.mutable_release_date());
     preorder.set_backorders(availability::v1::BACKORDERS_YES);
 
-    InventoryRecord& out = featured(
-        "DEMO-OUT", kBags,
-        "out of stock, restock in 12 days, in-stock alternatives");
+    InventoryRecord& out =
+        featured("DEMO-OUT", kBags,
+                 "out of stock, restock in 12 days, in-stock alternatives");
     out.set_backorders(availability::v1::BACKORDERS_NO);
     AddReceipt(today + 12, 20, out);
     // Two in-stock bags (same category), then the successor below.
@@ -252,18 +253,19 @@ DemoCatalog GenerateDemoCatalog(const DemoCatalogOptions& options) {
     InventoryRecord record = NewRecord(p.sku, p.category, options, version);
     join(p.category, p.popularity, p.sku);
     if (p.eco) {
-      record.add_category_ids(CategoryIdForPath(kCategories[kEcoCollection].path));
+      record.add_category_ids(
+          CategoryIdForPath(kCategories[kEcoCollection].path));
       join(kEcoCollection, p.popularity, p.sku);
     }
     // In-stock alternatives of the same category, chosen at random.
     auto add_alternatives = [&](int how_many) {
       const size_t peers = in_stock_by_category[p.category].size();
       if (peers == 0) return;
-      const int start = static_cast<int>(
-          random.Between(0, static_cast<int64_t>(peers) - 1));
+      const int start =
+          static_cast<int>(random.Between(0, static_cast<int64_t>(peers) - 1));
       for (int n = 0; n < how_many; ++n) {
-        const char* sku = in_stock_peer(
-            p.category, i, static_cast<int>((start + n) % peers));
+        const char* sku =
+            in_stock_peer(p.category, i, static_cast<int>((start + n) % peers));
         if (sku == nullptr) break;
         AddLink(sku,
                 n == 0 ? availability::v1::RELATION_UPSELL
@@ -273,9 +275,11 @@ DemoCatalog GenerateDemoCatalog(const DemoCatalogOptions& options) {
     };
     switch (p.kind) {
       case DemoKind::kInStock:
-        record.set_source_quantity(static_cast<double>(random.Between(10, 200)));
+        record.set_source_quantity(
+            static_cast<double>(random.Between(10, 200)));
         if (random.Percent(30)) {
-          record.set_reserved_quantity(-static_cast<double>(random.Between(1, 5)));
+          record.set_reserved_quantity(
+              -static_cast<double>(random.Between(1, 5)));
         }
         break;
       case DemoKind::kOnlyFewLeft:
@@ -337,7 +341,8 @@ DemoCatalog GenerateDemoCatalog(const DemoCatalogOptions& options) {
         record.set_manage_stock(false);
         break;
       case DemoKind::kCartRules:
-        record.set_source_quantity(static_cast<double>(6 * random.Between(4, 20)));
+        record.set_source_quantity(
+            static_cast<double>(6 * random.Between(4, 20)));
         record.set_min_sale_qty(2);
         record.set_max_sale_qty(60);
         record.set_enable_qty_increments(true);
@@ -345,7 +350,8 @@ DemoCatalog GenerateDemoCatalog(const DemoCatalogOptions& options) {
         break;
       case DemoKind::kDecimal:
         record.set_is_qty_decimal(true);
-        record.set_source_quantity(0.25 * static_cast<double>(random.Between(4, 400)));
+        record.set_source_quantity(0.25 *
+                                   static_cast<double>(random.Between(4, 400)));
         record.set_min_sale_qty(0.5);
         break;
     }
@@ -362,8 +368,9 @@ DemoCatalog GenerateDemoCatalog(const DemoCatalogOptions& options) {
   }
 
   for (auto& [category, skus] : members) {
-    std::stable_sort(skus.begin(), skus.end(),
-                     [](const auto& a, const auto& b) { return a.first > b.first; });
+    std::stable_sort(
+        skus.begin(), skus.end(),
+        [](const auto& a, const auto& b) { return a.first > b.first; });
     availability::v1::PutCategoryRankingRequest ranking;
     ranking.set_stock_id(options.stock_id);
     ranking.set_category_id(CategoryIdForPath(kCategories[category].path));

@@ -39,20 +39,20 @@ struct DemoCatalogOptions {
 // of at least kDemoKindCount SKUs.
 enum class DemoKind {
   kInStock,
-  kOnlyFewLeft,             // in stock, below the "only X left" threshold
-  kBackorderDated,          // nothing on hand, receipts on known dates
-  kBackorderUnknownEta,     // backorderable, no receipt, no lead time
-  kBackorderLeadTime,       // backorderable, ETA from the lead time
-  kPreorder,                // release date in the future
-  kOutWithRestock,          // out of stock, receipt => restock date,
-                            // in-stock alternatives
-  kOutNoEta,                // out of stock, nothing expected
-  kOutManual,               // quantity on hand, but is_in_stock = false
-  kDiscontinued,            // sold out for good, successor in stock
-  kDiscontinuedSellThrough, // discontinued, selling its last units
-  kNoManageStock,           // manage_stock = false
-  kCartRules,               // min_sale_qty 2, increments of 6, max 60
-  kDecimal,                 // sold by the meter (is_qty_decimal)
+  kOnlyFewLeft,              // in stock, below the "only X left" threshold
+  kBackorderDated,           // nothing on hand, receipts on known dates
+  kBackorderUnknownEta,      // backorderable, no receipt, no lead time
+  kBackorderLeadTime,        // backorderable, ETA from the lead time
+  kPreorder,                 // release date in the future
+  kOutWithRestock,           // out of stock, receipt => restock date,
+                             // in-stock alternatives
+  kOutNoEta,                 // out of stock, nothing expected
+  kOutManual,                // quantity on hand, but is_in_stock = false
+  kDiscontinued,             // sold out for good, successor in stock
+  kDiscontinuedSellThrough,  // discontinued, selling its last units
+  kNoManageStock,            // manage_stock = false
+  kCartRules,                // min_sale_qty 2, increments of 6, max 60
+  kDecimal,                  // sold by the meter (is_qty_decimal)
 };
 inline constexpr int kDemoKindCount = 14;
 

@@ -35,7 +35,8 @@ TEST(DemoCatalogTest, DeterministicForTheSameOptions) {
   DemoCatalog b = GenerateDemoCatalog(Options());
   ASSERT_EQ(a.records.size(), b.records.size());
   for (size_t i = 0; i < a.records.size(); ++i) {
-    ASSERT_EQ(a.records[i].SerializeAsString(), b.records[i].SerializeAsString())
+    ASSERT_EQ(a.records[i].SerializeAsString(),
+              b.records[i].SerializeAsString())
         << a.records[i].sku();
   }
   DemoCatalogOptions other = Options();
@@ -96,11 +97,11 @@ TEST(DemoCatalogTest, RecordsKeepTheServersRules) {
       EXPECT_NE(link.sku(), r.sku());
       ASSERT_TRUE(by_sku.contains(link.sku())) << link.sku();
     }
-    const bool out = !ShipsNow(r) &&
-                     r.backorders() != availability::v1::BACKORDERS_YES &&
-                     r.backorders() != availability::v1::BACKORDERS_YES_NOTIFY &&
-                     r.lifecycle() == availability::v1::LIFECYCLE_UNSPECIFIED &&
-                     !r.has_manage_stock();
+    const bool out =
+        !ShipsNow(r) && r.backorders() != availability::v1::BACKORDERS_YES &&
+        r.backorders() != availability::v1::BACKORDERS_YES_NOTIFY &&
+        r.lifecycle() == availability::v1::LIFECYCLE_UNSPECIFIED &&
+        !r.has_manage_stock();
     if (out && r.alternatives_size() > 0) {
       // Out-of-stock products point at products that ship now.
       EXPECT_TRUE(ShipsNow(*by_sku[r.alternatives(0).sku()]));

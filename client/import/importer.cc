@@ -219,8 +219,9 @@ ImportSummary ImportRecords(RecordReader& reader, RecordSink* sink,
   }
 
   absl::StatusOr<availability::v1::UpsertRecordsResponse> response =
-      sink->StreamUpsertRecords(
-          [&filler](UpsertRecordsRequest* batch) { return filler.Fill(batch); });
+      sink->StreamUpsertRecords([&filler](UpsertRecordsRequest* batch) {
+        return filler.Fill(batch);
+      });
   if (!response.ok()) {
     summary.status = response.status();
     return summary;
@@ -338,8 +339,7 @@ std::string FormatImportSummary(const ImportSummary& summary,
         "%d, %sbad rows %d, deleted %d%s",
         summary.records, seconds, rate, summary.applied, summary.stale,
         summary.rejected,
-        summary.failed > 0 ? absl::StrCat("failed ", summary.failed, ", ")
-                           : "",
+        summary.failed > 0 ? absl::StrCat("failed ", summary.failed, ", ") : "",
         summary.bad_rows, summary.deleted, extra);
   }
   if (summary.multiline_fields > 0) {
@@ -352,10 +352,9 @@ std::string FormatImportSummary(const ImportSummary& summary,
         static_cast<int64_t>(summary.multiline_examples.size())) {
       spans.push_back("...");
     }
-    absl::StrAppend(&text, "\nmulti-line quoted fields: ",
-                    summary.multiline_fields, " (",
-                    absl::StrJoin(spans, "; "),
-                    "): each was read as one field");
+    absl::StrAppend(
+        &text, "\nmulti-line quoted fields: ", summary.multiline_fields, " (",
+        absl::StrJoin(spans, "; "), "): each was read as one field");
   }
   return text;
 }

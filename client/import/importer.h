@@ -36,9 +36,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <ostream>
 #include <set>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -90,17 +90,17 @@ struct ImportOptions {
 };
 
 struct ImportSummary {
-  int64_t records = 0;    // records read from the file and sent
-  int64_t applied = 0;    // stored by the server
-  int64_t stale = 0;      // the server holds the same or a newer version
-  int64_t rejected = 0;   // broke a server rule
-  int64_t failed = 0;     // not stored: the cache failed on their stock
+  int64_t records = 0;   // records read from the file and sent
+  int64_t applied = 0;   // stored by the server
+  int64_t stale = 0;     // the server holds the same or a newer version
+  int64_t rejected = 0;  // broke a server rule
+  int64_t failed = 0;    // not stored: the cache failed on their stock
   // Lines or rows that could not be read, or repeat a SKU of an earlier
   // row with different values; none of their records were sent.
   int64_t bad_rows = 0;
   // Rows that repeat an earlier row's record exactly (sent once).
   int64_t identical_duplicates = 0;
-  int64_t deleted = 0;    // removed by FinishSnapshot (replace)
+  int64_t deleted = 0;       // removed by FinishSnapshot (replace)
   std::set<int32_t> stocks;  // stocks of the records read
   // Quoted fields spanning several lines, and the first few of them.
   int64_t multiline_fields = 0;

@@ -101,7 +101,8 @@ TEST(ImportRecordsTest, BatchesAndReconcilesEveryStockTouched) {
   ImportSummary summary = ImportRecords(reader, &sink, options, problems);
   ASSERT_TRUE(summary.status.ok()) << summary.status;
   EXPECT_THAT(sink.BatchSizes(), ElementsAre(2, 2, 1));
-  for (const auto& batch : sink.batches) EXPECT_EQ(batch.snapshot_id(), "snap-1");
+  for (const auto& batch : sink.batches)
+    EXPECT_EQ(batch.snapshot_id(), "snap-1");
   EXPECT_EQ(summary.records, 5);
   EXPECT_EQ(summary.applied, 5);
   EXPECT_THAT(summary.stocks, ElementsAre(1, 2));
@@ -239,11 +240,11 @@ TEST(ImportRecordsTest, SendsTheMassDeleteGuard) {
 TEST(ImportRecordsTest, DuplicateSkusAreReportedWithBothLines) {
   std::istringstream in(
       Jsonl({"A", "B"}) +
-      "{\"sku\":\"A\",\"stock_id\":1,\"version\":1}\n"    // 3: same as 1
+      "{\"sku\":\"A\",\"stock_id\":1,\"version\":1}\n"  // 3: same as 1
       "{\"sku\":\"B\",\"stock_id\":1,\"version\":1,"
-      "\"source_quantity\":3}\n"                              // 4: other values
-      "{\"sku\":\"B\",\"stock_id\":2,\"version\":1}\n"     // 5: other stock
-      "{\"sku\":\"A\",\"stock_id\":1,\"version\":2}\n");   // 6: newer: history
+      "\"source_quantity\":3}\n"                          // 4: other values
+      "{\"sku\":\"B\",\"stock_id\":2,\"version\":1}\n"    // 5: other stock
+      "{\"sku\":\"A\",\"stock_id\":1,\"version\":2}\n");  // 6: newer: history
   JsonlReader reader(in);
   FakeSink sink;
   ImportOptions options;
@@ -301,8 +302,7 @@ TEST(ImportRecordsTest, DryRunOnlyReads) {
 }
 
 TEST(ImportRecordsTest, RowForSeveralStocksMaySpanBatches) {
-  std::istringstream in(
-      "sku,product_websites\nA,\"base,de,fr\"\nB,base\n");
+  std::istringstream in("sku,product_websites\nA,\"base,de,fr\"\nB,base\n");
   MagentoCsvOptions csv_options;
   csv_options.channels = {{"base", 1}, {"de", 2}, {"fr", 3}};
   absl::StatusOr<std::unique_ptr<MagentoCsvReader>> reader =
@@ -375,8 +375,8 @@ TEST(FormatImportSummaryTest, FailedDuplicatesAndMultilineFields) {
 }
 
 TEST(NewSnapshotIdTest, ValidAndDistinct) {
-  const std::string id = NewSnapshotId(absl::FromUnixMicros(1772615520000001),
-                                       0x1234abcdef);
+  const std::string id =
+      NewSnapshotId(absl::FromUnixMicros(1772615520000001), 0x1234abcdef);
   EXPECT_EQ(id, "snap-1772615520000001-34abcdef");
   EXPECT_LE(id.size(), 64u);
 }

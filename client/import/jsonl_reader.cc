@@ -45,24 +45,24 @@ std::string MarkInvalidBytes(absl::string_view line) {
 absl::Status FindMarkedField(const InventoryRecord& record,
                              absl::string_view encoding) {
   absl::Status status;
-  VisitStringFields(record, [&](const std::string& path,
-                                const std::string& value) {
-    for (size_t i = 0; i + 2 < value.size(); ++i) {
-      const auto b0 = static_cast<unsigned char>(value[i]);
-      const auto b1 = static_cast<unsigned char>(value[i + 1]);
-      const auto b2 = static_cast<unsigned char>(value[i + 2]);
-      if (b0 != 0xEF || b1 < 0x9C || b1 > 0x9F || (b2 & 0xC0) != 0x80) {
-        continue;
-      }
-      const char32_t c = ((b1 & 0x3F) << 6) | (b2 & 0x3F) | 0xF000;
-      status = absl::InvalidArgumentError(absl::StrCat(
-          path, ": ",
-          DescribeInvalidByte(static_cast<unsigned char>(c - kMarkBase), i,
-                              encoding)));
-      return false;
-    }
-    return true;
-  });
+  VisitStringFields(
+      record, [&](const std::string& path, const std::string& value) {
+        for (size_t i = 0; i + 2 < value.size(); ++i) {
+          const auto b0 = static_cast<unsigned char>(value[i]);
+          const auto b1 = static_cast<unsigned char>(value[i + 1]);
+          const auto b2 = static_cast<unsigned char>(value[i + 2]);
+          if (b0 != 0xEF || b1 < 0x9C || b1 > 0x9F || (b2 & 0xC0) != 0x80) {
+            continue;
+          }
+          const char32_t c = ((b1 & 0x3F) << 6) | (b2 & 0x3F) | 0xF000;
+          status = absl::InvalidArgumentError(absl::StrCat(
+              path, ": ",
+              DescribeInvalidByte(static_cast<unsigned char>(c - kMarkBase), i,
+                                  encoding)));
+          return false;
+        }
+        return true;
+      });
   return status;
 }
 
@@ -73,8 +73,7 @@ absl::Status ParseRecordJson(absl::string_view json, InventoryRecord* record) {
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
   const auto status = google::protobuf::util::JsonStringToMessage(
-      google::protobuf::StringPiece(json.data(), json.size()), record,
-      options);
+      google::protobuf::StringPiece(json.data(), json.size()), record, options);
   if (!status.ok()) {
     std::string reason(status.message().data(), status.message().size());
     // The parser may quote the input over several lines; keep one line.
@@ -82,7 +81,8 @@ absl::Status ParseRecordJson(absl::string_view json, InventoryRecord* record) {
       if (c == '\n' || c == '\r') c = ' ';
     }
     constexpr size_t kMaxReason = 200;
-    if (reason.size() > kMaxReason) reason = reason.substr(0, kMaxReason) + "...";
+    if (reason.size() > kMaxReason)
+      reason = reason.substr(0, kMaxReason) + "...";
     if (reason.empty()) reason = "not a valid InventoryRecord";
     return absl::InvalidArgumentError(reason);
   }
@@ -119,9 +119,8 @@ absl::StatusOr<bool> JsonlReader::Next(std::vector<InventoryRecord>* records) {
   for (;;) {
     if (!ReadLine(&too_long)) return false;
     if (too_long) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("line ", line_, ": longer than ",
-                       options_.max_line_bytes, " bytes"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "line ", line_, ": longer than ", options_.max_line_bytes, " bytes"));
     }
     if (!absl::StripAsciiWhitespace(line_text_).empty()) break;
   }

@@ -32,8 +32,7 @@ Result ReadAll(const std::string& text, JsonlReaderOptions options = {}) {
     }
     if (!*more) break;
     EXPECT_EQ(records.size(), 1u);
-    result.records.insert(result.records.end(), records.begin(),
-                          records.end());
+    result.records.insert(result.records.end(), records.begin(), records.end());
   }
   EXPECT_EQ(reader.bytes_read(), static_cast<int64_t>(text.size()));
   return result;
@@ -71,15 +70,21 @@ TEST(JsonlReaderTest, ReadsProtoFieldNamesAndJsonNames) {
 
 TEST(JsonlReaderTest, SkipsBlankLinesAndReportsBadOnesWithTheirNumber) {
   Result result = ReadAll(
-      "\n"                                              // 1 blank
-      R"({"sku":"A","stock_id":1,"version":1})" "\n"    // 2 good
-      "   \t\r\n"                                       // 3 blank
-      R"({"sku":"B","stock_id":1,"version":)" "\n"      // 4 bad JSON
-      R"({"sku":"C","stock_id":1,"colour":"red"})" "\n" // 5 unknown field
-      R"({"sku":"D","stock_id":"one"})" "\n"            // 6 wrong type
-      R"({"stock_id":1,"version":1})" "\n"              // 7 no sku
-      R"({"sku":"E","stock_id":1,"version":2})" "\r\n"  // 8 good, CRLF
-      R"({"sku":"F","version":2})");                    // 9 good, no EOL
+      "\n"  // 1 blank
+      R"({"sku":"A","stock_id":1,"version":1})"
+      "\n"         // 2 good
+      "   \t\r\n"  // 3 blank
+      R"({"sku":"B","stock_id":1,"version":)"
+      "\n"  // 4 bad JSON
+      R"({"sku":"C","stock_id":1,"colour":"red"})"
+      "\n"  // 5 unknown field
+      R"({"sku":"D","stock_id":"one"})"
+      "\n"  // 6 wrong type
+      R"({"stock_id":1,"version":1})"
+      "\n"  // 7 no sku
+      R"({"sku":"E","stock_id":1,"version":2})"
+      "\r\n"                          // 8 good, CRLF
+      R"({"sku":"F","version":2})");  // 9 good, no EOL
   ASSERT_EQ(result.records.size(), 3u);
   EXPECT_EQ(result.records[0].sku(), "A");
   EXPECT_EQ(result.records[1].sku(), "E");
@@ -130,10 +135,11 @@ TEST(JsonlReaderTest, TextThatIsNotUtf8IsABadLine) {
 TEST(JsonlReaderTest, DefaultStockFillsOnlyMissingStock) {
   JsonlReaderOptions options;
   options.default_stock_id = 3;
-  Result result = ReadAll(
-      R"({"sku":"A","version":1})" "\n"
-      R"({"sku":"B","stock_id":2,"version":1})" "\n",
-      options);
+  Result result = ReadAll(R"({"sku":"A","version":1})"
+                          "\n"
+                          R"({"sku":"B","stock_id":2,"version":1})"
+                          "\n",
+                          options);
   ASSERT_EQ(result.records.size(), 2u);
   EXPECT_EQ(result.records[0].stock_id(), 3);
   EXPECT_EQ(result.records[1].stock_id(), 2);
@@ -142,10 +148,12 @@ TEST(JsonlReaderTest, DefaultStockFillsOnlyMissingStock) {
 TEST(JsonlReaderTest, OverlongLineIsBadAndReadingGoesOn) {
   JsonlReaderOptions options;
   options.max_line_bytes = 40;
-  Result result = ReadAll(
-      R"({"sku":"A-VERY-LONG-SKU-THAT-DOES-NOT-FIT","stock_id":1})" "\n"
-      R"({"sku":"B","stock_id":1})" "\n",
-      options);
+  Result result =
+      ReadAll(R"({"sku":"A-VERY-LONG-SKU-THAT-DOES-NOT-FIT","stock_id":1})"
+              "\n"
+              R"({"sku":"B","stock_id":1})"
+              "\n",
+              options);
   ASSERT_EQ(result.records.size(), 1u);
   EXPECT_EQ(result.records[0].sku(), "B");
   ASSERT_EQ(result.errors.size(), 1u);

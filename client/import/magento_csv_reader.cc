@@ -44,22 +44,43 @@ constexpr LinkColumns kLinkColumns[] = {
 
 // Every column the reader takes stock data from (see the header). A line
 // break in one of them is never legitimate.
-constexpr absl::string_view kStockColumns[] = {
-    "sku", "store_view_code", "qty", "is_in_stock", "manage_stock",
-    "use_config_manage_stock", "out_of_stock_qty", "use_config_min_qty",
-    "allow_backorders", "use_config_backorders", "min_cart_qty",
-    "use_config_min_sale_qty", "max_cart_qty", "use_config_max_sale_qty",
-    "notify_on_stock_below", "use_config_notify_stock_qty",
-    "enable_qty_increments", "use_config_enable_qty_inc", "qty_increments",
-    "use_config_qty_increments", "is_qty_decimal", "product_websites",
-    "categories", "upsell_skus", "upsell_position", "related_skus",
-    "related_position", "crosssell_skus", "crosssell_position",
-    "product_type", "configurable_variations", "associated_skus",
-    "bundle_values"};
+constexpr absl::string_view kStockColumns[] = {"sku",
+                                               "store_view_code",
+                                               "qty",
+                                               "is_in_stock",
+                                               "manage_stock",
+                                               "use_config_manage_stock",
+                                               "out_of_stock_qty",
+                                               "use_config_min_qty",
+                                               "allow_backorders",
+                                               "use_config_backorders",
+                                               "min_cart_qty",
+                                               "use_config_min_sale_qty",
+                                               "max_cart_qty",
+                                               "use_config_max_sale_qty",
+                                               "notify_on_stock_below",
+                                               "use_config_notify_stock_qty",
+                                               "enable_qty_increments",
+                                               "use_config_enable_qty_inc",
+                                               "qty_increments",
+                                               "use_config_qty_increments",
+                                               "is_qty_decimal",
+                                               "product_websites",
+                                               "categories",
+                                               "upsell_skus",
+                                               "upsell_position",
+                                               "related_skus",
+                                               "related_position",
+                                               "crosssell_skus",
+                                               "crosssell_position",
+                                               "product_type",
+                                               "configurable_variations",
+                                               "associated_skus",
+                                               "bundle_values"};
 
 bool IsStockColumn(absl::string_view name) {
-  return std::find(std::begin(kStockColumns), std::end(kStockColumns),
-                   name) != std::end(kStockColumns);
+  return std::find(std::begin(kStockColumns), std::end(kStockColumns), name) !=
+         std::end(kStockColumns);
 }
 
 // Splits a comma-separated list, trimming items and dropping empty ones.
@@ -158,9 +179,8 @@ void AddAlternatives(const Row& row, InventoryRecord& record) {
       int64_t position = 0;
       if (!positions_text.empty() &&
           !absl::SimpleAtoi(positions_text[i], &position)) {
-        row.errors().Add(link.positions,
-                         absl::StrCat("\"", positions_text[i],
-                                      "\" is not an integer"));
+        row.errors().Add(link.positions, absl::StrCat("\"", positions_text[i],
+                                                      "\" is not an integer"));
         positions_ok = false;
         break;
       }
@@ -265,24 +285,24 @@ void AddBundleOptions(const Row& row, InventoryRecord& record) {
     absl::optional<absl::string_view> name = PairValue(pairs, "name");
     absl::optional<absl::string_view> sku = PairValue(pairs, "sku");
     if (!name || !sku || sku->empty()) {
-      row.errors().Add(column, absl::StrCat("\"", entry,
-                                            "\" has no name= or no sku="));
+      row.errors().Add(column,
+                       absl::StrCat("\"", entry, "\" has no name= or no sku="));
       continue;
     }
     double qty = 0;
-    if (absl::optional<absl::string_view> text = PairValue(pairs, "default_qty");
+    if (absl::optional<absl::string_view> text =
+            PairValue(pairs, "default_qty");
         text && !text->empty()) {
       absl::StatusOr<double> parsed = ParseDecimalQuantity(*text);
       if (!parsed.ok() || *parsed < 0) {
-        row.errors().Add(column, absl::StrCat("default_qty of ", *sku, ": \"",
-                                              *text,
-                                              "\" is not a quantity >= 0"));
+        row.errors().Add(column,
+                         absl::StrCat("default_qty of ", *sku, ": \"", *text,
+                                      "\" is not a quantity >= 0"));
         continue;
       }
       qty = *parsed;
     }
-    size_t index =
-        std::find(names.begin(), names.end(), *name) - names.begin();
+    size_t index = std::find(names.begin(), names.end(), *name) - names.begin();
     if (index == names.size()) {
       names.emplace_back(*name);
       record.add_bundle_options()->set_required(
@@ -336,9 +356,8 @@ absl::StatusOr<std::map<std::string, int32_t>> ParseChannels(
     if (code.empty() ||
         !absl::SimpleAtoi(absl::StripAsciiWhitespace(parts.second), &stock) ||
         stock < 1) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("channels: \"", entry,
-                       "\" is not code=stock with a stock id >= 1"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "channels: \"", entry, "\" is not code=stock with a stock id >= 1"));
     }
     channels[std::string(code)] = stock;
   }
@@ -354,11 +373,13 @@ absl::StatusOr<double> ParseDecimalQuantity(absl::string_view text) {
         absl::StrCat("\"", text, "\" is not a decimal quantity"));
   };
   absl::string_view rest = text;
-  if (!rest.empty() && (rest[0] == '-' || rest[0] == '+')) rest.remove_prefix(1);
+  if (!rest.empty() && (rest[0] == '-' || rest[0] == '+'))
+    rest.remove_prefix(1);
   const size_t dot = rest.find('.');
   absl::string_view integer = rest.substr(0, dot);
-  absl::string_view fraction =
-      dot == absl::string_view::npos ? absl::string_view() : rest.substr(dot + 1);
+  absl::string_view fraction = dot == absl::string_view::npos
+                                   ? absl::string_view()
+                                   : rest.substr(dot + 1);
   if (integer.empty() && fraction.empty()) return invalid();
   if (dot != absl::string_view::npos && fraction.empty()) return invalid();
   for (absl::string_view digits : {integer, fraction}) {
@@ -441,15 +462,14 @@ absl::StatusOr<bool> MagentoCsvReader::Next(
     absl::StatusOr<bool> read = csv_.ReadRecord(&fields_);
     multiline_fields_.clear();
     for (const CsvMultilineField& field : csv_.multiline_fields()) {
-      multiline_fields_.push_back(MultilineField{
-          field.column < column_names_.size()
-              ? column_names_[field.column]
-              : absl::StrCat("column ", field.column + 1),
-          field.first_line, field.last_line});
+      multiline_fields_.push_back(
+          MultilineField{field.column < column_names_.size()
+                             ? column_names_[field.column]
+                             : absl::StrCat("column ", field.column + 1),
+                         field.first_line, field.last_line});
     }
     if (!read.ok() || !*read) return read;
-    if (fields_.size() == 1 &&
-        absl::StripAsciiWhitespace(fields_[0]).empty()) {
+    if (fields_.size() == 1 && absl::StripAsciiWhitespace(fields_[0]).empty()) {
       continue;  // blank line
     }
     if (fields_.size() != column_count_) {
@@ -581,8 +601,8 @@ absl::Status MagentoCsvReader::ConvertRow(
     if (it == options_.channels.end()) {
       errors.Add("product_websites",
                  absl::StrCat("website \"", code,
-                              "\" has no stock (map it with --channels ",
-                              code, "=STOCK)"));
+                              "\" has no stock (map it with --channels ", code,
+                              "=STOCK)"));
       continue;
     }
     stocks.insert(it->second);

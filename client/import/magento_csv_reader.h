@@ -7,14 +7,14 @@
 //   sku (required)                 sku
 //   qty                            source_quantity
 //   is_in_stock                    is_in_stock
-//   manage_stock                   manage_stock        (use_config_manage_stock)
+//   manage_stock                   manage_stock (use_config_manage_stock)
 //   out_of_stock_qty               min_qty             (use_config_min_qty)
 //   allow_backorders 0/1/2         backorders NO/YES/YES_NOTIFY
 //                                                      (use_config_backorders)
-//   min_cart_qty                   min_sale_qty        (use_config_min_sale_qty)
-//   max_cart_qty                   max_sale_qty        (use_config_max_sale_qty)
-//   notify_on_stock_below          notify_stock_qty (use_config_notify_stock_qty)
-//   enable_qty_increments          enable_qty_increments
+//   min_cart_qty                   min_sale_qty (use_config_min_sale_qty)
+//   max_cart_qty                   max_sale_qty (use_config_max_sale_qty)
+//   notify_on_stock_below          notify_stock_qty
+//   (use_config_notify_stock_qty) enable_qty_increments enable_qty_increments
 //                                                  (use_config_enable_qty_inc)
 //   qty_increments                 qty_increments   (use_config_qty_increments)
 //   is_qty_decimal                 is_qty_decimal

@@ -42,8 +42,7 @@ Result ReadAll(std::istream& in, MagentoCsvOptions options) {
       continue;
     }
     if (!*more) break;
-    result.records.insert(result.records.end(), records.begin(),
-                          records.end());
+    result.records.insert(result.records.end(), records.begin(), records.end());
   }
   result.store_view_rows = (*reader)->store_view_rows();
   return result;
@@ -161,13 +160,13 @@ TEST_F(MagentoExportFixtureTest, LinksOrderedByTypeThenPosition) {
   ASSERT_NE(bag, nullptr);
   // upsell first; related by position 1, 2, 3; cross-sell 24-MB02 is
   // already listed as related.
-  EXPECT_THAT(Links(*bag),
-              ElementsAre(Pair("24-MB04", availability::v1::RELATION_UPSELL),
-                          Pair("24-MB03", availability::v1::RELATION_RELATED),
-                          Pair("24-WB04", availability::v1::RELATION_RELATED),
-                          Pair("24-MB02", availability::v1::RELATION_RELATED),
-                          Pair("24-UG01",
-                               availability::v1::RELATION_CROSSSELL)));
+  EXPECT_THAT(
+      Links(*bag),
+      ElementsAre(Pair("24-MB04", availability::v1::RELATION_UPSELL),
+                  Pair("24-MB03", availability::v1::RELATION_RELATED),
+                  Pair("24-WB04", availability::v1::RELATION_RELATED),
+                  Pair("24-MB02", availability::v1::RELATION_RELATED),
+                  Pair("24-UG01", availability::v1::RELATION_CROSSSELL)));
 }
 
 TEST(MagentoCsvReaderTest, MissingSkuColumnIsAFileError) {
@@ -195,15 +194,15 @@ TEST(MagentoCsvReaderTest, BadRowsNameLineAndColumn) {
   Result result = ReadText(
       "sku,qty,allow_backorders,use_config_backorders,product_websites,"
       "related_skus,related_position,is_in_stock\n"
-      "A,1,5,0,base,,,1\n"            // 2: backorders 5
-      ",1,0,0,base,,,1\n"             // 3: no sku
-      "C,1,0,0,shop2,,,1\n"           // 4: unmapped website
-      "D,1,0,0,base,\"X,Y\",1,1\n"    // 5: positions do not match
-      "E,1,0,0,base,X,first,yes\n"    // 6: two bad columns
-      "F,1,0,0,base\n"                // 7: too few fields
-      "G,1e3,0,0,base,,,1\n"          // 8: exponent
-      "H,1.00001,0,0,base,,,1\n"      // 9: 5 decimals
-      "I,\"2\",0,0,base,,,1\n");      // 10: good
+      "A,1,5,0,base,,,1\n"          // 2: backorders 5
+      ",1,0,0,base,,,1\n"           // 3: no sku
+      "C,1,0,0,shop2,,,1\n"         // 4: unmapped website
+      "D,1,0,0,base,\"X,Y\",1,1\n"  // 5: positions do not match
+      "E,1,0,0,base,X,first,yes\n"  // 6: two bad columns
+      "F,1,0,0,base\n"              // 7: too few fields
+      "G,1e3,0,0,base,,,1\n"        // 8: exponent
+      "H,1.00001,0,0,base,,,1\n"    // 9: 5 decimals
+      "I,\"2\",0,0,base,,,1\n");    // 10: good
   ASSERT_EQ(result.records.size(), 1u);
   EXPECT_EQ(result.records[0].sku(), "I");
   EXPECT_THAT(
@@ -225,7 +224,7 @@ TEST(MagentoCsvReaderTest, TextThatIsNotUtf8IsABadRowNamingTheColumn) {
   Result result = ReadText(
       "sku,name,qty,related_skus\n"
       "A,Bag,1,\n"
-      "B,Caf\xC3\xA9,1,\"X,\xE9\"\n"   // 3: Windows-1252 é in related_skus
+      "B,Caf\xC3\xA9,1,\"X,\xE9\"\n"  // 3: Windows-1252 é in related_skus
       "C,Mug,1,X\n");
   ASSERT_EQ(result.records.size(), 2u);
   EXPECT_EQ(result.records[1].sku(), "C");
@@ -246,10 +245,10 @@ TEST(MagentoCsvReaderTest, MultilineFieldsAreListedAndImplausibleOnesBad) {
   options.max_field_lines = 3;
   std::istringstream in(
       "sku,description,qty\n"
-      "A,\"two\nlines\",1\n"            // 2-3: a description, fine
-      "B,\"x\n\n\n\",1\n"             // 4-7: over 3 lines
-      "\"C\nD\",text,1\n"               // 8-9: a line break in a sku
-      "E,plain,2\n");                  // 10
+      "A,\"two\nlines\",1\n"  // 2-3: a description, fine
+      "B,\"x\n\n\n\",1\n"     // 4-7: over 3 lines
+      "\"C\nD\",text,1\n"     // 8-9: a line break in a sku
+      "E,plain,2\n");         // 10
   auto reader = MagentoCsvReader::Create(in, options);
   ASSERT_TRUE(reader.ok());
   std::vector<InventoryRecord> records;
@@ -328,8 +327,7 @@ TEST_F(MagentoCompositeFixtureTest, EveryRowIsRead) {
 TEST_F(MagentoCompositeFixtureTest, ConfigurableListsItsVariants) {
   const InventoryRecord& r = Get("MH01");
   EXPECT_EQ(r.product_type(), availability::v1::PRODUCT_TYPE_CONFIGURABLE);
-  EXPECT_THAT(r.component_skus(),
-              ElementsAre("MH01-XS-Black", "MH01-S-Black"));
+  EXPECT_THAT(r.component_skus(), ElementsAre("MH01-XS-Black", "MH01-S-Black"));
   EXPECT_TRUE(r.is_in_stock());
   EXPECT_EQ(r.bundle_options_size(), 0);
   // A variant is a simple product with its own quantity.
@@ -357,7 +355,8 @@ TEST_F(MagentoCompositeFixtureTest, BundleOptionsGroupedByNameWithQuantities) {
   EXPECT_EQ(r.bundle_options(2).selections(0).sku(), "24-WG085");
 }
 
-TEST_F(MagentoCompositeFixtureTest, GroupedListsAssociatedSkusWithOrWithoutQty) {
+TEST_F(MagentoCompositeFixtureTest,
+       GroupedListsAssociatedSkusWithOrWithoutQty) {
   for (const char* sku : {"24-WB-SET", "24-WB-OFF"}) {
     const InventoryRecord& r = Get(sku);
     EXPECT_EQ(r.product_type(), availability::v1::PRODUCT_TYPE_GROUPED) << sku;

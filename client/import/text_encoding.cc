@@ -63,8 +63,8 @@ bool VisitFields(
     if (!field->is_repeated()) {
       const bool go_on =
           text ? visit(name, reflection->GetString(message, field))
-               : VisitFields(reflection->GetMessage(message, field),
-                             name + ".", visit);
+               : VisitFields(reflection->GetMessage(message, field), name + ".",
+                             visit);
       if (!go_on) return false;
       continue;
     }
@@ -72,10 +72,10 @@ bool VisitFields(
     for (int i = 0; i < n; ++i) {
       const std::string element = absl::StrCat(name, "[", i, "]");
       const bool go_on =
-          text ? visit(element,
-                       reflection->GetRepeatedString(message, field, i))
-               : VisitFields(reflection->GetRepeatedMessage(message, field, i),
-                             element + ".", visit);
+          text
+              ? visit(element, reflection->GetRepeatedString(message, field, i))
+              : VisitFields(reflection->GetRepeatedMessage(message, field, i),
+                            element + ".", visit);
       if (!go_on) return false;
     }
   }
@@ -132,16 +132,16 @@ std::string DescribeInvalidByte(unsigned char byte, size_t offset,
           ? "the file looks like Windows-1252: re-export it as UTF-8 or pass "
             "--encoding windows-1252"
           : "re-export the file as UTF-8 or pass --encoding with its encoding";
-  return absl::StrFormat("not valid UTF-8 (byte 0x%02X at offset %d; %s)",
-                         byte, offset, hint);
+  return absl::StrFormat("not valid UTF-8 (byte 0x%02X at offset %d; %s)", byte,
+                         offset, hint);
 }
 
 absl::Status CheckText(absl::string_view field, absl::string_view text,
                        absl::string_view encoding) {
   const std::optional<size_t> bad = FindInvalidUtf8(text);
   if (!bad.has_value()) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(
-      field, ": ", DescribeInvalidText(text, *bad, encoding)));
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, ": ", DescribeInvalidText(text, *bad, encoding)));
 }
 
 void VisitStringFields(
@@ -154,11 +154,11 @@ void VisitStringFields(
 absl::Status CheckMessageText(const Message& message,
                               absl::string_view encoding) {
   absl::Status status;
-  VisitStringFields(message, [&](const std::string& path,
-                                 const std::string& value) {
-    status = CheckText(path, value, encoding);
-    return status.ok();
-  });
+  VisitStringFields(message,
+                    [&](const std::string& path, const std::string& value) {
+                      status = CheckText(path, value, encoding);
+                      return status.ok();
+                    });
   return status;
 }
 
@@ -196,9 +196,9 @@ TranscodingStreamBuf::int_type TranscodingStreamBuf::underflow() {
       const std::streamsize n =
           source_ == nullptr
               ? 0
-              : source_->sgetn(in_.get() + in_length_,
-                               static_cast<std::streamsize>(kInSize -
-                                                            in_length_));
+              : source_->sgetn(
+                    in_.get() + in_length_,
+                    static_cast<std::streamsize>(kInSize - in_length_));
       if (n <= 0) {
         source_done_ = true;
       } else {

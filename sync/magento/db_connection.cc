@@ -100,8 +100,8 @@ absl::StatusOr<std::unique_ptr<DbConnection>> DbConnection::Connect(
         absl::StrCat("connect to ",
                      use_socket ? options.socket
                                 : absl::StrCat(options.host, ":", options.port),
-                     " as ", options.user, ": ", mysql_error(mysql), " (",
-                     code, ")"));
+                     " as ", options.user, ": ", mysql_error(mysql), " (", code,
+                     ")"));
     mysql_close(mysql);
     return status;
   }
@@ -119,9 +119,9 @@ DbConnection::~DbConnection() { mysql_close(mysql_); }
 absl::Status DbConnection::Error(absl::string_view what) {
   const unsigned int code = mysql_errno(mysql_);
   if (IsConnectionError(code)) healthy_ = false;
-  return absl::Status(CodeFor(code), absl::StrCat(what, ": ",
-                                                  mysql_error(mysql_), " (",
-                                                  code, ")"));
+  return absl::Status(
+      CodeFor(code),
+      absl::StrCat(what, ": ", mysql_error(mysql_), " (", code, ")"));
 }
 
 absl::Status DbConnection::Query(absl::string_view sql, RowCallback row) {
@@ -153,8 +153,8 @@ absl::Status DbConnection::Execute(absl::string_view sql) {
 std::string DbConnection::Quote(absl::string_view text) {
   std::string out(text.size() * 2 + 3, '\0');
   out[0] = '\'';
-  const unsigned long n = mysql_real_escape_string(
-      mysql_, out.data() + 1, text.data(), text.size());
+  const unsigned long n = mysql_real_escape_string(mysql_, out.data() + 1,
+                                                   text.data(), text.size());
   out.resize(n + 1);
   out.push_back('\'');
   return out;

@@ -72,9 +72,9 @@ int Main(int argc, char** argv) {
   Check(redis.status(), "redis");
   const std::string name = "magento";
   Check((*db)->Execute("CREATE DATABASE magento"), "create database");
-  Check((*db)->ExecuteFile(std::string(AV_MAGENTO_SQL_DIR) + "/schema.sql",
-                           name),
-        "schema");
+  Check(
+      (*db)->ExecuteFile(std::string(AV_MAGENTO_SQL_DIR) + "/schema.sql", name),
+      "schema");
   const absl::Time gen_start = absl::Now();
   const std::string n = absl::StrCat(skus);
   Check((*db)->Execute(
@@ -114,11 +114,12 @@ int Main(int argc, char** argv) {
                 " WHERE seq % 2 = 0;"
                 "INSERT INTO inventory_reservation (stock_id, sku, quantity) "
                 "SELECT 1 + seq % 3, CONCAT('SKU-', LPAD(1 + (seq * 7919) % ",
-                n, ", 7, '0')), -1 - CAST(seq % 3 AS SIGNED) FROM seq_1_to_", skus / 2,
+                n, ", 7, '0')), -1 - CAST(seq % 3 AS SIGNED) FROM seq_1_to_",
+                skus / 2,
                 ";"
                 "INSERT INTO catalog_product_link (product_id, "
-                "linked_product_id, link_type_id) SELECT seq, 1 + seq % ", n,
-                ", 1 FROM seq_1_to_", n,
+                "linked_product_id, link_type_id) SELECT seq, 1 + seq % ",
+                n, ", 1 FROM seq_1_to_", n,
                 ";"
                 "INSERT INTO catalog_product_link (product_id, "
                 "linked_product_id, link_type_id) SELECT seq, 1 + (seq + 7) % ",
@@ -134,7 +135,8 @@ int Main(int argc, char** argv) {
                 "(1,'base','Base'),(2,'eu','EU'),(3,'us','US');"
                 "INSERT INTO catalog_product_website (product_id, website_id) "
                 "SELECT p.seq, w.website_id FROM seq_1_to_",
-                n, " p JOIN store_website w ON w.website_id > 0;"
+                n,
+                " p JOIN store_website w ON w.website_id > 0;"
                 "CREATE USER 'av_reader'@'127.0.0.1' IDENTIFIED BY 'pw';"
                 "GRANT SELECT ON magento.* TO 'av_reader'@'127.0.0.1';"),
             name),

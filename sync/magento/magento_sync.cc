@@ -28,9 +28,8 @@ std::string Micros(absl::Duration d) {
 }  // namespace
 
 MagentoSync::MagentoSync(Options options, DbOptions db_options,
-                         cache::RecordWriter& writer,
-                         cache::RedisClient& redis, const core::Clock& clock,
-                         SyncLogger logger)
+                         cache::RecordWriter& writer, cache::RedisClient& redis,
+                         const core::Clock& clock, SyncLogger logger)
     : options_(std::move(options)),
       db_options_(std::move(db_options)),
       writer_(writer),
@@ -92,7 +91,8 @@ absl::Status MagentoSync::Run() {
       }
     }
     if (status.ok()) {
-      if (last_code != absl::StatusCode::kOk) Log(SyncLogLevel::kInfo, "recovered");
+      if (last_code != absl::StatusCode::kOk)
+        Log(SyncLogLevel::kInfo, "recovered");
       last_code = absl::StatusCode::kOk;
       backoff = options_.db_min_backoff;
       continue;
@@ -101,8 +101,7 @@ absl::Status MagentoSync::Run() {
     Log(status.code() == last_code ? SyncLogLevel::kDebug
                                    : SyncLogLevel::kWarning,
         "sync step failed; retrying",
-        {{"error", status.ToString()},
-         {"retry_in_us", Micros(backoff)}});
+        {{"error", status.ToString()}, {"retry_in_us", Micros(backoff)}});
     last_code = status.code();
     stop_.WaitForNotificationWithTimeout(backoff);
     backoff = std::min(backoff * 2, options_.db_max_backoff);
@@ -134,8 +133,7 @@ absl::Status MagentoSync::EnsureConnected() {
     // the tail has seen: start the tail again and reconcile everything.
     AV_ASSIGN_OR_RETURN(int64_t max_id, ReadMaxReservationId(*db_, schema_));
     if (max_id < last_reservation_id_) {
-      Log(SyncLogLevel::kWarning,
-          "reservation ids went backwards; reconciling",
+      Log(SyncLogLevel::kWarning, "reservation ids went backwards; reconciling",
           {{"last_seen", absl::StrCat(last_reservation_id_)},
            {"max", absl::StrCat(max_id)}});
       last_reservation_id_ = max_id;
@@ -196,8 +194,7 @@ absl::Status MagentoSync::Step() {
 }
 
 int64_t MagentoSync::NextVersion() {
-  last_version_ =
-      std::max(last_version_ + 1, absl::ToUnixMicros(clock_.Now()));
+  last_version_ = std::max(last_version_ + 1, absl::ToUnixMicros(clock_.Now()));
   return last_version_;
 }
 
@@ -215,7 +212,7 @@ absl::Status MagentoSync::Await(
   // The writer answers by its deadline; the margin only guards against a
   // lost callback.
   if (!outcome->done.WaitForNotificationWithTimeout(options_.redis_timeout +
-                                                     absl::Seconds(5))) {
+                                                    absl::Seconds(5))) {
     cache_failed_ = true;
     return absl::DeadlineExceededError("cache write did not answer");
   }
@@ -252,9 +249,9 @@ absl::StatusOr<std::vector<cache::WriteOutcome>> MagentoSync::Upsert(
   // A stock the cache failed on is not written: the batch is not done (it
   // is retried whole; versioned writes make that safe).
   if (absl::Status failed = cache::FirstFailure(outcomes); !failed.ok()) {
-    return absl::Status(failed.code(),
-                        absl::StrCat("writing ", count, " records: ",
-                                     failed.message()));
+    return absl::Status(
+        failed.code(),
+        absl::StrCat("writing ", count, " records: ", failed.message()));
   }
   return outcomes;
 }
@@ -282,8 +279,8 @@ absl::StatusOr<int64_t> MagentoSync::KeepStoredRecords(
   for (const SkippedRecord& s : skipped) {
     if ((s.reason == SkipReason::kBadNumber ||
          s.reason == SkipReason::kOutOfRange) &&
-        std::binary_search(reconcile_->stocks.begin(),
-                           reconcile_->stocks.end(), s.stock_id)) {
+        std::binary_search(reconcile_->stocks.begin(), reconcile_->stocks.end(),
+                           s.stock_id)) {
       by_stock[s.stock_id].push_back(s.sku);
     }
   }
@@ -426,9 +423,8 @@ absl::Status MagentoSync::StartReconcile() {
   // Registered before anything of them is written, so that a stock Magento
   // deletes later is emptied even by another process.
   AV_RETURN_IF_ERROR(Await([&](std::function<void(absl::Status)> done) {
-    writer_.AddManagedStocks(kOwner, stocks,
-                             absl::Now() + options_.redis_timeout,
-                             std::move(done));
+    writer_.AddManagedStocks(
+        kOwner, stocks, absl::Now() + options_.redis_timeout, std::move(done));
   }));
 
   std::set<std::tuple<std::string, std::string, std::string>> problems_logged;
@@ -441,8 +437,7 @@ absl::Status MagentoSync::StartReconcile() {
         AwaitValue<core::StoreConfig>(
             [&](cache::RecordWriter::Callback<core::StoreConfig> done) {
               writer_.ReadStoreConfig(
-                  stock, absl::Now() + options_.redis_timeout,
-                  std::move(done));
+                  stock, absl::Now() + options_.redis_timeout, std::move(done));
             }));
     config.stock_id = stock;
     // The stock's website (the lowest id when several sell from it: the
@@ -538,9 +533,9 @@ absl::Status MagentoSync::FinishReconcile() {
     // on it, so an empty set may empty it. With records written, an empty
     // set can only be one that expired or was evicted: refused.
     const bool none = reconcile_->records.count(stock) == 0;
-    absl::StatusOr<cache::SnapshotResult> result = FinishStock(
-        stock, none ? cache::EmptySnapshot::kEmptiesStock
-                    : cache::EmptySnapshot::kRefuse);
+    absl::StatusOr<cache::SnapshotResult> result =
+        FinishStock(stock, none ? cache::EmptySnapshot::kEmptiesStock
+                                : cache::EmptySnapshot::kRefuse);
     if (absl::IsFailedPrecondition(result.status())) {
       Log(SyncLogLevel::kWarning,
           "snapshot set gone before the reconcile finished; records of the "
@@ -589,9 +584,8 @@ absl::Status MagentoSync::FinishReconcile() {
                       WriteCategoryRankings(reconcile_->stocks, gone));
   // Forgotten only once emptied: a failure before retries all of it.
   AV_RETURN_IF_ERROR(Await([&](std::function<void(absl::Status)> done) {
-    writer_.RemoveManagedStocks(kOwner, gone,
-                                absl::Now() + options_.redis_timeout,
-                                std::move(done));
+    writer_.RemoveManagedStocks(
+        kOwner, gone, absl::Now() + options_.redis_timeout, std::move(done));
   }));
 
   const absl::Duration took = clock_.Now() - reconcile_->started;
@@ -657,13 +651,14 @@ absl::StatusOr<int64_t> MagentoSync::WriteCategoryRankings(
           +[](int64_t* n) { return *n < 256; }, &pending->outstanding));
       ++pending->outstanding;
     }
-    writer_.PutCategoryRanking(
-        stock, category, std::move(skus), absl::Now() + options_.redis_timeout,
-        [pending](absl::Status s) {
-          absl::MutexLock lock(&pending->mu);
-          if (!s.ok() && pending->first_error.ok()) pending->first_error = s;
-          --pending->outstanding;
-        });
+    writer_.PutCategoryRanking(stock, category, std::move(skus),
+                               absl::Now() + options_.redis_timeout,
+                               [pending](absl::Status s) {
+                                 absl::MutexLock lock(&pending->mu);
+                                 if (!s.ok() && pending->first_error.ok())
+                                   pending->first_error = s;
+                                 --pending->outstanding;
+                               });
   };
   // Removes the stock's rankings in the cache that are not in `keep`: those
   // of categories deleted (or left without products on the stock) in
@@ -675,8 +670,7 @@ absl::StatusOr<int64_t> MagentoSync::WriteCategoryRankings(
         AwaitValue<std::vector<int64_t>>(
             [&](cache::RecordWriter::Callback<std::vector<int64_t>> done) {
               writer_.ListCategoryRankings(
-                  stock, absl::Now() + options_.redis_timeout,
-                  std::move(done));
+                  stock, absl::Now() + options_.redis_timeout, std::move(done));
             }));
     for (int64_t category : cached) {
       if (keep.count(category) == 0) put(stock, category, {});
@@ -706,8 +700,8 @@ absl::StatusOr<int64_t> MagentoSync::WriteCategoryRankings(
   for (int32_t stock : gone) AV_RETURN_IF_ERROR(remove_others(stock, {}));
   absl::MutexLock lock(&pending->mu);
   if (!pending->mu.AwaitWithTimeout(
-          absl::Condition(+[](int64_t* n) { return *n == 0; },
-                          &pending->outstanding),
+          absl::Condition(
+              +[](int64_t* n) { return *n == 0; }, &pending->outstanding),
           options_.redis_timeout + absl::Seconds(5))) {
     return absl::DeadlineExceededError("category rankings not written");
   }
@@ -720,9 +714,8 @@ absl::Status MagentoSync::Poll() {
 
   // Reservations: new ids, and ids skipped earlier by open transactions.
   for (auto it = reservation_gaps_.begin(); it != reservation_gaps_.end();) {
-    it = now - it->second > options_.gap_retention
-             ? reservation_gaps_.erase(it)
-             : std::next(it);
+    it = now - it->second > options_.gap_retention ? reservation_gaps_.erase(it)
+                                                   : std::next(it);
   }
   std::vector<int64_t> gap_ids;
   for (const auto& [id, since] : reservation_gaps_) gap_ids.push_back(id);

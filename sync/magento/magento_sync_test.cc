@@ -83,16 +83,14 @@ TEST_F(MagentoSyncTest, ReconcileWritesWhatMagentoComputes) {
       {"mb01_eu", 2, "MB-01", U(20), -U(5), true, core::Status::kInStock,
        U(13)},
       // only source item has status 0
-      {"mb02_default", 1, "MB-02", 0, 0, false, core::Status::kOutOfStock,
-       0},
+      {"mb02_default", 1, "MB-02", 0, 0, false, core::Status::kOutOfStock, 0},
       {"mb02_eu", 2, "MB-02", U(5), 0, true, core::Status::kInStock, U(3)},
       // backorders with min_qty -10: 2 - 5 + 10
       {"bo01_backorders", 1, "BO-01", U(2), -U(5), true,
        core::Status::kBackorderable, U(7)},
       {"ovr01_overrides", 1, "OVR-01", U(30), 0, true, core::Status::kInStock,
        U(30)},
-      {"nms01_unmanaged", 1, "NMS-01", 0, 0, false, core::Status::kInStock,
-       0},
+      {"nms01_unmanaged", 1, "NMS-01", 0, 0, false, core::Status::kInStock, 0},
       // 2.5 - 0.75 - 2 is below 0: Magento answers 0, never negative
       {"dec01_decimal", 1, "DEC-01", 25000, -7500, true,
        core::Status::kBackorderable, 0},
@@ -173,8 +171,8 @@ TEST_F(MagentoSyncTest, ReconcileWritesWhatMagentoComputes) {
   ASSERT_TRUE(channels.ok());
   std::vector<std::string> flat;
   for (const auto& e : channels->elements) flat.push_back(e.str);
-  EXPECT_THAT(flat, ::testing::UnorderedElementsAre("base", "1", "eu", "2",
-                                                    "us", "3"));
+  EXPECT_THAT(
+      flat, ::testing::UnorderedElementsAre("base", "1", "eu", "2", "us", "3"));
 }
 
 TEST_F(MagentoSyncTest, ReservationWhileRunningReachesCacheWithinOneSecond) {
@@ -291,10 +289,10 @@ TEST_F(MagentoSyncTest, DeletedStockIsEmptiedEvenAfterARestart) {
     EXPECT_FALSE(ReadRecord(2, sku).has_value());
   }
   EXPECT_FALSE(Exists(keys_.CategoryRanking(2, 10)));
-  EXPECT_THAT(Events(2), ::testing::IsSupersetOf(
-                             {"OUT_OF_STOCK MB-01 2->1",
-                              "OUT_OF_STOCK MB-02 2->1",
-                              "OUT_OF_STOCK CLOSED-01 5->1"}));
+  EXPECT_THAT(Events(2),
+              ::testing::IsSupersetOf({"OUT_OF_STOCK MB-01 2->1",
+                                       "OUT_OF_STOCK MB-02 2->1",
+                                       "OUT_OF_STOCK CLOSED-01 5->1"}));
   // Forgotten once emptied; the other stocks stay.
   absl::StatusOr<cache::RedisReply> managed =
       Redis({"SMEMBERS", keys_.ManagedStocks("magento")});
@@ -439,11 +437,15 @@ TEST_F(MagentoSyncTest, InvalidSkusAreSkippedLoggedAndCounted) {
     ASSERT_THAT(
         Sql(absl::StrCat(
             "INSERT INTO catalog_product_entity (entity_id, sku) VALUES (",
-            20 + (fill - 'L'), ", CONCAT(CONVERT(X'C3A9' USING utf8mb4), "
-            "REPEAT('", std::string(1, fill), "', 63)));"
+            20 + (fill - 'L'),
+            ", CONCAT(CONVERT(X'C3A9' USING utf8mb4), "
+            "REPEAT('",
+            std::string(1, fill),
+            "', 63)));"
             "INSERT INTO inventory_source_item (source_code, sku, quantity, "
             "status) VALUES ('default', CONCAT(CONVERT(X'C3A9' USING "
-            "utf8mb4), REPEAT('", std::string(1, fill), "', 63)), 5, 1)")),
+            "utf8mb4), REPEAT('",
+            std::string(1, fill), "', 63)), 5, 1)")),
         IsOk());
   }
   // Bytes that are not UTF-8 need a binary column: a database converted or
@@ -457,11 +459,11 @@ TEST_F(MagentoSyncTest, InvalidSkusAreSkippedLoggedAndCounted) {
                   "INSERT INTO inventory_source_item (source_code, sku, "
                   "quantity, status) VALUES ('default', X'4241442DFF', 6, 1)"),
               IsOk());
-  ASSERT_EQ(*db_server_->QueryValue(
-                "SELECT LENGTH(sku) FROM catalog_product_entity "
-                "WHERE entity_id = 20",
-                database_),
-            "65");
+  ASSERT_EQ(
+      *db_server_->QueryValue("SELECT LENGTH(sku) FROM catalog_product_entity "
+                              "WHERE entity_id = 20",
+                              database_),
+      "65");
 
   MagentoSync::Options options = FastOptions();
   options.skip_log_lines_per_reason = 2;
@@ -474,13 +476,12 @@ TEST_F(MagentoSyncTest, InvalidSkusAreSkippedLoggedAndCounted) {
   EXPECT_EQ(stats.skip_lines_suppressed, 1);
 
   // Logged with the reason, the SKU made safe, the stock, field and rule.
-  EXPECT_THAT(
-      LogLines({"record skipped", "reason=sku_too_long",
-                absl::StrCat("sku=\xC3\xA9", std::string(62, 'L'),
-                             " ... (65 bytes)"),
-                "stock=1", "field=sku", "rule=longer than 64 bytes (65)",
-                "entity_id=20"}),
-      ::testing::SizeIs(1));
+  EXPECT_THAT(LogLines({"record skipped", "reason=sku_too_long",
+                        absl::StrCat("sku=\xC3\xA9", std::string(62, 'L'),
+                                     " ... (65 bytes)"),
+                        "stock=1", "field=sku",
+                        "rule=longer than 64 bytes (65)", "entity_id=20"}),
+              ::testing::SizeIs(1));
   EXPECT_THAT(LogLines({"record skipped", "reason=sku_too_long"}),
               ::testing::SizeIs(2));  // the limit; the third only counted
   EXPECT_THAT(LogLines({"counted, not logged", "reason=sku_too_long"}),
@@ -589,12 +590,11 @@ TEST_F(MagentoSyncTest, ValuesThatDoNotParseRefuseTheirRecordOnly) {
                         "field=cataloginventory_stock_item.min_qty",
                         "rule=not a decimal(12,4): \"abc\""}),
               ::testing::SizeIs(2));
-  EXPECT_THAT(
-      LogLines({"record skipped", "reason=out_of_range", "sku=US-01",
-                "stock=3", "field=inventory_source_item.quantity",
-                "rule=\"123456789012.5000\" is above 99999999.9999",
-                "source=us_warehouse"}),
-      ::testing::SizeIs(1));
+  EXPECT_THAT(LogLines({"record skipped", "reason=out_of_range", "sku=US-01",
+                        "stock=3", "field=inventory_source_item.quantity",
+                        "rule=\"123456789012.5000\" is above 99999999.9999",
+                        "source=us_warehouse"}),
+              ::testing::SizeIs(1));
   EXPECT_THAT(LogLines({"record skipped", "reason=bad_number", "sku=BO-01",
                         "field=cataloginventory_stock_item.backorders",
                         "rule=\"7\" is not 0 (no), 1 (yes) or 2"}),
@@ -669,24 +669,23 @@ TEST_F(MagentoSyncTest, UnrepresentableSumIsRefusedLoggedAndTheRecordKept) {
           "status) SELECT source_code, 'BIG-02', 99999999.9999, 1 "
           "FROM inventory_source WHERE source_code LIKE 'big\\_%'"),
       IsOk());
-  ASSERT_EQ(*db_server_->QueryValue(
-                "SELECT SUM(quantity) FROM inventory_source_item "
-                "WHERE sku = 'BIG-02'",
-                database_),
-            "100100000004.8999");
+  ASSERT_EQ(
+      *db_server_->QueryValue("SELECT SUM(quantity) FROM inventory_source_item "
+                              "WHERE sku = 'BIG-02'",
+                              database_),
+      "100100000004.8999");
   ASSERT_THAT(DeleteProduct("GONE-01"), IsOk());
   ASSERT_TRUE(WaitForReconciles(done + 2, absl::Seconds(30)));
 
-  EXPECT_THAT(LogLines({"record skipped", "reason=out_of_range",
-                        "sku=BIG-02", "stock=1", "field=source_qty",
+  EXPECT_THAT(LogLines({"record skipped", "reason=out_of_range", "sku=BIG-02",
+                        "stock=1", "field=source_qty",
                         "100100000004.8999 is above 99999999999.9999"}),
               Not(::testing::IsEmpty()));
   const MagentoSync::Stats stats = sync_->stats();
   EXPECT_EQ(Skipped(stats.last_reconcile_skipped, SkipReason::kOutOfRange), 1);
   EXPECT_GE(stats.records_kept, 1);
   EXPECT_THAT(LogLines({"reconcile finished", "skipped=1",
-                        "skipped_by_reason=out_of_range=1",
-                        "records_kept=1"}),
+                        "skipped_by_reason=out_of_range=1", "records_kept=1"}),
               Not(::testing::IsEmpty()));
   // Never clamped, never deleted: the stored record stays as it was.
   std::optional<core::Record> kept = ReadRecord(1, "BIG-02");

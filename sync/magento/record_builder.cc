@@ -26,7 +26,8 @@ constexpr char kNotifyStockQty[] =
     "cataloginventory/item_options/notify_stock_qty";
 constexpr char kEnableQtyIncrements[] =
     "cataloginventory/item_options/enable_qty_increments";
-constexpr char kQtyIncrements[] = "cataloginventory/item_options/qty_increments";
+constexpr char kQtyIncrements[] =
+    "cataloginventory/item_options/qty_increments";
 constexpr char kStockThresholdQty[] =
     "cataloginventory/options/stock_threshold_qty";
 
@@ -176,10 +177,9 @@ absl::StatusOr<core::Qty> ParseDecimalSum(absl::string_view text) {
   absl::StatusOr<core::Qty> qty =
       ParseDecimal(text, /*max_whole_digits=*/11, "");
   if (absl::IsOutOfRange(qty.status())) {
-    return absl::OutOfRangeError(
-        absl::StrCat(LogSafeText(text), " is above ",
-                     FormatDecimalQty(kMaxSummedQty),
-                     " in magnitude, the largest sum stored exactly"));
+    return absl::OutOfRangeError(absl::StrCat(
+        LogSafeText(text), " is above ", FormatDecimalQty(kMaxSummedQty),
+        " in magnitude, the largest sum stored exactly"));
   }
   return qty;
 }
@@ -438,13 +438,13 @@ BuiltRecords BuildRecords(const CatalogChunk& chunk,
         }
       }
       if (!refused && !t.within_bound) {
-        refused = skip(
-            SkipReason::kOutOfRange, "source_qty",
-            absl::StrCat("sum of inventory_source_item.quantity ",
-                         t.exact ? FormatDecimalQty(t.exact_sum)
-                                 : std::string("(beyond int64)"),
-                         " is above ", FormatDecimalQty(kMaxSummedQty),
-                         " in magnitude, the largest sum stored exactly"));
+        refused =
+            skip(SkipReason::kOutOfRange, "source_qty",
+                 absl::StrCat("sum of inventory_source_item.quantity ",
+                              t.exact ? FormatDecimalQty(t.exact_sum)
+                                      : std::string("(beyond int64)"),
+                              " is above ", FormatDecimalQty(kMaxSummedQty),
+                              " in magnitude, the largest sum stored exactly"));
       }
       if (!refused && res != reserved.end() && !res->second.within_bound) {
         refused = skip(SkipReason::kOutOfRange, "reserved_qty",
@@ -504,9 +504,9 @@ BuiltRecords BuildRecords(const CatalogChunk& chunk,
 
 const std::vector<std::string>& InventoryConfigPaths() {
   static const auto* paths = new std::vector<std::string>{
-      kManageStock,    kBackorders,          kMinQty,
-      kMinSaleQty,     kMaxSaleQty,          kNotifyStockQty,
-      kEnableQtyIncrements, kQtyIncrements,  kStockThresholdQty};
+      kManageStock,         kBackorders,    kMinQty,
+      kMinSaleQty,          kMaxSaleQty,    kNotifyStockQty,
+      kEnableQtyIncrements, kQtyIncrements, kStockThresholdQty};
   return *paths;
 }
 
@@ -515,9 +515,8 @@ std::vector<ConfigProblem> ApplyInventoryConfig(
     core::StoreConfig* config) {
   const core::StoreConfig defaults;
   std::vector<ConfigProblem> problems;
-  config->manage_stock =
-      ConfigInt(values, kManageStock, &problems)
-          .value_or(defaults.manage_stock ? 1 : 0) != 0;
+  config->manage_stock = ConfigInt(values, kManageStock, &problems)
+                             .value_or(defaults.manage_stock ? 1 : 0) != 0;
   config->backorders = defaults.backorders;
   if (std::optional<int64_t> b = ConfigInt(values, kBackorders, &problems)) {
     if (IsBackorders(*b)) {

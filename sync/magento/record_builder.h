@@ -82,12 +82,12 @@ inline constexpr core::Qty kMaxSummedQty = int64_t{1000000000000000} - 1;
 // Why a record is not written. Stable names (SkipReasonName) appear in logs
 // and in the reconcile summary.
 enum class SkipReason {
-  kSkuEmpty = 0,      // "sku_empty"
-  kSkuTooLong,        // "sku_too_long": more than core::kMaxSkuBytes bytes
-  kSkuNotUtf8,        // "sku_not_utf8"
-  kUnknownStock,      // "unknown_stock": linked stock not in inventory_stock
-  kBadNumber,         // "bad_number": a quantity column that does not parse
-  kOutOfRange,        // "out_of_range": a value or sum beyond what is stored
+  kSkuEmpty = 0,  // "sku_empty"
+  kSkuTooLong,    // "sku_too_long": more than core::kMaxSkuBytes bytes
+  kSkuNotUtf8,    // "sku_not_utf8"
+  kUnknownStock,  // "unknown_stock": linked stock not in inventory_stock
+  kBadNumber,     // "bad_number": a quantity column that does not parse
+  kOutOfRange,    // "out_of_range": a value or sum beyond what is stored
 };
 inline constexpr int kSkipReasonCount = 6;
 absl::string_view SkipReasonName(SkipReason reason);
