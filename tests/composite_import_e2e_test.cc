@@ -23,6 +23,7 @@
 #include "gtest/gtest.h"
 #include "testing/redis_server.h"
 #include "testing/server_process.h"
+#include "testing/server_test.h"
 #include "testing/subprocess.h"
 
 namespace availability {
@@ -35,19 +36,10 @@ constexpr char kToken[] = "e2e-composite-token-0123456789";
 constexpr char kFixture[] =
     AVAILABILITY_TESTDATA_DIR "/magento_composite_export.csv";
 
-class CompositeImportE2ETest : public ::testing::Test {
+class CompositeImportE2ETest : public testing::ServerTest {
  protected:
   void SetUp() override {
-    auto redis = testing::RedisServer::Start();
-    ASSERT_TRUE(redis.ok()) << redis.status();
-    redis_ = *std::move(redis);
-    testing::ServerProcess::Options options;
-    options.redis_port = redis_->port();
-    options.sync = true;
-    options.sync_token = kToken;
-    auto server = testing::ServerProcess::Start(options);
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
+    ASSERT_NO_FATAL_FAILURE(StartRedisAndServer(WithSync(kToken)));
     token_file_ = server_->sync_token_file();
     sync_port_ = server_->sync_port();
     av::client::AvailabilityClient::Options client_options;
@@ -100,8 +92,6 @@ class CompositeImportE2ETest : public ::testing::Test {
     return out;
   }
 
-  std::unique_ptr<testing::RedisServer> redis_;
-  std::unique_ptr<testing::ServerProcess> server_;
   std::unique_ptr<av::client::AvailabilityClient> client_;
   std::unique_ptr<av::client::SyncClient> sync_;
   std::string token_file_;

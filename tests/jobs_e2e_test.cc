@@ -24,6 +24,7 @@
 #include "gtest/gtest.h"
 #include "testing/redis_server.h"
 #include "testing/server_process.h"
+#include "testing/server_test.h"
 #include "testing/subprocess.h"
 
 namespace availability {
@@ -36,19 +37,10 @@ using ::testing::SizeIs;
 constexpr char kToken[] = "e2e-jobs-token-0123456789";
 constexpr int kSubscribers = 20;
 
-class JobsE2ETest : public ::testing::Test {
+class JobsE2ETest : public testing::ServerTest {
  protected:
   void SetUp() override {
-    auto redis = testing::RedisServer::Start();
-    ASSERT_TRUE(redis.ok()) << redis.status();
-    redis_ = *std::move(redis);
-    testing::ServerProcess::Options options;
-    options.redis_port = redis_->port();
-    options.sync = true;
-    options.sync_token = kToken;
-    auto server = testing::ServerProcess::Start(options);
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
+    ASSERT_NO_FATAL_FAILURE(StartRedisAndServer(WithSync(kToken)));
     token_file_ = server_->sync_token_file();
     sync_port_ = server_->sync_port();
     storefront_ = server_->NewClient();
@@ -104,8 +96,6 @@ class JobsE2ETest : public ::testing::Test {
     return jobs;
   }
 
-  std::unique_ptr<testing::RedisServer> redis_;
-  std::unique_ptr<testing::ServerProcess> server_;
   std::unique_ptr<av::client::AvailabilityClient> storefront_;
   std::unique_ptr<av::client::SyncClient> sync_;
   std::string token_file_;

@@ -22,6 +22,7 @@
 #include "gtest/gtest.h"
 #include "testing/redis_server.h"
 #include "testing/server_process.h"
+#include "testing/server_test.h"
 
 namespace availability {
 namespace {
@@ -72,19 +73,10 @@ v1::InventoryRecord Record(const std::string& sku, int64_t version = 1) {
   return r;
 }
 
-class RequestParsingE2ETest : public ::testing::Test {
+class RequestParsingE2ETest : public testing::ServerTest {
  protected:
   void SetUp() override {
-    auto redis = testing::RedisServer::Start();
-    ASSERT_TRUE(redis.ok()) << redis.status();
-    redis_ = *std::move(redis);
-    testing::ServerProcess::Options options;
-    options.redis_port = redis_->port();
-    options.sync = true;
-    options.sync_token = kToken;
-    auto server = testing::ServerProcess::Start(options);
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
+    ASSERT_NO_FATAL_FAILURE(StartRedisAndServer(WithSync(kToken)));
     channel_ = server_->Channel();
     sync_channel_ = server_->SyncChannel();
     stub_ = v1::Availability::NewStub(channel_);
@@ -200,8 +192,6 @@ class RequestParsingE2ETest : public ::testing::Test {
     return stub_->GetAvailability(&context, request, &answer);
   }
 
-  std::unique_ptr<testing::RedisServer> redis_;
-  std::unique_ptr<testing::ServerProcess> server_;
   std::shared_ptr<grpc::Channel> channel_;
   std::shared_ptr<grpc::Channel> sync_channel_;
   std::unique_ptr<v1::Availability::Stub> stub_;
