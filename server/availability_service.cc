@@ -1,6 +1,7 @@
 #include "server/availability_service.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -21,20 +22,51 @@ AvailabilityService::AvailabilityService(
     cache::SubscriptionStore* subscriptions, const core::Clock& clock,
     WatchRegistry* watches)
     : ParsedRequestService(v1::Availability::service_full_name()),
+      get_messages_(/*arena_block_bytes=*/4096),
+      batch_messages_(/*arena_block_bytes=*/64 << 10),
       options_(options),
       lookup_(lookup),
       subscriptions_(subscriptions),
       clock_(clock),
       watches_(watches) {
-  ServeUnary("GetAvailability", this, &AvailabilityService::GetAvailability);
+  ServeUnary("GetAvailability", this, &AvailabilityService::GetAvailability,
+             &get_messages_);
   ServeUnary("BatchGetAvailability", this,
-             &AvailabilityService::BatchGetAvailability);
+             &AvailabilityService::BatchGetAvailability, &batch_messages_);
   ServeServerStreaming("WatchAvailability", this,
                        &AvailabilityService::WatchAvailability);
   ServeUnary("SubscribeBackInStock", this,
              &AvailabilityService::SubscribeBackInStock);
   ServeUnary("UnsubscribeBackInStock", this,
              &AvailabilityService::UnsubscribeBackInStock);
+}
+
+namespace {
+
+// Finishes a Get or Batch call, first freeing its limiter slot (`slot`, a
+// Detach()ed CallLimiter::Slot, or null).
+void FinishCall(grpc::ServerUnaryReactor* reactor, CallLimiter* slot,
+                grpc::Status status) {
+  if (slot != nullptr) slot->Release();
+  reactor->Finish(std::move(status));
+}
+
+}  // namespace
+
+// A slot among the calls in flight for a Get or Batch: true with *slot set
+// (null when there is no limiter), or false after answering the call
+// RESOURCE_EXHAUSTED.
+bool AvailabilityService::TakeSlot(grpc::ServerUnaryReactor* reactor,
+                                   CallLimiter** slot) const {
+  *slot = nullptr;
+  if (options_.call_limiter == nullptr) return true;
+  std::optional<CallLimiter::Slot> taken = options_.call_limiter->TryAcquire();
+  if (!taken.has_value()) {
+    reactor->Finish(options_.call_limiter->BusyStatus());
+    return false;
+  }
+  *slot = std::move(*taken).Detach();
+  return true;
 }
 
 absl::Time AvailabilityService::CacheDeadline(
@@ -53,37 +85,40 @@ grpc::ServerUnaryReactor* AvailabilityService::GetAvailability(
     const ParsedRequest<v1::GetAvailabilityRequest>* parsed,
     v1::ProductAvailability* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  CallLimiter* slot;
+  if (!TakeSlot(reactor, &slot)) return reactor;
   if (absl::Status s = parsed->status(); !s.ok()) {
-    reactor->Finish(ToGrpcStatus(s));
+    FinishCall(reactor, slot, ToGrpcStatus(s));
     return reactor;
   }
   const v1::GetAvailabilityRequest* request = &parsed->message();
   absl::StatusOr<ValidatedQuery> query = ValidateGet(*request);
   if (!query.ok()) {
-    reactor->Finish(ToGrpcStatus(query.status()));
+    FinishCall(reactor, slot, ToGrpcStatus(query.status()));
     return reactor;
   }
-  lookup_.Run(
-      *std::move(query), CacheDeadline(*context),
-      [reactor, response](absl::StatusOr<AvailabilityLookup::Answers> answers) {
-        if (!answers.ok()) {
-          LogCallFailure(answers.status(), "GetAvailability");
-          reactor->Finish(ToGrpcStatus(answers.status()));
+  // The answer is written straight into the response.
+  lookup_.RunInto(
+      *std::move(query), CacheDeadline(*context), /*out_list=*/nullptr,
+      response, [reactor, slot, response](absl::Status status) {
+        if (!status.ok()) {
+          LogCallFailure(status, "GetAvailability");
+          FinishCall(reactor, slot, ToGrpcStatus(status));
           return;
         }
-        v1::ProductAvailability& answer = *answers->Mutable(0);
-        if (answer.has_error()) {  // e.g. a broken record: DATA_LOSS
-          reactor->Finish(ToGrpcStatus(ItemErrorFromApi(answer.error())));
+        if (response->has_error()) {  // e.g. a broken record: DATA_LOSS
+          FinishCall(reactor, slot,
+                     ToGrpcStatus(ItemErrorFromApi(response->error())));
           return;
         }
-        if (answer.status() == v1::STATUS_UNKNOWN) {
-          reactor->Finish(grpc::Status(
-              grpc::StatusCode::NOT_FOUND,
-              "sku: not found on stock " + std::to_string(answer.stock_id())));
+        if (response->status() == v1::STATUS_UNKNOWN) {
+          FinishCall(reactor, slot,
+                     grpc::Status(grpc::StatusCode::NOT_FOUND,
+                                  "sku: not found on stock " +
+                                      std::to_string(response->stock_id())));
           return;
         }
-        response->Swap(&answer);
-        reactor->Finish(grpc::Status::OK);
+        FinishCall(reactor, slot, grpc::Status::OK);
       });
   return reactor;
 }
@@ -223,34 +258,37 @@ grpc::ServerUnaryReactor* AvailabilityService::BatchGetAvailability(
     const ParsedRequest<v1::BatchGetAvailabilityRequest>* parsed,
     v1::BatchGetAvailabilityResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  CallLimiter* slot;
+  if (!TakeSlot(reactor, &slot)) return reactor;
   if (absl::Status s = parsed->StatusOutside("items"); !s.ok()) {
-    reactor->Finish(ToGrpcStatus(s));
+    FinishCall(reactor, slot, ToGrpcStatus(s));
     return reactor;
   }
   ItemErrors item_errors = parsed->ElementErrors("items");
   absl::StatusOr<ValidatedQuery> query =
       ValidateBatchExcept(parsed->message(), item_errors);
   if (!query.ok()) {
-    reactor->Finish(ToGrpcStatus(query.status()));
+    FinishCall(reactor, slot, ToGrpcStatus(query.status()));
     return reactor;
   }
   if (query->items.empty()) {  // every item was bad
     InsertItemErrors(item_errors, response->mutable_items());
-    reactor->Finish(grpc::Status::OK);
+    FinishCall(reactor, slot, grpc::Status::OK);
     return reactor;
   }
-  lookup_.Run(*std::move(query), CacheDeadline(*context),
-              [reactor, response, item_errors = std::move(item_errors)](
-                  absl::StatusOr<AvailabilityLookup::Answers> answers) {
-                if (!answers.ok()) {
-                  LogCallFailure(answers.status(), "BatchGetAvailability");
-                  reactor->Finish(ToGrpcStatus(answers.status()));
-                  return;
-                }
-                response->mutable_items()->Swap(&*answers);
-                InsertItemErrors(item_errors, response->mutable_items());
-                reactor->Finish(grpc::Status::OK);
-              });
+  // The answers are written straight into the response's items.
+  lookup_.RunInto(*std::move(query), CacheDeadline(*context),
+                  response->mutable_items(), /*out_single=*/nullptr,
+                  [reactor, slot, response,
+                   item_errors = std::move(item_errors)](absl::Status status) {
+                    if (!status.ok()) {
+                      LogCallFailure(status, "BatchGetAvailability");
+                      FinishCall(reactor, slot, ToGrpcStatus(status));
+                      return;
+                    }
+                    InsertItemErrors(item_errors, response->mutable_items());
+                    FinishCall(reactor, slot, grpc::Status::OK);
+                  });
   return reactor;
 }
 

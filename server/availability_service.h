@@ -29,7 +29,9 @@
 #include "cache/subscription_store.h"
 #include "core/clock.h"
 #include "server/availability_lookup.h"
+#include "server/call_limiter.h"
 #include "server/request_parsing.h"
+#include "server/reused_messages.h"
 #include "server/watch_registry.h"
 
 namespace availability::server {
@@ -44,6 +46,9 @@ class AvailabilityService final
     // a failed one it is tried again.
     absl::Duration watch_read_timeout = absl::Seconds(2);
     absl::Duration watch_retry = absl::Milliseconds(500);
+    // Bounds Get and Batch calls in flight (they take their slot in the
+    // handler, server/call_limiter.h); null: no limit.
+    CallLimiter* call_limiter = nullptr;
   };
 
   // `subscriptions` may be null: Subscribe/Unsubscribe answer UNIMPLEMENTED.
@@ -82,6 +87,7 @@ class AvailabilityService final
   // The cache deadline for a call that arrived now, or nullopt when the
   // call has no time left.
   absl::Time CacheDeadline(const grpc::CallbackServerContext& context) const;
+  bool TakeSlot(grpc::ServerUnaryReactor* reactor, CallLimiter** slot) const;
 
   // Validates, resolves the stock, and opens or closes the subscription;
   // `on_done` fills the response before the reactor finishes.
@@ -89,6 +95,17 @@ class AvailabilityService final
                           const v1::BackInStockSubscription& request,
                           bool subscribe, std::function<void(bool)> on_done,
                           grpc::ServerUnaryReactor* reactor);
+
+  // Get and Batch reuse the request and response objects of finished calls
+  // (their answers are written in place: AvailabilityLookup::RunInto), the
+  // responses on an arena whose first block holds a whole answer (a Get;
+  // a batch of about 50). Declared before the Serve* registrations use them.
+  ReusedMessageAllocator<ParsedRequest<v1::GetAvailabilityRequest>,
+                         v1::ProductAvailability>
+      get_messages_;
+  ReusedMessageAllocator<ParsedRequest<v1::BatchGetAvailabilityRequest>,
+                         v1::BatchGetAvailabilityResponse>
+      batch_messages_;
 
   const Options options_;
   AvailabilityLookup& lookup_;
