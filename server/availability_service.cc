@@ -25,6 +25,15 @@ AvailabilityService::AvailabilityService(
       get_messages_(/*arena_block_bytes=*/4096),
       batch_messages_(/*arena_block_bytes=*/64 << 10),
       options_(options),
+      get_method_(options.metrics == nullptr
+                      ? nullptr
+                      : &options.metrics->FindMethod(
+                            "/availability.v1.Availability/GetAvailability")),
+      batch_method_(
+          options.metrics == nullptr
+              ? nullptr
+              : &options.metrics->FindMethod(
+                    "/availability.v1.Availability/BatchGetAvailability")),
       lookup_(lookup),
       subscriptions_(subscriptions),
       clock_(clock),
@@ -41,32 +50,33 @@ AvailabilityService::AvailabilityService(
              &AvailabilityService::UnsubscribeBackInStock);
 }
 
-namespace {
-
-// Finishes a Get or Batch call, first freeing its limiter slot (`slot`, a
-// Detach()ed CallLimiter::Slot, or null).
-void FinishCall(grpc::ServerUnaryReactor* reactor, CallLimiter* slot,
-                grpc::Status status) {
-  if (slot != nullptr) slot->Release();
-  reactor->Finish(std::move(status));
-}
-
-}  // namespace
-
-// A slot among the calls in flight for a Get or Batch: true with *slot set
-// (null when there is no limiter), or false after answering the call
-// RESOURCE_EXHAUSTED.
-bool AvailabilityService::TakeSlot(grpc::ServerUnaryReactor* reactor,
-                                   CallLimiter** slot) const {
-  *slot = nullptr;
+bool AvailabilityService::BeginCall(grpc::ServerUnaryReactor* reactor,
+                                    const ServerMetrics::Method* method,
+                                    UnaryCall* call) const {
+  call->reactor = reactor;
+  call->method = method;
+  if (method != nullptr) call->start = std::chrono::steady_clock::now();
   if (options_.call_limiter == nullptr) return true;
   std::optional<CallLimiter::Slot> taken = options_.call_limiter->TryAcquire();
   if (!taken.has_value()) {
-    reactor->Finish(options_.call_limiter->BusyStatus());
+    FinishCall(*call, options_.call_limiter->BusyStatus(), nullptr);
     return false;
   }
-  *slot = std::move(*taken).Detach();
+  call->slot = std::move(*taken).Detach();
   return true;
+}
+
+void AvailabilityService::FinishCall(const UnaryCall& call, grpc::Status status,
+                                     const void* response) const {
+  if (call.slot != nullptr) call.slot->Release();
+  if (call.method != nullptr) {
+    if (status.ok()) options_.metrics->ObserveResponse(*call.method, response);
+    options_.metrics->ObserveCall(
+        *call.method, /*unary=*/true,
+        absl::FromChrono(std::chrono::steady_clock::now() - call.start),
+        status.error_code());
+  }
+  call.reactor->Finish(std::move(status));
 }
 
 absl::Time AvailabilityService::CacheDeadline(
@@ -85,40 +95,41 @@ grpc::ServerUnaryReactor* AvailabilityService::GetAvailability(
     const ParsedRequest<v1::GetAvailabilityRequest>* parsed,
     v1::ProductAvailability* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  CallLimiter* slot;
-  if (!TakeSlot(reactor, &slot)) return reactor;
+  UnaryCall call;
+  if (!BeginCall(reactor, get_method_, &call)) return reactor;
   if (absl::Status s = parsed->status(); !s.ok()) {
-    FinishCall(reactor, slot, ToGrpcStatus(s));
+    FinishCall(call, ToGrpcStatus(s), nullptr);
     return reactor;
   }
   const v1::GetAvailabilityRequest* request = &parsed->message();
   absl::StatusOr<ValidatedQuery> query = ValidateGet(*request);
   if (!query.ok()) {
-    FinishCall(reactor, slot, ToGrpcStatus(query.status()));
+    FinishCall(call, ToGrpcStatus(query.status()), nullptr);
     return reactor;
   }
   // The answer is written straight into the response.
   lookup_.RunInto(
       *std::move(query), CacheDeadline(*context), /*out_list=*/nullptr,
-      response, [reactor, slot, response](absl::Status status) {
+      response, [this, call, response](absl::Status status) {
         if (!status.ok()) {
           LogCallFailure(status, "GetAvailability");
-          FinishCall(reactor, slot, ToGrpcStatus(status));
+          FinishCall(call, ToGrpcStatus(status), nullptr);
           return;
         }
         if (response->has_error()) {  // e.g. a broken record: DATA_LOSS
-          FinishCall(reactor, slot,
-                     ToGrpcStatus(ItemErrorFromApi(response->error())));
+          FinishCall(call, ToGrpcStatus(ItemErrorFromApi(response->error())),
+                     nullptr);
           return;
         }
         if (response->status() == v1::STATUS_UNKNOWN) {
-          FinishCall(reactor, slot,
+          FinishCall(call,
                      grpc::Status(grpc::StatusCode::NOT_FOUND,
                                   "sku: not found on stock " +
-                                      std::to_string(response->stock_id())));
+                                      std::to_string(response->stock_id())),
+                     nullptr);
           return;
         }
-        FinishCall(reactor, slot, grpc::Status::OK);
+        FinishCall(call, grpc::Status::OK, response);
       });
   return reactor;
 }
@@ -258,36 +269,37 @@ grpc::ServerUnaryReactor* AvailabilityService::BatchGetAvailability(
     const ParsedRequest<v1::BatchGetAvailabilityRequest>* parsed,
     v1::BatchGetAvailabilityResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  CallLimiter* slot;
-  if (!TakeSlot(reactor, &slot)) return reactor;
+  UnaryCall call;
+  if (!BeginCall(reactor, batch_method_, &call)) return reactor;
   if (absl::Status s = parsed->StatusOutside("items"); !s.ok()) {
-    FinishCall(reactor, slot, ToGrpcStatus(s));
+    FinishCall(call, ToGrpcStatus(s), nullptr);
     return reactor;
   }
   ItemErrors item_errors = parsed->ElementErrors("items");
   absl::StatusOr<ValidatedQuery> query =
       ValidateBatchExcept(parsed->message(), item_errors);
   if (!query.ok()) {
-    FinishCall(reactor, slot, ToGrpcStatus(query.status()));
+    FinishCall(call, ToGrpcStatus(query.status()), nullptr);
     return reactor;
   }
   if (query->items.empty()) {  // every item was bad
     InsertItemErrors(item_errors, response->mutable_items());
-    FinishCall(reactor, slot, grpc::Status::OK);
+    FinishCall(call, grpc::Status::OK, response);
     return reactor;
   }
   // The answers are written straight into the response's items.
   lookup_.RunInto(*std::move(query), CacheDeadline(*context),
-                  response->mutable_items(), /*out_single=*/nullptr,
-                  [reactor, slot, response,
+                  response->mutable_items(),
+                  /*out_single=*/nullptr,
+                  [this, call, response,
                    item_errors = std::move(item_errors)](absl::Status status) {
                     if (!status.ok()) {
                       LogCallFailure(status, "BatchGetAvailability");
-                      FinishCall(reactor, slot, ToGrpcStatus(status));
+                      FinishCall(call, ToGrpcStatus(status), nullptr);
                       return;
                     }
                     InsertItemErrors(item_errors, response->mutable_items());
-                    FinishCall(reactor, slot, grpc::Status::OK);
+                    FinishCall(call, grpc::Status::OK, response);
                   });
   return reactor;
 }

@@ -202,9 +202,11 @@ class CallMetricsInterceptorFactory final
 
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
+    const absl::string_view method =
+        info->method() == nullptr ? "" : info->method();
+    if (ObservedByHandler(method)) return nullptr;
     return new CallMetricsInterceptor(
-        metrics_,
-        metrics_.FindMethod(info->method() == nullptr ? "" : info->method()),
+        metrics_, metrics_.FindMethod(method),
         info->type() == grpc::experimental::ServerRpcInfo::Type::UNARY);
   }
 
@@ -213,6 +215,11 @@ class CallMetricsInterceptorFactory final
 };
 
 }  // namespace
+
+bool ObservedByHandler(absl::string_view method) {
+  return method == "/availability.v1.Availability/GetAvailability" ||
+         method == "/availability.v1.Availability/BatchGetAvailability";
+}
 
 const char* GrpcCodeName(grpc::StatusCode code) {
   switch (code) {

@@ -21,6 +21,11 @@
 // grpc_service="unknown", grpc_method="unknown", so made-up paths cannot
 // grow the number of series.
 //
+// GetAvailability and BatchGetAvailability, the hot path, report their own
+// calls (FindMethod once, then ObserveCall and ObserveResponse when they
+// finish): the interceptor leaves the methods of ObservedByHandler alone,
+// so those calls run through no interceptor at all.
+//
 // The interceptor reads the responses the handlers send (freshness of
 // ProductAvailability answers, counts of UpsertRecords/DeleteRecords/
 // FinishSnapshot answers) and the final status; install it after the call
@@ -113,6 +118,10 @@ class ServerMetrics {
   std::atomic<base::Histogram*> freshness_series_{nullptr};
   std::atomic<base::Histogram*> redis_seconds_series_{nullptr};
 };
+
+// Whether the handler of `method` ("/pkg.Service/Method") reports its calls
+// to ServerMetrics itself (Get, Batch): the interceptor then does not.
+bool ObservedByHandler(absl::string_view method);
 
 // Exports the limiter's in-flight calls (gauge) and refusals (counter).
 void RegisterCallLimiterMetrics(base::MetricsRegistry& registry,
