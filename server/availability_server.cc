@@ -219,6 +219,8 @@ absl::Status AvailabilityServer::StartParts(AvailabilityServerConfig& config) {
       [lookup = lookup_.get()] { return lookup->undecodable_records(); });
   AvailabilityService::Options service_options;
   service_options.max_call_time = config.max_call_time;
+  service_options.call_limiter = call_limiter_.get();
+  service_options.metrics = server_metrics_.get();
   storefront_ = std::make_unique<AvailabilityService>(
       service_options, *lookup_, subscriptions_.get(), clock, watches_.get());
 

@@ -22,6 +22,7 @@
 #ifndef AVAILABILITY_SERVER_AVAILABILITY_SERVICE_H_
 #define AVAILABILITY_SERVER_AVAILABILITY_SERVICE_H_
 
+#include <chrono>
 #include <functional>
 
 #include "absl/time/time.h"
@@ -29,7 +30,10 @@
 #include "cache/subscription_store.h"
 #include "core/clock.h"
 #include "server/availability_lookup.h"
+#include "server/call_limiter.h"
+#include "server/call_metrics.h"
 #include "server/request_parsing.h"
+#include "server/reused_messages.h"
 #include "server/watch_registry.h"
 
 namespace availability::server {
@@ -44,6 +48,12 @@ class AvailabilityService final
     // a failed one it is tried again.
     absl::Duration watch_read_timeout = absl::Seconds(2);
     absl::Duration watch_retry = absl::Milliseconds(500);
+    // Bounds Get and Batch calls in flight (they take their slot in the
+    // handler, server/call_limiter.h); null: no limit.
+    CallLimiter* call_limiter = nullptr;
+    // Get and Batch report their calls here (the metrics interceptor leaves
+    // them alone: server/call_metrics.h ObservedByHandler); null: none.
+    ServerMetrics* metrics = nullptr;
   };
 
   // `subscriptions` may be null: Subscribe/Unsubscribe answer UNIMPLEMENTED.
@@ -82,6 +92,23 @@ class AvailabilityService final
   // The cache deadline for a call that arrived now, or nullopt when the
   // call has no time left.
   absl::Time CacheDeadline(const grpc::CallbackServerContext& context) const;
+  // A Get or Batch call in progress: what finishing it needs.
+  struct UnaryCall {
+    grpc::ServerUnaryReactor* reactor = nullptr;
+    // A Detach()ed CallLimiter::Slot, or null.
+    CallLimiter* slot = nullptr;
+    // For the metrics (null: none).
+    const ServerMetrics::Method* method = nullptr;
+    std::chrono::steady_clock::time_point start;
+  };
+  // Starts a Get or Batch call of `method`: true with *call set, or false
+  // after answering it RESOURCE_EXHAUSTED (no slot free).
+  bool BeginCall(grpc::ServerUnaryReactor* reactor,
+                 const ServerMetrics::Method* method, UnaryCall* call) const;
+  // Frees the call's slot, reports it (and `response`, when OK) to the
+  // metrics, and finishes it with `status`.
+  void FinishCall(const UnaryCall& call, grpc::Status status,
+                  const void* response) const;
 
   // Validates, resolves the stock, and opens or closes the subscription;
   // `on_done` fills the response before the reactor finishes.
@@ -90,7 +117,21 @@ class AvailabilityService final
                           bool subscribe, std::function<void(bool)> on_done,
                           grpc::ServerUnaryReactor* reactor);
 
+  // Get and Batch reuse the request and response objects of finished calls
+  // (their answers are written in place: AvailabilityLookup::RunInto), the
+  // responses on an arena whose first block holds a whole answer (a Get;
+  // a batch of about 50). Declared before the Serve* registrations use them.
+  ReusedMessageAllocator<ParsedRequest<v1::GetAvailabilityRequest>,
+                         v1::ProductAvailability>
+      get_messages_;
+  ReusedMessageAllocator<ParsedRequest<v1::BatchGetAvailabilityRequest>,
+                         v1::BatchGetAvailabilityResponse>
+      batch_messages_;
+
   const Options options_;
+  // The metrics' view of Get and Batch (null without metrics).
+  const ServerMetrics::Method* const get_method_;
+  const ServerMetrics::Method* const batch_method_;
   AvailabilityLookup& lookup_;
   cache::SubscriptionStore* const subscriptions_;
   const core::Clock& clock_;
