@@ -30,6 +30,7 @@
 #include "core/clock.h"
 #include "server/availability_lookup.h"
 #include "server/request_parsing.h"
+#include "server/subscriber_proof.h"
 #include "server/watch_registry.h"
 
 namespace availability::server {
@@ -44,6 +45,10 @@ class AvailabilityService final
     // a failed one it is tried again.
     absl::Duration watch_read_timeout = absl::Seconds(2);
     absl::Duration watch_retry = absl::Milliseconds(500);
+    // Who may subscribe (server/subscriber_proof.h): the shared secret of
+    // the subscriber proofs, and whether subscriptions without one are
+    // taken.
+    SubscriberAuth::Options subscriber_auth;
   };
 
   // `subscriptions` may be null: Subscribe/Unsubscribe answer UNIMPLEMENTED.
@@ -95,6 +100,7 @@ class AvailabilityService final
   cache::SubscriptionStore* const subscriptions_;
   const core::Clock& clock_;
   WatchRegistry* const watches_;
+  const SubscriberAuth subscriber_auth_;
 };
 
 }  // namespace availability::server
