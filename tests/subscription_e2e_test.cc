@@ -54,10 +54,10 @@ class SubscriptionE2ETest : public testing::ServerTest {
     redis_client_ = *std::move(redis);
   }
 
-  // Records for `skus` on `stock` (sold out, version `version`), through
-  // the sync API.
-  void Known(const std::vector<std::string>& skus, int32_t stock = 1,
-             int64_t version = 1, double quantity = 0) {
+  // Writes records for `skus` on `stock` through the sync API; returns the
+  // notification jobs the write queued (-1 and a test failure on error).
+  int64_t Upsert(const std::vector<std::string>& skus, int32_t stock,
+                 int64_t version, double quantity) {
     v1::UpsertRecordsRequest upsert;
     for (const std::string& sku : skus) {
       v1::InventoryRecord* r = upsert.add_records();
@@ -68,22 +68,19 @@ class SubscriptionE2ETest : public testing::ServerTest {
     }
     absl::StatusOr<v1::UpsertRecordsResponse> written =
         sync_->UpsertRecords(upsert);
-    ASSERT_TRUE(written.ok()) << written.status();
-  }
-
-  // Notification jobs queued by bringing `sku` on stock 1 back in stock at
-  // `version`.
-  int64_t BackInStock(const std::string& sku, int64_t version) {
-    v1::UpsertRecordsRequest upsert;
-    v1::InventoryRecord* r = upsert.add_records();
-    r->set_sku(sku);
-    r->set_stock_id(1);
-    r->set_version(version);
-    r->set_source_quantity(5);
-    absl::StatusOr<v1::UpsertRecordsResponse> written =
-        sync_->UpsertRecords(upsert);
     EXPECT_TRUE(written.ok()) << written.status();
     return written.ok() ? written->notifications_queued() : -1;
+  }
+
+  // Sold-out records for `skus` (so they can be subscribed).
+  void Known(const std::vector<std::string>& skus, int32_t stock = 1,
+             int64_t version = 1) {
+    ASSERT_GE(Upsert(skus, stock, version, 0), 0);
+  }
+
+  // Jobs queued by bringing `sku` on stock 1 back in stock at `version`.
+  int64_t BackInStock(const std::string& sku, int64_t version) {
+    return Upsert({sku}, 1, version, 5);
   }
 
   static v1::BackInStockSubscription Subscription(const std::string& sku,
@@ -229,7 +226,7 @@ TEST_F(SubscriptionE2ETest, ExpiredSubscriptionIsGoneAndQueuesNoJob) {
   EXPECT_EQ(BackInStock("LATER", 2), 0);
 
   // A subscription still open is notified.
-  Known({"LATER"}, 1, 3, 0);
+  ASSERT_NO_FATAL_FAILURE(Known({"LATER"}, 1, 3));
   ASSERT_TRUE(Subscribe(Subscription("LATER", "bob")).ok());
   EXPECT_EQ(BackInStock("LATER", 4), 1);
 }
