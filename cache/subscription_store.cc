@@ -19,6 +19,8 @@ constexpr int kSubscribeAlreadyOpen = 0;
 constexpr int kSubscribeSkuFull = -1;
 constexpr int kSubscribeSubscriberFull = -2;
 constexpr int kSubscribeUnknownSku = -3;
+// Entries of a full SKU checked for expiry per subscribe call.
+constexpr int kFullSkuSample = 100;
 
 const std::string& SubscribeScript() {
   static const std::string* const text = new std::string(LuaWithConstants(
@@ -26,7 +28,8 @@ const std::string& SubscribeScript() {
                       {"ALREADY_OPEN", kSubscribeAlreadyOpen},
                       {"SKU_FULL", kSubscribeSkuFull},
                       {"SUBSCRIBER_FULL", kSubscribeSubscriberFull},
-                      {"UNKNOWN_SKU", kSubscribeUnknownSku}}));
+                      {"UNKNOWN_SKU", kSubscribeUnknownSku},
+                      {"SAMPLE", kFullSkuSample}}));
   return *text;
 }
 

@@ -292,6 +292,33 @@ TEST_F(SubscriptionStoreTest, ExpiredSubscriptionsAreGoneAndQueueNoJob) {
   EXPECT_EQ(Jobs().size(), 1u);
 }
 
+TEST_F(SubscriptionStoreTest, FullSkuMakesRoomOnceItsEntriesExpire) {
+  SubscriptionStore::Options so;
+  so.max_per_sku = 3;
+  so.expiry = absl::Milliseconds(500);
+  SubscriptionStore short_lived(*client_, keys_, so);
+  Known({"24-MB01"});
+  auto subscribe = [&](const std::string& who) {
+    Waiter<absl::StatusOr<bool>> w(kWait);
+    short_lived.Subscribe(kStock, "24-MB01", who, kNow, Deadline(),
+                          w.Callback());
+    return w.Get();
+  };
+  for (const char* who : {"a", "b", "c"}) {
+    ASSERT_THAT(subscribe(who), IsOkAndHolds(true));
+  }
+  EXPECT_THAT(subscribe("d"), StatusIs(absl::StatusCode::kResourceExhausted));
+  // Keep the key alive past the others' expiry with one more call's worth
+  // of time: the expired entries are dropped and d gets a place.
+  Command({"PEXPIRE", keys_.Subscriptions(kStock, "24-MB01"), "10000"});
+  absl::SleepFor(absl::Milliseconds(700));
+  EXPECT_EQ(Command({"HLEN", keys_.Subscriptions(kStock, "24-MB01")}).integer,
+            3);
+  EXPECT_THAT(subscribe("d"), IsOkAndHolds(true));
+  EXPECT_EQ(Command({"HLEN", keys_.Subscriptions(kStock, "24-MB01")}).integer,
+            1);
+}
+
 TEST_F(SubscriptionStoreTest, UnsubscribedGetsNoJob) {
   Write(Record(1, 0));
   ASSERT_THAT(Subscribe("alice"), IsOk());

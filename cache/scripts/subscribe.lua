@@ -15,8 +15,8 @@
 -- (constants defined by the loader, cache/subscription_store.cc).
 --
 -- Expired entries go on access: the index by score, a SKU's hash when it
--- is full (O(max per SKU), only then); both keys expire whole one expiry
--- after their newest subscription. Values without ",<expires>" (written
+-- is full (a random sample of SAMPLE entries per call, only then); both
+-- keys expire whole one expiry after their newest subscription. Values without ",<expires>" (written
 -- before subscriptions expired) count as open.
 if redis.call('EXISTS', KEYS[2]) == 0 then return UNKNOWN_SKU end
 local t = redis.call('TIME')
@@ -37,9 +37,12 @@ if current then
 end
 
 if redis.call('HLEN', KEYS[1]) >= max_sku then
-  local all = redis.call('HGETALL', KEYS[1])
-  for j = 1, #all, 2 do
-    if expired(all[j + 1]) then redis.call('HDEL', KEYS[1], all[j]) end
+  -- Full: drop the expired among a random sample, so a caller hammering a
+  -- full SKU costs O(SAMPLE), not O(max per SKU), per call. (The key
+  -- expires whole once its newest entry has.)
+  local some = redis.call('HRANDFIELD', KEYS[1], SAMPLE, 'WITHVALUES')
+  for j = 1, #some, 2 do
+    if expired(some[j + 1]) then redis.call('HDEL', KEYS[1], some[j]) end
   end
   if redis.call('HLEN', KEYS[1]) >= max_sku then return SKU_FULL end
 end
