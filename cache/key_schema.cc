@@ -71,6 +71,11 @@ std::string KeySchema::Subscriptions(int32_t stock_id,
   return absl::StrCat(StockTag(stock_id), ":sub:", sku);
 }
 
+std::string KeySchema::SubscriberIndex(int32_t stock_id,
+                                       absl::string_view subscriber) const {
+  return absl::StrCat(StockTag(stock_id), ":subscriber:", subscriber);
+}
+
 std::string KeySchema::Snapshot(int32_t stock_id,
                                 absl::string_view snapshot_id) const {
   return absl::StrCat(StockTag(stock_id), ":snap:", snapshot_id);

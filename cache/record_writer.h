@@ -37,7 +37,7 @@
 //   is announced as OUT_OF_STOCK with new_status UNKNOWN.
 // - A SKU that was unknown (never stored, or deleted) starts from UNKNOWN, so
 //   its first upsert is announced too; appearing IN_STOCK counts as
-//   BACK_IN_STOCK (subscriptions taken before the product existed fire).
+//   BACK_IN_STOCK (subscriptions left from before a delete fire).
 // - Same status, different first ship date: ETA_CHANGED.
 // - LOW_STOCK, additionally: net fell below notify_stock_qty (manage_stock
 //   on) for a SKU that was known and not below it before.
@@ -46,7 +46,8 @@
 //
 // Notification jobs (NotificationJobs(stock)): on BACK_IN_STOCK each open
 // subscription of (stock, sku) becomes one entry {sku, stock, subscriber,
-// subscribed_at (unix ms), version} and is removed from the open set.
+// subscribed_at (unix ms), version} and is removed from the open set;
+// expired ones (cache/subscription_store.h) are removed without a job.
 //
 // Composite products (docs/domain.md §10): a configurable, bundle or grouped
 // record's summary is derived from its components' records on the same

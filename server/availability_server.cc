@@ -168,8 +168,8 @@ absl::Status AvailabilityServer::StartParts(AvailabilityServerConfig& config) {
   metered_write_redis_ =
       std::make_unique<MeteredRedisClient>(WriteRedis(), *server_metrics_);
   store_ = std::make_unique<cache::RecordStore>(*metered_redis_, keys);
-  subscriptions_ =
-      std::make_unique<cache::SubscriptionStore>(*metered_write_redis_, keys);
+  subscriptions_ = std::make_unique<cache::SubscriptionStore>(
+      *metered_write_redis_, keys, config.subscriptions);
   channels_ = std::make_unique<ChannelResolver>(ChannelResolver::Options{},
                                                 *store_, clock);
 
@@ -221,6 +221,7 @@ absl::Status AvailabilityServer::StartParts(AvailabilityServerConfig& config) {
   service_options.max_call_time = config.max_call_time;
   service_options.call_limiter = call_limiter_.get();
   service_options.metrics = server_metrics_.get();
+  service_options.subscriber_auth = config.subscriber_auth;
   storefront_ = std::make_unique<AvailabilityService>(
       service_options, *lookup_, subscriptions_.get(), clock, watches_.get());
 

@@ -92,6 +92,11 @@ struct AvailabilityServerConfig {
   absl::Duration health_interval = absl::Seconds(1);
   absl::Duration unhealthy_after = absl::Seconds(5);
 
+  // Back-in-stock subscriptions: caps and expiry, and who may subscribe
+  // (the subscriber proof's secret; anonymous ones are off by default).
+  cache::SubscriptionStore::Options subscriptions;
+  SubscriberAuth::Options subscriber_auth;
+
   // "Now" of the decisions and metrics; must outlive the server.
   const core::Clock* clock = &core::SystemClock::Get();
 };

@@ -37,7 +37,8 @@ AvailabilityService::AvailabilityService(
       lookup_(lookup),
       subscriptions_(subscriptions),
       clock_(clock),
-      watches_(watches) {
+      watches_(watches),
+      subscriber_auth_(options.subscriber_auth) {
   ServeUnary("GetAvailability", this, &AvailabilityService::GetAvailability,
              &get_messages_);
   ServeUnary("BatchGetAvailability", this,
@@ -318,6 +319,12 @@ void AvailabilityService::ChangeSubscription(
     reactor->Finish(ToGrpcStatus(query.status()));
     return;
   }
+  if (absl::Status s = subscriber_auth_.Check(request.subscriber_id(),
+                                              request.subscriber_proof());
+      !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
+    return;
+  }
   const absl::Time deadline = CacheDeadline(*context);
   lookup_.ResolveStock(
       query->scope, deadline,
@@ -330,7 +337,10 @@ void AvailabilityService::ChangeSubscription(
         }
         auto finish = [reactor, on_done](absl::StatusOr<bool> changed) {
           if (!changed.ok()) {
-            LogCallFailure(changed.status(), "BackInStockSubscription");
+            // A cap reached is the caller's (a flood would flood the log).
+            if (!absl::IsResourceExhausted(changed.status())) {
+              LogCallFailure(changed.status(), "BackInStockSubscription");
+            }
             reactor->Finish(ToGrpcStatus(changed.status()));
             return;
           }

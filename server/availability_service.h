@@ -34,6 +34,7 @@
 #include "server/call_metrics.h"
 #include "server/request_parsing.h"
 #include "server/reused_messages.h"
+#include "server/subscriber_proof.h"
 #include "server/watch_registry.h"
 
 namespace availability::server {
@@ -54,6 +55,10 @@ class AvailabilityService final
     // Get and Batch report their calls here (the metrics interceptor leaves
     // them alone: server/call_metrics.h ObservedByHandler); null: none.
     ServerMetrics* metrics = nullptr;
+    // Who may subscribe (server/subscriber_proof.h): the shared secret of
+    // the subscriber proofs, and whether subscriptions without one are
+    // taken.
+    SubscriberAuth::Options subscriber_auth;
   };
 
   // `subscriptions` may be null: Subscribe/Unsubscribe answer UNIMPLEMENTED.
@@ -136,6 +141,7 @@ class AvailabilityService final
   cache::SubscriptionStore* const subscriptions_;
   const core::Clock& clock_;
   WatchRegistry* const watches_;
+  const SubscriberAuth subscriber_auth_;
 };
 
 }  // namespace availability::server

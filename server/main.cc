@@ -144,6 +144,25 @@ ABSL_FLAG(std::string, metrics_listen, "0.0.0.0:9464",
           "empty disables it. If it cannot be bound, the server logs an "
           "error and serves without it.");
 
+// --- Back-in-stock subscriptions (docs/operations.md) ---
+ABSL_FLAG(std::string, subscription_secret_file, "",
+          "File holding the secret the storefront proves subscriber ids "
+          "with (else the environment variable "
+          "AVAILABILITY_SUBSCRIPTION_SECRET): a subscription carries "
+          "HMAC-SHA256(secret, subscriber_id) in hex.");
+ABSL_FLAG(bool, allow_anonymous_subscriptions, false,
+          "Take back-in-stock subscriptions without a subscriber proof "
+          "(any client may then subscribe any id, within the caps).");
+ABSL_FLAG(int64_t, subscription_max_per_subscriber, 100,
+          "Open back-in-stock subscriptions one subscriber id may have on "
+          "a stock; more fail RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int64_t, subscription_max_per_sku, 10000,
+          "Open back-in-stock subscriptions one SKU may have on a stock; "
+          "more fail RESOURCE_EXHAUSTED.");
+ABSL_FLAG(absl::Duration, subscription_expiry, absl::Hours(24 * 90),
+          "How long a back-in-stock subscription stays open; then it is "
+          "gone without a notification.");
+
 // --- High availability: replica reads (the Redis and Sentinel flags are in
 // cache/redis_flags.cc) ---
 ABSL_FLAG(std::string, read_from, "primary",
@@ -212,7 +231,12 @@ const std::vector<std::string>& ServerFlagNames() {
                                    "near_cache_max_stale",
                                    "invalidation_ping_interval",
                                    "invalidation_ping_timeout",
-                                   "read_from"};
+                                   "read_from",
+                                   "subscription_secret_file",
+                                   "allow_anonymous_subscriptions",
+                                   "subscription_max_per_subscriber",
+                                   "subscription_max_per_sku",
+                                   "subscription_expiry"};
   return *names;
 }
 
@@ -366,6 +390,38 @@ AvailabilityServerConfig ConfigFromFlags(const OpsSettings& ops) {
     config.sync.token = *token;
     config.sync.read_token = *read_token;
     config.sync.allowed_client_subjects = ops.sync_allowed_subjects;
+  }
+
+  absl::StatusOr<std::string> subscription_secret =
+      ReadSecret(absl::GetFlag(FLAGS_subscription_secret_file),
+                 "AVAILABILITY_SUBSCRIPTION_SECRET");
+  if (!subscription_secret.ok()) {
+    Die("subscription secret not readable",
+        {{"error", std::string(subscription_secret.status().message())}});
+  }
+  config.subscriber_auth.secret = *subscription_secret;
+  config.subscriber_auth.allow_anonymous =
+      absl::GetFlag(FLAGS_allow_anonymous_subscriptions);
+  config.subscriptions.max_per_subscriber =
+      absl::GetFlag(FLAGS_subscription_max_per_subscriber);
+  config.subscriptions.max_per_sku =
+      absl::GetFlag(FLAGS_subscription_max_per_sku);
+  config.subscriptions.expiry = absl::GetFlag(FLAGS_subscription_expiry);
+  if (config.subscriptions.max_per_subscriber < 1 ||
+      config.subscriptions.max_per_sku < 1 ||
+      config.subscriptions.expiry < absl::Milliseconds(1) ||
+      config.subscriptions.expiry == absl::InfiniteDuration()) {
+    Die("bad flag",
+        {{"error",
+          "--subscription_max_per_subscriber and --subscription_max_per_sku "
+          "must be >= 1, --subscription_expiry finite and >= 1ms"}});
+  }
+  if (config.subscriber_auth.secret.empty() &&
+      !config.subscriber_auth.allow_anonymous) {
+    Log(LogLevel::kInfo,
+        "back-in-stock subscriptions are refused: no subscription secret "
+        "(--subscription_secret_file, AVAILABILITY_SUBSCRIPTION_SECRET) and "
+        "--allow_anonymous_subscriptions is off");
   }
 
   absl::StatusOr<RedisConnectionConfig> redis = RedisConnectionFromFlags();
