@@ -65,7 +65,8 @@ grpc::ServerUnaryReactor* AvailabilityService::GetAvailability(
   }
   lookup_.Run(
       *std::move(query), CacheDeadline(*context),
-      [reactor, response](absl::StatusOr<AvailabilityLookup::Answers> answers) {
+      [reactor, response, demand = options_.demand](
+          absl::StatusOr<AvailabilityLookup::Answers> answers) {
         if (!answers.ok()) {
           LogCallFailure(answers.status(), "GetAvailability");
           reactor->Finish(ToGrpcStatus(answers.status()));
@@ -83,6 +84,7 @@ grpc::ServerUnaryReactor* AvailabilityService::GetAvailability(
           return;
         }
         response->Swap(&answer);
+        if (demand != nullptr) demand->CountProductPage(*response);
         reactor->Finish(grpc::Status::OK);
       });
   return reactor;
@@ -240,7 +242,8 @@ grpc::ServerUnaryReactor* AvailabilityService::BatchGetAvailability(
     return reactor;
   }
   lookup_.Run(*std::move(query), CacheDeadline(*context),
-              [reactor, response, item_errors = std::move(item_errors)](
+              [reactor, response, item_errors = std::move(item_errors),
+               demand = options_.demand](
                   absl::StatusOr<AvailabilityLookup::Answers> answers) {
                 if (!answers.ok()) {
                   LogCallFailure(answers.status(), "BatchGetAvailability");
@@ -248,6 +251,7 @@ grpc::ServerUnaryReactor* AvailabilityService::BatchGetAvailability(
                   return;
                 }
                 response->mutable_items()->Swap(&*answers);
+                if (demand != nullptr) demand->CountListing(response->items());
                 InsertItemErrors(item_errors, response->mutable_items());
                 reactor->Finish(grpc::Status::OK);
               });

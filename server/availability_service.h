@@ -29,6 +29,7 @@
 #include "cache/subscription_store.h"
 #include "core/clock.h"
 #include "server/availability_lookup.h"
+#include "server/demand_counter.h"
 #include "server/request_parsing.h"
 #include "server/watch_registry.h"
 
@@ -44,6 +45,9 @@ class AvailabilityService final
     // a failed one it is tried again.
     absl::Duration watch_read_timeout = absl::Seconds(2);
     absl::Duration watch_retry = absl::Milliseconds(500);
+    // Counts the answers of Get and Batch as demand signals; null: off.
+    // Must outlive the service.
+    DemandCounter* demand = nullptr;
   };
 
   // `subscriptions` may be null: Subscribe/Unsubscribe answer UNIMPLEMENTED.
