@@ -144,6 +144,21 @@ ABSL_FLAG(std::string, metrics_listen, "0.0.0.0:9464",
           "empty disables it. If it cannot be bound, the server logs an "
           "error and serves without it.");
 
+// --- Demand signals (docs/operations.md, "Demand report") ---
+ABSL_FLAG(bool, demand_counting, true,
+          "Count storefront answers that showed out of stock, backorderable "
+          "or preorder (per stock and SKU) and add them to Redis every "
+          "--demand_flush_interval, for InventorySync.GetDemandReport.");
+ABSL_FLAG(absl::Duration, demand_flush_interval, absl::Seconds(5),
+          "How often the demand counts held in memory are added to Redis.");
+ABSL_FLAG(int64_t, demand_max_entries, 100000,
+          "Most stock+SKU demand entries held in memory between flushes; "
+          "answers for further SKUs are not counted "
+          "(availability_demand_dropped_total).");
+ABSL_FLAG(absl::Duration, demand_bucket_ttl, absl::Hours(24 * 35),
+          "How long a day of demand counts stays in Redis (the report reads "
+          "up to 30 days).");
+
 // --- High availability: replica reads (the Redis and Sentinel flags are in
 // cache/redis_flags.cc) ---
 ABSL_FLAG(std::string, read_from, "primary",
@@ -212,7 +227,11 @@ const std::vector<std::string>& ServerFlagNames() {
                                    "near_cache_max_stale",
                                    "invalidation_ping_interval",
                                    "invalidation_ping_timeout",
-                                   "read_from"};
+                                   "read_from",
+                                   "demand_counting",
+                                   "demand_flush_interval",
+                                   "demand_max_entries",
+                                   "demand_bucket_ttl"};
   return *names;
 }
 
@@ -410,6 +429,20 @@ AvailabilityServerConfig ConfigFromFlags(const OpsSettings& ops) {
       absl::GetFlag(FLAGS_invalidation_ping_interval);
   config.invalidation_ping_timeout =
       absl::GetFlag(FLAGS_invalidation_ping_timeout);
+
+  config.demand.counting = absl::GetFlag(FLAGS_demand_counting);
+  config.demand.flush_interval = absl::GetFlag(FLAGS_demand_flush_interval);
+  config.demand.bucket_ttl = absl::GetFlag(FLAGS_demand_bucket_ttl);
+  const int64_t demand_entries = absl::GetFlag(FLAGS_demand_max_entries);
+  if (demand_entries < 1 ||
+      config.demand.flush_interval <= absl::ZeroDuration() ||
+      config.demand.bucket_ttl < absl::Seconds(1)) {
+    Die("bad demand flags",
+        {{"check",
+          "--demand_max_entries >= 1, --demand_flush_interval > 0 and "
+          "--demand_bucket_ttl >= 1s"}});
+  }
+  config.demand.max_entries = static_cast<size_t>(demand_entries);
 
   config.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   config.health_interval = absl::GetFlag(FLAGS_health_interval);
