@@ -21,7 +21,7 @@ namespace {
 using availability::v1::DemandItem;
 using availability::v1::DemandReport;
 
-// One table: a header and one row per item, columns padded to fit.
+// One table: a header and one row per item.
 std::string FormatDemandTable(
     const google::protobuf::RepeatedPtrField<DemandItem>& items) {
   std::vector<std::vector<std::string>> rows = {
@@ -40,24 +40,7 @@ std::string FormatDemandTable(
              ? FormatQuantity(item.notify_stock_quantity())
              : "-"});
   }
-  std::vector<size_t> width(rows[0].size(), 0);
-  for (const auto& row : rows) {
-    for (size_t c = 0; c < row.size(); ++c) {
-      width[c] = std::max(width[c], row[c].size());
-    }
-  }
-  std::string out;
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t c = 0; c < row.size(); ++c) {
-      // The SKU left-aligned, numbers and the rest as they come.
-      absl::StrAppend(&line, c == 0 ? "" : "  ",
-                      absl::StrFormat("%-*s", width[c], row[c]));
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    absl::StrAppend(&out, line, "\n");
-  }
-  return out;
+  return FormatTable(rows);
 }
 
 }  // namespace
