@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
+#include "absl/time/clock.h"
 #include "base/log.h"
 
 namespace availability::server {
@@ -39,18 +40,21 @@ absl::Status DemandFlusher::FlushNow() {
   absl::MutexLock lock(&flush_mu_);
   std::vector<cache::DemandIncrement> due = counter_.Take();
   if (due.empty()) return absl::OkStatus();
-  const absl::Time now = clock_.Now();
-  const absl::CivilDay day = absl::ToCivilDay(now, absl::UTCTimeZone());
+  // The day from the clock; the deadline in real time, as the Redis client
+  // keeps it.
+  const absl::CivilDay day =
+      absl::ToCivilDay(clock_.Now(), absl::UTCTimeZone());
   // Shared with the callback, which may run after a wait that timed out.
   struct Result {
     absl::Notification done;
     absl::Status status;
   };
   auto result = std::make_shared<Result>();
-  store_.Add(day, due, now + options_.timeout, [result](absl::Status s) {
-    result->status = std::move(s);
-    result->done.Notify();
-  });
+  store_.Add(day, due, absl::Now() + options_.timeout,
+             [result](absl::Status s) {
+               result->status = std::move(s);
+               result->done.Notify();
+             });
   absl::Status status = absl::DeadlineExceededError("demand flush: no answer");
   // The store's own deadline ends the wait; the margin covers its timer.
   if (result->done.WaitForNotificationWithTimeout(options_.timeout +
