@@ -22,6 +22,7 @@
 #include "testing/redis_server.h"
 #include "testing/redis_sync.h"
 #include "testing/server_process.h"
+#include "testing/server_test.h"
 #include "testing/subprocess.h"
 
 namespace availability {
@@ -34,22 +35,19 @@ using ::testing::SizeIs;
 constexpr char kToken[] = "e2e-demand-token-0123456789";
 constexpr char kReadToken[] = "e2e-demand-read-token-98765";
 
-class DemandE2ETest : public ::testing::Test {
+// Redis and a client of it from ServerTest; the servers (two in one test)
+// are the test's own.
+class DemandE2ETest : public testing::ServerTest {
  protected:
   void SetUp() override {
-    auto redis = testing::RedisServer::Start();
-    ASSERT_TRUE(redis.ok()) << redis.status();
-    redis_ = *std::move(redis);
-    auto client = testing::SyncRedisClient::Connect(redis_->port());
-    ASSERT_TRUE(client.ok()) << client.status();
-    redis_client_ = *std::move(client);
+    ASSERT_NO_FATAL_FAILURE(StartRedis());
     read_token_file_ = ::testing::TempDir() + "/demand_read_token";
     std::ofstream(read_token_file_) << kReadToken << "\n";
   }
 
   // A server on the shared Redis, with a sync listener, /metrics and
   // `flags`.
-  std::unique_ptr<testing::ServerProcess> StartServer(
+  std::unique_ptr<testing::ServerProcess> StartDemandServer(
       std::vector<std::string> flags) {
     testing::ServerProcess::Options options;
     options.redis_port = redis_->port();
@@ -131,20 +129,18 @@ class DemandE2ETest : public ::testing::Test {
 
   // The demand bucket keys of stock 1 in Redis.
   std::vector<std::string> BucketKeys() {
-    cache::RedisReply keys = redis_client_->Expect({"KEYS", "av:{1}:demand:*"});
+    cache::RedisReply keys = client_->Expect({"KEYS", "av:{1}:demand:*"});
     std::vector<std::string> out;
     for (const cache::RedisReply& k : keys.elements) out.push_back(k.str);
     return out;
   }
 
-  std::unique_ptr<testing::RedisServer> redis_;
-  std::unique_ptr<testing::SyncRedisClient> redis_client_;
   std::string read_token_file_;
 };
 
 TEST_F(DemandE2ETest, TwoServersCountsAddUpExactlyInTheReport) {
-  auto a = StartServer({"--demand_flush_interval=200ms"});
-  auto b = StartServer({"--demand_flush_interval=200ms"});
+  auto a = StartDemandServer({"--demand_flush_interval=200ms"});
+  auto b = StartDemandServer({"--demand_flush_interval=200ms"});
   ASSERT_NE(a, nullptr);
   ASSERT_NE(b, nullptr);
   ASSERT_NO_FATAL_FAILURE(
@@ -228,7 +224,7 @@ TEST_F(DemandE2ETest, TwoServersCountsAddUpExactlyInTheReport) {
   // One bucket for today, kept about 35 days.
   const std::vector<std::string> keys = BucketKeys();
   ASSERT_THAT(keys, SizeIs(1));
-  const int64_t ttl = redis_client_->Expect({"TTL", keys[0]}).integer;
+  const int64_t ttl = client_->Expect({"TTL", keys[0]}).integer;
   EXPECT_GT(ttl, 34 * 24 * 3600);
   EXPECT_LE(ttl, 35 * 24 * 3600);
 
@@ -271,7 +267,7 @@ TEST_F(DemandE2ETest, TwoServersCountsAddUpExactlyInTheReport) {
 }
 
 TEST_F(DemandE2ETest, BadArgumentsAreNamed) {
-  auto server = StartServer({});
+  auto server = StartDemandServer({});
   ASSERT_NE(server, nullptr);
   struct Case {
     int stock, days, limit;
@@ -297,7 +293,7 @@ TEST_F(DemandE2ETest, BadArgumentsAreNamed) {
 }
 
 TEST_F(DemandE2ETest, BucketsExpire) {
-  auto server = StartServer({"--demand_bucket_ttl=2s"});
+  auto server = StartDemandServer({"--demand_bucket_ttl=2s"});
   ASSERT_NE(server, nullptr);
   ASSERT_NO_FATAL_FAILURE(Upsert(*server, {Record("OOS-1", 0)}));
   ASSERT_NO_FATAL_FAILURE(Get(*server, "OOS-1"));
@@ -305,7 +301,7 @@ TEST_F(DemandE2ETest, BucketsExpire) {
   ASSERT_EQ(server->Stop(), 0);
   const std::vector<std::string> keys = BucketKeys();
   ASSERT_THAT(keys, SizeIs(1));
-  const int64_t ttl = redis_client_->Expect({"TTL", keys[0]}).integer;
+  const int64_t ttl = client_->Expect({"TTL", keys[0]}).integer;
   EXPECT_GT(ttl, 0);
   EXPECT_LE(ttl, 2);
   EXPECT_TRUE(testing::Eventually([&] { return BucketKeys().empty(); },
@@ -314,8 +310,8 @@ TEST_F(DemandE2ETest, BucketsExpire) {
 
 TEST_F(DemandE2ETest, TheBoundHoldsUnderManyDistinctSkus) {
   // No periodic flush in the test's time: only the one at shutdown.
-  auto server =
-      StartServer({"--demand_max_entries=10", "--demand_flush_interval=1h"});
+  auto server = StartDemandServer(
+      {"--demand_max_entries=10", "--demand_flush_interval=1h"});
   ASSERT_NE(server, nullptr);
   std::vector<v1::InventoryRecord> records;
   std::vector<std::string> skus;
@@ -333,7 +329,7 @@ TEST_F(DemandE2ETest, TheBoundHoldsUnderManyDistinctSkus) {
 
   const std::vector<std::string> keys = BucketKeys();
   ASSERT_THAT(keys, SizeIs(1));
-  cache::RedisReply fields = redis_client_->Expect({"HGETALL", keys[0]});
+  cache::RedisReply fields = client_->Expect({"HGETALL", keys[0]});
   ASSERT_THAT(fields.elements, SizeIs(20));  // 10 "l:<sku>" -> "2"
   for (size_t i = 0; i + 1 < fields.elements.size(); i += 2) {
     EXPECT_THAT(fields.elements[i].str, ::testing::StartsWith("l:OOS-"));
