@@ -52,6 +52,11 @@ std::string KeySchema::Events(int32_t stock_id) const {
   return absl::StrCat(StockTag(stock_id), ":events");
 }
 
+std::string KeySchema::DemandBucket(int32_t stock_id,
+                                    absl::string_view day) const {
+  return absl::StrCat(StockTag(stock_id), ":demand:", day);
+}
+
 std::string KeySchema::NotificationJobs(int32_t stock_id) const {
   return absl::StrCat(StockTag(stock_id), ":jobs");
 }

@@ -7,7 +7,8 @@
 //   keys.Record(1, "24-MB01")   // "av:{1}:r:24-MB01"
 //
 // Layout: "<prefix>:{<stock>}:" then "r:<sku>", "config", "cat:<id>",
-// "events", "jobs", "sub:<sku>", "subscriber:<id>", "snap:<id>",
+// "events", "jobs", "sub:<sku>", "subscriber:<id>", "demand:<yyyymmdd>",
+// "snap:<id>",
 // "parents:<sku>", "comp:<sku>";
 // "<prefix>:channels" and
 // "<prefix>:stocks:<owner>" are global.
@@ -55,6 +56,9 @@ class KeySchema {
   // (unix ms).
   std::string SubscriberIndex(int32_t stock_id,
                               absl::string_view subscriber) const;
+  // Demand counted on one UTC day (cache/demand_store.h), `day` as
+  // "yyyymmdd": hash "<kind>:<sku>" -> count.
+  std::string DemandBucket(int32_t stock_id, absl::string_view day) const;
   // SKUs upserted under a snapshot id: set.
   std::string Snapshot(int32_t stock_id, absl::string_view snapshot_id) const;
   // Last announced summary (and tombstone) per SKU, kept by the write

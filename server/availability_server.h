@@ -30,6 +30,7 @@
 #include "absl/time/time.h"
 #include "base/http_endpoint.h"
 #include "base/metrics.h"
+#include "cache/demand_store.h"
 #include "cache/invalidation_listener.h"
 #include "cache/key_schema.h"
 #include "cache/near_cache.h"
@@ -44,6 +45,9 @@
 #include "server/call_limiter.h"
 #include "server/call_metrics.h"
 #include "server/channel_resolver.h"
+#include "server/demand_counter.h"
+#include "server/demand_flusher.h"
+#include "server/demand_report.h"
 #include "server/inventory_sync_service.h"
 #include "server/listener_hardening.h"
 #include "server/metered_redis_client.h"
@@ -83,6 +87,18 @@ struct AvailabilityServerConfig {
   std::optional<cache::NearCacheOptions> near_cache = cache::NearCacheOptions{};
   absl::Duration invalidation_ping_interval = absl::Milliseconds(200);
   absl::Duration invalidation_ping_timeout = absl::Milliseconds(600);
+
+  // Demand signals (docs/operations.md, "Demand report"): storefront
+  // answers counted in memory (at most `max_entries` stock+SKU entries)
+  // and added to Redis every `flush_interval`, into day buckets that expire
+  // after `bucket_ttl`. The report (sync API) works with counting off too.
+  struct Demand {
+    bool counting = true;
+    size_t max_entries = 100000;
+    absl::Duration flush_interval = absl::Seconds(5);
+    absl::Duration bucket_ttl = absl::Hours(24 * 35);
+  };
+  Demand demand;
 
   // HTTP /metrics, /healthz, /readyz (empty: none; port 0: see
   // metrics_port()).
@@ -133,6 +149,9 @@ class AvailabilityServer {
   absl::Status StartSync(const AvailabilityServerConfig& config);
   absl::Status StartStorefront(const AvailabilityServerConfig& config);
   void StartHttp(const std::string& address);
+  // The demand store, report, and (when counting) counter and flusher,
+  // with their metrics.
+  void StartDemand(const AvailabilityServerConfig& config);
   // The client for writes: the primary's when reads go to a replica.
   cache::RedisClient& WriteRedis() const;
 
@@ -152,11 +171,16 @@ class AvailabilityServer {
   std::unique_ptr<WatchRegistry> watches_;
   std::unique_ptr<cache::InvalidationListener> listener_;
   std::unique_ptr<AvailabilityLookup> lookup_;
+  std::unique_ptr<cache::DemandStore> demand_store_;
+  std::unique_ptr<DemandCounter> demand_counter_;  // null: counting off
+  std::unique_ptr<DemandReport> demand_report_;
   std::unique_ptr<AvailabilityService> storefront_;
   std::unique_ptr<cache::RecordWriter> writer_;
   std::unique_ptr<InventorySyncService> sync_;
   std::unique_ptr<grpc::Server> sync_server_;
   std::unique_ptr<grpc::Server> server_;
+  // Stopped (one last flush) once the listeners have stopped.
+  std::unique_ptr<DemandFlusher> demand_flusher_;
   std::unique_ptr<base::HttpEndpoint> http_;
   std::unique_ptr<HealthReporter> health_;
   int storefront_port_ = 0;

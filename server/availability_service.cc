@@ -111,7 +111,8 @@ grpc::ServerUnaryReactor* AvailabilityService::GetAvailability(
   // The answer is written straight into the response.
   lookup_.RunInto(
       *std::move(query), CacheDeadline(*context), /*out_list=*/nullptr,
-      response, [this, call, response](absl::Status status) {
+      response,
+      [this, call, response, demand = options_.demand](absl::Status status) {
         if (!status.ok()) {
           LogCallFailure(status, "GetAvailability");
           FinishCall(call, ToGrpcStatus(status), nullptr);
@@ -130,6 +131,7 @@ grpc::ServerUnaryReactor* AvailabilityService::GetAvailability(
                      nullptr);
           return;
         }
+        if (demand != nullptr) demand->CountProductPage(*response);
         FinishCall(call, grpc::Status::OK, response);
       });
   return reactor;
@@ -292,12 +294,15 @@ grpc::ServerUnaryReactor* AvailabilityService::BatchGetAvailability(
   lookup_.RunInto(*std::move(query), CacheDeadline(*context),
                   response->mutable_items(),
                   /*out_single=*/nullptr,
-                  [this, call, response,
-                   item_errors = std::move(item_errors)](absl::Status status) {
+                  [this, call, response, item_errors = std::move(item_errors),
+                   demand = options_.demand](absl::Status status) {
                     if (!status.ok()) {
                       LogCallFailure(status, "BatchGetAvailability");
                       FinishCall(call, ToGrpcStatus(status), nullptr);
                       return;
+                    }
+                    if (demand != nullptr) {
+                      demand->CountListing(response->items());
                     }
                     InsertItemErrors(item_errors, response->mutable_items());
                     FinishCall(call, grpc::Status::OK, response);

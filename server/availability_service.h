@@ -32,6 +32,7 @@
 #include "server/availability_lookup.h"
 #include "server/call_limiter.h"
 #include "server/call_metrics.h"
+#include "server/demand_counter.h"
 #include "server/request_parsing.h"
 #include "server/reused_messages.h"
 #include "server/subscriber_proof.h"
@@ -59,6 +60,9 @@ class AvailabilityService final
     // the subscriber proofs, and whether subscriptions without one are
     // taken.
     SubscriberAuth::Options subscriber_auth;
+    // Counts the answers of Get and Batch as demand signals; null: off.
+    // Must outlive the service.
+    DemandCounter* demand = nullptr;
   };
 
   // `subscriptions` may be null: Subscribe/Unsubscribe answer UNIMPLEMENTED.

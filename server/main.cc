@@ -162,6 +162,20 @@ ABSL_FLAG(int64_t, subscription_max_per_sku, 10000,
 ABSL_FLAG(absl::Duration, subscription_expiry, absl::Hours(24 * 90),
           "How long a back-in-stock subscription stays open; then it is "
           "gone without a notification.");
+// --- Demand signals (docs/operations.md, "Demand report") ---
+ABSL_FLAG(bool, demand_counting, true,
+          "Count storefront answers that showed out of stock, backorderable "
+          "or preorder (per stock and SKU) and add them to Redis every "
+          "--demand_flush_interval, for InventorySync.GetDemandReport.");
+ABSL_FLAG(absl::Duration, demand_flush_interval, absl::Seconds(5),
+          "How often the demand counts held in memory are added to Redis.");
+ABSL_FLAG(int64_t, demand_max_entries, 100000,
+          "Most stock+SKU demand entries held in memory between flushes; "
+          "answers for further SKUs are not counted "
+          "(availability_demand_dropped_total).");
+ABSL_FLAG(absl::Duration, demand_bucket_ttl, absl::Hours(24 * 35),
+          "How long a day of demand counts stays in Redis (the report reads "
+          "up to 30 days).");
 
 // --- High availability: replica reads (the Redis and Sentinel flags are in
 // cache/redis_flags.cc) ---
@@ -236,7 +250,11 @@ const std::vector<std::string>& ServerFlagNames() {
                                    "allow_anonymous_subscriptions",
                                    "subscription_max_per_subscriber",
                                    "subscription_max_per_sku",
-                                   "subscription_expiry"};
+                                   "subscription_expiry",
+                                   "demand_counting",
+                                   "demand_flush_interval",
+                                   "demand_max_entries",
+                                   "demand_bucket_ttl"};
   return *names;
 }
 
@@ -466,6 +484,20 @@ AvailabilityServerConfig ConfigFromFlags(const OpsSettings& ops) {
       absl::GetFlag(FLAGS_invalidation_ping_interval);
   config.invalidation_ping_timeout =
       absl::GetFlag(FLAGS_invalidation_ping_timeout);
+
+  config.demand.counting = absl::GetFlag(FLAGS_demand_counting);
+  config.demand.flush_interval = absl::GetFlag(FLAGS_demand_flush_interval);
+  config.demand.bucket_ttl = absl::GetFlag(FLAGS_demand_bucket_ttl);
+  const int64_t demand_entries = absl::GetFlag(FLAGS_demand_max_entries);
+  if (demand_entries < 1 ||
+      config.demand.flush_interval <= absl::ZeroDuration() ||
+      config.demand.bucket_ttl < absl::Seconds(1)) {
+    Die("bad demand flags",
+        {{"check",
+          "--demand_max_entries >= 1, --demand_flush_interval > 0 and "
+          "--demand_bucket_ttl >= 1s"}});
+  }
+  config.demand.max_entries = static_cast<size_t>(demand_entries);
 
   config.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   config.health_interval = absl::GetFlag(FLAGS_health_interval);
