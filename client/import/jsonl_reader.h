@@ -24,6 +24,7 @@
 
 #include "absl/status/statusor.h"
 #include "availability/v1/inventory_sync.pb.h"
+#include "client/import/fast_json.h"
 #include "client/import/record_reader.h"
 
 namespace av::client {
@@ -58,8 +59,14 @@ class JsonlReader : public RecordReader {
   // (the rest of it was skipped).
   bool ReadLine(bool* too_long);
 
+  static constexpr size_t kReadChunk = 1 << 16;
+
   std::streambuf* const in_;
   const JsonlReaderOptions options_;
+  // Read ahead from in_; buffer_pos_ is the first byte not yet consumed.
+  std::string buffer_;
+  size_t buffer_pos_ = 0;
+  FastJsonParser fast_;
   std::string line_text_;
   int64_t line_ = 0;
   int64_t bytes_read_ = 0;
