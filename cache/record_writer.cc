@@ -426,15 +426,16 @@ std::vector<std::string> RecordWriter::SimpleCall(
     const std::string& snapshot_ttl_arg,
     const std::vector<ScriptItem>& items) const {
   std::vector<std::string> call =
-      CallHead(stock_id, snapshot_key, snapshot_ttl_arg, items, 5);
+      CallHead(stock_id, snapshot_key, snapshot_ttl_arg, items, 8);
   for (const ScriptItem& item : items) {
     call.push_back(item.sku);
     call.push_back(VersionBytes(item.version));
     call.push_back(absl::StrCat(item.version));
     call.push_back(item.value);
-    call.push_back(absl::StrCat(item.summary.status, ",", item.summary.eta_days,
-                                ",", item.summary.net, ",",
-                                item.summary.low ? "1" : "0"));
+    call.push_back(absl::StrCat(item.summary.status));
+    call.push_back(absl::StrCat(item.summary.eta_days));
+    call.push_back(absl::StrCat(item.summary.net));
+    call.push_back(item.summary.low ? "1" : "0");
   }
   return call;
 }

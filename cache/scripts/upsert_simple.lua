@@ -12,9 +12,9 @@
 -- summaries hash, KEYS[5] fencing counter or the summaries hash, then per
 -- item KEYS[6+2i] record key, KEYS[7+2i] subscriptions key; ARGV[1] events
 -- MAXLEN, ARGV[2] jobs MAXLEN, ARGV[3] snapshot TTL or "", ARGV[4] stock id,
--- ARGV[5] fencing token or ""), then 5 per item: sku, version (8 bytes
--- big-endian), version (decimal), value, summary ("<status>,<eta>,<net>,
--- <low>", as stored after the version in the summaries hash).
+-- ARGV[5] fencing token or ""), then 8 per item: sku, version (8 bytes
+-- big-endian), version (decimal), value, status, eta, net, low (as
+-- write_records.lua's, in canonical decimal: they are compared as strings).
 --
 -- Replies per item as write_records.lua's {code, stored version, events,
 -- jobs, parents} (APPLIED or STALE); or, before anything is written, the
@@ -32,7 +32,7 @@
 --
 -- Named constants from the loader as in write_records.lua.
 local NFIX = 5
-local NPER = 5
+local NPER = 8
 local CHUNK = 1000
 local events_max = tonumber(ARGV[1])
 local jobs_max = tonumber(ARGV[2])
@@ -108,7 +108,8 @@ if bulk('EXISTS', nil, rkeys) ~= strings then
   end
 end
 if bulk('EXISTS', nil, ckeys) > 0 then return {ok = 'GENERAL'} end
-if bulk('EXISTS', nil, skeys) > 0 then
+local subs_exist = bulk('EXISTS', nil, skeys) > 0
+if subs_exist then
   for i = 1, n do
     local err = wrong_type(skeys[i], 'hash')
     if err then return redis.error_reply(err) end
@@ -146,26 +147,35 @@ local function newer(a, b)
   local bh, bl = ver(b)
   return ah > bh or (ah == bh and al > bl)
 end
+-- A stored summary's "<status>,<eta>,<net>,<low>", as strings; nil when
+-- malformed.
 local function parse(tail)
-  local s, e, nt, l = string.match(tail, '^(%-?%d+),(%-?%d+),(%-?%d+),([01])$')
-  if s then return tonumber(s), tonumber(e), nt, l end
-  return nil
+  return string.match(tail, '^(%-?%d+),(%-?%d+),(%-?%d+),([01])$')
 end
 
--- Pass 1, no writes: each item's outcome and transitions. `state` holds
--- the stored version and summary of SKUs an earlier item of the call
--- wrote, so a SKU twice in a batch behaves as in write_records.lua.
-local state = {}
-local results, plans = {}, {}
+-- Pass 1, no writes: each item's outcome and transitions, in parallel
+-- arrays (no table per item). `sver`/`ssum` hold the version and summary a
+-- SKU got from an earlier item of the call, so a SKU twice in a batch
+-- behaves as in write_records.lua. Statuses, dates and nets stay strings
+-- (compared as such: the C++ writes them in canonical decimal, as the
+-- stored summaries are), and a stored summary is parsed only when it
+-- differs from the new one.
+local UNKNOWN = tostring(S_UNKNOWN)
+local IN_STOCK = tostring(S_IN_STOCK)
+local TYPE_OF = {[tostring(S_BACKORDERABLE)] = 'BACKORDER_STARTED',
+                 [tostring(S_PREORDER)] = 'ETA_CHANGED',
+                 [tostring(S_DISCONTINUED)] = 'DISCONTINUED',
+                 [IN_STOCK] = 'BACK_IN_STOCK'}
+local sver, ssum = {}, {}
+local results = {}
 local msets, hsets = {}, {}
+local ev1, ev2, ost = {}, {}, {}
+local any_events = false
 for i = 1, n do
   local a = NFIX + (i - 1) * NPER
-  local sku, vb, value, tail = skus[i], ARGV[a + 2], ARGV[a + 4], ARGV[a + 5]
-  local stored, sum
-  local st = state[sku]
-  if st then
-    stored, sum = st[1], st[2]
-  else
+  local sku, vb = skus[i], ARGV[a + 2]
+  local stored, sum = sver[sku], ssum[sku]
+  if not stored then
     local c = cur[i]
     sum = sumv[i]
     if c and #c >= 9 and string.byte(c, 1) == 1 then
@@ -174,43 +184,52 @@ for i = 1, n do
       stored = string.sub(sum, 1, 8)
     end
   end
-  if stored and not newer(vb, stored) then
+  if stored and (stored == vb or not newer(vb, stored)) then
     results[i] = {STALE, stored, 0, 0}
   else
-    local otail = ''
-    if sum and #sum > 8 then otail = string.sub(sum, 9) end
+    local ns, ne, nnet, nlow = ARGV[a + 5], ARGV[a + 6], ARGV[a + 7],
+                               ARGV[a + 8]
+    local tail = ns .. ',' .. ne .. ',' .. nnet .. ',' .. nlow
     msets[#msets + 1] = rkeys[i]
-    msets[#msets + 1] = value
+    msets[#msets + 1] = ARGV[a + 4]
     local newsum = vb .. tail
     hsets[#hsets + 1] = sku
     hsets[#hsets + 1] = newsum
-    state[sku] = {vb, newsum}
+    sver[sku], ssum[sku] = vb, newsum
     results[i] = {APPLIED, vb, 0, 0}
+    local otail = ''
+    if sum and #sum > 8 then otail = string.sub(sum, 9) end
     if otail ~= tail then
-      local ostatus, oeta, onet, olow = parse(otail)
-      local known = ostatus ~= nil and ostatus ~= S_UNKNOWN
-      if not ostatus then
-        ostatus, oeta, onet, olow = S_UNKNOWN, -1, '0', '0'
+      -- A summary never stored (or unreadable) is UNKNOWN, not known.
+      local os, oe, onet, olow = UNKNOWN, '-1', '0', '0'
+      local known = false
+      if otail ~= '' then
+        local s, e, nt, l = parse(otail)
+        if s then
+          os, oe, onet, olow = s, e, nt, l
+          known = s ~= UNKNOWN
+        end
       end
-      local nstatus, neta, nnet, nlow = parse(tail)
-      local events = {}
-      local to_in_stock = false
-      if nstatus ~= ostatus then
-        local t = 'OUT_OF_STOCK'
-        if nstatus == S_IN_STOCK then t = 'BACK_IN_STOCK'; to_in_stock = true
-        elseif nstatus == S_BACKORDERABLE then t = 'BACKORDER_STARTED'
-        elseif nstatus == S_PREORDER then t = 'ETA_CHANGED'
-        elseif nstatus == S_DISCONTINUED then t = 'DISCONTINUED' end
-        events[#events + 1] = t
-      elseif neta ~= oeta then
-        events[#events + 1] = 'ETA_CHANGED'
+      local status_changed = ns ~= os
+      local eta_changed = ne ~= oe
+      local first
+      if status_changed then
+        first = TYPE_OF[ns] or 'OUT_OF_STOCK'
+      elseif eta_changed then
+        first = 'ETA_CHANGED'
       end
-      if known and nlow == '1' and olow == '0' then
-        events[#events + 1] = 'LOW_STOCK'
+      local low = known and nlow == '1' and olow == '0'
+      if first then
+        ev1[i] = first
+        if low then ev2[i] = 'LOW_STOCK' end
+      elseif low then
+        ev1[i] = 'LOW_STOCK'
       end
-      plans[i] = {events, ostatus, nstatus, neta, nnet, to_in_stock}
-      if parents_of[i] and
-         (nstatus ~= ostatus or neta ~= oeta or nnet ~= onet) then
+      if ev1[i] then
+        any_events = true
+        ost[i] = os
+      end
+      if parents_of[i] and (status_changed or eta_changed or nnet ~= onet) then
         results[i][5] = parents_of[i]
       end
     end
@@ -218,38 +237,44 @@ for i = 1, n do
 end
 
 -- Pass 2: the writes.
-local function xadd(key, maxlen, fields)
-  if maxlen > 0 then
-    redis.call('XADD', key, 'MAXLEN', '~', maxlen, '*', unpack(fields))
+local function xadd(key, maxlen, ...)
+  if maxlen ~= '0' then
+    redis.call('XADD', key, 'MAXLEN', '~', maxlen, '*', ...)
   else
-    redis.call('XADD', key, '*', unpack(fields))
+    redis.call('XADD', key, '*', ...)
   end
 end
-for i = 1, n do
-  local plan = plans[i]
-  if plan then
-    local a = NFIX + (i - 1) * NPER
-    local sku, vd = skus[i], ARGV[a + 3]
-    local events, ostatus, nstatus, neta, nnet = plan[1], plan[2], plan[3],
-                                                 plan[4], plan[5]
-    for _, t in ipairs(events) do
-      xadd(KEYS[1], events_max, {'type', t, 'sku', sku, 'stock', stock,
-           'version', vd, 'old_status', tostring(ostatus),
-           'new_status', tostring(nstatus), 'eta', tostring(neta),
-           'net', nnet})
-    end
-    results[i][3] = #events
-    if plan[6] then
-      local skey = skeys[i]
-      local subs = redis.call('HGETALL', skey)
-      if #subs > 0 then
-        for j = 1, #subs, 2 do
-          xadd(KEYS[2], jobs_max, {'sku', sku, 'stock', stock,
-               'subscriber', subs[j], 'subscribed_at', subs[j + 1],
-               'version', vd})
+local events_max_arg = tostring(events_max)
+local jobs_max_arg = tostring(jobs_max)
+if any_events then
+  for i = 1, n do
+    local first = ev1[i]
+    if first then
+      local a = NFIX + (i - 1) * NPER
+      local sku, vd, ns = skus[i], ARGV[a + 3], ARGV[a + 5]
+      xadd(KEYS[1], events_max_arg, 'type', first, 'sku', sku, 'stock', stock,
+           'version', vd, 'old_status', ost[i], 'new_status', ns,
+           'eta', ARGV[a + 6], 'net', ARGV[a + 7])
+      local count = 1
+      if ev2[i] then
+        xadd(KEYS[1], events_max_arg, 'type', ev2[i], 'sku', sku, 'stock',
+             stock, 'version', vd, 'old_status', ost[i], 'new_status', ns,
+             'eta', ARGV[a + 6], 'net', ARGV[a + 7])
+        count = 2
+      end
+      results[i][3] = count
+      if subs_exist and ns == IN_STOCK and ost[i] ~= IN_STOCK then
+        local skey = skeys[i]
+        local subs = redis.call('HGETALL', skey)
+        if #subs > 0 then
+          for j = 1, #subs, 2 do
+            xadd(KEYS[2], jobs_max_arg, 'sku', sku, 'stock', stock,
+                 'subscriber', subs[j], 'subscribed_at', subs[j + 1],
+                 'version', vd)
+          end
+          results[i][4] = #subs / 2
+          redis.call('DEL', skey)
         end
-        results[i][4] = #subs / 2
-        redis.call('DEL', skey)
       end
     end
   end

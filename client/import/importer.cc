@@ -163,13 +163,17 @@ class BatchFiller {
             absl::StrCat("line ", line, ": ", s.message()));
       }
     }
-    std::vector<InventoryRecord> unique;
-    for (InventoryRecord& record : row_) {
+    // Kept in place (the common case: no repeat) and compacted over the
+    // dropped ones.
+    size_t kept = 0;
+    for (size_t i = 0; i < row_.size(); ++i) {
+      InventoryRecord& record = row_[i];
       bool identical = false;
       const std::optional<DuplicateFinder::Seen> seen =
           duplicates_.Find(record, line, &identical);
       if (!seen.has_value()) {
-        unique.push_back(std::move(record));
+        if (kept != i) row_[kept].Swap(&record);
+        ++kept;
         continue;
       }
       if (!identical) {
@@ -184,7 +188,7 @@ class BatchFiller {
           "exactly; sent once",
           line, record.sku(), record.stock_id(), seen->line));
     }
-    row_ = std::move(unique);
+    row_.resize(kept);
     return true;
   }
 

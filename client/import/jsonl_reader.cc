@@ -142,7 +142,8 @@ absl::StatusOr<bool> JsonlReader::Next(std::vector<InventoryRecord>* records) {
     }
     if (!absl::StripAsciiWhitespace(line_text_).empty()) break;
   }
-  InventoryRecord record;
+  // Parsed in place; removed again when the line is bad.
+  InventoryRecord& record = records->emplace_back();
   const std::optional<size_t> bad_byte = FindInvalidUtf8(line_text_);
   // The common shape of a line: simdjson (see fast_json.h), whose strings
   // are then unescaped parts of valid UTF-8 text; else protobuf's parser.
@@ -166,18 +167,17 @@ absl::StatusOr<bool> JsonlReader::Next(std::vector<InventoryRecord>* records) {
                          : absl::InvalidArgumentError(DescribeInvalidText(
                                line_text_, *bad_byte, options_.encoding));
   }
+  if (status.ok() && record.sku().empty()) {
+    status = absl::InvalidArgumentError("sku: missing");
+  }
   if (!status.ok()) {
+    records->clear();
     return absl::InvalidArgumentError(
         absl::StrCat("line ", line_, ": ", status.message()));
-  }
-  if (record.sku().empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("line ", line_, ": sku: missing"));
   }
   if (record.stock_id() == 0 && options_.default_stock_id > 0) {
     record.set_stock_id(options_.default_stock_id);
   }
-  records->push_back(std::move(record));
   return true;
 }
 
