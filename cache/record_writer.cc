@@ -193,6 +193,68 @@ absl::Status DecodeOutcomes(const RedisReply& reply, int32_t stock_id,
   return absl::OkStatus();
 }
 
+// The same for upsert_simple.lua's compact reply {codes, versions, events,
+// jobs, parents} (see the script).
+absl::Status DecodeSimpleOutcomes(const RedisReply& reply, int32_t stock_id,
+                                  const std::vector<size_t>& indices,
+                                  std::vector<WriteOutcome>& out,
+                                  std::map<std::string, std::string>& parents) {
+  const std::string what = WritingStock(stock_id);
+  if (reply.is_error()) return RedisErrorStatus(reply.str, what);
+  const size_t n = indices.size();
+  if (reply.type != RedisReply::Type::kArray || reply.elements.size() != 5) {
+    return UnexpectedReply(what);
+  }
+  const std::string& codes = reply.elements[0].str;
+  const std::string& versions = reply.elements[1].str;
+  const std::string& events = reply.elements[2].str;
+  const RedisReply& jobs = reply.elements[3];
+  const RedisReply& derive = reply.elements[4];
+  if (codes.size() != n || versions.size() != 8 * n || events.size() != n ||
+      jobs.type != RedisReply::Type::kArray || jobs.elements.size() % 2 != 0 ||
+      derive.type != RedisReply::Type::kArray ||
+      derive.elements.size() % 2 != 0) {
+    return UnexpectedReply(what);
+  }
+  for (char c : codes) {
+    if (c != 'A' && c != 'S') return UnexpectedReply(what);
+  }
+  for (size_t k = 0; k < jobs.elements.size(); k += 2) {
+    if (jobs.elements[k].type != RedisReply::Type::kInteger ||
+        jobs.elements[k].integer < 0 ||
+        static_cast<size_t>(jobs.elements[k].integer) >= n ||
+        jobs.elements[k + 1].type != RedisReply::Type::kInteger) {
+      return UnexpectedReply(what);
+    }
+  }
+  for (size_t k = 0; k < derive.elements.size(); k += 2) {
+    if (derive.elements[k].type != RedisReply::Type::kInteger ||
+        derive.elements[k + 1].type != RedisReply::Type::kArray ||
+        derive.elements[k + 1].elements.size() % 2 != 0) {
+      return UnexpectedReply(what);
+    }
+  }
+  for (size_t i = 0; i < n; ++i) {
+    WriteOutcome& o = out[indices[i]];
+    o.result = codes[i] == 'A' ? WriteResult::kApplied : WriteResult::kStale;
+    o.stored_version =
+        VersionFromBytes(absl::string_view(versions).substr(8 * i, 8));
+    o.events_appended = static_cast<unsigned char>(events[i]);
+    o.notifications_queued = 0;
+  }
+  for (size_t k = 0; k < jobs.elements.size(); k += 2) {
+    out[indices[jobs.elements[k].integer]].notifications_queued =
+        static_cast<int>(jobs.elements[k + 1].integer);
+  }
+  for (size_t k = 0; k < derive.elements.size(); k += 2) {
+    const auto& flat = derive.elements[k + 1].elements;
+    for (size_t j = 0; j + 1 < flat.size(); j += 2) {
+      parents[flat[j].str] = flat[j + 1].str;
+    }
+  }
+  return absl::OkStatus();
+}
+
 // Marks the outcomes at `indices` finish with `error`.
 void FailOutcomes(const absl::Status& error, const std::vector<size_t>& indices,
                   std::vector<WriteOutcome>& out) {
@@ -503,6 +565,9 @@ void RecordWriter::ApplyUpserts(
     bool simple = true;
   };
   std::map<int32_t, Group> groups;
+  if (!records.empty()) {
+    groups[records.front().stock_id].items.reserve(records.size());
+  }
   for (size_t i = 0; i < records.size(); ++i) {
     core::Record& r = records[i];
     const absl::StatusOr<core::StoreConfig>& config = configs[r.stock_id];
@@ -623,8 +688,12 @@ void RecordWriter::RunGeneralCalls(std::vector<StockCall> calls, size_t n,
     }
     for (StockCall& call : calls) {
       if (!call.error.ok() || !call.replied) continue;
-      call.error = DecodeOutcomes(call.reply, call.stock_id, call.indices, out,
-                                  parents[call.stock_id]);
+      call.error =
+          call.simple
+              ? DecodeSimpleOutcomes(call.reply, call.stock_id, call.indices,
+                                     out, parents[call.stock_id])
+              : DecodeOutcomes(call.reply, call.stock_id, call.indices, out,
+                               parents[call.stock_id]);
     }
     bool any_ok = false;
     for (const StockCall& call : calls) {

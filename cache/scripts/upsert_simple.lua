@@ -16,11 +16,16 @@
 -- big-endian), version (decimal), value, status, eta, net, low (as
 -- write_records.lua's, in canonical decimal: they are compared as strings).
 --
--- Replies per item as write_records.lua's {code, stored version, events,
--- jobs, parents} (APPLIED or STALE); or, before anything is written, the
--- status reply "GENERAL" when a record of the batch was a composite (its
--- component list is stored): then the caller runs write_records.lua, which
--- also keeps the composite index. Errors as write_records.lua's (FENCED,
+-- Reply, compact (a few objects per call, not five per item): {codes,
+-- versions, events, jobs, parents} with `codes` one byte per item ("A"
+-- applied, "S" stale), `versions` the stored version of each (8 bytes
+-- each), `events` the events each appended (one byte each), `jobs` flat
+-- {item (0-based), notification jobs queued, ...} and `parents` flat
+-- {item, {sku, components, ...}, ...} for the items that have them (as
+-- write_records.lua's per-item replies). Or, before anything is written,
+-- the status reply "GENERAL" when a record of the batch was a composite
+-- (its component list is stored): then the caller runs write_records.lua,
+-- which also keeps the composite index. Errors as write_records.lua's (FENCED,
 -- WRONGTYPE naming the key; nothing written).
 --
 -- All or nothing as write_records.lua: every key it reads or writes has its
@@ -167,7 +172,8 @@ local TYPE_OF = {[tostring(S_BACKORDERABLE)] = 'BACKORDER_STARTED',
                  [tostring(S_DISCONTINUED)] = 'DISCONTINUED',
                  [IN_STOCK] = 'BACK_IN_STOCK'}
 local sver, ssum = {}, {}
-local results = {}
+local ZERO_EVENTS = string.char(0)
+local codes, versions, counts, jobs, parents = {}, {}, {}, {}, {}
 local msets, hsets = {}, {}
 local ev1, ev2, ost = {}, {}, {}
 local any_events = false
@@ -185,7 +191,7 @@ for i = 1, n do
     end
   end
   if stored and (stored == vb or not newer(vb, stored)) then
-    results[i] = {STALE, stored, 0, 0}
+    codes[i], versions[i], counts[i] = 'S', stored, ZERO_EVENTS
   else
     local ns, ne, nnet, nlow = ARGV[a + 5], ARGV[a + 6], ARGV[a + 7],
                                ARGV[a + 8]
@@ -196,7 +202,7 @@ for i = 1, n do
     hsets[#hsets + 1] = sku
     hsets[#hsets + 1] = newsum
     sver[sku], ssum[sku] = vb, newsum
-    results[i] = {APPLIED, vb, 0, 0}
+    codes[i], versions[i], counts[i] = 'A', vb, ZERO_EVENTS
     local otail = ''
     if sum and #sum > 8 then otail = string.sub(sum, 9) end
     if otail ~= tail then
@@ -230,7 +236,8 @@ for i = 1, n do
         ost[i] = os
       end
       if parents_of[i] and (status_changed or eta_changed or nnet ~= onet) then
-        results[i][5] = parents_of[i]
+        parents[#parents + 1] = i - 1
+        parents[#parents + 1] = parents_of[i]
       end
     end
   end
@@ -262,7 +269,7 @@ if any_events then
              'eta', ARGV[a + 6], 'net', ARGV[a + 7])
         count = 2
       end
-      results[i][3] = count
+      counts[i] = string.char(count)
       if subs_exist and ns == IN_STOCK and ost[i] ~= IN_STOCK then
         local skey = skeys[i]
         local subs = redis.call('HGETALL', skey)
@@ -272,7 +279,8 @@ if any_events then
                  'subscriber', subs[j], 'subscribed_at', subs[j + 1],
                  'version', vd)
           end
-          results[i][4] = #subs / 2
+          jobs[#jobs + 1] = i - 1
+          jobs[#jobs + 1] = #subs / 2
           redis.call('DEL', skey)
         end
       end
@@ -287,4 +295,5 @@ if snap_ttl ~= '' then
   bulk('SADD', KEYS[4], skus)
   redis.call('EXPIRE', KEYS[4], snap_ttl)
 end
-return results
+return {table.concat(codes), table.concat(versions), table.concat(counts),
+        jobs, parents}
