@@ -50,6 +50,9 @@ class JsonlReader : public RecordReader {
       std::vector<availability::v1::InventoryRecord>* records) override;
 
   int64_t bytes_read() const override { return bytes_read_; }
+  // Every line is checked: FindInvalidUtf8 of the whole line, and
+  // CheckMessageText after protobuf's parser (which reads escapes).
+  bool checks_text() const override { return true; }
   // Number of the line read last (1-based).
   int64_t line() const override { return line_; }
 
