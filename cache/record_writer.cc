@@ -33,33 +33,32 @@ constexpr int kScriptAbsent = 4;
 // derived; nothing written.
 constexpr int kScriptChanged = 5;
 
-// The write script (cache/scripts/write_records.lua) with its named
-// constants.
+// A write script with the named constants (reply codes, summary statuses)
+// both write scripts use.
+std::string WithWriteConstants(absl::string_view lua) {
+  return LuaWithConstants(lua, {{"APPLIED", kScriptApplied},
+                                {"STALE", kScriptStale},
+                                {"KEPT", kScriptKept},
+                                {"ABSENT", kScriptAbsent},
+                                {"CHANGED", kScriptChanged},
+                                {"S_UNKNOWN", kSummaryUnknown},
+                                {"S_IN_STOCK", kSummaryInStock},
+                                {"S_BACKORDERABLE", kSummaryBackorderable},
+                                {"S_PREORDER", kSummaryPreorder},
+                                {"S_DISCONTINUED", kSummaryDiscontinued}});
+}
+
+// The write script (cache/scripts/write_records.lua).
 const std::string& WriteScriptText() {
-  static const std::string* const text = new std::string(LuaWithConstants(
-      kWriteRecordsLua, {{"APPLIED", kScriptApplied},
-                         {"STALE", kScriptStale},
-                         {"KEPT", kScriptKept},
-                         {"ABSENT", kScriptAbsent},
-                         {"CHANGED", kScriptChanged},
-                         {"S_UNKNOWN", kSummaryUnknown},
-                         {"S_IN_STOCK", kSummaryInStock},
-                         {"S_BACKORDERABLE", kSummaryBackorderable},
-                         {"S_PREORDER", kSummaryPreorder},
-                         {"S_DISCONTINUED", kSummaryDiscontinued}}));
+  static const std::string* const text =
+      new std::string(WithWriteConstants(kWriteRecordsLua));
   return *text;
 }
 
 // The bulk upsert script for simple records (cache/scripts/upsert_simple.lua).
 const std::string& UpsertSimpleScriptText() {
-  static const std::string* const text = new std::string(LuaWithConstants(
-      kUpsertSimpleLua, {{"APPLIED", kScriptApplied},
-                         {"STALE", kScriptStale},
-                         {"S_UNKNOWN", kSummaryUnknown},
-                         {"S_IN_STOCK", kSummaryInStock},
-                         {"S_BACKORDERABLE", kSummaryBackorderable},
-                         {"S_PREORDER", kSummaryPreorder},
-                         {"S_DISCONTINUED", kSummaryDiscontinued}}));
+  static const std::string* const text =
+      new std::string(WithWriteConstants(kUpsertSimpleLua));
   return *text;
 }
 
