@@ -106,7 +106,8 @@ local cur = {}
 bulk('MGET', nil, rkeys, cur)
 local strings = 0
 for i = 1, n do if cur[i] then strings = strings + 1 end end
-if bulk('EXISTS', nil, rkeys) ~= strings then
+-- (All strings: nothing else to check, the common case of a re-import.)
+if strings < n and bulk('EXISTS', nil, rkeys) ~= strings then
   for i = 1, n do
     local err = wrong_type(rkeys[i], 'string')
     if err then return redis.error_reply(err) end
