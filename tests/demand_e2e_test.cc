@@ -56,6 +56,8 @@ class DemandE2ETest : public testing::ServerTest {
     options.metrics = true;
     options.flags = std::move(flags);
     options.flags.push_back("--sync_read_token_file=" + read_token_file_);
+    // The test subscribes without a subscriber proof.
+    options.flags.push_back("--allow_anonymous_subscriptions");
     auto server = testing::ServerProcess::Start(std::move(options));
     EXPECT_TRUE(server.ok()) << server.status();
     return server.ok() ? *std::move(server) : nullptr;

@@ -252,6 +252,16 @@ local function xadd(key, maxlen, ...)
     redis.call('XADD', key, '*', ...)
   end
 end
+-- Redis's clock in unix ms, read once (subscription expiry).
+local now_cached = nil
+local function now_ms()
+  if not now_cached then
+    local t = redis.call('TIME')
+    now_cached = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  end
+  return now_cached
+end
+
 local events_max_arg = tostring(events_max)
 local jobs_max_arg = tostring(jobs_max)
 if any_events then
@@ -275,13 +285,23 @@ if any_events then
         local skey = skeys[i]
         local subs = redis.call('HGETALL', skey)
         if #subs > 0 then
+          local queued = 0
           for j = 1, #subs, 2 do
-            xadd(KEYS[2], jobs_max_arg, 'sku', sku, 'stock', stock,
-                 'subscriber', subs[j], 'subscribed_at', subs[j + 1],
-                 'version', vd)
+            -- "<subscribed ms>,<expires ms>" (cache/subscription_store.h;
+            -- without the expiry: open); expired ones queue nothing.
+            local at, exp = string.match(subs[j + 1], '^([^,]*),(%d+)$')
+            if not at then at = subs[j + 1] end
+            if not exp or tonumber(exp) > now_ms() then
+              xadd(KEYS[2], jobs_max_arg, 'sku', sku, 'stock', stock,
+                   'subscriber', subs[j], 'subscribed_at', at,
+                   'version', vd)
+              queued = queued + 1
+            end
           end
-          jobs[#jobs + 1] = i - 1
-          jobs[#jobs + 1] = #subs / 2
+          if queued > 0 then
+            jobs[#jobs + 1] = i - 1
+            jobs[#jobs + 1] = queued
+          end
           redis.call('DEL', skey)
         end
       end
