@@ -30,6 +30,18 @@ class MagentoBinlogTest : public MagentoSyncTest {
     MagentoSyncTest::SetUp();
   }
 
+  // Starts the connector following the binary log, both polls every
+  // `poll`, and waits for its first reconcile.
+  void StartFollowing(uint32_t server_id, absl::Duration poll) {
+    MagentoSync::Options options = FastOptions();
+    options.follow_binlog = true;
+    options.binlog_server_id = server_id;
+    options.poll_interval = poll;
+    options.reservation_poll_interval = poll;
+    StartSync(options);
+    ASSERT_TRUE(WaitForReconciles(1, absl::Seconds(20)));
+  }
+
   bool WaitFor(const std::function<bool()>& done, absl::Duration timeout) {
     const absl::Time give_up = absl::Now() + timeout;
     while (absl::Now() < give_up) {
@@ -68,14 +80,8 @@ TEST_F(MagentoBinlogTest, ChangesWhileFollowingTheBinlogReachTheCache) {
   ASSERT_THAT(db_server_->Execute("GRANT REPLICATION SLAVE, REPLICATION "
                                   "CLIENT ON *.* TO 'av_reader'@'127.0.0.1'"),
               IsOk());
-  MagentoSync::Options options = FastOptions();
-  options.follow_binlog = true;
-  options.binlog_server_id = 4242;
   // Only the first poll of each kind runs within the test.
-  options.poll_interval = absl::Hours(1);
-  options.reservation_poll_interval = absl::Hours(1);
-  StartSync(options);
-  ASSERT_TRUE(WaitForReconciles(1, absl::Seconds(20)));
+  StartFollowing(4242, absl::Hours(1));
   ASSERT_TRUE(WaitFor([&] { return sync_->stats().binlog_following; },
                       absl::Seconds(10)));
   ChangeAndExpect(absl::Seconds(3));
@@ -93,13 +99,7 @@ TEST_F(MagentoBinlogTest, ChangesWhileTheBinlogIsRefusedArePolled) {
                                   "REVOKE REPLICATION SLAVE, REPLICATION "
                                   "CLIENT ON *.* FROM 'av_reader'@'127.0.0.1'"),
               IsOk());
-  MagentoSync::Options options = FastOptions();
-  options.follow_binlog = true;
-  options.binlog_server_id = 4243;
-  options.poll_interval = absl::Milliseconds(50);
-  options.reservation_poll_interval = absl::Milliseconds(10);
-  StartSync(options);
-  ASSERT_TRUE(WaitForReconciles(1, absl::Seconds(20)));
+  StartFollowing(4243, absl::Milliseconds(50));
   ASSERT_TRUE(WaitFor([&] { return sync_->stats().binlog_fallbacks >= 1; },
                       absl::Seconds(10)));
   ChangeAndExpect(absl::Seconds(2));

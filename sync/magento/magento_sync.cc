@@ -222,8 +222,11 @@ absl::Status MagentoSync::Step() {
     AV_RETURN_IF_ERROR(PollSourceItems());
   }
   if (reconcile_.has_value()) return ReconcileChunk();
-  const absl::Duration idle =
-      std::min(next_poll_, next_reservation_poll_) - clock_.Now();
+  absl::Time wake_at = std::min(next_poll_, next_reservation_poll_);
+  if (!binlog_rechecks_.empty()) {
+    wake_at = std::min(wake_at, binlog_rechecks_.begin()->first);
+  }
+  const absl::Duration idle = wake_at - clock_.Now();
   if (idle > absl::ZeroDuration()) WaitForWake(idle);
   return absl::OkStatus();
 }
@@ -1017,14 +1020,28 @@ absl::Status MagentoSync::ApplyBinlogHints() {
         "binary log not followed; source items and reservations are polled",
         {{"reason", binlog_reason_logged_}});
   }
+  const absl::Time now = clock_.Now();
+  auto merge = [this](const BinlogFollower::Hints& hints) {
+    binlog_pending_.reservations |= hints.reservations;
+    binlog_pending_.source_item_ids.insert(
+        binlog_pending_.source_item_ids.end(), hints.source_item_ids.begin(),
+        hints.source_item_ids.end());
+  };
   BinlogFollower::Hints hints = binlog_->Take();
-  binlog_pending_.reservations |= hints.reservations;
-  binlog_pending_.source_items_unknown |= hints.source_items_unknown;
-  binlog_pending_.source_item_ids.insert(binlog_pending_.source_item_ids.end(),
-                                         hints.source_item_ids.begin(),
-                                         hints.source_item_ids.end());
+  if (hints.reservations || !hints.source_item_ids.empty()) {
+    binlog_hints_.fetch_add((hints.reservations ? 1 : 0) +
+                            static_cast<int64_t>(hints.source_item_ids.size()));
+    merge(hints);
+    for (absl::Duration later :
+         {absl::Milliseconds(10), absl::Milliseconds(100), absl::Seconds(1)}) {
+      binlog_rechecks_.emplace(now + later, hints);
+    }
+  }
+  while (!binlog_rechecks_.empty() && binlog_rechecks_.begin()->first <= now) {
+    merge(binlog_rechecks_.begin()->second);
+    binlog_rechecks_.erase(binlog_rechecks_.begin());
+  }
   if (binlog_pending_.reservations) {
-    binlog_hints_.fetch_add(1);
     next_reservation_poll_ = clock_.Now() + options_.reservation_poll_interval;
     AV_RETURN_IF_ERROR(PollReservations());
     binlog_pending_.reservations = false;
@@ -1034,8 +1051,6 @@ absl::Status MagentoSync::ApplyBinlogHints() {
     for (int64_t id : binlog_pending_.source_item_ids) {
       buckets.push_back(id / options_.bucket_size);
     }
-    binlog_hints_.fetch_add(
-        static_cast<int64_t>(binlog_pending_.source_item_ids.size()));
     std::sort(buckets.begin(), buckets.end());
     buckets.erase(std::unique(buckets.begin(), buckets.end()), buckets.end());
     // Runs of adjacent buckets, one query each.
@@ -1047,8 +1062,6 @@ absl::Status MagentoSync::ApplyBinlogHints() {
     }
     binlog_pending_.source_item_ids.clear();
   }
-  // An unknown change is the scan's to find.
-  binlog_pending_.source_items_unknown = false;
   return absl::OkStatus();
 }
 

@@ -421,6 +421,10 @@ class MagentoSync {
   // Hints taken from the follower and not yet applied (a failed step keeps
   // them).
   BinlogFollower::Hints binlog_pending_;
+  // Hints applied again a little later: the server may send an event
+  // before its transaction is visible to other sessions (the binary log is
+  // written before the engine's commit), so a read at once can miss it.
+  std::multimap<absl::Time, BinlogFollower::Hints> binlog_rechecks_;
   std::string binlog_reason_logged_;
   // "record skipped" lines written per reason, and those suppressed, since
   // the reconcile started.
