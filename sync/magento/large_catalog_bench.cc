@@ -242,14 +242,22 @@ int Main(int argc, char** argv) {
       "redis-server %.2f s\n",
       CpuSeconds((*sync)->pid()), CpuSeconds((*db)->pid()) - db_cpu_before,
       CpuSeconds((*redis)->pid()) - redis_cpu_before);
+  int incremental = 0, failed = 0;
   for (absl::string_view line : absl::StrSplit((*sync)->Stderr(), '\n')) {
+    if (absl::StrContains(line, "incremental update")) ++incremental;
+    if (absl::StrContains(line, "sync step failed")) ++failed;
     if (absl::StrContains(line, "\"msg\":\"reconcile") ||
+        absl::StrContains(line, "sync step failed") ||
         absl::StrContains(line, "change tracking started")) {
       std::printf("  %.*s\n",
                   static_cast<int>(std::min<size_t>(line.size(), 400)),
                   line.data());
     }
   }
+  std::printf(
+      "during it: %d incremental updates (logged at --log_level=debug), %d "
+      "failed steps\n",
+      incremental, failed);
   const double reconcile_s = absl::ToDoubleSeconds(reconcile);
   std::printf("load average: %s\n", LoadAverage().c_str());
   std::printf("changes: %s\n",
