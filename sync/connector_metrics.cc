@@ -102,6 +102,15 @@ ConnectorMetrics::ConnectorMetrics(const core::Clock& clock,
           "Steps failed on a cache write (retried), writes refused for a "
           "lost lease included.",
           [](const MagentoSync::Stats& s) { return s.redis_errors; });
+  gauge("binlog_following",
+        "1 while the binary log is followed; 0: changes are polled only.",
+        [](const MagentoSync::Stats& s) {
+          return s.binlog_following ? 1.0 : 0.0;
+        });
+  counter("binlog_fallbacks_total",
+          "Times the binary log was refused or lost and polling carried on "
+          "alone.",
+          [](const MagentoSync::Stats& s) { return s.binlog_fallbacks; });
 }
 
 void ConnectorMetrics::SetConnector(const MagentoSync* sync) {
@@ -113,6 +122,7 @@ void ConnectorMetrics::SetConnector(const MagentoSync* sync) {
     ended_.reconcile_failures += s.reconcile_failures;
     ended_.db_errors += s.db_errors;
     ended_.redis_errors += s.redis_errors;
+    ended_.binlog_fallbacks += s.binlog_fallbacks;
     for (int r = 0; r < magento::kSkipReasonCount; ++r) {
       ended_.skipped[r] += s.skipped[r];
     }
@@ -146,6 +156,8 @@ MagentoSync::Stats ConnectorMetrics::Current() const {
   total.reconcile_failures += s.reconcile_failures;
   total.db_errors += s.db_errors;
   total.redis_errors += s.redis_errors;
+  total.binlog_fallbacks += s.binlog_fallbacks;
+  total.binlog_following = s.binlog_following;
   for (int r = 0; r < magento::kSkipReasonCount; ++r) {
     total.skipped[r] += s.skipped[r];
   }

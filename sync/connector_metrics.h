@@ -11,7 +11,8 @@
 // lease_acquisitions_total, reconciles_total, reconcile_failures_total,
 // last_reconcile_{start,end}_timestamp_seconds, last_reconcile_success,
 // records_written_total, rows_skipped_total{reason}, reservation_tail_id,
-// reservation_tail_lag_seconds, db_errors_total, redis_errors_total.
+// reservation_tail_lag_seconds, db_errors_total, redis_errors_total,
+// binlog_following, binlog_fallbacks_total.
 // Counters add up over every leader term of the process.
 //
 // Ready: this process leads, its connector finished a reconcile, and the

@@ -26,6 +26,7 @@
 // (sync/connector_metrics.h says what is exported and when it is ready).
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -43,6 +44,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "base/env_flags.h"
 #include "base/http_endpoint.h"
@@ -78,10 +80,22 @@ ABSL_FLAG(absl::Duration, db_max_backoff, absl::Seconds(10),
 ABSL_FLAG(absl::Duration, reconcile_interval, absl::Minutes(15),
           "Full reconcile period: every record rewritten, vanished products "
           "deleted.");
-ABSL_FLAG(absl::Duration, poll_interval, absl::Milliseconds(200),
-          "Period of the incremental poll (reservations, source items).");
+ABSL_FLAG(absl::Duration, poll_interval, absl::Milliseconds(25),
+          "Period of the source item scan (a window of --source_scan_rows "
+          "ids).");
+ABSL_FLAG(absl::Duration, reservation_poll_interval, absl::Milliseconds(10),
+          "Period of the reservation tail (one indexed query when nothing is "
+          "new): how fresh orders are in the cache.");
+ABSL_FLAG(bool, follow_binlog, true,
+          "Follow the database's binary log for source item and reservation "
+          "changes (needs binlog_format=ROW, binlog_row_image=FULL and the "
+          "REPLICATION SLAVE and REPLICATION CLIENT grants); polling stays "
+          "as the safety net and is all there is when the database refuses.");
+ABSL_FLAG(uint32_t, binlog_server_id, 0,
+          "server_id announced when following the binary log; unique in the "
+          "replication topology. 0: a random one in [2^31, 2^32).");
 ABSL_FLAG(int, chunk_size, 5000, "Products per reconcile chunk.");
-ABSL_FLAG(int64_t, source_scan_rows, 20000,
+ABSL_FLAG(int64_t, source_scan_rows, 10000,
           "Source item ids checksummed per poll (change detection).");
 ABSL_FLAG(int, category_ranking_limit, 200, "SKUs kept per category ranking.");
 ABSL_FLAG(std::string, db_table_prefix, "",
@@ -139,6 +153,9 @@ const std::vector<std::string>& SyncFlagNames() {
                                    "db_max_backoff",
                                    "reconcile_interval",
                                    "poll_interval",
+                                   "reservation_poll_interval",
+                                   "follow_binlog",
+                                   "binlog_server_id",
                                    "chunk_size",
                                    "source_scan_rows",
                                    "category_ranking_limit",
@@ -193,6 +210,17 @@ int RunMagento() {
   magento::MagentoSync::Options options;
   options.reconcile_interval = absl::GetFlag(FLAGS_reconcile_interval);
   options.poll_interval = absl::GetFlag(FLAGS_poll_interval);
+  options.reservation_poll_interval =
+      absl::GetFlag(FLAGS_reservation_poll_interval);
+  options.follow_binlog = absl::GetFlag(FLAGS_follow_binlog);
+  options.binlog_server_id = absl::GetFlag(FLAGS_binlog_server_id);
+  if (options.binlog_server_id == 0) {
+    // Two connectors never share one (the server would drop the older).
+    options.binlog_server_id =
+        0x80000000u |
+        static_cast<uint32_t>(absl::ToUnixNanos(absl::Now()) ^
+                              (static_cast<int64_t>(getpid()) << 16));
+  }
   options.chunk_size = absl::GetFlag(FLAGS_chunk_size);
   options.source_scan_rows = absl::GetFlag(FLAGS_source_scan_rows);
   options.category_ranking_limit = absl::GetFlag(FLAGS_category_ranking_limit);
@@ -214,6 +242,7 @@ int RunMagento() {
   if (options.chunk_size < 1 || options.source_scan_rows < 1 ||
       options.category_ranking_limit < 0 ||
       options.poll_interval <= absl::ZeroDuration() ||
+      options.reservation_poll_interval <= absl::ZeroDuration() ||
       options.reconcile_interval <= absl::ZeroDuration()) {
     Die("bad flag",
         "--chunk_size, --source_scan_rows must be >= 1, "

@@ -115,7 +115,13 @@ class RootConnection {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<MariadbServer>> MariadbServer::Start() {
+  return Start(Options());
+}
+
+absl::StatusOr<std::unique_ptr<MariadbServer>> MariadbServer::Start(
+    Options options) {
   std::unique_ptr<MariadbServer> server(new MariadbServer());
+  server->options_ = options;
   std::string dir_template =
       (std::filesystem::temp_directory_path() / "av-mariadb-XXXXXX").string();
   if (mkdtemp(dir_template.data()) == nullptr) {
@@ -172,18 +178,31 @@ absl::Status MariadbServer::Install() {
 }
 
 absl::Status MariadbServer::Launch() {
-  pid_ =
-      Spawn({MariadbdBinary(), "--no-defaults",
-             absl::StrCat("--datadir=", dir_, "/data"),
-             absl::StrCat("--socket=", socket()),
-             absl::StrCat("--port=", port_), "--bind-address=127.0.0.1",
-             absl::StrCat("--pid-file=", dir_, "/mysqld.pid"),
-             absl::StrCat("--tmpdir=", dir_), "--user=root",
-             "--skip-name-resolve", "--skip-log-bin",
-             "--performance-schema=OFF", "--innodb-buffer-pool-size=64M",
-             "--innodb-log-file-size=32M", "--innodb-flush-log-at-trx-commit=2",
-             "--max-connections=100", "--character-set-server=utf8mb4"},
-            dir_ + "/error.log");
+  std::vector<std::string> args = {
+      MariadbdBinary(),
+      "--no-defaults",
+      absl::StrCat("--datadir=", dir_, "/data"),
+      absl::StrCat("--socket=", socket()),
+      absl::StrCat("--port=", port_),
+      "--bind-address=127.0.0.1",
+      absl::StrCat("--pid-file=", dir_, "/mysqld.pid"),
+      absl::StrCat("--tmpdir=", dir_),
+      "--user=root",
+      "--skip-name-resolve",
+      "--performance-schema=OFF",
+      "--innodb-buffer-pool-size=64M",
+      "--innodb-log-file-size=32M",
+      "--innodb-flush-log-at-trx-commit=2",
+      "--max-connections=100",
+      "--character-set-server=utf8mb4"};
+  if (options_.log_bin) {
+    args.insert(args.end(), {absl::StrCat("--log-bin=", dir_, "/data/binlog"),
+                             "--binlog-format=ROW", "--binlog-row-image=FULL",
+                             "--server-id=1"});
+  } else {
+    args.push_back("--skip-log-bin");
+  }
+  pid_ = Spawn(std::move(args), dir_ + "/error.log");
   if (pid_ < 0) {
     return absl::UnavailableError(absl::StrCat("fork: ", std::strerror(errno)));
   }

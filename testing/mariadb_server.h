@@ -31,11 +31,19 @@ namespace availability::testing {
 
 class MariadbServer {
  public:
+  struct Options {
+    // Writes a binary log (--log-bin, binlog_format=ROW,
+    // binlog_row_image=FULL, server_id=1) that a replica or a connector
+    // following it can read. Off by default (--skip-log-bin).
+    bool log_bin = false;
+  };
+
   // Installs a data directory and starts mariadbd (or $MARIADBD), waiting up
   // to 60 s until root can connect. Errors: Unavailable when it does not
   // start (the error log's tail is in the message), Internal when no
   // temporary directory can be made.
   static absl::StatusOr<std::unique_ptr<MariadbServer>> Start();
+  static absl::StatusOr<std::unique_ptr<MariadbServer>> Start(Options options);
   ~MariadbServer();
 
   int port() const { return port_; }
@@ -66,6 +74,7 @@ class MariadbServer {
   absl::Status Launch();
   absl::Status WaitUntilReady(absl::Duration timeout);
 
+  Options options_;
   int port_ = 0;
   pid_t pid_ = -1;
   std::string dir_;

@@ -3,6 +3,7 @@
 #include <errmsg.h>
 #include <mysql.h>
 #include <mysqld_error.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <mutex>
@@ -59,6 +60,11 @@ absl::StatusCode CodeFor(unsigned int code) {
 }
 
 }  // namespace
+
+void DbConnection::Interrupt() {
+  const my_socket fd = mysql_get_socket(mysql_);
+  if (fd >= 0) shutdown(fd, SHUT_RDWR);
+}
 
 int64_t DbRow::Int(unsigned int i) const {
   int64_t value = 0;

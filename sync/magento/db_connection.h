@@ -94,6 +94,11 @@ class DbConnection {
   // False once a query failed with a lost connection: make a new one.
   bool healthy() const { return healthy_; }
 
+  // The libmariadb handle, for the replication API (binlog_follower.h).
+  st_mysql* handle() { return mysql_; }
+  // Shuts the socket down from another thread: a blocked read returns.
+  void Interrupt();
+
  private:
   explicit DbConnection(st_mysql* mysql) : mysql_(mysql) {}
   absl::Status Error(absl::string_view what);

@@ -1,5 +1,6 @@
 #include "sync/magento/magento_reader.h"
 
+#include <algorithm>
 #include <fstream>
 #include <utility>
 
@@ -125,7 +126,10 @@ absl::Status ReadProducts(DbConnection& db, const MagentoSchema& s,
             "isi.status, src.enabled, isi.source_code, nc.sku, "
             "nc.notify_stock_qty "
             "FROM {catalog_product_entity} cpe "
-            "JOIN {inventory_source_item} isi ON isi.sku = cpe.sku "
+            // The products drive (by the sku index of the source items):
+            // the optimizer, left to itself with stale statistics, scans
+            // every source item of a source per chunk instead.
+            "STRAIGHT_JOIN {inventory_source_item} isi ON isi.sku = cpe.sku "
             "JOIN {inventory_source_stock_link} l "
             "ON l.source_code = isi.source_code "
             "JOIN {inventory_source} src "
@@ -227,13 +231,14 @@ absl::Status ReadProducts(DbConnection& db, const MagentoSchema& s,
             }));
 
   AV_RETURN_IF_ERROR(
-      query("SELECT cpe.entity_id, ccp.category_id "
+      query("SELECT cpe.entity_id, ccp.category_id, ccp.position "
             "FROM {catalog_product_entity} cpe "
             "JOIN {catalog_category_product} ccp "
             "ON ccp.product_id = cpe.entity_id WHERE ",
             " ORDER BY cpe.entity_id, ccp.category_id", [&](const DbRow& row) {
               if (ProductData* p = product(row.Int(0))) {
                 p->category_ids.push_back(row.Int(1));
+                p->category_positions.push_back(row.Int(2));
               }
             }));
 
@@ -526,39 +531,6 @@ absl::Status ReadProductsBySku(DbConnection& db, const MagentoSchema& s,
       stocks, chunk);
 }
 
-absl::Status ReadCategoryRankings(
-    DbConnection& db, const MagentoSchema& s, int32_t stock_id, int limit,
-    const std::function<void(int64_t, std::vector<std::string>)>& category) {
-  int64_t current = -1;
-  std::vector<std::string> skus;
-  AV_RETURN_IF_ERROR(db.Query(
-      absl::StrCat(
-          ExpandSql(s,
-                    "SELECT ccp.category_id, cpe.sku FROM "
-                    "{catalog_category_product} ccp "
-                    "JOIN {catalog_product_entity} cpe "
-                    "ON cpe.entity_id = ccp.product_id{current:cpe} "
-                    "WHERE EXISTS (SELECT 1 FROM {inventory_source_item} isi "
-                    "JOIN {inventory_source_stock_link} l "
-                    "ON l.source_code = isi.source_code AND l.stock_id = "),
-          stock_id,
-          " WHERE isi.sku = cpe.sku) "
-          "ORDER BY ccp.category_id, ccp.position, ccp.product_id"),
-      [&](const DbRow& row) {
-        const int64_t id = row.Int(0);
-        if (id != current) {
-          if (current >= 0) category(current, std::move(skus));
-          skus.clear();
-          current = id;
-        }
-        if (static_cast<int>(skus.size()) < limit) {
-          skus.emplace_back(row.Text(1));
-        }
-      }));
-  if (current >= 0) category(current, std::move(skus));
-  return absl::OkStatus();
-}
-
 absl::StatusOr<int64_t> ReadMaxReservationId(DbConnection& db,
                                              const MagentoSchema& s) {
   int64_t max_id = 0;
@@ -603,21 +575,22 @@ absl::StatusOr<std::vector<BucketChecksum>> ReadSourceItemChecksums(
   }
   std::vector<BucketChecksum> sums;
   // Every column that matters, and the id: an update, insert or delete in
-  // the bucket changes (rows, checksum) but for a CRC collision.
+  // the bucket changes (rows, checksum) but for a CRC collision. One CRC a
+  // row in primary key order, folded into buckets here: the server streams
+  // the range without a temporary table or a sort.
   AV_RETURN_IF_ERROR(db.Query(
-      absl::StrCat(
-          "SELECT source_item_id DIV ", bucket_size,
-          " AS bucket, COUNT(*), BIT_XOR(CRC32(CONCAT_WS('|', source_item_id, "
-          "source_code, sku, quantity, status))) ",
-          ExpandSql(s, "FROM {inventory_source_item} WHERE "), range,
-          " GROUP BY bucket ORDER BY bucket"),
+      absl::StrCat("SELECT source_item_id, CRC32(CONCAT_WS('|', "
+                   "source_item_id, source_code, sku, quantity, status)) ",
+                   ExpandSql(s, "FROM {inventory_source_item} WHERE "), range,
+                   " ORDER BY source_item_id"),
       [&](const DbRow& row) {
-        BucketChecksum sum;
-        sum.bucket = row.Int(0);
-        sum.rows = row.Int(1);
-        uint64_t checksum = 0;
-        if (absl::SimpleAtoi(row.Text(2), &checksum)) sum.checksum = checksum;
-        sums.push_back(sum);
+        const int64_t bucket = row.Int(0) / bucket_size;
+        if (sums.empty() || sums.back().bucket != bucket) {
+          sums.push_back({bucket, 0, 0});
+        }
+        BucketChecksum& sum = sums.back();
+        ++sum.rows;
+        sum.checksum ^= static_cast<uint64_t>(row.Int(1));
       }));
   return sums;
 }
@@ -641,12 +614,29 @@ absl::StatusOr<std::map<int64_t, std::vector<std::string>>>
 ReadAllSourceItemSkus(DbConnection& db, const MagentoSchema& s,
                       int64_t bucket_size) {
   std::map<int64_t, std::vector<std::string>> skus;
+  // In primary key order (streamed, no sort on the server); each bucket's
+  // SKUs made distinct and ascending here.
+  auto finish = [](std::vector<std::string>& v) {
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+    v.shrink_to_fit();
+  };
+  std::vector<std::string>* current = nullptr;
+  int64_t current_bucket = -1;
   AV_RETURN_IF_ERROR(db.Query(
-      absl::StrCat("SELECT DISTINCT source_item_id DIV ", bucket_size,
-                   " AS bucket, sku ",
-                   ExpandSql(s, "FROM {inventory_source_item} "),
-                   "ORDER BY bucket, sku"),
-      [&](const DbRow& row) { skus[row.Int(0)].emplace_back(row.Text(1)); }));
+      ExpandSql(s,
+                "SELECT source_item_id, sku FROM {inventory_source_item} "
+                "ORDER BY source_item_id"),
+      [&](const DbRow& row) {
+        const int64_t bucket = row.Int(0) / bucket_size;
+        if (bucket != current_bucket) {
+          if (current != nullptr) finish(*current);
+          current = &skus[bucket];
+          current_bucket = bucket;
+        }
+        current->emplace_back(row.Text(1));
+      }));
+  if (current != nullptr) finish(*current);
   return skus;
 }
 

@@ -122,15 +122,6 @@ absl::Status ReadProductsBySku(DbConnection& db, const MagentoSchema& s,
                                const std::vector<int32_t>& stocks,
                                CatalogChunk* chunk);
 
-// Streams the SKUs of each category, in ranking order (position ascending,
-// then product id), limited to products with a source item in a source
-// linked to `stock_id`; `category` is called once per category with at most
-// `limit` SKUs.
-absl::Status ReadCategoryRankings(
-    DbConnection& db, const MagentoSchema& s, int32_t stock_id, int limit,
-    const std::function<void(int64_t category_id,
-                             std::vector<std::string> skus)>& category);
-
 // MAX(reservation_id), 0 when there are none.
 absl::StatusOr<int64_t> ReadMaxReservationId(DbConnection& db,
                                              const MagentoSchema& s);

@@ -1,6 +1,7 @@
 #include "sync/magento/magento_sync.h"
 
 #include <algorithm>
+#include <limits>
 #include <tuple>
 #include <utility>
 
@@ -20,6 +21,10 @@ constexpr int64_t kMaxGapPerJump = 1000;
 constexpr size_t kMaxGaps = 10000;
 // Owner of the connector's managed stocks in the cache (KeySchema).
 constexpr char kOwner[] = "magento";
+// Reconcile chunks written to the cache while the next one is read.
+constexpr size_t kChunksInFlight = 1;
+// Records per Upsert of a reconcile chunk (see PendingWrite).
+constexpr size_t kWriteBatch = 2000;
 
 std::string Micros(absl::Duration d) {
   return absl::StrCat(absl::ToInt64Microseconds(d));
@@ -39,6 +44,18 @@ MagentoSync::MagentoSync(Options options, DbOptions db_options,
 
 void MagentoSync::Stop() {
   if (!stop_.HasBeenNotified()) stop_.Notify();
+  Wake();
+}
+
+void MagentoSync::Wake() {
+  absl::MutexLock lock(&wake_mu_);
+  woken_ = true;
+}
+
+void MagentoSync::WaitForWake(absl::Duration timeout) {
+  absl::MutexLock lock(&wake_mu_);
+  wake_mu_.AwaitWithTimeout(absl::Condition(&woken_), timeout);
+  woken_ = false;
 }
 
 MagentoSync::Stats MagentoSync::stats() const {
@@ -58,6 +75,9 @@ MagentoSync::Stats MagentoSync::stats() const {
   s.reservations_current_at = time_or_past(tail_current_us_.load());
   s.db_errors = db_errors_.load();
   s.redis_errors = redis_errors_.load();
+  s.binlog_following = binlog_following_.load();
+  s.binlog_fallbacks = binlog_fallbacks_.load();
+  s.binlog_hints = binlog_hints_.load();
   absl::MutexLock lock(&skip_mu_);
   s.skipped = skipped_;
   s.last_reconcile_skipped = last_reconcile_skipped_;
@@ -78,6 +98,12 @@ void MagentoSync::Log(SyncLogLevel level, absl::string_view message,
 }
 
 absl::Status MagentoSync::Run() {
+  if (options_.follow_binlog) {
+    binlog_ = std::make_unique<BinlogFollower>(
+        db_options_, options_.table_prefix, options_.binlog_server_id,
+        [this] { Wake(); }, options_.binlog_retry_interval);
+    binlog_->Start();
+  }
   absl::Duration backoff = options_.db_min_backoff;
   absl::StatusCode last_code = absl::StatusCode::kOk;
   while (!stop_.HasBeenNotified()) {
@@ -103,9 +129,12 @@ absl::Status MagentoSync::Run() {
         "sync step failed; retrying",
         {{"error", status.ToString()}, {"retry_in_us", Micros(backoff)}});
     last_code = status.code();
-    stop_.WaitForNotificationWithTimeout(backoff);
+    WaitForWake(backoff);
     backoff = std::min(backoff * 2, options_.db_max_backoff);
   }
+  if (binlog_ != nullptr) binlog_->Stop();
+  // No chunk write may outlive Run (its callbacks use this object).
+  AbandonChunkWrites();
   db_.reset();
   return absl::OkStatus();
 }
@@ -183,13 +212,22 @@ absl::Status MagentoSync::Step() {
       (reconcile_requested_ || now >= next_reconcile_)) {
     AV_RETURN_IF_ERROR(StartReconcile());
   }
+  AV_RETURN_IF_ERROR(ApplyBinlogHints());
+  if (now >= next_reservation_poll_) {
+    next_reservation_poll_ = now + options_.reservation_poll_interval;
+    AV_RETURN_IF_ERROR(PollReservations());
+  }
   if (now >= next_poll_) {
     next_poll_ = now + options_.poll_interval;
-    AV_RETURN_IF_ERROR(Poll());
+    AV_RETURN_IF_ERROR(PollSourceItems());
   }
   if (reconcile_.has_value()) return ReconcileChunk();
-  const absl::Duration idle = next_poll_ - clock_.Now();
-  if (idle > absl::ZeroDuration()) stop_.WaitForNotificationWithTimeout(idle);
+  absl::Time wake_at = std::min(next_poll_, next_reservation_poll_);
+  if (!binlog_rechecks_.empty()) {
+    wake_at = std::min(wake_at, binlog_rechecks_.begin()->first);
+  }
+  const absl::Duration idle = wake_at - clock_.Now();
+  if (idle > absl::ZeroDuration()) WaitForWake(idle);
   return absl::OkStatus();
 }
 
@@ -499,6 +537,12 @@ absl::Status MagentoSync::StartReconcile() {
 }
 
 absl::Status MagentoSync::ReconcileChunk() {
+  // Bounded pipeline: the database reads the next chunk while the cache
+  // writes the previous ones.
+  while (reconcile_->in_flight.size() >= kChunksInFlight) {
+    AV_RETURN_IF_ERROR(CompleteOldestChunk());
+  }
+  const absl::Time read_start = absl::Now();
   const int64_t version = NextVersion();
   const absl::Time read_at = clock_.Now();
   CatalogChunk chunk;
@@ -508,24 +552,192 @@ absl::Status MagentoSync::ReconcileChunk() {
       ReadProductChunk(*db_, schema_, reconcile_->after_entity_id,
                        options_.chunk_size, reconcile_->stocks, &chunk));
   AV_RETURN_IF_ERROR(EndSnapshot(*db_));
-  if (last == 0) return FinishReconcile();
+  if (last == 0) {
+    AV_RETURN_IF_ERROR(DrainChunkWrites());
+    return FinishReconcile();
+  }
   BuiltRecords built =
       BuildRecords(chunk, reconcile_->stocks, scope_, version, read_at);
+  std::vector<std::pair<RankKey, RankEntry>> ranked = RankCandidates(chunk);
   chunk = CatalogChunk();
-  AV_RETURN_IF_ERROR(
-      WriteRecords(std::move(built.records), reconcile_->snapshot_id));
-  AV_ASSIGN_OR_RETURN(int64_t kept, KeepStoredRecords(built.skipped));
-  // Counted once the chunk is through: a failed chunk is read again.
-  ReportSkipped(built.skipped);
-  for (const SkippedRecord& s : built.skipped) {
-    ++reconcile_->skipped[static_cast<int>(s.reason)];
+  reconcile_->read_time += absl::Now() - read_start;
+  const bool keeps = std::any_of(built.skipped.begin(), built.skipped.end(),
+                                 [](const SkippedRecord& s) {
+                                   return s.reason == SkipReason::kBadNumber ||
+                                          s.reason == SkipReason::kOutOfRange;
+                                 });
+  if (keeps) {
+    // Stored records of refused products join the snapshot after the
+    // chunk's own records: done in order, without the pipeline.
+    AV_RETURN_IF_ERROR(DrainChunkWrites());
+    AV_RETURN_IF_ERROR(
+        WriteRecords(std::move(built.records), reconcile_->snapshot_id));
+    AV_ASSIGN_OR_RETURN(int64_t kept, KeepStoredRecords(built.skipped));
+    // Counted once the chunk is through: a failed chunk is read again.
+    ReportSkipped(built.skipped);
+    for (const SkippedRecord& s : built.skipped) {
+      ++reconcile_->skipped[static_cast<int>(s.reason)];
+    }
+    reconcile_->kept += kept;
+    AddToRankings(std::move(ranked));
+    reconcile_->after_entity_id = last;
+    return absl::OkStatus();
   }
-  reconcile_->kept += kept;
+  ChunkWrite write;
+  write.ranked = std::move(ranked);
+  write.after_entity_id = reconcile_->after_entity_id;
+  write.records = static_cast<int64_t>(built.records.size());
+  for (const core::Record& r : built.records) ++write.per_stock[r.stock_id];
+  write.skipped = std::move(built.skipped);
+  write.pending = std::make_shared<PendingWrite>();
+  write.pending->snapshot_id = reconcile_->snapshot_id;
+  for (size_t i = 0; i < built.records.size(); i += kWriteBatch) {
+    const size_t end = std::min(built.records.size(), i + kWriteBatch);
+    write.pending->batches.emplace_back(
+        std::make_move_iterator(built.records.begin() + i),
+        std::make_move_iterator(built.records.begin() + end));
+  }
+  built.records = std::vector<core::Record>();
+  SendNextBatch(write.pending);
+  reconcile_->in_flight.push_back(std::move(write));
   reconcile_->after_entity_id = last;
   return absl::OkStatus();
 }
 
+absl::Status MagentoSync::CompleteOldestChunk() {
+  ChunkWrite& write = reconcile_->in_flight.front();
+  const absl::Time wait_start = absl::Now();
+  absl::Status status;
+  // The writer answers each batch by its deadline; the margin only guards
+  // against a lost callback.
+  if (!write.pending->done.WaitForNotificationWithTimeout(
+          options_.redis_timeout *
+              static_cast<double>(write.pending->batches.size()) +
+          absl::Seconds(5))) {
+    status = absl::DeadlineExceededError("cache write did not answer");
+  } else {
+    status = write.pending->status;
+  }
+  reconcile_->wait_time += absl::Now() - wait_start;
+  if (!status.ok()) {
+    // This chunk and the ones after it are read and written again (the
+    // versioned writes make the repeat harmless).
+    cache_failed_ = true;
+    reconcile_->after_entity_id = write.after_entity_id;
+    const int64_t records = write.records;
+    AbandonChunkWrites();
+    return absl::Status(
+        status.code(),
+        absl::StrCat("writing ", records, " records: ", status.message()));
+  }
+  records_written_.fetch_add(write.records);
+  for (const auto& [stock, n] : write.per_stock) {
+    reconcile_->records[stock] += n;
+  }
+  // Counted once the chunk is through: a failed chunk is read again.
+  ReportSkipped(write.skipped);
+  for (const SkippedRecord& s : write.skipped) {
+    ++reconcile_->skipped[static_cast<int>(s.reason)];
+  }
+  AddToRankings(std::move(write.ranked));
+  reconcile_->in_flight.pop_front();
+  return absl::OkStatus();
+}
+
+std::vector<std::pair<MagentoSync::RankKey, MagentoSync::RankEntry>>
+MagentoSync::RankCandidates(const CatalogChunk& chunk) const {
+  std::vector<std::pair<RankKey, RankEntry>> out;
+  if (options_.category_ranking_limit <= 0) return out;
+  // (entity_id, stock) of every source item of a source linked to one of
+  // the reconcile's stocks.
+  std::vector<std::pair<int64_t, int32_t>> on_stock;
+  for (const SourceItemRow& item : chunk.source_items) {
+    if (std::binary_search(reconcile_->stocks.begin(), reconcile_->stocks.end(),
+                           item.stock_id)) {
+      on_stock.emplace_back(item.entity_id, item.stock_id);
+    }
+  }
+  std::sort(on_stock.begin(), on_stock.end());
+  on_stock.erase(std::unique(on_stock.begin(), on_stock.end()), on_stock.end());
+  for (const ProductData& p : chunk.products) {
+    if (p.category_ids.empty()) continue;
+    auto it = std::lower_bound(on_stock.begin(), on_stock.end(),
+                               std::make_pair(p.entity_id, int32_t{0}));
+    for (; it != on_stock.end() && it->first == p.entity_id; ++it) {
+      for (size_t i = 0; i < p.category_ids.size(); ++i) {
+        const int64_t position =
+            i < p.category_positions.size() ? p.category_positions[i] : 0;
+        out.push_back(
+            {{it->second, p.category_ids[i]}, {position, p.entity_id, p.sku}});
+      }
+    }
+  }
+  return out;
+}
+
+void MagentoSync::AddToRankings(
+    std::vector<std::pair<RankKey, RankEntry>> ranked) {
+  const size_t limit = static_cast<size_t>(options_.category_ranking_limit);
+  for (auto& [key, entry] : ranked) {
+    std::vector<RankEntry>& heap = reconcile_->rankings[key];
+    if (heap.size() == limit) {
+      if (!(entry < heap.front())) continue;
+      std::pop_heap(heap.begin(), heap.end());
+      heap.back() = std::move(entry);
+    } else {
+      heap.push_back(std::move(entry));
+    }
+    std::push_heap(heap.begin(), heap.end());
+  }
+}
+
+void MagentoSync::SendNextBatch(std::shared_ptr<PendingWrite> pending) {
+  if (pending->cancelled.load() || pending->next == pending->batches.size()) {
+    if (pending->cancelled.load() && pending->status.ok()) {
+      pending->status = absl::CancelledError("chunk write abandoned");
+    }
+    pending->done.Notify();
+    return;
+  }
+  // The batch's records are sent (moved); a failed chunk is read again.
+  std::vector<core::Record> batch = std::move(pending->batches[pending->next]);
+  ++pending->next;
+  writer_.Upsert(
+      std::move(batch), pending->snapshot_id, clock_.Now(),
+      absl::Now() + options_.redis_timeout,
+      [this, pending](absl::StatusOr<std::vector<cache::WriteOutcome>> r) {
+        absl::Status s = r.ok() ? cache::FirstFailure(*r) : r.status();
+        if (!s.ok()) {
+          pending->status = std::move(s);
+          pending->done.Notify();
+          return;
+        }
+        // On the client's loop thread: only sends (never
+        // blocks).
+        SendNextBatch(pending);
+      });
+}
+
+void MagentoSync::AbandonChunkWrites() {
+  if (!reconcile_.has_value()) return;
+  for (ChunkWrite& w : reconcile_->in_flight) w.pending->cancelled.store(true);
+  // Each ends with the batch it is sending (answered by its deadline).
+  for (ChunkWrite& w : reconcile_->in_flight) {
+    w.pending->done.WaitForNotificationWithTimeout(options_.redis_timeout +
+                                                   absl::Seconds(5));
+  }
+  reconcile_->in_flight.clear();
+}
+
+absl::Status MagentoSync::DrainChunkWrites() {
+  while (!reconcile_->in_flight.empty()) {
+    AV_RETURN_IF_ERROR(CompleteOldestChunk());
+  }
+  return absl::OkStatus();
+}
+
 absl::Status MagentoSync::FinishReconcile() {
+  const absl::Time finish_start = absl::Now();
   int64_t deleted = 0;
   for (int32_t stock : reconcile_->stocks) {
     if (reconcile_->finished.count(stock) > 0) continue;
@@ -612,6 +824,12 @@ absl::Status MagentoSync::FinishReconcile() {
        {"categories", absl::StrCat(categories)},
        {"records_written", absl::StrCat(records_written_.load())},
        {"took_ms", absl::StrCat(absl::ToInt64Milliseconds(took))},
+       {"read_ms",
+        absl::StrCat(absl::ToInt64Milliseconds(reconcile_->read_time))},
+       {"cache_wait_ms",
+        absl::StrCat(absl::ToInt64Milliseconds(reconcile_->wait_time))},
+       {"finish_ms",
+        absl::StrCat(absl::ToInt64Milliseconds(absl::Now() - finish_start))},
        {"skipped", absl::StrCat(skipped)},
        {"skipped_by_reason", by_reason},
        {"records_kept", absl::StrCat(reconcile_->kept)},
@@ -680,20 +898,23 @@ absl::StatusOr<int64_t> MagentoSync::WriteCategoryRankings(
   int64_t categories = 0;
   for (int32_t stock : stocks) {
     std::set<int64_t> ranked;
-    AV_RETURN_IF_ERROR(ReadCategoryRankings(
-        *db_, schema_, stock, options_.category_ranking_limit,
-        [&](int64_t category, std::vector<std::string> skus) {
-          // A SKU the API cannot name has no record (its skip is logged
-          // with the records): not ranked either.
-          skus.erase(std::remove_if(skus.begin(), skus.end(),
-                                    [](const std::string& sku) {
-                                      return !IsValidSku(sku);
-                                    }),
-                     skus.end());
-          if (skus.empty()) return;
-          ranked.insert(category);
-          put(stock, category, std::move(skus));
-        }));
+    for (auto it = reconcile_->rankings.lower_bound(
+             {stock, std::numeric_limits<int64_t>::min()});
+         it != reconcile_->rankings.end() && it->first.first == stock; ++it) {
+      // A copy: a failed finish is retried with the same rankings.
+      std::vector<RankEntry> entries = it->second;
+      std::sort(entries.begin(), entries.end());
+      std::vector<std::string> skus;
+      skus.reserve(entries.size());
+      for (RankEntry& e : entries) {
+        // A SKU the API cannot name has no record (its skip is logged
+        // with the records): not ranked either.
+        if (IsValidSku(e.sku)) skus.push_back(std::move(e.sku));
+      }
+      if (skus.empty()) continue;
+      ranked.insert(it->first.second);
+      put(stock, it->first.second, std::move(skus));
+    }
     AV_RETURN_IF_ERROR(remove_others(stock, ranked));
     categories += static_cast<int64_t>(ranked.size());
   }
@@ -709,7 +930,7 @@ absl::StatusOr<int64_t> MagentoSync::WriteCategoryRankings(
   return categories;
 }
 
-absl::Status MagentoSync::Poll() {
+absl::Status MagentoSync::PollReservations() {
   const absl::Time now = clock_.Now();
 
   // Reservations: new ids, and ids skipped earlier by open transactions.
@@ -735,23 +956,127 @@ absl::Status MagentoSync::Poll() {
   }
   std::sort(new_ids.begin(), new_ids.end());
 
-  // Source items: the next window of buckets (to the end of the table when
-  // it reaches the last bucket known, then from the start again).
+  if (!skus.empty()) {
+    AV_RETURN_IF_ERROR(RecomputeSkus(skus));
+    Log(SyncLogLevel::kDebug, "incremental update",
+        {{"skus", absl::StrCat(skus.size())},
+         {"reservations", absl::StrCat(rows.size())}});
+  }
+
+  // Only now that the SKUs are written does the tracking move on, so a
+  // failure re-reads the same changes.
+  for (int64_t id : filled) reservation_gaps_.erase(id);
+  int64_t expected = last_reservation_id_ + 1;
+  for (int64_t id : new_ids) {
+    if (id - expected <= kMaxGapPerJump) {
+      for (int64_t g = expected; g < id && reservation_gaps_.size() < kMaxGaps;
+           ++g) {
+        reservation_gaps_.emplace(g, now);
+      }
+    }
+    expected = id + 1;
+  }
+  if (!new_ids.empty()) last_reservation_id_ = new_ids.back();
+  tail_id_.store(last_reservation_id_);
+  if (rows.size() < static_cast<size_t>(kReservationsPerPoll)) {
+    tail_current_us_.store(absl::ToUnixMicros(now));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MagentoSync::PollSourceItems() {
+  // The next window of buckets (to the end of the table when it reaches the
+  // last bucket known, then from the start again).
   const int64_t window =
       std::max<int64_t>(1, options_.source_scan_rows / options_.bucket_size);
   const int64_t last_known = buckets_.empty() ? 0 : buckets_.rbegin()->first;
   const int64_t first = scan_next_bucket_;
   const bool to_end = first + window > last_known;
+  AV_RETURN_IF_ERROR(CheckBuckets(first, to_end ? 0 : first + window));
+  scan_next_bucket_ = to_end ? 0 : first + window;
+  return absl::OkStatus();
+}
+
+absl::Status MagentoSync::ApplyBinlogHints() {
+  if (binlog_ == nullptr) return absl::OkStatus();
+  const absl::Status status = binlog_->status();
+  const bool following = status.ok();
+  if (following != binlog_following_.load()) {
+    binlog_following_.store(following);
+    if (following) {
+      Log(SyncLogLevel::kInfo, "following the binary log");
+      binlog_reason_logged_.clear();
+    } else if (!absl::IsFailedPrecondition(status)) {
+      // The stream was lost (a refusal is counted below, once).
+      binlog_fallbacks_.fetch_add(1);
+    }
+  }
+  if (!following && absl::IsFailedPrecondition(status) &&
+      binlog_reason_logged_ != status.message()) {
+    // Once per reason: the database does not allow it (until it does).
+    binlog_reason_logged_ = std::string(status.message());
+    binlog_fallbacks_.fetch_add(1);
+    Log(SyncLogLevel::kInfo,
+        "binary log not followed; source items and reservations are polled",
+        {{"reason", binlog_reason_logged_}});
+  }
+  const absl::Time now = clock_.Now();
+  auto merge = [this](const BinlogFollower::Hints& hints) {
+    binlog_pending_.reservations |= hints.reservations;
+    binlog_pending_.source_item_ids.insert(
+        binlog_pending_.source_item_ids.end(), hints.source_item_ids.begin(),
+        hints.source_item_ids.end());
+  };
+  BinlogFollower::Hints hints = binlog_->Take();
+  if (hints.reservations || !hints.source_item_ids.empty()) {
+    binlog_hints_.fetch_add((hints.reservations ? 1 : 0) +
+                            static_cast<int64_t>(hints.source_item_ids.size()));
+    merge(hints);
+    for (absl::Duration later :
+         {absl::Milliseconds(10), absl::Milliseconds(100), absl::Seconds(1)}) {
+      binlog_rechecks_.emplace(now + later, hints);
+    }
+  }
+  while (!binlog_rechecks_.empty() && binlog_rechecks_.begin()->first <= now) {
+    merge(binlog_rechecks_.begin()->second);
+    binlog_rechecks_.erase(binlog_rechecks_.begin());
+  }
+  if (binlog_pending_.reservations) {
+    next_reservation_poll_ = clock_.Now() + options_.reservation_poll_interval;
+    AV_RETURN_IF_ERROR(PollReservations());
+    binlog_pending_.reservations = false;
+  }
+  if (!binlog_pending_.source_item_ids.empty()) {
+    std::vector<int64_t> buckets;
+    for (int64_t id : binlog_pending_.source_item_ids) {
+      buckets.push_back(id / options_.bucket_size);
+    }
+    std::sort(buckets.begin(), buckets.end());
+    buckets.erase(std::unique(buckets.begin(), buckets.end()), buckets.end());
+    // Runs of adjacent buckets, one query each.
+    for (size_t i = 0; i < buckets.size();) {
+      size_t j = i + 1;
+      while (j < buckets.size() && buckets[j] == buckets[j - 1] + 1) ++j;
+      AV_RETURN_IF_ERROR(CheckBuckets(buckets[i], buckets[j - 1] + 1));
+      i = j;
+    }
+    binlog_pending_.source_item_ids.clear();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MagentoSync::CheckBuckets(int64_t first, int64_t end) {
+  std::set<std::string> skus;
+  const bool to_end = end <= 0;
   AV_ASSIGN_OR_RETURN(
       std::vector<BucketChecksum> sums,
       ReadSourceItemChecksums(*db_, schema_, options_.bucket_size, first,
-                              to_end ? 0 : first + window));
+                              to_end ? 0 : end));
   std::vector<BucketChecksum> changed;
   std::vector<int64_t> emptied;
   {
     auto known = buckets_.lower_bound(first);
-    const auto known_end =
-        to_end ? buckets_.end() : buckets_.lower_bound(first + window);
+    const auto known_end = to_end ? buckets_.end() : buckets_.lower_bound(end);
     size_t i = 0;
     while (known != known_end || i < sums.size()) {
       if (i == sums.size() ||
@@ -791,33 +1116,15 @@ absl::Status MagentoSync::Poll() {
     AV_RETURN_IF_ERROR(RecomputeSkus(skus));
     Log(SyncLogLevel::kDebug, "incremental update",
         {{"skus", absl::StrCat(skus.size())},
-         {"reservations", absl::StrCat(rows.size())},
          {"changed_buckets", absl::StrCat(changed.size())}});
   }
 
-  // Only now that the SKUs are written does the tracking move on, so a
-  // failure re-reads the same changes.
-  for (int64_t id : filled) reservation_gaps_.erase(id);
-  int64_t expected = last_reservation_id_ + 1;
-  for (int64_t id : new_ids) {
-    if (id - expected <= kMaxGapPerJump) {
-      for (int64_t g = expected; g < id && reservation_gaps_.size() < kMaxGaps;
-           ++g) {
-        reservation_gaps_.emplace(g, now);
-      }
-    }
-    expected = id + 1;
-  }
-  if (!new_ids.empty()) last_reservation_id_ = new_ids.back();
-  tail_id_.store(last_reservation_id_);
-  if (rows.size() < static_cast<size_t>(kReservationsPerPoll)) {
-    tail_current_us_.store(absl::ToUnixMicros(now));
-  }
+  // Only now that the SKUs are written does the scan move on, so a failure
+  // re-reads the same changes.
   for (const BucketChecksum& c : changed) {
     buckets_[c.bucket] = {c.rows, c.checksum, std::move(bucket_skus[c.bucket])};
   }
   for (int64_t b : emptied) buckets_.erase(b);
-  scan_next_bucket_ = to_end ? 0 : first + window;
   return absl::OkStatus();
 }
 

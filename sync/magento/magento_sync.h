@@ -80,6 +80,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -100,6 +101,7 @@
 #include "cache/redis_client.h"
 #include "core/clock.h"
 #include "core/record.h"
+#include "sync/magento/binlog_follower.h"
 #include "sync/magento/db_connection.h"
 #include "sync/magento/magento_reader.h"
 #include "sync/magento/record_builder.h"
@@ -117,12 +119,20 @@ class MagentoSync {
  public:
   struct Options {
     absl::Duration reconcile_interval = absl::Minutes(15);
-    absl::Duration poll_interval = absl::Milliseconds(200);
+    // Period of the source item scan (a window of source_scan_rows ids):
+    // short windows often, so that no scan query holds up the reservation
+    // tail for long.
+    absl::Duration poll_interval = absl::Milliseconds(25);
+    // Period of the reservation tail (one indexed query by reservation_id
+    // when nothing is new): the freshness of orders in the cache.
+    absl::Duration reservation_poll_interval = absl::Milliseconds(10);
     // Products per reconcile chunk (memory and transaction size).
     int chunk_size = 5000;
-    // Source item ids checksummed per poll, and ids per checksum bucket.
-    int64_t source_scan_rows = 50000;
-    int64_t bucket_size = 1024;
+    // Source item ids checksummed per poll, and ids per checksum bucket (a
+    // changed bucket re-reads every SKU it holds, so small buckets keep an
+    // update cheap; the bucket SKUs kept in memory are the same).
+    int64_t source_scan_rows = 10000;
+    int64_t bucket_size = 64;
     // How often the sources/links/channels/config fingerprint is read.
     absl::Duration fingerprint_interval = absl::Seconds(5);
     // SKUs per incremental re-read query.
@@ -145,6 +155,15 @@ class MagentoSync {
     // "record skipped" lines per reason from one reconcile start to the
     // next; the rest is counted only.
     int skip_log_lines_per_reason = 10;
+    // Follow the binary log (binlog_follower.h) for source item and
+    // reservation changes within milliseconds; the polls stay as the safety
+    // net, and are all there is while the database does not allow it.
+    bool follow_binlog = false;
+    // The replica server_id the follower announces (unique in the
+    // replication topology).
+    uint32_t binlog_server_id = 0;
+    // How often a database that refused the binary log is asked again.
+    absl::Duration binlog_retry_interval = absl::Seconds(30);
   };
 
   // Counters for tests, logs and availability-sync's /metrics.
@@ -184,6 +203,12 @@ class MagentoSync {
     // includes writes refused for a lost writer lease).
     int64_t db_errors = 0;
     int64_t redis_errors = 0;
+    // The binary log: followed now; times the connector fell back to
+    // polling (the database refused it or the stream was lost); rows of
+    // inventory_source_item and inventory_reservation it hinted at.
+    bool binlog_following = false;
+    int64_t binlog_fallbacks = 0;
+    int64_t binlog_hints = 0;
 
     int64_t skipped_total() const;
   };
@@ -205,6 +230,41 @@ class MagentoSync {
   Stats stats() const;
 
  private:
+  // A chunk's records written as a chain of Upserts of at most
+  // kWriteBatch records, each sent when the previous one is answered: the
+  // cache never has more than one batch queued from the reconcile, so the
+  // writer lease's renewals and the polls' writes pass in between.
+  struct PendingWrite {
+    std::string snapshot_id;
+    std::vector<std::vector<core::Record>> batches;
+    size_t next = 0;
+    std::atomic<bool> cancelled{false};
+    absl::Notification done;
+    absl::Status status;  // set before done
+  };
+  // A product's place in a category's ranking on a stock.
+  struct RankEntry {
+    int64_t position = 0;
+    int64_t entity_id = 0;
+    std::string sku;
+    bool operator<(const RankEntry& o) const {
+      return position != o.position ? position < o.position
+                                    : entity_id < o.entity_id;
+    }
+  };
+  using RankKey = std::pair<int32_t, int64_t>;  // (stock, category)
+  // One reconcile chunk being written: counted once the cache answered.
+  struct ChunkWrite {
+    // The chunk's first entity_id is after this one (where a failed write
+    // makes the reconcile read again).
+    int64_t after_entity_id = 0;
+    int64_t records = 0;
+    std::map<int32_t, int64_t> per_stock;
+    std::vector<SkippedRecord> skipped;
+    // The chunk's products in category rankings.
+    std::vector<std::pair<RankKey, RankEntry>> ranked;
+    std::shared_ptr<PendingWrite> pending;
+  };
   struct ReconcileState {
     std::string snapshot_id;
     // Magento's stocks when the reconcile started, ascending.
@@ -221,6 +281,17 @@ class MagentoSync {
     // stored records it kept for them.
     std::array<int64_t, kSkipReasonCount> skipped{};
     int64_t kept = 0;
+    // Chunks whose records were sent to the cache and not yet answered,
+    // oldest first (the next chunk is read while they are written).
+    std::deque<ChunkWrite> in_flight;
+    // Category rankings of the chunks written so far: per (stock, category)
+    // the first category_ranking_limit products by (position, entity_id),
+    // kept as a max-heap (the last one on top) while chunks come in.
+    std::map<RankKey, std::vector<RankEntry>> rankings;
+    // Where the time went (for the "reconcile finished" line): reading and
+    // building chunks, and waiting for the cache.
+    absl::Duration read_time;
+    absl::Duration wait_time;
   };
 
   // One pass of the loop; errors mean "back off and reconnect if needed".
@@ -229,18 +300,46 @@ class MagentoSync {
   absl::Status Baseline();
   absl::Status StartReconcile();
   absl::Status ReconcileChunk();
+  // Waits for the oldest chunk write and counts it; on failure the chunks
+  // from it on are forgotten and read again.
+  absl::Status CompleteOldestChunk();
+  absl::Status DrainChunkWrites();
+  // Sends `pending`'s next batch, or ends it (done) when none is left, a
+  // batch failed or it was cancelled.
+  void SendNextBatch(std::shared_ptr<PendingWrite> pending);
+  // Cancels the chunk writes in flight and waits until none is sent any
+  // more.
+  void AbandonChunkWrites();
+  // The chunk's (stock, category) ranking entries: a product counts on a
+  // stock where it has a source item of a linked source.
+  std::vector<std::pair<RankKey, RankEntry>> RankCandidates(
+      const CatalogChunk& chunk) const;
+  void AddToRankings(std::vector<std::pair<RankKey, RankEntry>> ranked);
   absl::Status FinishReconcile();
   // FinishSnapshot of the reconcile's snapshot on one stock.
   absl::StatusOr<cache::SnapshotResult> FinishStock(
       int32_t stock, cache::EmptySnapshot if_empty);
-  // Writes the rankings of `stocks` (Magento's) and removes every other
-  // ranking of them and of `gone` (stocks Magento deleted) from the cache.
+  // Writes the rankings the reconcile's chunks gathered for `stocks`
+  // (Magento's) and removes every other ranking of them and of `gone`
+  // (stocks Magento deleted) from the cache.
   // Returns the number of categories ranked.
   absl::StatusOr<int64_t> WriteCategoryRankings(
       const std::vector<int32_t>& stocks, const std::vector<int32_t>& gone);
-  absl::Status Poll();
-  absl::Status PollReservations(std::set<std::string>* skus);
-  absl::Status PollSourceItems(std::set<std::string>* skus);
+  // Applies what the binary log follower saw: the reservation tail and the
+  // buckets of the changed source items, now.
+  absl::Status ApplyBinlogHints();
+  // Waits until `timeout` passes, Stop or the follower wakes the worker.
+  void WaitForWake(absl::Duration timeout);
+  void Wake();
+  // Checksums buckets [first, end) (end <= 0: to the end of the table),
+  // compares them with the known ones and re-reads the SKUs of those that
+  // changed, then remembers them.
+  absl::Status CheckBuckets(int64_t first, int64_t end);
+  // New reservations (and ids skipped before): their SKUs re-read.
+  absl::Status PollReservations();
+  // The next window of the source item checksums: SKUs of changed buckets
+  // re-read.
+  absl::Status PollSourceItems();
   absl::Status MaybeCheckFingerprint();
   // Re-reads `skus` and writes their records; a stored record of one of
   // them that Magento no longer has on a stock (its last source item there
@@ -286,6 +385,8 @@ class MagentoSync {
   const core::Clock& clock_;
   SyncLogger logger_;
   absl::Notification stop_;
+  absl::Mutex wake_mu_;
+  bool woken_ ABSL_GUARDED_BY(wake_mu_) = false;
 
   // Worker-thread state (only Run's thread touches it).
   std::unique_ptr<DbConnection> db_;
@@ -300,6 +401,7 @@ class MagentoSync {
   std::optional<ReconcileState> reconcile_;
   absl::Time next_reconcile_ = absl::InfinitePast();
   absl::Time next_poll_ = absl::InfinitePast();
+  absl::Time next_reservation_poll_ = absl::InfinitePast();
   absl::Time next_fingerprint_ = absl::InfinitePast();
   std::string fingerprint_;
   bool reconcile_requested_ = false;
@@ -315,6 +417,15 @@ class MagentoSync {
   };
   absl::btree_map<int64_t, Bucket> buckets_;
   int64_t scan_next_bucket_ = 0;
+  std::unique_ptr<BinlogFollower> binlog_;
+  // Hints taken from the follower and not yet applied (a failed step keeps
+  // them).
+  BinlogFollower::Hints binlog_pending_;
+  // Hints applied again a little later: the server may send an event
+  // before its transaction is visible to other sessions (the binary log is
+  // written before the engine's commit), so a read at once can miss it.
+  std::multimap<absl::Time, BinlogFollower::Hints> binlog_rechecks_;
+  std::string binlog_reason_logged_;
   // "record skipped" lines written per reason, and those suppressed, since
   // the reconcile started.
   std::array<int, kSkipReasonCount> skip_lines_{};
@@ -334,6 +445,9 @@ class MagentoSync {
   std::atomic<int64_t> tail_current_us_{0};
   std::atomic<int64_t> db_errors_{0};
   std::atomic<int64_t> redis_errors_{0};
+  std::atomic<bool> binlog_following_{false};
+  std::atomic<int64_t> binlog_fallbacks_{0};
+  std::atomic<int64_t> binlog_hints_{0};
   mutable absl::Mutex skip_mu_;
   std::array<int64_t, kSkipReasonCount> skipped_ ABSL_GUARDED_BY(skip_mu_){};
   std::array<int64_t, kSkipReasonCount> last_reconcile_skipped_

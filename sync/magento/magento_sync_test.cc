@@ -367,6 +367,19 @@ TEST_F(MagentoSyncTest, DeletedCategoryRankingIsRemovedEvenAfterARestart) {
   EXPECT_TRUE(ReadRecord(1, "MB-01").has_value());
 }
 
+// The rankings are gathered from the reconcile's chunks: the limit keeps
+// the first SKUs by position over the whole catalog, whatever chunk each
+// product was read in (chunks of 3 products here).
+TEST_F(MagentoSyncTest, RankingLimitKeepsTheFirstByPositionAcrossChunks) {
+  MagentoSync::Options options = FastOptions();
+  options.category_ranking_limit = 2;
+  StartSync(options);
+  ASSERT_TRUE(WaitForReconciles(1, absl::Seconds(20)));
+  EXPECT_THAT(Ranking(1, 10), ElementsAre("MB-02", "BO-01"));
+  EXPECT_THAT(Ranking(2, 10), ElementsAre("MB-02", "MB-01"));
+  EXPECT_THAT(Ranking(3, 11), ElementsAre("US-01"));
+}
+
 TEST_F(MagentoSyncTest, SurvivesDatabaseRestart) {
   StartSync(FastOptions());
   ASSERT_TRUE(WaitForReconciles(1, absl::Seconds(20)));

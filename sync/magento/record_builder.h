@@ -135,6 +135,9 @@ struct ProductData {
   // In the order they become alternatives.
   std::vector<core::AlternativeLink> alternatives;
   std::vector<int64_t> category_ids;
+  // catalog_category_product.position of each of category_ids (the
+  // category rankings' order).
+  std::vector<int64_t> category_positions;
   // catalog_product_entity.type_id: configurable, bundle and grouped are
   // composites (docs/domain.md §10); anything else has stock of its own.
   core::ProductType type = core::ProductType::kSimple;
