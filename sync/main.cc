@@ -86,6 +86,9 @@ ABSL_FLAG(absl::Duration, poll_interval, absl::Milliseconds(25),
 ABSL_FLAG(absl::Duration, reservation_poll_interval, absl::Milliseconds(10),
           "Period of the reservation tail (one indexed query when nothing is "
           "new): how fresh orders are in the cache.");
+ABSL_FLAG(absl::Duration, following_poll_interval, absl::Seconds(1),
+          "While the binary log is followed, both scans run at this period "
+          "at the most often: they are only the safety net then.");
 ABSL_FLAG(bool, follow_binlog, true,
           "Follow the database's binary log for source item and reservation "
           "changes (needs binlog_format=ROW, binlog_row_image=FULL and the "
@@ -154,6 +157,7 @@ const std::vector<std::string>& SyncFlagNames() {
                                    "reconcile_interval",
                                    "poll_interval",
                                    "reservation_poll_interval",
+                                   "following_poll_interval",
                                    "follow_binlog",
                                    "binlog_server_id",
                                    "chunk_size",
@@ -212,6 +216,8 @@ int RunMagento() {
   options.poll_interval = absl::GetFlag(FLAGS_poll_interval);
   options.reservation_poll_interval =
       absl::GetFlag(FLAGS_reservation_poll_interval);
+  options.following_poll_interval =
+      absl::GetFlag(FLAGS_following_poll_interval);
   options.follow_binlog = absl::GetFlag(FLAGS_follow_binlog);
   options.binlog_server_id = absl::GetFlag(FLAGS_binlog_server_id);
   if (options.binlog_server_id == 0) {
@@ -243,6 +249,7 @@ int RunMagento() {
       options.category_ranking_limit < 0 ||
       options.poll_interval <= absl::ZeroDuration() ||
       options.reservation_poll_interval <= absl::ZeroDuration() ||
+      options.following_poll_interval <= absl::ZeroDuration() ||
       options.reconcile_interval <= absl::ZeroDuration()) {
     Die("bad flag",
         "--chunk_size, --source_scan_rows must be >= 1, "

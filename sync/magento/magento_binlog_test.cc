@@ -31,13 +31,16 @@ class MagentoBinlogTest : public MagentoSyncTest {
   }
 
   // Starts the connector following the binary log, both polls every
-  // `poll`, and waits for its first reconcile.
-  void StartFollowing(uint32_t server_id, absl::Duration poll) {
+  // `poll` (`following_poll` once the log is followed), and waits for its first
+  // reconcile.
+  void StartFollowing(uint32_t server_id, absl::Duration poll,
+                      absl::Duration following_poll = absl::Seconds(1)) {
     MagentoSync::Options options = FastOptions();
     options.follow_binlog = true;
     options.binlog_server_id = server_id;
     options.poll_interval = poll;
     options.reservation_poll_interval = poll;
+    options.following_poll_interval = following_poll;
     StartSync(options);
     ASSERT_TRUE(WaitForReconciles(1, absl::Seconds(20)));
   }
@@ -80,12 +83,16 @@ TEST_F(MagentoBinlogTest, ChangesWhileFollowingTheBinlogReachTheCache) {
   ASSERT_THAT(db_server_->Execute("GRANT REPLICATION SLAVE, REPLICATION "
                                   "CLIENT ON *.* TO 'av_reader'@'127.0.0.1'"),
               IsOk());
-  // Only the first poll of each kind runs within the test.
-  StartFollowing(4242, absl::Hours(1));
+  // Scans every 25 ms until the log is followed, then hourly: within the
+  // test only the binary log can bring the changes.
+  StartFollowing(4242, absl::Milliseconds(25), absl::Hours(1));
   ASSERT_TRUE(WaitFor([&] { return sync_->stats().binlog_following; },
                       absl::Seconds(10)));
+  absl::SleepFor(absl::Milliseconds(100));  // the last 25 ms scan is done
+  const int64_t scans = sync_->stats().source_scans;
   ChangeAndExpect(absl::Seconds(3));
   const MagentoSync::Stats stats = sync_->stats();
+  EXPECT_EQ(stats.source_scans, scans) << "scans slowed while following";
   EXPECT_GE(stats.binlog_hints, 2);
   EXPECT_EQ(stats.binlog_fallbacks, 0);
   EXPECT_EQ(LogLines({"following the binary log"}).size(), 1u);

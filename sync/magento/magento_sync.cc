@@ -75,6 +75,7 @@ MagentoSync::Stats MagentoSync::stats() const {
   s.reservations_current_at = time_or_past(tail_current_us_.load());
   s.db_errors = db_errors_.load();
   s.redis_errors = redis_errors_.load();
+  s.source_scans = source_scans_.load();
   s.binlog_following = binlog_following_.load();
   s.binlog_fallbacks = binlog_fallbacks_.load();
   s.binlog_hints = binlog_hints_.load();
@@ -213,12 +214,18 @@ absl::Status MagentoSync::Step() {
     AV_RETURN_IF_ERROR(StartReconcile());
   }
   AV_RETURN_IF_ERROR(ApplyBinlogHints());
+  // Following the binary log, the scans are the safety net only.
+  const absl::Duration slowest = binlog_following_.load()
+                                     ? options_.following_poll_interval
+                                     : absl::ZeroDuration();
   if (now >= next_reservation_poll_) {
-    next_reservation_poll_ = now + options_.reservation_poll_interval;
+    next_reservation_poll_ =
+        now + std::max(options_.reservation_poll_interval, slowest);
     AV_RETURN_IF_ERROR(PollReservations());
   }
   if (now >= next_poll_) {
-    next_poll_ = now + options_.poll_interval;
+    next_poll_ = now + std::max(options_.poll_interval, slowest);
+    source_scans_.fetch_add(1);
     AV_RETURN_IF_ERROR(PollSourceItems());
   }
   if (reconcile_.has_value()) return ReconcileChunk();

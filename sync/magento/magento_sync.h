@@ -126,6 +126,11 @@ class MagentoSync {
     // Period of the reservation tail (one indexed query by reservation_id
     // when nothing is new): the freshness of orders in the cache.
     absl::Duration reservation_poll_interval = absl::Milliseconds(10);
+    // While the binary log is followed it brings every change within
+    // milliseconds, so both scans are only the safety net: they run at this
+    // period at the most often (the database is not scanned all the time
+    // for nothing).
+    absl::Duration following_poll_interval = absl::Seconds(1);
     // Products per reconcile chunk (memory and transaction size).
     int chunk_size = 5000;
     // Source item ids checksummed per poll, and ids per checksum bucket (a
@@ -172,6 +177,8 @@ class MagentoSync {
     int64_t records_written = 0;
     int64_t incremental_updates = 0;
     int64_t db_reconnects = 0;
+    // Source item scans run (each a window of source_scan_rows ids).
+    int64_t source_scans = 0;
     // Records refused, indexed by SkipReason, since the start: those of
     // every reconcile and of the incremental re-reads (a SKU re-read by
     // several polls counts each time).
@@ -448,6 +455,7 @@ class MagentoSync {
   std::atomic<bool> binlog_following_{false};
   std::atomic<int64_t> binlog_fallbacks_{0};
   std::atomic<int64_t> binlog_hints_{0};
+  std::atomic<int64_t> source_scans_{0};
   mutable absl::Mutex skip_mu_;
   std::array<int64_t, kSkipReasonCount> skipped_ ABSL_GUARDED_BY(skip_mu_){};
   std::array<int64_t, kSkipReasonCount> last_reconcile_skipped_
