@@ -189,6 +189,27 @@ absl::Status AvailabilityServer::StartParts(AvailabilityServerConfig& config) {
   RegisterWatchMetrics(*metrics_registry_, [watches = watches_.get()] {
     return static_cast<double>(watches->size());
   });
+  if (absl::Status valid = WatchLimits::Validate(config.watch_limits);
+      !valid.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("watch limits: ", valid.message()));
+  }
+  watch_limits_ = std::make_unique<WatchLimits>(config.watch_limits);
+  metrics_registry_->AddGauge(
+      "availability_watched_skus",
+      "SKUs watched by the open WatchAvailability streams (their requests' "
+      "SKUs, summed; bounded by --max_watched_skus).",
+      [limits = watch_limits_.get()] {
+        return static_cast<double>(limits->skus());
+      });
+  metrics_registry_->AddCounterFunction(
+      "availability_watch_refused_total",
+      "WatchAvailability streams refused RESOURCE_EXHAUSTED by a watch "
+      "limit (per connection, streams or SKUs on the server).",
+      [limits = watch_limits_.get()] {
+        const WatchLimits::Refused refused = limits->refused();
+        return refused.per_connection + refused.streams + refused.skus;
+      });
   cache::InvalidationListener::Options listener_options;
   listener_options.redis = config.redis;
   listener_options.key_prefix = keys.prefix();
@@ -219,6 +240,7 @@ absl::Status AvailabilityServer::StartParts(AvailabilityServerConfig& config) {
       [lookup = lookup_.get()] { return lookup->undecodable_records(); });
   AvailabilityService::Options service_options;
   service_options.max_call_time = config.max_call_time;
+  service_options.watch_limits = watch_limits_.get();
   storefront_ = std::make_unique<AvailabilityService>(
       service_options, *lookup_, subscriptions_.get(), clock, watches_.get());
 

@@ -30,6 +30,7 @@
 #include "core/clock.h"
 #include "server/availability_lookup.h"
 #include "server/request_parsing.h"
+#include "server/watch_limits.h"
 #include "server/watch_registry.h"
 
 namespace availability::server {
@@ -44,6 +45,9 @@ class AvailabilityService final
     // a failed one it is tried again.
     absl::Duration watch_read_timeout = absl::Seconds(2);
     absl::Duration watch_retry = absl::Milliseconds(500);
+    // WatchAvailability streams per connection and in total (null: none);
+    // must outlive every call.
+    WatchLimits* watch_limits = nullptr;
   };
 
   // `subscriptions` may be null: Subscribe/Unsubscribe answer UNIMPLEMENTED.

@@ -3,8 +3,6 @@
 // loopback (made-up method paths, file-descriptor exhaustion, idle
 // connections, many streams on one connection).
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -17,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -35,12 +34,15 @@
 #include "testing/redis_server.h"
 #include "testing/server_process.h"
 #include "testing/subprocess.h"
+#include "tests/hostile_client.h"
 
 namespace availability {
 namespace {
 
 using ::availability::server::HttpAnswer;
 using ::availability::server::HttpGet;
+using ::availability::testing::ConnectLoopback;
+using ::availability::testing::Http2FrameHeader;
 namespace v1 = ::availability::v1;
 
 constexpr char kToken[] = "hardening-e2e-token-0123456789";
@@ -52,24 +54,6 @@ int CountLinesStartingWith(const std::string& text, absl::string_view prefix) {
     if (absl::StartsWith(line, prefix)) ++count;
   }
   return count;
-}
-
-// A loopback TCP connection to `port` (connect bounded by 200 ms), or -1.
-int ConnectLoopback(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return -1;
-  timeval tv{0, 200 * 1000};
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
 }
 
 // What a raw HTTP/2 client saw of a server connection it opened and then
@@ -93,9 +77,9 @@ Http2Watch WatchIdleHttp2Connection(int port, absl::Duration watch) {
   if (fd < 0) return seen;
   seen.connected = true;
   const absl::Time start = absl::Now();
-  static constexpr char kPreface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-  std::string hello(kPreface, sizeof(kPreface) - 1);
-  hello += std::string("\0\0\0\x04\0\0\0\0\0", 9);  // SETTINGS, empty
+  const std::string hello =
+      absl::StrCat(testing::kHttp2Preface,
+                   Http2FrameHeader(0, testing::kHttp2Settings, 0, 0));
   send(fd, hello.data(), hello.size(), MSG_NOSIGNAL);
   std::string in;
   char buffer[4096];
@@ -124,7 +108,8 @@ Http2Watch WatchIdleHttp2Connection(int port, absl::Duration watch) {
                                  (byte(at + 4) << 8) | byte(at + 5);
           if (id == 0x3) seen.max_concurrent_streams = value;
         }
-        const std::string ack("\0\0\0\x04\x01\0\0\0\0", 9);
+        const std::string ack =
+            Http2FrameHeader(0, testing::kHttp2Settings, testing::kHttp2Ack, 0);
         send(fd, ack.data(), ack.size(), MSG_NOSIGNAL);
       } else if (type == 0x7) {
         seen.goaway = true;
