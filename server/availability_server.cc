@@ -247,6 +247,19 @@ absl::Status AvailabilityServer::StartParts(AvailabilityServerConfig& config) {
   writer_ = std::make_unique<cache::RecordWriter>(*metered_write_redis_, keys);
   if (absl::Status s = StartSync(config); !s.ok()) return s;
   if (absl::Status s = StartStorefront(config); !s.ok()) return s;
+  if (config.max_unfinished_streams > 0) {
+    StreamFloodGuard::Options guard;
+    guard.max_unfinished_streams = config.max_unfinished_streams;
+    guard.listener_ports = {storefront_port_};
+    if (sync_port_ != 0) guard.listener_ports.push_back(sync_port_);
+    flood_guard_ = StreamFloodGuard::Start(std::move(guard));
+    metrics_registry_->AddCounterFunction(
+        "availability_flood_connections_closed_total",
+        "Client connections closed for starting streams faster than the "
+        "server finished them (HTTP/2 rapid reset; "
+        "--max_unfinished_streams).",
+        [guard = flood_guard_.get()] { return guard->connections_closed(); });
+  }
   if (!config.metrics_listen.empty()) StartHttp(config.metrics_listen);
   health_ = std::make_unique<HealthReporter>(
       *redis_, *server_, config.health_interval, config.unhealthy_after);

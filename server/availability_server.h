@@ -48,6 +48,7 @@
 #include "server/inventory_sync_service.h"
 #include "server/listener_hardening.h"
 #include "server/metered_redis_client.h"
+#include "server/stream_flood_guard.h"
 #include "server/watch_limits.h"
 #include "server/watch_registry.h"
 
@@ -67,6 +68,9 @@ struct AvailabilityServerConfig {
   // WatchAvailability streams per connection and in total, and SKUs
   // watched in total (streams do not count in max_concurrent_calls).
   WatchLimits::Options watch_limits;
+  // A client connection (either listener) with more streams started and
+  // not yet finished is closed (HTTP/2 rapid reset); 0: never.
+  int64_t max_unfinished_streams = 500;
 
   // Sync listener (InventorySync): none when `sync_listen` is empty, or
   // when neither `sync.token` nor `sync.allowed_client_subjects` is set
@@ -158,6 +162,7 @@ class AvailabilityServer {
   std::unique_ptr<InventorySyncService> sync_;
   std::unique_ptr<grpc::Server> sync_server_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<StreamFloodGuard> flood_guard_;
   std::unique_ptr<base::HttpEndpoint> http_;
   std::unique_ptr<HealthReporter> health_;
   int storefront_port_ = 0;

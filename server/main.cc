@@ -151,6 +151,12 @@ ABSL_FLAG(absl::Duration, max_connection_age, absl::Minutes(30),
 ABSL_FLAG(absl::Duration, max_connection_age_grace, absl::Seconds(30),
           "How long calls of a connection past --max_connection_age may "
           "still run before it is closed.");
+ABSL_FLAG(int64_t, max_unfinished_streams, 500,
+          "A client connection (either listener) with more streams started "
+          "and not yet finished by the server is closed: a client resetting "
+          "streams faster than they finish (HTTP/2 rapid reset, "
+          "CVE-2023-44487). Keep it well above --max_concurrent_streams; "
+          "0: never.");
 ABSL_FLAG(std::string, metrics_listen, "0.0.0.0:9464",
           "HTTP address of /metrics (Prometheus), /healthz and /readyz; "
           "empty disables it. If it cannot be bound, the server logs an "
@@ -203,6 +209,7 @@ const std::vector<std::string>& OpsFlagNames() {
                                    "max_connection_idle",
                                    "max_connection_age",
                                    "max_connection_age_grace",
+                                   "max_unfinished_streams",
                                    "metrics_listen"};
   return *names;
 }
@@ -323,6 +330,14 @@ OpsSettings OpsSettingsFromFlags() {
                         "--max_connection_age, --max_connection_age_grace"}});
     }
   }
+  const int64_t unfinished = absl::GetFlag(FLAGS_max_unfinished_streams);
+  if (unfinished != 0 &&
+      unfinished < 2 * int64_t{absl::GetFlag(FLAGS_max_concurrent_streams)}) {
+    Die("bad flag",
+        {{"error",
+          "--max_unfinished_streams: must be 0 or at least twice "
+          "--max_concurrent_streams (a client may have that many open)"}});
+  }
   if (absl::GetFlag(FLAGS_max_concurrent_calls) < 0) {
     Die("bad flag", {{"error", "--max_concurrent_calls: must be >= 0"}});
   }
@@ -372,6 +387,7 @@ AvailabilityServerConfig ConfigFromFlags(const OpsSettings& ops) {
   config.storefront_limits = ops.storefront_limits;
   config.max_concurrent_calls = absl::GetFlag(FLAGS_max_concurrent_calls);
   config.watch_limits = ops.watch_limits;
+  config.max_unfinished_streams = absl::GetFlag(FLAGS_max_unfinished_streams);
   config.max_call_time = absl::GetFlag(FLAGS_max_call_time);
 
   config.sync_listen = absl::GetFlag(FLAGS_sync_listen);

@@ -534,5 +534,26 @@ TEST(HardeningFlagsTest, BadConnectionLimitsAreRefusedNamingTheFlag) {
   }
 }
 
+TEST(HardeningFlagsTest, BadFloodAndWatchLimitsAreRefusedNamingTheFlag) {
+  for (const auto& [flag, named] :
+       std::vector<std::pair<std::string, std::string>>{
+           // A well-behaved client may have 100 streams open.
+           {"--max_unfinished_streams=150", "--max_unfinished_streams"},
+           {"--max_unfinished_streams=-1", "--max_unfinished_streams"},
+           {"--max_watch_streams_per_connection=0",
+            "--max_watch_streams_per_connection"},
+           {"--max_watch_streams=0", "--max_watch_streams"},
+           {"--max_watched_skus=0", "--max_watched_skus"}}) {
+    absl::StatusOr<testing::CommandResult> run =
+        testing::RunCommand({testing::ServerBinary(), flag,
+                             "--listen=127.0.0.1:0", "--metrics_listen="},
+                            absl::Seconds(10));
+    ASSERT_TRUE(run.ok()) << run.status();
+    EXPECT_NE(run->exit_code, 0) << flag;
+    EXPECT_THAT(run->err, ::testing::HasSubstr(named)) << flag;
+    EXPECT_THAT(run->err, ::testing::HasSubstr("bad flag")) << flag;
+  }
+}
+
 }  // namespace
 }  // namespace availability
