@@ -69,6 +69,25 @@ inline std::string Http2FrameHeader(size_t length, uint8_t type, uint8_t flags,
   return h;
 }
 
+// Takes the whole frames at the front of `in` (bytes read from a
+// connection): calls on_frame(type, flags, payload) for each, in order, and
+// leaves a partial frame in `in`.
+template <typename OnFrame>
+void TakeHttp2Frames(std::string& in, OnFrame on_frame) {
+  size_t at = 0;
+  while (in.size() - at >= 9) {
+    const auto byte = [&in, at](size_t i) {
+      return static_cast<uint32_t>(static_cast<unsigned char>(in[at + i]));
+    };
+    const size_t length = (byte(0) << 16) | (byte(1) << 8) | byte(2);
+    if (in.size() - at < 9 + length) break;
+    on_frame(static_cast<uint8_t>(byte(3)), static_cast<uint8_t>(byte(4)),
+             absl::string_view(in).substr(at + 9, length));
+    at += 9 + length;
+  }
+  in.erase(0, at);
+}
+
 // The resident set size of process `pid` (VmRSS of /proc/<pid>/status) in
 // bytes; -1 when unknown.
 inline int64_t RssBytes(pid_t pid) {

@@ -152,23 +152,16 @@ FloodResult RapidReset(int port, absl::Duration duration, bool read_replies) {
       }
       if (n < 0) continue;
       in.append(buffer, n);
-      while (in.size() >= 9) {
-        const auto byte = [&in](size_t i) {
-          return static_cast<uint32_t>(static_cast<unsigned char>(in[i]));
-        };
-        const size_t length = (byte(0) << 16) | (byte(1) << 8) | byte(2);
-        if (in.size() < 9 + length) break;
-        const uint32_t type = byte(3);
-        const uint32_t flags = byte(4);
-        if (type == testing::kHttp2Settings &&
-            (flags & testing::kHttp2Ack) == 0) {
-          send_all(Http2FrameHeader(0, testing::kHttp2Settings,
-                                    testing::kHttp2Ack, 0));
-        } else if (type == testing::kHttp2Goaway) {
-          goaway.store(true);
-        }
-        in.erase(0, 9 + length);
-      }
+      testing::TakeHttp2Frames(
+          in, [&](uint8_t type, uint8_t flags, absl::string_view) {
+            if (type == testing::kHttp2Settings &&
+                (flags & testing::kHttp2Ack) == 0) {
+              send_all(Http2FrameHeader(0, testing::kHttp2Settings,
+                                        testing::kHttp2Ack, 0));
+            } else if (type == testing::kHttp2Goaway) {
+              goaway.store(true);
+            }
+          });
     }
   });
 

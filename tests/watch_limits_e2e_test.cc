@@ -80,6 +80,17 @@ class Watch {
   bool finished_ = false;
 };
 
+// A GetAvailability call of SKU-0 on `stub`.
+grpc::Status GetOnce(v1::Availability::Stub& stub) {
+  v1::GetAvailabilityRequest request;
+  request.mutable_scope()->set_stock_id(kStock);
+  request.set_sku(Sku(0));
+  v1::ProductAvailability answer;
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  return stub.GetAvailability(&context, request, &answer);
+}
+
 class WatchLimitsE2ETest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -152,14 +163,7 @@ TEST_F(WatchLimitsE2ETest, TwoThousandStreamsDoNotStarveUnaryCalls) {
   int failed = 0;
   std::string last_error;
   for (int i = 0; i < 200; ++i) {
-    v1::GetAvailabilityRequest request;
-    request.mutable_scope()->set_stock_id(kStock);
-    request.set_sku(Sku(0));
-    v1::ProductAvailability answer;
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
-    const grpc::Status status =
-        stub->GetAvailability(&context, request, &answer);
+    const grpc::Status status = GetOnce(*stub);
     if (!status.ok()) {
       ++failed;
       last_error = status.error_message();
@@ -209,13 +213,8 @@ TEST_F(WatchLimitsE2ETest, LimitsRefuseStreamsNamingTheLimit) {
   EXPECT_EQ(server_->MetricSample("availability_watch_refused_total"), 3);
   EXPECT_EQ(server_->MetricSample("availability_watched_skus"), 6);
   // Unary calls on the same connections are not limited by the streams.
-  v1::GetAvailabilityRequest request;
-  request.mutable_scope()->set_stock_id(kStock);
-  request.set_sku(Sku(0));
-  v1::ProductAvailability answer;
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
-  EXPECT_TRUE(c->GetAvailability(&context, request, &answer).ok());
+  EXPECT_TRUE(GetOnce(*a).ok());
+  EXPECT_TRUE(GetOnce(*c).ok());
 }
 
 // Watchers of 1,000 SKUs each that never read: every SKU changes again and
