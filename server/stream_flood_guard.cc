@@ -12,6 +12,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "base/log.h"
 #include "grpc/grpc.h"
 #include "grpc/support/alloc.h"
@@ -74,6 +75,20 @@ std::vector<int64_t> StreamFloodGuard::ParseServerIds(absl::string_view json) {
     at = end;
   }
   return ids;
+}
+
+int64_t StreamFloodGuard::ParseCallsStarted(absl::string_view json) {
+  int64_t sum = 0;
+  size_t at = 0;
+  while (true) {
+    size_t end = 0;
+    absl::string_view count = StringField(json, "callsStarted", at, &end);
+    if (count.empty()) break;
+    int64_t value = 0;
+    if (absl::SimpleAtoi(count, &value)) sum += value;
+    at = end;
+  }
+  return sum;
 }
 
 std::vector<StreamFloodGuard::SocketCounts> StreamFloodGuard::ParseSocketRefs(
@@ -162,6 +177,17 @@ void StreamFloodGuard::Loop() {
 
 void StreamFloodGuard::CheckOnce() {
   GprString servers(grpc_channelz_get_servers(0));
+  // A flood starts many calls: the connections are looked at when more
+  // started than one connection may leave unfinished, else now and then
+  // (a slower flood that still piles up).
+  const int64_t started = ParseCallsStarted(servers.view());
+  const absl::Time now = absl::Now();
+  if (started - calls_started_at_scan_ <= options_.max_unfinished_streams &&
+      now - scanned_at_ < options_.full_scan_interval) {
+    return;
+  }
+  calls_started_at_scan_ = started;
+  scanned_at_ = now;
   absl::flat_hash_set<int64_t> listed;
   for (int64_t server_id : ParseServerIds(servers.view())) {
     int64_t start = 0;

@@ -10,10 +10,14 @@
 // call is destroyed). A well-behaved client has at most
 // max_concurrent_streams unfinished; a connection with more than
 // `max_unfinished_streams` is reset-flooding. Every `interval` the guard
-// reads the counts of every gRPC server in the process and shuts the
-// socket of such a connection down (shutdown(2) on the descriptor whose
-// peer and local port match): gRPC sees the connection end and cancels
-// its calls. Each closing is logged (warning, with the peer) and counted.
+// reads the calls started on every gRPC server of the process (one small
+// rendering per server); when more than `max_unfinished_streams` started
+// since its last look at the connections, or `full_scan_interval` passed,
+// it reads each connection's counts (one rendering per connection) and
+// shuts the socket of a flooding one down (shutdown(2) on the descriptor
+// whose peer and local port match): gRPC sees the connection end and
+// cancels its calls. Each closing is logged (warning, with the peer) and
+// counted.
 //
 //   StreamFloodGuard::Options options;
 //   options.listener_ports = {storefront_port, sync_port};
@@ -49,6 +53,7 @@ class StreamFloodGuard {
     // listeners' max_concurrent_streams.
     int64_t max_unfinished_streams = 500;
     absl::Duration interval = absl::Milliseconds(50);
+    absl::Duration full_scan_interval = absl::Seconds(1);
     // Local ports of the server's listeners: only connections to them are
     // closed.
     std::vector<int> listener_ports;
@@ -72,6 +77,8 @@ class StreamFloodGuard {
   };
   // The ids in a channelz servers listing (grpc_channelz_get_servers).
   static std::vector<int64_t> ParseServerIds(absl::string_view json);
+  // The calls started on all the servers of that listing.
+  static int64_t ParseCallsStarted(absl::string_view json);
   // The sockets of a channelz server sockets listing
   // (grpc_channelz_get_server_sockets): id and peer; whether it is the
   // last page in `end`.
@@ -94,8 +101,12 @@ class StreamFloodGuard {
 
   const Options options_;
   std::atomic<uint64_t> closed_{0};
-  // Sockets closed and still listed by channelz (closed once).
-  absl::flat_hash_set<int64_t> closing_;  // the guard's thread only
+  // The guard's thread only: sockets closed and still listed by channelz
+  // (closed once); the calls started and the time at the last look at the
+  // connections.
+  absl::flat_hash_set<int64_t> closing_;
+  int64_t calls_started_at_scan_ = 0;
+  absl::Time scanned_at_ = absl::InfinitePast();
   absl::Notification stop_;
   std::thread thread_;
 };

@@ -26,6 +26,15 @@ TEST(StreamFloodGuardTest, ParsesServerIds) {
   EXPECT_TRUE(StreamFloodGuard::ParseServerIds("{}").empty());
 }
 
+TEST(StreamFloodGuardTest, SumsTheCallsStartedOfEveryServer) {
+  EXPECT_EQ(StreamFloodGuard::ParseCallsStarted(
+                R"({"server":[{"data":{"callsStarted":"4","callsFailed":"1"},)"
+                R"("ref":{"serverId":"2"}},{"data":{"callsStarted":"90000"},)"
+                R"("ref":{"serverId":"9"}},{"ref":{"serverId":"11"}}]})"),
+            90004);
+  EXPECT_EQ(StreamFloodGuard::ParseCallsStarted("{}"), 0);
+}
+
 TEST(StreamFloodGuardTest, ParsesSocketRefsAndTheirPeers) {
   bool end = false;
   std::vector<StreamFloodGuard::SocketCounts> sockets =

@@ -8,6 +8,7 @@
 // only that one.
 
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -140,8 +141,14 @@ FloodResult RapidReset(int port, absl::Duration duration, bool read_replies) {
     char buffer[16384];
     while (!stop.load()) {
       if (!read_replies) {
-        // Only notice a close (a reset makes the sends fail).
-        absl::SleepFor(absl::Milliseconds(20));
+        // Only notice the server's end of the connection (its FIN behind
+        // the unread replies, or a reset).
+        pollfd watch{fd, POLLRDHUP, 0};
+        if (poll(&watch, 1, 20) > 0 &&
+            (watch.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0) {
+          if (!closed.exchange(true)) result.closed_after = absl::Now() - start;
+          return;
+        }
         continue;
       }
       const ssize_t n = recv(fd, buffer, sizeof(buffer), 0);
