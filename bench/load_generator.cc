@@ -455,6 +455,32 @@ absl::StatusOr<LoadResult> RunLoad(const LoadOptions& options) {
   return run.Run();
 }
 
+std::string GrpcRequestBody(const LoadOptions& options) {
+  std::string message;
+  if (options.mode == LoadMode::kGet) {
+    v1::GetAvailabilityRequest request;
+    if (!options.skus.empty()) request.set_sku(options.skus.front());
+    *request.mutable_scope() = options.scope;
+    request.set_max_alternatives(options.max_alternatives);
+    request.SerializeToString(&message);
+  } else {
+    v1::BatchGetAvailabilityRequest request;
+    *request.mutable_scope() = options.scope;
+    request.set_max_alternatives(options.max_alternatives);
+    for (int i = 0; i < options.batch_size && !options.skus.empty(); ++i) {
+      request.add_items()->set_sku(options.skus[i % options.skus.size()]);
+    }
+    request.SerializeToString(&message);
+  }
+  const uint32_t size = static_cast<uint32_t>(message.size());
+  std::string body(5, '\0');
+  body[1] = static_cast<char>(size >> 24);
+  body[2] = static_cast<char>(size >> 16);
+  body[3] = static_cast<char>(size >> 8);
+  body[4] = static_cast<char>(size);
+  return body + message;
+}
+
 std::string FormatResultLine(const LoadResult& r) {
   const LoadOptions& o = r.options;
   std::string shape = o.rate > 0

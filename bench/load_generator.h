@@ -146,6 +146,13 @@ absl::StatusOr<std::vector<std::string>> ReadSkuFile(const std::string& path);
 // counted in the result, not returned as errors.
 absl::StatusOr<LoadResult> RunLoad(const LoadOptions& options);
 
+// The bytes of one request as they travel in an HTTP/2 DATA frame of a gRPC
+// call (a 0 "not compressed" byte, the message length as 4 bytes big-endian,
+// the serialized message): a body file for h2load (scripts/bench). A Get
+// asks for skus[0]; a batch for the first batch_size SKUs (cycling through
+// `skus` when there are fewer), with the options' scope and alternatives.
+std::string GrpcRequestBody(const LoadOptions& options);
+
 // One human-readable line.
 std::string FormatResultLine(const LoadResult& result);
 // One JSON object (no trailing newline).

@@ -83,5 +83,35 @@ TEST(ExpandSkuPatternTest, RejectsOtherConversions) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST(GrpcRequestBodyTest, FramesTheSerializedRequest) {
+  LoadOptions options;
+  options.mode = LoadMode::kBatch;
+  options.batch_size = 3;
+  options.skus = {"A-1", "B-2"};
+  options.scope.set_stock_id(7);
+  const std::string body = GrpcRequestBody(options);
+  ASSERT_GE(body.size(), 5u);
+  EXPECT_EQ(body[0], '\0');  // not compressed
+  const size_t length = (static_cast<uint8_t>(body[1]) << 24) |
+                        (static_cast<uint8_t>(body[2]) << 16) |
+                        (static_cast<uint8_t>(body[3]) << 8) |
+                        static_cast<uint8_t>(body[4]);
+  ASSERT_EQ(length, body.size() - 5);
+  availability::v1::BatchGetAvailabilityRequest request;
+  ASSERT_TRUE(request.ParseFromString(body.substr(5)));
+  ASSERT_EQ(request.items_size(), 3);
+  EXPECT_EQ(request.items(0).sku(), "A-1");
+  EXPECT_EQ(request.items(1).sku(), "B-2");
+  EXPECT_EQ(request.items(2).sku(), "A-1");
+  EXPECT_EQ(request.scope().stock_id(), 7);
+
+  options.mode = LoadMode::kGet;
+  availability::v1::GetAvailabilityRequest get;
+  const std::string get_body = GrpcRequestBody(options);
+  ASSERT_TRUE(get.ParseFromString(get_body.substr(5)));
+  EXPECT_EQ(get.sku(), "A-1");
+  EXPECT_EQ(static_cast<uint8_t>(get_body[4]), get_body.size() - 5);
+}
+
 }  // namespace
 }  // namespace av::bench

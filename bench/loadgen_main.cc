@@ -6,6 +6,8 @@
 //   availability-loadgen --target=127.0.0.1:50051 --mode=batch --batch_size=50
 //   availability-loadgen --target=127.0.0.1:50051 --rate=5000   # open loop
 //
+//   availability-loadgen --mode=batch --write_body=batch.bin  # for h2load -d
+//
 // Prints one human line (and with --json one JSON object instead). Exit 0
 // when the run completed (failed calls are reported, not fatal), 2 for bad
 // flags, 1 when the target cannot be reached.
@@ -44,6 +46,9 @@ ABSL_FLAG(std::string, sales_channel, "", "sales channel (website code)");
 ABSL_FLAG(int, max_alternatives, 0, "alternatives per answer");
 ABSL_FLAG(uint64_t, seed, 1, "random seed for SKU choice");
 ABSL_FLAG(bool, json, false, "print one JSON object instead of a line");
+ABSL_FLAG(std::string, write_body, "",
+          "write the gRPC-framed request of --mode (the first SKU, or the "
+          "first --batch_size SKUs) to this file for h2load -d, and exit");
 
 namespace av::bench {
 namespace {
@@ -99,6 +104,17 @@ int Main(int argc, char** argv) {
           : ReadSkuFile(absl::GetFlag(FLAGS_skus_file));
   if (!skus.ok()) return Fail(2, skus.status().message());
   options.skus = *std::move(skus);
+
+  if (std::string path = absl::GetFlag(FLAGS_write_body); !path.empty()) {
+    const std::string body = GrpcRequestBody(options);
+    std::FILE* file = std::fopen(path.c_str(), "wb");
+    if (file == nullptr ||
+        std::fwrite(body.data(), 1, body.size(), file) != body.size() ||
+        std::fclose(file) != 0) {
+      return Fail(1, "--write_body: cannot write " + path);
+    }
+    return 0;
+  }
 
   absl::StatusOr<LoadResult> result = RunLoad(options);
   if (!result.ok()) {

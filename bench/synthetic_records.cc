@@ -10,7 +10,8 @@
 // SKUs are SKU-000001.. (the load generator's default pattern), stock 1.
 // --configurables=N adds configurable parents CFG-000001..CFG-<N>, each
 // with kVariantsPerParent variants among those SKUs (docs/domain.md §10),
-// for the composite listing benchmark.
+// for the composite listing benchmark. --out_of_stock leaves every record
+// without stock (the demand benchmark).
 // Loopback only; every call has a deadline.
 
 #include <cinttypes>
@@ -46,6 +47,9 @@ ABSL_FLAG(std::string, key_prefix, "av", "key prefix");
 ABSL_FLAG(int64_t, configurables, 0,
           "also write this many configurable parents CFG-000001.., each "
           "with 6 variants among the SKU-* records");
+ABSL_FLAG(bool, out_of_stock, false,
+          "no stock on hand in any record: every answer is out of stock "
+          "(or backorderable, every 10th), as the demand benchmark needs");
 ABSL_FLAG(bool, memory, false,
           "report INFO memory used_memory before/after and bytes per SKU");
 ABSL_FLAG(std::string, fill_target, "",
@@ -93,6 +97,10 @@ availability::core::Record SyntheticRecord(int64_t i, int32_t stock) {
   r.category_ids = {10 + i % 50};
   if (i % 10 == 0) {
     r.backorders = availability::core::Backorders::kYesNotify;
+  }
+  if (absl::GetFlag(FLAGS_out_of_stock)) {
+    r.source_qty = 0;
+    r.reserved_qty = 0;
   }
   return r;
 }

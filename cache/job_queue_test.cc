@@ -70,10 +70,20 @@ class NotificationJobQueueTest : public ::testing::Test {
 
   absl::Time Deadline() const { return absl::Now() + kWait; }
 
-  // `subscribers` wait for `sku`, which then comes into stock at `version`:
-  // one job each.
+  // `subscribers` wait for `sku` (sold out at `version` - 1: only known
+  // SKUs can be subscribed), which then comes into stock at `version`: one
+  // job each.
   void QueueJobs(const std::string& sku, int64_t version,
                  const std::vector<std::string>& subscribers) {
+    core::Record sold_out;
+    sold_out.sku = sku;
+    sold_out.stock_id = kStock;
+    sold_out.version = version - 1;
+    auto known = Await<std::vector<WriteOutcome>>([&](auto cb) {
+      writer_->Upsert({sold_out}, "", absl::Now(), Deadline(), cb);
+    });
+    ASSERT_THAT(known, IsOk());
+    ASSERT_EQ((*known)[0].result, WriteResult::kApplied);
     SubscriptionStore subs(*client_, keys_);
     for (const std::string& s : subscribers) {
       ASSERT_THAT(Await<bool>([&](auto cb) {

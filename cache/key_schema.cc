@@ -52,6 +52,11 @@ std::string KeySchema::Events(int32_t stock_id) const {
   return absl::StrCat(StockTag(stock_id), ":events");
 }
 
+std::string KeySchema::DemandBucket(int32_t stock_id,
+                                    absl::string_view day) const {
+  return absl::StrCat(StockTag(stock_id), ":demand:", day);
+}
+
 std::string KeySchema::NotificationJobs(int32_t stock_id) const {
   return absl::StrCat(StockTag(stock_id), ":jobs");
 }
@@ -69,6 +74,11 @@ std::string KeySchema::ComponentList(int32_t stock_id,
 std::string KeySchema::Subscriptions(int32_t stock_id,
                                      absl::string_view sku) const {
   return absl::StrCat(StockTag(stock_id), ":sub:", sku);
+}
+
+std::string KeySchema::SubscriberIndex(int32_t stock_id,
+                                       absl::string_view subscriber) const {
+  return absl::StrCat(StockTag(stock_id), ":subscriber:", subscriber);
 }
 
 std::string KeySchema::Snapshot(int32_t stock_id,

@@ -7,7 +7,9 @@
 //   keys.Record(1, "24-MB01")   // "av:{1}:r:24-MB01"
 //
 // Layout: "<prefix>:{<stock>}:" then "r:<sku>", "config", "cat:<id>",
-// "events", "jobs", "sub:<sku>", "snap:<id>", "parents:<sku>", "comp:<sku>";
+// "events", "jobs", "sub:<sku>", "subscriber:<id>", "demand:<yyyymmdd>",
+// "snap:<id>",
+// "parents:<sku>", "comp:<sku>";
 // "<prefix>:channels" and
 // "<prefix>:stocks:<owner>" are global.
 // SKUs are used verbatim (any bytes, ':' and '{' included): they follow the
@@ -47,8 +49,16 @@ class KeySchema {
   std::string Events(int32_t stock_id) const;
   // Back-in-stock notification jobs of a stock: stream.
   std::string NotificationJobs(int32_t stock_id) const;
-  // Open back-in-stock subscriptions of (stock, sku): hash subscriber -> time.
+  // Open back-in-stock subscriptions of (stock, sku): hash subscriber ->
+  // "<subscribed unix ms>,<expires unix ms>" (cache/subscription_store.h).
   std::string Subscriptions(int32_t stock_id, absl::string_view sku) const;
+  // A subscriber's subscriptions on a stock: sorted set sku -> expires
+  // (unix ms).
+  std::string SubscriberIndex(int32_t stock_id,
+                              absl::string_view subscriber) const;
+  // Demand counted on one UTC day (cache/demand_store.h), `day` as
+  // "yyyymmdd": hash "<kind>:<sku>" -> count.
+  std::string DemandBucket(int32_t stock_id, absl::string_view day) const;
   // SKUs upserted under a snapshot id: set.
   std::string Snapshot(int32_t stock_id, absl::string_view snapshot_id) const;
   // Last announced summary (and tombstone) per SKU, kept by the write

@@ -29,6 +29,7 @@ TEST(KeySchemaTest, Layout) {
   EXPECT_EQ(keys.Events(3), "av:{3}:events");
   EXPECT_EQ(keys.NotificationJobs(3), "av:{3}:jobs");
   EXPECT_EQ(keys.Subscriptions(3, "X"), "av:{3}:sub:X");
+  EXPECT_EQ(keys.SubscriberIndex(3, "c-1"), "av:{3}:subscriber:c-1");
   EXPECT_EQ(keys.Snapshot(3, "2024-01-01"), "av:{3}:snap:2024-01-01");
   EXPECT_EQ(keys.Parents(3, "X"), "av:{3}:parents:X");
   EXPECT_EQ(keys.ComponentList(3, "X"), "av:{3}:comp:X");

@@ -33,22 +33,38 @@ constexpr int kScriptAbsent = 4;
 // derived; nothing written.
 constexpr int kScriptChanged = 5;
 
-// The write script (cache/scripts/write_records.lua) with its named
-// constants.
+// A write script with the named constants (reply codes, summary statuses)
+// both write scripts use.
+std::string WithWriteConstants(absl::string_view lua) {
+  return LuaWithConstants(lua, {{"APPLIED", kScriptApplied},
+                                {"STALE", kScriptStale},
+                                {"KEPT", kScriptKept},
+                                {"ABSENT", kScriptAbsent},
+                                {"CHANGED", kScriptChanged},
+                                {"S_UNKNOWN", kSummaryUnknown},
+                                {"S_IN_STOCK", kSummaryInStock},
+                                {"S_BACKORDERABLE", kSummaryBackorderable},
+                                {"S_PREORDER", kSummaryPreorder},
+                                {"S_DISCONTINUED", kSummaryDiscontinued}});
+}
+
+// The write script (cache/scripts/write_records.lua).
 const std::string& WriteScriptText() {
-  static const std::string* const text = new std::string(LuaWithConstants(
-      kWriteRecordsLua, {{"APPLIED", kScriptApplied},
-                         {"STALE", kScriptStale},
-                         {"KEPT", kScriptKept},
-                         {"ABSENT", kScriptAbsent},
-                         {"CHANGED", kScriptChanged},
-                         {"S_UNKNOWN", kSummaryUnknown},
-                         {"S_IN_STOCK", kSummaryInStock},
-                         {"S_BACKORDERABLE", kSummaryBackorderable},
-                         {"S_PREORDER", kSummaryPreorder},
-                         {"S_DISCONTINUED", kSummaryDiscontinued}}));
+  static const std::string* const text =
+      new std::string(WithWriteConstants(kWriteRecordsLua));
   return *text;
 }
+
+// The bulk upsert script for simple records (cache/scripts/upsert_simple.lua).
+const std::string& UpsertSimpleScriptText() {
+  static const std::string* const text =
+      new std::string(WithWriteConstants(kUpsertSimpleLua));
+  return *text;
+}
+
+// upsert_simple.lua's answer when a record of its batch was a composite:
+// nothing written, the batch goes to the write script.
+constexpr absl::string_view kScriptGeneral = "GENERAL";
 
 std::string VersionBytes(int64_t version) {
   std::string out(8, '\0');
@@ -171,6 +187,68 @@ absl::Status DecodeOutcomes(const RedisReply& reply, int32_t stock_id,
       for (size_t k = 0; k + 1 < flat.size(); k += 2) {
         parents[flat[k].str] = flat[k + 1].str;
       }
+    }
+  }
+  return absl::OkStatus();
+}
+
+// The same for upsert_simple.lua's compact reply {codes, versions, events,
+// jobs, parents} (see the script).
+absl::Status DecodeSimpleOutcomes(const RedisReply& reply, int32_t stock_id,
+                                  const std::vector<size_t>& indices,
+                                  std::vector<WriteOutcome>& out,
+                                  std::map<std::string, std::string>& parents) {
+  const std::string what = WritingStock(stock_id);
+  if (reply.is_error()) return RedisErrorStatus(reply.str, what);
+  const size_t n = indices.size();
+  if (reply.type != RedisReply::Type::kArray || reply.elements.size() != 5) {
+    return UnexpectedReply(what);
+  }
+  const std::string& codes = reply.elements[0].str;
+  const std::string& versions = reply.elements[1].str;
+  const std::string& events = reply.elements[2].str;
+  const RedisReply& jobs = reply.elements[3];
+  const RedisReply& derive = reply.elements[4];
+  if (codes.size() != n || versions.size() != 8 * n || events.size() != n ||
+      jobs.type != RedisReply::Type::kArray || jobs.elements.size() % 2 != 0 ||
+      derive.type != RedisReply::Type::kArray ||
+      derive.elements.size() % 2 != 0) {
+    return UnexpectedReply(what);
+  }
+  for (char c : codes) {
+    if (c != 'A' && c != 'S') return UnexpectedReply(what);
+  }
+  for (size_t k = 0; k < jobs.elements.size(); k += 2) {
+    if (jobs.elements[k].type != RedisReply::Type::kInteger ||
+        jobs.elements[k].integer < 0 ||
+        static_cast<size_t>(jobs.elements[k].integer) >= n ||
+        jobs.elements[k + 1].type != RedisReply::Type::kInteger) {
+      return UnexpectedReply(what);
+    }
+  }
+  for (size_t k = 0; k < derive.elements.size(); k += 2) {
+    if (derive.elements[k].type != RedisReply::Type::kInteger ||
+        derive.elements[k + 1].type != RedisReply::Type::kArray ||
+        derive.elements[k + 1].elements.size() % 2 != 0) {
+      return UnexpectedReply(what);
+    }
+  }
+  for (size_t i = 0; i < n; ++i) {
+    WriteOutcome& o = out[indices[i]];
+    o.result = codes[i] == 'A' ? WriteResult::kApplied : WriteResult::kStale;
+    o.stored_version =
+        VersionFromBytes(absl::string_view(versions).substr(8 * i, 8));
+    o.events_appended = static_cast<unsigned char>(events[i]);
+    o.notifications_queued = 0;
+  }
+  for (size_t k = 0; k < jobs.elements.size(); k += 2) {
+    out[indices[jobs.elements[k].integer]].notifications_queued =
+        static_cast<int>(jobs.elements[k + 1].integer);
+  }
+  for (size_t k = 0; k < derive.elements.size(); k += 2) {
+    const auto& flat = derive.elements[k + 1].elements;
+    for (size_t j = 0; j + 1 < flat.size(); j += 2) {
+      parents[flat[j].str] = flat[j + 1].str;
     }
   }
   return absl::OkStatus();
@@ -309,6 +387,10 @@ absl::Status FirstFailure(const std::vector<WriteOutcome>& outcomes) {
 
 const char* RecordWriter::WriteScript() { return WriteScriptText().c_str(); }
 
+const char* RecordWriter::UpsertSimpleScript() {
+  return UpsertSimpleScriptText().c_str();
+}
+
 RecordWriter::RecordWriter(RedisClient& client, KeySchema keys)
     : RecordWriter(client, std::move(keys), Options()) {}
 
@@ -316,9 +398,17 @@ RecordWriter::RecordWriter(RedisClient& client, KeySchema keys, Options options)
     : client_(client),
       keys_(std::move(keys)),
       options_(options),
-      script_(WriteScriptText()) {}
+      script_(WriteScriptText()),
+      simple_script_(UpsertSimpleScriptText()) {}
 
 void RecordWriter::RunScripts(std::vector<std::vector<std::string>> calls,
+                              absl::Time deadline,
+                              Callback<std::vector<RedisReply>> done) {
+  RunScripts(script_, std::move(calls), deadline, std::move(done));
+}
+
+void RecordWriter::RunScripts(const RedisScript& script,
+                              std::vector<std::vector<std::string>> calls,
                               absl::Time deadline,
                               Callback<std::vector<RedisReply>> done) {
   if (!options_.fence_key.empty()) {
@@ -339,16 +429,16 @@ void RecordWriter::RunScripts(std::vector<std::vector<std::string>> calls,
       call[1 + numkeys + kFenceTokenArg - 1] = absl::StrCat(*token);
     }
   }
-  script_.Run(client_, std::move(calls), /*read_only=*/false, deadline,
-              std::move(done));
+  script.Run(client_, std::move(calls), /*read_only=*/false, deadline,
+             std::move(done));
 }
 
-std::vector<std::string> RecordWriter::ScriptCall(
+std::vector<std::string> RecordWriter::CallHead(
     int32_t stock_id, const std::string& snapshot_key,
-    const std::string& snapshot_ttl_arg,
-    const std::vector<ScriptItem>& items) const {
+    const std::string& snapshot_ttl_arg, const std::vector<ScriptItem>& items,
+    size_t per_item) const {
   std::vector<std::string> call;
-  call.reserve(1 + 5 + 2 * items.size() + 5 + 9 * items.size());
+  call.reserve(1 + 5 + 2 * items.size() + 5 + per_item * items.size());
   call.push_back(absl::StrCat(5 + 2 * items.size()));
   call.push_back(keys_.Events(stock_id));
   call.push_back(keys_.NotificationJobs(stock_id));
@@ -368,6 +458,15 @@ std::vector<std::string> RecordWriter::ScriptCall(
   call.push_back(snapshot_ttl_arg);
   call.push_back(absl::StrCat(stock_id));
   call.push_back("");  // ARGV[5], the fencing token: "" = not fenced
+  return call;
+}
+
+std::vector<std::string> RecordWriter::ScriptCall(
+    int32_t stock_id, const std::string& snapshot_key,
+    const std::string& snapshot_ttl_arg,
+    const std::vector<ScriptItem>& items) const {
+  std::vector<std::string> call =
+      CallHead(stock_id, snapshot_key, snapshot_ttl_arg, items, 9);
   for (const ScriptItem& item : items) {
     call.push_back(std::string(1, item.op));
     call.push_back(item.sku);
@@ -379,6 +478,25 @@ std::vector<std::string> RecordWriter::ScriptCall(
     call.push_back(absl::StrCat(item.summary.net));
     call.push_back(item.summary.low ? "1" : "0");
     call.push_back(item.components);
+  }
+  return call;
+}
+
+std::vector<std::string> RecordWriter::SimpleCall(
+    int32_t stock_id, const std::string& snapshot_key,
+    const std::string& snapshot_ttl_arg,
+    const std::vector<ScriptItem>& items) const {
+  std::vector<std::string> call =
+      CallHead(stock_id, snapshot_key, snapshot_ttl_arg, items, 8);
+  for (const ScriptItem& item : items) {
+    call.push_back(item.sku);
+    call.push_back(VersionBytes(item.version));
+    call.push_back(absl::StrCat(item.version));
+    call.push_back(item.value);
+    call.push_back(absl::StrCat(item.summary.status));
+    call.push_back(absl::StrCat(item.summary.eta_days));
+    call.push_back(absl::StrCat(item.summary.net));
+    call.push_back(item.summary.low ? "1" : "0");
   }
   return call;
 }
@@ -442,8 +560,13 @@ void RecordWriter::ApplyUpserts(
   struct Group {
     std::vector<ScriptItem> items;
     std::vector<size_t> indices;
+    // No composite among the items: upsert_simple.lua can write them.
+    bool simple = true;
   };
   std::map<int32_t, Group> groups;
+  if (!records.empty()) {
+    groups[records.front().stock_id].items.reserve(records.size());
+  }
   for (size_t i = 0; i < records.size(); ++i) {
     core::Record& r = records[i];
     const absl::StatusOr<core::StoreConfig>& config = configs[r.stock_id];
@@ -460,6 +583,7 @@ void RecordWriter::ApplyUpserts(
     item.version = r.version;
     item.sku = std::move(r.sku);
     Group& g = groups[r.stock_id];
+    if (item.derived_later) g.simple = false;
     g.items.push_back(std::move(item));
     g.indices.push_back(i);
   }
@@ -475,9 +599,18 @@ void RecordWriter::ApplyUpserts(
     call.indices = std::move(group.indices);
     call.error = configs[stock].status();
     if (call.error.ok()) {
-      call.args = ScriptCall(
-          stock, snapshot_id.empty() ? "" : keys_.Snapshot(stock, snapshot_id),
-          ttl, group.items);
+      const std::string snapshot_key =
+          snapshot_id.empty() ? "" : keys_.Snapshot(stock, snapshot_id);
+      if (group.simple && options_.bulk_upserts) {
+        // Kept for write_records.lua, should the script answer GENERAL.
+        call.args = SimpleCall(stock, snapshot_key, ttl, group.items);
+        call.simple = true;
+        call.snapshot_key = snapshot_key;
+        call.snapshot_ttl = ttl;
+        call.items = std::move(group.items);
+      } else {
+        call.args = ScriptCall(stock, snapshot_key, ttl, group.items);
+      }
     }
     calls.push_back(std::move(call));
   }
@@ -488,10 +621,53 @@ void RecordWriter::ApplyUpserts(
 void RecordWriter::RunStockCalls(std::vector<StockCall> calls, size_t n,
                                  absl::Time now, absl::Time deadline,
                                  Callback<std::vector<WriteOutcome>> done) {
+  // The simple calls first, in one pipeline; then, in another, the write
+  // script for the rest and for those answered GENERAL.
   std::vector<std::vector<std::string>> scripts;
   std::vector<size_t> ran;  // scripts[k] is calls[ran[k]]
   for (size_t c = 0; c < calls.size(); ++c) {
-    if (!calls[c].error.ok()) continue;
+    if (!calls[c].error.ok() || !calls[c].simple) continue;
+    scripts.push_back(std::move(calls[c].args));
+    ran.push_back(c);
+  }
+  if (scripts.empty()) {
+    RunGeneralCalls(std::move(calls), n, now, deadline, std::move(done));
+    return;
+  }
+  RunScripts(
+      simple_script_, std::move(scripts), deadline,
+      [this, calls = std::move(calls), ran, n, now, deadline,
+       done = std::move(done)](
+          absl::StatusOr<std::vector<RedisReply>> replies) mutable {
+        for (size_t k = 0; k < ran.size(); ++k) {
+          StockCall& call = calls[ran[k]];
+          if (!replies.ok()) {
+            call.error =
+                ReplyStatus(replies.status(), WritingStock(call.stock_id));
+            continue;
+          }
+          RedisReply& reply = (*replies)[k];
+          if (reply.type == RedisReply::Type::kStatus &&
+              reply.str == kScriptGeneral) {
+            call.simple = false;
+            call.args = ScriptCall(call.stock_id, call.snapshot_key,
+                                   call.snapshot_ttl, call.items);
+            continue;
+          }
+          call.reply = std::move(reply);
+          call.replied = true;
+        }
+        RunGeneralCalls(std::move(calls), n, now, deadline, std::move(done));
+      });
+}
+
+void RecordWriter::RunGeneralCalls(std::vector<StockCall> calls, size_t n,
+                                   absl::Time now, absl::Time deadline,
+                                   Callback<std::vector<WriteOutcome>> done) {
+  std::vector<std::vector<std::string>> scripts;
+  std::vector<size_t> ran;  // scripts[k] is calls[ran[k]]
+  for (size_t c = 0; c < calls.size(); ++c) {
+    if (!calls[c].error.ok() || calls[c].replied) continue;
     scripts.push_back(std::move(calls[c].args));
     ran.push_back(c);
   }
@@ -502,11 +678,21 @@ void RecordWriter::RunStockCalls(std::vector<StockCall> calls, size_t n,
     ParentsToDerive parents;
     for (size_t k = 0; k < ran.size(); ++k) {
       StockCall& call = calls[ran[k]];
+      if (!replies.ok()) {
+        call.error = ReplyStatus(replies.status(), WritingStock(call.stock_id));
+        continue;
+      }
+      call.reply = std::move((*replies)[k]);
+      call.replied = true;
+    }
+    for (StockCall& call : calls) {
+      if (!call.error.ok() || !call.replied) continue;
       call.error =
-          replies.ok()
-              ? DecodeOutcomes((*replies)[k], call.stock_id, call.indices, out,
-                               parents[call.stock_id])
-              : ReplyStatus(replies.status(), WritingStock(call.stock_id));
+          call.simple
+              ? DecodeSimpleOutcomes(call.reply, call.stock_id, call.indices,
+                                     out, parents[call.stock_id])
+              : DecodeOutcomes(call.reply, call.stock_id, call.indices, out,
+                               parents[call.stock_id]);
     }
     bool any_ok = false;
     for (const StockCall& call : calls) {
@@ -776,15 +962,55 @@ void RecordWriter::ScanStep(std::shared_ptr<ScanState> state) {
 void RecordWriter::SnapshotChunk(const std::shared_ptr<SnapshotState>& state,
                                  const std::vector<std::string>& keys,
                                  StatusCallback next) {
-  std::vector<ScriptItem> items;
+  std::vector<std::string> skus;
   for (const std::string& key : keys) {
     if (key.size() <= state->prefix_size) continue;
+    skus.push_back(key.substr(state->prefix_size));
+  }
+  if (skus.empty()) {
+    next(absl::OkStatus());
+    return;
+  }
+  // The SKUs the snapshot holds stay: only the others go to the script
+  // (which checks the set again, atomically, before deleting).
+  std::vector<std::string> argv = {"SMISMEMBER", state->snapshot_key};
+  argv.insert(argv.end(), skus.begin(), skus.end());
+  client_.Execute(
+      std::move(argv), state->deadline,
+      [this, state, skus = std::move(skus),
+       next = std::move(next)](absl::StatusOr<RedisReply> reply) mutable {
+        if (absl::Status s = ReplyStatus(reply, "snapshot"); !s.ok()) {
+          next(s);
+          return;
+        }
+        if (reply->type != RedisReply::Type::kArray ||
+            reply->elements.size() != skus.size()) {
+          next(UnexpectedReply("snapshot"));
+          return;
+        }
+        std::vector<std::string> absent;
+        for (size_t i = 0; i < skus.size(); ++i) {
+          if (reply->elements[i].integer == 0) {
+            absent.push_back(std::move(skus[i]));
+          }
+        }
+        DeleteAbsent(state, std::move(absent), std::move(next));
+      });
+}
+
+void RecordWriter::DeleteAbsent(const std::shared_ptr<SnapshotState>& state,
+                                std::vector<std::string> skus,
+                                StatusCallback next) {
+  std::vector<ScriptItem> items;
+  for (std::string& sku : skus) {
     ScriptItem item;
     item.op = 'X';
-    item.sku = key.substr(state->prefix_size);
+    item.sku = std::move(sku);
     items.push_back(std::move(item));
   }
-  if (items.empty()) {
+  // A fenced writer runs the script even without items: a deposed one is
+  // refused (FENCED) as before, rather than finish quietly.
+  if (items.empty() && options_.fence_key.empty()) {
     next(absl::OkStatus());
     return;
   }

@@ -37,7 +37,7 @@
 //   is announced as OUT_OF_STOCK with new_status UNKNOWN.
 // - A SKU that was unknown (never stored, or deleted) starts from UNKNOWN, so
 //   its first upsert is announced too; appearing IN_STOCK counts as
-//   BACK_IN_STOCK (subscriptions taken before the product existed fire).
+//   BACK_IN_STOCK (subscriptions left from before a delete fire).
 // - Same status, different first ship date: ETA_CHANGED.
 // - LOW_STOCK, additionally: net fell below notify_stock_qty (manage_stock
 //   on) for a SKU that was known and not below it before.
@@ -46,7 +46,8 @@
 //
 // Notification jobs (NotificationJobs(stock)): on BACK_IN_STOCK each open
 // subscription of (stock, sku) becomes one entry {sku, stock, subscriber,
-// subscribed_at (unix ms), version} and is removed from the open set.
+// subscribed_at (unix ms), version} and is removed from the open set;
+// expired ones (cache/subscription_store.h) are removed without a job.
 //
 // Composite products (docs/domain.md §10): a configurable, bundle or grouped
 // record's summary is derived from its components' records on the same
@@ -248,6 +249,10 @@ class RecordWriter {
     // (the sync API, imports).
     std::string fence_key;
     std::function<absl::StatusOr<int64_t>()> fencing_token;
+    // Upsert writes a stock's records with the bulk script
+    // (UpsertSimpleScript()) when none of them is a composite. Off: always
+    // the write script (the same results; for comparisons and tests).
+    bool bulk_upserts = true;
   };
 
   template <typename T>
@@ -354,6 +359,10 @@ class RecordWriter {
   // expected a <type>; ...", or Redis' own refusal up front (OOM over
   // maxmemory, READONLY on a replica).
   static const char* WriteScript();
+  // The bulk upsert script (for the same uses): what Upsert runs for a
+  // stock's records when none is a composite; same results, events, jobs
+  // and snapshot set, bulk reads and writes (cache/scripts/upsert_simple.lua).
+  static const char* UpsertSimpleScript();
 
  private:
   struct ScriptItem;
@@ -367,6 +376,15 @@ class RecordWriter {
     std::vector<std::string> args;
     std::vector<size_t> indices;
     absl::Status error;
+    // args run upsert_simple.lua; `items` and the snapshot arguments are
+    // kept for the write script, should it answer GENERAL.
+    bool simple = false;
+    std::vector<ScriptItem> items;
+    std::string snapshot_key;
+    std::string snapshot_ttl;
+    // The script's reply, once it ran.
+    bool replied = false;
+    RedisReply reply;
   };
   struct SnapshotState;
   struct ScanState;
@@ -378,7 +396,24 @@ class RecordWriter {
   // numkeys, KEYS and ARGV), pipelined (RedisScript::Run).
   void RunScripts(std::vector<std::vector<std::string>> calls,
                   absl::Time deadline, Callback<std::vector<RedisReply>> done);
+  // The same with another script of the same KEYS and ARGV[1..5] layout.
+  void RunScripts(const RedisScript& script,
+                  std::vector<std::vector<std::string>> calls,
+                  absl::Time deadline, Callback<std::vector<RedisReply>> done);
+  // numkeys, KEYS and ARGV[1..5] of a write script call (room reserved for
+  // `per_item` more ARGV per item).
+  std::vector<std::string> CallHead(int32_t stock_id,
+                                    const std::string& snapshot_key,
+                                    const std::string& snapshot_ttl_arg,
+                                    const std::vector<ScriptItem>& items,
+                                    size_t per_item) const;
+  // A write_records.lua call.
   std::vector<std::string> ScriptCall(
+      int32_t stock_id, const std::string& snapshot_key,
+      const std::string& snapshot_ttl_arg,
+      const std::vector<ScriptItem>& items) const;
+  // An upsert_simple.lua call: U items of simple records only.
+  std::vector<std::string> SimpleCall(
       int32_t stock_id, const std::string& snapshot_key,
       const std::string& snapshot_ttl_arg,
       const std::vector<ScriptItem>& items) const;
@@ -395,6 +430,11 @@ class RecordWriter {
   void RunStockCalls(std::vector<StockCall> calls, size_t n, absl::Time now,
                      absl::Time deadline,
                      Callback<std::vector<WriteOutcome>> done);
+  // RunStockCalls' second step: the write script for the calls without a
+  // reply yet, then the outcomes of all.
+  void RunGeneralCalls(std::vector<StockCall> calls, size_t n, absl::Time now,
+                       absl::Time deadline,
+                       Callback<std::vector<WriteOutcome>> done);
   // Derives the summaries of `parents` from their components' records (one
   // round trip: each stock's config and one MGET of parents and components)
   // and stores them with S items of the write script (one more), announcing
@@ -424,6 +464,10 @@ class RecordWriter {
   // One FinishSnapshot chunk: deletes the `keys` (records) the set lacks.
   void SnapshotChunk(const std::shared_ptr<SnapshotState>& state,
                      const std::vector<std::string>& keys, StatusCallback next);
+  // Its second step: X items of the write script for the `skus` the set
+  // did not hold (SMISMEMBER).
+  void DeleteAbsent(const std::shared_ptr<SnapshotState>& state,
+                    std::vector<std::string> skus, StatusCallback next);
   void ChangeManagedStocks(const char* command, absl::string_view owner,
                            std::vector<int32_t> stocks, absl::Time deadline,
                            StatusCallback done);
@@ -433,6 +477,8 @@ class RecordWriter {
   const Options options_;
   // WriteScript(), run by its SHA-1.
   const RedisScript script_;
+  // UpsertSimpleScript(): Upsert's batches without a composite.
+  const RedisScript simple_script_;
 };
 
 }  // namespace availability::cache

@@ -8,6 +8,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -923,6 +924,117 @@ TEST_F(RecordWriterTest, ConcurrentShuffledWritersConvergeWithEventChains) {
     EXPECT_EQ(status, final_summary.status) << expected.sku;
     EXPECT_EQ(eta, final_summary.eta_days) << expected.sku;
   }
+}
+
+// The bulk script (upsert_simple.lua) against the write script: the same
+// random history of upserts (stale ones, a SKU twice in a batch, snapshot
+// batches), deletes and subscriptions through one writer of each, on two
+// key prefixes of one Redis, leaves the same records, summaries, events,
+// jobs and snapshot sets.
+TEST_F(RecordWriterTest, BulkScriptMatchesTheWriteScript) {
+  const KeySchema ref_keys("ref");
+  RecordWriter::Options wo;
+  wo.events_max_len = 0;
+  wo.bulk_upserts = false;
+  RecordWriter ref(*client_, ref_keys, wo);
+  std::mt19937 rng(17);
+  constexpr int kSkus = 30;
+  auto sku = [](int s) { return absl::StrCat("S", s); };
+  for (int round = 0; round < 60; ++round) {
+    const bool snapshot = round % 7 == 3;
+    if (round % 5 == 0) {
+      for (const KeySchema* k : {&std::as_const(keys_), &ref_keys}) {
+        Command({"HSET", k->Subscriptions(kStock, sku(round % kSkus)),
+                 absl::StrCat("user", round), absl::StrCat(1000 + round)});
+      }
+    }
+    if (round % 9 == 8) {
+      std::vector<DeleteKey> dels;
+      for (int d = 0; d < 3; ++d) {
+        dels.push_back({kStock, sku(static_cast<int>(rng() % kSkus)),
+                        static_cast<int64_t>(1 + rng() % 40)});
+      }
+      for (RecordWriter* w : {writer_.get(), &ref}) {
+        Waiter<absl::StatusOr<std::vector<WriteOutcome>>> done(kWait);
+        w->Delete(dels, Deadline(), done.Callback());
+        ASSERT_THAT(done.Get(), IsOk());
+      }
+      continue;
+    }
+    std::vector<core::Record> batch;
+    const int size = 1 + static_cast<int>(rng() % 12);
+    for (int i = 0; i < size; ++i) {
+      core::Record r = InStock(sku(static_cast<int>(rng() % kSkus)),
+                               static_cast<int64_t>(1 + rng() % 40),
+                               static_cast<int64_t>(rng() % 4));
+      switch (rng() % 4) {
+        case 0:
+          r = Backorderable(r.sku, r.version,
+                            absl::CivilDay(2026, 3, 2 + rng() % 3));
+          break;
+        case 1:
+          r.notify_stock_qty = core::QtyFromUnits(2);
+          break;
+        default:
+          break;
+      }
+      batch.push_back(std::move(r));
+    }
+    std::vector<std::vector<WriteOutcome>> outcomes;
+    for (RecordWriter* w : {writer_.get(), &ref}) {
+      Waiter<absl::StatusOr<std::vector<WriteOutcome>>> done(kWait);
+      w->Upsert(batch, snapshot ? "snap" : "", Now(), Deadline(),
+                done.Callback());
+      auto r = done.Get();
+      ASSERT_THAT(r, IsOk());
+      outcomes.push_back(*r);
+    }
+    for (size_t i = 0; i < batch.size(); ++i) {
+      EXPECT_EQ(outcomes[0][i].result, outcomes[1][i].result) << round;
+      EXPECT_EQ(outcomes[0][i].stored_version, outcomes[1][i].stored_version);
+      EXPECT_EQ(outcomes[0][i].events_appended, outcomes[1][i].events_appended);
+      EXPECT_EQ(outcomes[0][i].notifications_queued,
+                outcomes[1][i].notifications_queued);
+    }
+  }
+  // Stream entries without their ids.
+  auto entries = [this](const std::string& key) {
+    std::vector<std::vector<std::string>> out;
+    for (const RedisReply& e : Command({"XRANGE", key, "-", "+"}).elements) {
+      std::vector<std::string> fields;
+      for (const RedisReply& f : e.elements[1].elements) {
+        fields.push_back(f.str);
+      }
+      out.push_back(std::move(fields));
+    }
+    return out;
+  };
+  const auto events = entries(keys_.Events(kStock));
+  EXPECT_GT(events.size(), 30u);
+  EXPECT_EQ(events, entries(ref_keys.Events(kStock)));
+  const auto jobs = entries(keys_.NotificationJobs(kStock));
+  EXPECT_GT(jobs.size(), 0u);
+  EXPECT_EQ(jobs, entries(ref_keys.NotificationJobs(kStock)));
+  for (int s = 0; s < kSkus; ++s) {
+    EXPECT_EQ(Command({"GET", keys_.Record(kStock, sku(s))}).str,
+              Command({"GET", ref_keys.Record(kStock, sku(s))}).str);
+    EXPECT_EQ(Command({"HGET", keys_.Summaries(kStock), sku(s)}).str,
+              Command({"HGET", ref_keys.Summaries(kStock), sku(s)}).str);
+    EXPECT_EQ(
+        Command({"EXISTS", keys_.Subscriptions(kStock, sku(s))}).integer,
+        Command({"EXISTS", ref_keys.Subscriptions(kStock, sku(s))}).integer);
+  }
+  auto members = [this](const std::string& key) {
+    std::vector<std::string> out;
+    for (const RedisReply& m : Command({"SMEMBERS", key}).elements) {
+      out.push_back(m.str);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  EXPECT_FALSE(members(keys_.Snapshot(kStock, "snap")).empty());
+  EXPECT_EQ(members(keys_.Snapshot(kStock, "snap")),
+            members(ref_keys.Snapshot(kStock, "snap")));
 }
 
 // --- composite products (docs/domain.md §10) ---

@@ -1,5 +1,6 @@
 #include "cache/subscription_store.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -15,13 +16,20 @@ namespace {
 // Replies of the subscribe script (cache/scripts/subscribe.lua).
 constexpr int kSubscribeCreated = 1;
 constexpr int kSubscribeAlreadyOpen = 0;
-constexpr int kSubscribeFull = -1;
+constexpr int kSubscribeSkuFull = -1;
+constexpr int kSubscribeSubscriberFull = -2;
+constexpr int kSubscribeUnknownSku = -3;
+// Entries of a full SKU checked for expiry per subscribe call.
+constexpr int kFullSkuSample = 100;
 
 const std::string& SubscribeScript() {
-  static const std::string* const text = new std::string(
-      LuaWithConstants(kSubscribeLua, {{"CREATED", kSubscribeCreated},
-                                       {"ALREADY_OPEN", kSubscribeAlreadyOpen},
-                                       {"FULL", kSubscribeFull}}));
+  static const std::string* const text = new std::string(LuaWithConstants(
+      kSubscribeLua, {{"CREATED", kSubscribeCreated},
+                      {"ALREADY_OPEN", kSubscribeAlreadyOpen},
+                      {"SKU_FULL", kSubscribeSkuFull},
+                      {"SUBSCRIBER_FULL", kSubscribeSubscriberFull},
+                      {"UNKNOWN_SKU", kSubscribeUnknownSku},
+                      {"SAMPLE", kFullSkuSample}}));
   return *text;
 }
 
@@ -67,20 +75,49 @@ void SubscriptionStore::Subscribe(int32_t stock_id, std::string sku,
     done(s);
     return;
   }
-  const int64_t max = options_.max_per_sku;
+  const Options options = options_;
+  std::string sub_key = keys_.Subscriptions(stock_id, sku);
+  std::string index_key = keys_.SubscriberIndex(stock_id, subscriber);
+  std::string record_key = keys_.Record(stock_id, sku);
+  std::vector<std::string> call = {
+      "EVAL",
+      SubscribeScript(),
+      "3",
+      std::move(sub_key),
+      std::move(record_key),
+      std::move(index_key),
+      std::move(subscriber),
+      absl::StrCat(absl::ToUnixMillis(now)),
+      absl::StrCat(options.max_per_sku),
+      absl::StrCat(options.max_per_subscriber),
+      absl::StrCat(
+          std::max<int64_t>(1, absl::ToInt64Milliseconds(options.expiry))),
+      sku,
+      keys_.Subscriptions(stock_id, "")};
   client_.Execute(
-      {"EVAL", SubscribeScript(), "1", keys_.Subscriptions(stock_id, sku),
-       std::move(subscriber), absl::StrCat(absl::ToUnixMillis(now)),
-       absl::StrCat(max)},
-      deadline,
-      [max, done = std::move(done)](absl::StatusOr<RedisReply> reply) {
+      std::move(call), deadline,
+      [options, stock_id, sku = std::move(sku),
+       done = std::move(done)](absl::StatusOr<RedisReply> reply) {
         absl::StatusOr<int64_t> n = IntegerReply(std::move(reply), "subscribe");
         if (!n.ok()) {
           done(n.status());
-        } else if (*n == kSubscribeFull) {
-          done(absl::ResourceExhaustedError(
-              absl::StrCat("subscriptions: this product already has ", max,
-                           " open back-in-stock subscriptions")));
+        } else if (*n == kSubscribeSkuFull) {
+          done(absl::ResourceExhaustedError(absl::StrCat(
+              "subscriptions: sku \"", sku, "\" on stock ", stock_id,
+              " already has the most open back-in-stock subscriptions "
+              "allowed (",
+              options.max_per_sku, ", --subscription_max_per_sku)")));
+        } else if (*n == kSubscribeSubscriberFull) {
+          done(absl::ResourceExhaustedError(absl::StrCat(
+              "subscriptions: this subscriber already has the most open "
+              "back-in-stock subscriptions allowed on stock ",
+              stock_id, " (", options.max_per_subscriber,
+              ", --subscription_max_per_subscriber)")));
+        } else if (*n == kSubscribeUnknownSku) {
+          done(absl::NotFoundError(absl::StrCat(
+              "sku: \"", sku, "\" is not known on stock ", stock_id,
+              " (no availability record); subscriptions are taken only "
+              "for products the cache holds")));
         } else {
           done(*n == kSubscribeCreated);
         }
@@ -94,8 +131,11 @@ void SubscriptionStore::Unsubscribe(int32_t stock_id, std::string sku,
     done(s);
     return;
   }
+  std::string sub_key = keys_.Subscriptions(stock_id, sku);
+  std::string index_key = keys_.SubscriberIndex(stock_id, subscriber);
   client_.Execute(
-      {"HDEL", keys_.Subscriptions(stock_id, sku), std::move(subscriber)},
+      {"EVAL", std::string(kUnsubscribeLua), "2", std::move(sub_key),
+       std::move(index_key), std::move(subscriber), std::move(sku)},
       deadline, [done = std::move(done)](absl::StatusOr<RedisReply> reply) {
         absl::StatusOr<int64_t> n =
             IntegerReply(std::move(reply), "unsubscribe");

@@ -262,6 +262,13 @@ absl::StatusOr<v1::AckNotificationJobsResponse> SyncClient::AckNotificationJobs(
   return response;
 }
 
+absl::StatusOr<v1::DemandReport> SyncClient::GetDemandReport(
+    const v1::GetDemandReportRequest& request) const {
+  v1::DemandReport response;
+  AV_SYNC_UNARY(GetDemandReport, request, response);
+  return response;
+}
+
 #undef AV_SYNC_UNARY
 
 absl::Status SyncClient::TailEvents(

@@ -182,6 +182,11 @@ class SyncClient {
   AckNotificationJobs(
       const availability::v1::AckNotificationJobsRequest& request) const;
 
+  // Demand signals of a stock (read-only token accepted). InvalidArgument
+  // naming the field for a bad request.
+  absl::StatusOr<availability::v1::DemandReport> GetDemandReport(
+      const availability::v1::GetDemandReportRequest& request) const;
+
  private:
   // Sets the deadline and the authorization metadata on `context`.
   void Prepare(grpc::ClientContext& context, absl::Duration timeout) const;

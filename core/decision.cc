@@ -368,7 +368,35 @@ DerivedQuantities Derive(const Record& record, const ResolvedSettings& s) {
 }
 
 absl::CivilDay StoreToday(const StoreConfig& config, absl::Time now) {
-  return absl::ToCivilDay(now, config.time_zone);
+  // Every call asks this, and the answer changes once a day per zone: each
+  // thread remembers the last zone's day and the span of absolute time that
+  // is surely that day (no offset change inside it), so a hit costs two
+  // comparisons instead of a zone lookup.
+  struct Span {
+    absl::TimeZone zone;
+    absl::Time start = absl::InfiniteFuture();
+    absl::Time end = absl::InfinitePast();
+    absl::CivilDay day;
+  };
+  thread_local Span span;
+  const absl::TimeZone& zone = config.time_zone;
+  if (span.zone == zone && now >= span.start && now < span.end) {
+    return span.day;
+  }
+  const absl::CivilDay day = absl::ToCivilDay(now, zone);
+  absl::Time start = absl::FromCivil(day, zone);
+  absl::Time end = absl::FromCivil(day + 1, zone);
+  // An offset change inside the day (DST): keep only the part before it.
+  // (For a repeated hour FromCivil gives the earlier instant: the span only
+  // gets shorter, never wrong.)
+  if (absl::TimeZone::CivilTransition t; zone.NextTransition(start, &t)) {
+    end = std::min(end, absl::FromCivil(t.to, zone));
+  }
+  if (start <= now && now < end && absl::ToCivilDay(start, zone) == day &&
+      absl::ToCivilDay(end - absl::Nanoseconds(1), zone) == day) {
+    span = Span{zone, start, end, day};
+  }
+  return day;
 }
 
 absl::CivilDay AddShippingDays(const BusinessCalendar& calendar,

@@ -1,6 +1,7 @@
 #include "core/time_zone.h"
 
 #include <string>
+#include <vector>
 
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
@@ -83,6 +84,54 @@ INSTANTIATE_TEST_SUITE_P(
     [](const testing::TestParamInfo<TodayCase>& row) {
       return row.param.name;
     });
+
+// StoreToday remembers the day it last computed per thread: walking time
+// across midnights and offset changes (DST at 02:00 in Berlin, at midnight
+// in Santiago and Havana; Lord Howe's half hour), one zone at a time and
+// switching zones, it must still agree with the zone lookup.
+TEST(StoreTodayTest, RemembersTheDayButNeverAcrossMidnightOrAnOffsetChange) {
+  std::vector<StoreConfig> configs;
+  for (const char* name :
+       {"Europe/Berlin", "America/Santiago", "America/Havana",
+        "Australia/Lord_Howe", "Asia/Tokyo", ""}) {
+    absl::StatusOr<absl::TimeZone> tz = LoadStoreTimeZone(name);
+    ASSERT_TRUE(tz.ok()) << tz.status();
+    StoreConfig config;
+    config.time_zone_name = name;
+    config.time_zone = *tz;
+    configs.push_back(config);
+  }
+  // Around the 2024 transitions of each zone (March/April and
+  // September/October/November), 3 days each, 7-minute steps.
+  const absl::CivilDay starts[] = {
+      absl::CivilDay(2024, 3, 9),  absl::CivilDay(2024, 3, 29),
+      absl::CivilDay(2024, 4, 5),  absl::CivilDay(2024, 9, 6),
+      absl::CivilDay(2024, 10, 5), absl::CivilDay(2024, 10, 26),
+      absl::CivilDay(2024, 11, 2)};
+  int checked = 0;
+  auto check = [&checked](const StoreConfig& config, absl::Time now) {
+    ASSERT_EQ(StoreToday(config, now), absl::ToCivilDay(now, config.time_zone))
+        << config.time_zone_name << " at " << now;
+    ++checked;
+  };
+  // One zone at a time (the remembered day answers most calls), then the
+  // zones interleaved (each call replaces what the thread remembers).
+  for (const StoreConfig& config : configs) {
+    for (const absl::CivilDay start : starts) {
+      const absl::Time from = absl::FromCivil(start, absl::UTCTimeZone());
+      for (absl::Duration d; d < absl::Hours(72); d += absl::Minutes(7)) {
+        check(config, from + d + absl::Seconds(checked % 59));
+      }
+    }
+  }
+  for (const absl::CivilDay start : starts) {
+    const absl::Time from = absl::FromCivil(start, absl::UTCTimeZone());
+    for (absl::Duration d; d < absl::Hours(72); d += absl::Minutes(13)) {
+      for (const StoreConfig& config : configs) check(config, from + d);
+    }
+  }
+  EXPECT_GT(checked, 20000);
+}
 
 }  // namespace
 }  // namespace availability::core

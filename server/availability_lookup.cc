@@ -62,7 +62,22 @@ bool BrokenRecordLog::Report(absl::string_view key, const absl::Status& error) {
 struct AvailabilityLookup::Call {
   ValidatedQuery query;
   absl::Time deadline;
+  // Answers handed over (Run, RunWithComponents) ...
   Callback done;
+  // ... or written in place (RunInto): into one of these, then done_in_place.
+  StatusCallback done_in_place;
+  Answers* out_list = nullptr;
+  v1::ProductAvailability* out_single = nullptr;
+
+  // Ends the call: `answers` is an error, or the answers (empty when they
+  // were written in place).
+  void Done(absl::StatusOr<Answers> answers) {
+    if (done_in_place) {
+      done_in_place(answers.status());
+    } else {
+      done(std::move(answers));
+    }
+  }
   int32_t stock_id = 0;
   absl::CivilDay today;
   // The near-cache ticket taken before anything was read.
@@ -168,6 +183,22 @@ void AvailabilityLookup::Run(ValidatedQuery query, absl::Time deadline,
   Start(std::move(call), std::move(query), deadline);
 }
 
+void AvailabilityLookup::RunInto(ValidatedQuery query, absl::Time deadline,
+                                 Answers* out_list,
+                                 v1::ProductAvailability* out_single,
+                                 StatusCallback done) {
+  if ((out_list == nullptr) == (out_single == nullptr) ||
+      (out_single != nullptr && query.items.size() != 1)) {
+    done(absl::InternalError("RunInto: one output, a single one per item"));
+    return;
+  }
+  auto call = std::make_shared<Call>();
+  call->done_in_place = std::move(done);
+  call->out_list = out_list;
+  call->out_single = out_single;
+  Start(std::move(call), std::move(query), deadline);
+}
+
 void AvailabilityLookup::Start(std::shared_ptr<Call> call, ValidatedQuery query,
                                absl::Time deadline) {
   call->query = std::move(query);
@@ -183,7 +214,7 @@ void AvailabilityLookup::Start(std::shared_ptr<Call> call, ValidatedQuery query,
   const ValidatedScope scope = call->query.scope;
   ResolveStock(scope, deadline, [this, call](absl::StatusOr<int32_t> stock) {
     if (!stock.ok()) {
-      call->done(stock.status());
+      call->Done(stock.status());
       return;
     }
     call->stock_id = *stock;
@@ -277,7 +308,7 @@ void AvailabilityLookup::ReadMissing(std::shared_ptr<Call> call,
               snapshot.status().code() == absl::StatusCode::kUnavailable) {
             AnswerStale(std::move(call), snapshot.status());
           } else {
-            call->done(snapshot.status());
+            call->Done(snapshot.status());
           }
           return;
         }
@@ -314,7 +345,7 @@ void AvailabilityLookup::ReadMissing(std::shared_ptr<Call> call,
 void AvailabilityLookup::AnswerStale(std::shared_ptr<Call> call,
                                      absl::Status why) {
   if (!near_cache_->GetStaleConfig(call->stock_id, &call->config)) {
-    call->done(absl::UnavailableError(
+    call->Done(absl::UnavailableError(
         absl::StrCat(why.message(), "; the store configuration of stock ",
                      call->stock_id, " is not held in memory")));
     return;
@@ -324,7 +355,7 @@ void AvailabilityLookup::AnswerStale(std::shared_ptr<Call> call,
   for (size_t i = 0; i < call->skus.size(); ++i) {
     if (!near_cache_->GetStaleRecord(call->stock_id, call->skus[i],
                                      &call->records[i])) {
-      call->done(absl::UnavailableError(
+      call->Done(absl::UnavailableError(
           absl::StrCat(why.message(), "; sku ", JsonQuote(call->skus[i]),
                        " is not held in memory")));
       return;
@@ -407,13 +438,26 @@ void AvailabilityLookup::ReadAlternatives(std::shared_ptr<Call> call) {
         if (record) by_sku.emplace(record->sku, &*record);
       }
     }
+    // Handed over (Run), or written in place (RunInto).
     Answers answers;
-    answers.Reserve(static_cast<int>(call->query.items.size()));
-    for (size_t i = 0; i < call->query.items.size(); ++i) answers.Add();
+    Answers* answer_list =
+        call->out_list != nullptr ? call->out_list : &answers;
+    const size_t n = call->query.items.size();
+    if (call->out_single == nullptr) {
+      answer_list->Reserve(answer_list->size() + static_cast<int>(n));
+      for (size_t i = 0; i < n; ++i) answer_list->Add();
+    }
+    const int first = call->out_single == nullptr
+                          ? answer_list->size() - static_cast<int>(n)
+                          : 0;
     size_t next_wanting = 0;
-    for (size_t i = 0; i < call->query.items.size(); ++i) {
+    for (size_t i = 0; i < n; ++i) {
       const size_t sku = call->sku_of_item[i];
-      v1::ProductAvailability* out = answers.Mutable(static_cast<int>(i));
+      // out_single: a query of one item.
+      v1::ProductAvailability* out =
+          call->out_single != nullptr
+              ? call->out_single
+              : answer_list->Mutable(first + static_cast<int>(i));
       if (!call->errors[sku].ok()) {
         out->set_sku(call->query.items[i].sku);
         ItemErrorToApi(call->errors[sku], out);
@@ -449,15 +493,14 @@ void AvailabilityLookup::ReadAlternatives(std::shared_ptr<Call> call) {
           core::PickAlternatives(record->sku, decision, list,
                                  call->query.max_alternatives);
       for (const core::PickedAlternative& p : picked) {
-        v1::Alternative* alt =
-            answers.Mutable(static_cast<int>(i))->add_alternatives();
+        v1::Alternative* alt = out->add_alternatives();
         alt->set_sku(p.sku);
         alt->set_relation(RelationToApi(p.relation));
         CompactToApi(list[p.candidate_index].decision,
                      alt->mutable_availability());
       }
     }
-    call->done(std::move(answers));
+    call->Done(std::move(answers));
   };
 
   if (call->wanting.empty()) {

@@ -97,6 +97,17 @@ class AvailabilityLookup {
   // and DeadlineExceeded from the cache.
   void Run(ValidatedQuery query, absl::Time deadline, Callback done);
 
+  // Run, writing the answers in place instead of handing them over: item
+  // i's answer goes to out_list->Add() (in order; `out_list` empty at the
+  // start), or, for a query of one item, to `*out_single`. Messages that
+  // were Clear()ed keep their parts, so answers written into reused
+  // responses (server/reused_messages.h) allocate nothing. Exactly one of
+  // the two is non-null; it must stay valid until `done` runs. `done`
+  // gets OK once every answer is written, or the error Run would give.
+  using StatusCallback = std::function<void(absl::Status)>;
+  void RunInto(ValidatedQuery query, absl::Time deadline, Answers* out_list,
+               v1::ProductAvailability* out_single, StatusCallback done);
+
   // Run, also telling per item the SKUs its answer was derived from
   // (core::ComponentSkus of a composite parent's record; empty for others
   // and on error): what a watcher of the parent must watch.

@@ -152,10 +152,21 @@ absl::Status ItemErrorFromApi(const v1::ItemError& error) {
                       error.message());
 }
 
+namespace {
+
+void AssignString(std::string* field, absl::string_view value) {
+  field->assign(value.data(), value.size());
+}
+
+}  // namespace
+
 void DecisionToApi(absl::string_view sku, int32_t stock_id,
                    const core::Record* record, const core::Decision& decision,
                    bool stale, v1::ProductAvailability* out) {
-  out->set_sku(std::string(sku));
+  // Strings are assigned into the fields' own buffers: a response reused
+  // after Clear() (server/reused_messages.h) keeps them, so nothing is
+  // allocated; set_x(std::string(...)) would allocate a temporary each time.
+  AssignString(out->mutable_sku(), sku);
   out->set_stock_id(stock_id);
   out->set_status(StatusToApi(decision.status));
   out->set_display_status(StatusToApi(decision.display_status));
@@ -194,7 +205,8 @@ void DecisionToApi(absl::string_view sku, int32_t stock_id,
   if (decision.broken_rule != core::CartRule::kNone) {
     v1::CartRuleViolation* violation = out->mutable_cart_rule_violation();
     violation->set_rule(CartRuleToApi(decision.broken_rule));
-    violation->set_code(std::string(core::CartRuleCode(decision.broken_rule)));
+    AssignString(violation->mutable_code(),
+                 core::CartRuleCode(decision.broken_rule));
     violation->set_limit(QtyToApi(decision.broken_rule_limit));
   }
   if (record != nullptr) {
@@ -204,11 +216,14 @@ void DecisionToApi(absl::string_view sku, int32_t stock_id,
   if (decision.release_date) {
     DateToApi(*decision.release_date, out->mutable_release_date());
   }
-  out->set_successor_sku(decision.successor_sku);
+  if (!decision.successor_sku.empty()) {
+    AssignString(out->mutable_successor_sku(), decision.successor_sku);
+  }
 
   v1::FeedValues* feed = out->mutable_feed();
-  feed->set_schema_org_availability(std::string(decision.feed.schema_org));
-  feed->set_merchant_availability(std::string(decision.feed.merchant));
+  AssignString(feed->mutable_schema_org_availability(),
+               decision.feed.schema_org);
+  AssignString(feed->mutable_merchant_availability(), decision.feed.merchant);
   if (decision.feed.merchant_date) {
     DateToApi(*decision.feed.merchant_date,
               feed->mutable_merchant_availability_date());

@@ -22,9 +22,10 @@ v1::Lifecycle LifecycleToApi(core::Lifecycle lifecycle);
 v1::CartRule CartRuleToApi(core::CartRule rule);
 v1::ProductType ProductTypeToApi(core::ProductType type);
 
-// Fills `out` from the decision for `record` (nullptr: the SKU is unknown on
-// the stock), its product_type included; a composite parent's components
-// are ComponentsToApi's. Alternatives are not touched.
+// Fills `out` (empty: new or Clear()ed) from the decision for `record`
+// (nullptr: the SKU is unknown on the stock), its product_type included; a
+// composite parent's components are ComponentsToApi's. Alternatives are not
+// touched.
 void DecisionToApi(absl::string_view sku, int32_t stock_id,
                    const core::Record* record, const core::Decision& decision,
                    bool stale, v1::ProductAvailability* out);

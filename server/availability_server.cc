@@ -168,8 +168,8 @@ absl::Status AvailabilityServer::StartParts(AvailabilityServerConfig& config) {
   metered_write_redis_ =
       std::make_unique<MeteredRedisClient>(WriteRedis(), *server_metrics_);
   store_ = std::make_unique<cache::RecordStore>(*metered_redis_, keys);
-  subscriptions_ =
-      std::make_unique<cache::SubscriptionStore>(*metered_write_redis_, keys);
+  subscriptions_ = std::make_unique<cache::SubscriptionStore>(
+      *metered_write_redis_, keys, config.subscriptions);
   channels_ = std::make_unique<ChannelResolver>(ChannelResolver::Options{},
                                                 *store_, clock);
 
@@ -238,8 +238,13 @@ absl::Status AvailabilityServer::StartParts(AvailabilityServerConfig& config) {
       "type at a record key): answered as item errors, or skipped as "
       "alternatives. The log names the keys.",
       [lookup = lookup_.get()] { return lookup->undecodable_records(); });
+  StartDemand(config);
   AvailabilityService::Options service_options;
   service_options.max_call_time = config.max_call_time;
+  service_options.call_limiter = call_limiter_.get();
+  service_options.metrics = server_metrics_.get();
+  service_options.subscriber_auth = config.subscriber_auth;
+  service_options.demand = demand_counter_.get();
   service_options.watch_limits = watch_limits_.get();
   storefront_ = std::make_unique<AvailabilityService>(
       service_options, *lookup_, subscriptions_.get(), clock, watches_.get());
@@ -283,7 +288,9 @@ absl::Status AvailabilityServer::StartSync(
     return absl::InvalidArgumentError(
         absl::StrCat("sync token rejected: ", valid.message()));
   }
-  sync_ = std::make_unique<InventorySyncService>(config.sync, *writer_,
+  InventorySyncService::Options sync_options = config.sync;
+  sync_options.demand_report = demand_report_.get();
+  sync_ = std::make_unique<InventorySyncService>(sync_options, *writer_,
                                                  WriteRedis(), *config.clock);
   InterceptorFactories interceptors;
   interceptors.push_back(server_metrics_->MakeInterceptorFactory());
@@ -311,6 +318,44 @@ absl::Status AvailabilityServer::StartStorefront(
   if (!server.ok()) return server.status();
   server_ = *std::move(server);
   return absl::OkStatus();
+}
+
+void AvailabilityServer::StartDemand(const AvailabilityServerConfig& config) {
+  cache::DemandStore::Options store_options;
+  store_options.bucket_ttl = config.demand.bucket_ttl;
+  demand_store_ = std::make_unique<cache::DemandStore>(
+      *metered_write_redis_, store_->keys(), store_options);
+  demand_report_ = std::make_unique<DemandReport>(*demand_store_, *lookup_,
+                                                  *store_, *config.clock);
+  if (config.demand.counting) {
+    demand_counter_ = std::make_unique<DemandCounter>(
+        DemandCounter::Options{static_cast<size_t>(config.demand.max_entries)});
+    DemandFlusher::Options flush;
+    flush.interval = config.demand.flush_interval;
+    demand_flusher_ = std::make_unique<DemandFlusher>(
+        flush, *demand_counter_, *demand_store_, *config.clock);
+  }
+  // Scraped over HTTP, which is stopped before the flusher and counter go;
+  // 0 with counting off.
+  metrics_registry_->AddCounterFunction(
+      "availability_demand_flushed_total",
+      "Demand entries (stock, SKU) added to Redis by the demand flushes.",
+      [f = demand_flusher_.get()] { return f ? f->flushed() : 0; });
+  metrics_registry_->AddCounterFunction(
+      "availability_demand_flush_errors_total",
+      "Demand flushes that failed; their counts are lost (the log says why).",
+      [f = demand_flusher_.get()] { return f ? f->flush_errors() : 0; });
+  metrics_registry_->AddCounterFunction(
+      "availability_demand_dropped_total",
+      "Answers not counted as demand because --demand_max_entries stock+SKU "
+      "entries were held.",
+      [c = demand_counter_.get()] { return c ? c->dropped() : 0; });
+  metrics_registry_->AddGauge(
+      "availability_demand_entries",
+      "Stock+SKU demand entries held in memory until the next flush.",
+      [c = demand_counter_.get()] {
+        return c ? static_cast<double>(c->entries()) : 0.0;
+      });
 }
 
 // HTTP /metrics, /healthz, /readyz; /readyz asks the gRPC health service
@@ -370,6 +415,8 @@ void AvailabilityServer::Shutdown(absl::Duration grace) {
     server_->Wait();
   }
   if (sync_server_ != nullptr) sync_server_->Wait();
+  // No answer is counted any more: the last counts go to Redis.
+  if (demand_flusher_ != nullptr) demand_flusher_->Stop();
   stopped_.Notify();
 }
 

@@ -31,6 +31,7 @@
 #include "absl/time/time.h"
 #include "base/http_endpoint.h"
 #include "base/metrics.h"
+#include "cache/demand_store.h"
 #include "cache/invalidation_listener.h"
 #include "cache/key_schema.h"
 #include "cache/near_cache.h"
@@ -45,6 +46,9 @@
 #include "server/call_limiter.h"
 #include "server/call_metrics.h"
 #include "server/channel_resolver.h"
+#include "server/demand_counter.h"
+#include "server/demand_flusher.h"
+#include "server/demand_report.h"
 #include "server/inventory_sync_service.h"
 #include "server/listener_hardening.h"
 #include "server/metered_redis_client.h"
@@ -93,6 +97,18 @@ struct AvailabilityServerConfig {
   absl::Duration invalidation_ping_interval = absl::Milliseconds(200);
   absl::Duration invalidation_ping_timeout = absl::Milliseconds(600);
 
+  // Demand signals (docs/operations.md, "Demand report"): storefront
+  // answers counted in memory (at most `max_entries` stock+SKU entries)
+  // and added to Redis every `flush_interval`, into day buckets that expire
+  // after `bucket_ttl`. The report (sync API) works with counting off too.
+  struct Demand {
+    bool counting = true;
+    size_t max_entries = 100000;
+    absl::Duration flush_interval = absl::Seconds(5);
+    absl::Duration bucket_ttl = absl::Hours(24 * 35);
+  };
+  Demand demand;
+
   // HTTP /metrics, /healthz, /readyz (empty: none; port 0: see
   // metrics_port()).
   std::string metrics_listen;
@@ -100,6 +116,11 @@ struct AvailabilityServerConfig {
   // the gRPC health status NOT_SERVING after `unhealthy_after`.
   absl::Duration health_interval = absl::Seconds(1);
   absl::Duration unhealthy_after = absl::Seconds(5);
+
+  // Back-in-stock subscriptions: caps and expiry, and who may subscribe
+  // (the subscriber proof's secret; anonymous ones are off by default).
+  cache::SubscriptionStore::Options subscriptions;
+  SubscriberAuth::Options subscriber_auth;
 
   // "Now" of the decisions and metrics; must outlive the server.
   const core::Clock* clock = &core::SystemClock::Get();
@@ -137,6 +158,9 @@ class AvailabilityServer {
   absl::Status StartSync(const AvailabilityServerConfig& config);
   absl::Status StartStorefront(const AvailabilityServerConfig& config);
   void StartHttp(const std::string& address);
+  // The demand store, report, and (when counting) counter and flusher,
+  // with their metrics.
+  void StartDemand(const AvailabilityServerConfig& config);
   // The client for writes: the primary's when reads go to a replica.
   cache::RedisClient& WriteRedis() const;
 
@@ -157,12 +181,17 @@ class AvailabilityServer {
   std::unique_ptr<WatchLimits> watch_limits_;
   std::unique_ptr<cache::InvalidationListener> listener_;
   std::unique_ptr<AvailabilityLookup> lookup_;
+  std::unique_ptr<cache::DemandStore> demand_store_;
+  std::unique_ptr<DemandCounter> demand_counter_;  // null: counting off
+  std::unique_ptr<DemandReport> demand_report_;
   std::unique_ptr<AvailabilityService> storefront_;
   std::unique_ptr<cache::RecordWriter> writer_;
   std::unique_ptr<InventorySyncService> sync_;
   std::unique_ptr<grpc::Server> sync_server_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<StreamFloodGuard> flood_guard_;
+  // Stopped (one last flush) once the listeners have stopped.
+  std::unique_ptr<DemandFlusher> demand_flusher_;
   std::unique_ptr<base::HttpEndpoint> http_;
   std::unique_ptr<HealthReporter> health_;
   int storefront_port_ = 0;

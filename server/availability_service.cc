@@ -1,6 +1,7 @@
 #include "server/availability_service.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -21,20 +22,62 @@ AvailabilityService::AvailabilityService(
     cache::SubscriptionStore* subscriptions, const core::Clock& clock,
     WatchRegistry* watches)
     : ParsedRequestService(v1::Availability::service_full_name()),
+      get_messages_(/*arena_block_bytes=*/4096),
+      batch_messages_(/*arena_block_bytes=*/64 << 10),
       options_(options),
+      get_method_(options.metrics == nullptr
+                      ? nullptr
+                      : &options.metrics->FindMethod(
+                            "/availability.v1.Availability/GetAvailability")),
+      batch_method_(
+          options.metrics == nullptr
+              ? nullptr
+              : &options.metrics->FindMethod(
+                    "/availability.v1.Availability/BatchGetAvailability")),
       lookup_(lookup),
       subscriptions_(subscriptions),
       clock_(clock),
-      watches_(watches) {
-  ServeUnary("GetAvailability", this, &AvailabilityService::GetAvailability);
+      watches_(watches),
+      subscriber_auth_(options.subscriber_auth) {
+  ServeUnary("GetAvailability", this, &AvailabilityService::GetAvailability,
+             &get_messages_);
   ServeUnary("BatchGetAvailability", this,
-             &AvailabilityService::BatchGetAvailability);
+             &AvailabilityService::BatchGetAvailability, &batch_messages_);
   ServeServerStreaming("WatchAvailability", this,
                        &AvailabilityService::WatchAvailability);
   ServeUnary("SubscribeBackInStock", this,
              &AvailabilityService::SubscribeBackInStock);
   ServeUnary("UnsubscribeBackInStock", this,
              &AvailabilityService::UnsubscribeBackInStock);
+}
+
+bool AvailabilityService::BeginCall(grpc::ServerUnaryReactor* reactor,
+                                    const ServerMetrics::Method* method,
+                                    UnaryCall* call) const {
+  call->reactor = reactor;
+  call->method = method;
+  if (method != nullptr) call->start = std::chrono::steady_clock::now();
+  if (options_.call_limiter == nullptr) return true;
+  std::optional<CallLimiter::Slot> taken = options_.call_limiter->TryAcquire();
+  if (!taken.has_value()) {
+    FinishCall(*call, options_.call_limiter->BusyStatus(), nullptr);
+    return false;
+  }
+  call->slot = std::move(*taken).Detach();
+  return true;
+}
+
+void AvailabilityService::FinishCall(const UnaryCall& call, grpc::Status status,
+                                     const void* response) const {
+  if (call.slot != nullptr) call.slot->Release();
+  if (call.method != nullptr) {
+    if (status.ok()) options_.metrics->ObserveResponse(*call.method, response);
+    options_.metrics->ObserveCall(
+        *call.method, /*unary=*/true,
+        absl::FromChrono(std::chrono::steady_clock::now() - call.start),
+        status.error_code());
+  }
+  call.reactor->Finish(std::move(status));
 }
 
 absl::Time AvailabilityService::CacheDeadline(
@@ -53,37 +96,43 @@ grpc::ServerUnaryReactor* AvailabilityService::GetAvailability(
     const ParsedRequest<v1::GetAvailabilityRequest>* parsed,
     v1::ProductAvailability* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  UnaryCall call;
+  if (!BeginCall(reactor, get_method_, &call)) return reactor;
   if (absl::Status s = parsed->status(); !s.ok()) {
-    reactor->Finish(ToGrpcStatus(s));
+    FinishCall(call, ToGrpcStatus(s), nullptr);
     return reactor;
   }
   const v1::GetAvailabilityRequest* request = &parsed->message();
   absl::StatusOr<ValidatedQuery> query = ValidateGet(*request);
   if (!query.ok()) {
-    reactor->Finish(ToGrpcStatus(query.status()));
+    FinishCall(call, ToGrpcStatus(query.status()), nullptr);
     return reactor;
   }
-  lookup_.Run(
-      *std::move(query), CacheDeadline(*context),
-      [reactor, response](absl::StatusOr<AvailabilityLookup::Answers> answers) {
-        if (!answers.ok()) {
-          LogCallFailure(answers.status(), "GetAvailability");
-          reactor->Finish(ToGrpcStatus(answers.status()));
+  // The answer is written straight into the response.
+  lookup_.RunInto(
+      *std::move(query), CacheDeadline(*context), /*out_list=*/nullptr,
+      response,
+      [this, call, response, demand = options_.demand](absl::Status status) {
+        if (!status.ok()) {
+          LogCallFailure(status, "GetAvailability");
+          FinishCall(call, ToGrpcStatus(status), nullptr);
           return;
         }
-        v1::ProductAvailability& answer = *answers->Mutable(0);
-        if (answer.has_error()) {  // e.g. a broken record: DATA_LOSS
-          reactor->Finish(ToGrpcStatus(ItemErrorFromApi(answer.error())));
+        if (response->has_error()) {  // e.g. a broken record: DATA_LOSS
+          FinishCall(call, ToGrpcStatus(ItemErrorFromApi(response->error())),
+                     nullptr);
           return;
         }
-        if (answer.status() == v1::STATUS_UNKNOWN) {
-          reactor->Finish(grpc::Status(
-              grpc::StatusCode::NOT_FOUND,
-              "sku: not found on stock " + std::to_string(answer.stock_id())));
+        if (response->status() == v1::STATUS_UNKNOWN) {
+          FinishCall(call,
+                     grpc::Status(grpc::StatusCode::NOT_FOUND,
+                                  "sku: not found on stock " +
+                                      std::to_string(response->stock_id())),
+                     nullptr);
           return;
         }
-        response->Swap(&answer);
-        reactor->Finish(grpc::Status::OK);
+        if (demand != nullptr) demand->CountProductPage(*response);
+        FinishCall(call, grpc::Status::OK, response);
       });
   return reactor;
 }
@@ -224,34 +273,41 @@ grpc::ServerUnaryReactor* AvailabilityService::BatchGetAvailability(
     const ParsedRequest<v1::BatchGetAvailabilityRequest>* parsed,
     v1::BatchGetAvailabilityResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  UnaryCall call;
+  if (!BeginCall(reactor, batch_method_, &call)) return reactor;
   if (absl::Status s = parsed->StatusOutside("items"); !s.ok()) {
-    reactor->Finish(ToGrpcStatus(s));
+    FinishCall(call, ToGrpcStatus(s), nullptr);
     return reactor;
   }
   ItemErrors item_errors = parsed->ElementErrors("items");
   absl::StatusOr<ValidatedQuery> query =
       ValidateBatchExcept(parsed->message(), item_errors);
   if (!query.ok()) {
-    reactor->Finish(ToGrpcStatus(query.status()));
+    FinishCall(call, ToGrpcStatus(query.status()), nullptr);
     return reactor;
   }
   if (query->items.empty()) {  // every item was bad
     InsertItemErrors(item_errors, response->mutable_items());
-    reactor->Finish(grpc::Status::OK);
+    FinishCall(call, grpc::Status::OK, response);
     return reactor;
   }
-  lookup_.Run(*std::move(query), CacheDeadline(*context),
-              [reactor, response, item_errors = std::move(item_errors)](
-                  absl::StatusOr<AvailabilityLookup::Answers> answers) {
-                if (!answers.ok()) {
-                  LogCallFailure(answers.status(), "BatchGetAvailability");
-                  reactor->Finish(ToGrpcStatus(answers.status()));
-                  return;
-                }
-                response->mutable_items()->Swap(&*answers);
-                InsertItemErrors(item_errors, response->mutable_items());
-                reactor->Finish(grpc::Status::OK);
-              });
+  // The answers are written straight into the response's items.
+  lookup_.RunInto(*std::move(query), CacheDeadline(*context),
+                  response->mutable_items(),
+                  /*out_single=*/nullptr,
+                  [this, call, response, item_errors = std::move(item_errors),
+                   demand = options_.demand](absl::Status status) {
+                    if (!status.ok()) {
+                      LogCallFailure(status, "BatchGetAvailability");
+                      FinishCall(call, ToGrpcStatus(status), nullptr);
+                      return;
+                    }
+                    if (demand != nullptr) {
+                      demand->CountListing(response->items());
+                    }
+                    InsertItemErrors(item_errors, response->mutable_items());
+                    FinishCall(call, grpc::Status::OK, response);
+                  });
   return reactor;
 }
 
@@ -269,6 +325,12 @@ void AvailabilityService::ChangeSubscription(
     reactor->Finish(ToGrpcStatus(query.status()));
     return;
   }
+  if (absl::Status s = subscriber_auth_.Check(request.subscriber_id(),
+                                              request.subscriber_proof());
+      !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
+    return;
+  }
   const absl::Time deadline = CacheDeadline(*context);
   lookup_.ResolveStock(
       query->scope, deadline,
@@ -281,7 +343,10 @@ void AvailabilityService::ChangeSubscription(
         }
         auto finish = [reactor, on_done](absl::StatusOr<bool> changed) {
           if (!changed.ok()) {
-            LogCallFailure(changed.status(), "BackInStockSubscription");
+            // A cap reached is the caller's (a flood would flood the log).
+            if (!absl::IsResourceExhausted(changed.status())) {
+              LogCallFailure(changed.status(), "BackInStockSubscription");
+            }
             reactor->Finish(ToGrpcStatus(changed.status()));
             return;
           }

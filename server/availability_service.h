@@ -22,6 +22,7 @@
 #ifndef AVAILABILITY_SERVER_AVAILABILITY_SERVICE_H_
 #define AVAILABILITY_SERVER_AVAILABILITY_SERVICE_H_
 
+#include <chrono>
 #include <functional>
 
 #include "absl/time/time.h"
@@ -29,7 +30,12 @@
 #include "cache/subscription_store.h"
 #include "core/clock.h"
 #include "server/availability_lookup.h"
+#include "server/call_limiter.h"
+#include "server/call_metrics.h"
+#include "server/demand_counter.h"
 #include "server/request_parsing.h"
+#include "server/reused_messages.h"
+#include "server/subscriber_proof.h"
 #include "server/watch_limits.h"
 #include "server/watch_registry.h"
 
@@ -48,6 +54,19 @@ class AvailabilityService final
     // WatchAvailability streams per connection and in total (null: none);
     // must outlive every call.
     WatchLimits* watch_limits = nullptr;
+    // Bounds Get and Batch calls in flight (they take their slot in the
+    // handler, server/call_limiter.h); null: no limit.
+    CallLimiter* call_limiter = nullptr;
+    // Get and Batch report their calls here (the metrics interceptor leaves
+    // them alone: server/call_metrics.h ObservedByHandler); null: none.
+    ServerMetrics* metrics = nullptr;
+    // Who may subscribe (server/subscriber_proof.h): the shared secret of
+    // the subscriber proofs, and whether subscriptions without one are
+    // taken.
+    SubscriberAuth::Options subscriber_auth;
+    // Counts the answers of Get and Batch as demand signals; null: off.
+    // Must outlive the service.
+    DemandCounter* demand = nullptr;
   };
 
   // `subscriptions` may be null: Subscribe/Unsubscribe answer UNIMPLEMENTED.
@@ -86,6 +105,23 @@ class AvailabilityService final
   // The cache deadline for a call that arrived now, or nullopt when the
   // call has no time left.
   absl::Time CacheDeadline(const grpc::CallbackServerContext& context) const;
+  // A Get or Batch call in progress: what finishing it needs.
+  struct UnaryCall {
+    grpc::ServerUnaryReactor* reactor = nullptr;
+    // A Detach()ed CallLimiter::Slot, or null.
+    CallLimiter* slot = nullptr;
+    // For the metrics (null: none).
+    const ServerMetrics::Method* method = nullptr;
+    std::chrono::steady_clock::time_point start;
+  };
+  // Starts a Get or Batch call of `method`: true with *call set, or false
+  // after answering it RESOURCE_EXHAUSTED (no slot free).
+  bool BeginCall(grpc::ServerUnaryReactor* reactor,
+                 const ServerMetrics::Method* method, UnaryCall* call) const;
+  // Frees the call's slot, reports it (and `response`, when OK) to the
+  // metrics, and finishes it with `status`.
+  void FinishCall(const UnaryCall& call, grpc::Status status,
+                  const void* response) const;
 
   // Validates, resolves the stock, and opens or closes the subscription;
   // `on_done` fills the response before the reactor finishes.
@@ -94,11 +130,26 @@ class AvailabilityService final
                           bool subscribe, std::function<void(bool)> on_done,
                           grpc::ServerUnaryReactor* reactor);
 
+  // Get and Batch reuse the request and response objects of finished calls
+  // (their answers are written in place: AvailabilityLookup::RunInto), the
+  // responses on an arena whose first block holds a whole answer (a Get;
+  // a batch of about 50). Declared before the Serve* registrations use them.
+  ReusedMessageAllocator<ParsedRequest<v1::GetAvailabilityRequest>,
+                         v1::ProductAvailability>
+      get_messages_;
+  ReusedMessageAllocator<ParsedRequest<v1::BatchGetAvailabilityRequest>,
+                         v1::BatchGetAvailabilityResponse>
+      batch_messages_;
+
   const Options options_;
+  // The metrics' view of Get and Batch (null without metrics).
+  const ServerMetrics::Method* const get_method_;
+  const ServerMetrics::Method* const batch_method_;
   AvailabilityLookup& lookup_;
   cache::SubscriptionStore* const subscriptions_;
   const core::Clock& clock_;
   WatchRegistry* const watches_;
+  const SubscriberAuth subscriber_auth_;
 };
 
 }  // namespace availability::server

@@ -49,9 +49,7 @@ ClearRequest ClearerFor(absl::string_view method) {
 class CallLimitInterceptor final : public grpc::experimental::Interceptor {
  public:
   CallLimitInterceptor(CallLimiter& limiter, ClearRequest clear)
-      : slot_(limiter.TryAcquire()),
-        clear_(clear),
-        max_calls_(limiter.max_calls()) {}
+      : slot_(limiter.TryAcquire()), clear_(clear), limiter_(limiter) {}
 
   void Intercept(
       grpc::experimental::InterceptorBatchMethods* methods) override {
@@ -64,10 +62,7 @@ class CallLimitInterceptor final : public grpc::experimental::Interceptor {
       }
       if (methods->QueryInterceptionHookPoint(
               InterceptionHookPoints::PRE_SEND_STATUS)) {
-        methods->ModifySendStatus(grpc::Status(
-            grpc::StatusCode::RESOURCE_EXHAUSTED,
-            absl::StrCat("server busy: ", max_calls_,
-                         " calls already in flight; retry with backoff")));
+        methods->ModifySendStatus(limiter_.BusyStatus());
       }
     }
     methods->Proceed();
@@ -76,7 +71,7 @@ class CallLimitInterceptor final : public grpc::experimental::Interceptor {
  private:
   const std::optional<CallLimiter::Slot> slot_;
   const ClearRequest clear_;
-  const int max_calls_;
+  const CallLimiter& limiter_;
 };
 
 class CallLimitInterceptorFactory final
@@ -90,6 +85,7 @@ class CallLimitInterceptorFactory final
     const absl::string_view method =
         info->method() == nullptr ? "" : info->method();
     if (!absl::StartsWith(method, kStorefrontPrefix)) return nullptr;
+    if (LimitedByHandler(method)) return nullptr;
     // Watch streams have limits of their own (server/watch_limits.h): an
     // open stream must not take a unary call's place.
     if (method == kWatchMethod) return nullptr;
@@ -102,14 +98,10 @@ class CallLimitInterceptorFactory final
 
 }  // namespace
 
-std::optional<CallLimiter::Slot> CallLimiter::TryAcquire() {
-  const int64_t now = in_flight_.fetch_add(1) + 1;
-  if (max_calls_ > 0 && now > max_calls_) {
-    in_flight_.fetch_sub(1);
-    rejected_.fetch_add(1);
-    return std::nullopt;
-  }
-  return Slot(this);
+bool LimitedByHandler(absl::string_view method) {
+  if (!absl::StartsWith(method, kStorefrontPrefix)) return false;
+  const absl::string_view name = method.substr(kStorefrontPrefix.size());
+  return name == "GetAvailability" || name == "BatchGetAvailability";
 }
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>

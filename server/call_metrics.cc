@@ -1,6 +1,7 @@
 #include "server/call_metrics.h"
 
 #include <algorithm>
+#include <chrono>
 #include <string>
 #include <utility>
 
@@ -68,13 +69,100 @@ absl::flat_hash_set<std::string> ServedMethods() {
   return methods;
 }
 
+// The series of a label-less family (or any fixed labels), looked up once
+// and then kept: concurrent first uses find the same series.
+template <typename Series, typename Family>
+Series& CachedSeries(std::atomic<Series*>& slot, Family& family,
+                     std::vector<std::string> labels) {
+  Series* series = slot.load(std::memory_order_acquire);
+  if (series == nullptr) {
+    series = &family.WithLabels(std::move(labels));
+    slot.store(series, std::memory_order_release);
+  }
+  return *series;
+}
+
+// What a method's responses carry for the metrics.
+enum class ResponseKind {
+  kNone,
+  kProduct,  // one ProductAvailability (Get, Watch)
+  kBatch,    // BatchGetAvailabilityResponse
+  kUpsert,   // UpsertRecordsResponse (unary and streaming)
+  kDelete,   // DeleteRecordsResponse
+  kSnapshot  // FinishSnapshotResponse
+};
+
+ResponseKind ResponseKindOf(absl::string_view service, absl::string_view name) {
+  if (service == "availability.v1.Availability") {
+    if (name == "GetAvailability" || name == "WatchAvailability") {
+      return ResponseKind::kProduct;
+    }
+    if (name == "BatchGetAvailability") return ResponseKind::kBatch;
+  } else if (service == "availability.v1.InventorySync") {
+    if (name == "UpsertRecords" || name == "StreamUpsertRecords") {
+      return ResponseKind::kUpsert;
+    }
+    if (name == "DeleteRecords") return ResponseKind::kDelete;
+    if (name == "FinishSnapshot") return ResponseKind::kSnapshot;
+  }
+  return ResponseKind::kNone;
+}
+
+// The subscription_changes action of a method's OK calls, or null.
+const char* SubscriptionActionOf(absl::string_view service,
+                                 absl::string_view name) {
+  if (service != "availability.v1.Availability") return nullptr;
+  if (name == "SubscribeBackInStock") return "subscribe";
+  if (name == "UnsubscribeBackInStock") return "unsubscribe";
+  return nullptr;
+}
+
+constexpr int kGrpcCodes = 17;  // OK .. UNAUTHENTICATED
+
+}  // namespace
+
+class ServerMetrics::Method {
+ public:
+  Method(std::string service, std::string name)
+      : service_(std::move(service)),
+        name_(std::move(name)),
+        responses_(ResponseKindOf(service_, name_)),
+        ok_action_(SubscriptionActionOf(service_, name_)) {}
+
+  const std::string& service() const { return service_; }
+  const std::string& name() const { return name_; }
+  ResponseKind responses() const { return responses_; }
+  const char* ok_action() const { return ok_action_; }
+
+  base::Counter& Handled(base::CounterFamily& family,
+                         grpc::StatusCode code) const {
+    int index = static_cast<int>(code);
+    // Codes gRPC does not define are counted as UNKNOWN (GrpcCodeName).
+    if (index < 0 || index >= kGrpcCodes) index = grpc::StatusCode::UNKNOWN;
+    const auto as_code = static_cast<grpc::StatusCode>(index);
+    return CachedSeries(handled_[index], family,
+                        {service_, name_, GrpcCodeName(as_code)});
+  }
+  base::Histogram& Seconds(base::HistogramFamily& family) const {
+    return CachedSeries(seconds_, family, {service_, name_});
+  }
+
+ private:
+  const std::string service_;
+  const std::string name_;
+  const ResponseKind responses_;
+  const char* const ok_action_;
+  mutable std::array<std::atomic<base::Counter*>, kGrpcCodes> handled_{};
+  mutable std::atomic<base::Histogram*> seconds_{nullptr};
+};
+
+namespace {
+
 class CallMetricsInterceptor final : public grpc::experimental::Interceptor {
  public:
-  CallMetricsInterceptor(ServerMetrics& metrics, std::string method, bool unary)
-      : metrics_(metrics),
-        method_(std::move(method)),
-        unary_(unary),
-        start_(absl::Now()) {}
+  CallMetricsInterceptor(ServerMetrics& metrics,
+                         const ServerMetrics::Method& method, bool unary)
+      : metrics_(metrics), method_(method), unary_(unary), start_(Now()) {}
 
   void Intercept(
       grpc::experimental::InterceptorBatchMethods* methods) override {
@@ -85,17 +173,25 @@ class CallMetricsInterceptor final : public grpc::experimental::Interceptor {
     }
     if (methods->QueryInterceptionHookPoint(
             InterceptionHookPoints::PRE_SEND_STATUS)) {
-      metrics_.ObserveCall(method_, unary_, absl::Now() - start_,
+      metrics_.ObserveCall(method_, unary_, Now() - start_,
                            methods->GetSendStatus().error_code());
     }
     methods->Proceed();
   }
 
  private:
+  // Latency from a monotonic clock (immune to wall-clock steps).
+  static absl::Duration Now() {
+    return absl::Nanoseconds(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(
+            std::chrono::steady_clock::now().time_since_epoch())
+            .count());
+  }
+
   ServerMetrics& metrics_;
-  const std::string method_;
+  const ServerMetrics::Method& method_;
   const bool unary_;
-  const absl::Time start_;
+  const absl::Duration start_;
 };
 
 class CallMetricsInterceptorFactory final
@@ -106,8 +202,11 @@ class CallMetricsInterceptorFactory final
 
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
+    const absl::string_view method =
+        info->method() == nullptr ? "" : info->method();
+    if (ObservedByHandler(method)) return nullptr;
     return new CallMetricsInterceptor(
-        metrics_, info->method() == nullptr ? "" : info->method(),
+        metrics_, metrics_.FindMethod(method),
         info->type() == grpc::experimental::ServerRpcInfo::Type::UNARY);
   }
 
@@ -116,6 +215,11 @@ class CallMetricsInterceptorFactory final
 };
 
 }  // namespace
+
+bool ObservedByHandler(absl::string_view method) {
+  return method == "/availability.v1.Availability/GetAvailability" ||
+         method == "/availability.v1.Availability/BatchGetAvailability";
+}
 
 const char* GrpcCodeName(grpc::StatusCode code) {
   switch (code) {
@@ -161,7 +265,8 @@ const char* GrpcCodeName(grpc::StatusCode code) {
 ServerMetrics::ServerMetrics(base::MetricsRegistry& registry,
                              const core::Clock& clock)
     : clock_(clock),
-      known_methods_(ServedMethods()),
+      unknown_method_(std::make_unique<Method>(std::string(kUnknownLabel),
+                                               std::string(kUnknownLabel))),
       handled_(registry.AddCounterFamily(
           "grpc_server_handled_total",
           "gRPC calls finished, by method and status code.",
@@ -205,7 +310,21 @@ ServerMetrics::ServerMetrics(base::MetricsRegistry& registry,
           "availability_redis_errors_total",
           "Redis commands that failed, by kind: unavailable, "
           "deadline_exceeded, cancelled, error_reply, other.",
-          {"error"})) {}
+          {"error"})) {
+  for (const std::string& path : ServedMethods()) {
+    auto [service, name] = SplitMethod(path);
+    methods_.emplace(
+        path, std::make_unique<Method>(std::move(service), std::move(name)));
+  }
+}
+
+ServerMetrics::~ServerMetrics() = default;
+
+const ServerMetrics::Method& ServerMetrics::FindMethod(
+    absl::string_view path) const {
+  auto it = methods_.find(path);
+  return it == methods_.end() ? *unknown_method_ : *it->second;
+}
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
 ServerMetrics::MakeInterceptorFactory() {
@@ -214,27 +333,23 @@ ServerMetrics::MakeInterceptorFactory() {
 
 std::pair<std::string, std::string> ServerMetrics::MethodLabels(
     absl::string_view method) const {
-  if (!known_methods_.contains(method)) {
-    return {std::string(kUnknownLabel), std::string(kUnknownLabel)};
-  }
-  return SplitMethod(method);
+  const Method& m = FindMethod(method);
+  return {m.service(), m.name()};
 }
 
 void ServerMetrics::ObserveCall(absl::string_view method, bool unary,
                                 absl::Duration latency, grpc::StatusCode code) {
-  auto [service, name] = MethodLabels(method);
-  handled_.WithLabels({service, name, GrpcCodeName(code)}).Increment();
+  ObserveCall(FindMethod(method), unary, latency, code);
+}
+
+void ServerMetrics::ObserveCall(const Method& method, bool unary,
+                                absl::Duration latency, grpc::StatusCode code) {
+  method.Handled(handled_, code).Increment();
   if (unary) {
-    handling_seconds_.WithLabels({service, name})
-        .Observe(absl::ToDoubleSeconds(latency));
+    method.Seconds(handling_seconds_).Observe(absl::ToDoubleSeconds(latency));
   }
-  if (code == grpc::StatusCode::OK &&
-      service == "availability.v1.Availability") {
-    if (name == "SubscribeBackInStock") {
-      subscription_changes_.WithLabels({"subscribe"}).Increment();
-    } else if (name == "UnsubscribeBackInStock") {
-      subscription_changes_.WithLabels({"unsubscribe"}).Increment();
-    }
+  if (code == grpc::StatusCode::OK && method.ok_action() != nullptr) {
+    subscription_changes_.WithLabels({method.ok_action()}).Increment();
   }
 }
 
@@ -245,26 +360,43 @@ void ServerMetrics::ObserveFreshness(const void* message) {
   const absl::Time source =
       absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
   const absl::Duration lag = clock_.Now() - source;
-  freshness_lag_.WithLabels({}).Observe(
-      absl::ToDoubleSeconds(std::max(lag, absl::ZeroDuration())));
+  CachedSeries(freshness_series_, freshness_lag_, {})
+      .Observe(absl::ToDoubleSeconds(std::max(lag, absl::ZeroDuration())));
 }
 
 void ServerMetrics::ObserveResponse(absl::string_view method,
                                     const void* message) {
+  ObserveResponse(FindMethod(method), message);
+}
+
+void ServerMetrics::ObserveResponse(const Method& method, const void* message) {
   if (message == nullptr) return;
-  auto [service, name] = SplitMethod(method);
-  if (service == "availability.v1.Availability") {
-    if (name == "GetAvailability" || name == "WatchAvailability") {
+  switch (method.responses()) {
+    case ResponseKind::kNone:
+      return;
+    case ResponseKind::kProduct:
       ObserveFreshness(message);
-    } else if (name == "BatchGetAvailability") {
-      for (const v1::ProductAvailability& item :
-           static_cast<const v1::BatchGetAvailabilityResponse*>(message)
-               ->items()) {
-        ObserveFreshness(&item);
+      return;
+    case ResponseKind::kBatch: {
+      const auto& items =
+          static_cast<const v1::BatchGetAvailabilityResponse*>(message)
+              ->items();
+      if (items.empty()) return;
+      // One clock reading and one histogram for the whole batch.
+      const absl::Time now = clock_.Now();
+      base::Histogram& lag_seconds =
+          CachedSeries(freshness_series_, freshness_lag_, {});
+      for (const v1::ProductAvailability& item : items) {
+        if (!item.freshness().has_source_time()) continue;
+        const auto& t = item.freshness().source_time();
+        const absl::Duration lag = now - (absl::FromUnixSeconds(t.seconds()) +
+                                          absl::Nanoseconds(t.nanos()));
+        lag_seconds.Observe(
+            absl::ToDoubleSeconds(std::max(lag, absl::ZeroDuration())));
       }
+      return;
     }
-  } else if (service == "availability.v1.InventorySync") {
-    if (name == "UpsertRecords" || name == "StreamUpsertRecords") {
+    case ResponseKind::kUpsert: {
       const auto& r = *static_cast<const v1::UpsertRecordsResponse*>(message);
       sync_records_.WithLabels({"upsert", "applied"}).Increment(r.applied());
       sync_records_.WithLabels({"upsert", "stale"}).Increment(r.stale());
@@ -272,7 +404,9 @@ void ServerMetrics::ObserveResponse(absl::string_view method,
       sync_records_.WithLabels({"upsert", "failed"}).Increment(r.failed());
       events_appended_.WithLabels({"upsert"}).Increment(r.events_appended());
       notifications_queued_.WithLabels({}).Increment(r.notifications_queued());
-    } else if (name == "DeleteRecords") {
+      return;
+    }
+    case ResponseKind::kDelete: {
       const auto& r = *static_cast<const v1::DeleteRecordsResponse*>(message);
       uint64_t applied = 0, stale = 0, rejected = 0, failed = 0;
       for (const v1::RecordOutcome& o : r.outcomes()) {
@@ -286,9 +420,12 @@ void ServerMetrics::ObserveResponse(absl::string_view method,
       sync_records_.WithLabels({"delete", "rejected"}).Increment(rejected);
       sync_records_.WithLabels({"delete", "failed"}).Increment(failed);
       events_appended_.WithLabels({"delete"}).Increment(r.events_appended());
-    } else if (name == "FinishSnapshot") {
+      return;
+    }
+    case ResponseKind::kSnapshot: {
       const auto& r = *static_cast<const v1::FinishSnapshotResponse*>(message);
       events_appended_.WithLabels({"snapshot"}).Increment(r.events_appended());
+      return;
     }
   }
 }
@@ -296,7 +433,8 @@ void ServerMetrics::ObserveResponse(absl::string_view method,
 void ServerMetrics::ObserveRedisCommand(absl::Duration latency,
                                         absl::StatusCode code,
                                         bool error_reply) {
-  redis_seconds_.WithLabels({}).Observe(absl::ToDoubleSeconds(latency));
+  CachedSeries(redis_seconds_series_, redis_seconds_, {})
+      .Observe(absl::ToDoubleSeconds(latency));
   const char* error = nullptr;
   switch (code) {
     case absl::StatusCode::kOk:

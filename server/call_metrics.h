@@ -21,6 +21,11 @@
 // grpc_service="unknown", grpc_method="unknown", so made-up paths cannot
 // grow the number of series.
 //
+// GetAvailability and BatchGetAvailability, the hot path, report their own
+// calls (FindMethod once, then ObserveCall and ObserveResponse when they
+// finish): the interceptor leaves the methods of ObservedByHandler alone,
+// so those calls run through no interceptor at all.
+//
 // The interceptor reads the responses the handlers send (freshness of
 // ProductAvailability answers, counts of UpsertRecords/DeleteRecords/
 // FinishSnapshot answers) and the final status; install it after the call
@@ -36,13 +41,15 @@
 #ifndef AVAILABILITY_SERVER_CALL_METRICS_H_
 #define AVAILABILITY_SERVER_CALL_METRICS_H_
 
+#include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <utility>
 
-#include "absl/container/flat_hash_set.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -56,6 +63,7 @@ namespace availability::server {
 class ServerMetrics {
  public:
   ServerMetrics(base::MetricsRegistry& registry, const core::Clock& clock);
+  ~ServerMetrics();
   ServerMetrics(const ServerMetrics&) = delete;
   ServerMetrics& operator=(const ServerMetrics&) = delete;
 
@@ -80,11 +88,23 @@ class ServerMetrics {
                    grpc::StatusCode code);
   void ObserveResponse(absl::string_view method, const void* message);
 
+  // What the metrics know of one method, found once per call (a hash
+  // lookup of the path) instead of splitting and looking up label strings
+  // per observation: its labels, what its responses carry, and its series,
+  // created on first use and then kept (no lock, no allocation per call).
+  class Method;
+  const Method& FindMethod(absl::string_view path) const;
+  void ObserveCall(const Method& method, bool unary, absl::Duration latency,
+                   grpc::StatusCode code);
+  void ObserveResponse(const Method& method, const void* message);
+
  private:
   void ObserveFreshness(const void* product_availability);
 
   const core::Clock& clock_;
-  const absl::flat_hash_set<std::string> known_methods_;
+  // Every registered method by path, and the one for all other paths.
+  absl::flat_hash_map<std::string, std::unique_ptr<Method>> methods_;
+  std::unique_ptr<Method> unknown_method_;
   base::CounterFamily& handled_;
   base::HistogramFamily& handling_seconds_;
   base::HistogramFamily& freshness_lag_;
@@ -94,7 +114,14 @@ class ServerMetrics {
   base::CounterFamily& notifications_queued_;
   base::HistogramFamily& redis_seconds_;
   base::CounterFamily& redis_errors_;
+  // Label-less series, looked up once.
+  std::atomic<base::Histogram*> freshness_series_{nullptr};
+  std::atomic<base::Histogram*> redis_seconds_series_{nullptr};
 };
+
+// Whether the handler of `method` ("/pkg.Service/Method") reports its calls
+// to ServerMetrics itself (Get, Batch): the interceptor then does not.
+bool ObservedByHandler(absl::string_view method);
 
 // Exports the limiter's in-flight calls (gauge) and refusals (counter).
 void RegisterCallLimiterMetrics(base::MetricsRegistry& registry,

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/status_macros.h"
+#include "server/demand_report.h"
 #include "server/finished_reactor.h"
 #include "server/grpc_status.h"
 #include "server/stream_upsert_reactor.h"
@@ -111,9 +112,9 @@ cache::RecordWriter::StatusCallback FinishWrite(
 // The methods the read-only token may call: they change no inventory,
 // configuration or ranking. Every other method, one added later included,
 // needs full rights.
-constexpr absl::string_view kReadMethods[] = {"TailEvents", "GetStoreConfig",
-                                              "ClaimNotificationJobs",
-                                              "AckNotificationJobs"};
+constexpr absl::string_view kReadMethods[] = {
+    "TailEvents", "GetStoreConfig", "ClaimNotificationJobs",
+    "AckNotificationJobs", "GetDemandReport"};
 
 SyncAccess AccessOf(absl::string_view method) {
   for (absl::string_view read : kReadMethods) {
@@ -210,6 +211,7 @@ InventorySyncService::InventorySyncService(Options options,
              &InventorySyncService::ClaimNotificationJobs);
   ServeUnary("AckNotificationJobs", this,
              &InventorySyncService::AckNotificationJobs);
+  ServeUnary("GetDemandReport", this, &InventorySyncService::GetDemandReport);
 }
 
 InventorySyncService::~InventorySyncService() = default;
@@ -495,6 +497,26 @@ grpc::ServerUnaryReactor* InventorySyncService::AckNotificationJobs(
               response->set_acknowledged(*acknowledged);
               reactor->Finish(grpc::Status::OK);
             });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* InventorySyncService::GetDemandReport(
+    grpc::CallbackServerContext* context,
+    const ParsedRequest<v1::GetDemandReportRequest>* parsed,
+    v1::DemandReport* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (grpc::Status s = Admit(*context, "GetDemandReport", parsed->status());
+      !s.ok()) {
+    return Finished(reactor, s);
+  }
+  if (options_.demand_report == nullptr) {
+    return Finished(
+        reactor, grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                              "GetDemandReport: not enabled on this server"));
+  }
+  options_.demand_report->Run(
+      parsed->message(), SyncCallDeadline(*context, options_.write_timeout),
+      response, [reactor](grpc::Status s) { reactor->Finish(s); });
   return reactor;
 }
 

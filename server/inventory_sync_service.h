@@ -89,6 +89,8 @@
 
 namespace availability::server {
 
+class DemandReport;
+
 class InventorySyncService final
     : public ParsedRequestService<::availability::v1::InventorySync::Service> {
  public:
@@ -97,7 +99,8 @@ class InventorySyncService final
     // unless allowed_client_subjects is set.
     std::string token;
     // Optional second bearer token with read rights only: TailEvents,
-    // GetStoreConfig, ClaimNotificationJobs and AckNotificationJobs; every
+    // GetStoreConfig, ClaimNotificationJobs, AckNotificationJobs and
+    // GetDemandReport; every
     // other method answers it PERMISSION_DENIED naming the rule. Same rules
     // as `token`, and different from it.
     std::string read_token;
@@ -119,6 +122,9 @@ class InventorySyncService final
     // StreamUpsertRecords lists at most this many stale/rejected outcomes
     // (the counts stay exact), to keep the answer a sane size.
     int max_stream_outcomes = 10000;
+    // Serves GetDemandReport (server/demand_report.h); null: UNIMPLEMENTED.
+    // Must outlive the service.
+    DemandReport* demand_report = nullptr;
   };
 
   static constexpr size_t kMinTokenBytes = 16;
@@ -185,14 +191,18 @@ class InventorySyncService final
       const ParsedRequest<::availability::v1::AckNotificationJobsRequest>*
           parsed,
       ::availability::v1::AckNotificationJobsResponse* response);
+  grpc::ServerUnaryReactor* GetDemandReport(
+      grpc::CallbackServerContext* context,
+      const ParsedRequest<::availability::v1::GetDemandReportRequest>* parsed,
+      ::availability::v1::DemandReport* response);
 
  private:
   // The one check every handler runs first: the caller's credentials
   // (UNAUTHENTICATED), then the request's parse (INVALID_ARGUMENT naming the
   // field that is not valid UTF-8).
   // `method` is the RPC's name; it decides the rights needed (TailEvents,
-  // GetStoreConfig, ClaimNotificationJobs and AckNotificationJobs read; any
-  // other writes).
+  // GetStoreConfig, ClaimNotificationJobs, AckNotificationJobs and
+  // GetDemandReport read; any other writes).
   grpc::Status Admit(const grpc::CallbackServerContext& context,
                      absl::string_view method,
                      const absl::Status& parsed) const;

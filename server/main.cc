@@ -162,6 +162,39 @@ ABSL_FLAG(std::string, metrics_listen, "0.0.0.0:9464",
           "empty disables it. If it cannot be bound, the server logs an "
           "error and serves without it.");
 
+// --- Back-in-stock subscriptions (docs/operations.md) ---
+ABSL_FLAG(std::string, subscription_secret_file, "",
+          "File holding the secret the storefront proves subscriber ids "
+          "with (else the environment variable "
+          "AVAILABILITY_SUBSCRIPTION_SECRET): a subscription carries "
+          "HMAC-SHA256(secret, subscriber_id) in hex.");
+ABSL_FLAG(bool, allow_anonymous_subscriptions, false,
+          "Take back-in-stock subscriptions without a subscriber proof "
+          "(any client may then subscribe any id, within the caps).");
+ABSL_FLAG(int64_t, subscription_max_per_subscriber, 100,
+          "Open back-in-stock subscriptions one subscriber id may have on "
+          "a stock; more fail RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int64_t, subscription_max_per_sku, 10000,
+          "Open back-in-stock subscriptions one SKU may have on a stock; "
+          "more fail RESOURCE_EXHAUSTED.");
+ABSL_FLAG(absl::Duration, subscription_expiry, absl::Hours(24 * 90),
+          "How long a back-in-stock subscription stays open; then it is "
+          "gone without a notification.");
+// --- Demand signals (docs/operations.md, "Demand report") ---
+ABSL_FLAG(bool, demand_counting, true,
+          "Count storefront answers that showed out of stock, backorderable "
+          "or preorder (per stock and SKU) and add them to Redis every "
+          "--demand_flush_interval, for InventorySync.GetDemandReport.");
+ABSL_FLAG(absl::Duration, demand_flush_interval, absl::Seconds(5),
+          "How often the demand counts held in memory are added to Redis.");
+ABSL_FLAG(int64_t, demand_max_entries, 100000,
+          "Most stock+SKU demand entries held in memory between flushes; "
+          "answers for further SKUs are not counted "
+          "(availability_demand_dropped_total).");
+ABSL_FLAG(absl::Duration, demand_bucket_ttl, absl::Hours(24 * 35),
+          "How long a day of demand counts stays in Redis (the report reads "
+          "up to 30 days).");
+
 // --- High availability: replica reads (the Redis and Sentinel flags are in
 // cache/redis_flags.cc) ---
 ABSL_FLAG(std::string, read_from, "primary",
@@ -234,7 +267,16 @@ const std::vector<std::string>& ServerFlagNames() {
                                    "near_cache_max_stale",
                                    "invalidation_ping_interval",
                                    "invalidation_ping_timeout",
-                                   "read_from"};
+                                   "read_from",
+                                   "subscription_secret_file",
+                                   "allow_anonymous_subscriptions",
+                                   "subscription_max_per_subscriber",
+                                   "subscription_max_per_sku",
+                                   "subscription_expiry",
+                                   "demand_counting",
+                                   "demand_flush_interval",
+                                   "demand_max_entries",
+                                   "demand_bucket_ttl"};
   return *names;
 }
 
@@ -412,6 +454,38 @@ AvailabilityServerConfig ConfigFromFlags(const OpsSettings& ops) {
     config.sync.allowed_client_subjects = ops.sync_allowed_subjects;
   }
 
+  absl::StatusOr<std::string> subscription_secret =
+      ReadSecret(absl::GetFlag(FLAGS_subscription_secret_file),
+                 "AVAILABILITY_SUBSCRIPTION_SECRET");
+  if (!subscription_secret.ok()) {
+    Die("subscription secret not readable",
+        {{"error", std::string(subscription_secret.status().message())}});
+  }
+  config.subscriber_auth.secret = *subscription_secret;
+  config.subscriber_auth.allow_anonymous =
+      absl::GetFlag(FLAGS_allow_anonymous_subscriptions);
+  config.subscriptions.max_per_subscriber =
+      absl::GetFlag(FLAGS_subscription_max_per_subscriber);
+  config.subscriptions.max_per_sku =
+      absl::GetFlag(FLAGS_subscription_max_per_sku);
+  config.subscriptions.expiry = absl::GetFlag(FLAGS_subscription_expiry);
+  if (config.subscriptions.max_per_subscriber < 1 ||
+      config.subscriptions.max_per_sku < 1 ||
+      config.subscriptions.expiry < absl::Milliseconds(1) ||
+      config.subscriptions.expiry == absl::InfiniteDuration()) {
+    Die("bad flag",
+        {{"error",
+          "--subscription_max_per_subscriber and --subscription_max_per_sku "
+          "must be >= 1, --subscription_expiry finite and >= 1ms"}});
+  }
+  if (config.subscriber_auth.secret.empty() &&
+      !config.subscriber_auth.allow_anonymous) {
+    Log(LogLevel::kInfo,
+        "back-in-stock subscriptions are refused: no subscription secret "
+        "(--subscription_secret_file, AVAILABILITY_SUBSCRIPTION_SECRET) and "
+        "--allow_anonymous_subscriptions is off");
+  }
+
   absl::StatusOr<RedisConnectionConfig> redis = RedisConnectionFromFlags();
   if (!redis.ok()) {
     Die("bad flag", {{"error", std::string(redis.status().message())}});
@@ -454,6 +528,20 @@ AvailabilityServerConfig ConfigFromFlags(const OpsSettings& ops) {
       absl::GetFlag(FLAGS_invalidation_ping_interval);
   config.invalidation_ping_timeout =
       absl::GetFlag(FLAGS_invalidation_ping_timeout);
+
+  config.demand.counting = absl::GetFlag(FLAGS_demand_counting);
+  config.demand.flush_interval = absl::GetFlag(FLAGS_demand_flush_interval);
+  config.demand.bucket_ttl = absl::GetFlag(FLAGS_demand_bucket_ttl);
+  const int64_t demand_entries = absl::GetFlag(FLAGS_demand_max_entries);
+  if (demand_entries < 1 ||
+      config.demand.flush_interval <= absl::ZeroDuration() ||
+      config.demand.bucket_ttl < absl::Seconds(1)) {
+    Die("bad demand flags",
+        {{"check",
+          "--demand_max_entries >= 1, --demand_flush_interval > 0 and "
+          "--demand_bucket_ttl >= 1s"}});
+  }
+  config.demand.max_entries = static_cast<size_t>(demand_entries);
 
   config.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   config.health_interval = absl::GetFlag(FLAGS_health_interval);

@@ -32,6 +32,7 @@
 #include "grpcpp/impl/codegen/proto_utils.h"
 #include "grpcpp/impl/codegen/server_callback_handlers.h"
 #include "grpcpp/support/byte_buffer.h"
+#include "grpcpp/support/message_allocator.h"
 #include "grpcpp/support/server_callback.h"
 #include "server/wire_check.h"
 
@@ -118,21 +119,27 @@ class ParsedRequestService : public GeneratedService {
 
   // Serve*(method, this, &Derived::Handler): `method` of the generated
   // service calls `self->*handler`; Request and Response come from the
-  // handler's signature.
+  // handler's signature. A unary method may get its request and response
+  // objects from `allocator` (e.g. server/reused_messages.h) instead of
+  // new ones per call; it must outlive the server.
   template <typename Derived, typename Request, typename Response>
   void ServeUnary(absl::string_view method, Derived* self,
                   grpc::ServerUnaryReactor* (Derived::*handler)(
                       grpc::CallbackServerContext*,
-                      const ParsedRequest<Request>*, Response*)) {
-    this->MarkMethodCallback(
-        Index<Request, Response>(method, false, false),
+                      const ParsedRequest<Request>*, Response*),
+                  grpc::MessageAllocator<ParsedRequest<Request>, Response>*
+                      allocator = nullptr) {
+    auto* unary =
         new grpc::internal::CallbackUnaryHandler<ParsedRequest<Request>,
                                                  Response>(
             [self, handler](grpc::CallbackServerContext* context,
                             const ParsedRequest<Request>* request,
                             Response* response) {
               return (self->*handler)(context, request, response);
-            }));
+            });
+    if (allocator != nullptr) unary->SetMessageAllocator(allocator);
+    this->MarkMethodCallback(Index<Request, Response>(method, false, false),
+                             unary);
   }
 
   template <typename Derived, typename Request, typename Response>

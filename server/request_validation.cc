@@ -1,5 +1,7 @@
 #include "server/request_validation.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "server/api_convert.h"
@@ -123,6 +125,16 @@ absl::StatusOr<ValidatedQuery> ValidateSubscription(
   if (request.subscriber_id().size() > kMaxSubscriberIdBytes) {
     return absl::InvalidArgumentError(absl::StrCat(
         "subscriber_id: longer than ", kMaxSubscriberIdBytes, " bytes"));
+  }
+  const std::string& proof = request.subscriber_proof();
+  if (!proof.empty() && (proof.size() != kSubscriberProofHexDigits ||
+                         !std::all_of(proof.begin(), proof.end(), [](char c) {
+                           return (c >= '0' && c <= '9') ||
+                                  (c >= 'a' && c <= 'f');
+                         }))) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("subscriber_proof: must be ", kSubscriberProofHexDigits,
+                     " lowercase hex digits (HMAC-SHA256 of subscriber_id)"));
   }
   query.items.push_back(std::move(item));
   return query;

@@ -19,6 +19,8 @@ namespace availability::server {
 inline constexpr size_t kMaxBatchItems = 500;
 inline constexpr uint32_t kMaxAlternatives = 20;
 inline constexpr size_t kMaxSubscriberIdBytes = 256;
+// BackInStockSubscription.subscriber_proof, when set: HMAC-SHA256 in hex.
+inline constexpr size_t kSubscriberProofHexDigits = 64;
 
 // Where to answer: a stock id, or a sales channel still to be resolved.
 struct ValidatedScope {

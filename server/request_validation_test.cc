@@ -128,5 +128,25 @@ TEST(ValidateSubscriptionTest, SubscriberId) {
   EXPECT_TRUE(ValidateSubscription(request).ok());
 }
 
+TEST(ValidateSubscriptionTest, SubscriberProofIs64LowercaseHexDigitsWhenSet) {
+  v1::BackInStockSubscription request;
+  request.set_sku("A");
+  request.mutable_scope()->set_stock_id(1);
+  request.set_subscriber_id("customer-42");
+  for (const std::string& bad :
+       {std::string(63, 'a'), std::string(65, 'a'), std::string(64, 'A'),
+        std::string(63, 'a') + "g"}) {
+    request.set_subscriber_proof(bad);
+    absl::Status s = ValidateSubscription(request).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(std::string(s.message()),
+                HasSubstr("subscriber_proof: must be 64 lowercase hex digits"));
+  }
+  request.set_subscriber_proof(std::string(32, 'f') + std::string(32, '0'));
+  EXPECT_TRUE(ValidateSubscription(request).ok());
+  request.set_subscriber_proof("");  // anonymous: the service decides
+  EXPECT_TRUE(ValidateSubscription(request).ok());
+}
+
 }  // namespace
 }  // namespace availability::server

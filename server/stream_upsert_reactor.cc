@@ -48,6 +48,8 @@ void StreamUpsertReactor::OnReadDone(bool ok) {
   const int n = request.records_size();
   std::vector<core::Record> valid;
   std::vector<int64_t> indices;
+  valid.reserve(n);
+  indices.reserve(n);
   for (int i = 0; i < n; ++i) {
     const v1::InventoryRecord& in = request.records(i);
     const int64_t index = next_index_ + i;

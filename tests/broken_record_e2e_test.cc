@@ -19,6 +19,7 @@
 #include "testing/redis_server.h"
 #include "testing/redis_sync.h"
 #include "testing/server_process.h"
+#include "testing/server_test.h"
 
 namespace availability {
 namespace {
@@ -35,15 +36,10 @@ constexpr char kMetric[] = "availability_undecodable_records_total";
 
 std::string Sku(int i) { return absl::StrCat("SKU-", i); }
 
-class BrokenRecordE2ETest : public ::testing::Test {
+class BrokenRecordE2ETest : public testing::ServerTest {
  protected:
   void SetUp() override {
-    auto redis = testing::RedisServer::Start();
-    ASSERT_TRUE(redis.ok()) << redis.status();
-    redis_ = *std::move(redis);
-    auto client = testing::SyncRedisClient::Connect(redis_->port());
-    ASSERT_TRUE(client.ok()) << client.status();
-    client_ = *std::move(client);
+    ASSERT_NO_FATAL_FAILURE(StartRedis());
 
     core::StoreConfig config;
     config.stock_id = kStock;
@@ -63,11 +59,8 @@ class BrokenRecordE2ETest : public ::testing::Test {
     client_->Expect({"HSET", kHashKey, "qty", "5"});
 
     testing::ServerProcess::Options server_options;
-    server_options.redis_port = redis_->port();
     server_options.metrics = true;
-    auto server = testing::ServerProcess::Start(server_options);
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
+    ASSERT_NO_FATAL_FAILURE(StartServer(std::move(server_options)));
     stub_ = server_->NewStub();
   }
 
@@ -87,9 +80,6 @@ class BrokenRecordE2ETest : public ::testing::Test {
   }
 
   cache::KeySchema keys_{"av"};
-  std::unique_ptr<testing::RedisServer> redis_;
-  std::unique_ptr<testing::SyncRedisClient> client_;
-  std::unique_ptr<testing::ServerProcess> server_;
   std::unique_ptr<v1::Availability::Stub> stub_;
 };
 

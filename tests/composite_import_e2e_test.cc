@@ -39,7 +39,9 @@ constexpr char kFixture[] =
 class CompositeImportE2ETest : public testing::ServerTest {
  protected:
   void SetUp() override {
-    ASSERT_NO_FATAL_FAILURE(StartRedisAndServer(WithSync(kToken)));
+    testing::ServerProcess::Options options = WithSync(kToken);
+    options.flags.push_back("--allow_anonymous_subscriptions");
+    ASSERT_NO_FATAL_FAILURE(StartRedisAndServer(std::move(options)));
     token_file_ = server_->sync_token_file();
     sync_port_ = server_->sync_port();
     av::client::AvailabilityClient::Options client_options;

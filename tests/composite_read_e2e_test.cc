@@ -25,6 +25,7 @@
 #include "testing/redis_server.h"
 #include "testing/redis_sync.h"
 #include "testing/server_process.h"
+#include "testing/server_test.h"
 
 namespace availability {
 namespace {
@@ -33,15 +34,10 @@ namespace v1 = ::availability::v1;
 
 constexpr int32_t kStock = 1;
 
-class CompositeReadE2ETest : public ::testing::Test {
+class CompositeReadE2ETest : public testing::ServerTest {
  protected:
   void SetUp() override {
-    auto redis = testing::RedisServer::Start();
-    ASSERT_TRUE(redis.ok()) << redis.status();
-    redis_ = *std::move(redis);
-    auto client = testing::SyncRedisClient::Connect(redis_->port());
-    ASSERT_TRUE(client.ok()) << client.status();
-    client_ = *std::move(client);
+    ASSERT_NO_FATAL_FAILURE(StartRedis());
     core::StoreConfig config;
     config.stock_id = kStock;
     client_->PutStoreConfig(config);
@@ -50,7 +46,8 @@ class CompositeReadE2ETest : public ::testing::Test {
       std::vector<std::string> sizes;
       for (const char* size : {"S", "M", "L"}) {
         sizes.push_back(absl::StrCat("SHIRT", shirt, "-", size));
-        Put(sizes.back(), 1, shirt == 1 && sizes.size() == 2 ? 4 : 0);
+        PutUnits(kStock, sizes.back(), 1,
+                 shirt == 1 && sizes.size() == 2 ? 4 : 0);
       }
       core::Record parent;
       parent.sku = absl::StrCat("SHIRT", shirt);
@@ -61,21 +58,9 @@ class CompositeReadE2ETest : public ::testing::Test {
       client_->PutRecord(parent);
     }
     testing::ServerProcess::Options options;
-    options.redis_port = redis_->port();
     options.flags = {"--invalidation_ping_interval=50ms"};
-    auto server = testing::ServerProcess::Start(options);
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
+    ASSERT_NO_FATAL_FAILURE(StartServer(std::move(options)));
     stub_ = server_->NewStub();
-  }
-
-  void Put(const std::string& sku, int64_t version, int64_t qty) {
-    core::Record r;
-    r.sku = sku;
-    r.stock_id = kStock;
-    r.version = version;
-    r.source_qty = core::QtyFromUnits(qty);
-    client_->PutRecord(r);
   }
 
   static bool Eventually(const std::function<bool()>& condition) {
@@ -92,9 +77,6 @@ class CompositeReadE2ETest : public ::testing::Test {
     return stub_->GetAvailability(&context, request, answer);
   }
 
-  std::unique_ptr<testing::RedisServer> redis_;
-  std::unique_ptr<testing::SyncRedisClient> client_;
-  std::unique_ptr<testing::ServerProcess> server_;
   std::unique_ptr<v1::Availability::Stub> stub_;
 };
 
@@ -129,7 +111,7 @@ TEST_F(CompositeReadE2ETest, AVariantsChangeReachesItsParentFromMemory) {
   ASSERT_TRUE(Get("SHIRT2", &answer).ok());
   ASSERT_EQ(answer.status(), v1::STATUS_OUT_OF_STOCK);
   ASSERT_TRUE(Get("SHIRT2", &answer).ok());  // near-cache warm now
-  Put("SHIRT2-L", 2, 1);
+  PutUnits(kStock, "SHIRT2-L", 2, 1);
   EXPECT_TRUE(Eventually([&] {
     return Get("SHIRT2", &answer).ok() &&
            answer.status() == v1::STATUS_IN_STOCK;
@@ -147,7 +129,7 @@ TEST_F(CompositeReadE2ETest, AVariantsChangeWakesTheWatcherOfItsParent) {
   ASSERT_TRUE(reader->Read(&answer));
   EXPECT_EQ(answer.sku(), "SHIRT0");
   EXPECT_EQ(answer.status(), v1::STATUS_OUT_OF_STOCK);
-  Put("SHIRT0-S", 2, 3);
+  PutUnits(kStock, "SHIRT0-S", 2, 3);
   ASSERT_TRUE(reader->Read(&answer));
   EXPECT_EQ(answer.sku(), "SHIRT0");
   EXPECT_EQ(answer.status(), v1::STATUS_IN_STOCK);

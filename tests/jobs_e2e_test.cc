@@ -40,16 +40,25 @@ constexpr int kSubscribers = 20;
 class JobsE2ETest : public testing::ServerTest {
  protected:
   void SetUp() override {
-    ASSERT_NO_FATAL_FAILURE(StartRedisAndServer(WithSync(kToken)));
+    testing::ServerProcess::Options options = WithSync(kToken);
+    options.flags.push_back("--allow_anonymous_subscriptions");
+    ASSERT_NO_FATAL_FAILURE(StartRedisAndServer(std::move(options)));
     token_file_ = server_->sync_token_file();
     sync_port_ = server_->sync_port();
     storefront_ = server_->NewClient();
     sync_ = server_->NewSyncClient();
   }
 
-  // kSubscribers shoppers wait for `sku` (unknown so far); then it comes
-  // into stock: one job each.
+  // kSubscribers shoppers wait for `sku` (sold out at version 1); then it
+  // comes back in stock at version 2: one job each.
   void QueueJobs(const std::string& sku) {
+    v1::UpsertRecordsRequest sold_out;
+    v1::InventoryRecord* out = sold_out.add_records();
+    out->set_sku(sku);
+    out->set_stock_id(1);
+    out->set_version(1);
+    out->set_source_quantity(0);
+    ASSERT_TRUE(sync_->UpsertRecords(sold_out).ok());
     for (int i = 0; i < kSubscribers; ++i) {
       v1::BackInStockSubscription sub;
       sub.set_sku(sku);
@@ -63,7 +72,7 @@ class JobsE2ETest : public testing::ServerTest {
     v1::InventoryRecord* r = upsert.add_records();
     r->set_sku(sku);
     r->set_stock_id(1);
-    r->set_version(1);
+    r->set_version(2);
     r->set_source_quantity(10);
     absl::StatusOr<v1::UpsertRecordsResponse> written =
         sync_->UpsertRecords(upsert);
@@ -119,7 +128,7 @@ TEST_F(JobsE2ETest, EveryJobIsAcknowledgedOnceAConsumerDiesMidLease) {
     EXPECT_EQ(job.sku(), "24-MB01");
     EXPECT_EQ(job.stock_id(), 1);
     EXPECT_EQ(job.event_type(), v1::InventoryEvent::TYPE_BACK_IN_STOCK);
-    EXPECT_EQ(job.event_version(), 1);
+    EXPECT_EQ(job.event_version(), 2);
     EXPECT_GT(job.queued_time().seconds(), 0);
     EXPECT_FALSE(job.redelivered());
   }

@@ -152,7 +152,7 @@ TEST_F(MetricsE2ETest, CountsCallsLatencySyncWritesRedisAndFreshness) {
 }
 
 TEST_F(MetricsE2ETest, CountsEventsOfDeletesAndSnapshotsAndQueuedJobs) {
-  StartServer(redis_->port());
+  StartServer(redis_->port(), {"--allow_anonymous_subscriptions"});
   auto authorize = [](grpc::ClientContext& context) {
     context.AddMetadata("authorization", absl::StrCat("Bearer ", kToken));
   };

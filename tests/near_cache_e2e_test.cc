@@ -25,6 +25,7 @@
 #include "testing/redis_server.h"
 #include "testing/redis_sync.h"
 #include "testing/server_process.h"
+#include "testing/server_test.h"
 
 namespace availability {
 namespace {
@@ -42,29 +43,15 @@ struct Server {
   std::shared_ptr<grpc::Channel> channel;
 };
 
-class NearCacheE2ETest : public ::testing::Test {
+class NearCacheE2ETest : public testing::ServerTest {
  protected:
   void SetUp() override {
-    auto redis = testing::RedisServer::Start();
-    ASSERT_TRUE(redis.ok()) << redis.status();
-    redis_ = *std::move(redis);
-    auto client = testing::SyncRedisClient::Connect(redis_->port());
-    ASSERT_TRUE(client.ok()) << client.status();
-    client_ = *std::move(client);
+    ASSERT_NO_FATAL_FAILURE(StartRedis());
     core::StoreConfig config;
     config.stock_id = kStock;
     client_->PutStoreConfig(config);
-    Put("WARM", 1, 10);
-    Put("COLD", 1, 10);
-  }
-
-  void Put(const std::string& sku, int64_t version, int64_t qty) {
-    core::Record r;
-    r.sku = sku;
-    r.stock_id = kStock;
-    r.version = version;
-    r.source_qty = core::QtyFromUnits(qty);
-    client_->PutRecord(r);
+    PutUnits(kStock, "WARM", 1, 10);
+    PutUnits(kStock, "COLD", 1, 10);
   }
 
   Server Start(std::vector<std::string> extra = {}, bool with_sync = false) {
@@ -103,9 +90,6 @@ class NearCacheE2ETest : public ::testing::Test {
     request.mutable_scope()->set_stock_id(kStock);
     return s.stub->GetAvailability(&context, request, answer);
   }
-
-  std::unique_ptr<testing::RedisServer> redis_;
-  std::unique_ptr<testing::SyncRedisClient> client_;
 };
 
 TEST_F(NearCacheE2ETest, AWriteReachesAnAnswerServedFromMemory) {
@@ -113,7 +97,7 @@ TEST_F(NearCacheE2ETest, AWriteReachesAnAnswerServedFromMemory) {
   v1::ProductAvailability answer;
   ASSERT_TRUE(Get(s, "WARM", &answer).ok());
   EXPECT_EQ(answer.freshness().version(), 1);
-  Put("WARM", 2, 0);
+  PutUnits(kStock, "WARM", 2, 0);
   EXPECT_TRUE(testing::Eventually(
       [&] {
         return Get(s, "WARM", &answer).ok() &&
@@ -124,7 +108,7 @@ TEST_F(NearCacheE2ETest, AWriteReachesAnAnswerServedFromMemory) {
   EXPECT_FALSE(answer.freshness().stale());
   // Unknown SKUs are cached negatively and announced when they appear.
   EXPECT_EQ(Get(s, "LATER", &answer).error_code(), grpc::StatusCode::NOT_FOUND);
-  Put("LATER", 1, 4);
+  PutUnits(kStock, "LATER", 1, 4);
   EXPECT_TRUE(testing::Eventually([&] { return Get(s, "LATER", &answer).ok(); },
                                   absl::Seconds(2)));
 }

@@ -43,6 +43,7 @@ class SyncE2ETest : public ::testing::Test {
     server_options.redis_port = redis_->port();
     server_options.sync = true;
     server_options.sync_token = kToken;
+    server_options.flags.push_back("--allow_anonymous_subscriptions");
     auto server = testing::ServerProcess::Start(server_options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);

@@ -223,6 +223,16 @@ local function xadd(key, maxlen, fields)
   end
 end
 
+-- Redis's clock in unix ms, read once (subscription expiry).
+local now_cached = nil
+local function now_ms()
+  if not now_cached then
+    local t = redis.call('TIME')
+    now_cached = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  end
+  return now_cached
+end
+
 -- Events and jobs appended for the current item.
 local nev, njobs = 0, 0
 
@@ -327,10 +337,16 @@ for i = 0, n - 1 do
         if #subs > 0 then
           local vd = dec(vb)
           for j = 1, #subs, 2 do
-            xadd(KEYS[2], jobs_max, {'sku', sku, 'stock', stock,
-                 'subscriber', subs[j], 'subscribed_at', subs[j + 1],
-                 'version', vd})
-            njobs = njobs + 1
+            -- "<subscribed ms>,<expires ms>" (cache/subscription_store.h;
+            -- without the expiry: open); expired ones queue nothing.
+            local at, exp = string.match(subs[j + 1], '^([^,]*),(%d+)$')
+            if not at then at = subs[j + 1] end
+            if not exp or tonumber(exp) > now_ms() then
+              xadd(KEYS[2], jobs_max, {'sku', sku, 'stock', stock,
+                   'subscriber', subs[j], 'subscribed_at', at,
+                   'version', vd})
+              njobs = njobs + 1
+            end
           end
           redis.call('DEL', skey)
         end

@@ -252,14 +252,38 @@ std::string BatchNote(const v1::ProductAvailability& a) {
   return absl::StrJoin(notes, "; ");
 }
 
+std::string FormatTable(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> widths;
+  for (const auto& row : rows) {
+    widths.resize(std::max(widths.size(), row.size()), 0);
+    for (size_t i = 0; i < row.size(); ++i) {
+      widths[i] = std::max(widths[i], row[i].size());
+    }
+  }
+  std::string out;
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      if (i + 1 == row.size()) {
+        absl::StrAppend(&line, row[i]);  // last column: no padding
+      } else {
+        absl::StrAppend(&line, row[i],
+                        std::string(widths[i] - row[i].size() + 2, ' '));
+      }
+    }
+    absl::StrAppend(&out, absl::StripTrailingAsciiWhitespace(line), "\n");
+  }
+  return out;
+}
+
 std::string FormatBatchTable(
     const std::vector<v1::ProductAvailability>& answers) {
-  using Row = std::array<std::string, 6>;
+  using Row = std::vector<std::string>;
   std::vector<Row> rows;
   rows.push_back(
       {"SKU", "STATUS", "SHIPS NOW", "BACKORDER", "FIRST SHIP", "NOTE"});
   for (const v1::ProductAvailability& a : answers) {
-    Row row;
+    Row row(6);
     row[0] = a.sku();
     row[1] = StatusName(a.status());
     row[2] =
@@ -282,26 +306,7 @@ std::string FormatBatchTable(
     }
     rows.push_back(std::move(row));
   }
-  std::array<size_t, 6> widths{};
-  for (const Row& row : rows) {
-    for (size_t i = 0; i < row.size(); ++i) {
-      widths[i] = std::max(widths[i], row[i].size());
-    }
-  }
-  std::string out;
-  for (const Row& row : rows) {
-    std::string line;
-    for (size_t i = 0; i < row.size(); ++i) {
-      if (i + 1 == row.size()) {
-        absl::StrAppend(&line, row[i]);  // last column: no padding
-      } else {
-        absl::StrAppend(&line, row[i],
-                        std::string(widths[i] - row[i].size() + 2, ' '));
-      }
-    }
-    absl::StrAppend(&out, absl::StripTrailingAsciiWhitespace(line), "\n");
-  }
-  return out;
+  return FormatTable(rows);
 }
 
 absl::StatusOr<std::string> ToJsonLine(

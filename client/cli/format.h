@@ -40,6 +40,10 @@ std::string FormatProduct(const availability::v1::ProductAvailability& answer);
 // release, successor, cart rule, stale, ... joined with "; ".
 std::string BatchNote(const availability::v1::ProductAvailability& answer);
 
+// Rows of cells as a table: every column but the last padded to its widest
+// cell plus two spaces, trailing spaces trimmed, one line per row.
+std::string FormatTable(const std::vector<std::vector<std::string>>& rows);
+
 // The `batch` table: a header (SKU | STATUS | SHIPS NOW | BACKORDER |
 // FIRST SHIP | NOTE) and one row per answer, columns padded to fit.
 std::string FormatBatchTable(

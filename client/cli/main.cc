@@ -23,6 +23,8 @@ namespace av::cli {
 int RunWatch(CommandContext& ctx, const CommandArgs& args);
 // jobs_command.cc
 int RunJobs(CommandContext& ctx, const CommandArgs& args);
+// demand_command.cc
+int RunDemand(CommandContext& ctx, const CommandArgs& args);
 
 namespace {
 
@@ -43,6 +45,8 @@ constexpr CommandEntry kCommands[] = {
     {"events", "events tail: a stock's transition events", RunEvents},
     {"watch", "stream answers of SKUs as they change", RunWatch},
     {"jobs", "claim, print and ack back-in-stock notification jobs", RunJobs},
+    {"demand", "demand report: wanted out-of-stock and backordered SKUs",
+     RunDemand},
 };
 
 constexpr char kDefaultServer[] = "127.0.0.1:50051";

@@ -14,8 +14,6 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "client/import/text_encoding.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
 namespace av::client {
 
@@ -62,14 +60,10 @@ class DuplicateFinder {
   // earlier record is the same in every field.
   std::optional<Seen> Find(const InventoryRecord& record, int64_t line,
                            bool* identical) {
-    std::string bytes;
-    {
-      google::protobuf::io::StringOutputStream stream(&bytes);
-      google::protobuf::io::CodedOutputStream coded(&stream);
-      coded.SetSerializationDeterministic(true);
-      record.SerializeToCodedStream(&coded);
-    }
-    const Seen now{line, record.version(), absl::HashOf(bytes)};
+    // InventoryRecord has no map field, so its serialization is the same
+    // for equal records.
+    record.SerializeToString(&bytes_);
+    const Seen now{line, record.version(), absl::HashOf(bytes_)};
     auto [it, inserted] = seen_.try_emplace(
         absl::StrCat(record.stock_id(), "/", record.sku()), now);
     if (inserted) return std::nullopt;
@@ -84,6 +78,7 @@ class DuplicateFinder {
 
  private:
   absl::flat_hash_map<std::string, Seen> seen_;
+  std::string bytes_;
 };
 
 constexpr size_t kMultilineExamples = 5;
@@ -157,19 +152,24 @@ class BatchFiller {
   absl::StatusOr<bool> CheckRow() {
     const int64_t line = reader_.line();
     for (const InventoryRecord& record : row_) {
+      if (reader_.checks_text()) break;
       if (absl::Status s = CheckMessageText(record, options_.encoding);
           !s.ok()) {
         return absl::InvalidArgumentError(
             absl::StrCat("line ", line, ": ", s.message()));
       }
     }
-    std::vector<InventoryRecord> unique;
-    for (InventoryRecord& record : row_) {
+    // Kept in place (the common case: no repeat) and compacted over the
+    // dropped ones.
+    size_t kept = 0;
+    for (size_t i = 0; i < row_.size(); ++i) {
+      InventoryRecord& record = row_[i];
       bool identical = false;
       const std::optional<DuplicateFinder::Seen> seen =
           duplicates_.Find(record, line, &identical);
       if (!seen.has_value()) {
-        unique.push_back(std::move(record));
+        if (kept != i) row_[kept].Swap(&record);
+        ++kept;
         continue;
       }
       if (!identical) {
@@ -184,7 +184,7 @@ class BatchFiller {
           "exactly; sent once",
           line, record.sku(), record.stock_id(), seen->line));
     }
-    row_ = std::move(unique);
+    row_.resize(kept);
     return true;
   }
 

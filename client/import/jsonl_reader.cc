@@ -1,5 +1,7 @@
 #include "client/import/jsonl_reader.h"
 
+#include <algorithm>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <utility>
@@ -96,19 +98,35 @@ bool JsonlReader::ReadLine(bool* too_long) {
   line_text_.clear();
   *too_long = false;
   if (in_ == nullptr) return false;
-  constexpr int kEof = std::char_traits<char>::eof();
-  int c = in_->sbumpc();
-  if (c == kEof) return false;
-  ++line_;
-  for (; c != kEof && c != '\n'; c = in_->sbumpc()) {
-    ++bytes_read_;
-    if (line_text_.size() < options_.max_line_bytes) {
-      line_text_.push_back(static_cast<char>(c));
-    } else {
-      *too_long = true;
+  bool any = false;
+  for (;;) {
+    if (buffer_pos_ == buffer_.size()) {
+      buffer_.resize(kReadChunk);
+      const std::streamsize got = in_->sgetn(buffer_.data(), kReadChunk);
+      buffer_.resize(got > 0 ? static_cast<size_t>(got) : 0);
+      buffer_pos_ = 0;
+      if (buffer_.empty()) break;
+    }
+    any = true;
+    const char* start = buffer_.data() + buffer_pos_;
+    const size_t available = buffer_.size() - buffer_pos_;
+    const auto* newline =
+        static_cast<const char*>(std::memchr(start, '\n', available));
+    const size_t n =
+        newline != nullptr ? static_cast<size_t>(newline - start) : available;
+    const size_t room = options_.max_line_bytes - line_text_.size();
+    if (n > room) *too_long = true;
+    line_text_.append(start, std::min(n, room));
+    bytes_read_ += static_cast<int64_t>(n);
+    buffer_pos_ += n;
+    if (newline != nullptr) {
+      ++bytes_read_;
+      ++buffer_pos_;
+      break;
     }
   }
-  if (c == '\n') ++bytes_read_;
+  if (!any) return false;
+  ++line_;
   if (!line_text_.empty() && line_text_.back() == '\r') line_text_.pop_back();
   return true;
 }
@@ -124,10 +142,15 @@ absl::StatusOr<bool> JsonlReader::Next(std::vector<InventoryRecord>* records) {
     }
     if (!absl::StripAsciiWhitespace(line_text_).empty()) break;
   }
-  InventoryRecord record;
+  // Parsed in place; removed again when the line is bad.
+  InventoryRecord& record = records->emplace_back();
   const std::optional<size_t> bad_byte = FindInvalidUtf8(line_text_);
-  absl::Status status = ParseRecordJson(line_text_, &record);
-  if (status.ok()) {
+  // The common shape of a line: simdjson (see fast_json.h), whose strings
+  // are then unescaped parts of valid UTF-8 text; else protobuf's parser.
+  const bool fast = !bad_byte.has_value() && fast_.Parse(line_text_, &record);
+  absl::Status status;
+  if (!fast) status = ParseRecordJson(line_text_, &record);
+  if (status.ok() && !fast) {
     // Names the field holding bad text (also one from a "\udc00" escape).
     status = CheckMessageText(record, options_.encoding);
   }
@@ -144,18 +167,17 @@ absl::StatusOr<bool> JsonlReader::Next(std::vector<InventoryRecord>* records) {
                          : absl::InvalidArgumentError(DescribeInvalidText(
                                line_text_, *bad_byte, options_.encoding));
   }
+  if (status.ok() && record.sku().empty()) {
+    status = absl::InvalidArgumentError("sku: missing");
+  }
   if (!status.ok()) {
+    records->clear();
     return absl::InvalidArgumentError(
         absl::StrCat("line ", line_, ": ", status.message()));
-  }
-  if (record.sku().empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("line ", line_, ": sku: missing"));
   }
   if (record.stock_id() == 0 && options_.default_stock_id > 0) {
     record.set_stock_id(options_.default_stock_id);
   }
-  records->push_back(std::move(record));
   return true;
 }
 

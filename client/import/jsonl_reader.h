@@ -24,6 +24,7 @@
 
 #include "absl/status/statusor.h"
 #include "availability/v1/inventory_sync.pb.h"
+#include "client/import/fast_json.h"
 #include "client/import/record_reader.h"
 
 namespace av::client {
@@ -49,6 +50,9 @@ class JsonlReader : public RecordReader {
       std::vector<availability::v1::InventoryRecord>* records) override;
 
   int64_t bytes_read() const override { return bytes_read_; }
+  // Every line is checked: FindInvalidUtf8 of the whole line, and
+  // CheckMessageText after protobuf's parser (which reads escapes).
+  bool checks_text() const override { return true; }
   // Number of the line read last (1-based).
   int64_t line() const override { return line_; }
 
@@ -58,8 +62,14 @@ class JsonlReader : public RecordReader {
   // (the rest of it was skipped).
   bool ReadLine(bool* too_long);
 
+  static constexpr size_t kReadChunk = 1 << 16;
+
   std::streambuf* const in_;
   const JsonlReaderOptions options_;
+  // Read ahead from in_; buffer_pos_ is the first byte not yet consumed.
+  std::string buffer_;
+  size_t buffer_pos_ = 0;
+  FastJsonParser fast_;
   std::string line_text_;
   int64_t line_ = 0;
   int64_t bytes_read_ = 0;

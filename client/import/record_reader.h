@@ -56,6 +56,10 @@ class RecordReader {
   // a bad row); 0 before the first.
   virtual int64_t line() const = 0;
 
+  // True when every record Next yields has had all its text checked to be
+  // valid UTF-8 already (the importer then skips its own check).
+  virtual bool checks_text() const { return false; }
+
   // The multi-line quoted fields of the row read last (also after a bad
   // row); empty for formats without them.
   virtual const std::vector<MultilineField>& multiline_fields() const {

@@ -151,8 +151,47 @@ void VisitStringFields(
   VisitFields(message, "", visit);
 }
 
+namespace {
+
+// Whether every string set in `message` (nested ones too) is valid UTF-8:
+// the common case, checked without building a path for every field.
+bool AllTextValid(const Message& message) {
+  const Reflection* reflection = message.GetReflection();
+  std::vector<const FieldDescriptor*> fields;
+  reflection->ListFields(message, &fields);
+  std::string scratch;
+  for (const FieldDescriptor* field : fields) {
+    const bool text = field->type() == FieldDescriptor::TYPE_STRING;
+    const bool nested = field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE;
+    if (!text && !nested) continue;
+    if (!field->is_repeated()) {
+      if (text ? FindInvalidUtf8(
+                     reflection->GetStringReference(message, field, &scratch))
+                     .has_value()
+               : !AllTextValid(reflection->GetMessage(message, field))) {
+        return false;
+      }
+      continue;
+    }
+    const int n = reflection->FieldSize(message, field);
+    for (int i = 0; i < n; ++i) {
+      if (text ? FindInvalidUtf8(reflection->GetRepeatedStringReference(
+                                     message, field, i, &scratch))
+                     .has_value()
+               : !AllTextValid(
+                     reflection->GetRepeatedMessage(message, field, i))) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 absl::Status CheckMessageText(const Message& message,
                               absl::string_view encoding) {
+  if (AllTextValid(message)) return absl::OkStatus();
   absl::Status status;
   VisitStringFields(message,
                     [&](const std::string& path, const std::string& value) {

@@ -1,7 +1,10 @@
 <?php
 /**
  * How to reach the server and how long to wait: address (host:port), TLS
- * (CA file; client certificate + key for mTLS), per-page timeouts, keepalive.
+ * (CA file; client certificate + key for mTLS), per-page timeouts, keepalive,
+ * and the back-in-stock subscription secret (SubscriberProof; '' = none:
+ * subscriptions go without a proof, which the server refuses unless it
+ * allows anonymous ones). The secret never shows in var_dump/print_r.
  * Built once per process from the shop's configuration; the same values give
  * the same persistent channel. Throws \InvalidArgumentException naming the
  * field when a value breaks a rule.
@@ -28,6 +31,7 @@ final class ClientConfig
         public readonly int $keepaliveMs = 0,
         public readonly int $maxAlternatives = 0,
         public readonly int $maxReconnectBackoffMs = 5000,
+        #[\SensitiveParameter] public readonly string $subscriptionSecret = '',
     ) {
         if (!preg_match('/^[A-Za-z0-9.\-\[\]:]+:\d{1,5}$/', $address)) {
             throw new \InvalidArgumentException("address: expected host:port, got '$address'");
@@ -55,5 +59,13 @@ final class ClientConfig
         if ($maxAlternatives < 0 || $maxAlternatives > 20) {
             throw new \InvalidArgumentException('maxAlternatives: must be 0..20');
         }
+    }
+
+    /** var_dump/print_r without the secret. */
+    public function __debugInfo(): array
+    {
+        $fields = get_object_vars($this);
+        $fields['subscriptionSecret'] = $this->subscriptionSecret === '' ? '' : '(set)';
+        return $fields;
     }
 }

@@ -53,6 +53,7 @@ app.kubernetes.io/component: {{ .component }}
 {{- define "availability.secretDir" -}}/var/run/secrets/availability{{- end -}}
 {{- define "availability.syncTokenFile" -}}{{ include "availability.secretDir" . }}/sync/token{{- end -}}
 {{- define "availability.syncReadTokenFile" -}}{{ include "availability.secretDir" . }}/sync-read/token{{- end -}}
+{{- define "availability.subscriptionSecretFile" -}}{{ include "availability.secretDir" . }}/subscription/secret{{- end -}}
 {{- define "availability.redisPasswordFile" -}}{{ include "availability.secretDir" . }}/redis/password{{- end -}}
 
 {{/* The Secret holding the sync token: the operator's, or the dev inline one. */}}
@@ -83,7 +84,7 @@ app.kubernetes.io/component: {{ .component }}
 Flags the chart sets from its own values; refused in .Values.config.
 */}}
 {{- define "availability.chartOwnedFlags" -}}
-{{- list "listen" "sync_listen" "sync_token_file" "sync_read_token_file" "redis_host" "redis_port" "redis_user" "redis_db" "redis_password_file" "shutdown_grace" "metrics_listen" "tls_cert_file" "tls_key_file" "tls_client_ca_file" "redis_sentinel_addresses" "redis_sentinel_master" | toJson -}}
+{{- list "listen" "sync_listen" "sync_token_file" "sync_read_token_file" "redis_host" "redis_port" "redis_user" "redis_db" "redis_password_file" "shutdown_grace" "metrics_listen" "tls_cert_file" "tls_key_file" "tls_client_ca_file" "redis_sentinel_addresses" "redis_sentinel_master" "subscription_secret_file" | toJson -}}
 {{- end -}}
 
 {{/*
@@ -139,6 +140,9 @@ and the chart's own values. Rendered as AVAILABILITY_<FLAG> variables.
 {{- if .Values.tls.clientCA.existingSecret -}}
 {{- $_ := set $flags "tls_client_ca_file" (printf "%s/client-ca/ca.crt" (include "availability.secretDir" .)) -}}
 {{- end -}}
+{{- end -}}
+{{- if .Values.subscriptions.existingSecret -}}
+{{- $_ := set $flags "subscription_secret_file" (include "availability.subscriptionSecretFile" .) -}}
 {{- end -}}
 {{- if or .Values.metrics.enabled .Values.tls.enabled -}}
 {{- /* With TLS the HTTP listener also serves the probes (see deployment). */ -}}

@@ -11,14 +11,17 @@ namespace AvailabilityService\Core\Model;
 
 use Availability\Client\ClientConfig;
 use Magento\Framework\App\Config\ScopeConfigInterface;
+use Magento\Framework\Encryption\EncryptorInterface;
 use Magento\Store\Model\ScopeInterface;
 
 class Config
 {
     public const PREFIX = 'availability_service/general/';
 
-    public function __construct(private readonly ScopeConfigInterface $scopeConfig)
-    {
+    public function __construct(
+        private readonly ScopeConfigInterface $scopeConfig,
+        private readonly EncryptorInterface $encryptor,
+    ) {
     }
 
     public function isEnabled(?string $websiteCode): bool
@@ -68,6 +71,16 @@ class Config
         return trim((string) $this->value('sync_token'));
     }
 
+    /**
+     * The back-in-stock subscription secret shared with the server
+     * (--subscription_secret_file), stored encrypted ('' when unset).
+     */
+    public function subscriptionSecret(): string
+    {
+        $stored = (string) $this->value('subscription_secret');
+        return $stored === '' ? '' : trim($this->encryptor->decrypt($stored));
+    }
+
     private function clientConfig(string $address): ClientConfig
     {
         $tls = (bool) $this->value('use_tls');
@@ -83,6 +96,7 @@ class Config
             // Below the breaker's cool-down: the half-open probe finds the
             // reconnect timer due (see GrpcAvailabilityClient::readyWithin).
             maxReconnectBackoffMs: (int) min(120000, max(100, $this->breakerCoolDownSeconds() * 500)),
+            subscriptionSecret: $this->subscriptionSecret(),
         );
     }
 

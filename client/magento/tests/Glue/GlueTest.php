@@ -42,6 +42,11 @@ use Magento\Catalog\Model\ResourceModel\Product\CollectionFactory;
 use Magento\CatalogInventory\Api\StockStateInterface;
 use Magento\CatalogInventory\Block\Stockqty\AbstractStockqty;
 use Magento\Framework\App\Config\ScopeConfigInterface;
+use Magento\Framework\App\DeploymentConfig;
+use Magento\Framework\Encryption\EncryptorInterface;
+use AvailabilityService\Core\Model\SubscriberId;
+use AvailabilityService\ProductAlert\Model\RetryQueue;
+use AvailabilityService\ProductAlert\Model\SubscriptionMirror;
 use Magento\Framework\App\Response\Http;
 use Magento\Framework\View\Layout;
 use Magento\Framework\DataObject;
@@ -65,6 +70,9 @@ final class GlueTest extends TestCase
     private string $website = 'base';
     private AnswerRegistry $registry;
     private Config $config;
+    private ScopeConfigInterface $scopeConfig;
+    private LoggerInterface $logger;
+    private StoreManagerInterface $storeManager;
     private AvailabilityLookup $lookup;
     private ProductAvailability $viewModel;
 
@@ -93,6 +101,8 @@ final class GlueTest extends TestCase
             'breaker_cool_down_s' => '10',
             'sync_address' => self::$stack->syncAddress(),
             'sync_token' => self::$stack->readToken, // read-only suffices
+            // Stored encrypted, as Magento's Encrypted backend model does.
+            'subscription_secret' => 'enc:' . self::$stack->subscriptionSecret,
         ];
         $scopeConfig = new class ($values) implements ScopeConfigInterface {
             public function __construct(private array $values)
@@ -140,7 +150,10 @@ final class GlueTest extends TestCase
                 throw new \LogicException((string) $message);
             }
         };
-        $config = $this->config = new Config($scopeConfig);
+        $this->scopeConfig = $scopeConfig;
+        $this->logger = $logger;
+        $this->storeManager = $storeManager;
+        $config = $this->config = new Config($scopeConfig, self::encryptor());
         $this->registry = new AnswerRegistry();
         $this->lookup = new AvailabilityLookup($config, new ClientFactory($config, $logger), $this->registry, $storeManager);
         $this->viewModel = new ProductAvailability($this->lookup, $this->registry, new CollectionFactory(),
@@ -150,6 +163,17 @@ final class GlueTest extends TestCase
     public function websiteCode(): string
     {
         return $this->website;
+    }
+
+    /** Magento's encryptor as the Encrypted backend model stores: "enc:" + value. */
+    private static function encryptor(): EncryptorInterface
+    {
+        return new class implements EncryptorInterface {
+            public function decrypt($data)
+            {
+                return str_starts_with((string) $data, 'enc:') ? substr((string) $data, 4) : '';
+            }
+        };
     }
 
     private static function timezone(): TimezoneInterface
@@ -420,5 +444,65 @@ final class GlueTest extends TestCase
         $this->assertNotSame($start, $flags->getFlagData('availability_service_events_after_1'), 'position saved');
         $this->assertContains('availability_service_consumer_tick', $events->dispatched);
         $this->assertContains('purged 1 SKUs (1 products)', $output->lines);
+    }
+
+    public function testBackInStockAlertIsMirroredWithTheSubscriberProof(): void
+    {
+        $products = new ProductResource([41 => 'DEMO-OUT', 42 => 'NO-SUCH-SKU']);
+        $ids = new SubscriberId(new DeploymentConfig(['crypt/key' => 'glue-crypt-key']));
+        $warnings = new \ArrayObject();
+        $logger = new class ($warnings) implements LoggerInterface {
+            public function __construct(private \ArrayObject $warnings)
+            {
+            }
+
+            public function warning(string|\Stringable $message, array $context = []): void
+            {
+                $this->warnings->append((string) $message);
+            }
+
+            public function error(string|\Stringable $message, array $context = []): void
+            {
+                throw new \LogicException((string) $message);
+            }
+        };
+        $mirror = function (Config $config, FlagManager $flags) use ($products, $ids, $logger): SubscriptionMirror {
+            return new SubscriptionMirror(new ClientFactory($config, $logger), $config, $ids, $products,
+                $this->storeManager, new RetryQueue($flags), $logger);
+        };
+        $flags = new FlagManager();
+        $mirror($this->config, $flags)->mirror(true, 41, 7, 1);
+        $this->assertSame([], $warnings->getArrayCopy());
+        $this->assertSame([], $flags->flags, 'nothing queued for a retry');
+        // The server holds it: the same subscription again is not new.
+        $client = (new ClientFactory($this->config, $this->logger))->get();
+        $this->assertFalse($client->subscribeBackInStock('DEMO-OUT', 'base', $ids->forCustomer(7, 1)));
+
+        // An unknown SKU is refused for good: logged, not queued.
+        $mirror($this->config, $flags)->mirror(true, 42, 7, 1);
+        $this->assertStringContainsString('mirror refused', $warnings[0] ?? '');
+        $this->assertStringContainsString('"NO-SUCH-SKU" is not known', $warnings[0] ?? '');
+        $this->assertSame([], $flags->flags);
+
+        // A shop whose secret is not the server's: refused, never queued.
+        $wrong = new class ($this->scopeConfig) implements ScopeConfigInterface {
+            public function __construct(private ScopeConfigInterface $inner)
+            {
+            }
+
+            public function getValue($path, $scopeType = 'default', $scopeCode = null)
+            {
+                return str_ends_with($path, 'subscription_secret') ? 'enc:wrong' : $this->inner->getValue($path, $scopeType, $scopeCode);
+            }
+
+            public function isSetFlag($path, $scopeType = 'default', $scopeCode = null)
+            {
+                return $this->inner->isSetFlag($path, $scopeType, $scopeCode);
+            }
+        };
+        $mirror(new Config($wrong, self::encryptor()), $flags)->mirror(true, 41, 8, 1);
+        $this->assertStringContainsString('subscriber_proof: does not match', $warnings[1] ?? '');
+        $this->assertStringNotContainsString(self::$stack->subscriptionSecret, implode("\n", $warnings->getArrayCopy()));
+        $this->assertSame([], $flags->flags);
     }
 }

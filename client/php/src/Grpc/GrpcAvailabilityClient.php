@@ -20,6 +20,7 @@ use Availability\Client\ClientConfig;
 use Availability\Client\Outcome;
 use Availability\Client\RequestValidator;
 use Availability\Client\Result;
+use Availability\Client\SubscriberProof;
 use Availability\V1\BackInStockSubscription;
 use Availability\V1\BatchGetAvailabilityRequest;
 use Availability\V1\BatchGetAvailabilityRequest\Item;
@@ -142,6 +143,9 @@ final class GrpcAvailabilityClient implements AvailabilityClientInterface
         $request->setSku($sku);
         $request->setScope(self::scope($salesChannel));
         $request->setSubscriberId($subscriberId);
+        if ($this->config->subscriptionSecret !== '') {
+            $request->setSubscriberProof(SubscriberProof::of($this->config->subscriptionSecret, $subscriberId));
+        }
         [$reply, $outcome, $message] = $this->call($method, $request, $this->config->writeTimeoutMs);
         if ($outcome !== Outcome::Ok) {
             throw new AvailabilityException($outcome, "$method: $message");
@@ -172,6 +176,11 @@ final class GrpcAvailabilityClient implements AvailabilityClientInterface
                 [$reply, $status] = $this->stub->$method($request, [], ['timeout' => $left * 1000])->wait();
                 $outcome = StatusMapper::outcome((int) $status->code);
                 $message = (string) $status->details;
+                if ($outcome === Outcome::Busy && str_starts_with($message, 'subscriptions: ')) {
+                    // A subscription cap (per subscriber or SKU) is an answer
+                    // about the request, not load shedding: no breaker failure.
+                    $outcome = Outcome::InvalidRequest;
+                }
             }
         } catch (\Throwable $e) {
             $reply = null;

@@ -36,7 +36,12 @@ final class AvailabilityIntegrationTest extends TestCase
     {
         // Generous timeouts: this class checks answers, FaultIntegrationTest deadlines.
         $this->client = new GrpcAvailabilityClient(
-            new ClientConfig(self::$stack->address(), productTimeoutMs: 2000, listingTimeoutMs: 5000),
+            new ClientConfig(
+                self::$stack->address(),
+                productTimeoutMs: 2000,
+                listingTimeoutMs: 5000,
+                subscriptionSecret: self::$stack->subscriptionSecret,
+            ),
             new CircuitBreaker(new InMemoryBreakerStore()),
         );
     }
@@ -108,6 +113,32 @@ final class AvailabilityIntegrationTest extends TestCase
         $this->assertFalse($this->client->subscribeBackInStock('DEMO-OUT', 'base', 'sub-1'), 'idempotent');
         $this->assertTrue($this->client->unsubscribeBackInStock('DEMO-OUT', 'base', 'sub-1'));
         $this->assertFalse($this->client->unsubscribeBackInStock('DEMO-OUT', 'base', 'sub-1'));
+    }
+
+    public function testSubscriptionsNeedTheSharedSecret(): void
+    {
+        foreach (['' => 'subscriber_proof: missing', 'not-the-secret' => 'subscriber_proof: does not match']
+                 as $secret => $expected) {
+            $client = new GrpcAvailabilityClient(
+                new ClientConfig(self::$stack->address(), subscriptionSecret: $secret),
+                new CircuitBreaker(new InMemoryBreakerStore()),
+            );
+            try {
+                $client->subscribeBackInStock('DEMO-OUT', 'base', 'sub-2');
+                $this->fail('a subscription without the right proof must fail');
+            } catch (\Availability\Client\AvailabilityException $e) {
+                $this->assertStringContainsString($expected, $e->getMessage());
+                $this->assertStringNotContainsString(self::$stack->subscriptionSecret, $e->getMessage());
+            }
+        }
+        // Unknown SKUs are refused; the cause is in the message.
+        try {
+            $this->client->subscribeBackInStock('NO-SUCH-SKU', 'base', 'sub-2');
+            $this->fail('an unknown SKU must be refused');
+        } catch (\Availability\Client\AvailabilityException $e) {
+            $this->assertSame(Outcome::NotFound, $e->outcome);
+            $this->assertStringContainsString('"NO-SUCH-SKU" is not known', $e->getMessage());
+        }
     }
 
     public function testEventTailSeesAStatusChange(): void

@@ -23,6 +23,8 @@ final class Stack
     public readonly string $token;
     /** The read-only sync token (--sync_read_token_file): events and jobs only. */
     public readonly string $readToken;
+    /** The back-in-stock subscription secret (--subscription_secret_file). */
+    public readonly string $subscriptionSecret;
     /** @var array<string, resource> name => proc_open handle */
     private array $procs = [];
     /** @var string[] */
@@ -46,6 +48,8 @@ final class Stack
         file_put_contents($this->dir . '/sync-token', $this->token);
         $this->readToken = bin2hex(random_bytes(16));
         file_put_contents($this->dir . '/sync-read-token', $this->readToken);
+        $this->subscriptionSecret = bin2hex(random_bytes(16));
+        file_put_contents($this->dir . '/subscription-secret', $this->subscriptionSecret);
         $this->startRedis();
         $this->startServer();
         $this->loadDemoCatalog();
@@ -199,6 +203,7 @@ final class Stack
             '--metrics_listen=127.0.0.1:' . $this->metricsPort,
             '--sync_token_file=' . $this->dir . '/sync-token',
             '--sync_read_token_file=' . $this->dir . '/sync-read-token',
+            '--subscription_secret_file=' . $this->dir . '/subscription-secret',
             '--redis_port=' . $this->redisPort,
             ...$this->serverArgs,
         ]);
