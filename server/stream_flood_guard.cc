@@ -40,6 +40,21 @@ int64_t IntField(absl::string_view json, absl::string_view key) {
   return value;
 }
 
+// Every number-valued `"key":"..."` in `json`, in order.
+std::vector<int64_t> IntFields(absl::string_view json, absl::string_view key) {
+  std::vector<int64_t> values;
+  size_t at = 0;
+  while (true) {
+    size_t end = 0;
+    const absl::string_view field = StringField(json, key, at, &end);
+    if (field.empty()) break;
+    int64_t value = 0;
+    if (absl::SimpleAtoi(field, &value)) values.push_back(value);
+    at = end;
+  }
+  return values;
+}
+
 // A string gRPC core allocated, freed with gpr_free.
 struct GprString {
   explicit GprString(char* s) : text(s) {}
@@ -64,30 +79,12 @@ int Port(const sockaddr* address) {
 }  // namespace
 
 std::vector<int64_t> StreamFloodGuard::ParseServerIds(absl::string_view json) {
-  std::vector<int64_t> ids;
-  size_t at = 0;
-  while (true) {
-    size_t end = 0;
-    absl::string_view id = StringField(json, "serverId", at, &end);
-    if (id.empty()) break;
-    int64_t value = 0;
-    if (absl::SimpleAtoi(id, &value)) ids.push_back(value);
-    at = end;
-  }
-  return ids;
+  return IntFields(json, "serverId");
 }
 
 int64_t StreamFloodGuard::ParseCallsStarted(absl::string_view json) {
   int64_t sum = 0;
-  size_t at = 0;
-  while (true) {
-    size_t end = 0;
-    absl::string_view count = StringField(json, "callsStarted", at, &end);
-    if (count.empty()) break;
-    int64_t value = 0;
-    if (absl::SimpleAtoi(count, &value)) sum += value;
-    at = end;
-  }
+  for (int64_t count : IntFields(json, "callsStarted")) sum += count;
   return sum;
 }
 
