@@ -261,6 +261,10 @@ TEST_F(WatchLimitsE2ETest, NeverReadingWatchersKeepMemoryBounded) {
             << watched << " SKUs, " << kStreams << " streams not reading)\n";
 
   EXPECT_TRUE(server_->Running());
+#if defined(__SANITIZE_ADDRESS__)
+  // ASan keeps freed memory in quarantine: the RSS figures say nothing.
+  GTEST_SKIP() << "memory bounds not asserted under AddressSanitizer";
+#endif
   // Later rounds add nothing: what a stream holds is bounded by its SKUs.
   const int64_t settled = rss_after_round[kRounds / 2 - 1];
   EXPECT_LT(rss_end - settled, int64_t{24} << 20)
