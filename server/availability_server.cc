@@ -189,6 +189,27 @@ absl::Status AvailabilityServer::StartParts(AvailabilityServerConfig& config) {
   RegisterWatchMetrics(*metrics_registry_, [watches = watches_.get()] {
     return static_cast<double>(watches->size());
   });
+  if (absl::Status valid = WatchLimits::Validate(config.watch_limits);
+      !valid.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("watch limits: ", valid.message()));
+  }
+  watch_limits_ = std::make_unique<WatchLimits>(config.watch_limits);
+  metrics_registry_->AddGauge(
+      "availability_watched_skus",
+      "SKUs watched by the open WatchAvailability streams (their requests' "
+      "SKUs, summed; bounded by --max_watched_skus).",
+      [limits = watch_limits_.get()] {
+        return static_cast<double>(limits->skus());
+      });
+  metrics_registry_->AddCounterFunction(
+      "availability_watch_refused_total",
+      "WatchAvailability streams refused RESOURCE_EXHAUSTED by a watch "
+      "limit (per connection, streams or SKUs on the server).",
+      [limits = watch_limits_.get()] {
+        const WatchLimits::Refused refused = limits->refused();
+        return refused.per_connection + refused.streams + refused.skus;
+      });
   cache::InvalidationListener::Options listener_options;
   listener_options.redis = config.redis;
   listener_options.key_prefix = keys.prefix();
@@ -224,12 +245,26 @@ absl::Status AvailabilityServer::StartParts(AvailabilityServerConfig& config) {
   service_options.metrics = server_metrics_.get();
   service_options.subscriber_auth = config.subscriber_auth;
   service_options.demand = demand_counter_.get();
+  service_options.watch_limits = watch_limits_.get();
   storefront_ = std::make_unique<AvailabilityService>(
       service_options, *lookup_, subscriptions_.get(), clock, watches_.get());
 
   writer_ = std::make_unique<cache::RecordWriter>(*metered_write_redis_, keys);
   if (absl::Status s = StartSync(config); !s.ok()) return s;
   if (absl::Status s = StartStorefront(config); !s.ok()) return s;
+  if (config.max_unfinished_streams > 0) {
+    StreamFloodGuard::Options guard;
+    guard.max_unfinished_streams = config.max_unfinished_streams;
+    guard.listener_ports = {storefront_port_};
+    if (sync_port_ != 0) guard.listener_ports.push_back(sync_port_);
+    flood_guard_ = StreamFloodGuard::Start(std::move(guard));
+    metrics_registry_->AddCounterFunction(
+        "availability_flood_connections_closed_total",
+        "Client connections closed for starting streams faster than the "
+        "server finished them (HTTP/2 rapid reset; "
+        "--max_unfinished_streams).",
+        [guard = flood_guard_.get()] { return guard->connections_closed(); });
+  }
   if (!config.metrics_listen.empty()) StartHttp(config.metrics_listen);
   health_ = std::make_unique<HealthReporter>(
       *redis_, *server_, config.health_interval, config.unhealthy_after);

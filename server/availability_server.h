@@ -11,7 +11,8 @@
 //   ... server->storefront_port() ...
 //   (*server)->Shutdown(absl::Seconds(10));
 //
-// Start's errors: InvalidArgument for a rejected sync token, Unavailable
+// Start's errors: InvalidArgument for a rejected sync token or watch
+// limits that are not positive, Unavailable
 // when a Redis client, the invalidation listener or a gRPC listener cannot
 // start (the message names the part). A metrics listener that cannot bind
 // is logged and left out. Thread-safe: Shutdown and Wait may be called from
@@ -51,6 +52,8 @@
 #include "server/inventory_sync_service.h"
 #include "server/listener_hardening.h"
 #include "server/metered_redis_client.h"
+#include "server/stream_flood_guard.h"
+#include "server/watch_limits.h"
 #include "server/watch_registry.h"
 
 namespace availability::server {
@@ -66,6 +69,12 @@ struct AvailabilityServerConfig {
   int max_concurrent_calls = 2000;
   // Longest a storefront call may run when the client's deadline is later.
   absl::Duration max_call_time = absl::Seconds(1);
+  // WatchAvailability streams per connection and in total, and SKUs
+  // watched in total (streams do not count in max_concurrent_calls).
+  WatchLimits::Options watch_limits;
+  // A client connection (either listener) with more streams started and
+  // not yet finished is closed (HTTP/2 rapid reset); 0: never.
+  int64_t max_unfinished_streams = 500;
 
   // Sync listener (InventorySync): none when `sync_listen` is empty, or
   // when neither `sync.token` nor `sync.allowed_client_subjects` is set
@@ -169,6 +178,7 @@ class AvailabilityServer {
   std::unique_ptr<ChannelResolver> channels_;
   std::unique_ptr<cache::NearCache> near_cache_;
   std::unique_ptr<WatchRegistry> watches_;
+  std::unique_ptr<WatchLimits> watch_limits_;
   std::unique_ptr<cache::InvalidationListener> listener_;
   std::unique_ptr<AvailabilityLookup> lookup_;
   std::unique_ptr<cache::DemandStore> demand_store_;
@@ -179,6 +189,7 @@ class AvailabilityServer {
   std::unique_ptr<InventorySyncService> sync_;
   std::unique_ptr<grpc::Server> sync_server_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<StreamFloodGuard> flood_guard_;
   // Stopped (one last flush) once the listeners have stopped.
   std::unique_ptr<DemandFlusher> demand_flusher_;
   std::unique_ptr<base::HttpEndpoint> http_;

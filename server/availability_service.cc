@@ -211,8 +211,9 @@ AvailabilityService::WatchAvailability(
     return reactor;
   }
   auto* call = new WatchCall(
-      WatchCall::Options{options_.watch_read_timeout, options_.watch_retry},
-      lookup_, *watches_, clock_, *std::move(query));
+      WatchCall::Options{options_.watch_read_timeout, options_.watch_retry,
+                         options_.watch_limits},
+      lookup_, *watches_, clock_, *std::move(query), context->peer());
   call->Begin();
   return call;
 }

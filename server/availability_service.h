@@ -36,6 +36,7 @@
 #include "server/request_parsing.h"
 #include "server/reused_messages.h"
 #include "server/subscriber_proof.h"
+#include "server/watch_limits.h"
 #include "server/watch_registry.h"
 
 namespace availability::server {
@@ -50,6 +51,9 @@ class AvailabilityService final
     // a failed one it is tried again.
     absl::Duration watch_read_timeout = absl::Seconds(2);
     absl::Duration watch_retry = absl::Milliseconds(500);
+    // WatchAvailability streams per connection and in total (null: none);
+    // must outlive every call.
+    WatchLimits* watch_limits = nullptr;
     // Bounds Get and Batch calls in flight (they take their slot in the
     // handler, server/call_limiter.h); null: no limit.
     CallLimiter* call_limiter = nullptr;

@@ -18,6 +18,8 @@ namespace v1 = ::availability::v1;
 
 constexpr absl::string_view kStorefrontPrefix =
     "/availability.v1.Availability/";
+constexpr absl::string_view kWatchMethod =
+    "/availability.v1.Availability/WatchAvailability";
 
 using ClearRequest = void (*)(void*);
 
@@ -37,9 +39,6 @@ ClearRequest ClearerFor(absl::string_view method) {
   }
   if (name == "BatchGetAvailability") {
     return &ClearAs<ParsedRequest<v1::BatchGetAvailabilityRequest>>;
-  }
-  if (name == "WatchAvailability") {
-    return &ClearAs<ParsedRequest<v1::WatchAvailabilityRequest>>;
   }
   if (name == "SubscribeBackInStock" || name == "UnsubscribeBackInStock") {
     return &ClearAs<ParsedRequest<v1::BackInStockSubscription>>;
@@ -87,6 +86,9 @@ class CallLimitInterceptorFactory final
         info->method() == nullptr ? "" : info->method();
     if (!absl::StartsWith(method, kStorefrontPrefix)) return nullptr;
     if (LimitedByHandler(method)) return nullptr;
+    // Watch streams have limits of their own (server/watch_limits.h): an
+    // open stream must not take a unary call's place.
+    if (method == kWatchMethod) return nullptr;
     return new CallLimitInterceptor(limiter_, ClearerFor(method));
   }
 

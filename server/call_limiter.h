@@ -7,8 +7,8 @@
 //       MakeStorefrontCallLimitInterceptorFactory(limiter), ...);
 //
 // A call holds a CallLimiter::Slot from its start until gRPC destroys the
-// call (after the reactor's OnDone), so streams count for as long as they
-// are open.
+// call (after the reactor's OnDone). WatchAvailability streams are not
+// counted: they have limits of their own (server/watch_limits.h).
 //
 // The interceptor needs no change to the service: for a call over the
 // limit it empties the received request before the handler sees it (the

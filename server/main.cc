@@ -40,6 +40,7 @@
 #include "server/availability_server.h"
 #include "server/listener_hardening.h"
 #include "server/tls.h"
+#include "server/watch_limits.h"
 
 ABSL_FLAG(std::string, listen, "0.0.0.0:50051",
           "Storefront gRPC address (Availability, health, reflection).");
@@ -114,8 +115,19 @@ ABSL_FLAG(int, max_message_bytes, 1 << 20,
 ABSL_FLAG(int, sync_max_message_bytes, 16 << 20,
           "Largest sync API request accepted, in bytes.");
 ABSL_FLAG(int, max_concurrent_calls, 2000,
-          "Storefront calls in flight (streams included) beyond which new "
-          "calls fail RESOURCE_EXHAUSTED at once; 0: no limit.");
+          "Storefront calls in flight beyond which new calls fail "
+          "RESOURCE_EXHAUSTED at once; 0: no limit. WatchAvailability "
+          "streams do not count (see --max_watch_streams).");
+ABSL_FLAG(int, max_watch_streams_per_connection, 50,
+          "WatchAvailability streams one client connection may have open; "
+          "further ones fail RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int, max_watch_streams, 5000,
+          "WatchAvailability streams open on the server beyond which new "
+          "ones fail RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int64_t, max_watched_skus, 200000,
+          "SKUs watched by all open WatchAvailability streams together "
+          "beyond which a new stream fails RESOURCE_EXHAUSTED (what watch "
+          "memory grows with).");
 ABSL_FLAG(absl::Duration, keepalive_min_ping_interval, absl::Seconds(10),
           "Client pings closer together than this are strikes; after "
           "--keepalive_max_ping_strikes the connection is closed (GOAWAY).");
@@ -139,6 +151,12 @@ ABSL_FLAG(absl::Duration, max_connection_age, absl::Minutes(30),
 ABSL_FLAG(absl::Duration, max_connection_age_grace, absl::Seconds(30),
           "How long calls of a connection past --max_connection_age may "
           "still run before it is closed.");
+ABSL_FLAG(int64_t, max_unfinished_streams, 500,
+          "A client connection (either listener) with more streams started "
+          "and not yet finished by the server is closed: a client resetting "
+          "streams faster than they finish (HTTP/2 rapid reset, "
+          "CVE-2023-44487). Keep it well above --max_concurrent_streams; "
+          "0: never.");
 ABSL_FLAG(std::string, metrics_listen, "0.0.0.0:9464",
           "HTTP address of /metrics (Prometheus), /healthz and /readyz; "
           "empty disables it. If it cannot be bound, the server logs an "
@@ -214,6 +232,9 @@ const std::vector<std::string>& OpsFlagNames() {
                                    "max_message_bytes",
                                    "sync_max_message_bytes",
                                    "max_concurrent_calls",
+                                   "max_watch_streams_per_connection",
+                                   "max_watch_streams",
+                                   "max_watched_skus",
                                    "keepalive_min_ping_interval",
                                    "keepalive_max_ping_strikes",
                                    "max_concurrent_streams",
@@ -221,6 +242,7 @@ const std::vector<std::string>& OpsFlagNames() {
                                    "max_connection_idle",
                                    "max_connection_age",
                                    "max_connection_age_grace",
+                                   "max_unfinished_streams",
                                    "metrics_listen"};
   return *names;
 }
@@ -270,6 +292,7 @@ struct OpsSettings {
   std::shared_ptr<grpc::ServerCredentials> sync_credentials;
   ListenerHardening storefront_limits;
   ListenerHardening sync_limits;
+  WatchLimits::Options watch_limits;
   std::vector<std::string> sync_allowed_subjects;
 };
 
@@ -349,8 +372,27 @@ OpsSettings OpsSettingsFromFlags() {
                         "--max_connection_age, --max_connection_age_grace"}});
     }
   }
+  const int64_t unfinished = absl::GetFlag(FLAGS_max_unfinished_streams);
+  if (unfinished != 0 &&
+      unfinished < 2 * int64_t{absl::GetFlag(FLAGS_max_concurrent_streams)}) {
+    Die("bad flag",
+        {{"error",
+          "--max_unfinished_streams: must be 0 or at least twice "
+          "--max_concurrent_streams (a client may have that many open)"}});
+  }
   if (absl::GetFlag(FLAGS_max_concurrent_calls) < 0) {
     Die("bad flag", {{"error", "--max_concurrent_calls: must be >= 0"}});
+  }
+  ops.watch_limits.max_streams_per_connection =
+      absl::GetFlag(FLAGS_max_watch_streams_per_connection);
+  ops.watch_limits.max_streams = absl::GetFlag(FLAGS_max_watch_streams);
+  ops.watch_limits.max_skus = absl::GetFlag(FLAGS_max_watched_skus);
+  if (absl::Status valid = WatchLimits::Validate(ops.watch_limits);
+      !valid.ok()) {
+    Die("bad flag", {{"error", std::string(valid.message())},
+                     {"check",
+                      "--max_watch_streams_per_connection, "
+                      "--max_watch_streams, --max_watched_skus"}});
   }
   return ops;
 }
@@ -386,6 +428,8 @@ AvailabilityServerConfig ConfigFromFlags(const OpsSettings& ops) {
   config.storefront_credentials = ops.storefront_credentials;
   config.storefront_limits = ops.storefront_limits;
   config.max_concurrent_calls = absl::GetFlag(FLAGS_max_concurrent_calls);
+  config.watch_limits = ops.watch_limits;
+  config.max_unfinished_streams = absl::GetFlag(FLAGS_max_unfinished_streams);
   config.max_call_time = absl::GetFlag(FLAGS_max_call_time);
 
   config.sync_listen = absl::GetFlag(FLAGS_sync_listen);

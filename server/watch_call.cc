@@ -33,17 +33,29 @@ class WatchCall::State final : public WatchRegistry::Watcher,
                                public std::enable_shared_from_this<State> {
  public:
   State(Options options, AvailabilityLookup& lookup, WatchRegistry& registry,
-        const core::Clock& clock, ValidatedQuery query, WatchCall* call)
+        const core::Clock& clock, ValidatedQuery query, std::string peer,
+        WatchCall* call)
       : options_(options),
         lookup_(lookup),
         registry_(registry),
         clock_(clock),
         query_(std::move(query)),
+        peer_(std::move(peer)),
         call_(call) {
     for (const ValidatedItem& item : query_.items) skus_.push_back(item.sku);
   }
 
   void Begin() {
+    if (options_.limits != nullptr) {
+      absl::StatusOr<WatchLimits::Ticket> ticket =
+          options_.limits->Admit(peer_, static_cast<int64_t>(skus_.size()));
+      if (!ticket.ok()) {
+        FinishWith(ToGrpcStatus(ticket.status()));
+        return;
+      }
+      ReactorLock lock(&mu_);
+      ticket_ = *std::move(ticket);
+    }
     auto self = shared_from_this();
     lookup_.ResolveStock(query_.scope, absl::Now() + options_.read_timeout,
                          [self](absl::StatusOr<int32_t> stock) {
@@ -111,8 +123,10 @@ class WatchCall::State final : public WatchRegistry::Watcher,
   void Done() {
     int32_t stock_id;
     std::vector<std::string> components;
+    WatchLimits::Ticket ticket;  // the stream's place, given back at return
     {
       ReactorLock lock(&mu_);
+      ticket = std::move(ticket_);
       call_ = nullptr;
       phase_ = Phase::kFinished;
       stock_id = stock_id_;
@@ -252,12 +266,13 @@ class WatchCall::State final : public WatchRegistry::Watcher,
       for (v1::ProductAvailability& answer : *answers) {
         std::string bytes;
         answer.SerializePartialToString(&bytes);
-        std::string& last = last_[answer.sku()];
-        if (last == bytes) continue;  // unchanged: nothing to send
-        last = std::move(bytes);
-        auto [it, inserted] = pending_.try_emplace(answer.sku());
-        if (inserted) order_.push_back(answer.sku());
-        it->second.Swap(&answer);  // coalesced: the latest answer wins
+        Answer& last = last_[answer.sku()];
+        if (last.bytes == bytes) continue;  // unchanged: nothing to send
+        last.bytes = std::move(bytes);      // coalesced: the latest answer wins
+        if (!last.pending) {
+          last.pending = true;
+          order_.push_back(answer.sku());
+        }
       }
       Pump();
       MaybeRead();
@@ -278,11 +293,11 @@ class WatchCall::State final : public WatchRegistry::Watcher,
     }
     if (order_.empty()) return;
     writing_ = true;
-    const std::string sku = std::move(order_.front());
+    Answer& next = last_[order_.front()];
     order_.pop_front();
-    auto it = pending_.find(sku);
-    in_flight_.Swap(&it->second);
-    pending_.erase(it);
+    next.pending = false;
+    // (No write in flight: in_flight_ is free.)
+    in_flight_.ParsePartialFromString(next.bytes);
     mu_.Defer(
         [call = call_, message = &in_flight_] { call->StartWrite(message); });
   }
@@ -358,11 +373,13 @@ class WatchCall::State final : public WatchRegistry::Watcher,
   const core::Clock& clock_;
   ValidatedQuery query_;  // its scope is written once, under mu_
   std::vector<std::string> skus_;
+  const std::string peer_;
 
   ReactorMutex mu_;
   WatchCall* call_ ABSL_GUARDED_BY(mu_);  // null once OnDone ran
   Phase phase_ ABSL_GUARDED_BY(mu_) = Phase::kResolving;
-  int32_t stock_id_ ABSL_GUARDED_BY(mu_) = 0;  // set when registered
+  WatchLimits::Ticket ticket_ ABSL_GUARDED_BY(mu_);  // until Done
+  int32_t stock_id_ ABSL_GUARDED_BY(mu_) = 0;        // set when registered
   grpc::Status final_status_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;  // a StartWrite in flight
   bool reading_ ABSL_GUARDED_BY(mu_) = false;  // a lookup in flight
@@ -375,12 +392,16 @@ class WatchCall::State final : public WatchRegistry::Watcher,
   absl::flat_hash_map<std::string, std::vector<std::string>> parents_of_
       ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<std::string> registered_components_ ABSL_GUARDED_BY(mu_);
-  // The latest answer per SKU not yet written, in first-queued order.
+  // The last answer sent or queued per SKU, serialized (to skip repeats,
+  // and the one copy of an answer waiting to be written: a stream holds
+  // one answer per SKU however many changes its client has not read).
+  struct Answer {
+    std::string bytes;
+    bool pending = false;  // not yet written; its SKU is in order_
+  };
+  absl::flat_hash_map<std::string, Answer> last_ ABSL_GUARDED_BY(mu_);
+  // The SKUs with a pending answer, in first-queued order.
   std::deque<std::string> order_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<std::string, v1::ProductAvailability> pending_
-      ABSL_GUARDED_BY(mu_);
-  // The last answer sent or queued per SKU (serialized), to skip repeats.
-  absl::flat_hash_map<std::string, std::string> last_ ABSL_GUARDED_BY(mu_);
   // The message being written; untouched until OnWriteDone.
   v1::ProductAvailability in_flight_;
   std::unique_ptr<grpc::Alarm> midnight_ ABSL_GUARDED_BY(mu_);
@@ -394,9 +415,10 @@ class WatchCall::State final : public WatchRegistry::Watcher,
 
 WatchCall::WatchCall(Options options, AvailabilityLookup& lookup,
                      WatchRegistry& registry, const core::Clock& clock,
-                     ValidatedQuery query)
+                     ValidatedQuery query, std::string peer)
     : state_(std::make_shared<State>(options, lookup, registry, clock,
-                                     std::move(query), this)) {}
+                                     std::move(query), std::move(peer), this)) {
+}
 
 void WatchCall::Begin() { state_->Begin(); }
 

@@ -4,8 +4,9 @@
 // send only what differs from the last answer sent or queued), from the
 // store's local midnight (a grpc::Alarm; "now" from the clock) and from a
 // retry alarm after a failed re-read. A slow reader gets the latest answer
-// per SKU: a map of pending latest answers and one write in flight, never an
-// unbounded queue.
+// per SKU: the last answer per SKU (serialized, marked while not yet
+// written) and one write in flight, never an unbounded queue; a stream's
+// memory grows with its SKUs only (docs/operations.md, "Watch streams").
 //
 // A watched composite parent (docs/domain.md §10) is re-read when one of its
 // components changes: the components its last answer was derived from are
@@ -26,6 +27,7 @@
 #define AVAILABILITY_SERVER_WATCH_CALL_H_
 
 #include <memory>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -34,6 +36,7 @@
 #include "core/clock.h"
 #include "server/availability_lookup.h"
 #include "server/request_validation.h"
+#include "server/watch_limits.h"
 #include "server/watch_registry.h"
 
 namespace availability::server {
@@ -50,17 +53,22 @@ class WatchCall final
     // tried again.
     absl::Duration read_timeout = absl::Seconds(2);
     absl::Duration retry = absl::Milliseconds(500);
+    // Admits the stream (or refuses it RESOURCE_EXHAUSTED) before anything
+    // else; null: no limits.
+    WatchLimits* limits = nullptr;
   };
 
-  // `query` is validated (ValidateWatch). The lookup, registry and clock
-  // must outlive every call (not only the reactor). Call Begin once, then
-  // hand the reactor to gRPC.
+  // `query` is validated (ValidateWatch); `peer` is the call's peer string
+  // (its connection, for the per-connection limit). The lookup, registry,
+  // limits and clock must outlive every call (not only the reactor). Call
+  // Begin once, then hand the reactor to gRPC.
   WatchCall(Options options, AvailabilityLookup& lookup,
             WatchRegistry& registry, const core::Clock& clock,
-            ValidatedQuery query);
+            ValidatedQuery query, std::string peer = "");
 
-  // Resolves the scope, registers with the registry, reads the first
-  // answers.
+  // Takes the stream's place among the limits (else finishes the call
+  // RESOURCE_EXHAUSTED), resolves the scope, registers with the registry,
+  // reads the first answers.
   void Begin();
 
   void OnWriteDone(bool ok) override;

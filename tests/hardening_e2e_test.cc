@@ -3,8 +3,6 @@
 // loopback (made-up method paths, file-descriptor exhaustion, idle
 // connections, many streams on one connection).
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -17,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -35,12 +34,15 @@
 #include "testing/redis_server.h"
 #include "testing/server_process.h"
 #include "testing/subprocess.h"
+#include "tests/hostile_client.h"
 
 namespace availability {
 namespace {
 
 using ::availability::server::HttpAnswer;
 using ::availability::server::HttpGet;
+using ::availability::testing::ConnectLoopback;
+using ::availability::testing::Http2FrameHeader;
 namespace v1 = ::availability::v1;
 
 constexpr char kToken[] = "hardening-e2e-token-0123456789";
@@ -52,24 +54,6 @@ int CountLinesStartingWith(const std::string& text, absl::string_view prefix) {
     if (absl::StartsWith(line, prefix)) ++count;
   }
   return count;
-}
-
-// A loopback TCP connection to `port` (connect bounded by 200 ms), or -1.
-int ConnectLoopback(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return -1;
-  timeval tv{0, 200 * 1000};
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
 }
 
 // What a raw HTTP/2 client saw of a server connection it opened and then
@@ -93,9 +77,9 @@ Http2Watch WatchIdleHttp2Connection(int port, absl::Duration watch) {
   if (fd < 0) return seen;
   seen.connected = true;
   const absl::Time start = absl::Now();
-  static constexpr char kPreface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-  std::string hello(kPreface, sizeof(kPreface) - 1);
-  hello += std::string("\0\0\0\x04\0\0\0\0\0", 9);  // SETTINGS, empty
+  const std::string hello =
+      absl::StrCat(testing::kHttp2Preface,
+                   Http2FrameHeader(0, testing::kHttp2Settings, 0, 0));
   send(fd, hello.data(), hello.size(), MSG_NOSIGNAL);
   std::string in;
   char buffer[4096];
@@ -108,29 +92,28 @@ Http2Watch WatchIdleHttp2Connection(int port, absl::Duration watch) {
       break;
     }
     if (n > 0) in.append(buffer, n);
-    // Whole frames: 24-bit length, type, flags, 32-bit stream id, payload.
-    while (in.size() >= 9) {
-      const auto byte = [&in](size_t i) {
-        return static_cast<uint32_t>(static_cast<unsigned char>(in[i]));
-      };
-      const size_t length = (byte(0) << 16) | (byte(1) << 8) | byte(2);
-      if (in.size() < 9 + length) break;
-      const uint32_t type = byte(3);
-      const uint32_t flags = byte(4);
-      if (type == 0x4 && (flags & 0x1) == 0) {  // SETTINGS, not an ACK
-        for (size_t at = 9; at + 6 <= 9 + length; at += 6) {
-          const uint32_t id = (byte(at) << 8) | byte(at + 1);
-          const uint32_t value = (byte(at + 2) << 24) | (byte(at + 3) << 16) |
-                                 (byte(at + 4) << 8) | byte(at + 5);
-          if (id == 0x3) seen.max_concurrent_streams = value;
-        }
-        const std::string ack("\0\0\0\x04\x01\0\0\0\0", 9);
-        send(fd, ack.data(), ack.size(), MSG_NOSIGNAL);
-      } else if (type == 0x7) {
-        seen.goaway = true;
-      }
-      in.erase(0, 9 + length);
-    }
+    testing::TakeHttp2Frames(
+        in, [&](uint8_t type, uint8_t flags, absl::string_view payload) {
+          if (type == testing::kHttp2Settings &&
+              (flags & testing::kHttp2Ack) == 0) {
+            // Entries: 16-bit id, 32-bit value.
+            for (size_t at = 0; at + 6 <= payload.size(); at += 6) {
+              const auto byte = [&payload, at](size_t i) {
+                return static_cast<uint32_t>(
+                    static_cast<unsigned char>(payload[at + i]));
+              };
+              const uint32_t id = (byte(0) << 8) | byte(1);
+              const uint32_t value =
+                  (byte(2) << 24) | (byte(3) << 16) | (byte(4) << 8) | byte(5);
+              if (id == 0x3) seen.max_concurrent_streams = value;
+            }
+            const std::string ack = Http2FrameHeader(0, testing::kHttp2Settings,
+                                                     testing::kHttp2Ack, 0);
+            send(fd, ack.data(), ack.size(), MSG_NOSIGNAL);
+          } else if (type == testing::kHttp2Goaway) {
+            seen.goaway = true;
+          }
+        });
   }
   close(fd);
   return seen;
@@ -532,19 +515,29 @@ TEST_F(HardeningE2ETest, ExitsWhenTheStorefrontListenerStopsAccepting) {
                                    "accept4: Too many open files\""));
 }
 
-TEST(HardeningFlagsTest, BadConnectionLimitsAreRefusedNamingTheFlag) {
-  for (const char* flag :
-       {"--max_concurrent_streams=0", "--handshake_timeout=0s",
-        "--max_connection_idle=0s", "--max_connection_age=-1s",
-        "--max_connection_age_grace=-1s"}) {
+TEST(HardeningFlagsTest, BadLimitsAreRefusedNamingTheFlag) {
+  constexpr char kConnectionFlags[] = "--max_concurrent_streams";
+  for (const auto& [flag, named] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"--max_concurrent_streams=0", kConnectionFlags},
+           {"--handshake_timeout=0s", kConnectionFlags},
+           {"--max_connection_idle=0s", kConnectionFlags},
+           {"--max_connection_age=-1s", kConnectionFlags},
+           {"--max_connection_age_grace=-1s", kConnectionFlags},
+           // A well-behaved client may have 100 streams open.
+           {"--max_unfinished_streams=150", "--max_unfinished_streams"},
+           {"--max_unfinished_streams=-1", "--max_unfinished_streams"},
+           {"--max_watch_streams_per_connection=0",
+            "--max_watch_streams_per_connection"},
+           {"--max_watch_streams=0", "--max_watch_streams"},
+           {"--max_watched_skus=0", "--max_watched_skus"}}) {
     absl::StatusOr<testing::CommandResult> run =
         testing::RunCommand({testing::ServerBinary(), flag,
                              "--listen=127.0.0.1:0", "--metrics_listen="},
                             absl::Seconds(10));
     ASSERT_TRUE(run.ok()) << run.status();
     EXPECT_NE(run->exit_code, 0) << flag;
-    EXPECT_THAT(run->err, ::testing::HasSubstr("--max_concurrent_streams"))
-        << flag;
+    EXPECT_THAT(run->err, ::testing::HasSubstr(named)) << flag;
     EXPECT_THAT(run->err, ::testing::HasSubstr("bad flag")) << flag;
   }
 }
