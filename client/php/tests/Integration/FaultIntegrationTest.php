@@ -11,8 +11,8 @@ use Availability\Client\Grpc\GrpcAvailabilityClient;
 use Availability\Client\Outcome;
 use Availability\Client\Tests\Support\Stack;
 use Availability\V1\AvailabilityClient;
+use Availability\V1\GetAvailabilityRequest;
 use Availability\V1\Scope;
-use Availability\V1\WatchAvailabilityRequest;
 use PHPUnit\Framework\TestCase;
 
 /**
@@ -115,14 +115,16 @@ final class FaultIntegrationTest extends TestCase
 
     public function testBusyServerFallsBackAndCountsAgainstTheBreaker(): void
     {
-        $busy = $this->stack->startExtraServer('busy', ['--max_concurrent_calls=1']);
-        // One open stream takes the only slot.
+        $busy = $this->stack->startExtraServer('busy', ['--max_concurrent_calls=1', '--max_call_time=5s']);
+        // One call waiting on a stalled Redis takes the only slot (watch
+        // streams have their own limits and take none).
         $stub = new AvailabilityClient($busy, ['credentials' => \Grpc\ChannelCredentials::createInsecure()]);
-        $watch = new WatchAvailabilityRequest();
-        $watch->setSkus(['DEMO-OUT']);
-        $watch->setScope((new Scope())->setSalesChannel('base'));
-        $stream = $stub->WatchAvailability($watch, [], ['timeout' => 10_000_000]);
-        $stream->responses()->current(); // the stream's first answer: it holds the slot now
+        $request = new GetAvailabilityRequest();
+        $request->setSku('DEMO-OUT');
+        $request->setScope((new Scope())->setSalesChannel('base'));
+        $this->stack->freezeRedis();
+        $held = $stub->GetAvailability($request, [], ['timeout' => 5_000_000]);
+        usleep(100_000); // the held call has reached the server
         $client = $this->clientFor($busy);
         $r = $client->get('DEMO-OUT', 'base', null, 0, 2000);
         $this->assertSame(Outcome::Busy, $r->outcome, $r->message);
@@ -131,7 +133,8 @@ final class FaultIntegrationTest extends TestCase
             $client->get('DEMO-OUT', 'base', null, 0, 2000);
         }
         $this->assertSame(CircuitBreaker::OPEN, $this->breaker->state($busy));
-        $stream->cancel();
+        $this->stack->thawRedis();
+        $held->cancel();
     }
 
     public function testWithoutRedisTheAnswerIsStaleAndHasNoCounts(): void

@@ -110,7 +110,28 @@ final class Stack
     /** The server stops answering but keeps its port: calls hang until their deadline. */
     public function freezeServer(): void
     {
-        $pid = $this->pid('server');
+        $this->freeze('server');
+    }
+
+    public function thawServer(): void
+    {
+        posix_kill($this->pid('server'), SIGCONT);
+    }
+
+    /** Redis stops answering but keeps its port: commands wait for it. */
+    public function freezeRedis(): void
+    {
+        $this->freeze('redis');
+    }
+
+    public function thawRedis(): void
+    {
+        posix_kill($this->pid('redis'), SIGCONT);
+    }
+
+    private function freeze(string $name): void
+    {
+        $pid = $this->pid($name);
         posix_kill($pid, SIGSTOP);
         // kill() returns before every thread has stopped: wait until all have.
         $deadline = microtime(true) + 5;
@@ -121,11 +142,6 @@ final class Stack
                 $running += ($fields[0] ?? 'T') !== 'T' && ($fields[0] ?? 't') !== 't' ? 1 : 0;
             }
         } while ($running > 0 && microtime(true) < $deadline && usleep(1000) === null);
-    }
-
-    public function thawServer(): void
-    {
-        posix_kill($this->pid('server'), SIGCONT);
     }
 
     /** Starts a second server on the same Redis; returns its address. */
