@@ -228,6 +228,15 @@ class InvalidationTest : public ::testing::Test {
     }
     cache_->PutRecord(1, sku, record, ticket);
   }
+  // ReadThrough until the entry is in the cache: a put is refused (rightly)
+  // when any invalidation arrived between its ticket and the put, e.g. a
+  // late one of the write before.
+  bool FillCache(const std::string& sku) {
+    return testing::Eventually([&] {
+      ReadThrough(sku);
+      return Cached(sku);
+    });
+  }
   bool Cached(const std::string& sku) {
     NearCache::RecordPtr out;
     return cache_->GetRecord(1, sku, &out);
@@ -246,8 +255,7 @@ class InvalidationTest : public ::testing::Test {
 
 TEST_F(InvalidationTest, AWriteRemovesTheEntry) {
   Set("av:{1}:r:A", EncodeRecord(*MakeRecord("A", 1)));
-  ReadThrough("A");
-  ASSERT_TRUE(Cached("A"));
+  ASSERT_TRUE(FillCache("A"));
   Set("av:{1}:r:A", EncodeRecord(*MakeRecord("A", 2)));
   EXPECT_TRUE(
       testing::Eventually([&] { return !Cached("A"); }, absl::Seconds(2)));
@@ -275,8 +283,7 @@ TEST_F(InvalidationTest, AVersionedWriteThroughTheWriterRemovesTheEntry) {
   // race guard (rightly) refuses to cache the read.
   ASSERT_TRUE(testing::Eventually(
       [&] { return cache_->stats().invalidations > before; }));
-  ReadThrough("W");
-  ASSERT_TRUE(Cached("W"));
+  ASSERT_TRUE(FillCache("W"));
   upsert(2);
   EXPECT_TRUE(
       testing::Eventually([&] { return !Cached("W"); }, absl::Seconds(2)));
@@ -294,8 +301,7 @@ TEST_F(InvalidationTest, NegativeEntryIsInvalidatedWhenTheSkuAppears) {
 
 TEST_F(InvalidationTest, KilledInvalidationConnectionFlushesAndRecovers) {
   Set("av:{1}:r:A", EncodeRecord(*MakeRecord("A", 1)));
-  ReadThrough("A");
-  ASSERT_TRUE(Cached("A"));
+  ASSERT_TRUE(FillCache("A"));
   const uint64_t flushes = cache_->stats().flushes;
   ASSERT_TRUE(redis_->Cli({"CLIENT", "KILL", "TYPE", "pubsub"}).ok());
   EXPECT_TRUE(
@@ -305,8 +311,7 @@ TEST_F(InvalidationTest, KilledInvalidationConnectionFlushesAndRecovers) {
       testing::Eventually([&] { return listener_->subscriptions() >= 2; }));
   ASSERT_TRUE(listener_->WaitUntilTracking(absl::Seconds(5)).ok());
   // Tracking redirects to the new connection: invalidations flow again.
-  ReadThrough("A");
-  ASSERT_TRUE(Cached("A"));
+  ASSERT_TRUE(FillCache("A"));
   Set("av:{1}:r:A", EncodeRecord(*MakeRecord("A", 2)));
   EXPECT_TRUE(
       testing::Eventually([&] { return !Cached("A"); }, absl::Seconds(2)));
@@ -314,17 +319,15 @@ TEST_F(InvalidationTest, KilledInvalidationConnectionFlushesAndRecovers) {
 
 TEST_F(InvalidationTest, KilledDataConnectionFlushesAndRecovers) {
   Set("av:{1}:r:A", EncodeRecord(*MakeRecord("A", 1)));
-  ReadThrough("A");
-  ASSERT_TRUE(Cached("A"));
+  ASSERT_TRUE(FillCache("A"));
   const uint64_t flushes = cache_->stats().flushes;
   ASSERT_TRUE(
       redis_->Cli({"CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"}).ok());
   EXPECT_TRUE(
       testing::Eventually([&] { return cache_->stats().flushes > flushes; }));
   EXPECT_TRUE(testing::Eventually([&] { return listener_->tracking(); }));
-  ReadThrough("A");
-  ASSERT_TRUE(Cached("A")) << "dropped " << cache_->stats().puts_dropped
-                           << " tracking " << cache_->tracking();
+  ASSERT_TRUE(FillCache("A")) << "dropped " << cache_->stats().puts_dropped
+                              << " tracking " << cache_->tracking();
   Set("av:{1}:r:A", EncodeRecord(*MakeRecord("A", 3)));
   EXPECT_TRUE(
       testing::Eventually([&] { return !Cached("A"); }, absl::Seconds(2)));
@@ -332,8 +335,7 @@ TEST_F(InvalidationTest, KilledDataConnectionFlushesAndRecovers) {
 
 TEST_F(InvalidationTest, FlushAllFlushes) {
   Set("av:{1}:r:A", EncodeRecord(*MakeRecord("A", 1)));
-  ReadThrough("A");
-  ASSERT_TRUE(Cached("A"));
+  ASSERT_TRUE(FillCache("A"));
   ASSERT_TRUE(redis_->Cli({"FLUSHALL"}).ok());
   EXPECT_TRUE(
       testing::Eventually([&] { return !Cached("A"); }, absl::Seconds(2)));
@@ -342,8 +344,7 @@ TEST_F(InvalidationTest, FlushAllFlushes) {
 
 TEST_F(InvalidationTest, RedisRestartFlushes) {
   Set("av:{1}:r:A", EncodeRecord(*MakeRecord("A", 1)));
-  ReadThrough("A");
-  ASSERT_TRUE(Cached("A"));
+  ASSERT_TRUE(FillCache("A"));
   ASSERT_TRUE(redis_->Restart().ok());
   EXPECT_FALSE(Cached("A"));
   EXPECT_TRUE(testing::Eventually([&] { return listener_->tracking(); },
