@@ -269,7 +269,11 @@ TEST_F(WatchLimitsE2ETest, NeverReadingWatchersKeepMemoryBounded) {
   const int64_t settled = rss_after_round[kRounds / 2 - 1];
   EXPECT_LT(rss_end - settled, int64_t{24} << 20)
       << "grew from " << settled << " to " << rss_end;
+#if !defined(__SANITIZE_THREAD__)
+  // Under ThreadSanitizer its shadow memory multiplies every allocation
+  // (3.2 KB per SKU seen): only the bound above is asserted there.
   EXPECT_LT((rss_end - rss_idle) / watched, 2048);
+#endif
 }
 
 }  // namespace
