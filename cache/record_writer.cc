@@ -286,6 +286,11 @@ struct RecordWriter::SnapshotState {
   // The guard's count: records on the stock, and those the set lacks.
   int64_t counted = 0;
   int64_t absent = 0;
+  // The SKUs the counting pass found absent, so that the delete pass needs
+  // no second SCAN; given up (cleared, absent_listed false) past
+  // Options::max_listed_absent, when the delete pass scans again.
+  std::vector<std::string> absent_skus;
+  bool absent_listed = true;
   size_t prefix_size = 0;
   SnapshotResult result;
   absl::Time deadline;
@@ -796,7 +801,8 @@ void RecordWriter::FinishSnapshot(int32_t stock_id, std::string snapshot_id,
           return;
         }
         // Count first, delete only within the limit: nothing is deleted
-        // before the guard has passed.
+        // before the guard has passed. The count lists the absent SKUs, so
+        // the deletes need no second pass over the keyspace.
         CountAbsentRecords(
             state, limit,
             [this, state, done = std::move(done)](absl::Status within) mutable {
@@ -804,28 +810,74 @@ void RecordWriter::FinishSnapshot(int32_t stock_id, std::string snapshot_id,
                 done(within);
                 return;
               }
-              DeleteAbsentRecords(state, std::move(done));
+              if (state->absent_listed) {
+                DeleteListedRecords(state, 0, std::move(done));
+              } else {
+                DeleteAbsentRecords(state, std::move(done));
+              }
             });
+      });
+}
+
+void RecordWriter::EndSnapshot(std::shared_ptr<SnapshotState> state,
+                               Callback<SnapshotResult> done) {
+  // After the last chunk the set goes: finishing again is refused.
+  client_.Execute(
+      {"DEL", state->snapshot_key}, state->deadline,
+      [state, done = std::move(done)](absl::StatusOr<RedisReply> del) {
+        if (!del.ok()) {
+          done(del.status());
+          return;
+        }
+        done(state->result);
+      });
+}
+
+void RecordWriter::DeleteListedRecords(std::shared_ptr<SnapshotState> state,
+                                       size_t from,
+                                       Callback<SnapshotResult> done) {
+  const size_t size = static_cast<size_t>(std::max(options_.scan_count, 1));
+  if (from >= state->absent_skus.size()) {
+    // A fenced writer runs the script even without items (DeleteAbsent).
+    if (from == 0 && !options_.fence_key.empty()) {
+      DeleteAbsent(
+          state, {},
+          [this, state, done = std::move(done)](absl::Status s) mutable {
+            if (!s.ok()) {
+              done(s);
+              return;
+            }
+            EndSnapshot(state, std::move(done));
+          });
+      return;
+    }
+    EndSnapshot(state, std::move(done));
+    return;
+  }
+  const size_t to = std::min(from + size, state->absent_skus.size());
+  std::vector<std::string> chunk(
+      std::make_move_iterator(state->absent_skus.begin() + from),
+      std::make_move_iterator(state->absent_skus.begin() + to));
+  DeleteAbsent(
+      state, std::move(chunk),
+      [this, state, to, done = std::move(done)](absl::Status s) mutable {
+        if (!s.ok()) {
+          done(s);
+          return;
+        }
+        DeleteListedRecords(state, to, std::move(done));
       });
 }
 
 void RecordWriter::DeleteAbsentRecords(std::shared_ptr<SnapshotState> state,
                                        Callback<SnapshotResult> done) {
-  // After the last chunk the set goes: finishing again is refused.
   StatusCallback finish = [this, state,
                            done = std::move(done)](absl::Status scanned) {
     if (!scanned.ok()) {
       done(scanned);
       return;
     }
-    client_.Execute({"DEL", state->snapshot_key}, state->deadline,
-                    [state, done](absl::StatusOr<RedisReply> del) {
-                      if (!del.ok()) {
-                        done(del.status());
-                        return;
-                      }
-                      done(state->result);
-                    });
+    EndSnapshot(state, std::move(done));
   };
   ScanPrefix(
       keys_.RecordPrefix(state->stock_id), state->deadline,
@@ -890,10 +942,11 @@ void RecordWriter::CountAbsentRecords(std::shared_ptr<SnapshotState> state,
           next(absl::OkStatus());
           return;
         }
+        std::vector<std::string> skus(argv.begin() + 2, argv.end());
         client_.Execute(
             std::move(argv), state->deadline,
-            [state, n,
-             next = std::move(next)](absl::StatusOr<RedisReply> reply) {
+            [state, n, skus = std::move(skus), max = options_.max_listed_absent,
+             next = std::move(next)](absl::StatusOr<RedisReply> reply) mutable {
               if (absl::Status s = ReplyStatus(reply, "snapshot count");
                   !s.ok()) {
                 next(s);
@@ -905,8 +958,16 @@ void RecordWriter::CountAbsentRecords(std::shared_ptr<SnapshotState> state,
                 return;
               }
               state->counted += n;
-              for (const RedisReply& member : reply->elements) {
-                if (member.integer == 0) ++state->absent;
+              for (int64_t i = 0; i < n; ++i) {
+                if (reply->elements[i].integer != 0) continue;
+                ++state->absent;
+                if (!state->absent_listed) continue;
+                if (state->absent_skus.size() >= max) {
+                  state->absent_listed = false;
+                  state->absent_skus = {};
+                  continue;
+                }
+                state->absent_skus.push_back(std::move(skus[i]));
               }
               next(absl::OkStatus());
             });

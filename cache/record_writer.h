@@ -240,6 +240,11 @@ class RecordWriter {
     absl::Duration snapshot_ttl = absl::Hours(24);
     // Keys per SCAN step (and per script call) in FinishSnapshot.
     int scan_count = 500;
+    // FinishSnapshot with a DeleteLimit counts the records the snapshot
+    // lacks in one SCAN pass and lists up to this many of them (a few MB),
+    // which it then deletes without scanning again; more, and the delete
+    // pass scans the keyspace a second time.
+    size_t max_listed_absent = 100000;
     // One writer at a time (cache/leader_lease.h). With `fence_key` set
     // (the lease's token counter) every script call of Upsert, Delete and
     // FinishSnapshot passes fencing_token(): the script refuses the whole
@@ -457,8 +462,17 @@ class RecordWriter {
   // The delete pass of FinishSnapshot (after SCARD and the guard).
   void DeleteAbsentRecords(std::shared_ptr<SnapshotState> state,
                            Callback<SnapshotResult> done);
-  // The guard's counting pass: SMISMEMBER of each SCAN step's SKUs; then
-  // `done` with OK (within `limit`), FailedPrecondition, or the error.
+  // The delete pass after a guard that listed the absent SKUs: X items of
+  // the write script for state->absent_skus[from...], a chunk at a time.
+  void DeleteListedRecords(std::shared_ptr<SnapshotState> state, size_t from,
+                           Callback<SnapshotResult> done);
+  // FinishSnapshot's last step: the snapshot set goes (finishing again is
+  // refused), then `done` with the result.
+  void EndSnapshot(std::shared_ptr<SnapshotState> state,
+                   Callback<SnapshotResult> done);
+  // The guard's counting pass: SMISMEMBER of each SCAN step's SKUs (the
+  // absent ones listed in `state`); then `done` with OK (within `limit`),
+  // FailedPrecondition, or the error.
   void CountAbsentRecords(std::shared_ptr<SnapshotState> state,
                           DeleteLimit limit, StatusCallback done);
   // One FinishSnapshot chunk: deletes the `keys` (records) the set lacks.

@@ -492,6 +492,49 @@ TEST_F(RecordWriterTest, MassDeleteGuardRefusesBeforeDeletingAnything) {
   }
 }
 
+// The guard's count lists the SKUs to delete, so a guarded finish scans the
+// keyspace once; past max_listed_absent it scans again, with the same result.
+TEST_F(RecordWriterTest, GuardedFinishScansOnceUnlessTooManyAreAbsent) {
+  std::vector<int64_t> scans;  // SCAN calls of each finish
+  for (const size_t listed : {size_t{100}, size_t{3}}) {
+    SCOPED_TRACE(listed);
+    Command({"FLUSHALL"});
+    RecordWriter::Options wo;
+    wo.scan_count = 7;
+    wo.max_listed_absent = listed;
+    RecordWriter writer(*client_, keys_, wo);
+    std::vector<core::Record> all, kept;
+    for (int i = 0; i < 40; ++i) {
+      all.push_back(InStock(absl::StrCat("sku-", i), 1, 1));
+      if (i % 4 != 0) kept.push_back(InStock(absl::StrCat("sku-", i), 2, 1));
+    }
+    Upsert(all);
+    Upsert(kept, "s");
+    Command({"CONFIG", "RESETSTAT"});
+    DeleteLimit limit;
+    limit.max_fraction = 0.5;
+    Waiter<absl::StatusOr<SnapshotResult>> w(kWait);
+    writer.FinishSnapshot(kStock, "s", EmptySnapshot::kRefuse, limit,
+                          Deadline(), w.Callback());
+    auto result = w.Get();
+    ASSERT_THAT(result, IsOk());
+    EXPECT_EQ(result->deleted, 10);
+    EXPECT_EQ(result->kept, 30);
+    for (int i = 0; i < 40; ++i) {
+      EXPECT_EQ(Stored(absl::StrCat("sku-", i)).has_value(), i % 4 != 0) << i;
+    }
+    const std::string stats = Command({"INFO", "commandstats"}).str;
+    const size_t at = stats.find("cmdstat_scan:calls=");
+    ASSERT_NE(at, std::string::npos) << stats;
+    scans.push_back(std::stoll(stats.substr(at + 19)));
+    EXPECT_EQ(Command({"EXISTS", keys_.Snapshot(kStock, "s")}).integer, 0);
+  }
+  // Listed: one pass over the keyspace; too many absent: a second one.
+  ASSERT_EQ(scans.size(), 2u);
+  EXPECT_GT(scans[0], 1);
+  EXPECT_GT(scans[1], scans[0] * 3 / 2);
+}
+
 TEST_F(RecordWriterTest, SnapshotSetExpires) {
   Upsert({InStock("A", 1, 1)}, "s");
   const int64_t ttl = Command({"TTL", keys_.Snapshot(kStock, "s")}).integer;
