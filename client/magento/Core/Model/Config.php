@@ -66,9 +66,13 @@ class Config
         return $this->clientConfig((string) $this->value('sync_address'));
     }
 
+    /**
+     * The sync API's bearer token (events, notification jobs), stored
+     * encrypted like every obscure field ('' when unset).
+     */
     public function syncToken(): string
     {
-        return trim((string) $this->value('sync_token'));
+        return $this->decrypted('sync_token');
     }
 
     /**
@@ -77,7 +81,13 @@ class Config
      */
     public function subscriptionSecret(): string
     {
-        $stored = (string) $this->value('subscription_secret');
+        return $this->decrypted('subscription_secret');
+    }
+
+    /** A setting kept by Magento's Encrypted backend model, in clear. */
+    private function decrypted(string $key): string
+    {
+        $stored = (string) $this->value($key);
         return $stored === '' ? '' : trim($this->encryptor->decrypt($stored));
     }
 

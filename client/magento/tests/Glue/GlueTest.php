@@ -100,8 +100,9 @@ final class GlueTest extends TestCase
             'breaker_failures' => '5',
             'breaker_cool_down_s' => '10',
             'sync_address' => self::$stack->syncAddress(),
-            'sync_token' => self::$stack->readToken, // read-only suffices
-            // Stored encrypted, as Magento's Encrypted backend model does.
+            // Both stored encrypted, as Magento's Encrypted backend model
+            // does (a read-only token suffices).
+            'sync_token' => 'enc:' . self::$stack->readToken,
             'subscription_secret' => 'enc:' . self::$stack->subscriptionSecret,
         ];
         $scopeConfig = new class ($values) implements ScopeConfigInterface {
