@@ -6,6 +6,7 @@
 #include <set>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "base/log.h"
@@ -34,18 +35,28 @@ constexpr int kScriptAbsent = 4;
 constexpr int kScriptChanged = 5;
 
 // A write script with the named constants (reply codes, summary statuses)
-// both write scripts use.
+// and the prelude (cache/scripts/write_prelude.lua) both write scripts use,
+// after the script's "#!lua" line.
 std::string WithWriteConstants(absl::string_view lua) {
-  return LuaWithConstants(lua, {{"APPLIED", kScriptApplied},
-                                {"STALE", kScriptStale},
-                                {"KEPT", kScriptKept},
-                                {"ABSENT", kScriptAbsent},
-                                {"CHANGED", kScriptChanged},
-                                {"S_UNKNOWN", kSummaryUnknown},
-                                {"S_IN_STOCK", kSummaryInStock},
-                                {"S_BACKORDERABLE", kSummaryBackorderable},
-                                {"S_PREORDER", kSummaryPreorder},
-                                {"S_DISCONTINUED", kSummaryDiscontinued}});
+  absl::string_view shebang;
+  if (absl::StartsWith(lua, "#!")) {
+    const size_t end = lua.find('\n');
+    shebang =
+        lua.substr(0, end == absl::string_view::npos ? lua.size() : end + 1);
+    lua.remove_prefix(shebang.size());
+  }
+  const std::string with_prelude = absl::StrCat(shebang, kWritePreludeLua, lua);
+  return LuaWithConstants(with_prelude,
+                          {{"APPLIED", kScriptApplied},
+                           {"STALE", kScriptStale},
+                           {"KEPT", kScriptKept},
+                           {"ABSENT", kScriptAbsent},
+                           {"CHANGED", kScriptChanged},
+                           {"S_UNKNOWN", kSummaryUnknown},
+                           {"S_IN_STOCK", kSummaryInStock},
+                           {"S_BACKORDERABLE", kSummaryBackorderable},
+                           {"S_PREORDER", kSummaryPreorder},
+                           {"S_DISCONTINUED", kSummaryDiscontinued}});
 }
 
 // The write script (cache/scripts/write_records.lua).

@@ -35,43 +35,12 @@
 -- subscriptions and parents keys are checked one by one only when an
 -- EXISTS over them finds any.
 --
--- Named constants from the loader as in write_records.lua.
+-- Named constants and write_prelude.lua from the loader as in
+-- write_records.lua.
 local NFIX = 5
 local NPER = 8
 local CHUNK = 1000
-local events_max = tonumber(ARGV[1])
-local jobs_max = tonumber(ARGV[2])
-local snap_ttl = ARGV[3]
-local stock = ARGV[4]
-local sums = KEYS[3]
 local n = (#ARGV - NFIX) / NPER
-
-local function wrong_type(key, want)
-  local t = redis.call('TYPE', key)['ok']
-  if t ~= 'none' and t ~= want then
-    return 'WRONGTYPE ' .. key .. ' holds a ' .. t .. ', expected a ' ..
-           want .. '; nothing of stock ' .. stock .. ' was written'
-  end
-  return nil
-end
-
-local fence_token = ARGV[5]
-if fence_token ~= '' then
-  local current = tonumber(redis.call('GET', KEYS[5]) or '0')
-  if tonumber(fence_token) < current then
-    return redis.error_reply('FENCED writer token ' .. fence_token ..
-                             ' is below the current token ' .. current ..
-                             ' (another writer holds the lease); nothing ' ..
-                             'of stock ' .. stock .. ' was written')
-  end
-end
-
-local fixed = {{KEYS[1], 'stream'}, {KEYS[2], 'stream'}, {sums, 'hash'}}
-if KEYS[4] ~= sums then fixed[#fixed + 1] = {KEYS[4], 'set'} end
-for _, c in ipairs(fixed) do
-  local err = wrong_type(c[1], c[2])
-  if err then return redis.error_reply(err) end
-end
 
 -- `cmd` over `list` in chunks (Lua's stack bounds unpack): the replies
 -- appended to `out` (a table), or the integer replies summed.
@@ -145,14 +114,6 @@ end
 local sumv = {}
 bulk('HMGET', sums, skus, sumv)
 
-local function ver(b)
-  return struct.unpack('>i4I4', b)
-end
-local function newer(a, b)
-  local ah, al = ver(a)
-  local bh, bl = ver(b)
-  return ah > bh or (ah == bh and al > bl)
-end
 -- A stored summary's "<status>,<eta>,<net>,<low>", as strings; nil when
 -- malformed.
 local function parse(tail)
@@ -252,16 +213,6 @@ local function xadd(key, maxlen, ...)
     redis.call('XADD', key, '*', ...)
   end
 end
--- Redis's clock in unix ms, read once (subscription expiry).
-local now_cached = nil
-local function now_ms()
-  if not now_cached then
-    local t = redis.call('TIME')
-    now_cached = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  end
-  return now_cached
-end
-
 local events_max_arg = tostring(events_max)
 local jobs_max_arg = tostring(jobs_max)
 if any_events then

@@ -55,38 +55,18 @@
 -- C++ enums so both sides agree): APPLIED, STALE, KEPT, ABSENT, CHANGED
 -- (item codes); S_UNKNOWN, S_IN_STOCK, S_BACKORDERABLE, S_PREORDER,
 -- S_DISCONTINUED (summary statuses, cache::SummaryStatus).
+--
+-- The loader puts write_prelude.lua before this code: it refuses a fenced
+-- call, checks the fixed keys, and defines events_max, jobs_max, snap_ttl,
+-- stock, sums, wrong_type, ver, newer and now_ms.
 local NFIX = 5
 local NPER = 9
-local events_max = tonumber(ARGV[1])
-local jobs_max = tonumber(ARGV[2])
-local snap_ttl = ARGV[3]
-local stock = ARGV[4]
-local sums = KEYS[3]
 local ZERO = string.rep('\0', 8)
 local n = (#ARGV - NFIX) / NPER
 
--- Every key this call may write or read, with the type it must have.
-local function wrong_type(key, want)
-  local t = redis.call('TYPE', key)['ok']
-  if t ~= 'none' and t ~= want then
-    return 'WRONGTYPE ' .. key .. ' holds a ' .. t .. ', expected a ' ..
-           want .. '; nothing of stock ' .. stock .. ' was written'
-  end
-  return nil
-end
-local fence_token = ARGV[5]
-if fence_token ~= '' then
-  local current = tonumber(redis.call('GET', KEYS[5]) or '0')
-  if tonumber(fence_token) < current then
-    return redis.error_reply('FENCED writer token ' .. fence_token ..
-                             ' is below the current token ' .. current ..
-                             ' (another writer holds the lease); nothing ' ..
-                             'of stock ' .. stock .. ' was written')
-  end
-end
-
-local checks = {{KEYS[1], 'stream'}, {KEYS[2], 'stream'}, {sums, 'hash'}}
-if KEYS[4] ~= sums then checks[#checks + 1] = {KEYS[4], 'set'} end
+-- Every key of the items, with the type it must have (the fixed keys are
+-- checked by the prelude).
+local checks = {}
 for i = 0, n - 1 do
   checks[#checks + 1] = {KEYS[NFIX + 2 * i + 1], 'string'}
   checks[#checks + 1] = {KEYS[NFIX + 2 * i + 2], 'hash'}
@@ -186,16 +166,6 @@ local function derived_from_current(tag, checklist)
   return true
 end
 
-local function ver(b)
-  return struct.unpack('>i4I4', b)
-end
-
-local function newer(a, b)
-  local ah, al = ver(a)
-  local bh, bl = ver(b)
-  return ah > bh or (ah == bh and al > bl)
-end
-
 -- Exact decimal of an 8-byte big-endian non-negative integer.
 local function dec(b)
   local bytes = {string.byte(b, 1, 8)}
@@ -221,16 +191,6 @@ local function xadd(key, maxlen, fields)
   else
     redis.call('XADD', key, '*', unpack(fields))
   end
-end
-
--- Redis's clock in unix ms, read once (subscription expiry).
-local now_cached = nil
-local function now_ms()
-  if not now_cached then
-    local t = redis.call('TIME')
-    now_cached = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  end
-  return now_cached
 end
 
 -- Events and jobs appended for the current item.

@@ -1,0 +1,68 @@
+-- What the two write scripts (write_records.lua and upsert_simple.lua)
+-- share, placed by the loader (cache/record_writer.cc) after a script's
+-- "#!lua" line and named constants and before its own code: Redis scripts
+-- cannot include one another.
+--
+-- KEYS[1..5] and ARGV[1..5] as write_records.lua describes them (events
+-- stream, jobs stream, summaries hash, snapshot set, fencing counter;
+-- events MAXLEN, jobs MAXLEN, snapshot TTL, stock id, fencing token). It
+-- refuses a call whose fencing token is below the counter (FENCED, nothing
+-- written) and checks the type of the fixed keys; each script checks the
+-- keys of its items after it.
+local events_max = tonumber(ARGV[1])
+local jobs_max = tonumber(ARGV[2])
+local snap_ttl = ARGV[3]
+local stock = ARGV[4]
+local sums = KEYS[3]
+
+-- The error text when `key` holds another type than `want` (nil when it
+-- holds that type or nothing).
+local function wrong_type(key, want)
+  local t = redis.call('TYPE', key)['ok']
+  if t ~= 'none' and t ~= want then
+    return 'WRONGTYPE ' .. key .. ' holds a ' .. t .. ', expected a ' ..
+           want .. '; nothing of stock ' .. stock .. ' was written'
+  end
+  return nil
+end
+
+local fence_token = ARGV[5]
+if fence_token ~= '' then
+  local current = tonumber(redis.call('GET', KEYS[5]) or '0')
+  if tonumber(fence_token) < current then
+    return redis.error_reply('FENCED writer token ' .. fence_token ..
+                             ' is below the current token ' .. current ..
+                             ' (another writer holds the lease); nothing ' ..
+                             'of stock ' .. stock .. ' was written')
+  end
+end
+
+do
+  local fixed = {{KEYS[1], 'stream'}, {KEYS[2], 'stream'}, {sums, 'hash'}}
+  if KEYS[4] ~= sums then fixed[#fixed + 1] = {KEYS[4], 'set'} end
+  for _, c in ipairs(fixed) do
+    local err = wrong_type(c[1], c[2])
+    if err then return redis.error_reply(err) end
+  end
+end
+
+-- Versions are 8 bytes big-endian, compared as two 32-bit halves (Lua's
+-- numbers are doubles).
+local function ver(b)
+  return struct.unpack('>i4I4', b)
+end
+local function newer(a, b)
+  local ah, al = ver(a)
+  local bh, bl = ver(b)
+  return ah > bh or (ah == bh and al > bl)
+end
+
+-- Redis's clock in unix ms, read once (subscription expiry).
+local now_cached = nil
+local function now_ms()
+  if not now_cached then
+    local t = redis.call('TIME')
+    now_cached = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  end
+  return now_cached
+end
