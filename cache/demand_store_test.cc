@@ -8,15 +8,15 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "testing/eventually.h"
-#include "testing/redis_server.h"
 #include "testing/redis_sync.h"
+#include "testing/redis_test.h"
 #include "testing/status_matchers.h"
 
 namespace availability::cache {
 namespace {
 
 using ::availability::testing::IsOk;
-using ::availability::testing::RedisServer;
+using ::availability::testing::RedisTest;
 using ::availability::testing::SyncRedisClient;
 using ::availability::testing::Waiter;
 using ::testing::ElementsAre;
@@ -26,19 +26,14 @@ using ::testing::UnorderedElementsAre;
 constexpr absl::Duration kWait = absl::Seconds(10);
 const absl::CivilDay kDay(2026, 3, 1);
 
-class DemandStoreTest : public ::testing::Test {
+class DemandStoreTest : public RedisTest {
  protected:
   void SetUp() override {
-    auto server = RedisServer::Start();
-    ASSERT_THAT(server, IsOk());
-    server_ = *std::move(server);
-    auto client = SyncRedisClient::Connect(server_->port(), kWait);
-    ASSERT_THAT(client, IsOk());
-    redis_ = *std::move(client);
+    ASSERT_NO_FATAL_FAILURE(RedisTest::SetUp());
+    redis_ = sync_client_.get();
     DemandStore::Options options;
     options.max_pipeline = 4;  // several pipelines per Add
-    store_ = std::make_unique<DemandStore>(redis_->client(), KeySchema("av"),
-                                           options);
+    store_ = std::make_unique<DemandStore>(*client_, keys_, options);
   }
 
   absl::Status Add(absl::CivilDay day, std::vector<DemandIncrement> incs) {
@@ -52,8 +47,7 @@ class DemandStoreTest : public ::testing::Test {
     return w.Get();
   }
 
-  std::unique_ptr<RedisServer> server_;
-  std::unique_ptr<SyncRedisClient> redis_;
+  SyncRedisClient* redis_ = nullptr;
   std::unique_ptr<DemandStore> store_;
 };
 

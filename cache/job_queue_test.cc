@@ -13,7 +13,7 @@
 #include "cache/subscription_store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "testing/redis_server.h"
+#include "testing/redis_test.h"
 #include "testing/status_matchers.h"
 
 namespace availability::cache {
@@ -21,7 +21,7 @@ namespace {
 
 using ::availability::testing::IsOk;
 using ::availability::testing::IsOkAndHolds;
-using ::availability::testing::RedisServer;
+using ::availability::testing::RedisTest;
 using ::availability::testing::StatusIs;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -52,23 +52,13 @@ std::set<std::string> Ids(const Jobs& jobs) {
   return ids;
 }
 
-class NotificationJobQueueTest : public ::testing::Test {
+class NotificationJobQueueTest : public RedisTest {
  protected:
   void SetUp() override {
-    auto server = RedisServer::Start();
-    ASSERT_THAT(server, IsOk());
-    server_ = *std::move(server);
-    RedisOptions options;
-    options.port = server_->port();
-    auto client = RedisClient::Start(options);
-    ASSERT_THAT(client, IsOk());
-    client_ = *std::move(client);
-    ASSERT_THAT(client_->WaitUntilConnected(kWait), IsOk());
+    ASSERT_NO_FATAL_FAILURE(RedisTest::SetUp());
     writer_ = std::make_unique<RecordWriter>(*client_, keys_);
     queue_ = std::make_unique<NotificationJobQueue>(*client_, keys_);
   }
-
-  absl::Time Deadline() const { return absl::Now() + kWait; }
 
   // `subscribers` wait for `sku` (sold out at `version` - 1: only known
   // SKUs can be subscribed), which then comes into stock at `version`: one
@@ -126,9 +116,6 @@ class NotificationJobQueueTest : public ::testing::Test {
     return r.ok() ? r->integer : -1;
   }
 
-  KeySchema keys_{"av"};
-  std::unique_ptr<RedisServer> server_;
-  std::unique_ptr<RedisClient> client_;
   std::unique_ptr<RecordWriter> writer_;
   std::unique_ptr<NotificationJobQueue> queue_;
 };

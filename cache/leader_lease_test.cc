@@ -12,33 +12,21 @@
 #include "cache/record_writer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "testing/redis_server.h"
+#include "testing/redis_test.h"
 #include "testing/status_matchers.h"
 
 namespace availability::cache {
 namespace {
 
 using ::availability::testing::IsOk;
-using ::availability::testing::RedisServer;
+using ::availability::testing::RedisTest;
 using ::availability::testing::StatusIs;
 using ::testing::HasSubstr;
 
 constexpr absl::Duration kWait = absl::Seconds(20);
 
-class LeaderLeaseTest : public ::testing::Test {
+class LeaderLeaseTest : public RedisTest {
  protected:
-  void SetUp() override {
-    auto server = RedisServer::Start();
-    ASSERT_THAT(server, IsOk());
-    server_ = *std::move(server);
-    RedisOptions options;
-    options.port = server_->port();
-    auto client = RedisClient::Start(options);
-    ASSERT_THAT(client, IsOk());
-    client_ = *std::move(client);
-    ASSERT_THAT(client_->WaitUntilConnected(kWait), IsOk());
-  }
-
   LeaderLease::Options LeaseOptions(std::string owner, absl::Duration ttl) {
     LeaderLease::Options o;
     o.lease_key = "t:lease:magento";
@@ -48,19 +36,6 @@ class LeaderLeaseTest : public ::testing::Test {
     o.safety_margin = ttl / 5;
     o.command_timeout = absl::Seconds(2);
     return o;
-  }
-
-  RedisReply Command(std::vector<std::string> argv) {
-    absl::Notification done;
-    absl::StatusOr<RedisReply> reply;
-    client_->Execute(std::move(argv), absl::Now() + kWait,
-                     [&](absl::StatusOr<RedisReply> r) {
-                       reply = std::move(r);
-                       done.Notify();
-                     });
-    done.WaitForNotification();
-    EXPECT_THAT(reply.status(), IsOk());
-    return reply.ok() ? *reply : RedisReply();
   }
 
   // Upserts one record of stock 1 through a writer fenced by `lease`.
@@ -85,9 +60,6 @@ class LeaderLeaseTest : public ::testing::Test {
     done.WaitForNotification();
     return status;
   }
-
-  std::unique_ptr<RedisServer> server_;
-  std::unique_ptr<RedisClient> client_;
 };
 
 TEST_F(LeaderLeaseTest, OneHolderAtATimeAndEachAcquisitionANewToken) {

@@ -21,17 +21,15 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "testing/eventually.h"
-#include "testing/redis_server.h"
-#include "testing/redis_sync.h"
+#include "testing/redis_test.h"
 #include "testing/status_matchers.h"
 
 namespace availability::cache {
 namespace {
 
 using ::availability::testing::IsOk;
-using ::availability::testing::RedisServer;
+using ::availability::testing::RedisTest;
 using ::availability::testing::StatusIs;
-using ::availability::testing::SyncRedisClient;
 using ::availability::testing::Waiter;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -63,22 +61,14 @@ core::Record Backorderable(std::string sku, int64_t version,
   return r;
 }
 
-class RecordWriterTest : public ::testing::Test {
+class RecordWriterTest : public RedisTest {
  protected:
   void SetUp() override {
-    auto server = RedisServer::Start();
-    ASSERT_THAT(server, IsOk());
-    server_ = *std::move(server);
-    auto client = SyncRedisClient::Connect(server_->port(), kWait);
-    ASSERT_THAT(client, IsOk());
-    sync_client_ = *std::move(client);
-    client_ = &sync_client_->client();
+    ASSERT_NO_FATAL_FAILURE(RedisTest::SetUp());
     RecordWriter::Options wo;
     wo.events_max_len = 0;  // keep every event for the assertions
     writer_ = std::make_unique<RecordWriter>(*client_, keys_, wo);
   }
-
-  absl::Time Deadline() const { return absl::Now() + kWait; }
 
   std::vector<WriteOutcome> Upsert(std::vector<core::Record> records,
                                    std::string snapshot = "") {
@@ -106,14 +96,6 @@ class RecordWriterTest : public ::testing::Test {
     return w.Get();
   }
 
-  RedisReply Command(std::vector<std::string> argv) {
-    Waiter<absl::StatusOr<RedisReply>> w(kWait);
-    client_->Execute(std::move(argv), Deadline(), w.Callback());
-    auto r = w.Get();
-    EXPECT_THAT(r, IsOk());
-    return r.ok() ? *r : RedisReply();
-  }
-
   std::optional<core::Record> Stored(const std::string& sku) {
     RedisReply r = Command({"GET", keys_.Record(kStock, sku)});
     if (r.is_nil()) return std::nullopt;
@@ -133,10 +115,6 @@ class RecordWriterTest : public ::testing::Test {
     return out;
   }
 
-  std::unique_ptr<RedisServer> server_;
-  std::unique_ptr<SyncRedisClient> sync_client_;
-  RedisClient* client_ = nullptr;
-  KeySchema keys_{"av"};
   std::unique_ptr<RecordWriter> writer_;
 };
 

@@ -12,17 +12,15 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "testing/eventually.h"
-#include "testing/redis_server.h"
-#include "testing/redis_sync.h"
+#include "testing/redis_test.h"
 #include "testing/status_matchers.h"
 
 namespace availability::cache {
 namespace {
 
 using ::availability::testing::IsOk;
-using ::availability::testing::RedisServer;
+using ::availability::testing::RedisTest;
 using ::availability::testing::StatusIs;
-using ::availability::testing::SyncRedisClient;
 using ::availability::testing::Waiter;
 using ::testing::HasSubstr;
 using ::testing::UnorderedElementsAre;
@@ -51,16 +49,10 @@ core::Record Record(int64_t version, int64_t units,
   return r;
 }
 
-class SubscriptionStoreTest : public ::testing::Test {
+class SubscriptionStoreTest : public RedisTest {
  protected:
   void SetUp() override {
-    auto server = RedisServer::Start();
-    ASSERT_THAT(server, IsOk());
-    server_ = *std::move(server);
-    auto client = SyncRedisClient::Connect(server_->port(), kWait);
-    ASSERT_THAT(client, IsOk());
-    sync_client_ = *std::move(client);
-    client_ = &sync_client_->client();
+    ASSERT_NO_FATAL_FAILURE(RedisTest::SetUp());
     SubscriptionStore::Options so;
     so.max_per_sku = 3;
     so.max_per_subscriber = 4;
@@ -74,16 +66,6 @@ class SubscriptionStoreTest : public ::testing::Test {
       ASSERT_NO_FATAL_FAILURE(Write(Record(1, 0, std::move(sku))));
     }
   }
-
-  RedisReply Command(std::vector<std::string> args) {
-    Waiter<absl::StatusOr<RedisReply>> w(kWait);
-    client_->Execute(std::move(args), Deadline(), w.Callback());
-    auto r = w.Get();
-    EXPECT_THAT(r, IsOk());
-    return r.ok() ? *r : RedisReply();
-  }
-
-  absl::Time Deadline() const { return absl::Now() + kWait; }
 
   absl::StatusOr<bool> Subscribe(std::string subscriber,
                                  std::string sku = "24-MB01") {
@@ -134,10 +116,6 @@ class SubscriptionStoreTest : public ::testing::Test {
     return out;
   }
 
-  std::unique_ptr<RedisServer> server_;
-  std::unique_ptr<SyncRedisClient> sync_client_;
-  RedisClient* client_ = nullptr;
-  KeySchema keys_{"av"};
   std::unique_ptr<SubscriptionStore> subs_;
   std::unique_ptr<RecordWriter> writer_;
 };
