@@ -76,6 +76,27 @@ absl::Status ToAbslStatus(const grpc::Status& status) {
                       status.error_message());
 }
 
+namespace {
+
+// Reads a server stream into `on_message` until it ends or `on_message`
+// returns false (then the call is cancelled and counts as OK).
+template <typename Message>
+absl::Status ReadStream(grpc::ClientContext& context,
+                        grpc::ClientReader<Message>& reader,
+                        absl::FunctionRef<bool(const Message&)> on_message) {
+  Message message;
+  while (reader.Read(&message)) {
+    if (!on_message(message)) {
+      context.TryCancel();
+      reader.Finish();
+      return absl::OkStatus();
+    }
+  }
+  return ToAbslStatus(reader.Finish());
+}
+
+}  // namespace
+
 // ---------------------------------------------------------------------------
 // AvailabilityClient
 
@@ -116,18 +137,7 @@ absl::Status AvailabilityClient::WatchAvailability(
   SetDeadline(context, duration);
   std::unique_ptr<grpc::ClientReader<v1::ProductAvailability>> reader =
       stub_->WatchAvailability(&context, request);
-  v1::ProductAvailability answer;
-  bool stopped = false;
-  while (reader->Read(&answer)) {
-    if (!on_answer(answer)) {
-      stopped = true;
-      context.TryCancel();
-      break;
-    }
-  }
-  grpc::Status status = reader->Finish();
-  if (stopped) return absl::OkStatus();
-  return ToAbslStatus(status);
+  return ReadStream(context, *reader, on_answer);
 }
 
 absl::StatusOr<bool> AvailabilityClient::SubscribeBackInStock(
@@ -278,18 +288,7 @@ absl::Status SyncClient::TailEvents(
   Prepare(context, duration);
   std::unique_ptr<grpc::ClientReader<v1::InventoryEvent>> reader =
       stub_->TailEvents(&context, request);
-  v1::InventoryEvent event;
-  bool stopped = false;
-  while (reader->Read(&event)) {
-    if (!on_event(event)) {
-      stopped = true;
-      context.TryCancel();
-      break;
-    }
-  }
-  grpc::Status status = reader->Finish();
-  if (stopped) return absl::OkStatus();
-  return ToAbslStatus(status);
+  return ReadStream(context, *reader, on_event);
 }
 
 // ---------------------------------------------------------------------------
