@@ -331,22 +331,8 @@ absl::StatusOr<int64_t> MagentoSync::KeepStoredRecords(
   }
   std::vector<core::Record> stored;
   for (const auto& [stock, skus] : by_stock) {
-    std::vector<std::string> argv = {"MGET"};
-    for (const std::string& sku : skus) {
-      argv.push_back(writer_.keys().Record(stock, sku));
-    }
-    AV_ASSIGN_OR_RETURN(
-        cache::RedisReply reply,
-        AwaitValue<cache::RedisReply>(
-            [&](cache::RecordWriter::Callback<cache::RedisReply> done) {
-              redis_.Execute(std::move(argv),
-                             absl::Now() + options_.redis_timeout,
-                             std::move(done));
-            }));
-    if (reply.is_error() || reply.elements.size() != skus.size()) {
-      return absl::InternalError(
-          absl::StrCat("MGET of stored records: ", reply.str));
-    }
+    AV_ASSIGN_OR_RETURN(cache::RedisReply reply,
+                        ReadStoredRecords(stock, skus));
     for (size_t i = 0; i < skus.size(); ++i) {
       if (reply.elements[i].type != cache::RedisReply::Type::kString) continue;
       absl::StatusOr<core::Record> record =
@@ -848,6 +834,27 @@ absl::Status MagentoSync::FinishReconcile() {
   return absl::OkStatus();
 }
 
+absl::StatusOr<cache::RedisReply> MagentoSync::ReadStoredRecords(
+    int32_t stock, const std::vector<std::string>& skus) {
+  std::vector<std::string> argv = {"MGET"};
+  for (const std::string& sku : skus) {
+    argv.push_back(writer_.keys().Record(stock, sku));
+  }
+  AV_ASSIGN_OR_RETURN(
+      cache::RedisReply reply,
+      AwaitValue<cache::RedisReply>(
+          [&](cache::RecordWriter::Callback<cache::RedisReply> done) {
+            redis_.Execute(std::move(argv),
+                           absl::Now() + options_.redis_timeout,
+                           std::move(done));
+          }));
+  if (reply.is_error() || reply.elements.size() != skus.size()) {
+    return absl::InternalError(
+        absl::StrCat("MGET of stored records: ", reply.str));
+  }
+  return reply;
+}
+
 absl::StatusOr<cache::SnapshotResult> MagentoSync::FinishStock(
     int32_t stock, cache::EmptySnapshot if_empty) {
   return AwaitValue<cache::SnapshotResult>(
@@ -1192,22 +1199,8 @@ absl::Status MagentoSync::DeleteAbsent(
   std::vector<cache::DeleteKey> keys;
   for (const auto& [stock, skus] : absent) {
     if (skus.empty()) continue;
-    std::vector<std::string> argv = {"MGET"};
-    for (const std::string& sku : skus) {
-      argv.push_back(writer_.keys().Record(stock, sku));
-    }
-    AV_ASSIGN_OR_RETURN(
-        cache::RedisReply reply,
-        AwaitValue<cache::RedisReply>(
-            [&](cache::RecordWriter::Callback<cache::RedisReply> done) {
-              redis_.Execute(std::move(argv),
-                             absl::Now() + options_.redis_timeout,
-                             std::move(done));
-            }));
-    if (reply.is_error() || reply.elements.size() != skus.size()) {
-      return absl::InternalError(
-          absl::StrCat("MGET of stored records: ", reply.str));
-    }
+    AV_ASSIGN_OR_RETURN(cache::RedisReply reply,
+                        ReadStoredRecords(stock, skus));
     for (size_t i = 0; i < skus.size(); ++i) {
       if (reply.elements[i].type == cache::RedisReply::Type::kString) {
         keys.push_back({stock, skus[i], version});

@@ -324,6 +324,11 @@ class MagentoSync {
   void AddToRankings(std::vector<std::pair<RankKey, RankEntry>> ranked);
   absl::Status FinishReconcile();
   // FinishSnapshot of the reconcile's snapshot on one stock.
+  // MGET of the records of `skus` on `stock` (one reply element each, nil
+  // where none is stored). Errors: the client's, Internal for an error or
+  // short reply.
+  absl::StatusOr<cache::RedisReply> ReadStoredRecords(
+      int32_t stock, const std::vector<std::string>& skus);
   absl::StatusOr<cache::SnapshotResult> FinishStock(
       int32_t stock, cache::EmptySnapshot if_empty);
   // Writes the rankings the reconcile's chunks gathered for `stocks`
