@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iostream>
 #include <istream>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -80,12 +81,8 @@ int RunBatch(CommandContext& ctx, const CommandArgs& args) {
   AddScopeFlags(parser);
   parser.AddFlag("alternatives", "N", "alternatives to ask for per SKU");
   parser.AddSwitch("json", "print one protobuf JSON object per SKU and line");
-  if (absl::Status s = parser.Parse(args); !s.ok()) {
-    return UsageError(ctx, s.message());
-  }
-  if (parser.help_requested()) {
-    *ctx.out << parser.Usage();
-    return kExitOk;
+  if (std::optional<int> exit = ParseCommandArgs(ctx, parser, args)) {
+    return *exit;
   }
 
   std::vector<v1::BatchGetAvailabilityRequest::Item> items;

@@ -43,6 +43,19 @@ int UsageError(CommandContext& ctx, absl::string_view message) {
   return kExitUsage;
 }
 
+std::optional<int> ParseCommandArgs(CommandContext& ctx, ArgParser& parser,
+                                    const std::vector<std::string>& args,
+                                    absl::string_view help_tail) {
+  if (absl::Status s = parser.Parse(args); !s.ok()) {
+    return UsageError(ctx, s.message());
+  }
+  if (parser.help_requested()) {
+    *ctx.out << parser.Usage() << help_tail;
+    return kExitOk;
+  }
+  return std::nullopt;
+}
+
 void AddScopeFlags(ArgParser& parser) {
   parser.AddFlag("channel", "CODE",
                  "sales channel (Magento website code), e.g. base");

@@ -20,6 +20,7 @@
 
 #include <iosfwd>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -65,6 +66,13 @@ int ReportError(CommandContext& ctx, const absl::Status& status);
 // Prints "availability: <message>" and a hint to run --help; returns
 // kExitUsage.
 int UsageError(CommandContext& ctx, absl::string_view message);
+
+// Parses a subcommand's `args` with `parser`. std::nullopt: go on; else the
+// exit code to return at once: kExitUsage after UsageError, or kExitOk after
+// printing --help's usage followed by `help_tail`.
+std::optional<int> ParseCommandArgs(CommandContext& ctx, ArgParser& parser,
+                                    const std::vector<std::string>& args,
+                                    absl::string_view help_tail = "");
 
 // Declares --channel CODE and --stock ID on `parser`.
 void AddScopeFlags(ArgParser& parser);

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,12 +53,8 @@ int RunDemand(CommandContext& ctx, const CommandArgs& args) {
   parser.AddFlag("limit", "N", "most SKUs per list, 1..500 (default 20)");
   parser.AddSwitch("json", "the report as one protobuf JSON object");
   AddSyncFlags(parser);
-  if (absl::Status s = parser.Parse(args); !s.ok()) {
-    return UsageError(ctx, s.message());
-  }
-  if (parser.help_requested()) {
-    *ctx.out << parser.Usage();
-    return kExitOk;
+  if (std::optional<int> exit = ParseCommandArgs(ctx, parser, args)) {
+    return *exit;
   }
   if (!parser.positional().empty()) {
     return UsageError(ctx, "demand: takes no arguments");

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -78,12 +79,8 @@ int RunDemoCatalog(CommandContext& ctx, const CommandArgs& args) {
   parser.AddFlag("stock", "ID", "stock of the records (default 1)");
   parser.AddFlag("version", "V",
                  "version of every record (default: today as YYYYMMDD)");
-  if (absl::Status s = parser.Parse(args); !s.ok()) {
-    return UsageError(ctx, s.message());
-  }
-  if (parser.help_requested()) {
-    *ctx.out << parser.Usage();
-    return kExitOk;
+  if (std::optional<int> exit = ParseCommandArgs(ctx, parser, args)) {
+    return *exit;
   }
   if (!parser.positional().empty()) {
     return UsageError(ctx, "demo-catalog: no positional arguments");
@@ -163,16 +160,12 @@ int RunSetupDemoStore(CommandContext& ctx, const CommandArgs& args) {
   parser.AddFlag("channel", "CODE",
                  "website code mapped to the stock (default base)");
   AddSyncFlags(parser);
-  if (absl::Status s = parser.Parse(args); !s.ok()) {
-    return UsageError(ctx, s.message());
-  }
-  if (parser.help_requested()) {
-    *ctx.out << parser.Usage()
-             << "sets the store configuration (Europe/Berlin, Mon-Fri, "
-                "handling 1 day, only-X-left 5, alternatives for backorders "
-                "over 14 days), maps the channel to the stock and loads the "
-                "category rankings.\n";
-    return kExitOk;
+  if (std::optional<int> exit = ParseCommandArgs(
+          ctx, parser, args,
+          "sets the store configuration (Europe/Berlin, Mon-Fri, handling 1 "
+          "day, only-X-left 5, alternatives for backorders over 14 days), "
+          "maps the channel to the stock and loads the category rankings.\n")) {
+    return *exit;
   }
   if (!parser.positional().empty()) {
     return UsageError(ctx, "setup-demo-store: no positional arguments");

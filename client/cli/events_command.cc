@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 
 #include "absl/strings/numbers.h"
@@ -64,12 +65,8 @@ int RunEvents(CommandContext& ctx, const CommandArgs& args) {
                  "stop after this long (default: "
                  "never; Ctrl-C ends)");
   AddSyncFlags(parser);
-  if (absl::Status s = parser.Parse(args); !s.ok()) {
-    return UsageError(ctx, s.message());
-  }
-  if (parser.help_requested()) {
-    *ctx.out << parser.Usage();
-    return kExitOk;
+  if (std::optional<int> exit = ParseCommandArgs(ctx, parser, args)) {
+    return *exit;
   }
   if (parser.positional().size() != 1 || parser.positional()[0] != "tail") {
     return UsageError(ctx, "events: the only subcommand is `events tail`");

@@ -19,12 +19,8 @@ int RunGet(CommandContext& ctx, const CommandArgs& args) {
   AddScopeFlags(parser);
   parser.AddFlag("alternatives", "N", "alternatives to ask for, 0..20");
   parser.AddSwitch("json", "print the answer as protobuf JSON");
-  if (absl::Status s = parser.Parse(args); !s.ok()) {
-    return UsageError(ctx, s.message());
-  }
-  if (parser.help_requested()) {
-    *ctx.out << parser.Usage();
-    return kExitOk;
+  if (std::optional<int> exit = ParseCommandArgs(ctx, parser, args)) {
+    return *exit;
   }
   if (parser.positional().size() != 1) {
     return UsageError(ctx, "get: expects exactly one SKU");

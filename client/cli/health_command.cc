@@ -15,12 +15,8 @@ int RunHealth(CommandContext& ctx, const CommandArgs& args) {
   parser.AddFlag("service", "NAME",
                  "service to check, e.g. availability.v1.Availability "
                  "(default: the whole server)");
-  if (absl::Status s = parser.Parse(args); !s.ok()) {
-    return UsageError(ctx, s.message());
-  }
-  if (parser.help_requested()) {
-    *ctx.out << parser.Usage();
-    return kExitOk;
+  if (std::optional<int> exit = ParseCommandArgs(ctx, parser, args)) {
+    return *exit;
   }
   if (!parser.positional().empty()) {
     return UsageError(ctx, "health: takes no arguments");

@@ -203,12 +203,9 @@ int RunImport(CommandContext& ctx, const CommandArgs& args) {
   parser.AddSwitch("dry-run", "parse and check the file; send nothing");
   parser.AddFlag("batch", "N", "records per message, 1..1000 (default 500)");
   AddSyncFlags(parser);
-  if (absl::Status s = parser.Parse(args); !s.ok()) {
-    return UsageError(ctx, s.message());
-  }
-  if (parser.help_requested()) {
-    *ctx.out << parser.Usage() << kImportExitCodes;
-    return kExitOk;
+  if (std::optional<int> exit =
+          ParseCommandArgs(ctx, parser, args, kImportExitCodes)) {
+    return *exit;
   }
   if (parser.positional().size() != 1) {
     return UsageError(ctx, "import: give exactly one FILE");

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -53,12 +54,8 @@ int RunJobs(CommandContext& ctx, const CommandArgs& args) {
   parser.AddSwitch("no-ack", "print the jobs but do not acknowledge them");
   parser.AddSwitch("json", "one protobuf JSON object per job");
   AddSyncFlags(parser);
-  if (absl::Status s = parser.Parse(args); !s.ok()) {
-    return UsageError(ctx, s.message());
-  }
-  if (parser.help_requested()) {
-    *ctx.out << parser.Usage();
-    return kExitOk;
+  if (std::optional<int> exit = ParseCommandArgs(ctx, parser, args)) {
+    return *exit;
   }
   if (!parser.positional().empty()) {
     return UsageError(ctx, "jobs: takes no arguments");

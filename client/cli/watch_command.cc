@@ -6,6 +6,7 @@
 // the stream, or --count answers were printed. --timeout bounds connecting
 // only, not the stream.
 
+#include <optional>
 #include <ostream>
 #include <string>
 
@@ -28,12 +29,8 @@ int RunWatch(CommandContext& ctx, const CommandArgs& args) {
   parser.AddFlag("alternatives", "N", "alternatives to ask for, 0..20");
   parser.AddFlag("count", "N", "stop after N answers (default: never)");
   parser.AddSwitch("json", "print each answer as one protobuf JSON line");
-  if (absl::Status s = parser.Parse(args); !s.ok()) {
-    return UsageError(ctx, s.message());
-  }
-  if (parser.help_requested()) {
-    *ctx.out << parser.Usage();
-    return kExitOk;
+  if (std::optional<int> exit = ParseCommandArgs(ctx, parser, args)) {
+    return *exit;
   }
   if (parser.positional().empty()) {
     return UsageError(ctx, "watch: expects at least one SKU");
