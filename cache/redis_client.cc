@@ -29,6 +29,25 @@
 namespace availability::cache {
 namespace {
 
+// The command in RESP ("*<n>\r\n" then "$<len>\r\n<arg>\r\n" per
+// argument) into `out`, replacing it: what redisAsyncCommandArgv sends,
+// without hiredis's printf-style formatting per argument, into a buffer
+// reused from command to command (a bulk write has thousands of arguments).
+constexpr size_t kMaxKeptCommandBuffer = 1 << 20;
+
+void FormatCommand(const std::vector<std::string>& argv, std::string& out) {
+  size_t size = 16;
+  for (const std::string& arg : argv) size += arg.size() + 16;
+  out.clear();
+  out.reserve(size);
+  absl::StrAppend(&out, "*", argv.size(), "\r\n");
+  for (const std::string& arg : argv) {
+    absl::StrAppend(&out, "$", arg.size(), "\r\n");
+    out.append(arg);
+    out.append("\r\n");
+  }
+}
+
 RedisReply ConvertReply(const redisReply& r) {
   RedisReply out;
   switch (r.type) {
@@ -312,15 +331,10 @@ class HiredisClient final : public RedisClient {
     const uint64_t id = next_op_id_++;
     void* tag = reinterpret_cast<void*>(static_cast<uintptr_t>(id));
     for (const std::vector<std::string>& argv : s.commands) {
-      argv_.clear();
-      lens_.clear();
-      for (const std::string& arg : argv) {
-        argv_.push_back(arg.data());
-        lens_.push_back(arg.size());
-      }
-      if (redisAsyncCommandArgv(ac_, &HiredisClient::OnReply, tag,
-                                static_cast<int>(argv_.size()), argv_.data(),
-                                lens_.data()) != REDIS_OK) {
+      FormatCommand(argv, formatted_);
+      if (redisAsyncFormattedCommand(ac_, &HiredisClient::OnReply, tag,
+                                     formatted_.data(),
+                                     formatted_.size()) != REDIS_OK) {
         // Replies of commands already queued find no op and are dropped.
         Fail(s.single, s.pipeline,
              absl::UnavailableError(absl::StrCat("redis at ", Endpoint(),
@@ -328,6 +342,8 @@ class HiredisClient final : public RedisClient {
         return;
       }
     }
+    // A bulk write's megabytes are not kept for the GETs that follow.
+    if (formatted_.capacity() > kMaxKeptCommandBuffer) formatted_ = {};
     Op& op = ops_[id];
     op.expected = s.commands.size();
     op.single = std::move(s.single);
@@ -482,15 +498,9 @@ class HiredisClient final : public RedisClient {
     handshake.push_back({"PING"});
     handshake_pending_ = handshake.size();
     for (const std::vector<std::string>& argv : handshake) {
-      argv_.clear();
-      lens_.clear();
-      for (const std::string& arg : argv) {
-        argv_.push_back(arg.data());
-        lens_.push_back(arg.size());
-      }
-      redisAsyncCommandArgv(ac, &HiredisClient::OnHandshakeReply, nullptr,
-                            static_cast<int>(argv_.size()), argv_.data(),
-                            lens_.data());
+      FormatCommand(argv, formatted_);
+      redisAsyncFormattedCommand(ac, &HiredisClient::OnHandshakeReply, nullptr,
+                                 formatted_.data(), formatted_.size());
     }
     const timeval tv = absl::ToTimeval(options_.connect_timeout);
     evtimer_add(connect_timer_, &tv);
@@ -640,8 +650,8 @@ class HiredisClient final : public RedisClient {
                       std::greater<DeadlineEntry>>
       deadlines_;
   absl::Time armed_deadline_ = absl::InfiniteFuture();
-  std::vector<const char*> argv_;
-  std::vector<size_t> lens_;
+  // FormatCommand's buffer (loop thread only).
+  std::string formatted_;
 };
 
 }  // namespace
