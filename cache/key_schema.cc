@@ -2,7 +2,10 @@
 
 #include <utility>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 
 namespace availability::cache {
 
@@ -28,6 +31,22 @@ std::string KeySchema::Record(int32_t stock_id, absl::string_view sku) const {
 
 std::string KeySchema::RecordPrefix(int32_t stock_id) const {
   return absl::StrCat(StockTag(stock_id), ":r:");
+}
+
+std::string KeySchema::StockKeyStart() const {
+  return prefix_.empty() ? "{" : absl::StrCat(prefix_, ":{");
+}
+
+std::optional<int32_t> KeySchema::RecordKeyStock(absl::string_view key) const {
+  if (!absl::ConsumePrefix(&key, StockKeyStart())) return std::nullopt;
+  const size_t close = key.find('}');
+  int32_t stock = 0;
+  if (close == absl::string_view::npos ||
+      !absl::SimpleAtoi(key.substr(0, close), &stock) ||
+      !absl::StartsWith(key.substr(close + 1), ":r:")) {
+    return std::nullopt;
+  }
+  return stock;
 }
 
 std::string KeySchema::StoreConfig(int32_t stock_id) const {

@@ -21,6 +21,7 @@
 #define AVAILABILITY_CACHE_KEY_SCHEMA_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -37,6 +38,11 @@ class KeySchema {
   std::string Record(int32_t stock_id, absl::string_view sku) const;
   // Prefix of every record key of a stock (for SCAN and tracking).
   std::string RecordPrefix(int32_t stock_id) const;
+  // What every per-stock key starts with ("av:{"), before the stock id.
+  std::string StockKeyStart() const;
+  // The stock of a record key (Record(stock, sku)); nullopt for any other
+  // key.
+  std::optional<int32_t> RecordKeyStock(absl::string_view key) const;
   // Encoded core::StoreConfig of a stock: string.
   std::string StoreConfig(int32_t stock_id) const;
   // Sales channel (website code) -> stock id: hash. Not per stock.

@@ -82,5 +82,23 @@ TEST(KeySchemaTest, NegativeStockIdsStayDistinct) {
   EXPECT_EQ(HashTag(keys.Record(-1, "A")), "-1");
 }
 
+TEST(KeySchemaTest, RecordKeyStockFindsTheStockOfRecordKeysOnly) {
+  for (const std::string prefix : {"av", ""}) {
+    SCOPED_TRACE(prefix);
+    const KeySchema keys(prefix);
+    EXPECT_EQ(keys.RecordKeyStock(keys.Record(7, "24-MB01")), 7);
+    // SKUs are verbatim: braces and ":r:" inside one change nothing.
+    EXPECT_EQ(keys.RecordKeyStock(keys.Record(12, "a}:r:{3}")), 12);
+    EXPECT_EQ(keys.RecordKeyStock(keys.Record(5, "")), 5);
+    EXPECT_EQ(keys.RecordKeyStock(keys.Record(-1, "A")), -1);
+    EXPECT_EQ(keys.RecordKeyStock(keys.StoreConfig(7)), std::nullopt);
+    EXPECT_EQ(keys.RecordKeyStock(keys.Summaries(7)), std::nullopt);
+    EXPECT_EQ(keys.RecordKeyStock(keys.Snapshot(7, "r:x")), std::nullopt);
+    EXPECT_EQ(keys.RecordKeyStock("other:{7}:r:x"), std::nullopt);
+    EXPECT_EQ(keys.RecordKeyStock(keys.StockKeyStart() + "x}:r:y"),
+              std::nullopt);
+  }
+}
+
 }  // namespace
 }  // namespace availability::cache

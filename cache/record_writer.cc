@@ -830,6 +830,141 @@ void RecordWriter::FinishSnapshot(int32_t stock_id, std::string snapshot_id,
       });
 }
 
+void RecordWriter::FinishSnapshots(
+    std::vector<StockToFinish> stocks, std::string snapshot_id,
+    absl::Time deadline,
+    Callback<std::vector<absl::StatusOr<SnapshotResult>>> done) {
+  std::vector<std::shared_ptr<SnapshotState>> states;
+  std::vector<std::vector<std::string>> scards;
+  for (const StockToFinish& stock : stocks) {
+    auto state = std::make_shared<SnapshotState>();
+    state->stock_id = stock.stock_id;
+    state->snapshot_id = snapshot_id;
+    state->snapshot_key = keys_.Snapshot(stock.stock_id, snapshot_id);
+    state->prefix_size = keys_.RecordPrefix(stock.stock_id).size();
+    state->deadline = deadline;
+    scards.push_back({"SCARD", state->snapshot_key});
+    states.push_back(std::move(state));
+  }
+  if (states.empty()) {
+    done(std::vector<absl::StatusOr<SnapshotResult>>());
+    return;
+  }
+  client_.ExecutePipeline(
+      std::move(scards), deadline,
+      [this, stocks = std::move(stocks), states = std::move(states), deadline,
+       done = std::move(done)](
+          absl::StatusOr<std::vector<RedisReply>> replies) mutable {
+        if (!replies.ok()) {
+          done(ReplyStatus(replies.status(), "snapshot"));
+          return;
+        }
+        auto results =
+            std::make_shared<std::vector<absl::StatusOr<SnapshotResult>>>(
+                states.size(), SnapshotResult());
+        // The stocks in the walk, and their place in `results`.
+        auto walking = std::make_shared<std::map<int32_t, size_t>>();
+        for (size_t i = 0; i < states.size(); ++i) {
+          const RedisReply& r = (*replies)[i];
+          SnapshotState& state = *states[i];
+          if (r.is_error()) {
+            (*results)[i] = RedisErrorStatus(r.str, "snapshot");
+          } else if (r.integer <= 0 &&
+                     stocks[i].if_empty == EmptySnapshot::kRefuse) {
+            (*results)[i] = absl::FailedPreconditionError(absl::StrCat(
+                "snapshot \"", state.snapshot_id, "\" of stock ",
+                state.stock_id, " holds no records (unknown id, expired after ",
+                absl::FormatDuration(options_.snapshot_ttl),
+                ", or already finished); nothing deleted"));
+          } else {
+            state.result.kept = std::max<int64_t>(r.integer, 0);
+            walking->emplace(state.stock_id, i);
+          }
+        }
+        if (walking->empty()) {
+          done(std::move(*results));
+          return;
+        }
+        StatusCallback finish = [this, states, walking, results,
+                                 done](absl::Status walked) mutable {
+          std::vector<std::shared_ptr<SnapshotState>> ending;
+          std::vector<size_t> index;
+          for (const auto& [stock, i] : *walking) {
+            if (!walked.ok()) {
+              (*results)[i] = walked;
+              continue;
+            }
+            ending.push_back(states[i]);
+            index.push_back(i);
+          }
+          EndSnapshots(std::move(ending), std::move(index), 0, results,
+                       std::move(done));
+        };
+        // Each SCAN step's keys, by stock, go through the stocks' chunks in
+        // turn (SMISMEMBER, then the delete script for the absent ones).
+        ScanMatch(
+            absl::StrCat(GlobEscape(keys_.StockKeyStart()), "*}:r:*"), deadline,
+            [this, states, walking](std::vector<std::string> keys,
+                                    StatusCallback next) {
+              auto by_stock = std::make_shared<
+                  std::vector<std::pair<size_t, std::vector<std::string>>>>();
+              std::map<size_t, size_t> slot;  // states index -> by_stock
+              for (std::string& key : keys) {
+                const std::optional<int32_t> stock = keys_.RecordKeyStock(key);
+                if (!stock.has_value()) continue;
+                const auto it = walking->find(*stock);
+                if (it == walking->end()) continue;
+                auto [s, added] = slot.emplace(it->second, by_stock->size());
+                if (added) by_stock->push_back({it->second, {}});
+                (*by_stock)[s->second].second.push_back(std::move(key));
+              }
+              ChunkStocks(states, by_stock, 0, std::move(next));
+            },
+            std::move(finish));
+      });
+}
+
+void RecordWriter::ChunkStocks(
+    const std::vector<std::shared_ptr<SnapshotState>>& states,
+    std::shared_ptr<std::vector<std::pair<size_t, std::vector<std::string>>>>
+        by_stock,
+    size_t from, StatusCallback next) {
+  if (from >= by_stock->size()) {
+    next(absl::OkStatus());
+    return;
+  }
+  const auto& [i, keys] = (*by_stock)[from];
+  SnapshotChunk(states[i], keys,
+                [this, states, by_stock, from,
+                 next = std::move(next)](absl::Status s) mutable {
+                  if (!s.ok()) {
+                    next(s);
+                    return;
+                  }
+                  ChunkStocks(states, by_stock, from + 1, std::move(next));
+                });
+}
+
+void RecordWriter::EndSnapshots(
+    std::vector<std::shared_ptr<SnapshotState>> states,
+    std::vector<size_t> index, size_t from,
+    std::shared_ptr<std::vector<absl::StatusOr<SnapshotResult>>> results,
+    Callback<std::vector<absl::StatusOr<SnapshotResult>>> done) {
+  if (from >= states.size()) {
+    done(std::move(*results));
+    return;
+  }
+  std::shared_ptr<SnapshotState> state = states[from];
+  EndSnapshot(state,
+              [this, states = std::move(states), index = std::move(index), from,
+               results, done = std::move(done)](
+                  absl::StatusOr<SnapshotResult> r) mutable {
+                (*results)[index[from]] = std::move(r);
+                EndSnapshots(std::move(states), std::move(index), from + 1,
+                             results, std::move(done));
+              });
+}
+
 void RecordWriter::EndSnapshot(std::shared_ptr<SnapshotState> state,
                                Callback<SnapshotResult> done) {
   // After the last chunk the set goes: finishing again is refused.
@@ -988,8 +1123,14 @@ void RecordWriter::CountAbsentRecords(std::shared_ptr<SnapshotState> state,
 
 void RecordWriter::ScanPrefix(const std::string& prefix, absl::Time deadline,
                               ScanChunk chunk, StatusCallback done) {
+  ScanMatch(absl::StrCat(GlobEscape(prefix), "*"), deadline, std::move(chunk),
+            std::move(done));
+}
+
+void RecordWriter::ScanMatch(std::string match, absl::Time deadline,
+                             ScanChunk chunk, StatusCallback done) {
   auto state = std::make_shared<ScanState>();
-  state->match = absl::StrCat(GlobEscape(prefix), "*");
+  state->match = std::move(match);
   state->deadline = deadline;
   state->chunk = std::move(chunk);
   state->done = std::move(done);

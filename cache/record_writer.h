@@ -320,6 +320,18 @@ class RecordWriter {
   void FinishSnapshot(int32_t stock_id, std::string snapshot_id,
                       EmptySnapshot if_empty, DeleteLimit limit,
                       absl::Time deadline, Callback<SnapshotResult> done);
+  // FinishSnapshot (without a limit) of one snapshot id on several stocks,
+  // with one SCAN over the keyspace for all of them instead of one each:
+  // the results in the order of `stocks`, each as FinishSnapshot's. An
+  // error of the walk (Redis lost) fails every stock still in it.
+  struct StockToFinish {
+    int32_t stock_id = 0;
+    EmptySnapshot if_empty = EmptySnapshot::kRefuse;
+  };
+  void FinishSnapshots(
+      std::vector<StockToFinish> stocks, std::string snapshot_id,
+      absl::Time deadline,
+      Callback<std::vector<absl::StatusOr<SnapshotResult>>> done);
 
   // The store configuration of a stock, Magento's defaults (with stock_id)
   // when never set. Errors: DataLoss, Unavailable, DeadlineExceeded.
@@ -458,6 +470,23 @@ class RecordWriter {
   // step; `done` gets OK after the last step, or the first error.
   void ScanPrefix(const std::string& prefix, absl::Time deadline,
                   ScanChunk chunk, StatusCallback done);
+  // The same for the keys matching a MATCH pattern.
+  void ScanMatch(std::string match, absl::Time deadline, ScanChunk chunk,
+                 StatusCallback done);
+  // A FinishSnapshots walk's step: SnapshotChunk of each stock's keys
+  // (states[by_stock[k].first], from k = `from` on) in turn.
+  void ChunkStocks(
+      const std::vector<std::shared_ptr<SnapshotState>>& states,
+      std::shared_ptr<std::vector<std::pair<size_t, std::vector<std::string>>>>
+          by_stock,
+      size_t from, StatusCallback next);
+  // FinishSnapshots' last steps: EndSnapshot of states[from...] in turn,
+  // their results into results[index[...]].
+  void EndSnapshots(
+      std::vector<std::shared_ptr<SnapshotState>> states,
+      std::vector<size_t> index, size_t from,
+      std::shared_ptr<std::vector<absl::StatusOr<SnapshotResult>>> results,
+      Callback<std::vector<absl::StatusOr<SnapshotResult>>> done);
   void ScanStep(std::shared_ptr<ScanState> state);
   // The delete pass of FinishSnapshot (after SCARD and the guard).
   void DeleteAbsentRecords(std::shared_ptr<SnapshotState> state,

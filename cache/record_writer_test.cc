@@ -513,6 +513,79 @@ TEST_F(RecordWriterTest, GuardedFinishScansOnceUnlessTooManyAreAbsent) {
   EXPECT_GT(scans[1], scans[0] * 3 / 2);
 }
 
+// Three stocks finished with one walk over the keyspace: the same deletes
+// as one FinishSnapshot each, a refused empty set fails its stock alone,
+// and the walk costs about as many SCAN steps as one stock's.
+TEST_F(RecordWriterTest, FinishSnapshotsWalksTheKeyspaceOnceForAllStocks) {
+  RecordWriter::Options wo;
+  wo.scan_count = 7;
+  RecordWriter writer(*client_, keys_, wo);
+  auto load = [&] {
+    Command({"FLUSHALL"});
+    for (int32_t stock : {1, 2, 3, 4}) {
+      std::vector<core::Record> all, kept;
+      for (int i = 0; i < 30; ++i) {
+        core::Record r = InStock(absl::StrCat("sku-", i), 1, 1);
+        r.stock_id = stock;
+        all.push_back(r);
+        r.version = 2;
+        // Stock 3's snapshot holds nothing: refused, nothing deleted.
+        if (i % 3 != 0 && stock != 3) kept.push_back(r);
+      }
+      Waiter<absl::StatusOr<std::vector<WriteOutcome>>> w1(kWait), w2(kWait);
+      writer.Upsert(all, "", Now(), Deadline(), w1.Callback());
+      ASSERT_THAT(w1.Get(), IsOk());
+      writer.Upsert(kept, "s", Now(), Deadline(), w2.Callback());
+      ASSERT_THAT(w2.Get(), IsOk());
+    }
+  };
+  auto scans = [&] {
+    const std::string stats = Command({"INFO", "commandstats"}).str;
+    const size_t at = stats.find("cmdstat_scan:calls=");
+    return at == std::string::npos ? 0 : std::stoll(stats.substr(at + 19));
+  };
+
+  ASSERT_NO_FATAL_FAILURE(load());
+  Command({"CONFIG", "RESETSTAT"});
+  Waiter<absl::StatusOr<std::vector<absl::StatusOr<SnapshotResult>>>> w(kWait);
+  writer.FinishSnapshots({{1, EmptySnapshot::kRefuse},
+                          {3, EmptySnapshot::kRefuse},
+                          {2, EmptySnapshot::kRefuse}},
+                         "s", Deadline(), w.Callback());
+  auto results = w.Get();
+  ASSERT_THAT(results, IsOk());
+  ASSERT_EQ(results->size(), 3u);
+  for (size_t k : {size_t{0}, size_t{2}}) {
+    ASSERT_THAT((*results)[k], IsOk()) << k;
+    EXPECT_EQ((*results)[k]->deleted, 10) << k;
+    EXPECT_EQ((*results)[k]->kept, 20) << k;
+    EXPECT_EQ((*results)[k]->events_appended, 10) << k;
+  }
+  EXPECT_THAT((*results)[1], StatusIs(absl::StatusCode::kFailedPrecondition,
+                                      HasSubstr("holds no records")));
+  const int64_t walk = scans();
+  for (int32_t stock : {1, 2, 3, 4}) {
+    for (int i = 0; i < 30; ++i) {
+      const bool gone = (stock == 1 || stock == 2) && i % 3 == 0;
+      EXPECT_EQ(
+          Command({"EXISTS", keys_.Record(stock, absl::StrCat("sku-", i))})
+              .integer,
+          gone ? 0 : 1)
+          << stock << " " << i;
+    }
+  }
+  EXPECT_EQ(Command({"EXISTS", keys_.Snapshot(1, "s")}).integer, 0);
+  EXPECT_EQ(Command({"EXISTS", keys_.Snapshot(4, "s")}).integer, 1);
+
+  // One stock alone over the same keyspace walks as far.
+  ASSERT_NO_FATAL_FAILURE(load());
+  Command({"CONFIG", "RESETSTAT"});
+  Waiter<absl::StatusOr<SnapshotResult>> one(kWait);
+  writer.FinishSnapshot(1, "s", Deadline(), one.Callback());
+  ASSERT_THAT(one.Get(), IsOk());
+  EXPECT_LE(walk, scans() + 2);
+}
+
 TEST_F(RecordWriterTest, SnapshotSetExpires) {
   Upsert({InStock("A", 1, 1)}, "s");
   const int64_t ttl = Command({"TTL", keys_.Snapshot(kStock, "s")}).integer;

@@ -732,15 +732,36 @@ absl::Status MagentoSync::DrainChunkWrites() {
 absl::Status MagentoSync::FinishReconcile() {
   const absl::Time finish_start = absl::Now();
   int64_t deleted = 0;
+  // The stocks finished together: one walk over the keyspace for all.
+  std::vector<cache::RecordWriter::StockToFinish> to_finish;
   for (int32_t stock : reconcile_->stocks) {
     if (reconcile_->finished.count(stock) > 0) continue;
     // No record written on the stock under the snapshot: Magento has none
     // on it, so an empty set may empty it. With records written, an empty
     // set can only be one that expired or was evicted: refused.
     const bool none = reconcile_->records.count(stock) == 0;
-    absl::StatusOr<cache::SnapshotResult> result =
-        FinishStock(stock, none ? cache::EmptySnapshot::kEmptiesStock
-                                : cache::EmptySnapshot::kRefuse);
+    to_finish.push_back({stock, none ? cache::EmptySnapshot::kEmptiesStock
+                                     : cache::EmptySnapshot::kRefuse});
+  }
+  AV_ASSIGN_OR_RETURN(
+      std::vector<absl::StatusOr<cache::SnapshotResult>> results,
+      AwaitValue<std::vector<absl::StatusOr<cache::SnapshotResult>>>(
+          [&](cache::RecordWriter::Callback<
+              std::vector<absl::StatusOr<cache::SnapshotResult>>>
+                  done) {
+            // As long as one FinishSnapshot per stock would have had.
+            writer_.FinishSnapshots(
+                to_finish, reconcile_->snapshot_id,
+                absl::Now() + options_.redis_timeout *
+                                  static_cast<int64_t>(to_finish.size()),
+                std::move(done));
+          }));
+  absl::Status first_error;
+  for (size_t k = 0; k < to_finish.size(); ++k) {
+    const int32_t stock = to_finish[k].stock_id;
+    const bool none =
+        to_finish[k].if_empty == cache::EmptySnapshot::kEmptiesStock;
+    absl::StatusOr<cache::SnapshotResult>& result = results[k];
     if (absl::IsFailedPrecondition(result.status())) {
       Log(SyncLogLevel::kWarning,
           "snapshot set gone before the reconcile finished; records of the "
@@ -748,7 +769,9 @@ absl::Status MagentoSync::FinishReconcile() {
           {{"stock", absl::StrCat(stock)},
            {"error", result.status().ToString()}});
     } else if (!result.ok()) {
-      return result.status();
+      // Retried with the next attempt; the others stay finished.
+      if (first_error.ok()) first_error = result.status();
+      continue;
     } else {
       deleted += result->deleted;
       if (none && result->deleted > 0) {
@@ -759,6 +782,7 @@ absl::Status MagentoSync::FinishReconcile() {
     }
     reconcile_->finished.insert(stock);
   }
+  AV_RETURN_IF_ERROR(first_error);
 
   // Stocks written before that Magento no longer has.
   AV_ASSIGN_OR_RETURN(
