@@ -37,16 +37,26 @@ std::string KeySchema::StockKeyStart() const {
   return prefix_.empty() ? "{" : absl::StrCat(prefix_, ":{");
 }
 
-std::optional<int32_t> KeySchema::RecordKeyStock(absl::string_view key) const {
+std::optional<std::pair<int32_t, absl::string_view>> KeySchema::SplitStockKey(
+    absl::string_view key) const {
   if (!absl::ConsumePrefix(&key, StockKeyStart())) return std::nullopt;
   const size_t close = key.find('}');
   int32_t stock = 0;
   if (close == absl::string_view::npos ||
-      !absl::SimpleAtoi(key.substr(0, close), &stock) ||
-      !absl::StartsWith(key.substr(close + 1), ":r:")) {
+      !absl::SimpleAtoi(key.substr(0, close), &stock)) {
     return std::nullopt;
   }
-  return stock;
+  key.remove_prefix(close + 1);
+  if (!absl::ConsumePrefix(&key, ":")) return std::nullopt;
+  return std::make_pair(stock, key);
+}
+
+std::optional<int32_t> KeySchema::RecordKeyStock(absl::string_view key) const {
+  const auto split = SplitStockKey(key);
+  if (!split.has_value() || !absl::StartsWith(split->second, "r:")) {
+    return std::nullopt;
+  }
+  return split->first;
 }
 
 std::string KeySchema::StoreConfig(int32_t stock_id) const {

@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "absl/strings/string_view.h"
 
@@ -40,6 +41,10 @@ class KeySchema {
   std::string RecordPrefix(int32_t stock_id) const;
   // What every per-stock key starts with ("av:{"), before the stock id.
   std::string StockKeyStart() const;
+  // A per-stock key split into its stock and what follows "}:" ("r:<sku>",
+  // "cat:<id>", ...); nullopt for a key not of this schema's form.
+  std::optional<std::pair<int32_t, absl::string_view>> SplitStockKey(
+      absl::string_view key) const;
   // The stock of a record key (Record(stock, sku)); nullopt for any other
   // key.
   std::optional<int32_t> RecordKeyStock(absl::string_view key) const;

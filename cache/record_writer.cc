@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "base/log.h"
 #include "cache/record_codec.h"
 #include "cache/redis_reply.h"
@@ -1508,18 +1509,37 @@ void RecordWriter::PutCategoryRanking(int32_t stock_id, int64_t category_id,
 
 void RecordWriter::ListCategoryRankings(int32_t stock_id, absl::Time deadline,
                                         Callback<std::vector<int64_t>> done) {
-  auto ids = std::make_shared<std::vector<int64_t>>();
-  const std::string prefix = keys_.CategoryRankingPrefix(stock_id);
-  ScanPrefix(
-      prefix, deadline,
-      [ids, prefix_size = prefix.size()](std::vector<std::string> keys,
-                                         StatusCallback next) {
+  ListCategoryRankings(
+      std::vector<int32_t>{stock_id}, deadline,
+      [stock_id, done = std::move(done)](
+          absl::StatusOr<std::map<int32_t, std::vector<int64_t>>> ids) {
+        if (!ids.ok()) {
+          done(ids.status());
+          return;
+        }
+        done(std::move((*ids)[stock_id]));
+      });
+}
+
+void RecordWriter::ListCategoryRankings(
+    std::vector<int32_t> stocks, absl::Time deadline,
+    Callback<std::map<int32_t, std::vector<int64_t>>> done) {
+  auto ids = std::make_shared<std::map<int32_t, std::vector<int64_t>>>();
+  for (int32_t stock : stocks) (*ids)[stock];
+  ScanMatch(
+      absl::StrCat(GlobEscape(keys_.StockKeyStart()), "*}:cat:*"), deadline,
+      [this, ids](std::vector<std::string> keys, StatusCallback next) {
         for (const std::string& key : keys) {
+          const auto split = keys_.SplitStockKey(key);
+          if (!split.has_value()) continue;
+          const auto stock = ids->find(split->first);
+          if (stock == ids->end()) continue;
+          absl::string_view rest = split->second;
           int64_t id = 0;
           // Not "<prefix>:{<stock>}:cat:<number>": not a ranking of ours.
-          if (absl::SimpleAtoi(absl::string_view(key).substr(prefix_size),
-                               &id)) {
-            ids->push_back(id);
+          if (absl::ConsumePrefix(&rest, "cat:") &&
+              absl::SimpleAtoi(rest, &id)) {
+            stock->second.push_back(id);
           }
         }
         next(absl::OkStatus());
@@ -1529,9 +1549,11 @@ void RecordWriter::ListCategoryRankings(int32_t stock_id, absl::Time deadline,
           done(s);
           return;
         }
-        // SCAN may return a key more than once.
-        std::sort(ids->begin(), ids->end());
-        ids->erase(std::unique(ids->begin(), ids->end()), ids->end());
+        for (auto& [stock, list] : *ids) {
+          // SCAN may return a key more than once.
+          std::sort(list.begin(), list.end());
+          list.erase(std::unique(list.begin(), list.end()), list.end());
+        }
         done(std::move(*ids));
       });
 }

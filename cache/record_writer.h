@@ -353,6 +353,11 @@ class RecordWriter {
   // missing). Errors: Unavailable, DeadlineExceeded, Internal.
   void ListCategoryRankings(int32_t stock_id, absl::Time deadline,
                             Callback<std::vector<int64_t>> done);
+  // The same for several stocks with one SCAN: every stock of `stocks` is
+  // in the answer (with no ids when it has no ranking).
+  void ListCategoryRankings(
+      std::vector<int32_t> stocks, absl::Time deadline,
+      Callback<std::map<int32_t, std::vector<int64_t>>> done);
 
   // The stocks a connector (`owner`) keeps in the cache, so that it can
   // empty one its source deleted even after a restart: it adds each stock

@@ -660,6 +660,15 @@ TEST_F(RecordWriterTest, ListCategoryRankingsScansTheStock) {
   auto empty = none.Get();
   ASSERT_THAT(empty, IsOk());
   EXPECT_TRUE(empty->empty());
+
+  // Several stocks with one walk: each its own, every one asked for listed.
+  Waiter<absl::StatusOr<std::map<int32_t, std::vector<int64_t>>>> all(kWait);
+  writer.ListCategoryRankings(std::vector<int32_t>{kStock, 2, 3}, Deadline(),
+                              all.Callback());
+  auto by_stock = all.Get();
+  ASSERT_THAT(by_stock, IsOk());
+  EXPECT_EQ(*by_stock, (std::map<int32_t, std::vector<int64_t>>{
+                           {kStock, want}, {2, {5}}, {3, {}}}));
 }
 
 TEST_F(RecordWriterTest, ManagedStocksAreAddedReadAndRemoved) {

@@ -919,16 +919,24 @@ absl::StatusOr<int64_t> MagentoSync::WriteCategoryRankings(
   // Removes the stock's rankings in the cache that are not in `keep`: those
   // of categories deleted (or left without products on the stock) in
   // Magento, also while this process was not running.
+  // The rankings in the cache, listed for every stock with one walk over
+  // the keyspace before any is written.
+  std::vector<int32_t> listed(stocks.begin(), stocks.end());
+  listed.insert(listed.end(), gone.begin(), gone.end());
+  using RankingIds = std::map<int32_t, std::vector<int64_t>>;
+  AV_ASSIGN_OR_RETURN(
+      RankingIds cached,
+      AwaitValue<RankingIds>(
+          [&](cache::RecordWriter::Callback<RankingIds> done) {
+            writer_.ListCategoryRankings(
+                listed,
+                absl::Now() + options_.redis_timeout *
+                                  static_cast<int64_t>(listed.size()),
+                std::move(done));
+          }));
   auto remove_others = [&](int32_t stock,
                            const std::set<int64_t>& keep) -> absl::Status {
-    AV_ASSIGN_OR_RETURN(
-        std::vector<int64_t> cached,
-        AwaitValue<std::vector<int64_t>>(
-            [&](cache::RecordWriter::Callback<std::vector<int64_t>> done) {
-              writer_.ListCategoryRankings(
-                  stock, absl::Now() + options_.redis_timeout, std::move(done));
-            }));
-    for (int64_t category : cached) {
+    for (int64_t category : cached[stock]) {
       if (keep.count(category) == 0) put(stock, category, {});
     }
     return absl::OkStatus();
