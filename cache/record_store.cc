@@ -214,8 +214,8 @@ void RecordStore::ReadStock(
             done(ReplyError(record, "records"));
             return;
           }
-          absl::Status parsed = RecordFromReply(record, keys, stock_id,
-                                                skus[0], &snapshot.records[0]);
+          absl::Status parsed = RecordFromReply(record, keys, stock_id, skus[0],
+                                                &snapshot.records[0]);
           if (!parsed.ok()) {
             done(parsed);
             return;
