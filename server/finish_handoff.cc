@@ -24,15 +24,25 @@ FinishHandoff::~FinishHandoff() {
   Drain();
 }
 
-FinishHandoff::ScopedGrpcThread::ScopedGrpcThread(FinishHandoff& handoff) {
+FinishHandoff::ScopedGrpcThread::ScopedGrpcThread(FinishHandoff& handoff)
+    : handoff_(handoff) {
   ++grpc_thread_depth;
-  handoff.Drain();
+  handoff_.in_handler_.fetch_add(1);
+  handoff_.Drain();
 }
 
-FinishHandoff::ScopedGrpcThread::~ScopedGrpcThread() { --grpc_thread_depth; }
+FinishHandoff::ScopedGrpcThread::~ScopedGrpcThread() {
+  handoff_.in_handler_.fetch_sub(1);
+  handoff_.Drain();
+  --grpc_thread_depth;
+}
+
+bool FinishHandoff::NobodyComing() const {
+  return finishing_.load() <= 0 && in_handler_.load() <= 0;
+}
 
 bool FinishHandoff::RunsNow() const {
-  return grpc_thread_depth > 0 || finishing_.load() <= 0;
+  return grpc_thread_depth > 0 || NobodyComing();
 }
 
 void FinishHandoff::Queue(Task task) {
@@ -53,9 +63,9 @@ void FinishHandoff::Queue(Task task) {
     return;
   }
   if (wake) wake_.Signal();
-  // The completion that was to take it may have run meanwhile (CallDone
-  // decrements before it drains): then nobody else will come.
-  if (finishing_.load() <= 0) Drain();
+  // The completion or handler that was to take it may have finished
+  // meanwhile (they decrement before they drain): then nobody will come.
+  if (NobodyComing()) Drain();
 }
 
 void FinishHandoff::Drain() {

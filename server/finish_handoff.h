@@ -21,14 +21,14 @@
 //   handoff.CallDone();
 //
 // Run executes the task at once on a gRPC thread (inside a
-// ScopedGrpcThread), and when no finished call's completion is pending (a
-// quiet server: nobody would come to take it, so nothing waits); otherwise
-// it is queued. A queued task that nobody takes (should CallFinishing and
-// CallDone ever not pair up) is run by a fallback thread after at most
-// about two `linger`s; that thread sleeps while nothing is queued and wakes
-// about once per `linger` while tasks are being queued. Tasks must not
-// block; each runs exactly once. The destructor runs what is still queued.
-// Thread-safe.
+// ScopedGrpcThread), and when no finished call's completion is pending and
+// no handler is running (a quiet server: nobody would come to take it, so
+// nothing waits); otherwise it is queued. A queued task that nobody takes
+// (should CallFinishing and CallDone ever not pair up) is run by a fallback
+// thread after at most about two `linger`s; that thread sleeps while nothing is
+// queued and wakes about once per `linger` while tasks are being queued. Tasks
+// must not block; each runs exactly once. The destructor runs what is still
+// queued. Thread-safe.
 #ifndef AVAILABILITY_SERVER_FINISH_HANDOFF_H_
 #define AVAILABILITY_SERVER_FINISH_HANDOFF_H_
 
@@ -57,13 +57,16 @@ class FinishHandoff {
   FinishHandoff& operator=(const FinishHandoff&) = delete;
 
   // Marks the current thread as a gRPC callback thread in a handler for
-  // its lifetime, and runs the queued tasks first.
+  // its lifetime, and runs the queued tasks first and last.
   class ScopedGrpcThread {
    public:
     explicit ScopedGrpcThread(FinishHandoff& handoff);
     ~ScopedGrpcThread();
     ScopedGrpcThread(const ScopedGrpcThread&) = delete;
     ScopedGrpcThread& operator=(const ScopedGrpcThread&) = delete;
+
+   private:
+    FinishHandoff& handoff_;
   };
 
   // Runs `task` now or queues it (see the top of the file). A template so
@@ -98,10 +101,12 @@ class FinishHandoff {
   }
 
  private:
-  // True on a gRPC thread in a handler, or when no completion is pending.
+  // True on a gRPC thread in a handler, or when no gRPC thread will come
+  // soon: no completion pending, no handler running.
   bool RunsNow() const;
-  // Queues `task`; runs the queue at once when no completion is pending
-  // any more (or when stopping).
+  bool NobodyComing() const;
+  // Queues `task`; runs the queue at once when nobody is coming any more
+  // (or when stopping).
   void Queue(Task task);
   void FallbackLoop();
 
@@ -110,6 +115,8 @@ class FinishHandoff {
   // CallDone). Sequentially consistent: Queue pushes, then reads it;
   // CallDone decrements, then drains; so one of the two runs the task.
   std::atomic<int64_t> finishing_{0};
+  // Threads inside a ScopedGrpcThread (they drain when they leave it).
+  std::atomic<int64_t> in_handler_{0};
   std::atomic<uint64_t> queued_{0};
   std::atomic<uint64_t> by_fallback_{0};
   // tasks_.size(), read without the lock by Drain.

@@ -94,6 +94,18 @@ TEST(FinishHandoffTest, AHandlerStartingRunsWhatWasQueued) {
   EXPECT_EQ(b.runs.load(), 1);
 }
 
+TEST(FinishHandoffTest, ARunningHandlerRunsWhatWasQueuedWhenItEnds) {
+  FinishHandoff handoff(absl::Seconds(10));
+  Probe probe;
+  {
+    FinishHandoff::ScopedGrpcThread on_grpc(handoff);
+    OnOtherThread([&] { handoff.Run(probe.Task()); });
+    EXPECT_EQ(probe.runs.load(), 0);  // left for this handler
+  }
+  EXPECT_EQ(probe.runs.load(), 1);
+  EXPECT_EQ(probe.ran_on.load(), std::this_thread::get_id());
+}
+
 // A finish whose completion never comes back (CallDone missing) still runs:
 // the fallback thread takes it after about a linger or two.
 TEST(FinishHandoffTest, TheFallbackRunsWhatNobodyTook) {
