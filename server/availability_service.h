@@ -1,7 +1,9 @@
 // The storefront gRPC service (availability.v1.Availability) on the callback
 // API. Every handler validates, hands the work to AvailabilityLookup (which
 // talks to Redis on its own loop thread) and returns; the RPC is finished
-// from the lookup's callback. No reaction ever blocks.
+// from the lookup's callback (a Get or Batch answered on the Redis loop
+// thread by a gRPC thread that is awake anyway, when there is one:
+// server/finish_handoff.h). No reaction ever blocks.
 //
 // Deadlines: a call runs until the earlier of the client's deadline and
 // `max_call_time` after it arrived; the cache is given that deadline minus

@@ -37,6 +37,14 @@ FinishHandoff::ScopedGrpcThread::~ScopedGrpcThread() {
   --grpc_thread_depth;
 }
 
+void FinishHandoff::CallDone() {
+  int64_t pending = finishing_.load();
+  while (pending > 0 &&
+         !finishing_.compare_exchange_weak(pending, pending - 1)) {
+  }
+  Drain();
+}
+
 bool FinishHandoff::NobodyComing() const {
   return finishing_.load() <= 0 && in_handler_.load() <= 0;
 }

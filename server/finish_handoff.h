@@ -84,11 +84,10 @@ class FinishHandoff {
   // which then calls CallDone.
   void CallFinishing() { finishing_.fetch_add(1); }
   // A finished call's completion has run (a gRPC thread): runs the queued
-  // tasks.
-  void CallDone() {
-    finishing_.fetch_sub(1);
-    Drain();
-  }
+  // tasks. Never counts below zero: a CallDone without its CallFinishing
+  // (a call gRPC ended before its handler ran) must not make later
+  // completions look absent for good.
+  void CallDone();
 
   // Runs every queued task on the calling thread.
   void Drain();

@@ -74,6 +74,20 @@ TEST(FinishHandoffTest, ThePendingCompletionRunsWhatWasQueued) {
   EXPECT_EQ(handoff.run_by_fallback(), 0u);
 }
 
+// Completions of calls that were never counted (gRPC ended them before
+// their handler ran) do not make later ones look absent.
+TEST(FinishHandoffTest, UnpairedCallDoneDoesNotCountBelowZero) {
+  FinishHandoff handoff(absl::Seconds(10));
+  for (int i = 0; i < 3; ++i) handoff.CallDone();
+  handoff.CallFinishing();
+  Probe probe;
+  OnOtherThread([&] { handoff.Run(probe.Task()); });
+  EXPECT_EQ(probe.runs.load(), 0);  // queued: a completion is pending
+  EXPECT_EQ(handoff.queued(), 1u);
+  handoff.CallDone();
+  EXPECT_EQ(probe.runs.load(), 1);
+}
+
 TEST(FinishHandoffTest, AHandlerStartingRunsWhatWasQueued) {
   FinishHandoff handoff(absl::Seconds(10));
   handoff.CallFinishing();
