@@ -146,8 +146,13 @@ void RecordStore::ReadStock(
     int32_t stock_id, std::vector<std::string> skus, absl::Time deadline,
     std::function<void(absl::StatusOr<StockSnapshot>)> done) {
   std::vector<std::vector<std::string>> commands;
+  commands.reserve(3);
   commands.push_back({"GET", keys_.StoreConfig(stock_id)});
-  if (!skus.empty()) {
+  if (skus.size() == 1) {
+    // One SKU (a product page): GET answers WRONGTYPE for a key of another
+    // type, so no EXISTS is needed beside it.
+    commands.push_back({"GET", keys_.Record(stock_id, skus.front())});
+  } else if (!skus.empty()) {
     std::vector<std::string> mget;
     mget.reserve(skus.size() + 1);
     mget.push_back("MGET");
@@ -192,6 +197,29 @@ void RecordStore::ReadStock(
           snapshot.config = std::move(*decoded);
         }
         if (skus.empty()) {
+          done(std::move(snapshot));
+          return;
+        }
+        if (skus.size() == 1) {
+          const RedisReply& record = (*replies)[1];
+          snapshot.records.resize(1);
+          if (record.is_error() && absl::StartsWith(record.str, "WRONGTYPE")) {
+            // Ask its type (absent again if it changed meanwhile).
+            snapshot.records[0] = std::nullopt;
+            ReadTypesOfAbsent(*client, keys, stock_id, std::move(skus),
+                              std::move(snapshot), deadline, std::move(done));
+            return;
+          }
+          if (record.is_error()) {
+            done(ReplyError(record, "records"));
+            return;
+          }
+          absl::Status parsed = RecordFromReply(record, keys, stock_id, skus[0],
+                                                &snapshot.records[0]);
+          if (!parsed.ok()) {
+            done(parsed);
+            return;
+          }
           done(std::move(snapshot));
           return;
         }

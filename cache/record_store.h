@@ -61,7 +61,8 @@ class RecordStore {
   // the records of `skus`, in one round trip (GET + MGET + EXISTS
   // pipelined; MGET answers nil for a key of another type, so EXISTS
   // counting more keys than MGET found sends one more round trip of TYPE
-  // for the nil ones). Name each SKU once: a repeated one is read again.
+  // for the nil ones; one SKU is GET + GET, where WRONGTYPE sends the TYPE).
+  // Name each SKU once: a repeated one is read again.
   // Errors: Unavailable, DeadlineExceeded, DataLoss for an undecodable
   // config; broken records are per-SKU errors in the snapshot.
   void ReadStock(int32_t stock_id, std::vector<std::string> skus,

@@ -111,12 +111,46 @@ TEST_F(RecordStoreTest, ReadStockReturnsPresentAndMissingInOneRoundTrip) {
   ASSERT_TRUE(snapshot->records[2]->has_value());
   EXPECT_EQ((*snapshot->records[2])->sku, "B:{x}");
   EXPECT_FALSE(snapshot->records[3]->has_value());
-  // One GET, one MGET and one EXISTS, not one command per SKU; no TYPE
-  // round trip when every key MGET missed is really absent.
+  // Several SKUs: one GET, one MGET and one EXISTS, not one command per
+  // SKU; no TYPE round trip when every key MGET missed is really absent.
   EXPECT_EQ(CommandCalls("get"), 1);
   EXPECT_EQ(CommandCalls("mget"), 1);
   EXPECT_EQ(CommandCalls("exists"), 1);
   EXPECT_EQ(CommandCalls("type"), 0);
+}
+
+// A product page asks for one SKU: a GET beside the config's, no MGET,
+// no EXISTS; a key of another type is still told apart (WRONGTYPE, then its
+// TYPE).
+TEST_F(RecordStoreTest, ReadStockOfOneSkuIsTwoGets) {
+  Put(MakeRecord(1, "A", 5));
+  ASSERT_THAT(RunCommand({"HSET", store_->keys().Record(1, "hash"), "f", "v"}),
+              IsOk());
+  ASSERT_THAT(RunCommand({"CONFIG", "RESETSTAT"}), IsOk());
+  for (const char* sku : {"A", "missing"}) {
+    Waiter<absl::StatusOr<StockSnapshot>> w(kWait);
+    store_->ReadStock(1, {sku}, Deadline(), w.Callback());
+    auto snapshot = w.Get();
+    ASSERT_THAT(snapshot, IsOk());
+    ASSERT_EQ(snapshot->records.size(), 1u);
+    ASSERT_THAT(snapshot->records[0], IsOk());
+    EXPECT_EQ(snapshot->records[0]->has_value(), sku[0] == 'A') << sku;
+  }
+  EXPECT_EQ(CommandCalls("get"), 4);
+  EXPECT_EQ(CommandCalls("mget"), 0);
+  EXPECT_EQ(CommandCalls("exists"), 0);
+  EXPECT_EQ(CommandCalls("type"), 0);
+
+  Waiter<absl::StatusOr<StockSnapshot>> w(kWait);
+  store_->ReadStock(1, {"hash"}, Deadline(), w.Callback());
+  auto snapshot = w.Get();
+  ASSERT_THAT(snapshot, IsOk());  // the read itself does not fail
+  ASSERT_EQ(snapshot->records.size(), 1u);
+  EXPECT_THAT(snapshot->records[0],
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr("record \"t:{1}:r:hash\": holds a Redis "
+                                 "hash, not a stored record")));
+  EXPECT_EQ(CommandCalls("type"), 1);
 }
 
 TEST_F(RecordStoreTest, ReadStockDefaultsTheConfigWhenAbsent) {

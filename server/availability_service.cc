@@ -38,7 +38,16 @@ AvailabilityService::AvailabilityService(
       subscriptions_(subscriptions),
       clock_(clock),
       watches_(watches),
-      subscriber_auth_(options.subscriber_auth) {
+      subscriber_auth_(options.subscriber_auth),
+      finish_handoff_(
+          options.finish_handoff_linger > absl::ZeroDuration()
+              ? std::make_unique<FinishHandoff>(options.finish_handoff_linger)
+              : nullptr) {
+  if (finish_handoff_ != nullptr) {
+    // A Get's or Batch's messages are released once its completion has run.
+    get_messages_.SetReleaseHook([this] { finish_handoff_->CallDone(); });
+    batch_messages_.SetReleaseHook([this] { finish_handoff_->CallDone(); });
+  }
   ServeUnary("GetAvailability", this, &AvailabilityService::GetAvailability,
              &get_messages_);
   ServeUnary("BatchGetAvailability", this,
@@ -69,6 +78,18 @@ bool AvailabilityService::BeginCall(grpc::ServerUnaryReactor* reactor,
 
 void AvailabilityService::FinishCall(const UnaryCall& call, grpc::Status status,
                                      const void* response) const {
+  if (finish_handoff_ == nullptr) {
+    FinishNow(call, std::move(status), response);
+    return;
+  }
+  finish_handoff_->Run(
+      [this, call, status = std::move(status), response]() mutable {
+        FinishNow(call, std::move(status), response);
+      });
+}
+
+void AvailabilityService::FinishNow(const UnaryCall& call, grpc::Status status,
+                                    const void* response) const {
   if (call.slot != nullptr) call.slot->Release();
   if (call.method != nullptr) {
     if (status.ok()) options_.metrics->ObserveResponse(*call.method, response);
@@ -77,6 +98,7 @@ void AvailabilityService::FinishCall(const UnaryCall& call, grpc::Status status,
         absl::FromChrono(std::chrono::steady_clock::now() - call.start),
         status.error_code());
   }
+  if (finish_handoff_ != nullptr) finish_handoff_->CallFinishing();
   call.reactor->Finish(std::move(status));
 }
 
@@ -95,6 +117,8 @@ grpc::ServerUnaryReactor* AvailabilityService::GetAvailability(
     grpc::CallbackServerContext* context,
     const ParsedRequest<v1::GetAvailabilityRequest>* parsed,
     v1::ProductAvailability* response) {
+  std::optional<FinishHandoff::ScopedGrpcThread> on_grpc_thread;
+  if (finish_handoff_ != nullptr) on_grpc_thread.emplace(*finish_handoff_);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   UnaryCall call;
   if (!BeginCall(reactor, get_method_, &call)) return reactor;
@@ -272,6 +296,8 @@ grpc::ServerUnaryReactor* AvailabilityService::BatchGetAvailability(
     grpc::CallbackServerContext* context,
     const ParsedRequest<v1::BatchGetAvailabilityRequest>* parsed,
     v1::BatchGetAvailabilityResponse* response) {
+  std::optional<FinishHandoff::ScopedGrpcThread> on_grpc_thread;
+  if (finish_handoff_ != nullptr) on_grpc_thread.emplace(*finish_handoff_);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   UnaryCall call;
   if (!BeginCall(reactor, batch_method_, &call)) return reactor;

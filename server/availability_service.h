@@ -1,7 +1,9 @@
 // The storefront gRPC service (availability.v1.Availability) on the callback
 // API. Every handler validates, hands the work to AvailabilityLookup (which
 // talks to Redis on its own loop thread) and returns; the RPC is finished
-// from the lookup's callback. No reaction ever blocks.
+// from the lookup's callback (a Get or Batch answered on the Redis loop
+// thread by a gRPC thread that is awake anyway, when there is one:
+// server/finish_handoff.h). No reaction ever blocks.
 //
 // Deadlines: a call runs until the earlier of the client's deadline and
 // `max_call_time` after it arrived; the cache is given that deadline minus
@@ -24,6 +26,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 
 #include "absl/time/time.h"
 #include "availability/v1/availability.grpc.pb.h"
@@ -33,6 +36,7 @@
 #include "server/call_limiter.h"
 #include "server/call_metrics.h"
 #include "server/demand_counter.h"
+#include "server/finish_handoff.h"
 #include "server/request_parsing.h"
 #include "server/reused_messages.h"
 #include "server/subscriber_proof.h"
@@ -67,6 +71,11 @@ class AvailabilityService final
     // Counts the answers of Get and Batch as demand signals; null: off.
     // Must outlive the service.
     DemandCounter* demand = nullptr;
+    // Get and Batch answered from Redis are finished on a gRPC thread
+    // while one has a completion to run anyway (server/finish_handoff.h);
+    // a finish nobody takes is run after about two of these. Zero: they
+    // are finished on the Redis loop thread.
+    absl::Duration finish_handoff_linger = absl::Milliseconds(1);
   };
 
   // `subscriptions` may be null: Subscribe/Unsubscribe answer UNIMPLEMENTED.
@@ -119,9 +128,12 @@ class AvailabilityService final
   bool BeginCall(grpc::ServerUnaryReactor* reactor,
                  const ServerMetrics::Method* method, UnaryCall* call) const;
   // Frees the call's slot, reports it (and `response`, when OK) to the
-  // metrics, and finishes it with `status`.
+  // metrics, and finishes it with `status`: now, or (from the Redis loop
+  // thread) through finish_handoff_.
   void FinishCall(const UnaryCall& call, grpc::Status status,
                   const void* response) const;
+  void FinishNow(const UnaryCall& call, grpc::Status status,
+                 const void* response) const;
 
   // Validates, resolves the stock, and opens or closes the subscription;
   // `on_done` fills the response before the reactor finishes.
@@ -150,6 +162,9 @@ class AvailabilityService final
   const core::Clock& clock_;
   WatchRegistry* const watches_;
   const SubscriberAuth subscriber_auth_;
+  // Null when options_.finish_handoff_linger is zero. Last: destroyed
+  // first, running what it still holds while the rest is alive.
+  const std::unique_ptr<FinishHandoff> finish_handoff_;
 };
 
 }  // namespace availability::server

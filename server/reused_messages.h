@@ -19,6 +19,7 @@
 #define AVAILABILITY_SERVER_REUSED_MESSAGES_H_
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <type_traits>
 #include <utility>
@@ -87,6 +88,12 @@ class ReusedMessageAllocator final
     return new Holder(this, arena_block_bytes_);
   }
 
+  // Called (on the releasing thread) after each call's messages are
+  // released, i.e. once the call is done; set before the first call.
+  void SetReleaseHook(std::function<void()> hook) {
+    release_hook_ = std::move(hook);
+  }
+
   // Holders kept for reuse right now (for tests).
   size_t pooled() const {
     absl::MutexLock lock(&mu_);
@@ -103,7 +110,11 @@ class ReusedMessageAllocator final
       this->set_request(&request_);
       NewResponse();
     }
-    void Release() override { owner_->Recycle(this); }
+    void Release() override {
+      ReusedMessageAllocator* owner = owner_;
+      owner->Recycle(this);  // may delete this holder
+      if (owner->release_hook_) owner->release_hook_();
+    }
 
    private:
     friend class ReusedMessageAllocator;
@@ -152,6 +163,7 @@ class ReusedMessageAllocator final
   const size_t arena_block_bytes_;
   const size_t max_pooled_;
   const int max_items_;
+  std::function<void()> release_hook_;
   mutable absl::Mutex mu_;
   std::vector<Holder*> free_ ABSL_GUARDED_BY(mu_);
 };

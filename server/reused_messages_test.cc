@@ -57,6 +57,23 @@ TEST(ReusedMessageAllocatorTest, HoldersOfHugeAnswersAreFreedNotKept) {
   EXPECT_EQ(allocator.pooled(), 1u);
 }
 
+// The hook runs once per release, whether the holder is kept or freed
+// (server/finish_handoff.h counts finished calls with it).
+TEST(ReusedMessageAllocatorTest, TheReleaseHookRunsOncePerRelease) {
+  BatchAllocator allocator(/*arena_block_bytes=*/1024, /*max_pooled=*/8,
+                           /*max_items=*/64);
+  int released = 0;
+  allocator.SetReleaseHook([&released] { ++released; });
+  auto* kept = allocator.AllocateMessages();
+  auto* huge = allocator.AllocateMessages();
+  FillAnswers(huge->response(), 65);
+  kept->Release();
+  EXPECT_EQ(released, 1);
+  huge->Release();  // freed, not kept
+  EXPECT_EQ(released, 2);
+  EXPECT_EQ(allocator.pooled(), 1u);
+}
+
 TEST(ReusedMessageAllocatorTest, KeepsAtMostMaxPooled) {
   BatchAllocator allocator(/*arena_block_bytes=*/1024, /*max_pooled=*/2);
   auto* a = allocator.AllocateMessages();
