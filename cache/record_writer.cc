@@ -6,7 +6,6 @@
 #include <set>
 #include <utility>
 
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -39,15 +38,7 @@ constexpr int kScriptChanged = 5;
 // and the prelude (cache/scripts/write_prelude.lua) both write scripts use,
 // after the script's "#!lua" line.
 std::string WithWriteConstants(absl::string_view lua) {
-  absl::string_view shebang;
-  if (absl::StartsWith(lua, "#!")) {
-    const size_t end = lua.find('\n');
-    shebang =
-        lua.substr(0, end == absl::string_view::npos ? lua.size() : end + 1);
-    lua.remove_prefix(shebang.size());
-  }
-  const std::string with_prelude = absl::StrCat(shebang, kWritePreludeLua, lua);
-  return LuaWithConstants(with_prelude,
+  return LuaWithConstants(lua,
                           {{"APPLIED", kScriptApplied},
                            {"STALE", kScriptStale},
                            {"KEPT", kScriptKept},
@@ -57,7 +48,8 @@ std::string WithWriteConstants(absl::string_view lua) {
                            {"S_IN_STOCK", kSummaryInStock},
                            {"S_BACKORDERABLE", kSummaryBackorderable},
                            {"S_PREORDER", kSummaryPreorder},
-                           {"S_DISCONTINUED", kSummaryDiscontinued}});
+                           {"S_DISCONTINUED", kSummaryDiscontinued}},
+                          kWritePreludeLua);
 }
 
 // The write script (cache/scripts/write_records.lua).

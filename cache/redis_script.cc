@@ -24,7 +24,8 @@ std::vector<std::string> Command(const char* command, const std::string& script,
 
 std::string LuaWithConstants(
     absl::string_view source,
-    std::initializer_list<std::pair<absl::string_view, int>> constants) {
+    std::initializer_list<std::pair<absl::string_view, int>> constants,
+    absl::string_view prelude) {
   absl::string_view shebang;
   if (absl::StartsWith(source, "#!")) {
     const size_t end = source.find('\n');
@@ -37,7 +38,7 @@ std::string LuaWithConstants(
   for (const auto& [name, value] : constants) {
     absl::StrAppend(&out, "local ", name, " = ", value, "\n");
   }
-  absl::StrAppend(&out, source);
+  absl::StrAppend(&out, prelude, source);
   return out;
 }
 

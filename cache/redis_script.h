@@ -49,10 +49,13 @@ class RedisScript {
 // `local NAME = value` line per constant, inserted after its "#!lua"
 // shebang line when it has one (Redis requires the shebang first). The
 // scripts name their reply codes and stored statuses this way, so the Lua
-// and the C++ that reads the replies use one definition.
+// and the C++ that reads the replies use one definition. `prelude`, code
+// several scripts share (Redis scripts cannot include one another), goes
+// after the constants and before the script's own code.
 std::string LuaWithConstants(
     absl::string_view source,
-    std::initializer_list<std::pair<absl::string_view, int>> constants);
+    std::initializer_list<std::pair<absl::string_view, int>> constants,
+    absl::string_view prelude = "");
 
 }  // namespace availability::cache
 

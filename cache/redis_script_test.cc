@@ -97,6 +97,15 @@ TEST_F(RedisScriptTest, ConstantsFollowTheShebangAndReachTheScript) {
   EXPECT_EQ((*r)[0].elements[1].integer, 9);
 }
 
+TEST_F(RedisScriptTest, APreludeGoesAfterTheConstantsAndBeforeTheScript) {
+  const std::string text = LuaWithConstants("#!lua\nreturn TWICE", {{"N", 21}},
+                                            "local TWICE = N * 2\n");
+  EXPECT_EQ(text, "#!lua\nlocal N = 21\nlocal TWICE = N * 2\nreturn TWICE");
+  auto r = Run(RedisScript(text), {{"0"}}, false);
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ((*r)[0].integer, 42) << (*r)[0].str;
+}
+
 TEST_F(RedisScriptTest, TransportFailureIsTheStatus) {
   const RedisScript script("return 1");
   server_->Kill();
