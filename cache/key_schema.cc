@@ -18,11 +18,11 @@ KeySchema::KeySchema(std::string prefix) : prefix_(std::move(prefix)) {
     if (c != '{' && c != '}') clean.push_back(c);
   }
   prefix_ = std::move(clean);
+  stock_key_start_ = prefix_.empty() ? "{" : absl::StrCat(prefix_, ":{");
 }
 
 std::string KeySchema::StockTag(int32_t stock_id) const {
-  if (prefix_.empty()) return absl::StrCat("{", stock_id, "}");
-  return absl::StrCat(prefix_, ":{", stock_id, "}");
+  return absl::StrCat(stock_key_start_, stock_id, "}");
 }
 
 std::string KeySchema::Record(int32_t stock_id, absl::string_view sku) const {
@@ -33,13 +33,9 @@ std::string KeySchema::RecordPrefix(int32_t stock_id) const {
   return absl::StrCat(StockTag(stock_id), ":r:");
 }
 
-std::string KeySchema::StockKeyStart() const {
-  return prefix_.empty() ? "{" : absl::StrCat(prefix_, ":{");
-}
-
 std::optional<std::pair<int32_t, absl::string_view>> KeySchema::SplitStockKey(
     absl::string_view key) const {
-  if (!absl::ConsumePrefix(&key, StockKeyStart())) return std::nullopt;
+  if (!absl::ConsumePrefix(&key, stock_key_start_)) return std::nullopt;
   const size_t close = key.find('}');
   int32_t stock = 0;
   if (close == absl::string_view::npos ||

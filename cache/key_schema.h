@@ -40,7 +40,7 @@ class KeySchema {
   // Prefix of every record key of a stock (for SCAN and tracking).
   std::string RecordPrefix(int32_t stock_id) const;
   // What every per-stock key starts with ("av:{"), before the stock id.
-  std::string StockKeyStart() const;
+  const std::string& StockKeyStart() const { return stock_key_start_; }
   // A per-stock key split into its stock and what follows "}:" ("r:<sku>",
   // "cat:<id>", ...); nullopt for a key not of this schema's form.
   std::optional<std::pair<int32_t, absl::string_view>> SplitStockKey(
@@ -91,6 +91,7 @@ class KeySchema {
  private:
   std::string StockTag(int32_t stock_id) const;
   std::string prefix_;
+  std::string stock_key_start_;
 };
 
 }  // namespace availability::cache

@@ -197,27 +197,18 @@ void NearCache::Invalidate(const KeyView& key) {
 
 bool NearCache::ParseKey(const KeySchema& keys, absl::string_view key,
                          int32_t* stock_id, std::string* sku, bool* is_config) {
-  if (!keys.prefix().empty()) {
-    if (!absl::ConsumePrefix(&key, keys.prefix()) ||
-        !absl::ConsumePrefix(&key, ":")) {
-      return false;
-    }
-  }
-  if (!absl::ConsumePrefix(&key, "{")) return false;
-  const size_t close = key.find('}');
-  if (close == absl::string_view::npos) return false;
-  int32_t stock;
-  if (!absl::SimpleAtoi(key.substr(0, close), &stock)) return false;
-  key.remove_prefix(close + 1);
-  if (key == ":config") {
-    *stock_id = stock;
+  const auto split = keys.SplitStockKey(key);
+  if (!split.has_value()) return false;
+  absl::string_view rest = split->second;
+  if (rest == "config") {
+    *stock_id = split->first;
     sku->clear();
     *is_config = true;
     return true;
   }
-  if (!absl::ConsumePrefix(&key, ":r:")) return false;
-  *stock_id = stock;
-  sku->assign(key.data(), key.size());
+  if (!absl::ConsumePrefix(&rest, "r:")) return false;
+  *stock_id = split->first;
+  sku->assign(rest.data(), rest.size());
   *is_config = false;
   return true;
 }
