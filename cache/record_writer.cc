@@ -777,12 +777,8 @@ void RecordWriter::FinishSnapshot(int32_t stock_id, std::string snapshot_id,
                                   EmptySnapshot if_empty, DeleteLimit limit,
                                   absl::Time deadline,
                                   Callback<SnapshotResult> done) {
-  auto state = std::make_shared<SnapshotState>();
-  state->stock_id = stock_id;
-  state->snapshot_id = std::move(snapshot_id);
-  state->snapshot_key = keys_.Snapshot(stock_id, state->snapshot_id);
-  state->prefix_size = keys_.RecordPrefix(stock_id).size();
-  state->deadline = deadline;
+  std::shared_ptr<SnapshotState> state =
+      NewSnapshotState(stock_id, std::move(snapshot_id), deadline);
   client_.Execute(
       {"SCARD", state->snapshot_key}, deadline,
       [this, state, if_empty, limit,
@@ -792,11 +788,7 @@ void RecordWriter::FinishSnapshot(int32_t stock_id, std::string snapshot_id,
           return;
         }
         if (reply->integer <= 0 && if_empty == EmptySnapshot::kRefuse) {
-          done(absl::FailedPreconditionError(absl::StrCat(
-              "snapshot \"", state->snapshot_id, "\" of stock ",
-              state->stock_id, " holds no records (unknown id, expired after ",
-              absl::FormatDuration(options_.snapshot_ttl),
-              ", or already finished); nothing deleted")));
+          done(EmptySnapshotError(*state));
           return;
         }
         state->result.kept = std::max<int64_t>(reply->integer, 0);
@@ -823,6 +815,26 @@ void RecordWriter::FinishSnapshot(int32_t stock_id, std::string snapshot_id,
       });
 }
 
+std::shared_ptr<RecordWriter::SnapshotState> RecordWriter::NewSnapshotState(
+    int32_t stock_id, std::string snapshot_id, absl::Time deadline) const {
+  auto state = std::make_shared<SnapshotState>();
+  state->stock_id = stock_id;
+  state->snapshot_id = std::move(snapshot_id);
+  state->snapshot_key = keys_.Snapshot(stock_id, state->snapshot_id);
+  state->prefix_size = keys_.RecordPrefix(stock_id).size();
+  state->deadline = deadline;
+  return state;
+}
+
+absl::Status RecordWriter::EmptySnapshotError(
+    const SnapshotState& state) const {
+  return absl::FailedPreconditionError(absl::StrCat(
+      "snapshot \"", state.snapshot_id, "\" of stock ", state.stock_id,
+      " holds no records (unknown id, expired after ",
+      absl::FormatDuration(options_.snapshot_ttl),
+      ", or already finished); nothing deleted"));
+}
+
 void RecordWriter::FinishSnapshots(
     std::vector<StockToFinish> stocks, std::string snapshot_id,
     absl::Time deadline,
@@ -830,12 +842,8 @@ void RecordWriter::FinishSnapshots(
   std::vector<std::shared_ptr<SnapshotState>> states;
   std::vector<std::vector<std::string>> scards;
   for (const StockToFinish& stock : stocks) {
-    auto state = std::make_shared<SnapshotState>();
-    state->stock_id = stock.stock_id;
-    state->snapshot_id = snapshot_id;
-    state->snapshot_key = keys_.Snapshot(stock.stock_id, snapshot_id);
-    state->prefix_size = keys_.RecordPrefix(stock.stock_id).size();
-    state->deadline = deadline;
+    std::shared_ptr<SnapshotState> state =
+        NewSnapshotState(stock.stock_id, snapshot_id, deadline);
     scards.push_back({"SCARD", state->snapshot_key});
     states.push_back(std::move(state));
   }
@@ -864,11 +872,7 @@ void RecordWriter::FinishSnapshots(
             (*results)[i] = RedisErrorStatus(r.str, "snapshot");
           } else if (r.integer <= 0 &&
                      stocks[i].if_empty == EmptySnapshot::kRefuse) {
-            (*results)[i] = absl::FailedPreconditionError(absl::StrCat(
-                "snapshot \"", state.snapshot_id, "\" of stock ",
-                state.stock_id, " holds no records (unknown id, expired after ",
-                absl::FormatDuration(options_.snapshot_ttl),
-                ", or already finished); nothing deleted"));
+            (*results)[i] = EmptySnapshotError(state);
           } else {
             state.result.kept = std::max<int64_t>(r.integer, 0);
             walking->emplace(state.stock_id, i);
@@ -976,23 +980,8 @@ void RecordWriter::DeleteListedRecords(std::shared_ptr<SnapshotState> state,
                                        size_t from,
                                        Callback<SnapshotResult> done) {
   const size_t size = static_cast<size_t>(std::max(options_.scan_count, 1));
-  if (from >= state->absent_skus.size()) {
-    // A fenced writer runs the script even without items (DeleteAbsent).
-    if (from == 0 && !options_.fence_key.empty()) {
-      DeleteAbsent(
-          state, {},
-          [this, state, done = std::move(done)](absl::Status s) mutable {
-            if (!s.ok()) {
-              done(s);
-              return;
-            }
-            EndSnapshot(state, std::move(done));
-          });
-      return;
-    }
-    EndSnapshot(state, std::move(done));
-    return;
-  }
+  // At least one call, possibly without items: DeleteAbsent runs the script
+  // for a fenced writer even then, so a deposed one is refused.
   const size_t to = std::min(from + size, state->absent_skus.size());
   std::vector<std::string> chunk(
       std::make_move_iterator(state->absent_skus.begin() + from),
@@ -1004,7 +993,11 @@ void RecordWriter::DeleteListedRecords(std::shared_ptr<SnapshotState> state,
           done(s);
           return;
         }
-        DeleteListedRecords(state, to, std::move(done));
+        if (to >= state->absent_skus.size()) {
+          EndSnapshot(state, std::move(done));
+        } else {
+          DeleteListedRecords(state, to, std::move(done));
+        }
       });
 }
 

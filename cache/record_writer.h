@@ -478,6 +478,12 @@ class RecordWriter {
   // The same for the keys matching a MATCH pattern.
   void ScanMatch(std::string match, absl::Time deadline, ScanChunk chunk,
                  StatusCallback done);
+  // The state of one stock's FinishSnapshot, before its SCARD.
+  std::shared_ptr<SnapshotState> NewSnapshotState(int32_t stock_id,
+                                                  std::string snapshot_id,
+                                                  absl::Time deadline) const;
+  // FailedPrecondition for a snapshot set that is empty or gone.
+  absl::Status EmptySnapshotError(const SnapshotState& state) const;
   // A FinishSnapshots walk's step: SnapshotChunk of each stock's keys
   // (states[by_stock[k].first], from k = `from` on) in turn.
   void ChunkStocks(
