@@ -22,6 +22,9 @@ FinishHandoff::~FinishHandoff() {
   wake_.SignalAll();
   fallback_.join();
   Drain();
+  // A Queue whose task another thread ran (and so let the owner go) may
+  // still be reading the counters; it touches nothing once it has left.
+  while (queuing_.load() > 0) std::this_thread::yield();
 }
 
 FinishHandoff::ScopedGrpcThread::ScopedGrpcThread(FinishHandoff& handoff)
@@ -54,6 +57,13 @@ bool FinishHandoff::RunsNow() const {
 }
 
 void FinishHandoff::Queue(Task task) {
+  queuing_.fetch_add(1);
+  QueueCounted(std::move(task));
+  // The last access to *this: the destructor waits for it.
+  queuing_.fetch_sub(1);
+}
+
+void FinishHandoff::QueueCounted(Task task) {
   bool queued = false;
   bool wake = false;
   {

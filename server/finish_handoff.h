@@ -28,7 +28,9 @@
 // thread after at most about two `linger`s; that thread sleeps while nothing is
 // queued and wakes about once per `linger` while tasks are being queued. Tasks
 // must not block; each runs exactly once. The destructor runs what is still
-// queued. Thread-safe.
+// queued, and waits for a Run still returning on another thread: a queued
+// task may be the last finish that lets the owner be destroyed while the
+// thread that queued it is still leaving Run. Thread-safe.
 #ifndef AVAILABILITY_SERVER_FINISH_HANDOFF_H_
 #define AVAILABILITY_SERVER_FINISH_HANDOFF_H_
 
@@ -107,6 +109,7 @@ class FinishHandoff {
   // Queues `task`; runs the queue at once when nobody is coming any more
   // (or when stopping).
   void Queue(Task task);
+  void QueueCounted(Task task);
   void FallbackLoop();
 
   const absl::Duration linger_;
@@ -118,6 +121,8 @@ class FinishHandoff {
   std::atomic<int64_t> in_handler_{0};
   std::atomic<uint64_t> queued_{0};
   std::atomic<uint64_t> by_fallback_{0};
+  // Threads inside Queue: the destructor waits for them to leave.
+  std::atomic<int64_t> queuing_{0};
   // tasks_.size(), read without the lock by Drain.
   std::atomic<size_t> pending_{0};
 

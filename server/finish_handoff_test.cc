@@ -1,6 +1,7 @@
 #include "server/finish_handoff.h"
 
 #include <atomic>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -148,6 +149,28 @@ TEST(FinishHandoffTest, TheDestructorRunsWhatIsLeft) {
     EXPECT_EQ(probe.runs.load(), 0);
   }
   EXPECT_EQ(probe.runs.load(), 1);
+}
+
+// The last call's finish, queued by the loop thread and run by a gRPC
+// thread, lets the server destroy the handoff at once (its Wait returns):
+// the loop thread, still leaving Run, must not touch freed memory (the
+// sanitizer builds see it; issue 18's shutdown race).
+TEST(FinishHandoffTest, TheOwnerMayGoAsSoonAsTheLastQueuedTaskRan) {
+  for (int round = 0; round < 300; ++round) {
+    auto handoff = std::make_unique<FinishHandoff>(absl::Seconds(10));
+    handoff->CallFinishing();  // a completion is pending: Run queues
+    absl::Notification task_ran;
+    std::thread loop(
+        [&, h = handoff.get()] { h->Run([&] { task_ran.Notify(); }); });
+    std::thread grpc([h = handoff.get()] {
+      while (h->queued() == 0) std::this_thread::yield();
+      h->CallDone();  // runs the queued task
+    });
+    task_ran.WaitForNotification();
+    handoff.reset();  // as the server does once its last call finished
+    loop.join();
+    grpc.join();
+  }
 }
 
 // Loop threads queue while gRPC threads complete calls and start handlers:
