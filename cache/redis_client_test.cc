@@ -146,6 +146,35 @@ TEST(RedisClientTest, PipelineAnswersInOrder) {
   EXPECT_TRUE((*replies)[3].is_error());  // WRONGTYPE
 }
 
+// A batch's commands are written at the end of the batch, straight away;
+// one larger than the socket's buffers cannot go in one write and must
+// finish once the socket drains, with the commands after it in order.
+TEST(RedisClientTest, ACommandLargerThanTheSocketBuffersIsSentWhole) {
+  auto server = StartServer();
+  ASSERT_NE(server, nullptr);
+  auto client = Connect(OptionsFor(*server));
+  ASSERT_NE(client, nullptr);
+
+  std::string big(32 << 20, 'x');
+  for (size_t i = 0; i < big.size(); i += 4096) big[i] = 'a' + (i / 4096) % 26;
+  auto set = Send(*client, {"SET", "big", big}, absl::Seconds(30));
+  auto after = Send(*client, {"STRLEN", "big"}, absl::Seconds(30));
+  ASSERT_TRUE(after->done.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  ASSERT_TRUE(set->done.WaitForNotificationWithTimeout(kWait));
+  ASSERT_THAT(set->reply, IsOk());
+  EXPECT_EQ(set->reply->str, "OK");
+  ASSERT_THAT(after->reply, IsOk());
+  EXPECT_EQ(after->reply->integer, static_cast<int64_t>(big.size()));
+  auto get = Send(*client, {"GET", "big"}, absl::Seconds(30));
+  ASSERT_TRUE(get->done.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  ASSERT_THAT(get->reply, IsOk());
+  EXPECT_TRUE(get->reply->str == big);
+  // And small ones still go out at once afterwards.
+  auto ping = Send(*client, {"PING"});
+  ASSERT_TRUE(ping->done.WaitForNotificationWithTimeout(kWait));
+  EXPECT_THAT(ping->reply, IsOk());
+}
+
 TEST(RedisClientTest, ManyConcurrentCommandsFromSeveralThreadsAllAnswered) {
   auto server = StartServer();
   ASSERT_NE(server, nullptr);
