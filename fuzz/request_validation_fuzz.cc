@@ -130,7 +130,7 @@ void CheckAnswer(const v1::ProductAvailability& out, const core::Decision& d) {
 
 void CheckQuery(const ValidatedQuery& query) {
   FUZZ_CHECK(!query.items.empty() && query.items.size() <= kMaxBatchItems);
-  FUZZ_CHECK(query.max_alternatives <= kMaxAlternatives);
+  FUZZ_CHECK(query.max_alternatives <= kMaxAskedAlternatives);
   FUZZ_CHECK((query.scope.stock_id > 0) != !query.scope.sales_channel.empty())
       << "exactly one of stock_id and sales_channel";
   const int32_t stock_id = query.scope.stock_id > 0 ? query.scope.stock_id : 1;

@@ -73,7 +73,8 @@ void CheckRecord(const v1::InventoryRecord& in) {
     FUZZ_CHECK(SaneDay(receipt.date)) << receipt.date;
   }
   FUZZ_CHECK(r.lead_time_days >= 0 && r.lead_time_days <= kMaxLeadTimeDays);
-  FUZZ_CHECK(r.alternatives.size() <= static_cast<size_t>(kMaxAlternatives));
+  FUZZ_CHECK(r.alternatives.size() <=
+             static_cast<size_t>(kMaxStoredAlternatives));
   for (const core::AlternativeLink& link : r.alternatives) {
     FUZZ_CHECK(!link.sku.empty() && link.sku != r.sku);
     FUZZ_CHECK(link.relation != core::Relation::kSameCategory);

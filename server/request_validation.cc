@@ -53,9 +53,9 @@ absl::StatusOr<core::Qty> ValidateRequestedQuantity(double value,
 namespace {
 
 absl::Status ValidateMaxAlternatives(uint32_t value) {
-  if (value > kMaxAlternatives) {
+  if (value > kMaxAskedAlternatives) {
     return absl::InvalidArgumentError(
-        absl::StrCat("max_alternatives: more than ", kMaxAlternatives));
+        absl::StrCat("max_alternatives: more than ", kMaxAskedAlternatives));
   }
   return absl::OkStatus();
 }

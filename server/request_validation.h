@@ -17,7 +17,8 @@
 namespace availability::server {
 
 inline constexpr size_t kMaxBatchItems = 500;
-inline constexpr uint32_t kMaxAlternatives = 20;
+// Alternatives a storefront query may ask for (max_alternatives).
+inline constexpr uint32_t kMaxAskedAlternatives = 20;
 inline constexpr size_t kMaxSubscriberIdBytes = 256;
 // BackInStockSubscription.subscriber_proof, when set: HMAC-SHA256 in hex.
 inline constexpr size_t kSubscriberProofHexDigits = 64;

@@ -216,9 +216,9 @@ absl::Status MapInbound(const v1::InventoryRecord& in, absl::string_view p,
 
 absl::Status MapLinks(const v1::InventoryRecord& in, absl::string_view p,
                       core::Record& out) {
-  if (in.alternatives_size() > kMaxAlternatives) {
+  if (in.alternatives_size() > kMaxStoredAlternatives) {
     return Invalid(Field(p, "alternatives"),
-                   absl::StrCat("more than ", kMaxAlternatives));
+                   absl::StrCat("more than ", kMaxStoredAlternatives));
   }
   out.alternatives.reserve(in.alternatives_size());
   for (int i = 0; i < in.alternatives_size(); ++i) {

@@ -44,7 +44,8 @@
 namespace availability::server {
 
 inline constexpr int kMaxInbound = 100;
-inline constexpr int kMaxAlternatives = 50;
+// Alternatives one record may store (a sync write naming more is refused).
+inline constexpr int kMaxStoredAlternatives = 50;
 inline constexpr int kMaxCategoryIds = 100;
 inline constexpr int kMaxLeadTimeDays = 3650;
 inline constexpr int kMaxHandlingDays = 60;
