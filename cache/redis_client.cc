@@ -8,12 +8,12 @@
 #include <cerrno>
 #include <functional>
 #include <memory>
-#include <queue>
 #include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
@@ -185,6 +185,7 @@ class HiredisClient final : public RedisClient {
     PipelineCallback pipeline;
     size_t expected = 0;
     std::vector<RedisReply> replies;
+    absl::Time deadline = absl::InfiniteFuture();
   };
   enum class State { kDisconnected, kConnecting, kReady };
   using DeadlineEntry = std::pair<absl::Time, uint64_t>;
@@ -272,6 +273,7 @@ class HiredisClient final : public RedisClient {
     }
     auto ops = std::move(ops_);
     ops_.clear();
+    deadlines_.clear();
     for (auto& [id, op] : ops) {
       Fail(op.single, op.pipeline,
            absl::CancelledError("redis client stopped"));
@@ -354,8 +356,9 @@ class HiredisClient final : public RedisClient {
     op.expected = s.commands.size();
     op.single = std::move(s.single);
     op.pipeline = std::move(s.pipeline);
+    op.deadline = s.deadline;
     if (s.deadline != absl::InfiniteFuture()) {
-      deadlines_.push({s.deadline, id});
+      deadlines_.insert({s.deadline, id});
       if (s.deadline < armed_deadline_) ArmDeadlineTimer(s.deadline);
     }
   }
@@ -374,8 +377,7 @@ class HiredisClient final : public RedisClient {
     if (it == self->ops_.end()) return;  // expired: the late reply is dropped
     if (reply == nullptr) {
       // The connection is going away (error, or freed by us).
-      Op op = std::move(it->second);
-      self->ops_.erase(it);
+      Op op = self->TakeOp(it);
       absl::Status status =
           self->shutting_down_
               ? absl::CancelledError("redis client stopped")
@@ -390,8 +392,7 @@ class HiredisClient final : public RedisClient {
     Op& pending = it->second;
     pending.replies.push_back(ConvertReply(*static_cast<redisReply*>(reply)));
     if (pending.replies.size() < pending.expected) return;
-    Op op = std::move(pending);
-    self->ops_.erase(it);
+    Op op = self->TakeOp(it);
     // A demoted primary (READONLY) or a reloading node (LOADING): with a
     // resolver, reconnect to wherever it points now.
     std::string moved_reason;
@@ -426,20 +427,31 @@ class HiredisClient final : public RedisClient {
     auto* self = static_cast<HiredisClient*>(arg);
     self->armed_deadline_ = absl::InfiniteFuture();
     const absl::Time now = absl::Now();
-    while (!self->deadlines_.empty() && self->deadlines_.top().first <= now) {
-      const uint64_t id = self->deadlines_.top().second;
-      self->deadlines_.pop();
-      auto it = self->ops_.find(id);
-      if (it == self->ops_.end()) continue;  // answered in time
-      Op op = std::move(it->second);
-      self->ops_.erase(it);
+    while (!self->deadlines_.empty() &&
+           self->deadlines_.begin()->first <= now) {
+      auto it = self->ops_.find(self->deadlines_.begin()->second);
+      if (it == self->ops_.end()) {  // never: answered ops leave the set
+        self->deadlines_.erase(self->deadlines_.begin());
+        continue;
+      }
+      Op op = self->TakeOp(it);
       Fail(op.single, op.pipeline,
            absl::DeadlineExceededError(absl::StrCat(
                "redis at ", self->Endpoint(), ": command deadline exceeded")));
     }
     if (!self->deadlines_.empty()) {
-      self->ArmDeadlineTimer(self->deadlines_.top().first);
+      self->ArmDeadlineTimer(self->deadlines_.begin()->first);
     }
+  }
+
+  // Removes an op (answered, failed or expired) and its deadline entry.
+  Op TakeOp(absl::flat_hash_map<uint64_t, Op>::iterator it) {
+    Op op = std::move(it->second);
+    if (op.deadline != absl::InfiniteFuture()) {
+      deadlines_.erase({op.deadline, it->first});
+    }
+    ops_.erase(it);
+    return op;
   }
 
   // hiredis's libevent adapter (hiredis/adapters/libevent.h) with two
@@ -726,11 +738,13 @@ class HiredisClient final : public RedisClient {
   std::string last_logged_error_;
   uint64_t next_op_id_ = 1;
   absl::flat_hash_map<uint64_t, Op> ops_;
-  // Min-heap of (deadline, op id); entries of answered ops are skipped when
-  // they come up. One evtimer is armed at the earliest deadline.
-  std::priority_queue<DeadlineEntry, std::vector<DeadlineEntry>,
-                      std::greater<DeadlineEntry>>
-      deadlines_;
+  // (deadline, op id) of the ops in flight, earliest first; an op leaves
+  // it when answered (TakeOp). One evtimer is armed at the earliest
+  // deadline; a timer that fires for an op answered meanwhile re-arms at
+  // the next. (A heap that kept answered ops until their time came fired
+  // the timer once per command, about 1 s after it: a libevent timer
+  // callback for every Get under load.)
+  absl::btree_set<DeadlineEntry> deadlines_;
   absl::Time armed_deadline_ = absl::InfiniteFuture();
   // OnWake is dispatching a batch: writes wait for its end (LoopEvents).
   bool batching_ = false;
