@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "base/log.h"
+#include "cache/key_scan.h"
 #include "cache/record_codec.h"
 #include "cache/redis_reply.h"
 #include "cache/redis_script.h"
@@ -102,18 +103,6 @@ int ToSummaryStatus(core::Status status) {
       return kSummaryDiscontinued;
   }
   return kSummaryUnknown;
-}
-
-// Escapes the glob characters of Redis' MATCH.
-std::string GlobEscape(absl::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') {
-      out.push_back('\\');
-    }
-    out.push_back(c);
-  }
-  return out;
 }
 
 // A component list as the write script keeps it: each SKU as one length
@@ -298,14 +287,6 @@ struct RecordWriter::SnapshotState {
   size_t prefix_size = 0;
   SnapshotResult result;
   absl::Time deadline;
-};
-
-struct RecordWriter::ScanState {
-  std::string match;
-  std::string cursor = "0";
-  absl::Time deadline;
-  ScanChunk chunk;
-  StatusCallback done;
 };
 
 namespace {
@@ -1115,47 +1096,8 @@ void RecordWriter::ScanPrefix(const std::string& prefix, absl::Time deadline,
 
 void RecordWriter::ScanMatch(std::string match, absl::Time deadline,
                              ScanChunk chunk, StatusCallback done) {
-  auto state = std::make_shared<ScanState>();
-  state->match = std::move(match);
-  state->deadline = deadline;
-  state->chunk = std::move(chunk);
-  state->done = std::move(done);
-  ScanStep(std::move(state));
-}
-
-void RecordWriter::ScanStep(std::shared_ptr<ScanState> state) {
-  client_.Execute({"SCAN", state->cursor, "MATCH", state->match, "COUNT",
-                   absl::StrCat(std::max(options_.scan_count, 1))},
-                  state->deadline,
-                  [this, state](absl::StatusOr<RedisReply> reply) {
-                    if (absl::Status s = ReplyStatus(reply, "scan"); !s.ok()) {
-                      state->done(s);
-                      return;
-                    }
-                    if (reply->type != RedisReply::Type::kArray ||
-                        reply->elements.size() != 2) {
-                      state->done(UnexpectedReply("scan"));
-                      return;
-                    }
-                    state->cursor = reply->elements[0].str;
-                    std::vector<std::string> keys;
-                    for (RedisReply& key : reply->elements[1].elements) {
-                      keys.push_back(std::move(key.str));
-                    }
-                    const bool last = state->cursor == "0";
-                    StatusCallback next = [this, state, last](absl::Status s) {
-                      if (!s.ok() || last) {
-                        state->done(s);
-                        return;
-                      }
-                      ScanStep(state);
-                    };
-                    if (keys.empty()) {
-                      next(absl::OkStatus());
-                      return;
-                    }
-                    state->chunk(std::move(keys), std::move(next));
-                  });
+  ScanKeys(client_, std::move(match), options_.scan_count, deadline,
+           std::move(chunk), std::move(done));
 }
 
 void RecordWriter::SnapshotChunk(const std::shared_ptr<SnapshotState>& state,

@@ -89,6 +89,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "cache/key_scan.h"
 #include "cache/key_schema.h"
 #include "cache/redis_client.h"
 #include "cache/redis_script.h"
@@ -409,11 +410,6 @@ class RecordWriter {
     RedisReply reply;
   };
   struct SnapshotState;
-  struct ScanState;
-  // Receives one SCAN step's keys and calls `next` (OK: go on; an error:
-  // stop with it).
-  using ScanChunk =
-      std::function<void(std::vector<std::string> keys, StatusCallback next)>;
   // Runs the write script once per element of `calls` (each holding
   // numkeys, KEYS and ARGV), pipelined (RedisScript::Run).
   void RunScripts(std::vector<std::vector<std::string>> calls,
@@ -475,7 +471,8 @@ class RecordWriter {
   // step; `done` gets OK after the last step, or the first error.
   void ScanPrefix(const std::string& prefix, absl::Time deadline,
                   ScanChunk chunk, StatusCallback done);
-  // The same for the keys matching a MATCH pattern.
+  // The same for the keys matching a MATCH pattern (ScanKeys,
+  // cache/key_scan.h).
   void ScanMatch(std::string match, absl::Time deadline, ScanChunk chunk,
                  StatusCallback done);
   // The state of one stock's FinishSnapshot, before its SCARD.
@@ -498,7 +495,6 @@ class RecordWriter {
       std::vector<size_t> index, size_t from,
       std::shared_ptr<std::vector<absl::StatusOr<SnapshotResult>>> results,
       Callback<std::vector<absl::StatusOr<SnapshotResult>>> done);
-  void ScanStep(std::shared_ptr<ScanState> state);
   // The delete pass of FinishSnapshot (after SCARD and the guard).
   void DeleteAbsentRecords(std::shared_ptr<SnapshotState> state,
                            Callback<SnapshotResult> done);
