@@ -1,6 +1,7 @@
-// Versioned writes to the availability cache:
-// records, deletions, snapshot reconciliation, store configuration, sales
-// channels, category rankings and the stocks a connector manages.
+// Versioned writes of records to the availability cache: upserts, deletions
+// and snapshot reconciliation. The stocks' settings beside the records
+// (store configuration, sales channels, category rankings, managed stocks)
+// are CatalogSettingsWriter's (cache/catalog_settings_writer.h).
 //
 //   RecordWriter writer(client, KeySchema("av"));
 //   writer.Upsert(std::move(records), /*snapshot_id=*/"", clock.Now(),
@@ -334,44 +335,6 @@ class RecordWriter {
       absl::Time deadline,
       Callback<std::vector<absl::StatusOr<SnapshotResult>>> done);
 
-  // The store configuration of a stock, Magento's defaults (with stock_id)
-  // when never set. Errors: DataLoss, Unavailable, DeadlineExceeded.
-  void ReadStoreConfig(int32_t stock_id, absl::Time deadline,
-                       Callback<core::StoreConfig> done);
-  // Replaces the store configuration of config.stock_id.
-  void PutStoreConfig(const core::StoreConfig& config, absl::Time deadline,
-                      StatusCallback done);
-  // Sets website codes -> stock ids; `replace`: atomically removes the
-  // codes not listed.
-  void PutSalesChannels(std::map<std::string, int32_t> channels, bool replace,
-                        absl::Time deadline, StatusCallback done);
-  // Replaces a category's ranking atomically (empty `skus`: removes it).
-  void PutCategoryRanking(int32_t stock_id, int64_t category_id,
-                          std::vector<std::string> skus, absl::Time deadline,
-                          StatusCallback done);
-  // The ids of the categories that have a ranking on the stock, ascending
-  // (SCAN in chunks of scan_count; a ranking written meanwhile may be
-  // missing). Errors: Unavailable, DeadlineExceeded, Internal.
-  void ListCategoryRankings(int32_t stock_id, absl::Time deadline,
-                            Callback<std::vector<int64_t>> done);
-  // The same for several stocks with one SCAN: every stock of `stocks` is
-  // in the answer (with no ids when it has no ranking).
-  void ListCategoryRankings(
-      std::vector<int32_t> stocks, absl::Time deadline,
-      Callback<std::map<int32_t, std::vector<int64_t>>> done);
-
-  // The stocks a connector (`owner`) keeps in the cache, so that it can
-  // empty one its source deleted even after a restart: it adds each stock
-  // before writing to it and removes one once it emptied it. Read returns
-  // them ascending (none: empty). Errors: Unavailable, DeadlineExceeded,
-  // Internal; DataLoss when a member is not a stock id.
-  void ReadManagedStocks(absl::string_view owner, absl::Time deadline,
-                         Callback<std::vector<int32_t>> done);
-  void AddManagedStocks(absl::string_view owner, std::vector<int32_t> stocks,
-                        absl::Time deadline, StatusCallback done);
-  void RemoveManagedStocks(absl::string_view owner, std::vector<int32_t> stocks,
-                           absl::Time deadline, StatusCallback done);
-
   const KeySchema& keys() const { return keys_; }
 
   // The Lua script behind Upsert, Delete and FinishSnapshot (for tests and
@@ -518,9 +481,6 @@ class RecordWriter {
   // did not hold (SMISMEMBER).
   void DeleteAbsent(const std::shared_ptr<SnapshotState>& state,
                     std::vector<std::string> skus, StatusCallback next);
-  void ChangeManagedStocks(const char* command, absl::string_view owner,
-                           std::vector<int32_t> stocks, absl::Time deadline,
-                           StatusCallback done);
 
   RedisClient& client_;
   const KeySchema keys_;
