@@ -1,6 +1,7 @@
-// Versioned writes to the availability cache:
-// records, deletions, snapshot reconciliation, store configuration, sales
-// channels, category rankings and the stocks a connector manages.
+// Versioned writes of records to the availability cache: upserts, deletions
+// and snapshot reconciliation. The stocks' settings beside the records
+// (store configuration, sales channels, category rankings, managed stocks)
+// are CatalogSettingsWriter's (cache/catalog_settings_writer.h).
 //
 //   RecordWriter writer(client, KeySchema("av"));
 //   writer.Upsert(std::move(records), /*snapshot_id=*/"", clock.Now(),
@@ -89,6 +90,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "cache/key_scan.h"
 #include "cache/key_schema.h"
 #include "cache/redis_client.h"
 #include "cache/redis_script.h"
@@ -333,44 +335,6 @@ class RecordWriter {
       absl::Time deadline,
       Callback<std::vector<absl::StatusOr<SnapshotResult>>> done);
 
-  // The store configuration of a stock, Magento's defaults (with stock_id)
-  // when never set. Errors: DataLoss, Unavailable, DeadlineExceeded.
-  void ReadStoreConfig(int32_t stock_id, absl::Time deadline,
-                       Callback<core::StoreConfig> done);
-  // Replaces the store configuration of config.stock_id.
-  void PutStoreConfig(const core::StoreConfig& config, absl::Time deadline,
-                      StatusCallback done);
-  // Sets website codes -> stock ids; `replace`: atomically removes the
-  // codes not listed.
-  void PutSalesChannels(std::map<std::string, int32_t> channels, bool replace,
-                        absl::Time deadline, StatusCallback done);
-  // Replaces a category's ranking atomically (empty `skus`: removes it).
-  void PutCategoryRanking(int32_t stock_id, int64_t category_id,
-                          std::vector<std::string> skus, absl::Time deadline,
-                          StatusCallback done);
-  // The ids of the categories that have a ranking on the stock, ascending
-  // (SCAN in chunks of scan_count; a ranking written meanwhile may be
-  // missing). Errors: Unavailable, DeadlineExceeded, Internal.
-  void ListCategoryRankings(int32_t stock_id, absl::Time deadline,
-                            Callback<std::vector<int64_t>> done);
-  // The same for several stocks with one SCAN: every stock of `stocks` is
-  // in the answer (with no ids when it has no ranking).
-  void ListCategoryRankings(
-      std::vector<int32_t> stocks, absl::Time deadline,
-      Callback<std::map<int32_t, std::vector<int64_t>>> done);
-
-  // The stocks a connector (`owner`) keeps in the cache, so that it can
-  // empty one its source deleted even after a restart: it adds each stock
-  // before writing to it and removes one once it emptied it. Read returns
-  // them ascending (none: empty). Errors: Unavailable, DeadlineExceeded,
-  // Internal; DataLoss when a member is not a stock id.
-  void ReadManagedStocks(absl::string_view owner, absl::Time deadline,
-                         Callback<std::vector<int32_t>> done);
-  void AddManagedStocks(absl::string_view owner, std::vector<int32_t> stocks,
-                        absl::Time deadline, StatusCallback done);
-  void RemoveManagedStocks(absl::string_view owner, std::vector<int32_t> stocks,
-                           absl::Time deadline, StatusCallback done);
-
   const KeySchema& keys() const { return keys_; }
 
   // The Lua script behind Upsert, Delete and FinishSnapshot (for tests and
@@ -409,11 +373,6 @@ class RecordWriter {
     RedisReply reply;
   };
   struct SnapshotState;
-  struct ScanState;
-  // Receives one SCAN step's keys and calls `next` (OK: go on; an error:
-  // stop with it).
-  using ScanChunk =
-      std::function<void(std::vector<std::string> keys, StatusCallback next)>;
   // Runs the write script once per element of `calls` (each holding
   // numkeys, KEYS and ARGV), pipelined (RedisScript::Run).
   void RunScripts(std::vector<std::vector<std::string>> calls,
@@ -475,7 +434,8 @@ class RecordWriter {
   // step; `done` gets OK after the last step, or the first error.
   void ScanPrefix(const std::string& prefix, absl::Time deadline,
                   ScanChunk chunk, StatusCallback done);
-  // The same for the keys matching a MATCH pattern.
+  // The same for the keys matching a MATCH pattern (ScanKeys,
+  // cache/key_scan.h).
   void ScanMatch(std::string match, absl::Time deadline, ScanChunk chunk,
                  StatusCallback done);
   // The state of one stock's FinishSnapshot, before its SCARD.
@@ -498,7 +458,6 @@ class RecordWriter {
       std::vector<size_t> index, size_t from,
       std::shared_ptr<std::vector<absl::StatusOr<SnapshotResult>>> results,
       Callback<std::vector<absl::StatusOr<SnapshotResult>>> done);
-  void ScanStep(std::shared_ptr<ScanState> state);
   // The delete pass of FinishSnapshot (after SCARD and the guard).
   void DeleteAbsentRecords(std::shared_ptr<SnapshotState> state,
                            Callback<SnapshotResult> done);
@@ -522,9 +481,6 @@ class RecordWriter {
   // did not hold (SMISMEMBER).
   void DeleteAbsent(const std::shared_ptr<SnapshotState>& state,
                     std::vector<std::string> skus, StatusCallback next);
-  void ChangeManagedStocks(const char* command, absl::string_view owner,
-                           std::vector<int32_t> stocks, absl::Time deadline,
-                           StatusCallback done);
 
   RedisClient& client_;
   const KeySchema keys_;

@@ -250,6 +250,8 @@ absl::Status AvailabilityServer::StartParts(AvailabilityServerConfig& config) {
       service_options, *lookup_, subscriptions_.get(), clock, watches_.get());
 
   writer_ = std::make_unique<cache::RecordWriter>(*metered_write_redis_, keys);
+  settings_ = std::make_unique<cache::CatalogSettingsWriter>(
+      *metered_write_redis_, keys);
   if (absl::Status s = StartSync(config); !s.ok()) return s;
   if (absl::Status s = StartStorefront(config); !s.ok()) return s;
   if (config.max_unfinished_streams > 0) {
@@ -290,8 +292,8 @@ absl::Status AvailabilityServer::StartSync(
   }
   InventorySyncService::Options sync_options = config.sync;
   sync_options.demand_report = demand_report_.get();
-  sync_ = std::make_unique<InventorySyncService>(sync_options, *writer_,
-                                                 WriteRedis(), *config.clock);
+  sync_ = std::make_unique<InventorySyncService>(
+      sync_options, *writer_, *settings_, WriteRedis(), *config.clock);
   InterceptorFactories interceptors;
   interceptors.push_back(server_metrics_->MakeInterceptorFactory());
   absl::StatusOr<std::unique_ptr<grpc::Server>> server = StartListener(

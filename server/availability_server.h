@@ -31,6 +31,7 @@
 #include "absl/time/time.h"
 #include "base/http_endpoint.h"
 #include "base/metrics.h"
+#include "cache/catalog_settings_writer.h"
 #include "cache/demand_store.h"
 #include "cache/invalidation_listener.h"
 #include "cache/key_schema.h"
@@ -186,6 +187,7 @@ class AvailabilityServer {
   std::unique_ptr<DemandReport> demand_report_;
   std::unique_ptr<AvailabilityService> storefront_;
   std::unique_ptr<cache::RecordWriter> writer_;
+  std::unique_ptr<cache::CatalogSettingsWriter> settings_;
   std::unique_ptr<InventorySyncService> sync_;
   std::unique_ptr<grpc::Server> sync_server_;
   std::unique_ptr<grpc::Server> server_;

@@ -184,15 +184,16 @@ absl::Status InventorySyncService::ValidateOptions(const Options& options) {
   return absl::OkStatus();
 }
 
-InventorySyncService::InventorySyncService(Options options,
-                                           cache::RecordWriter& writer,
-                                           cache::RedisClient& client,
-                                           const core::Clock& clock)
+InventorySyncService::InventorySyncService(
+    Options options, cache::RecordWriter& writer,
+    cache::CatalogSettingsWriter& settings, cache::RedisClient& client,
+    const core::Clock& clock)
     : ParsedRequestService(v1::InventorySync::service_full_name()),
       options_(std::move(options)),
       authorizer_({options_.token, options_.read_token,
                    options_.allowed_client_subjects}),
       writer_(writer),
+      settings_(settings),
       client_(client),
       clock_(clock),
       jobs_(client, writer.keys()) {
@@ -359,9 +360,9 @@ grpc::ServerUnaryReactor* InventorySyncService::PutStoreConfig(
   absl::StatusOr<core::StoreConfig> config =
       StoreConfigFromApi(parsed->message());
   if (!config.ok()) return Finished(reactor, ToGrpcStatus(config.status()));
-  writer_.PutStoreConfig(*config,
-                         SyncCallDeadline(*context, options_.write_timeout),
-                         FinishWrite(reactor, "storing config"));
+  settings_.PutStoreConfig(*config,
+                           SyncCallDeadline(*context, options_.write_timeout),
+                           FinishWrite(reactor, "storing config"));
   return reactor;
 }
 
@@ -378,7 +379,7 @@ grpc::ServerUnaryReactor* InventorySyncService::GetStoreConfig(
   if (absl::Status s = ValidateStockId(stock_id, "stock_id"); !s.ok()) {
     return Finished(reactor, ToGrpcStatus(s));
   }
-  writer_.ReadStoreConfig(
+  settings_.ReadStoreConfig(
       stock_id, SyncCallDeadline(*context, options_.write_timeout),
       [reactor, response](absl::StatusOr<core::StoreConfig> config) {
         if (!config.ok()) {
@@ -403,9 +404,9 @@ grpc::ServerUnaryReactor* InventorySyncService::PutSalesChannels(
   absl::StatusOr<std::map<std::string, int32_t>> channels =
       SalesChannelsFromApi(parsed->message());
   if (!channels.ok()) return Finished(reactor, ToGrpcStatus(channels.status()));
-  writer_.PutSalesChannels(*std::move(channels), parsed->message().replace(),
-                           SyncCallDeadline(*context, options_.write_timeout),
-                           FinishWrite(reactor, "storing sales channels"));
+  settings_.PutSalesChannels(*std::move(channels), parsed->message().replace(),
+                             SyncCallDeadline(*context, options_.write_timeout),
+                             FinishWrite(reactor, "storing sales channels"));
   return reactor;
 }
 
@@ -422,10 +423,10 @@ grpc::ServerUnaryReactor* InventorySyncService::PutCategoryRanking(
   absl::StatusOr<std::vector<std::string>> skus =
       CategoryRankingFromApi(request);
   if (!skus.ok()) return Finished(reactor, ToGrpcStatus(skus.status()));
-  writer_.PutCategoryRanking(request.stock_id(), request.category_id(),
-                             *std::move(skus),
-                             SyncCallDeadline(*context, options_.write_timeout),
-                             FinishWrite(reactor, "storing category ranking"));
+  settings_.PutCategoryRanking(
+      request.stock_id(), request.category_id(), *std::move(skus),
+      SyncCallDeadline(*context, options_.write_timeout),
+      FinishWrite(reactor, "storing category ranking"));
   return reactor;
 }
 

@@ -7,17 +7,18 @@
 // Wiring (server/main.cc):
 //
 //   cache::RecordWriter writer(*redis, cache::KeySchema(prefix));
+//   cache::CatalogSettingsWriter settings(*redis, cache::KeySchema(prefix));
 //   InventorySyncService::Options options;
 //   options.token = sync_token;               // required, >= 16 bytes
 //   AV_RETURN_IF_ERROR(InventorySyncService::ValidateOptions(options));
 //   auto sync = std::make_unique<InventorySyncService>(
-//       options, writer, *redis, core::SystemClock::Get());
+//       options, writer, settings, *redis, core::SystemClock::Get());
 //   grpc::ServerBuilder b;
 //   b.AddListeningPort(sync_address, creds);
 //   b.RegisterService(sync.get());
 //   ...
 //   server->Shutdown();   // first: ends every call (TailEvents included)
-//   // then destroy sync, writer, redis (in that order)
+//   // then destroy sync, settings, writer, redis (in that order)
 //
 // Authentication (server/sync_auth.h, checked first by every handler):
 // every call must carry `authorization: Bearer <token>` metadata; the token
@@ -65,7 +66,7 @@
 //
 // Thread safety: reactions never block; every call hands its work to the
 // Redis client and finishes from the reply. Safe for gRPC's concurrent use.
-// The writer, client and clock must outlive the service, and the service
+// The writers, client and clock must outlive the service, and the service
 // must outlive the grpc::Server that serves it.
 #ifndef AVAILABILITY_SERVER_INVENTORY_SYNC_SERVICE_H_
 #define AVAILABILITY_SERVER_INVENTORY_SYNC_SERVICE_H_
@@ -80,6 +81,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "availability/v1/inventory_sync.grpc.pb.h"
+#include "cache/catalog_settings_writer.h"
 #include "cache/job_queue.h"
 #include "cache/record_writer.h"
 #include "cache/redis_client.h"
@@ -139,8 +141,11 @@ class InventorySyncService final
 
   // Does not validate: call ValidateOptions first (with an empty token,
   // every call is UNAUTHENTICATED). `client` serves TailEvents; it may be
-  // the writer's own client. `clock` gives "now" for each store's today.
+  // the writer's own client. `settings` serves the store configuration,
+  // sales channels and category rankings. `clock` gives "now" for each
+  // store's today.
   InventorySyncService(Options options, cache::RecordWriter& writer,
+                       cache::CatalogSettingsWriter& settings,
                        cache::RedisClient& client, const core::Clock& clock);
   ~InventorySyncService() override;
 
@@ -210,6 +215,7 @@ class InventorySyncService final
   const Options options_;
   const SyncAuthorizer authorizer_;
   cache::RecordWriter& writer_;
+  cache::CatalogSettingsWriter& settings_;
   cache::RedisClient& client_;
   const core::Clock& clock_;
   cache::NotificationJobQueue jobs_;

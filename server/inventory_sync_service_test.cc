@@ -63,13 +63,14 @@ class InventorySyncServiceTest : public ::testing::Test {
     cache::RecordWriter::Options wo;
     wo.events_max_len = 0;
     writer_ = std::make_unique<cache::RecordWriter>(*client_, keys_, wo);
+    settings_ = std::make_unique<cache::CatalogSettingsWriter>(*client_, keys_);
 
     InventorySyncService::Options so;
     so.token = kToken;
     so.tail_poll_interval = absl::Milliseconds(20);
     ASSERT_THAT(InventorySyncService::ValidateOptions(so), IsOk());
-    service_ =
-        std::make_unique<InventorySyncService>(so, *writer_, *client_, clock_);
+    service_ = std::make_unique<InventorySyncService>(so, *writer_, *settings_,
+                                                      *client_, clock_);
     auto grpc_server =
         ::availability::testing::InProcessServer::Start({service_.get()});
     ASSERT_THAT(grpc_server, IsOk());
@@ -135,6 +136,7 @@ class InventorySyncServiceTest : public ::testing::Test {
   std::unique_ptr<SyncRedisClient> sync_client_;
   cache::RedisClient* client_ = nullptr;
   std::unique_ptr<cache::RecordWriter> writer_;
+  std::unique_ptr<cache::CatalogSettingsWriter> settings_;
   std::unique_ptr<InventorySyncService> service_;
   std::unique_ptr<::availability::testing::InProcessServer> server_;
   std::unique_ptr<v1::InventorySync::Stub> stub_;

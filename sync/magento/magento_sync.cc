@@ -39,6 +39,7 @@ MagentoSync::MagentoSync(Options options, DbOptions db_options,
       db_options_(std::move(db_options)),
       writer_(writer),
       redis_(redis),
+      settings_(redis, writer.keys()),
       clock_(clock),
       logger_(std::move(logger)) {}
 
@@ -454,7 +455,7 @@ absl::Status MagentoSync::StartReconcile() {
   // Registered before anything of them is written, so that a stock Magento
   // deletes later is emptied even by another process.
   AV_RETURN_IF_ERROR(Await([&](std::function<void(absl::Status)> done) {
-    writer_.AddManagedStocks(
+    settings_.AddManagedStocks(
         kOwner, stocks, absl::Now() + options_.redis_timeout, std::move(done));
   }));
 
@@ -467,7 +468,7 @@ absl::Status MagentoSync::StartReconcile() {
         core::StoreConfig config,
         AwaitValue<core::StoreConfig>(
             [&](cache::RecordWriter::Callback<core::StoreConfig> done) {
-              writer_.ReadStoreConfig(
+              settings_.ReadStoreConfig(
                   stock, absl::Now() + options_.redis_timeout, std::move(done));
             }));
     config.stock_id = stock;
@@ -500,14 +501,14 @@ absl::Status MagentoSync::StartReconcile() {
     }
     scope.config_notify_stock_qty[stock] = config.notify_stock_qty;
     AV_RETURN_IF_ERROR(Await([&](std::function<void(absl::Status)> done) {
-      writer_.PutStoreConfig(config, absl::Now() + options_.redis_timeout,
-                             std::move(done));
+      settings_.PutStoreConfig(config, absl::Now() + options_.redis_timeout,
+                               std::move(done));
     }));
   }
   AV_RETURN_IF_ERROR(Await([&](std::function<void(absl::Status)> done) {
-    writer_.PutSalesChannels(channels, /*replace=*/true,
-                             absl::Now() + options_.redis_timeout,
-                             std::move(done));
+    settings_.PutSalesChannels(channels, /*replace=*/true,
+                               absl::Now() + options_.redis_timeout,
+                               std::move(done));
   }));
 
   fingerprint_ = std::move(fingerprint);
@@ -789,7 +790,7 @@ absl::Status MagentoSync::FinishReconcile() {
       std::vector<int32_t> managed,
       AwaitValue<std::vector<int32_t>>(
           [&](cache::RecordWriter::Callback<std::vector<int32_t>> done) {
-            writer_.ReadManagedStocks(
+            settings_.ReadManagedStocks(
                 kOwner, absl::Now() + options_.redis_timeout, std::move(done));
           }));
   std::vector<int32_t> gone;
@@ -813,7 +814,7 @@ absl::Status MagentoSync::FinishReconcile() {
                       WriteCategoryRankings(reconcile_->stocks, gone));
   // Forgotten only once emptied: a failure before retries all of it.
   AV_RETURN_IF_ERROR(Await([&](std::function<void(absl::Status)> done) {
-    writer_.RemoveManagedStocks(
+    settings_.RemoveManagedStocks(
         kOwner, gone, absl::Now() + options_.redis_timeout, std::move(done));
   }));
 
@@ -907,14 +908,14 @@ absl::StatusOr<int64_t> MagentoSync::WriteCategoryRankings(
           +[](int64_t* n) { return *n < 256; }, &pending->outstanding));
       ++pending->outstanding;
     }
-    writer_.PutCategoryRanking(stock, category, std::move(skus),
-                               absl::Now() + options_.redis_timeout,
-                               [pending](absl::Status s) {
-                                 absl::MutexLock lock(&pending->mu);
-                                 if (!s.ok() && pending->first_error.ok())
-                                   pending->first_error = s;
-                                 --pending->outstanding;
-                               });
+    settings_.PutCategoryRanking(stock, category, std::move(skus),
+                                 absl::Now() + options_.redis_timeout,
+                                 [pending](absl::Status s) {
+                                   absl::MutexLock lock(&pending->mu);
+                                   if (!s.ok() && pending->first_error.ok())
+                                     pending->first_error = s;
+                                   --pending->outstanding;
+                                 });
   };
   // Removes the stock's rankings in the cache that are not in `keep`: those
   // of categories deleted (or left without products on the stock) in
@@ -928,7 +929,7 @@ absl::StatusOr<int64_t> MagentoSync::WriteCategoryRankings(
       RankingIds cached,
       AwaitValue<RankingIds>(
           [&](cache::RecordWriter::Callback<RankingIds> done) {
-            writer_.ListCategoryRankings(
+            settings_.ListCategoryRankings(
                 listed,
                 absl::Now() + options_.redis_timeout *
                                   static_cast<int64_t>(listed.size()),

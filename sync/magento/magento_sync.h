@@ -97,6 +97,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "cache/catalog_settings_writer.h"
 #include "cache/record_writer.h"
 #include "cache/redis_client.h"
 #include "core/clock.h"
@@ -221,7 +222,9 @@ class MagentoSync {
   };
 
   // `redis` is the client `writer` writes through; the connector reads the
-  // stored records of refused products with it.
+  // stored records of refused products with it, and writes the store
+  // configurations, sales channels, category rankings and its managed
+  // stocks through it (a cache::CatalogSettingsWriter of writer.keys()).
   MagentoSync(Options options, DbOptions db_options,
               cache::RecordWriter& writer, cache::RedisClient& redis,
               const core::Clock& clock, SyncLogger logger);
@@ -394,6 +397,7 @@ class MagentoSync {
   const DbOptions db_options_;
   cache::RecordWriter& writer_;
   cache::RedisClient& redis_;
+  cache::CatalogSettingsWriter settings_;
   const core::Clock& clock_;
   SyncLogger logger_;
   absl::Notification stop_;

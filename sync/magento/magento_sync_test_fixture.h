@@ -23,6 +23,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "cache/catalog_settings_writer.h"
 #include "cache/key_schema.h"
 #include "cache/record_codec.h"
 #include "cache/record_writer.h"
@@ -71,10 +72,12 @@ class MagentoSyncTest : public ::testing::Test {
     ASSERT_THAT(client_->WaitUntilConnected(absl::Seconds(5)),
                 ::availability::testing::IsOk());
     writer_ = std::make_unique<cache::RecordWriter>(*client_, keys_);
+    settings_ = std::make_unique<cache::CatalogSettingsWriter>(*client_, keys_);
   }
 
   void TearDown() override {
     StopSync();
+    settings_.reset();
     writer_.reset();
     client_.reset();
     redis_.reset();
@@ -261,12 +264,12 @@ class MagentoSyncTest : public ::testing::Test {
   core::StoreConfig ReadConfig(int32_t stock) {
     absl::Notification done;
     core::StoreConfig config;
-    writer_->ReadStoreConfig(stock, absl::Now() + absl::Seconds(2),
-                             [&](absl::StatusOr<core::StoreConfig> r) {
-                               EXPECT_TRUE(r.ok()) << r.status();
-                               if (r.ok()) config = *r;
-                               done.Notify();
-                             });
+    settings_->ReadStoreConfig(stock, absl::Now() + absl::Seconds(2),
+                               [&](absl::StatusOr<core::StoreConfig> r) {
+                                 EXPECT_TRUE(r.ok()) << r.status();
+                                 if (r.ok()) config = *r;
+                                 done.Notify();
+                               });
     done.WaitForNotification();
     return config;
   }
@@ -337,6 +340,7 @@ class MagentoSyncTest : public ::testing::Test {
   std::unique_ptr<cache::RedisClient> client_;
   cache::KeySchema keys_{"av"};
   std::unique_ptr<cache::RecordWriter> writer_;
+  std::unique_ptr<cache::CatalogSettingsWriter> settings_;
   std::unique_ptr<MagentoSync> sync_;
   std::thread thread_;
   absl::Mutex warnings_mu_;
