@@ -354,6 +354,7 @@ class HiredisClient final : public RedisClient {
     if (formatted_.capacity() > kMaxKeptCommandBuffer) formatted_ = {};
     Op& op = ops_[id];
     op.expected = s.commands.size();
+    op.replies.reserve(op.expected);
     op.single = std::move(s.single);
     op.pipeline = std::move(s.pipeline);
     op.deadline = s.deadline;
