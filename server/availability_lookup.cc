@@ -90,8 +90,8 @@ struct AvailabilityLookup::Call {
   // there: a SKU named twice is looked up and read once. After the first
   // `asked` come the components of composite parents that no item names
   // (views into component_skus), read in one more round trip.
-  std::vector<absl::string_view> skus;
-  std::vector<size_t> sku_of_item;
+  absl::InlinedVector<absl::string_view, 1> skus;
+  Indexes sku_of_item;
   absl::flat_hash_map<absl::string_view, size_t> index;
   size_t asked = 0;
   std::deque<std::string> component_skus;
@@ -99,11 +99,11 @@ struct AvailabilityLookup::Call {
   // RunWithComponents: per item, ComponentSkus of its record.
   std::shared_ptr<std::vector<std::vector<std::string>>> components_out;
   // Per distinct SKU; null: the SKU is not on the stock (or broken).
-  std::vector<cache::NearCache::RecordPtr> records;
+  absl::InlinedVector<cache::NearCache::RecordPtr, 1> records;
   // Per distinct SKU: OK, or DataLoss naming the key of a broken record.
-  std::vector<absl::Status> errors;
+  absl::InlinedVector<absl::Status, 1> errors;
   // Per item (a placeholder for items of broken records).
-  std::vector<core::Decision> decisions;
+  absl::InlinedVector<core::Decision, 1> decisions;
   // Per item: a composite parent's components (docs/domain.md §10); empty
   // for simple products.
   std::vector<std::vector<core::ComponentAnswer>> components;
@@ -226,7 +226,7 @@ void AvailabilityLookup::ReadAndDecide(std::shared_ptr<Call> call) {
   const size_t n = call->skus.size();
   call->records.resize(n);
   call->errors.resize(n);
-  std::vector<size_t> missing;
+  Indexes missing;
   missing.reserve(n);
   if (near_cache_ == nullptr) {
     for (size_t i = 0; i < n; ++i) missing.push_back(i);
@@ -277,7 +277,7 @@ void AvailabilityLookup::ReadComponents(std::shared_ptr<Call> call) {
     Decide(std::move(call));
     return;
   }
-  std::vector<size_t> missing;
+  Indexes missing;
   missing.reserve(call->skus.size() - call->asked);
   for (size_t i = call->asked; i < call->skus.size(); ++i) {
     if (near_cache_ == nullptr ||
@@ -294,7 +294,7 @@ void AvailabilityLookup::ReadComponents(std::shared_ptr<Call> call) {
 }
 
 void AvailabilityLookup::ReadMissing(std::shared_ptr<Call> call,
-                                     std::vector<size_t> missing) {
+                                     Indexes missing) {
   std::vector<std::string> skus;
   skus.reserve(missing.size());
   for (size_t i : missing) skus.emplace_back(call->skus[i]);

@@ -40,6 +40,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -139,7 +140,9 @@ class AvailabilityLookup {
   void ReadAndDecide(std::shared_ptr<Call> call);
   // Reads `missing` items (and the config) from Redis, stores them in the
   // near-cache, then decides.
-  void ReadMissing(std::shared_ptr<Call> call, std::vector<size_t> missing);
+  // Indexes into a call's SKUs; one inline (most calls are a product page).
+  using Indexes = absl::InlinedVector<size_t, 1>;
+  void ReadMissing(std::shared_ptr<Call> call, Indexes missing);
   // Answers every item from memory, stale; Unavailable when one is not held.
   void AnswerStale(std::shared_ptr<Call> call, absl::Status why);
   // Adds the components of the call's composite parents that it has not
