@@ -142,6 +142,34 @@ RecordStore::RecordStore(RedisClient& client, KeySchema keys)
       keys_(std::move(keys)),
       candidates_script_(std::string(kCandidatesLua)) {}
 
+absl::StatusOr<std::shared_ptr<const core::StoreConfig>>
+RecordStore::DecodedConfigs::Get(
+    int32_t stock_id, const std::optional<absl::string_view>& bytes) {
+  if (!bytes.has_value()) {
+    // Not kept: any stock id can be asked for, only stored ones are few.
+    auto defaults = std::make_shared<core::StoreConfig>();
+    defaults->stock_id = stock_id;
+    return defaults;
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = entries_.find(stock_id);
+    if (it != entries_.end() && it->second.bytes == *bytes) {
+      return it->second.config;
+    }
+  }
+  // Decoded outside the lock; a racing decode of the same bytes is as good.
+  absl::StatusOr<core::StoreConfig> decoded =
+      DecodeStoreConfig(*bytes, stock_id);
+  if (!decoded.ok()) return decoded.status();
+  auto config = std::make_shared<const core::StoreConfig>(*std::move(decoded));
+  absl::MutexLock lock(&mu_);
+  Entry& entry = entries_[stock_id];
+  entry.bytes = std::string(*bytes);
+  entry.config = config;
+  return config;
+}
+
 void RecordStore::ReadStock(
     int32_t stock_id, std::vector<std::string> skus, absl::Time deadline,
     std::function<void(absl::StatusOr<StockSnapshot>)> done) {
@@ -170,7 +198,7 @@ void RecordStore::ReadStock(
   // the store at shutdown (the client outlives the store).
   client_.ExecutePipeline(
       std::move(commands), deadline,
-      [client = &client_, keys = keys_, stock_id, deadline,
+      [client = &client_, keys = keys_, configs = configs_, stock_id, deadline,
        skus = std::move(skus), done = std::move(done)](
           absl::StatusOr<std::vector<RedisReply>> replies) mutable {
         if (!replies.ok()) {
@@ -179,23 +207,24 @@ void RecordStore::ReadStock(
         }
         StockSnapshot snapshot;
         const RedisReply& config = replies->front();
-        if (config.is_nil()) {
-          snapshot.config.stock_id = stock_id;
-        } else if (config.is_error()) {
+        if (config.is_error()) {
           done(ReplyError(config, "store config"));
           return;
-        } else if (config.type != RedisReply::Type::kString) {
+        }
+        if (!config.is_nil() && config.type != RedisReply::Type::kString) {
           done(UnexpectedReply("store config"));
           return;
-        } else {
-          absl::StatusOr<core::StoreConfig> decoded =
-              DecodeStoreConfig(config.str, stock_id);
-          if (!decoded.ok()) {
-            done(decoded.status());
-            return;
-          }
-          snapshot.config = std::move(*decoded);
         }
+        absl::StatusOr<std::shared_ptr<const core::StoreConfig>> decoded =
+            configs->Get(stock_id,
+                         config.is_nil()
+                             ? std::nullopt
+                             : std::optional<absl::string_view>(config.str));
+        if (!decoded.ok()) {
+          done(decoded.status());
+          return;
+        }
+        snapshot.config = *std::move(decoded);
         if (skus.empty()) {
           done(std::move(snapshot));
           return;

@@ -21,13 +21,17 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "cache/key_schema.h"
 #include "cache/redis_client.h"
@@ -40,7 +44,7 @@ namespace availability::cache {
 // per SKU asked for (in order), its record, nullopt where the SKU is not on
 // the stock, or DataLoss naming the key where the record is broken.
 struct StockSnapshot {
-  core::StoreConfig config;
+  std::shared_ptr<const core::StoreConfig> config;  // never null
   std::vector<absl::StatusOr<std::optional<core::Record>>> records;
 };
 
@@ -64,7 +68,9 @@ class RecordStore {
   // for the nil ones; one SKU is GET + GET, where WRONGTYPE sends the TYPE).
   // Name each SKU once: a repeated one is read again.
   // Errors: Unavailable, DeadlineExceeded, DataLoss for an undecodable
-  // config; broken records are per-SKU errors in the snapshot.
+  // config; broken records are per-SKU errors in the snapshot. The config
+  // is decoded once per stock and per stored value: reads that find the
+  // same bytes share the decoded one.
   void ReadStock(int32_t stock_id, std::vector<std::string> skus,
                  absl::Time deadline,
                  std::function<void(absl::StatusOr<StockSnapshot>)> done);
@@ -107,8 +113,30 @@ class RecordStore {
   void RunCandidatesScript(std::vector<std::string> args, absl::Time deadline,
                            RedisClient::Callback done);
 
+  // The last store configuration decoded per stock that has one stored,
+  // with the bytes it came from. Held by the reply callbacks too: a reply
+  // may outlive the store at shutdown.
+  class DecodedConfigs {
+   public:
+    // The decoded `bytes` of `stock_id` (nullopt: none stored, the
+    // defaults), decoded now unless they are the bytes decoded last time.
+    // Errors: DataLoss.
+    absl::StatusOr<std::shared_ptr<const core::StoreConfig>> Get(
+        int32_t stock_id, const std::optional<absl::string_view>& bytes);
+
+   private:
+    struct Entry {
+      std::string bytes;
+      std::shared_ptr<const core::StoreConfig> config;
+    };
+    absl::Mutex mu_;
+    absl::flat_hash_map<int32_t, Entry> entries_ ABSL_GUARDED_BY(mu_);
+  };
+
   RedisClient& client_;
   KeySchema keys_;
+  const std::shared_ptr<DecodedConfigs> configs_ =
+      std::make_shared<DecodedConfigs>();
   const RedisScript candidates_script_;
   // False once the server said it has no EVALSHA_RO (Redis < 7).
   std::atomic<bool> read_only_scripts_{true};

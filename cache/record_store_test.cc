@@ -102,7 +102,7 @@ TEST_F(RecordStoreTest, ReadStockReturnsPresentAndMissingInOneRoundTrip) {
                     w.Callback());
   auto snapshot = w.Get();
   ASSERT_THAT(snapshot, IsOk());
-  EXPECT_TRUE(snapshot->config == config);
+  EXPECT_TRUE(*snapshot->config == config);
   ASSERT_EQ(snapshot->records.size(), 4u);
   for (const auto& read : snapshot->records) ASSERT_THAT(read, IsOk());
   ASSERT_TRUE(snapshot->records[0]->has_value());
@@ -160,10 +160,53 @@ TEST_F(RecordStoreTest, ReadStockDefaultsTheConfigWhenAbsent) {
   ASSERT_THAT(snapshot, IsOk());
   core::StoreConfig defaults;
   defaults.stock_id = 4;
-  EXPECT_TRUE(snapshot->config == defaults);
-  EXPECT_EQ(snapshot->config.stock_id, 4);
-  EXPECT_EQ(snapshot->config.min_sale_qty, core::QtyFromUnits(1));
+  EXPECT_TRUE(*snapshot->config == defaults);
+  EXPECT_EQ(snapshot->config->stock_id, 4);
+  EXPECT_EQ(snapshot->config->min_sale_qty, core::QtyFromUnits(1));
   EXPECT_TRUE(snapshot->records.empty());
+}
+
+// The config is decoded once per stored value: reads of the same bytes
+// share it, a changed value is decoded again, an undecodable one is
+// DataLoss and the next good one reads fine.
+TEST_F(RecordStoreTest, ReadStockDecodesEachStoredConfigOnce) {
+  auto read = [&]() {
+    Waiter<absl::StatusOr<StockSnapshot>> w(kWait);
+    store_->ReadStock(1, {"A"}, Deadline(), w.Callback());
+    return w.Get();
+  };
+  core::StoreConfig config;
+  config.stock_id = 1;
+  config.handling_days = 2;
+  const std::string key = store_->keys().StoreConfig(1);
+  ASSERT_THAT(RunCommand({"SET", key, EncodeStoreConfig(config)}), IsOk());
+  auto first = read();
+  auto second = read();
+  ASSERT_THAT(first, IsOk());
+  ASSERT_THAT(second, IsOk());
+  EXPECT_EQ(first->config->handling_days, 2);
+  EXPECT_EQ(first->config.get(), second->config.get());
+
+  config.handling_days = 5;
+  ASSERT_THAT(RunCommand({"SET", key, EncodeStoreConfig(config)}), IsOk());
+  auto changed = read();
+  ASSERT_THAT(changed, IsOk());
+  EXPECT_EQ(changed->config->handling_days, 5);
+
+  ASSERT_THAT(RunCommand({"SET", key, "\xff not a config"}), IsOk());
+  EXPECT_THAT(read(), StatusIs(absl::StatusCode::kDataLoss));
+  ASSERT_THAT(RunCommand({"SET", key, EncodeStoreConfig(config)}), IsOk());
+  auto repaired = read();
+  ASSERT_THAT(repaired, IsOk());
+  EXPECT_EQ(repaired->config->handling_days, 5);
+
+  // Deleted: the defaults again.
+  ASSERT_THAT(RunCommand({"DEL", key}), IsOk());
+  auto defaults = read();
+  ASSERT_THAT(defaults, IsOk());
+  core::StoreConfig expected;
+  expected.stock_id = 1;
+  EXPECT_TRUE(*defaults->config == expected);
 }
 
 TEST_F(RecordStoreTest, ReadStockAnswersBrokenRecordsPerSku) {

@@ -157,7 +157,7 @@ void AvailabilityLookup::ReadTimeZone(
         if (!snapshot.ok()) {
           done(snapshot.status());
         } else {
-          done(snapshot->config.time_zone);
+          done(snapshot->config->time_zone);
         }
       });
 }
@@ -312,8 +312,7 @@ void AvailabilityLookup::ReadMissing(std::shared_ptr<Call> call,
           }
           return;
         }
-        call->config = std::make_shared<const core::StoreConfig>(
-            std::move(snapshot->config));
+        call->config = std::move(snapshot->config);
         if (near_cache_ != nullptr) {
           near_cache_->PutConfig(call->stock_id, call->config, call->ticket);
         }

@@ -156,7 +156,7 @@ void DemandReport::ReadSettings(std::shared_ptr<Call> call) {
              i < call->ranked.size() && i < snapshot->records.size(); ++i) {
           const auto& record = snapshot->records[i];
           if (record.ok() && record->has_value()) {
-            call->notify[i] = core::ResolveSettings(**record, snapshot->config)
+            call->notify[i] = core::ResolveSettings(**record, *snapshot->config)
                                   .notify_stock_qty;
           }
         }
