@@ -246,6 +246,23 @@ absl::Status DecodeSimpleOutcomes(const RedisReply& reply, int32_t stock_id,
   return absl::OkStatus();
 }
 
+// A stock's store configuration from its GET reply (nil: Magento's
+// defaults). Errors: the reply's error, DataLoss when undecodable.
+absl::StatusOr<core::StoreConfig> ConfigFromReply(const RedisReply& r,
+                                                  int32_t stock_id) {
+  const std::string what =
+      absl::StrCat("reading store config of stock ", stock_id);
+  if (r.is_error()) return RedisErrorStatus(r.str, what);
+  if (r.is_nil()) {
+    core::StoreConfig defaults;
+    defaults.stock_id = stock_id;
+    return defaults;
+  }
+  absl::StatusOr<core::StoreConfig> config = DecodeStoreConfig(r.str, stock_id);
+  if (!config.ok()) return UndecodableData(what, config.status().message());
+  return config;
+}
+
 // Marks the outcomes at `indices` finish with `error`.
 void FailOutcomes(const absl::Status& error, const std::vector<size_t>& indices,
                   std::vector<WriteOutcome>& out) {
@@ -518,23 +535,7 @@ void RecordWriter::Upsert(std::vector<core::Record> records,
         // A stock whose configuration cannot be read fails alone.
         std::map<int32_t, absl::StatusOr<core::StoreConfig>> configs;
         for (size_t i = 0; i < stocks.size(); ++i) {
-          const RedisReply& r = (*replies)[i];
-          const std::string what =
-              absl::StrCat("reading store config of stock ", stocks[i]);
-          if (r.is_error()) {
-            configs.emplace(stocks[i], RedisErrorStatus(r.str, what));
-          } else if (r.is_nil()) {
-            core::StoreConfig defaults;
-            defaults.stock_id = stocks[i];
-            configs.emplace(stocks[i], std::move(defaults));
-          } else {
-            absl::StatusOr<core::StoreConfig> config =
-                DecodeStoreConfig(r.str, stocks[i]);
-            if (!config.ok()) {
-              config = UndecodableData(what, config.status().message());
-            }
-            configs.emplace(stocks[i], std::move(config));
-          }
+          configs.emplace(stocks[i], ConfigFromReply((*replies)[i], stocks[i]));
         }
         ApplyUpserts(std::move(records), std::move(snapshot_id), now, deadline,
                      std::move(configs), std::move(done));
@@ -1186,23 +1187,6 @@ void RecordWriter::DeleteAbsent(const std::shared_ptr<SnapshotState>& state,
 }
 
 namespace {
-
-// A stock's store configuration from its GET reply (nil: Magento's
-// defaults). Errors: the reply's error, DataLoss when undecodable.
-absl::StatusOr<core::StoreConfig> ConfigFromReply(const RedisReply& r,
-                                                  int32_t stock_id) {
-  const std::string what =
-      absl::StrCat("reading store config of stock ", stock_id);
-  if (r.is_error()) return RedisErrorStatus(r.str, what);
-  if (r.is_nil()) {
-    core::StoreConfig defaults;
-    defaults.stock_id = stock_id;
-    return defaults;
-  }
-  absl::StatusOr<core::StoreConfig> config = DecodeStoreConfig(r.str, stock_id);
-  if (!config.ok()) return UndecodableData(what, config.status().message());
-  return config;
-}
 
 // The version bytes of a stored record value; zeros when absent or not a
 // record (as the write script reads them).
