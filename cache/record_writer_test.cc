@@ -311,6 +311,22 @@ TEST_F(RecordWriterTest, SummaryUsesTheStoredStoreConfig) {
                           "BACKORDER_STARTED 2->3 v3"));
 }
 
+// A stock whose stored config does not decode fails its records alone
+// (DataLoss naming the stock), and none of them is written; records of
+// another stock in the same call are applied.
+TEST_F(RecordWriterTest, AnUndecodableStoreConfigFailsOnlyItsStock) {
+  Command({"SET", keys_.StoreConfig(kStock), "\xff not a config"});
+  core::Record other = InStock("B", 1, 3);
+  other.stock_id = kStock + 1;
+  auto out = Upsert({InStock("A", 1, 10), other});
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].result, WriteResult::kFailed);
+  EXPECT_THAT(out[0].error, StatusIs(absl::StatusCode::kDataLoss,
+                                     HasSubstr("store config of stock 1")));
+  EXPECT_FALSE(Stored("A").has_value());
+  EXPECT_EQ(out[1].result, WriteResult::kApplied);
+}
+
 TEST_F(RecordWriterTest, FinishSnapshotDeletesRecordsTheSnapshotLacks) {
   Upsert({InStock("A", 1, 1), InStock("B", 1, 1), InStock("C", 1, 1)});
   // The snapshot holds A (newer) and B (as stored: stale, still held).
