@@ -143,29 +143,22 @@ RecordStore::RecordStore(RedisClient& client, KeySchema keys)
       candidates_script_(std::string(kCandidatesLua)) {}
 
 absl::StatusOr<std::shared_ptr<const core::StoreConfig>>
-RecordStore::DecodedConfigs::Get(
-    int32_t stock_id, const std::optional<absl::string_view>& bytes) {
-  if (!bytes.has_value()) {
-    // Not kept: any stock id can be asked for, only stored ones are few.
-    auto defaults = std::make_shared<core::StoreConfig>();
-    defaults->stock_id = stock_id;
-    return defaults;
-  }
+RecordStore::DecodedConfigs::Get(int32_t stock_id, absl::string_view bytes) {
   {
     absl::MutexLock lock(&mu_);
     auto it = entries_.find(stock_id);
-    if (it != entries_.end() && it->second.bytes == *bytes) {
+    if (it != entries_.end() && it->second.bytes == bytes) {
       return it->second.config;
     }
   }
   // Decoded outside the lock; a racing decode of the same bytes is as good.
   absl::StatusOr<core::StoreConfig> decoded =
-      DecodeStoreConfig(*bytes, stock_id);
+      DecodeStoreConfig(bytes, stock_id);
   if (!decoded.ok()) return decoded.status();
   auto config = std::make_shared<const core::StoreConfig>(*std::move(decoded));
   absl::MutexLock lock(&mu_);
   Entry& entry = entries_[stock_id];
-  entry.bytes = std::string(*bytes);
+  entry.bytes = std::string(bytes);
   entry.config = config;
   return config;
 }
@@ -211,20 +204,23 @@ void RecordStore::ReadStock(
           done(ReplyError(config, "store config"));
           return;
         }
-        if (!config.is_nil() && config.type != RedisReply::Type::kString) {
+        if (config.is_nil()) {
+          // Not kept: any stock id may be asked for, stored ones are few.
+          auto defaults = std::make_shared<core::StoreConfig>();
+          defaults->stock_id = stock_id;
+          snapshot.config = std::move(defaults);
+        } else if (config.type != RedisReply::Type::kString) {
           done(UnexpectedReply("store config"));
           return;
+        } else {
+          absl::StatusOr<std::shared_ptr<const core::StoreConfig>> decoded =
+              configs->Get(stock_id, config.str);
+          if (!decoded.ok()) {
+            done(decoded.status());
+            return;
+          }
+          snapshot.config = *std::move(decoded);
         }
-        absl::StatusOr<std::shared_ptr<const core::StoreConfig>> decoded =
-            configs->Get(stock_id,
-                         config.is_nil()
-                             ? std::nullopt
-                             : std::optional<absl::string_view>(config.str));
-        if (!decoded.ok()) {
-          done(decoded.status());
-          return;
-        }
-        snapshot.config = *std::move(decoded);
         if (skus.empty()) {
           done(std::move(snapshot));
           return;

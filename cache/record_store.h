@@ -118,11 +118,10 @@ class RecordStore {
   // may outlive the store at shutdown.
   class DecodedConfigs {
    public:
-    // The decoded `bytes` of `stock_id` (nullopt: none stored, the
-    // defaults), decoded now unless they are the bytes decoded last time.
-    // Errors: DataLoss.
+    // The stored config `bytes` of `stock_id` decoded, now unless they are
+    // the bytes decoded last time. Errors: DataLoss.
     absl::StatusOr<std::shared_ptr<const core::StoreConfig>> Get(
-        int32_t stock_id, const std::optional<absl::string_view>& bytes);
+        int32_t stock_id, absl::string_view bytes);
 
    private:
     struct Entry {
