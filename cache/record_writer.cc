@@ -1188,15 +1188,26 @@ void RecordWriter::DeleteAbsent(const std::shared_ptr<SnapshotState>& state,
 
 namespace {
 
-// The version bytes of a stored record value; zeros when absent or not a
-// record (as the write script reads them).
-std::string StoredVersionBytes(const RedisReply& value) {
-  if (value.type != RedisReply::Type::kString ||
-      value.str.size() < kRecordHeaderBytes || value.str[0] != 1) {
-    return std::string(8, '\0');
+// The part of a summaries-hash value a parent's derivation depends on:
+// "<status>,<eta>,<net>" (the value is 8 version bytes, then
+// "<status>,<eta>,<net>,<low>"); "" when there is none. The write script's
+// derivation_current() cuts the same part.
+std::string DerivationInputs(const RedisReply& summary) {
+  if (summary.type != RedisReply::Type::kString || summary.str.size() <= 8) {
+    return std::string();
   }
-  return value.str.substr(1, 8);
+  absl::string_view s = absl::string_view(summary.str).substr(8);
+  const size_t low = s.rfind(',');
+  return std::string(low == absl::string_view::npos ? s : s.substr(0, low));
 }
+
+bool IsArrayOf(const RedisReply& r, size_t n) {
+  return r.type == RedisReply::Type::kArray && r.elements.size() == n;
+}
+
+// DeriveParents' commands per stock: GET config, MULTI, HMGET summaries,
+// MGET records, EXEC.
+constexpr size_t kCommandsPerStock = 5;
 
 }  // namespace
 
@@ -1225,12 +1236,20 @@ void RecordWriter::DeriveParents(ParentsToDerive parents, absl::Time now,
         if (seen.insert(c).second) read.skus.push_back(std::move(c));
       }
     }
+    // The records and their summaries read at one instant (a transaction):
+    // the script stores a derivation only while the components' summaries
+    // are still those of the records it was derived from.
+    std::vector<std::string> hmget = {"HMGET", keys_.Summaries(stock)};
     std::vector<std::string> mget = {"MGET"};
     for (const std::string& sku : read.skus) {
+      hmget.push_back(sku);
       mget.push_back(keys_.Record(stock, sku));
     }
     commands.push_back({"GET", keys_.StoreConfig(stock)});
+    commands.push_back({"MULTI"});
+    commands.push_back(std::move(hmget));
     commands.push_back(std::move(mget));
+    commands.push_back({"EXEC"});
     reads.push_back(std::move(read));
   }
   if (reads.empty()) {
@@ -1259,19 +1278,24 @@ void RecordWriter::DeriveParents(ParentsToDerive parents, absl::Time now,
         for (size_t k = 0; k < reads.size(); ++k) {
           const StockRead& read = reads[k];
           absl::StatusOr<core::StoreConfig> config =
-              ConfigFromReply((*replies)[2 * k], read.stock_id);
-          const RedisReply& values = (*replies)[2 * k + 1];
-          if (config.ok() && (values.type != RedisReply::Type::kArray ||
-                              values.elements.size() != read.skus.size())) {
+              ConfigFromReply((*replies)[kCommandsPerStock * k], read.stock_id);
+          const RedisReply& exec = (*replies)[kCommandsPerStock * k + 4];
+          if (config.ok() && exec.is_error()) {
+            config = RedisErrorStatus(exec.str, "reading composite parents");
+          }
+          if (config.ok() && (exec.type != RedisReply::Type::kArray ||
+                              exec.elements.size() != 2 ||
+                              !IsArrayOf(exec.elements[0], read.skus.size()) ||
+                              !IsArrayOf(exec.elements[1], read.skus.size()))) {
             config = UnexpectedReply("reading composite parents");
           }
           if (!config.ok()) {
             if (first_error.ok()) first_error = config.status();
             continue;
           }
-          std::vector<ScriptItem> items =
-              DerivedSummaries(read.stock_id, read.skus, read.parents,
-                               values.elements, *config, now);
+          std::vector<ScriptItem> items = DerivedSummaries(
+              read.stock_id, read.skus, read.parents, exec.elements[1].elements,
+              exec.elements[0].elements, *config, now);
           if (!items.empty()) {
             calls.push_back(ScriptCall(read.stock_id, "", "", items));
           }
@@ -1301,12 +1325,13 @@ void RecordWriter::DeriveParents(ParentsToDerive parents, absl::Time now,
 
 std::vector<RecordWriter::ScriptItem> RecordWriter::DerivedSummaries(
     int32_t stock_id, const std::vector<std::string>& skus, size_t parents,
-    const std::vector<RedisReply>& values, const core::StoreConfig& config,
+    const std::vector<RedisReply>& values,
+    const std::vector<RedisReply>& summaries, const core::StoreConfig& config,
     absl::Time now) const {
-  std::map<absl::string_view, const RedisReply*> value_of;
+  std::map<absl::string_view, const RedisReply*> summary_of;
   std::vector<core::Record> components;
   for (size_t i = 0; i < skus.size(); ++i) {
-    value_of[skus[i]] = &values[i];
+    summary_of[skus[i]] = &summaries[i];
     if (i < parents || values[i].type != RedisReply::Type::kString) continue;
     // An undecodable component counts as not found, as on the read path.
     absl::StatusOr<core::Record> r =
@@ -1327,15 +1352,14 @@ std::vector<RecordWriter::ScriptItem> RecordWriter::DerivedSummaries(
     item.version = parent->version;
     bool complete = true;
     for (const std::string& c : core::ComponentSkus(*parent)) {
-      auto it = value_of.find(c);
+      auto it = summary_of.find(c);
       // Rewritten since the script listed its components: that write
       // derives it again.
-      if (it == value_of.end()) {
+      if (it == summary_of.end()) {
         complete = false;
         break;
       }
-      item.value.append(EncodeSkuList({c}));
-      item.value.append(StoredVersionBytes(*it->second));
+      item.value.append(EncodeSkuList({c, DerivationInputs(*it->second)}));
     }
     if (!complete) continue;
     item.summary = SummaryOf(

@@ -62,14 +62,17 @@
 // back-in-stock subscriptions turned into jobs like any record's.
 // The race accepted: two writers may derive the same parent concurrently
 // from different reads. The script stores a derivation only while the
-// parent's version and every component's version are still those it was
-// derived from (else that item is skipped: a newer write happened, and its
-// own derivation follows it). So a stored parent summary always matches
-// the components current at that instant, events form a chain, and the
-// last writer's derivation settles the final state. A derivation that fails
-// (Redis gone after the write) is logged; the parent's summary then waits
-// for its components' next change (answers are derived at read time and
-// are not affected, only the parent's events).
+// parent's version is still the one read and every component's summary
+// (status, date, net: what a parent's answer depends on) is still that of
+// the record it was derived from (else that item is skipped: a write
+// changed a component's summary, and its own derivation follows it). A
+// newer write that leaves a component's summary as it was derives nothing
+// itself, so it must not void a derivation in flight either. So a stored
+// parent summary always matches the components current at that instant,
+// events form a chain, and the last derivation settles the final state. A
+// derivation that fails (Redis gone after the write) is logged; the parent's
+// summary then waits for its components' next change (answers are derived at
+// read time and are not affected, only the parent's events).
 //
 // Thread safety: safe from any thread. Callbacks run on the Redis client's
 // loop thread and must not block. Holds a reference to the client, which
@@ -417,17 +420,19 @@ class RecordWriter {
                        absl::Time deadline,
                        Callback<std::vector<WriteOutcome>> done);
   // Derives the summaries of `parents` from their components' records (one
-  // round trip: each stock's config and one MGET of parents and components)
-  // and stores them with S items of the write script (one more), announcing
-  // the parents' transitions. `done` gets OK, or the first error (logged;
-  // the writes it follows stand).
+  // round trip: each stock's config, then the records of parents and
+  // components with their summaries in one transaction) and stores them with S
+  // items of the write script (one more), announcing the parents' transitions.
+  // `done` gets OK, or the first error (logged; the writes it follows stand).
   void DeriveParents(ParentsToDerive parents, absl::Time now,
                      absl::Time deadline, StatusCallback done);
   // The S items of one stock: `skus` are the parents (the first `parents`)
-  // then their components, `values` the MGET reply of their record keys.
+  // then their components, `values` the MGET reply of their record keys,
+  // `summaries` the HMGET reply of their summaries read with them.
   std::vector<ScriptItem> DerivedSummaries(
       int32_t stock_id, const std::vector<std::string>& skus, size_t parents,
-      const std::vector<RedisReply>& values, const core::StoreConfig& config,
+      const std::vector<RedisReply>& values,
+      const std::vector<RedisReply>& summaries, const core::StoreConfig& config,
       absl::Time now) const;
   // SCANs the whole keyspace for keys starting with `prefix`, scan_count
   // keys per step, handing each step's keys to `chunk` before the next

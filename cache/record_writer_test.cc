@@ -1272,5 +1272,49 @@ TEST_F(CompositeWriteTest, ConcurrentVariantWritersConvergeOnTheParent) {
   EXPECT_EQ(SummaryText("P"), absl::StrCat(expected, ",-1,0,0"));
 }
 
+// A write that leaves a variant's summary as it was (a new version, still
+// out of stock) derives nothing itself, so it must not void the derivation
+// of another variant's write in flight: here one variant goes in and out of
+// stock while the others are rewritten, unchanged, as fast as they can.
+TEST_F(CompositeWriteTest,
+       UnchangedVariantRewritesDoNotVoidAParentsDerivation) {
+  constexpr int kVariants = 4;
+  constexpr int kRounds = 30;
+  std::vector<std::string> variants;
+  for (int v = 0; v < kVariants; ++v) variants.push_back(absl::StrCat("V", v));
+  Upsert({Configurable("P", 1, variants)});
+  std::atomic<bool> stop{false};
+  std::atomic<int> failures{0};
+  auto write = [&](const core::Record& r) {
+    Waiter<absl::StatusOr<std::vector<WriteOutcome>>> w;
+    writer_->Upsert({r}, "", Now(), Deadline(), w.Callback());
+    if (!w.Get().ok()) ++failures;
+  };
+  std::vector<std::thread> rewriters;
+  for (int v = 1; v < kVariants; ++v) {
+    rewriters.emplace_back([&, v] {
+      for (int64_t version = 1; !stop.load(); ++version) {
+        write(InStock(absl::StrCat("V", v), version, 0));
+      }
+    });
+  }
+  // V0: in, out, in, ... ending out; the parent follows each.
+  for (int64_t version = 1; version <= 2 * kRounds; ++version) {
+    write(InStock("V0", version, version % 2 == 1 ? 1 : 0));
+  }
+  stop = true;
+  for (auto& t : rewriters) t.join();
+  ASSERT_EQ(failures.load(), 0);
+
+  int status = kSummaryUnknown;
+  for (const TransitionEvent& e : Events()) {
+    if (e.sku != "P") continue;
+    EXPECT_EQ(e.old_status, status) << Describe(e);
+    status = e.new_status;
+  }
+  EXPECT_EQ(status, kSummaryOutOfStock);
+  EXPECT_EQ(SummaryText("P"), absl::StrCat(kSummaryOutOfStock, ",-1,0,0"));
+}
+
 }  // namespace
 }  // namespace availability::cache

@@ -23,12 +23,16 @@
 -- tag: same slot; cache/key_schema.h names the keys). A U of a composite
 -- passes status "" and keeps the stored summary (with the new version): its
 -- summary is derived from its components afterwards, by an S item.
--- S (summary only, a composite parent): `value` lists the versions its
--- summary was derived from (per component: length byte, SKU, 8-byte version,
--- zeros when absent); it is stored, and its transitions announced, only when
--- the parent's record still has `version` and every component still has
--- the version listed, else the item is CHANGED (a newer write follows with a
--- recompute of its own). The record itself is not touched.
+-- S (summary only, a composite parent): `value` lists, per component, the
+-- part of its summary the derivation depends on, as read with the records
+-- it was derived from (pairs of length byte then bytes: the SKU, then
+-- "<status>,<eta>,<net>" or "" when it had none); it is stored, and its
+-- transitions announced, only when the parent's record still has `version`
+-- and every component's summary still has that part, else the item is
+-- CHANGED (the write that changed it derives the parent again after
+-- itself). A newer write that left a component's summary as it was does
+-- not void it: such a write derives nothing. The record itself is not
+-- touched.
 --
 -- Fencing (one writer at a time, cache/leader_lease.h): a call whose token
 -- is below the counter's value (a newer writer acquired the lease) is
@@ -90,8 +94,8 @@ end
 local function tag_of(rkey, sku)
   return string.sub(rkey, 1, #rkey - #sku - 2)
 end
--- The index keys an item may read or write, and the component records an
--- S item reads, checked like the others.
+-- The index keys an item may read or write, checked like the others (an S
+-- item reads only the summaries hash, a fixed key).
 local function check_all(list)
   for _, c in ipairs(list) do
     local err = wrong_type(c[1], c[2])
@@ -104,15 +108,7 @@ for i = 0, n - 1 do
   local a = NFIX + i * NPER
   local sku = ARGV[a + 2]
   local tag = tag_of(KEYS[NFIX + 2 * i + 1], sku)
-  if ARGV[a + 1] == 'S' then
-    local list, pos = ARGV[a + 4], 1
-    while pos <= #list do
-      local len = string.byte(list, pos)
-      ichecks[#ichecks + 1] =
-          {tag .. 'r:' .. string.sub(list, pos + 1, pos + len), 'string'}
-      pos = pos + 9 + len
-    end
-  else
+  if ARGV[a + 1] ~= 'S' then
     local ckey, pkey = tag .. 'comp:' .. sku, tag .. 'parents:' .. sku
     local err = check_all({{ckey, 'string'}, {pkey, 'set'}})
     if err then return redis.error_reply(err) end
@@ -148,20 +144,19 @@ local function set_components(tag, sku, list)
   end
 end
 
--- Whether the versions an S item's summary was derived from are current.
-local function derived_from_current(tag, checklist)
-  local pos = 1
-  while pos <= #checklist do
-    local len = string.byte(checklist, pos)
-    local c = string.sub(checklist, pos + 1, pos + len)
-    local want = string.sub(checklist, pos + 1 + len, pos + 8 + len)
-    pos = pos + 9 + len
-    local rec = redis.call('GET', tag .. 'r:' .. c)
-    local have = ZERO
-    if rec and #rec >= 9 and string.byte(rec, 1) == 1 then
-      have = string.sub(rec, 2, 9)
+-- Whether the component summaries an S item was derived from are current
+-- (the "<status>,<eta>,<net>" of each; record_writer.cc's DerivationInputs
+-- cuts the same part).
+local function derivation_current(checklist)
+  local list = sku_list(checklist)
+  for k = 1, #list, 2 do
+    local sum = redis.call('HGET', sums, list[k])
+    local have = ''
+    if sum and #sum > 8 then
+      have = string.match(string.sub(sum, 9), '^(.*),[^,]*$') or
+             string.sub(sum, 9)
     end
-    if have ~= want then return false end
+    if have ~= list[k + 1] then return false end
   end
   return true
 end
@@ -255,7 +250,7 @@ for i = 0, n - 1 do
       vb = stored or ZERO
     end
   elseif op == 'S' then
-    if not (cur and stored == vb and derived_from_current(tag, value)) then
+    if not (cur and stored == vb and derivation_current(value)) then
       results[i + 1] = {CHANGED, stored or ''}
       apply = false
     end
