@@ -91,17 +91,7 @@ class HiredisClient final : public RedisClient {
         backoff_(options_.reconnect_min_backoff) {}
 
   ~HiredisClient() override {
-    if (thread_.joinable()) {
-      bool wake;
-      {
-        absl::MutexLock lock(&mu_);
-        stopping_ = true;
-        wake = !wake_pending_;
-        wake_pending_ = true;
-      }
-      if (wake) Wake();
-      thread_.join();
-    }
+    Stop();
     for (event* e :
          {wake_event_, deadline_timer_, reconnect_timer_, connect_timer_}) {
       if (e != nullptr) event_free(e);
@@ -148,6 +138,21 @@ class HiredisClient final : public RedisClient {
     s.deadline = deadline;
     s.pipeline = std::move(done);
     Submit(std::move(s));
+  }
+
+  void Stop() override {
+    // One caller joins; a concurrent one waits for it here.
+    absl::MutexLock join_lock(&join_mu_);
+    if (!thread_.joinable()) return;
+    bool wake;
+    {
+      absl::MutexLock lock(&mu_);
+      stopping_ = true;
+      wake = !wake_pending_;
+      wake_pending_ = true;
+    }
+    if (wake) Wake();
+    thread_.join();
   }
 
   bool IsConnected() const override {
@@ -722,6 +727,8 @@ class HiredisClient final : public RedisClient {
   // An eventfd write is outstanding; the loop has not swapped queue_ yet.
   bool wake_pending_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // Held by Stop() around joining thread_.
+  absl::Mutex join_mu_;
   bool connected_ ABSL_GUARDED_BY(mu_) = false;
   std::string last_error_ ABSL_GUARDED_BY(mu_);  // redacted
   std::shared_ptr<ConnectionObserver> observer_ ABSL_GUARDED_BY(mu_);

@@ -93,9 +93,16 @@ class RedisClient {
   static absl::StatusOr<std::unique_ptr<RedisClient>> Start(
       RedisOptions options);
 
-  // Stops the loop; pending callbacks get Cancelled. Blocks until the loop
-  // thread has exited: never call from a callback.
+  // Stops the loop (Stop()) if it still runs.
   virtual ~RedisClient() = default;
+
+  // Stops the loop: pending callbacks get Cancelled on the loop thread
+  // before it exits; commands sent later fail at once, on the caller's
+  // thread, with Cancelled. Blocks until the loop thread has exited, so no
+  // callback runs after it returns: an owner stops the client while the
+  // objects its callbacks use are still alive. Idempotent; never call from
+  // a callback.
+  virtual void Stop() = 0;
 
   // Sends one command. A Redis error reply is delivered as a RedisReply of
   // type kError (not as a failed status).

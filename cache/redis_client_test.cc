@@ -420,6 +420,38 @@ TEST(RedisClientTest, StoppingCancelsWhatIsInFlight) {
   server->Resume();
 }
 
+// Stop() before the destructor: an owner stops the client while what its
+// callbacks use is still alive (AvailabilityServer::Shutdown).
+TEST(RedisClientTest, StopCancelsInFlightThenFailsLaterCommandsAtOnce) {
+  auto server = StartServer();
+  ASSERT_NE(server, nullptr);
+  auto client = Connect(OptionsFor(*server));
+  ASSERT_NE(client, nullptr);
+  server->Pause();
+  auto pending = Send(*client, {"PING"}, absl::Seconds(30));
+  client->Stop();  // joins the loop thread
+  ASSERT_TRUE(pending->done.HasBeenNotified());
+  EXPECT_THAT(pending->reply, StatusIs(absl::StatusCode::kCancelled));
+  EXPECT_FALSE(client->IsConnected());
+
+  // Later commands fail on the caller's thread, before Execute returns.
+  const std::thread::id caller = std::this_thread::get_id();
+  std::thread::id ran_on;
+  auto later = Send(*client, {"PING"});
+  client->Execute(
+      {"PING"}, absl::Now() + kDeadline,
+      [&](absl::StatusOr<RedisReply>) { ran_on = std::this_thread::get_id(); });
+  EXPECT_EQ(ran_on, caller);
+  ASSERT_TRUE(later->done.HasBeenNotified());
+  EXPECT_THAT(later->reply, StatusIs(absl::StatusCode::kCancelled));
+
+  client->Stop();  // idempotent
+  client.reset();
+  EXPECT_EQ(pending->calls.load(), 1);
+  EXPECT_EQ(later->calls.load(), 1);
+  server->Resume();
+}
+
 TEST(RedisClientTest, RejectsUnusableOptions) {
   struct Case {
     const char* name;

@@ -419,6 +419,10 @@ void AvailabilityServer::Shutdown(absl::Duration grace) {
   if (sync_server_ != nullptr) sync_server_->Wait();
   // No answer is counted any more: the last counts go to Redis.
   if (demand_flusher_ != nullptr) demand_flusher_->Stop();
+  // No Redis callback runs after this, so the members are destroyed (in
+  // reverse order, the clients last) with none of them in use.
+  if (primary_redis_ != nullptr) primary_redis_->Stop();
+  if (redis_ != nullptr) redis_->Stop();
   stopped_.Notify();
 }
 

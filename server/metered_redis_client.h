@@ -59,6 +59,7 @@ class MeteredRedisClient final : public cache::RedisClient {
         });
   }
 
+  void Stop() override { inner_.Stop(); }
   bool IsConnected() const override { return inner_.IsConnected(); }
   void SetConnectionObserver(ConnectionObserver observer) override {
     inner_.SetConnectionObserver(std::move(observer));

@@ -425,6 +425,9 @@ int RunMagento() {
   }
   // The signal thread has returned (stopping is notified only by it).
   signal_thread.join();
+  // No Redis callback runs after this: the writer and the lease, which
+  // callbacks use, are destroyed before the client.
+  (*redis)->Stop();
   Log(LogLevel::kInfo, "stopped");
   return 0;
 }
