@@ -33,9 +33,7 @@ void CatalogSettingsWriter::ReadStoreConfig(int32_t stock_id,
           return;
         }
         if (reply->is_nil()) {
-          core::StoreConfig defaults;
-          defaults.stock_id = stock_id;
-          done(std::move(defaults));
+          done(DefaultStoreConfig(stock_id));
           return;
         }
         done(DecodeStoreConfig(reply->str, stock_id));

@@ -240,6 +240,12 @@ std::string EncodeStoreConfig(const core::StoreConfig& c) {
   return out;
 }
 
+core::StoreConfig DefaultStoreConfig(int32_t stock_id) {
+  core::StoreConfig defaults;
+  defaults.stock_id = stock_id;
+  return defaults;
+}
+
 absl::StatusOr<core::StoreConfig> DecodeStoreConfig(absl::string_view value,
                                                     int32_t stock_id) {
   if (absl::Status s = CheckHeader(value, "store config"); !s.ok()) return s;

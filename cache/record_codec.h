@@ -67,6 +67,10 @@ std::string EncodeStoreConfig(const core::StoreConfig& config);
 absl::StatusOr<core::StoreConfig> DecodeStoreConfig(absl::string_view value,
                                                     int32_t stock_id);
 
+// The configuration of a stock that has none stored: Magento's defaults
+// (core::StoreConfig's), for `stock_id`.
+core::StoreConfig DefaultStoreConfig(int32_t stock_id);
+
 }  // namespace availability::cache
 
 #endif  // AVAILABILITY_CACHE_RECORD_CODEC_H_

@@ -206,9 +206,8 @@ void RecordStore::ReadStock(
         }
         if (config.is_nil()) {
           // Not kept: any stock id may be asked for, stored ones are few.
-          auto defaults = std::make_shared<core::StoreConfig>();
-          defaults->stock_id = stock_id;
-          snapshot.config = std::move(defaults);
+          snapshot.config = std::make_shared<const core::StoreConfig>(
+              DefaultStoreConfig(stock_id));
         } else if (config.type != RedisReply::Type::kString) {
           done(UnexpectedReply("store config"));
           return;

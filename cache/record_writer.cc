@@ -253,11 +253,7 @@ absl::StatusOr<core::StoreConfig> ConfigFromReply(const RedisReply& r,
   const std::string what =
       absl::StrCat("reading store config of stock ", stock_id);
   if (r.is_error()) return RedisErrorStatus(r.str, what);
-  if (r.is_nil()) {
-    core::StoreConfig defaults;
-    defaults.stock_id = stock_id;
-    return defaults;
-  }
+  if (r.is_nil()) return DefaultStoreConfig(stock_id);
   absl::StatusOr<core::StoreConfig> config = DecodeStoreConfig(r.str, stock_id);
   if (!config.ok()) return UndecodableData(what, config.status().message());
   return config;
