@@ -1279,8 +1279,7 @@ void RecordWriter::DeriveParents(ParentsToDerive parents, absl::Time now,
           if (config.ok() && exec.is_error()) {
             config = RedisErrorStatus(exec.str, "reading composite parents");
           }
-          if (config.ok() && (exec.type != RedisReply::Type::kArray ||
-                              exec.elements.size() != 2 ||
+          if (config.ok() && (!IsArrayOf(exec, 2) ||
                               !IsArrayOf(exec.elements[0], read.skus.size()) ||
                               !IsArrayOf(exec.elements[1], read.skus.size()))) {
             config = UnexpectedReply("reading composite parents");

@@ -106,9 +106,9 @@ end
 local ichecks = {}
 for i = 0, n - 1 do
   local a = NFIX + i * NPER
-  local sku = ARGV[a + 2]
-  local tag = tag_of(KEYS[NFIX + 2 * i + 1], sku)
   if ARGV[a + 1] ~= 'S' then
+    local sku = ARGV[a + 2]
+    local tag = tag_of(KEYS[NFIX + 2 * i + 1], sku)
     local ckey, pkey = tag .. 'comp:' .. sku, tag .. 'parents:' .. sku
     local err = check_all({{ckey, 'string'}, {pkey, 'set'}})
     if err then return redis.error_reply(err) end
