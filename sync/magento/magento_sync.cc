@@ -21,7 +21,7 @@ constexpr int64_t kMaxGapPerJump = 1000;
 constexpr size_t kMaxGaps = 10000;
 // Owner of the connector's managed stocks in the cache (KeySchema).
 constexpr char kOwner[] = "magento";
-// Reconcile chunks written to the cache while the next one is read.
+// Reconcile chunks being written to the cache while the next one is read.
 constexpr size_t kChunksInFlight = 1;
 // Records per Upsert of a reconcile chunk (see PendingWrite).
 constexpr size_t kWriteBatch = 2000;
@@ -531,11 +531,6 @@ absl::Status MagentoSync::StartReconcile() {
 }
 
 absl::Status MagentoSync::ReconcileChunk() {
-  // Bounded pipeline: the database reads the next chunk while the cache
-  // writes the previous ones.
-  while (reconcile_->in_flight.size() >= kChunksInFlight) {
-    AV_RETURN_IF_ERROR(CompleteOldestChunk());
-  }
   const absl::Time read_start = absl::Now();
   const int64_t version = NextVersion();
   const absl::Time read_at = clock_.Now();
@@ -576,6 +571,12 @@ absl::Status MagentoSync::ReconcileChunk() {
     AddToRankings(std::move(ranked));
     reconcile_->after_entity_id = last;
     return absl::OkStatus();
+  }
+  // Bounded pipeline: the database read this chunk while the cache wrote
+  // the previous one; this one's writes start when that one is through, so
+  // the cache has one batch of the reconcile queued at a time.
+  while (reconcile_->in_flight.size() >= kChunksInFlight) {
+    AV_RETURN_IF_ERROR(CompleteOldestChunk());
   }
   ChunkWrite write;
   write.ranked = std::move(ranked);
