@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <utility>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "cache/redis_reply.h"
 
 namespace availability::cache {
@@ -14,44 +17,83 @@ struct ScanState {
   RedisClient* client = nullptr;
   std::string match;
   std::string count;
-  std::string cursor = "0";
   absl::Time deadline;
   ScanChunk chunk;
   ScanStatusCallback done;
+
+  absl::Mutex mu;
+  // The next step's reply, when it came before the chunk was through.
+  std::optional<absl::StatusOr<RedisReply>> ready ABSL_GUARDED_BY(mu);
+  // The chunk is through and waits for the next step's reply.
+  bool waiting ABSL_GUARDED_BY(mu) = false;
 };
 
-void ScanStep(std::shared_ptr<ScanState> state) {
+void Deliver(std::shared_ptr<ScanState> state,
+             absl::StatusOr<RedisReply> reply);
+
+// Sends the SCAN step at `cursor`; its reply is delivered once the previous
+// step's chunk is through (at once when it already is).
+void Step(std::shared_ptr<ScanState> state, const std::string& cursor) {
   state->client->Execute(
-      {"SCAN", state->cursor, "MATCH", state->match, "COUNT", state->count},
+      {"SCAN", cursor, "MATCH", state->match, "COUNT", state->count},
       state->deadline, [state](absl::StatusOr<RedisReply> reply) {
-        if (absl::Status s = ReplyStatus(reply, "scan"); !s.ok()) {
-          state->done(s);
-          return;
-        }
-        if (reply->type != RedisReply::Type::kArray ||
-            reply->elements.size() != 2) {
-          state->done(UnexpectedReply("scan"));
-          return;
-        }
-        state->cursor = reply->elements[0].str;
-        std::vector<std::string> keys;
-        for (RedisReply& key : reply->elements[1].elements) {
-          keys.push_back(std::move(key.str));
-        }
-        const bool last = state->cursor == "0";
-        ScanStatusCallback next = [state, last](absl::Status s) {
-          if (!s.ok() || last) {
-            state->done(s);
+        {
+          absl::MutexLock lock(&state->mu);
+          if (!state->waiting) {
+            state->ready = std::move(reply);
             return;
           }
-          ScanStep(state);
-        };
-        if (keys.empty()) {
-          next(absl::OkStatus());
-          return;
+          state->waiting = false;
         }
-        state->chunk(std::move(keys), std::move(next));
+        Deliver(state, std::move(reply));
       });
+}
+
+// The chunk is through: the next step's reply, now or when it comes.
+void Advance(std::shared_ptr<ScanState> state) {
+  absl::StatusOr<RedisReply> reply;
+  {
+    absl::MutexLock lock(&state->mu);
+    if (!state->ready.has_value()) {
+      state->waiting = true;
+      return;
+    }
+    reply = std::move(*state->ready);
+    state->ready.reset();
+  }
+  Deliver(state, std::move(reply));
+}
+
+void Deliver(std::shared_ptr<ScanState> state,
+             absl::StatusOr<RedisReply> reply) {
+  if (absl::Status s = ReplyStatus(reply, "scan"); !s.ok()) {
+    state->done(s);
+    return;
+  }
+  if (reply->type != RedisReply::Type::kArray || reply->elements.size() != 2) {
+    state->done(UnexpectedReply("scan"));
+    return;
+  }
+  const bool last = reply->elements[0].str == "0";
+  // The next step goes out now, so that Redis walks on while the chunk's
+  // keys are handled (SCAN's guarantees hold while the keyspace changes).
+  if (!last) Step(state, reply->elements[0].str);
+  std::vector<std::string> keys;
+  for (RedisReply& key : reply->elements[1].elements) {
+    keys.push_back(std::move(key.str));
+  }
+  ScanStatusCallback next = [state, last](absl::Status s) {
+    if (!s.ok() || last) {
+      state->done(s);
+      return;
+    }
+    Advance(state);
+  };
+  if (keys.empty()) {
+    next(absl::OkStatus());
+    return;
+  }
+  state->chunk(std::move(keys), std::move(next));
 }
 
 }  // namespace
@@ -76,7 +118,11 @@ void ScanKeys(RedisClient& client, std::string match, int count,
   state->deadline = deadline;
   state->chunk = std::move(chunk);
   state->done = std::move(done);
-  ScanStep(std::move(state));
+  {
+    absl::MutexLock lock(&state->mu);
+    state->waiting = true;
+  }
+  Step(std::move(state), "0");
 }
 
 }  // namespace availability::cache

@@ -40,7 +40,8 @@ std::string GlobEscape(absl::string_view s);
 // SCANs the whole keyspace for the keys matching the MATCH pattern `match`,
 // `count` keys per step (at least 1), handing each step's keys (none: the
 // step is skipped) to `chunk` before the next step; `done` gets OK after
-// the last step, or the first error.
+// the last step, or the first error. The next step is asked for while a
+// chunk is handled (one step ahead at most).
 void ScanKeys(RedisClient& client, std::string match, int count,
               absl::Time deadline, ScanChunk chunk, ScanStatusCallback done);
 

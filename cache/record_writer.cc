@@ -6,8 +6,10 @@
 #include <set>
 #include <utility>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "base/log.h"
 #include "cache/key_scan.h"
 #include "cache/record_codec.h"
@@ -874,25 +876,24 @@ void RecordWriter::FinishSnapshots(
           EndSnapshots(std::move(ending), std::move(index), 0, results,
                        std::move(done));
         };
-        // Each SCAN step's keys, by stock, go through the stocks' chunks in
-        // turn (SMISMEMBER, then the delete script for the absent ones).
+        // Each SCAN step's keys, by stock, go through the stocks' chunks
+        // together (SMISMEMBER, then the delete script for the absent ones).
         ScanMatch(
             absl::StrCat(GlobEscape(keys_.StockKeyStart()), "*}:r:*"), deadline,
             [this, states, walking](std::vector<std::string> keys,
                                     StatusCallback next) {
-              auto by_stock = std::make_shared<
-                  std::vector<std::pair<size_t, std::vector<std::string>>>>();
+              std::vector<std::pair<size_t, std::vector<std::string>>> by_stock;
               std::map<size_t, size_t> slot;  // states index -> by_stock
               for (std::string& key : keys) {
                 const std::optional<int32_t> stock = keys_.RecordKeyStock(key);
                 if (!stock.has_value()) continue;
                 const auto it = walking->find(*stock);
                 if (it == walking->end()) continue;
-                auto [s, added] = slot.emplace(it->second, by_stock->size());
-                if (added) by_stock->push_back({it->second, {}});
-                (*by_stock)[s->second].second.push_back(std::move(key));
+                auto [s, added] = slot.emplace(it->second, by_stock.size());
+                if (added) by_stock.push_back({it->second, {}});
+                by_stock[s->second].second.push_back(std::move(key));
               }
-              ChunkStocks(states, by_stock, 0, std::move(next));
+              ChunkStocks(states, std::move(by_stock), std::move(next));
             },
             std::move(finish));
       });
@@ -900,23 +901,34 @@ void RecordWriter::FinishSnapshots(
 
 void RecordWriter::ChunkStocks(
     const std::vector<std::shared_ptr<SnapshotState>>& states,
-    std::shared_ptr<std::vector<std::pair<size_t, std::vector<std::string>>>>
-        by_stock,
-    size_t from, StatusCallback next) {
-  if (from >= by_stock->size()) {
+    std::vector<std::pair<size_t, std::vector<std::string>>> by_stock,
+    StatusCallback next) {
+  if (by_stock.empty()) {
     next(absl::OkStatus());
     return;
   }
-  const auto& [i, keys] = (*by_stock)[from];
-  SnapshotChunk(states[i], keys,
-                [this, states, by_stock, from,
-                 next = std::move(next)](absl::Status s) mutable {
-                  if (!s.ok()) {
-                    next(s);
-                    return;
-                  }
-                  ChunkStocks(states, by_stock, from + 1, std::move(next));
-                });
+  // The stocks' chunks go out together (their sets and keys are apart);
+  // the last one through answers.
+  struct Join {
+    Join(size_t n, StatusCallback done) : left(n), next(std::move(done)) {}
+    absl::Mutex mu;
+    size_t left ABSL_GUARDED_BY(mu);
+    absl::Status first ABSL_GUARDED_BY(mu);
+    const StatusCallback next;
+  };
+  auto join = std::make_shared<Join>(by_stock.size(), std::move(next));
+  for (const auto& [i, keys] : by_stock) {
+    SnapshotChunk(states[i], keys, [join](absl::Status s) {
+      absl::Status first;
+      {
+        absl::MutexLock lock(&join->mu);
+        join->first.Update(s);
+        if (--join->left > 0) return;
+        first = join->first;
+      }
+      join->next(first);
+    });
+  }
 }
 
 void RecordWriter::EndSnapshots(

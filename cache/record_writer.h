@@ -450,12 +450,12 @@ class RecordWriter {
   // FailedPrecondition for a snapshot set that is empty or gone.
   absl::Status EmptySnapshotError(const SnapshotState& state) const;
   // A FinishSnapshots walk's step: SnapshotChunk of each stock's keys
-  // (states[by_stock[k].first], from k = `from` on) in turn.
+  // (states[by_stock[k].first]) at once; `next` gets the first error, or
+  // OK when all are through.
   void ChunkStocks(
       const std::vector<std::shared_ptr<SnapshotState>>& states,
-      std::shared_ptr<std::vector<std::pair<size_t, std::vector<std::string>>>>
-          by_stock,
-      size_t from, StatusCallback next);
+      std::vector<std::pair<size_t, std::vector<std::string>>> by_stock,
+      StatusCallback next);
   // FinishSnapshots' last steps: EndSnapshot of states[from...] in turn,
   // their results into results[index[...]].
   void EndSnapshots(
