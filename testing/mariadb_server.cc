@@ -190,7 +190,7 @@ absl::Status MariadbServer::Launch() {
       "--user=root",
       "--skip-name-resolve",
       "--performance-schema=OFF",
-      "--innodb-buffer-pool-size=64M",
+      absl::StrCat("--innodb-buffer-pool-size=", options_.buffer_pool_mb, "M"),
       "--innodb-log-file-size=32M",
       "--innodb-flush-log-at-trx-commit=2",
       "--max-connections=100",

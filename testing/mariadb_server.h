@@ -36,6 +36,10 @@ class MariadbServer {
     // binlog_row_image=FULL, server_id=1) that a replica or a connector
     // following it can read. Off by default (--skip-log-bin).
     bool log_bin = false;
+    // InnoDB's buffer pool (--innodb-buffer-pool-size). The tests' data fits
+    // in the default; a benchmark's catalog should fit too, as a production
+    // database's working set does.
+    int buffer_pool_mb = 64;
   };
 
   // Installs a data directory and starts mariadbd (or $MARIADBD), waiting up
