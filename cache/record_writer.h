@@ -27,7 +27,8 @@
 //   upsert replaces it, so an older upsert arriving later stays stale however
 //   late it comes; the cost is one small hash field per deleted SKU.
 //
-// Event stream entries (Events(stock), XADD MAXLEN ~ events_max_len) have the
+// Event stream entries (Events(stock), trimmed with XTRIM MAXLEN ~
+// events_max_len once per script call that appended any) have the
 // fields: type (BACK_IN_STOCK, OUT_OF_STOCK, BACKORDER_STARTED, ETA_CHANGED,
 // DISCONTINUED, LOW_STOCK), sku, stock, version, old_status, new_status,
 // eta (days since epoch, -1 = none), net (ten-thousandths). Rules:
@@ -232,8 +233,9 @@ absl::StatusOr<TransitionEvent> ParseTransitionEvent(const RedisReply& entry);
 class RecordWriter {
  public:
   struct Options {
-    // Approximate bound of each stock's events stream (XADD MAXLEN ~);
-    // 0 = unbounded.
+    // Approximate bound of each stock's events stream (XTRIM MAXLEN ~ after
+    // each write call that appended events, so it may exceed it by one
+    // call's events in between); 0 = unbounded.
     int64_t events_max_len = 100000;
     // Bound of each stock's notification jobs stream; 0 = unbounded (jobs
     // are removed by the mailer that consumes them; trimming would drop

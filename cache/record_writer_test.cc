@@ -237,6 +237,37 @@ TEST_F(RecordWriterTest, OutcomesCountTheEventsAndJobsTheyAppended) {
   EXPECT_EQ(Command({"XLEN", keys_.NotificationJobs(kStock)}).integer, 2);
 }
 
+// The events stream keeps about events_max_len entries: both scripts (the
+// bulk one for simple upserts, the general one for deletes) trim it once per
+// call, to whole stream nodes (100 entries) above the bound, and the newest
+// events stay.
+TEST_F(RecordWriterTest, EventsStreamIsTrimmedAfterEachWrite) {
+  RecordWriter::Options wo;
+  wo.events_max_len = 150;
+  writer_ = std::make_unique<RecordWriter>(*client_, keys_, wo);
+  auto length = [&] { return Command({"XLEN", keys_.Events(kStock)}).integer; };
+  for (int batch = 0; batch < 5; ++batch) {
+    std::vector<core::Record> records;
+    for (int i = 0; i < 200; ++i) {
+      records.push_back(InStock(absl::StrCat("T", batch, "-", i), 1, 5));
+    }
+    Upsert(std::move(records));
+    EXPECT_GE(length(), 150) << batch;
+    EXPECT_LE(length(), 250) << batch;
+  }
+  std::vector<DeleteKey> deletes;
+  for (int i = 0; i < 200; ++i) {
+    deletes.push_back({kStock, absl::StrCat("T4-", i), 2});
+  }
+  Delete(std::move(deletes));
+  EXPECT_GE(length(), 150);
+  EXPECT_LE(length(), 250);
+  const std::vector<TransitionEvent> events = Events();
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().sku, "T4-199");
+  EXPECT_EQ(events.back().type, "OUT_OF_STOCK");
+}
+
 TEST_F(RecordWriterTest, DeleteLeavesTombstoneThatBlocksOlderUpserts) {
   Upsert({InStock("A", 5, 10)});
   auto del = Delete({{kStock, "A", 4}});

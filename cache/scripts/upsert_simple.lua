@@ -4,7 +4,8 @@
 -- and snapshot set, at a fraction of the Redis time: it reads all records
 -- and summaries with one MGET and one HMGET, works out every transition
 -- first, and writes with one MSET, one HSET and one SADD; only the events,
--- the notification jobs and the reads they need go per record. The first
+-- the notification jobs and the reads they need go per record (the events
+-- stream is trimmed once per call, as write_records.lua does). The first
 -- import of a snapshot, and every later one, goes through it.
 --
 -- KEYS and ARGV[1..5] as in write_records.lua (KEYS[1] events stream,
@@ -221,12 +222,12 @@ if any_events then
     if first then
       local a = NFIX + (i - 1) * NPER
       local sku, vd, ns = skus[i], ARGV[a + 3], ARGV[a + 5]
-      xadd(KEYS[1], events_max_arg, 'type', first, 'sku', sku, 'stock', stock,
+      xadd(KEYS[1], '0', 'type', first, 'sku', sku, 'stock', stock,
            'version', vd, 'old_status', ost[i], 'new_status', ns,
            'eta', ARGV[a + 6], 'net', ARGV[a + 7])
       local count = 1
       if ev2[i] then
-        xadd(KEYS[1], events_max_arg, 'type', ev2[i], 'sku', sku, 'stock',
+        xadd(KEYS[1], '0', 'type', ev2[i], 'sku', sku, 'stock',
              stock, 'version', vd, 'old_status', ost[i], 'new_status', ns,
              'eta', ARGV[a + 6], 'net', ARGV[a + 7])
         count = 2
@@ -258,6 +259,9 @@ if any_events then
       end
     end
   end
+end
+if any_events and events_max_arg ~= '0' then
+  redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', events_max_arg)
 end
 if #msets > 0 then
   bulk('MSET', nil, msets)

@@ -188,12 +188,15 @@ local function xadd(key, maxlen, fields)
   end
 end
 
--- Events and jobs appended for the current item.
+-- Events and jobs appended for the current item; whether the call
+-- appended any event (the stream is trimmed once, at the end).
 local nev, njobs = 0, 0
+local any_events = false
 
 local function emit(t, sku, vb, os, ns, eta, net)
   nev = nev + 1
-  xadd(KEYS[1], events_max, {'type', t, 'sku', sku, 'stock', stock,
+  any_events = true
+  xadd(KEYS[1], 0, {'type', t, 'sku', sku, 'stock', stock,
        'version', dec(vb), 'old_status', tostring(os),
        'new_status', tostring(ns), 'eta', tostring(eta), 'net', net})
 end
@@ -316,6 +319,9 @@ for i = 0, n - 1 do
   end
   results[i + 1][3], results[i + 1][4] = nev, njobs
   results[i + 1][5] = parents
+end
+if any_events and events_max > 0 then
+  redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', events_max)
 end
 if snap_ttl ~= '' then
   redis.call('EXPIRE', KEYS[4], snap_ttl)
