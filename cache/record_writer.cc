@@ -953,6 +953,26 @@ void RecordWriter::EndSnapshots(
 
 void RecordWriter::EndSnapshot(std::shared_ptr<SnapshotState> state,
                                Callback<SnapshotResult> done) {
+  if (options_.fence_key.empty()) {
+    DropSnapshotSet(std::move(state), std::move(done));
+    return;
+  }
+  // A fenced writer's finish ends with the script's fence check (no items):
+  // a deposed writer is refused (FENCED), its set kept, rather than finish
+  // quietly when it had nothing (more) to delete. Chunks with nothing absent
+  // run no script.
+  DeleteAbsent(state, {},
+               [this, state, done = std::move(done)](absl::Status s) mutable {
+                 if (!s.ok()) {
+                   done(s);
+                   return;
+                 }
+                 DropSnapshotSet(std::move(state), std::move(done));
+               });
+}
+
+void RecordWriter::DropSnapshotSet(std::shared_ptr<SnapshotState> state,
+                                   Callback<SnapshotResult> done) {
   // After the last chunk the set goes: finishing again is refused.
   client_.Execute(
       {"DEL", state->snapshot_key}, state->deadline,
@@ -968,9 +988,11 @@ void RecordWriter::EndSnapshot(std::shared_ptr<SnapshotState> state,
 void RecordWriter::DeleteListedRecords(std::shared_ptr<SnapshotState> state,
                                        size_t from,
                                        Callback<SnapshotResult> done) {
+  if (from >= state->absent_skus.size()) {
+    EndSnapshot(state, std::move(done));
+    return;
+  }
   const size_t size = static_cast<size_t>(std::max(options_.scan_count, 1));
-  // At least one call, possibly without items: DeleteAbsent runs the script
-  // for a fenced writer even then, so a deposed one is refused.
   const size_t to = std::min(from + size, state->absent_skus.size());
   std::vector<std::string> chunk(
       std::make_move_iterator(state->absent_skus.begin() + from),
@@ -1143,6 +1165,10 @@ void RecordWriter::SnapshotChunk(const std::shared_ptr<SnapshotState>& state,
             absent.push_back(std::move(skus[i]));
           }
         }
+        if (absent.empty()) {
+          next(absl::OkStatus());
+          return;
+        }
         DeleteAbsent(state, std::move(absent), std::move(next));
       });
 }
@@ -1157,8 +1183,8 @@ void RecordWriter::DeleteAbsent(const std::shared_ptr<SnapshotState>& state,
     item.sku = std::move(sku);
     items.push_back(std::move(item));
   }
-  // A fenced writer runs the script even without items: a deposed one is
-  // refused (FENCED) as before, rather than finish quietly.
+  // A fenced writer runs the script even without items (EndSnapshot's
+  // fence check): a deposed one is refused (FENCED).
   if (items.empty() && options_.fence_key.empty()) {
     next(absl::OkStatus());
     return;

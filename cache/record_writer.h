@@ -472,10 +472,13 @@ class RecordWriter {
   // the write script for state->absent_skus[from...], a chunk at a time.
   void DeleteListedRecords(std::shared_ptr<SnapshotState> state, size_t from,
                            Callback<SnapshotResult> done);
-  // FinishSnapshot's last step: the snapshot set goes (finishing again is
-  // refused), then `done` with the result.
+  // FinishSnapshot's last step: a fenced writer's fence check, then the
+  // snapshot set goes (DropSnapshotSet), then `done` with the result.
   void EndSnapshot(std::shared_ptr<SnapshotState> state,
                    Callback<SnapshotResult> done);
+  // DEL of the snapshot set (finishing again is refused), then `done`.
+  void DropSnapshotSet(std::shared_ptr<SnapshotState> state,
+                       Callback<SnapshotResult> done);
   // The guard's counting pass: SMISMEMBER of each SCAN step's SKUs (the
   // absent ones listed in `state`); then `done` with OK (within `limit`),
   // FailedPrecondition, or the error.

@@ -625,6 +625,49 @@ TEST_F(RecordWriterTest, FinishSnapshotsWalksTheKeyspaceOnceForAllStocks) {
   EXPECT_LE(walk, scans() + 2);
 }
 
+// A deposed writer (its fencing token below the counter) finishing a
+// snapshot is refused, FENCED, and deletes nothing, whether or not the walk
+// found records to delete; its set stays. The writer holding the counter's
+// token finishes it.
+TEST_F(RecordWriterTest,
+       DeposedWriterFinishIsFencedWhetherOrNotAnythingIsAbsent) {
+  const std::string fence = "av:fence";
+  auto fenced = [&](int64_t token) {
+    RecordWriter::Options wo;
+    wo.events_max_len = 0;
+    wo.fence_key = fence;
+    wo.fencing_token = [token]() -> absl::StatusOr<int64_t> { return token; };
+    return std::make_unique<RecordWriter>(*client_, keys_, wo);
+  };
+  Command({"SET", fence, "1"});
+  writer_ = fenced(1);
+  Upsert({InStock("A", 1, 5), InStock("B", 1, 5)}, "s1");
+  Command({"SET", fence, "2"});  // another writer took over
+  auto finish = [&](const std::string& snapshot) {
+    return Finish(snapshot, EmptySnapshot::kRefuse);
+  };
+  // Nothing absent: the walk runs no delete, the end's check refuses.
+  EXPECT_THAT(
+      finish("s1").status(),
+      StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("FENCED")));
+  EXPECT_EQ(Command({"SCARD", keys_.Snapshot(kStock, "s1")}).integer, 2);
+  // Something absent: refused at its delete, nothing deleted.
+  writer_ = fenced(2);
+  Upsert({InStock("OLD", 1, 5)});
+  Upsert({InStock("A", 2, 5), InStock("B", 2, 5)}, "s2");
+  writer_ = fenced(1);
+  EXPECT_THAT(
+      finish("s2").status(),
+      StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("FENCED")));
+  EXPECT_TRUE(Stored("OLD").has_value());
+  EXPECT_EQ(Command({"SCARD", keys_.Snapshot(kStock, "s2")}).integer, 2);
+  // The current writer finishes it.
+  writer_ = fenced(2);
+  EXPECT_THAT(finish("s1"), IsOk());
+  EXPECT_FALSE(Stored("OLD").has_value());
+  EXPECT_EQ(Command({"EXISTS", keys_.Snapshot(kStock, "s1")}).integer, 0);
+}
+
 TEST_F(RecordWriterTest, SnapshotSetExpires) {
   Upsert({InStock("A", 1, 1)}, "s");
   const int64_t ttl = Command({"TTL", keys_.Snapshot(kStock, "s")}).integer;
