@@ -734,6 +734,18 @@ absl::Status MagentoSync::DrainChunkWrites() {
 absl::Status MagentoSync::FinishReconcile() {
   const absl::Time finish_start = absl::Now();
   int64_t deleted = 0;
+  // The rankings in the cache are listed while the snapshots finish: two
+  // walks over the keyspace at once, one reading, the other deleting
+  // records only.
+  auto listed = std::make_shared<RankingListing>();
+  settings_.ListCategoryRankings(
+      reconcile_->stocks,
+      absl::Now() + options_.redis_timeout *
+                        static_cast<int64_t>(reconcile_->stocks.size()),
+      [listed](absl::StatusOr<RankingIds> ids) {
+        listed->ids = std::move(ids);
+        listed->done.Notify();
+      });
   // The stocks finished together: one walk over the keyspace for all.
   std::vector<cache::RecordWriter::StockToFinish> to_finish;
   for (int32_t stock : reconcile_->stocks) {
@@ -812,7 +824,7 @@ absl::Status MagentoSync::FinishReconcile() {
   }
 
   AV_ASSIGN_OR_RETURN(int64_t categories,
-                      WriteCategoryRankings(reconcile_->stocks, gone));
+                      WriteCategoryRankings(reconcile_->stocks, gone, *listed));
   // Forgotten only once emptied: a failure before retries all of it.
   AV_RETURN_IF_ERROR(Await([&](std::function<void(absl::Status)> done) {
     settings_.RemoveManagedStocks(
@@ -892,7 +904,8 @@ absl::StatusOr<cache::SnapshotResult> MagentoSync::FinishStock(
 }
 
 absl::StatusOr<int64_t> MagentoSync::WriteCategoryRankings(
-    const std::vector<int32_t>& stocks, const std::vector<int32_t>& gone) {
+    const std::vector<int32_t>& stocks, const std::vector<int32_t>& gone,
+    RankingListing& listed) {
   // Written concurrently and waited for together.
   struct Pending {
     absl::Mutex mu;
@@ -921,21 +934,33 @@ absl::StatusOr<int64_t> MagentoSync::WriteCategoryRankings(
   // Removes the stock's rankings in the cache that are not in `keep`: those
   // of categories deleted (or left without products on the stock) in
   // Magento, also while this process was not running.
-  // The rankings in the cache, listed for every stock with one walk over
-  // the keyspace before any is written.
-  std::vector<int32_t> listed(stocks.begin(), stocks.end());
-  listed.insert(listed.end(), gone.begin(), gone.end());
-  using RankingIds = std::map<int32_t, std::vector<int64_t>>;
-  AV_ASSIGN_OR_RETURN(
-      RankingIds cached,
-      AwaitValue<RankingIds>(
-          [&](cache::RecordWriter::Callback<RankingIds> done) {
-            settings_.ListCategoryRankings(
-                listed,
-                absl::Now() + options_.redis_timeout *
-                                  static_cast<int64_t>(listed.size()),
-                std::move(done));
-          }));
+  // The rankings in the cache, listed before any is written: those of
+  // `stocks` with one walk over the keyspace started before the snapshots'
+  // finish, those of `gone` (rarely any) with another.
+  if (!listed.done.WaitForNotificationWithTimeout(
+          options_.redis_timeout * static_cast<int64_t>(stocks.size()) +
+          absl::Seconds(5))) {
+    cache_failed_ = true;
+    return absl::DeadlineExceededError("category rankings not listed");
+  }
+  if (!listed.ids.ok()) {
+    cache_failed_ = true;
+    return listed.ids.status();
+  }
+  RankingIds cached = *listed.ids;
+  if (!gone.empty()) {
+    AV_ASSIGN_OR_RETURN(
+        RankingIds of_gone,
+        AwaitValue<RankingIds>(
+            [&](cache::RecordWriter::Callback<RankingIds> done) {
+              settings_.ListCategoryRankings(
+                  gone,
+                  absl::Now() + options_.redis_timeout *
+                                    static_cast<int64_t>(gone.size()),
+                  std::move(done));
+            }));
+    cached.insert(of_gone.begin(), of_gone.end());
+  }
   auto remove_others = [&](int32_t stock,
                            const std::set<int64_t>& keep) -> absl::Status {
     for (int64_t category : cached[stock]) {

@@ -334,12 +334,21 @@ class MagentoSync {
       int32_t stock, const std::vector<std::string>& skus);
   absl::StatusOr<cache::SnapshotResult> FinishStock(
       int32_t stock, cache::EmptySnapshot if_empty);
+  // The category ids with a ranking in the cache, per stock.
+  using RankingIds = std::map<int32_t, std::vector<int64_t>>;
+  // A ListCategoryRankings under way (FinishReconcile starts it beside the
+  // snapshots' finish).
+  struct RankingListing {
+    absl::Notification done;
+    absl::StatusOr<RankingIds> ids;  // set before done
+  };
   // Writes the rankings the reconcile's chunks gathered for `stocks`
-  // (Magento's) and removes every other ranking of them and of `gone`
-  // (stocks Magento deleted) from the cache.
-  // Returns the number of categories ranked.
+  // (Magento's) and removes every other ranking of them (as `listed`, the
+  // listing of `stocks` started before) and of `gone` (stocks Magento
+  // deleted) from the cache. Returns the number of categories ranked.
   absl::StatusOr<int64_t> WriteCategoryRankings(
-      const std::vector<int32_t>& stocks, const std::vector<int32_t>& gone);
+      const std::vector<int32_t>& stocks, const std::vector<int32_t>& gone,
+      RankingListing& listed);
   // Applies what the binary log follower saw: the reservation tail and the
   // buckets of the changed source items, now.
   absl::Status ApplyBinlogHints();
