@@ -24,8 +24,9 @@ struct ScanState {
   absl::Mutex mu;
   // The next step's reply, when it came before the chunk was through.
   std::optional<absl::StatusOr<RedisReply>> ready ABSL_GUARDED_BY(mu);
-  // The chunk is through and waits for the next step's reply.
-  bool waiting ABSL_GUARDED_BY(mu) = false;
+  // The chunk is through (or the walk starts) and waits for the next
+  // step's reply.
+  bool waiting ABSL_GUARDED_BY(mu) = true;
 };
 
 void Deliver(std::shared_ptr<ScanState> state,
@@ -118,10 +119,6 @@ void ScanKeys(RedisClient& client, std::string match, int count,
   state->deadline = deadline;
   state->chunk = std::move(chunk);
   state->done = std::move(done);
-  {
-    absl::MutexLock lock(&state->mu);
-    state->waiting = true;
-  }
   Step(std::move(state), "0");
 }
 

@@ -214,7 +214,6 @@ local function xadd(key, maxlen, ...)
     redis.call('XADD', key, '*', ...)
   end
 end
-local events_max_arg = tostring(events_max)
 local jobs_max_arg = tostring(jobs_max)
 if any_events then
   for i = 1, n do
@@ -260,9 +259,7 @@ if any_events then
     end
   end
 end
-if any_events and events_max_arg ~= '0' then
-  redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', events_max_arg)
-end
+if any_events then trim_events() end
 if #msets > 0 then
   bulk('MSET', nil, msets)
   bulk('HSET', sums, hsets)

@@ -57,6 +57,14 @@ local function newer(a, b)
   return ah > bh or (ah == bh and al > bl)
 end
 
+-- The events stream's bound (0: none), applied once per call that
+-- appended events: the scripts' XADDs do not trim.
+local function trim_events()
+  if events_max > 0 then
+    redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', events_max)
+  end
+end
+
 -- Redis's clock in unix ms, read once (subscription expiry).
 local now_cached = nil
 local function now_ms()

@@ -62,7 +62,7 @@
 --
 -- The loader puts write_prelude.lua before this code: it refuses a fenced
 -- call, checks the fixed keys, and defines events_max, jobs_max, snap_ttl,
--- stock, sums, wrong_type, ver, newer and now_ms.
+-- stock, sums, wrong_type, ver, newer, trim_events and now_ms.
 local NFIX = 5
 local NPER = 9
 local ZERO = string.rep('\0', 8)
@@ -320,9 +320,7 @@ for i = 0, n - 1 do
   results[i + 1][3], results[i + 1][4] = nev, njobs
   results[i + 1][5] = parents
 end
-if any_events and events_max > 0 then
-  redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', events_max)
-end
+if any_events then trim_events() end
 if snap_ttl ~= '' then
   redis.call('EXPIRE', KEYS[4], snap_ttl)
 end
