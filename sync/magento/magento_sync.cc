@@ -269,15 +269,32 @@ absl::Status MagentoSync::Await(
 template <typename T>
 absl::StatusOr<T> MagentoSync::AwaitValue(
     const std::function<void(cache::RecordWriter::Callback<T>)>& call) {
-  // Shared: a callback that comes after Await gave up writes here still.
-  auto value = std::make_shared<T>();
-  AV_RETURN_IF_ERROR(Await([&](std::function<void(absl::Status)> done) {
-    call([value, done = std::move(done)](absl::StatusOr<T> r) {
-      if (r.ok()) *value = *std::move(r);
-      done(r.status());
-    });
-  }));
-  return std::move(*value);
+  // The writer answers by its deadline; the margin only guards against a
+  // lost callback.
+  return Wait(*Start(call), options_.redis_timeout + absl::Seconds(5));
+}
+
+template <typename T>
+std::shared_ptr<MagentoSync::Started<T>> MagentoSync::Start(
+    const std::function<void(cache::RecordWriter::Callback<T>)>& call) {
+  // Shared: a callback that comes after Wait gave up writes here still.
+  auto started = std::make_shared<Started<T>>();
+  call([started](absl::StatusOr<T> r) {
+    started->value = std::move(r);
+    started->done.Notify();
+  });
+  return started;
+}
+
+template <typename T>
+absl::StatusOr<T> MagentoSync::Wait(Started<T>& started,
+                                    absl::Duration timeout) {
+  if (!started.done.WaitForNotificationWithTimeout(timeout)) {
+    cache_failed_ = true;
+    return absl::DeadlineExceededError("cache write did not answer");
+  }
+  if (!started.value.ok()) cache_failed_ = true;
+  return std::move(started.value);
 }
 
 absl::StatusOr<std::vector<cache::WriteOutcome>> MagentoSync::Upsert(
@@ -737,14 +754,13 @@ absl::Status MagentoSync::FinishReconcile() {
   // The rankings in the cache are listed while the snapshots finish: two
   // walks over the keyspace at once, one reading, the other deleting
   // records only.
-  auto listed = std::make_shared<RankingListing>();
-  settings_.ListCategoryRankings(
-      reconcile_->stocks,
-      absl::Now() + options_.redis_timeout *
-                        static_cast<int64_t>(reconcile_->stocks.size()),
-      [listed](absl::StatusOr<RankingIds> ids) {
-        listed->ids = std::move(ids);
-        listed->done.Notify();
+  std::shared_ptr<Started<RankingIds>> listed =
+      Start<RankingIds>([&](cache::RecordWriter::Callback<RankingIds> done) {
+        settings_.ListCategoryRankings(
+            reconcile_->stocks,
+            absl::Now() + options_.redis_timeout *
+                              static_cast<int64_t>(reconcile_->stocks.size()),
+            std::move(done));
       });
   // The stocks finished together: one walk over the keyspace for all.
   std::vector<cache::RecordWriter::StockToFinish> to_finish;
@@ -905,7 +921,7 @@ absl::StatusOr<cache::SnapshotResult> MagentoSync::FinishStock(
 
 absl::StatusOr<int64_t> MagentoSync::WriteCategoryRankings(
     const std::vector<int32_t>& stocks, const std::vector<int32_t>& gone,
-    RankingListing& listed) {
+    Started<RankingIds>& listed) {
   // Written concurrently and waited for together.
   struct Pending {
     absl::Mutex mu;
@@ -937,17 +953,10 @@ absl::StatusOr<int64_t> MagentoSync::WriteCategoryRankings(
   // The rankings in the cache, listed before any is written: those of
   // `stocks` with one walk over the keyspace started before the snapshots'
   // finish, those of `gone` (rarely any) with another.
-  if (!listed.done.WaitForNotificationWithTimeout(
-          options_.redis_timeout * static_cast<int64_t>(stocks.size()) +
-          absl::Seconds(5))) {
-    cache_failed_ = true;
-    return absl::DeadlineExceededError("category rankings not listed");
-  }
-  if (!listed.ids.ok()) {
-    cache_failed_ = true;
-    return listed.ids.status();
-  }
-  RankingIds cached = *listed.ids;
+  AV_ASSIGN_OR_RETURN(RankingIds cached,
+                      Wait(listed, options_.redis_timeout *
+                                           static_cast<int64_t>(stocks.size()) +
+                                       absl::Seconds(5)));
   if (!gone.empty()) {
     AV_ASSIGN_OR_RETURN(
         RankingIds of_gone,

@@ -334,21 +334,21 @@ class MagentoSync {
       int32_t stock, const std::vector<std::string>& skus);
   absl::StatusOr<cache::SnapshotResult> FinishStock(
       int32_t stock, cache::EmptySnapshot if_empty);
+  // A writer call started by Start, its outcome taken by Wait.
+  template <typename T>
+  struct Started {
+    absl::Notification done;
+    absl::StatusOr<T> value;  // set before done
+  };
   // The category ids with a ranking in the cache, per stock.
   using RankingIds = std::map<int32_t, std::vector<int64_t>>;
-  // A ListCategoryRankings under way (FinishReconcile starts it beside the
-  // snapshots' finish).
-  struct RankingListing {
-    absl::Notification done;
-    absl::StatusOr<RankingIds> ids;  // set before done
-  };
   // Writes the rankings the reconcile's chunks gathered for `stocks`
   // (Magento's) and removes every other ranking of them (as `listed`, the
   // listing of `stocks` started before) and of `gone` (stocks Magento
   // deleted) from the cache. Returns the number of categories ranked.
   absl::StatusOr<int64_t> WriteCategoryRankings(
       const std::vector<int32_t>& stocks, const std::vector<int32_t>& gone,
-      RankingListing& listed);
+      Started<RankingIds>& listed);
   // Applies what the binary log follower saw: the reservation tail and the
   // buckets of the changed source items, now.
   absl::Status ApplyBinlogHints();
@@ -399,6 +399,15 @@ class MagentoSync {
   template <typename T>
   absl::StatusOr<T> AwaitValue(
       const std::function<void(cache::RecordWriter::Callback<T>)>& call);
+  // A writer call started now and waited for later (AwaitValue in two
+  // steps, so that other work goes on meanwhile).
+  template <typename T>
+  std::shared_ptr<Started<T>> Start(
+      const std::function<void(cache::RecordWriter::Callback<T>)>& call);
+  // Its outcome, waiting up to `timeout` (the call's deadline plus a
+  // margin against a lost callback).
+  template <typename T>
+  absl::StatusOr<T> Wait(Started<T>& started, absl::Duration timeout);
   void Log(SyncLogLevel level, absl::string_view message,
            SyncLogFields fields = {});
 
