@@ -56,7 +56,8 @@ local function bulk(cmd, first, list, out)
       r = redis.call(cmd, unpack(list, s, e))
     end
     if out then
-      for k = 1, #r do out[#out + 1] = r[k] end
+      local m = #out
+      for k = 1, #r do out[m + k] = r[k] end
     elseif type(r) == 'number' then
       total = total + r
     end
@@ -64,13 +65,24 @@ local function bulk(cmd, first, list, out)
   return total
 end
 
-local rkeys, skeys, skus, ckeys, pkeys, tags = {}, {}, {}, {}, {}, {}
-for i = 1, n do
-  local rkey, sku = KEYS[NFIX + 2 * i - 1], ARGV[NFIX + (i - 1) * NPER + 1]
-  local tag = string.sub(rkey, 1, #rkey - #sku - 2)
-  rkeys[i], skeys[i], skus[i], tags[i] = rkey, KEYS[NFIX + 2 * i], sku, tag
-  ckeys[i] = tag .. 'comp:' .. sku
-  pkeys[i] = tag .. 'parents:' .. sku
+-- Every record key of the call is on one stock: one tag (the record key
+-- without "r:<sku>") for all.
+local tag = ''
+if n > 0 then
+  local rkey = KEYS[NFIX + 1]
+  tag = string.sub(rkey, 1, #rkey - #ARGV[NFIX + 1] - 2)
+end
+local ctag, ptag = tag .. 'comp:', tag .. 'parents:'
+local rkeys, skeys, skus, ckeys, pkeys = {}, {}, {}, {}, {}
+do
+  local k, a = NFIX, NFIX + 1
+  for i = 1, n do
+    local sku = ARGV[a]
+    rkeys[i], skeys[i], skus[i] = KEYS[k + 1], KEYS[k + 2], sku
+    ckeys[i] = ctag .. sku
+    pkeys[i] = ptag .. sku
+    k, a = k + 2, a + NPER
+  end
 end
 local cur = {}
 bulk('MGET', nil, rkeys, cur)
@@ -102,7 +114,7 @@ if bulk('EXISTS', nil, pkeys) > 0 then
     if #members > 0 then
       local list = {}
       for _, p in ipairs(members) do
-        local ckey = tags[i] .. 'comp:' .. p
+        local ckey = ctag .. p
         err = wrong_type(ckey, 'string')
         if err then return redis.error_reply(err) end
         list[#list + 1] = p
@@ -137,7 +149,7 @@ local TYPE_OF = {[tostring(S_BACKORDERABLE)] = 'BACKORDER_STARTED',
 local sver, ssum = {}, {}
 local ZERO_EVENTS = string.char(0)
 local codes, versions, counts, jobs, parents = {}, {}, {}, {}, {}
-local msets, hsets = {}, {}
+local msets, hsets, nw = {}, {}, 0  -- nw: the length of both
 local ev1, ev2, ost = {}, {}, {}
 local any_events = false
 for i = 1, n do
@@ -159,11 +171,10 @@ for i = 1, n do
     local ns, ne, nnet, nlow = ARGV[a + 5], ARGV[a + 6], ARGV[a + 7],
                                ARGV[a + 8]
     local tail = ns .. ',' .. ne .. ',' .. nnet .. ',' .. nlow
-    msets[#msets + 1] = rkeys[i]
-    msets[#msets + 1] = ARGV[a + 4]
+    msets[nw + 1], msets[nw + 2] = rkeys[i], ARGV[a + 4]
     local newsum = vb .. tail
-    hsets[#hsets + 1] = sku
-    hsets[#hsets + 1] = newsum
+    hsets[nw + 1], hsets[nw + 2] = sku, newsum
+    nw = nw + 2
     sver[sku], ssum[sku] = vb, newsum
     codes[i], versions[i], counts[i] = 'A', vb, ZERO_EVENTS
     local otail = ''
@@ -206,28 +217,29 @@ for i = 1, n do
   end
 end
 
--- Pass 2: the writes.
-local function xadd(key, maxlen, ...)
-  if maxlen ~= '0' then
-    redis.call('XADD', key, 'MAXLEN', '~', maxlen, '*', ...)
+-- Pass 2: the writes. Events are added without trimming (the stream is
+-- trimmed once, below), jobs trimmed as they are added.
+local call, evkey = redis.call, KEYS[1]
+local function add_job(...)
+  if jobs_max > 0 then
+    call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', ...)
   else
-    redis.call('XADD', key, '*', ...)
+    call('XADD', KEYS[2], '*', ...)
   end
 end
-local jobs_max_arg = tostring(jobs_max)
 if any_events then
   for i = 1, n do
     local first = ev1[i]
     if first then
       local a = NFIX + (i - 1) * NPER
       local sku, vd, ns = skus[i], ARGV[a + 3], ARGV[a + 5]
-      xadd(KEYS[1], '0', 'type', first, 'sku', sku, 'stock', stock,
+      call('XADD', evkey, '*', 'type', first, 'sku', sku, 'stock', stock,
            'version', vd, 'old_status', ost[i], 'new_status', ns,
            'eta', ARGV[a + 6], 'net', ARGV[a + 7])
       local count = 1
       if ev2[i] then
-        xadd(KEYS[1], '0', 'type', ev2[i], 'sku', sku, 'stock',
-             stock, 'version', vd, 'old_status', ost[i], 'new_status', ns,
+        call('XADD', evkey, '*', 'type', ev2[i], 'sku', sku, 'stock', stock,
+             'version', vd, 'old_status', ost[i], 'new_status', ns,
              'eta', ARGV[a + 6], 'net', ARGV[a + 7])
         count = 2
       end
@@ -243,9 +255,8 @@ if any_events then
             local at, exp = string.match(subs[j + 1], '^([^,]*),(%d+)$')
             if not at then at = subs[j + 1] end
             if not exp or tonumber(exp) > now_ms() then
-              xadd(KEYS[2], jobs_max_arg, 'sku', sku, 'stock', stock,
-                   'subscriber', subs[j], 'subscribed_at', at,
-                   'version', vd)
+              add_job('sku', sku, 'stock', stock, 'subscriber', subs[j],
+                      'subscribed_at', at, 'version', vd)
               queued = queued + 1
             end
           end
@@ -260,7 +271,7 @@ if any_events then
   end
 end
 if any_events then trim_events() end
-if #msets > 0 then
+if nw > 0 then
   bulk('MSET', nil, msets)
   bulk('HSET', sums, hsets)
 end
