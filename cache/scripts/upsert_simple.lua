@@ -38,6 +38,10 @@
 --
 -- Named constants and write_prelude.lua from the loader as in
 -- write_records.lua.
+--
+-- The "-- stage:" comments mark where availability-write-script-stages
+-- (bench/write_script_stages.cc) cuts the script to measure what each part
+-- costs; they change nothing here.
 local NFIX = 5
 local NPER = 8
 local CHUNK = 1000
@@ -65,6 +69,7 @@ local function bulk(cmd, first, list, out)
   return total
 end
 
+-- stage: key tables
 -- Every record key of the call is on one stock: one tag (the record key
 -- without "r:<sku>") for all.
 local tag = ''
@@ -84,6 +89,7 @@ do
     k, a = k + 2, a + NPER
   end
 end
+-- stage: reads (MGET of the records, type and index checks)
 local cur = {}
 bulk('MGET', nil, rkeys, cur)
 local strings = 0
@@ -124,6 +130,7 @@ if bulk('EXISTS', nil, pkeys) > 0 then
     end
   end
 end
+-- stage: summaries (HMGET)
 local sumv = {}
 bulk('HMGET', sums, skus, sumv)
 
@@ -133,6 +140,7 @@ local function parse(tail)
   return string.match(tail, '^(%-?%d+),(%-?%d+),(%-?%d+),([01])$')
 end
 
+-- stage: transitions (outcomes and events worked out in Lua)
 -- Pass 1, no writes: each item's outcome and transitions, in parallel
 -- arrays (no table per item). `sver`/`ssum` hold the version and summary a
 -- SKU got from an earlier item of the call, so a SKU twice in a batch
@@ -217,6 +225,7 @@ for i = 1, n do
   end
 end
 
+-- stage: events (an XADD per event) and jobs
 -- Pass 2: the writes. Events are added without trimming (the stream is
 -- trimmed once, below), jobs trimmed as they are added.
 local call, evkey = redis.call, KEYS[1]
@@ -270,6 +279,7 @@ if any_events then
     end
   end
 end
+-- stage: writes (MSET, HSET, SADD) and the reply
 if any_events then trim_events() end
 if nw > 0 then
   bulk('MSET', nil, msets)
