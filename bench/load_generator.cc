@@ -20,6 +20,7 @@
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "availability/v1/availability.grpc.pb.h"
+#include "bench/load_run_internal.h"
 
 namespace av::bench {
 namespace {
@@ -50,6 +51,22 @@ constexpr std::array<const char*, 17> kCodeNames = {"OK",
 
 const char* ModeName(LoadMode mode) {
   return mode == LoadMode::kGet ? "get" : "batch";
+}
+
+const char* TransportName(LoadTransport transport) {
+  return transport == LoadTransport::kGrpc ? "grpc" : "h2";
+}
+
+// A serialized request framed as a gRPC message: a 0 "not compressed" byte,
+// the length as 4 bytes big-endian, the bytes.
+std::string GrpcFramed(const std::string& message) {
+  const uint32_t size = static_cast<uint32_t>(message.size());
+  std::string body(5, '\0');
+  body[1] = static_cast<char>(size >> 24);
+  body[2] = static_cast<char>(size >> 16);
+  body[3] = static_cast<char>(size >> 8);
+  body[4] = static_cast<char>(size);
+  return body + message;
 }
 
 }  // namespace
@@ -382,30 +399,7 @@ class LoadRun {
   }
 
   LoadResult MakeResult() const {
-    LoadResult result;
-    result.options = options_;
-    result.options.skus.clear();
-    result.measured = options_.duration;
-    for (size_t code = 0; code < codes_.size(); ++code) {
-      uint64_t n = codes_[code].load();
-      result.calls += n;
-      if (code == 0) {
-        result.ok = n;
-      } else if (n > 0) {
-        result.errors_by_code[kCodeNames[code]] = n;
-      }
-    }
-    double seconds = absl::ToDoubleSeconds(result.measured);
-    result.calls_per_second = result.calls / seconds;
-    int items = options_.mode == LoadMode::kGet ? 1 : options_.batch_size;
-    result.items_per_second = result.ok * items / seconds;
-    result.late = late_.load();
-    result.p50_nanos = histogram_.ValueAtPercentile(50);
-    result.p99_nanos = histogram_.ValueAtPercentile(99);
-    result.p999_nanos = histogram_.ValueAtPercentile(99.9);
-    result.max_nanos = histogram_.max();
-    result.mean_nanos = histogram_.mean();
-    return result;
+    return internal::MakeLoadResult(options_, histogram_, codes_, late_.load());
   }
 
   const LoadOptions& options_;
@@ -417,8 +411,8 @@ class LoadRun {
   absl::Time measure_end_;
 
   LatencyHistogram histogram_;
-  std::array<std::atomic<uint64_t>, 17> codes_;  // calls by gRPC code
-  std::atomic<uint64_t> late_{0};                // see LoadOptions::late_after
+  internal::CodeCounts codes_;     // calls by gRPC code
+  std::atomic<uint64_t> late_{0};  // see LoadOptions::late_after
   absl::Mutex mu_;
   int64_t outstanding_ ABSL_GUARDED_BY(mu_) = 0;
 };
@@ -451,9 +445,75 @@ absl::StatusOr<LoadResult> RunLoad(const LoadOptions& options) {
   if (options.rate < 0 || options.rate > 1e7 || options.max_outstanding < 1) {
     return absl::InvalidArgumentError("--rate: must be 0..1e7");
   }
+  if (options.transport == LoadTransport::kHttp2) {
+    return internal::RunHttp2Load(options);
+  }
   LoadRun run(options);
   return run.Run();
 }
+
+namespace internal {
+
+LoadResult MakeLoadResult(const LoadOptions& options,
+                          const LatencyHistogram& histogram,
+                          const CodeCounts& codes, uint64_t late) {
+  LoadResult result;
+  result.options = options;
+  result.options.skus.clear();
+  result.measured = options.duration;
+  for (size_t code = 0; code < codes.size(); ++code) {
+    uint64_t n = codes[code].load();
+    result.calls += n;
+    if (code == 0) {
+      result.ok = n;
+    } else if (n > 0) {
+      result.errors_by_code[kCodeNames[code]] = n;
+    }
+  }
+  double seconds = absl::ToDoubleSeconds(result.measured);
+  result.calls_per_second = result.calls / seconds;
+  int items = options.mode == LoadMode::kGet ? 1 : options.batch_size;
+  result.items_per_second = result.ok * items / seconds;
+  result.late = late;
+  result.p50_nanos = histogram.ValueAtPercentile(50);
+  result.p99_nanos = histogram.ValueAtPercentile(99);
+  result.p999_nanos = histogram.ValueAtPercentile(99.9);
+  result.max_nanos = histogram.max();
+  result.mean_nanos = histogram.mean();
+  return result;
+}
+
+std::vector<std::string> RandomRequestBodies(const LoadOptions& options,
+                                             size_t count, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  auto sku = [&]() -> const std::string& {
+    return options.skus[rng() % options.skus.size()];
+  };
+  std::vector<std::string> bodies;
+  bodies.reserve(count);
+  std::string message;
+  for (size_t i = 0; i < count && !options.skus.empty(); ++i) {
+    if (options.mode == LoadMode::kGet) {
+      v1::GetAvailabilityRequest request;
+      request.set_sku(sku());
+      *request.mutable_scope() = options.scope;
+      request.set_max_alternatives(options.max_alternatives);
+      request.SerializeToString(&message);
+    } else {
+      v1::BatchGetAvailabilityRequest request;
+      *request.mutable_scope() = options.scope;
+      request.set_max_alternatives(options.max_alternatives);
+      for (int k = 0; k < options.batch_size; ++k) {
+        request.add_items()->set_sku(sku());
+      }
+      request.SerializeToString(&message);
+    }
+    bodies.push_back(GrpcFramed(message));
+  }
+  return bodies;
+}
+
+}  // namespace internal
 
 std::string GrpcRequestBody(const LoadOptions& options) {
   std::string message;
@@ -472,13 +532,7 @@ std::string GrpcRequestBody(const LoadOptions& options) {
     }
     request.SerializeToString(&message);
   }
-  const uint32_t size = static_cast<uint32_t>(message.size());
-  std::string body(5, '\0');
-  body[1] = static_cast<char>(size >> 24);
-  body[2] = static_cast<char>(size >> 16);
-  body[3] = static_cast<char>(size >> 8);
-  body[4] = static_cast<char>(size);
-  return body + message;
+  return GrpcFramed(message);
 }
 
 std::string FormatResultLine(const LoadResult& r) {
@@ -495,10 +549,11 @@ std::string FormatResultLine(const LoadResult& r) {
     errors.push_back(absl::StrCat(code, "=", n));
   }
   return absl::StrFormat(
-      "%s %s: %.0f calls/s (%.0f SKUs/s), p50 %.3f ms, p99 %.3f ms, "
+      "%s %s over %s: %.0f calls/s (%.0f SKUs/s), p50 %.3f ms, p99 %.3f ms, "
       "p999 %.3f ms, max %.3f ms, errors %d%s",
-      mode, shape, r.calls_per_second, r.items_per_second, r.p50_nanos / 1e6,
-      r.p99_nanos / 1e6, r.p999_nanos / 1e6, r.max_nanos / 1e6, r.calls - r.ok,
+      mode, shape, TransportName(o.transport), r.calls_per_second,
+      r.items_per_second, r.p50_nanos / 1e6, r.p99_nanos / 1e6,
+      r.p999_nanos / 1e6, r.max_nanos / 1e6, r.calls - r.ok,
       errors.empty() ? ""
                      : absl::StrCat(" (", absl::StrJoin(errors, ", "), ")"));
 }
@@ -510,13 +565,15 @@ std::string FormatResultJson(const LoadResult& r) {
     errors.push_back(absl::StrFormat("\"%s\":%d", code, n));
   }
   return absl::StrFormat(
-      "{\"mode\":\"%s\",\"batch_size\":%d,\"loop\":\"%s\",\"rate\":%.1f,"
+      "{\"mode\":\"%s\",\"transport\":\"%s\",\"batch_size\":%d,"
+      "\"loop\":\"%s\",\"rate\":%.1f,"
       "\"channels\":%d,\"in_flight_per_channel\":%d,\"duration_s\":%.3f,"
       "\"calls\":%d,\"ok\":%d,\"errors\":%d,\"calls_per_sec\":%.1f,"
       "\"items_per_sec\":%.1f,\"p50_us\":%.1f,\"p99_us\":%.1f,"
       "\"p999_us\":%.1f,\"max_us\":%.1f,\"mean_us\":%.1f,"
       "\"errors_by_code\":{%s}}",
-      ModeName(o.mode), o.mode == LoadMode::kGet ? 1 : o.batch_size,
+      ModeName(o.mode), TransportName(o.transport),
+      o.mode == LoadMode::kGet ? 1 : o.batch_size,
       o.rate > 0 ? "open" : "closed", o.rate, o.channels,
       o.in_flight_per_channel, absl::ToDoubleSeconds(r.measured), r.calls, r.ok,
       r.calls - r.ok, r.calls_per_second, r.items_per_second, r.p50_nanos / 1e3,

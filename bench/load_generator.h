@@ -76,10 +76,18 @@ class LatencyHistogram {
 
 enum class LoadMode { kGet, kBatch };
 
+// How calls travel. kGrpc: gRPC's C++ callback client, a real client
+// library (tens of microseconds of client CPU per call). kHttp2: the same
+// calls framed by libnghttp2 from prepared request bodies on one thread,
+// as h2load sends them (a few microseconds per call): on a small machine
+// shared with the server, the client's own cost weighs less in the figures.
+enum class LoadTransport { kGrpc, kHttp2 };
+
 struct LoadOptions {
   // "127.0.0.1:PORT", "localhost:PORT" or "[::1]:PORT".
   std::string target;
   LoadMode mode = LoadMode::kGet;
+  LoadTransport transport = LoadTransport::kGrpc;
   // SKUs per BatchGetAvailability call (kBatch), 1..500.
   int batch_size = 50;
   // Separate TCP connections.
@@ -104,8 +112,9 @@ struct LoadOptions {
   // (LoadResult::late): the client library or the server missed it.
   absl::Duration late_after = absl::Milliseconds(50);
   // Optional: told of every call completing in the measured window (its
-  // completion time and gRPC status code), on a gRPC thread; must be quick
-  // and thread-safe. For tests that follow the success rate over time.
+  // completion time and gRPC status code), on a gRPC thread (kGrpc) or the
+  // run's thread (kHttp2); must be quick and thread-safe. For tests that
+  // follow the success rate over time.
   std::function<void(absl::Time completed, int grpc_code)> on_call;
 };
 

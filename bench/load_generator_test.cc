@@ -1,9 +1,17 @@
 #include "bench/load_generator.h"
 
+#include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "availability/v1/availability.grpc.pb.h"
 #include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "testing/in_process_server.h"
 
 namespace av::bench {
 namespace {
@@ -112,6 +120,155 @@ TEST(GrpcRequestBodyTest, FramesTheSerializedRequest) {
   EXPECT_EQ(get.sku(), "A-1");
   EXPECT_EQ(static_cast<uint8_t>(get_body[4]), get_body.size() - 5);
 }
+
+// A storefront fake for the transports: "BAD" is refused, "SLOW" answers
+// after 300 ms (from a thread of its own: the callback thread returns),
+// anything else at once.
+class FakeAvailability final
+    : public availability::v1::Availability::CallbackService {
+ public:
+  ~FakeAvailability() override {
+    std::vector<std::thread> slow;
+    {
+      absl::MutexLock lock(&mu_);
+      slow.swap(slow_);
+    }
+    for (std::thread& t : slow) t.join();
+  }
+
+  grpc::ServerUnaryReactor* GetAvailability(
+      grpc::CallbackServerContext* context,
+      const availability::v1::GetAvailabilityRequest* request,
+      availability::v1::ProductAvailability* response) override {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    response->set_sku(request->sku());
+    if (request->sku() == "BAD") {
+      reactor->Finish(
+          grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "sku: refused"));
+    } else if (request->sku() == "SLOW") {
+      absl::MutexLock lock(&mu_);
+      slow_.emplace_back([reactor] {
+        absl::SleepFor(absl::Milliseconds(300));
+        reactor->Finish(grpc::Status::OK);
+      });
+    } else {
+      reactor->Finish(grpc::Status::OK);
+    }
+    return reactor;
+  }
+
+  grpc::ServerUnaryReactor* BatchGetAvailability(
+      grpc::CallbackServerContext* context,
+      const availability::v1::BatchGetAvailabilityRequest* request,
+      availability::v1::BatchGetAvailabilityResponse* response) override {
+    for (const auto& item : request->items()) {
+      response->add_items()->set_sku(item.sku());
+    }
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<std::thread> slow_ ABSL_GUARDED_BY(mu_);
+};
+
+class TransportTest : public ::testing::TestWithParam<LoadTransport> {
+ protected:
+  void SetUp() override {
+    auto server = availability::testing::InProcessServer::Start({&service_});
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+  }
+  void TearDown() override {
+    if (server_ != nullptr) server_->Stop();
+  }
+
+  LoadOptions Options(std::vector<std::string> skus) const {
+    LoadOptions options;
+    options.target = absl::StrCat("127.0.0.1:", server_->port());
+    options.transport = GetParam();
+    options.skus = std::move(skus);
+    options.channels = 2;
+    options.in_flight_per_channel = 4;
+    options.warmup = absl::ZeroDuration();
+    options.duration = absl::Milliseconds(300);
+    options.deadline = absl::Seconds(2);
+    return options;
+  }
+
+  FakeAvailability service_;  // outlives the server
+  std::unique_ptr<availability::testing::InProcessServer> server_;
+};
+
+TEST_P(TransportTest, CountsEachCallByItsStatus) {
+  auto result = RunLoad(Options({"A", "B", "BAD"}));
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_GT(result->ok, 0u);
+  ASSERT_EQ(result->errors_by_code.count("INVALID_ARGUMENT"), 1u);
+  const uint64_t refused = result->errors_by_code.at("INVALID_ARGUMENT");
+  EXPECT_GT(refused, 0u);
+  EXPECT_EQ(result->calls, result->ok + refused);
+  EXPECT_EQ(result->errors_by_code.size(), 1u);
+  EXPECT_GT(result->p99_nanos, 0);
+}
+
+TEST_P(TransportTest, BatchCallsSucceed) {
+  LoadOptions options = Options({"A", "B"});
+  options.mode = LoadMode::kBatch;
+  options.batch_size = 20;
+  auto result = RunLoad(options);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_GT(result->ok, 0u);
+  EXPECT_EQ(result->calls, result->ok);
+  EXPECT_DOUBLE_EQ(result->items_per_second, result->calls_per_second * 20);
+}
+
+TEST_P(TransportTest, CallsPastTheirDeadlineAreDeadlineExceeded) {
+  LoadOptions options = Options({"SLOW"});
+  options.deadline = absl::Milliseconds(50);
+  const absl::Time start = absl::Now();
+  auto result = RunLoad(options);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->ok, 0u);
+  ASSERT_EQ(result->errors_by_code.count("DEADLINE_EXCEEDED"), 1u);
+  EXPECT_GT(result->errors_by_code.at("DEADLINE_EXCEEDED"), 0u);
+  // Reset at the deadline, not waited for until the answer.
+  EXPECT_LT(result->p99_nanos,
+            absl::ToInt64Nanoseconds(absl::Milliseconds(250)));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+}
+
+TEST_P(TransportTest, OpenLoopSendsOnItsSchedule) {
+  LoadOptions options = Options({"A"});
+  options.rate = 200;  // 60 calls in 300 ms
+  auto result = RunLoad(options);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->calls, result->ok);
+  EXPECT_GE(result->calls, 30u);
+  EXPECT_LE(result->calls, 61u);
+}
+
+TEST_P(TransportTest, NothingListeningIsUnavailable) {
+  LoadOptions options = Options({"A"});
+  const int port = server_->port();
+  server_->Stop(absl::ZeroDuration());
+  server_.reset();
+  options.target = absl::StrCat("127.0.0.1:", port);
+  auto result = RunLoad(options);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kUnavailable)
+      << result.status();
+}
+
+INSTANTIATE_TEST_SUITE_P(Transports, TransportTest,
+                         ::testing::Values(LoadTransport::kGrpc,
+                                           LoadTransport::kHttp2),
+                         [](const ::testing::TestParamInfo<LoadTransport>& p) {
+                           return p.param == LoadTransport::kGrpc
+                                      ? std::string("Grpc")
+                                      : std::string("Http2");
+                         });
 
 }  // namespace
 }  // namespace av::bench

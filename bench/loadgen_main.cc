@@ -25,6 +25,11 @@
 ABSL_FLAG(std::string, target, "127.0.0.1:50051",
           "server address; loopback only (127.0.0.1, localhost, [::1])");
 ABSL_FLAG(std::string, mode, "get", "get | batch");
+ABSL_FLAG(std::string, transport, "h2",
+          "h2: calls framed by libnghttp2 from prepared bodies on one "
+          "thread, a few microseconds of client CPU each (the figures on a "
+          "small machine are the server's, not the client's) | grpc: gRPC's "
+          "C++ callback client");
 ABSL_FLAG(int, batch_size, 50, "SKUs per BatchGetAvailability call");
 ABSL_FLAG(int, channels, 2, "TCP connections");
 ABSL_FLAG(int, in_flight, 16, "closed loop: calls outstanding per channel");
@@ -77,6 +82,14 @@ int Main(int argc, char** argv) {
     options.mode = LoadMode::kBatch;
   } else {
     return Fail(2, "--mode: must be get or batch");
+  }
+  std::string transport = absl::GetFlag(FLAGS_transport);
+  if (transport == "h2") {
+    options.transport = LoadTransport::kHttp2;
+  } else if (transport == "grpc") {
+    options.transport = LoadTransport::kGrpc;
+  } else {
+    return Fail(2, "--transport: must be h2 or grpc");
   }
   options.batch_size = absl::GetFlag(FLAGS_batch_size);
   options.channels = absl::GetFlag(FLAGS_channels);
