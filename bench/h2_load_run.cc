@@ -293,6 +293,9 @@ class Http2Run {
         c.session, nullptr, headers, sizeof(headers) / sizeof(headers[0]),
         &body, call);
     if (id < 0) {
+      // No new stream on this connection (GOAWAY received, ids used up):
+      // it is done for this run, so a closed loop does not retry on it.
+      Lose(c);
       Complete(c, -1, call, kUnavailable);
       return;
     }

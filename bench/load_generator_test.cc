@@ -261,6 +261,25 @@ TEST_P(TransportTest, NothingListeningIsUnavailable) {
       << result.status();
 }
 
+TEST_P(TransportTest, AServerGoingAwayMidRunEndsItInTime) {
+  LoadOptions options = Options({"A"});
+  options.duration = absl::Seconds(1);
+  absl::StatusOr<LoadResult> result;
+  const absl::Time start = absl::Now();
+  std::thread run([&] { result = RunLoad(options); });
+  absl::SleepFor(absl::Milliseconds(200));
+  server_->Stop(absl::ZeroDuration());  // GOAWAY, then the connections close
+  run.join();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  if (result.ok()) {
+    EXPECT_GT(result->ok, 0u);
+    EXPECT_GT(result->calls, result->ok);  // the calls after it failed
+  } else {
+    EXPECT_EQ(result.status().code(), absl::StatusCode::kUnavailable)
+        << result.status();
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Transports, TransportTest,
                          ::testing::Values(LoadTransport::kGrpc,
                                            LoadTransport::kHttp2),
