@@ -5,7 +5,7 @@
  * with the demo catalog (tests/Support/Stack), then
  *   1. product page: GetAvailability one at a time through one reused
  *      channel, PHP (this library, breaker and checks included) and C++
- *      (availability-loadgen, 1 channel, 1 call in flight);
+ *      (availability-loadgen --transport=grpc, 1 channel, 1 call in flight);
  *   2. listing: BatchGetAvailability of 48 SKUs, the same way;
  * in ROUNDS (3) alternating rounds, each figure the median of the rounds.
  * Prints p50/p99 per side and the PHP/C++ ratio of the p50s (target <= 2).
@@ -51,7 +51,9 @@ function measurePhp(callable $call, int $calls): array
 /** @return array{p50: float, p99: float} */
 function measureCpp(Stack $stack, string $skusFile, string $mode): array
 {
-    $cmd = [getenv('AVAILABILITY_LOADGEN_BIN'), '--target=' . $stack->address(), '--mode=' . $mode,
+    // gRPC's C++ client (not the load generator's default HTTP/2 framing):
+    // client library against client library.
+    $cmd = [getenv('AVAILABILITY_LOADGEN_BIN'), '--transport=grpc', '--target=' . $stack->address(), '--mode=' . $mode,
         '--batch_size=48', '--channels=1', '--in_flight=1', '--duration=3s', '--warmup=1s',
         '--sales_channel=base', '--skus_file=' . $skusFile, '--json'];
     $out = shell_exec(implode(' ', array_map('escapeshellarg', $cmd)) . ' 2>&1');
