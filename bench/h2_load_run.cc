@@ -361,8 +361,9 @@ class Http2Run {
       c.out.append(reinterpret_cast<const char*>(data), static_cast<size_t>(n));
     }
     while (c.out_pos < c.out.size()) {
-      const ssize_t n =
-          write(c.fd, c.out.data() + c.out_pos, c.out.size() - c.out_pos);
+      // MSG_NOSIGNAL: a server gone away is EPIPE here, not SIGPIPE.
+      const ssize_t n = send(c.fd, c.out.data() + c.out_pos,
+                             c.out.size() - c.out_pos, MSG_NOSIGNAL);
       if (n > 0) {
         c.out_pos += static_cast<size_t>(n);
         continue;
