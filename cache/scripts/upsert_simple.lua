@@ -227,15 +227,8 @@ end
 
 -- stage: events (an XADD per event) and jobs
 -- Pass 2: the writes. Events are added without trimming (the stream is
--- trimmed once, below), jobs trimmed as they are added.
+-- trimmed once, below); jobs by queue_jobs (write_prelude.lua).
 local call, evkey = redis.call, KEYS[1]
-local function add_job(...)
-  if jobs_max > 0 then
-    call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', ...)
-  else
-    call('XADD', KEYS[2], '*', ...)
-  end
-end
 if any_events then
   for i = 1, n do
     local first = ev1[i]
@@ -254,26 +247,10 @@ if any_events then
       end
       counts[i] = string.char(count)
       if subs_exist and ns == IN_STOCK and ost[i] ~= IN_STOCK then
-        local skey = skeys[i]
-        local subs = redis.call('HGETALL', skey)
-        if #subs > 0 then
-          local queued = 0
-          for j = 1, #subs, 2 do
-            -- "<subscribed ms>,<expires ms>" (cache/subscription_store.h;
-            -- without the expiry: open); expired ones queue nothing.
-            local at, exp = string.match(subs[j + 1], '^([^,]*),(%d+)$')
-            if not at then at = subs[j + 1] end
-            if not exp or tonumber(exp) > now_ms() then
-              add_job('sku', sku, 'stock', stock, 'subscriber', subs[j],
-                      'subscribed_at', at, 'version', vd)
-              queued = queued + 1
-            end
-          end
-          if queued > 0 then
-            jobs[#jobs + 1] = i - 1
-            jobs[#jobs + 1] = queued
-          end
-          redis.call('DEL', skey)
+        local queued = queue_jobs(skeys[i], sku, nil, vd)
+        if queued > 0 then
+          jobs[#jobs + 1] = i - 1
+          jobs[#jobs + 1] = queued
         end
       end
     end

@@ -74,3 +74,53 @@ local function now_ms()
   end
   return now_cached
 end
+
+-- Exact decimal of an 8-byte big-endian non-negative integer.
+local function dec(b)
+  local bytes = {string.byte(b, 1, 8)}
+  if bytes[1] >= 128 then return '-1' end
+  local digits = {}
+  while true do
+    local r, nz = 0, false
+    for k = 1, 8 do
+      local c = r * 256 + bytes[k]
+      bytes[k] = math.floor(c / 10)
+      r = c % 10
+      if bytes[k] ~= 0 then nz = true end
+    end
+    table.insert(digits, 1, tostring(r))
+    if not nz then break end
+  end
+  return table.concat(digits)
+end
+
+-- A SKU came back in stock: each open back-in-stock subscription in `skey`
+-- becomes one notification job on the jobs stream (trimmed to its bound as
+-- it is added), and every subscription goes. `vd` is the write's version in
+-- decimal (nil: worked out from the 8 bytes `vb`, only when there is a
+-- subscription). Returns the number of jobs queued.
+local function queue_jobs(skey, sku, vb, vd)
+  local subs = redis.call('HGETALL', skey)
+  if #subs == 0 then return 0 end
+  vd = vd or dec(vb)
+  local queued = 0
+  for j = 1, #subs, 2 do
+    -- "<subscribed ms>,<expires ms>" (cache/subscription_store.h; without
+    -- the expiry: open); expired ones queue nothing.
+    local at, exp = string.match(subs[j + 1], '^([^,]*),(%d+)$')
+    if not at then at = subs[j + 1] end
+    if not exp or tonumber(exp) > now_ms() then
+      local fields = {'sku', sku, 'stock', stock, 'subscriber', subs[j],
+                      'subscribed_at', at, 'version', vd}
+      if jobs_max > 0 then
+        redis.call('XADD', KEYS[2], 'MAXLEN', '~', jobs_max, '*',
+                   unpack(fields))
+      else
+        redis.call('XADD', KEYS[2], '*', unpack(fields))
+      end
+      queued = queued + 1
+    end
+  end
+  redis.call('DEL', skey)
+  return queued
+end

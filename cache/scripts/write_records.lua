@@ -62,7 +62,8 @@
 --
 -- The loader puts write_prelude.lua before this code: it refuses a fenced
 -- call, checks the fixed keys, and defines events_max, jobs_max, snap_ttl,
--- stock, sums, wrong_type, ver, newer, trim_events and now_ms.
+-- stock, sums, wrong_type, ver, newer, trim_events, now_ms, dec and
+-- queue_jobs.
 local NFIX = 5
 local NPER = 9
 local ZERO = string.rep('\0', 8)
@@ -161,33 +162,6 @@ local function derivation_current(checklist)
   return true
 end
 
--- Exact decimal of an 8-byte big-endian non-negative integer.
-local function dec(b)
-  local bytes = {string.byte(b, 1, 8)}
-  if bytes[1] >= 128 then return '-1' end
-  local digits = {}
-  while true do
-    local r, nz = 0, false
-    for k = 1, 8 do
-      local c = r * 256 + bytes[k]
-      bytes[k] = math.floor(c / 10)
-      r = c % 10
-      if bytes[k] ~= 0 then nz = true end
-    end
-    table.insert(digits, 1, tostring(r))
-    if not nz then break end
-  end
-  return table.concat(digits)
-end
-
-local function xadd(key, maxlen, fields)
-  if maxlen > 0 then
-    redis.call('XADD', key, 'MAXLEN', '~', maxlen, '*', unpack(fields))
-  else
-    redis.call('XADD', key, '*', unpack(fields))
-  end
-end
-
 -- Events and jobs appended for the current item; whether the call
 -- appended any event (the stream is trimmed once, at the end).
 local nev, njobs = 0, 0
@@ -196,9 +170,9 @@ local any_events = false
 local function emit(t, sku, vb, os, ns, eta, net)
   nev = nev + 1
   any_events = true
-  xadd(KEYS[1], 0, {'type', t, 'sku', sku, 'stock', stock,
-       'version', dec(vb), 'old_status', tostring(os),
-       'new_status', tostring(ns), 'eta', tostring(eta), 'net', net})
+  redis.call('XADD', KEYS[1], '*', 'type', t, 'sku', sku, 'stock', stock,
+             'version', dec(vb), 'old_status', tostring(os),
+             'new_status', tostring(ns), 'eta', tostring(eta), 'net', net)
 end
 
 local results = {}
@@ -291,23 +265,7 @@ for i = 0, n - 1 do
       elseif nstatus == S_DISCONTINUED then t = 'DISCONTINUED' end
       emit(t, sku, vb, ostatus, nstatus, neta, nnet)
       if nstatus == S_IN_STOCK then
-        local subs = redis.call('HGETALL', skey)
-        if #subs > 0 then
-          local vd = dec(vb)
-          for j = 1, #subs, 2 do
-            -- "<subscribed ms>,<expires ms>" (cache/subscription_store.h;
-            -- without the expiry: open); expired ones queue nothing.
-            local at, exp = string.match(subs[j + 1], '^([^,]*),(%d+)$')
-            if not at then at = subs[j + 1] end
-            if not exp or tonumber(exp) > now_ms() then
-              xadd(KEYS[2], jobs_max, {'sku', sku, 'stock', stock,
-                   'subscriber', subs[j], 'subscribed_at', at,
-                   'version', vd})
-              njobs = njobs + 1
-            end
-          end
-          redis.call('DEL', skey)
-        end
+        njobs = njobs + queue_jobs(skey, sku, vb)
       end
     elseif neta ~= oeta then
       emit('ETA_CHANGED', sku, vb, ostatus, nstatus, neta, nnet)
