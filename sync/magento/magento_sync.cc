@@ -269,9 +269,8 @@ absl::Status MagentoSync::Await(
 template <typename T>
 absl::StatusOr<T> MagentoSync::AwaitValue(
     const std::function<void(cache::RecordWriter::Callback<T>)>& call) {
-  // The writer answers by its deadline; the margin only guards against a
-  // lost callback.
-  return Wait(*Start(call), options_.redis_timeout + absl::Seconds(5));
+  // The call's deadline is redis_timeout away.
+  return Wait(*Start(call), options_.redis_timeout);
 }
 
 template <typename T>
@@ -288,8 +287,10 @@ std::shared_ptr<MagentoSync::Started<T>> MagentoSync::Start(
 
 template <typename T>
 absl::StatusOr<T> MagentoSync::Wait(Started<T>& started,
-                                    absl::Duration timeout) {
-  if (!started.done.WaitForNotificationWithTimeout(timeout)) {
+                                    absl::Duration budget) {
+  // The writer answers by the call's deadline; the margin only guards
+  // against a lost callback.
+  if (!started.done.WaitForNotificationWithTimeout(budget + absl::Seconds(5))) {
     cache_failed_ = true;
     return absl::DeadlineExceededError("cache write did not answer");
   }
@@ -755,13 +756,7 @@ absl::Status MagentoSync::FinishReconcile() {
   // walks over the keyspace at once, one reading, the other deleting
   // records only.
   std::shared_ptr<Started<RankingIds>> listed =
-      Start<RankingIds>([&](cache::RecordWriter::Callback<RankingIds> done) {
-        settings_.ListCategoryRankings(
-            reconcile_->stocks,
-            absl::Now() + options_.redis_timeout *
-                              static_cast<int64_t>(reconcile_->stocks.size()),
-            std::move(done));
-      });
+      StartListingRankings(reconcile_->stocks);
   // The stocks finished together: one walk over the keyspace for all.
   std::vector<cache::RecordWriter::StockToFinish> to_finish;
   for (int32_t stock : reconcile_->stocks) {
@@ -919,6 +914,18 @@ absl::StatusOr<cache::SnapshotResult> MagentoSync::FinishStock(
       });
 }
 
+absl::Duration MagentoSync::ListingTime(size_t stocks) const {
+  return options_.redis_timeout * static_cast<int64_t>(stocks);
+}
+
+std::shared_ptr<MagentoSync::Started<MagentoSync::RankingIds>>
+MagentoSync::StartListingRankings(const std::vector<int32_t>& stocks) {
+  return Start<RankingIds>([&](cache::RecordWriter::Callback<RankingIds> done) {
+    settings_.ListCategoryRankings(
+        stocks, absl::Now() + ListingTime(stocks.size()), std::move(done));
+  });
+}
+
 absl::StatusOr<int64_t> MagentoSync::WriteCategoryRankings(
     const std::vector<int32_t>& stocks, const std::vector<int32_t>& gone,
     Started<RankingIds>& listed) {
@@ -954,20 +961,10 @@ absl::StatusOr<int64_t> MagentoSync::WriteCategoryRankings(
   // `stocks` with one walk over the keyspace started before the snapshots'
   // finish, those of `gone` (rarely any) with another.
   AV_ASSIGN_OR_RETURN(RankingIds cached,
-                      Wait(listed, options_.redis_timeout *
-                                           static_cast<int64_t>(stocks.size()) +
-                                       absl::Seconds(5)));
+                      Wait(listed, ListingTime(stocks.size())));
   if (!gone.empty()) {
-    AV_ASSIGN_OR_RETURN(
-        RankingIds of_gone,
-        AwaitValue<RankingIds>(
-            [&](cache::RecordWriter::Callback<RankingIds> done) {
-              settings_.ListCategoryRankings(
-                  gone,
-                  absl::Now() + options_.redis_timeout *
-                                    static_cast<int64_t>(gone.size()),
-                  std::move(done));
-            }));
+    AV_ASSIGN_OR_RETURN(RankingIds of_gone, Wait(*StartListingRankings(gone),
+                                                 ListingTime(gone.size())));
     cached.insert(of_gone.begin(), of_gone.end());
   }
   auto remove_others = [&](int32_t stock,

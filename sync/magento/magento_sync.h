@@ -404,10 +404,16 @@ class MagentoSync {
   template <typename T>
   std::shared_ptr<Started<T>> Start(
       const std::function<void(cache::RecordWriter::Callback<T>)>& call);
-  // Its outcome, waiting up to `timeout` (the call's deadline plus a
-  // margin against a lost callback).
+  // Its outcome, waiting up to `budget` (the time the call's deadline
+  // gave it) plus a margin against a lost callback.
   template <typename T>
-  absl::StatusOr<T> Wait(Started<T>& started, absl::Duration timeout);
+  absl::StatusOr<T> Wait(Started<T>& started, absl::Duration budget);
+  // The time a listing of the category rankings of `stocks` stocks gets.
+  absl::Duration ListingTime(size_t stocks) const;
+  // Starts listing the category rankings of `stocks` in the cache (with
+  // one walk over the keyspace; `stocks` is copied at once).
+  std::shared_ptr<Started<RankingIds>> StartListingRankings(
+      const std::vector<int32_t>& stocks);
   void Log(SyncLogLevel level, absl::string_view message,
            SyncLogFields fields = {});
 
