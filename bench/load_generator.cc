@@ -6,6 +6,7 @@
 #include <array>
 #include <cmath>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <thread>
 #include <utility>
@@ -67,6 +68,34 @@ std::string GrpcFramed(const std::string& message) {
   body[3] = static_cast<char>(size >> 8);
   body[4] = static_cast<char>(size);
   return body + message;
+}
+
+// The serialized request of options.mode with the options' scope and
+// alternatives: a Get of the SKU at `pick()`, or a batch of
+// options.batch_size SKUs picked in turn (indexes taken modulo the SKU
+// count; no SKU when there is none).
+std::string SerializedRequest(const LoadOptions& options,
+                              const std::function<size_t()>& pick) {
+  auto sku = [&]() -> const std::string& {
+    return options.skus[pick() % options.skus.size()];
+  };
+  std::string message;
+  if (options.mode == LoadMode::kGet) {
+    v1::GetAvailabilityRequest request;
+    if (!options.skus.empty()) request.set_sku(sku());
+    *request.mutable_scope() = options.scope;
+    request.set_max_alternatives(options.max_alternatives);
+    request.SerializeToString(&message);
+  } else {
+    v1::BatchGetAvailabilityRequest request;
+    *request.mutable_scope() = options.scope;
+    request.set_max_alternatives(options.max_alternatives);
+    for (int i = 0; i < options.batch_size && !options.skus.empty(); ++i) {
+      request.add_items()->set_sku(sku());
+    }
+    request.SerializeToString(&message);
+  }
+  return message;
 }
 
 }  // namespace
@@ -486,29 +515,13 @@ LoadResult MakeLoadResult(const LoadOptions& options,
 std::vector<std::string> RandomRequestBodies(const LoadOptions& options,
                                              size_t count, uint64_t seed) {
   std::mt19937_64 rng(seed);
-  auto sku = [&]() -> const std::string& {
-    return options.skus[rng() % options.skus.size()];
+  const std::function<size_t()> pick = [&rng] {
+    return static_cast<size_t>(rng());
   };
   std::vector<std::string> bodies;
   bodies.reserve(count);
-  std::string message;
-  for (size_t i = 0; i < count && !options.skus.empty(); ++i) {
-    if (options.mode == LoadMode::kGet) {
-      v1::GetAvailabilityRequest request;
-      request.set_sku(sku());
-      *request.mutable_scope() = options.scope;
-      request.set_max_alternatives(options.max_alternatives);
-      request.SerializeToString(&message);
-    } else {
-      v1::BatchGetAvailabilityRequest request;
-      *request.mutable_scope() = options.scope;
-      request.set_max_alternatives(options.max_alternatives);
-      for (int k = 0; k < options.batch_size; ++k) {
-        request.add_items()->set_sku(sku());
-      }
-      request.SerializeToString(&message);
-    }
-    bodies.push_back(GrpcFramed(message));
+  for (size_t i = 0; i < count; ++i) {
+    bodies.push_back(GrpcFramed(SerializedRequest(options, pick)));
   }
   return bodies;
 }
@@ -516,23 +529,8 @@ std::vector<std::string> RandomRequestBodies(const LoadOptions& options,
 }  // namespace internal
 
 std::string GrpcRequestBody(const LoadOptions& options) {
-  std::string message;
-  if (options.mode == LoadMode::kGet) {
-    v1::GetAvailabilityRequest request;
-    if (!options.skus.empty()) request.set_sku(options.skus.front());
-    *request.mutable_scope() = options.scope;
-    request.set_max_alternatives(options.max_alternatives);
-    request.SerializeToString(&message);
-  } else {
-    v1::BatchGetAvailabilityRequest request;
-    *request.mutable_scope() = options.scope;
-    request.set_max_alternatives(options.max_alternatives);
-    for (int i = 0; i < options.batch_size && !options.skus.empty(); ++i) {
-      request.add_items()->set_sku(options.skus[i % options.skus.size()]);
-    }
-    request.SerializeToString(&message);
-  }
-  return GrpcFramed(message);
+  size_t next = 0;  // the first SKU, then the next ones in order
+  return GrpcFramed(SerializedRequest(options, [&next] { return next++; }));
 }
 
 std::string FormatResultLine(const LoadResult& r) {
