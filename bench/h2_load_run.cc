@@ -179,10 +179,14 @@ class Http2Run {
         if (c.out_pos < c.out.size()) fds[i].events |= POLLOUT;
         fds[i].revents = 0;
       }
-      const int timeout_ms = static_cast<int>(
-          std::max<int64_t>(0, absl::ToInt64Milliseconds(wait)));
-      if (poll(fds.data(), fds.size(), timeout_ms) < 0 && errno != EINTR) {
-        return absl::InternalError(absl::StrCat("poll: ", strerror(errno)));
+      // ppoll, not poll: an open loop's next send is often less than a
+      // millisecond away, and poll's milliseconds would round that to a
+      // busy loop (or a late send).
+      const timespec timeout =
+          absl::ToTimespec(std::max(wait, absl::ZeroDuration()));
+      if (ppoll(fds.data(), fds.size(), &timeout, nullptr) < 0 &&
+          errno != EINTR) {
+        return absl::InternalError(absl::StrCat("ppoll: ", strerror(errno)));
       }
       for (size_t i = 0; i < connections_.size(); ++i) {
         Connection& c = connections_[i];
