@@ -27,6 +27,12 @@ absl::StatusOr<Qty> QtyFromDouble(double value) {
   if (std::fabs(scaled - rounded) > tolerance) {
     return absl::InvalidArgumentError("more than 4 decimals");
   }
+  // Just below 1e8 (99999999.99999997) is within the tolerance of 1e8 and
+  // rounds to it: one past decimal(12,4)'s largest.
+  if (std::fabs(rounded) > static_cast<double>(kMaxQty)) {
+    return absl::InvalidArgumentError(
+        "out of range: the magnitude must be below 100000000");
+  }
   return static_cast<Qty>(rounded);
 }
 

@@ -67,6 +67,12 @@ INSTANTIATE_TEST_SUITE_P(
                     "out of range: the magnitude must be below 100000000"},
         InvalidCase{"HundredMillion", 1e8,
                     "out of range: the magnitude must be below 100000000"},
+        // Below 1e8, but rounded to 4 decimals it is 1e8 (found by
+        // request_validation_fuzz: the answer's quantity past kMaxQty).
+        InvalidCase{"RoundsToHundredMillion", std::nextafter(1e8, 0.0),
+                    "out of range: the magnitude must be below 100000000"},
+        InvalidCase{"RoundsToMinusHundredMillion", std::nextafter(-1e8, 0.0),
+                    "out of range: the magnitude must be below 100000000"},
         InvalidCase{"MinusOneBillion", -1e9,
                     "out of range: the magnitude must be below 100000000"}),
     [](const testing::TestParamInfo<InvalidCase>& row) {
