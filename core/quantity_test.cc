@@ -73,6 +73,9 @@ INSTANTIATE_TEST_SUITE_P(
                     "out of range: the magnitude must be below 100000000"},
         InvalidCase{"RoundsToMinusHundredMillion", std::nextafter(-1e8, 0.0),
                     "out of range: the magnitude must be below 100000000"},
+        // Out of range is said before a fifth decimal.
+        InvalidCase{"FiveDecimalsBeyondRange", 123456789.12345,
+                    "out of range: the magnitude must be below 100000000"},
         InvalidCase{"MinusOneBillion", -1e9,
                     "out of range: the magnitude must be below 100000000"}),
     [](const testing::TestParamInfo<InvalidCase>& row) {
